@@ -1,0 +1,81 @@
+/**
+ * The kernel interface: the hot loops of a migration, as pure functions over `(ptr, len)` in one
+ * linear memory. Two implementations exist and must agree exactly: the AssemblyScript build
+ * (`assembly/`, loaded by `src/kernel/loader.ts`) and the plain TypeScript reference
+ * (`src/kernel/reference.ts`). All pointers are byte offsets into the memory the kernel is bound
+ * to; page numbers and counts are unsigned 32-bit.
+ *
+ * Dirty bitmap layout: an array of little-endian 64-bit words; page p is bit (p & 63) of word
+ * (p >> 6). Because it is little-endian the same bit is also bit (p & 31) of 32-bit word (p >> 5),
+ * so JavaScript code may mark pages with `Atomics.or` on an Int32Array.
+ *
+ * Frame body layout written by `packPages` and read by `unpackPages` (little-endian):
+ *   count descriptors of 8 bytes: u32 global page number, u32 (codec << 24 | encodedLengthBytes)
+ *   then the encoded page bytes, concatenated in descriptor order.
+ * The raw codec is 0 and its encoded length is the page size.
+ */
+export interface Kernels {
+  /** Atomically sets the dirty bit of `page` (atomic OR on its 64-bit word). */
+  markDirty(bitmapPtr: number, page: number): void;
+
+  /**
+   * Scans bitmap words [firstWord, firstWord + wordCount). Each non-zero word (tested with a plain
+   * load first) is atomically exchanged with 0 and the page numbers of its set bits are written,
+   * ascending, as u32 at outPtr. Returns the number of pages written. Returns -1 and touches
+   * nothing when outCapPages < wordCount * 64 (so no cleared bit can ever be dropped).
+   */
+  scanAndClear(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number): number;
+
+  /** Like scanAndClear but leaves the bitmap untouched (KVM's CLEAR_DIRTY_LOG fetch). */
+  collectDirty(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number): number;
+
+  /** Atomically clears the dirty bits of `count` u32 page numbers listed at listPtr (atomic AND-NOT). */
+  clearPages(bitmapPtr: number, listPtr: number, count: number): void;
+
+  /** Population count of bitmap words [firstWord, firstWord + wordCount). */
+  countDirty(bitmapPtr: number, firstWord: number, wordCount: number): number;
+
+  /** 1 if the `len` bytes at ptr are all zero, else 0. Any alignment, any length. */
+  isZero(ptr: number, len: number): number;
+
+  /**
+   * Packs `count` pages, whose slot-local numbers are u32 at listPtr, from the page area at
+   * pagesPtr into a frame body at outPtr: descriptors (global page = pageBase + local, codec raw)
+   * then the page bytes. Returns the bytes written, or -1 (writing nothing) when
+   * count * (8 + pageSizeBytes) > outCapBytes.
+   */
+  packPages(
+    pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, pageBase: number,
+    outPtr: number, outCapBytes: number,
+  ): number;
+
+  /**
+   * Unpacks a raw frame body of `count` descriptors at inPtr (of inLenBytes bytes) into the page area
+   * at pagesPtr, which holds slotPageCount pages whose global numbers start at pageBase. Every
+   * descriptor is validated before any byte is written: returns -1 if a page number is outside
+   * [pageBase, pageBase + slotPageCount), -2 if a codec is not raw or a length is not the page size,
+   * -3 if the body is shorter than count * (8 + pageSizeBytes); otherwise copies and returns count.
+   */
+  unpackPages(
+    pagesPtr: number, pageSizeBytes: number, slotPageCount: number, pageBase: number,
+    inPtr: number, inLenBytes: number, count: number,
+  ): number;
+
+  /** xxHash64 (Yann Collet's XXH64) of `len` bytes at ptr with the given seed. */
+  hash64(ptr: number, len: number, seed: bigint): bigint;
+
+  /** XXH64 of each of `count` consecutive pages at pagesPtr (seed 0), written as u64 at outPtr. */
+  hashPages(pagesPtr: number, pageSizeBytes: number, count: number, outPtr: number): void;
+
+  /** Offset of the first byte where [aPtr, aPtr+len) and [bPtr, bPtr+len) differ, or -1 if equal. */
+  firstDifference(aPtr: number, bPtr: number, len: number): number;
+}
+
+/** Codec identifiers in frame descriptors (more arrive with the codec strategies). */
+export const CODEC_RAW = 0;
+
+/** Bytes of one frame descriptor: u32 page number + u32 codec/length. */
+export const DESCRIPTOR_BYTES = 8;
+
+/** Low bytes of every memory left to the runtime (asc static data); kernels never use them. */
+export const RESERVED_LOW_BYTES = 64 * 1024;
