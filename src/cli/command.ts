@@ -1,0 +1,43 @@
+/**
+ * What a CLI command is: a file under src/cli/ that adds itself to the program. main.ts holds the
+ * list; adding `suite`, `report`, `compare`, ... is adding a file and a line there.
+ */
+import type { Command } from 'commander';
+
+/** 0 success; 1 a failed migration or an unexpected error; 2 bad input. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** Where a command writes, and what it knows of its terminal; main() fills it from `process`. */
+export interface CliIO {
+  /** Results (tables, JSON). Nothing else goes to stdout. */
+  out(text: string): void;
+  /** Progress and diagnostics. */
+  err(text: string): void;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reports a usage error of `command`: prints `migbench: <message>` and the help hint, and returns
+ * the exit code 2. Commands use it for input commander cannot judge (an OptionError).
+ */
+export type UsageErrorReporter = (message: string) => number;
+
+export interface CliCommandContext {
+  io: CliIO;
+  /** The migbench version, for headers. */
+  version: string;
+  /** Each command's action ends by handing its exit code here. */
+  setExitCode(code: number): void;
+  /** Builds the usage-error reporter of a command (the hint names the command's help). */
+  usageError(commandPath: string): UsageErrorReporter;
+}
+
+export interface CliCommand {
+  readonly name: string;
+  /** Adds the command (with its options and action) to `program` and returns it. */
+  register(program: Command, ctx: CliCommandContext): Command;
+}

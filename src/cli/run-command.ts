@@ -1,0 +1,149 @@
+/**
+ * `migbench run`: one migration with the given configuration, reported as tables (default) or as
+ * the MigrationResult in JSON (--json). The driver is imported only when a run starts, so help and
+ * input errors never load workers, wasm or memory.
+ */
+import { statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { OptionError } from '../config/errors.js';
+import { resolveRunConfig, type RawRunOptions } from '../config/resolve.js';
+import type { RunConfig } from '../config/types.js';
+import type { MigrationEvent } from '../driver/events.js';
+import type { MigrationResult } from '../result/schema.js';
+import { formatMs } from '../util/format.js';
+import { formatConfigHeader, formatResult, formatRoundLine } from '../report/human.js';
+import { toJson } from '../report/json.js';
+import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
+import { RUN_OPTION_SPECS, runOptionHelp } from './run-options.js';
+
+/** What commander hands the action: the run options as typed, plus the output options. */
+type RunCliOptions = RawRunOptions & {
+  json?: boolean;
+  exportJson?: string;
+  quiet?: boolean;
+};
+
+const EXAMPLES = `
+Sizes are binary (512MiB, 4KiB; a bare number is bytes); link and dirty rates
+are decimal (10Gbit/s, 1.25GB/s, 200MB/s); durations need a unit (300ms, 1.5s,
+2m). Exit codes: 0 completed, 1 the migration failed or an error occurred,
+2 bad input.
+
+Examples:
+  migbench run
+  migbench run --ram 4GiB --dirty-rate 200MB/s --link 10Gbit/s
+  migbench run --pattern hotset:0.1:0.9 --policy xen --max-iterations 30
+  migbench run --link 1Gbit/s --downtime-limit 50ms --json > result.json
+  migbench run --ram 512MiB --dirty-rate 0 --quiet --export-json idle.json`;
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  register(program: Command, ctx: CliCommandContext): Command {
+    const cmd = program
+      .command('run')
+      .description('migrate an emulated running guest once by iterative pre-copy and report the measurements');
+    for (const spec of RUN_OPTION_SPECS) cmd.option(spec.flags, runOptionHelp(spec));
+    cmd
+      .option('--json', 'print the result (MigrationResult schema) as JSON on stdout and nothing else there')
+      .option('--export-json <file>', 'also write the result as JSON to a file (e.g. result.json)')
+      .option('--quiet', 'no header, progress or live round lines; only the result')
+      .addHelpText('after', EXAMPLES)
+      .action(async () => {
+        ctx.setExitCode(await runAction(cmd.opts<RunCliOptions>(), ctx));
+      });
+    return cmd;
+  },
+};
+
+async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<number> {
+  const { io } = ctx;
+  let config: RunConfig;
+  try {
+    config = resolveRunConfig(opts);
+    if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
+  } catch (e) {
+    if (e instanceof OptionError) return ctx.usageError('migbench run')(e.message);
+    throw e;
+  }
+
+  const json = opts.json === true;
+  const quiet = opts.quiet === true;
+  const liveRounds = !json && !quiet && io.stdoutIsTTY;
+  const progress = !quiet && io.stderrIsTTY;
+
+  if (!json && !quiet) {
+    const { describeEnvironment } = await import('../result/environment.js');
+    io.out(`${formatConfigHeader(config, describeEnvironment(), ctx.version)}\n\n`);
+  }
+
+  const onEvent = (e: MigrationEvent): void => {
+    switch (e.kind) {
+      case 'round':
+        if (liveRounds) io.out(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
+        break;
+      case 'stage-start':
+        if (progress) io.err(`stage ${e.stage} at ${formatMs(e.atMs)}\n`);
+        break;
+      case 'stage-end':
+        break;
+      case 'failed':
+        // Human output shows the reason in the status line; JSON readers get it on stderr too.
+        if (json && !quiet) io.err(`migbench: migration failed: ${e.reason}\n`);
+        break;
+    }
+  };
+
+  const result = await runWithInterrupt(config, onEvent, io);
+  io.out(json ? `${toJson(result)}\n` : `${liveRounds ? '\n' : ''}${formatResult(result)}\n`);
+
+  if (opts.exportJson !== undefined) {
+    try {
+      await writeFile(opts.exportJson, `${toJson(result)}\n`);
+    } catch (e) {
+      io.err(`migbench: cannot write --export-json ${opts.exportJson}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT_FAILED;
+    }
+  }
+  return result.status === 'failed' ? EXIT_FAILED : EXIT_OK;
+}
+
+/** The first Ctrl-C asks the driver to end the run (it reports why); a second one kills. */
+async function runWithInterrupt(
+  config: RunConfig, onEvent: (e: MigrationEvent) => void, io: CliIO,
+): Promise<MigrationResult> {
+  const { runMigration } = await import('../driver/migrate.js');
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    io.err('migbench: interrupted; ending the migration (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await runMigration(config, { onEvent, signal: controller.signal });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** Fail before a long run, not after it, when the export file cannot be created. */
+function checkExportPath(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  let isExistingDir = false;
+  try {
+    isExistingDir = statSync(file).isDirectory();
+  } catch {
+    isExistingDir = false;
+  }
+  if (!isDir || isExistingDir || file === '') {
+    throw new OptionError('--export-json',
+      `--export-json must be a file path in an existing directory such as result.json (got ${JSON.stringify(file)})`);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The options of `migbench run`, as help shows them. Values are not defaulted here: an absent
+ * option is resolved from DEFAULT_RUN_CONFIG by resolveRunConfig, and `defaultText` is what that
+ * default looks like when typed (test/cli-defaults.test.ts checks that they agree).
+ */
+import type { RunOptionKey } from '../config/resolve.js';
+
+export interface RunOptionSpec {
+  key: RunOptionKey;
+  /** Commander flags, value placeholder included. */
+  flags: string;
+  description: string;
+  defaultText: string;
+  example: string;
+}
+
+export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
+  {
+    key: 'ram', flags: '--ram <size>',
+    description: 'guest RAM; binary KiB/MiB/GiB/TiB (K/M/G/T are binary too), decimal KB/MB/GB, or bytes; a multiple of the page size, 16 pages to 64GiB',
+    defaultText: '1GiB', example: '512MiB',
+  },
+  {
+    key: 'pageSize', flags: '--page-size <size>',
+    description: 'guest page size, a power of two from 4KiB to 2MiB',
+    defaultText: '4KiB', example: '2MiB',
+  },
+  {
+    key: 'vcpus', flags: '--vcpus <n>',
+    description: 'emulated vCPUs (one writer worker each), 1 to 64',
+    defaultText: '2', example: '8',
+  },
+  {
+    key: 'dirtyRate', flags: '--dirty-rate <rate>',
+    description: 'page writes per second over all vCPUs: decimal bytes/s divided by the page size (kB/s, MB/s, GB/s), or N pages/s, or 0 for an idle guest',
+    defaultText: '100MB/s', example: '200MB/s, 50000pages/s',
+  },
+  {
+    key: 'pattern', flags: '--pattern <pattern>',
+    description: 'where writes land: uniform, sequential, or hotset:FRACTION:PROBABILITY (that fraction of pages takes that probability of writes)',
+    defaultText: 'uniform', example: 'hotset:0.1:0.9',
+  },
+  {
+    key: 'writeSize', flags: '--write-size <size>',
+    description: 'bytes changed by one write, 1 byte to the page size',
+    defaultText: '8', example: '64',
+  },
+  {
+    key: 'link', flags: '--link <rate>',
+    description: 'migration link rate, decimal: bit/s, kbit/s, Mbit/s, Gbit/s, Gbps, or bytes as GB/s, MB/s; or unlimited',
+    defaultText: '10Gbit/s', example: '25Gbps, 1.25GB/s',
+  },
+  {
+    key: 'latency', flags: '--latency <duration>',
+    description: 'one-way link latency (us, ms, s; fractions allowed)',
+    defaultText: '0.1ms', example: '2ms',
+  },
+  {
+    key: 'policy', flags: '--policy <name>',
+    description: 'stop policy: qemu (switch over when pending bytes fit the downtime limit), hyperv (small dirty set, or after 10 passes), xen (< 50 dirty pages, 29 rounds, or 3 x RAM sent)',
+    defaultText: 'qemu', example: 'xen',
+  },
+  {
+    key: 'downtimeLimit', flags: '--downtime-limit <duration>',
+    description: 'downtime the qemu policy aims for',
+    defaultText: '300ms', example: '50ms',
+  },
+  {
+    key: 'maxIterations', flags: '--max-iterations <n>',
+    description: 'cap on pre-copy rounds, 1 to 10000 (qemu fails past it; hyperv and xen switch over)',
+    defaultText: "the policy's own", example: '30',
+  },
+  {
+    key: 'timeout', flags: '--timeout <duration>',
+    description: 'bound on the whole migration (ms, s, m, h), or none',
+    defaultText: '120s', example: '5m',
+  },
+  {
+    key: 'seed', flags: '--seed <n>',
+    description: 'seed of the initial memory content and the write streams, 0 to 4294967295',
+    defaultText: '1', example: '42',
+  },
+];
+
+export function runOptionHelp(spec: RunOptionSpec): string {
+  return `${spec.description} (default: ${spec.defaultText}; e.g. ${spec.example})`;
+}

@@ -1,0 +1,153 @@
+/**
+ * The one resolver from user text to a RunConfig: an absent option takes its value from
+ * DEFAULT_RUN_CONFIG, a present one is parsed, then the options are checked against each other.
+ * Keys are the option names in camelCase (commander's attribute names: `--page-size` is
+ * `pageSize`); keys that are not run options (`json`, `quiet`, ...) are ignored.
+ */
+import { OptionError } from './errors.js';
+import { DEFAULT_RUN_CONFIG, type PolicyName, type RunConfig } from './types.js';
+import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
+import { formatBytes } from '../util/format.js';
+import { POLICY_NAMES } from '../policy/registry.js';
+
+export type RawRunOptions = Record<string, string | boolean | undefined>;
+
+/** The run options the resolver reads, as commander names their values. */
+export const RUN_OPTION_KEYS = [
+  'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'link', 'latency', 'policy',
+  'downtimeLimit', 'maxIterations', 'timeout', 'seed',
+] as const;
+export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
+
+/** `pageSize` -> `--page-size`, the flag the user typed. */
+export function flagOf(key: RunOptionKey): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export const LIMITS = {
+  minPageSizeBytes: 4 * 1024,
+  maxPageSizeBytes: 2 * 1024 * 1024,
+  /** Fewer pages than this make rounds and bitmaps degenerate. */
+  minRamPages: 16,
+  /** Beyond what any test machine has; allocation failure above this is the driver's to report. */
+  maxRamBytes: 64 * 2 ** 30,
+  vcpus: { min: 1, max: 64 },
+  maxIterations: { min: 1, max: 10_000 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+  /** One-way latency above this is a misconfiguration (10 s). */
+  maxLatencyMs: 10_000,
+} as const;
+
+export function resolveRunConfig(raw: RawRunOptions): RunConfig {
+  const text = (key: RunOptionKey): string | undefined => {
+    const v = raw[key];
+    if (typeof v === 'boolean') throw new OptionError(flagOf(key), `${flagOf(key)} needs a value`);
+    return v;
+  };
+  const d = DEFAULT_RUN_CONFIG;
+
+  const pageSizeText = text('pageSize');
+  const pageSizeBytes = pageSizeText === undefined ? d.pageSizeBytes : parseSize('--page-size', pageSizeText);
+  if (!isPowerOfTwo(pageSizeBytes) || pageSizeBytes < LIMITS.minPageSizeBytes || pageSizeBytes > LIMITS.maxPageSizeBytes) {
+    throw new OptionError('--page-size',
+      `--page-size must be a power of two from 4KiB to 2MiB such as 4KiB or 2MiB (got ${JSON.stringify(pageSizeText)})`);
+  }
+
+  const ramText = text('ram');
+  const ramBytes = ramText === undefined ? d.ramBytes : parseSize('--ram', ramText);
+  if (ramBytes % pageSizeBytes !== 0) {
+    throw new OptionError('--ram',
+      `--ram must be a multiple of the page size (${formatBytes(pageSizeBytes)}) such as 512MiB `
+      + `(got ${JSON.stringify(ramText)} = ${ramBytes} bytes)`);
+  }
+  if (ramBytes / pageSizeBytes < LIMITS.minRamPages) {
+    throw new OptionError('--ram',
+      `--ram must be at least ${LIMITS.minRamPages} pages (${formatBytes(LIMITS.minRamPages * pageSizeBytes)} `
+      + `with ${formatBytes(pageSizeBytes)} pages) (got ${JSON.stringify(ramText)})`);
+  }
+  if (ramBytes > LIMITS.maxRamBytes) {
+    throw new OptionError('--ram', `--ram must be at most 64GiB (got ${JSON.stringify(ramText)})`);
+  }
+
+  const writeSizeText = text('writeSize');
+  const writeSizeBytes = writeSizeText === undefined ? d.writeSizeBytes : parseSize('--write-size', writeSizeText);
+  if (writeSizeBytes > pageSizeBytes) {
+    throw new OptionError('--write-size',
+      `--write-size must be from 1 byte to the page size (${formatBytes(pageSizeBytes)}) such as 8 or 64 `
+      + `(got ${JSON.stringify(writeSizeText)})`);
+  }
+
+  const dirtyText = text('dirtyRate');
+  // The default is a byte rate (100MB/s), so with another page size it keeps its bytes per second.
+  const dirtyPagesPerSec = dirtyText === undefined
+    ? Math.floor((d.dirtyPagesPerSec * d.pageSizeBytes) / pageSizeBytes)
+    : parseDirtyRate('--dirty-rate', dirtyText, pageSizeBytes);
+
+  const patternText = text('pattern');
+  const linkText = text('link');
+  const latencyText = text('latency');
+  const latencyMs = latencyText === undefined ? d.latencyMs : parseDuration('--latency', latencyText);
+  if (latencyMs > LIMITS.maxLatencyMs) {
+    throw new OptionError('--latency', `--latency must be a duration from 0 to 10s such as 0.1ms or 20ms (got ${JSON.stringify(latencyText)})`);
+  }
+
+  const downtimeText = text('downtimeLimit');
+  const downtimeLimitMs = downtimeText === undefined ? d.downtimeLimitMs : parseDuration('--downtime-limit', downtimeText);
+  if (!(downtimeLimitMs > 0)) {
+    throw new OptionError('--downtime-limit',
+      `--downtime-limit must be a positive duration such as 300ms or 1s (got ${JSON.stringify(downtimeText)})`);
+  }
+
+  const timeoutText = text('timeout');
+  const timeoutMs = resolveTimeout(timeoutText, d.timeoutMs);
+
+  const maxIterationsText = text('maxIterations');
+  const vcpusText = text('vcpus');
+  const seedText = text('seed');
+
+  return {
+    ramBytes,
+    pageSizeBytes,
+    vcpus: vcpusText === undefined ? d.vcpus : parseCount('--vcpus', vcpusText, LIMITS.vcpus),
+    dirtyPagesPerSec,
+    pattern: patternText === undefined ? d.pattern : parsePattern('--pattern', patternText),
+    writeSizeBytes,
+    linkBitsPerSec: linkText === undefined ? d.linkBitsPerSec : parseLinkRate('--link', linkText),
+    latencyMs,
+    policy: resolvePolicy(text('policy'), d.policy),
+    downtimeLimitMs,
+    maxIterations: maxIterationsText === undefined
+      ? d.maxIterations
+      : parseCount('--max-iterations', maxIterationsText, LIMITS.maxIterations),
+    timeoutMs,
+    seed: seedText === undefined ? d.seed : parseCount('--seed', seedText, LIMITS.seed),
+  };
+}
+
+function resolvePolicy(text: string | undefined, fallback: PolicyName): PolicyName {
+  if (text === undefined) return fallback;
+  const name = POLICY_NAMES.find((p) => p === text.trim().toLowerCase());
+  if (name === undefined) {
+    throw new OptionError('--policy', `--policy must be one of ${POLICY_NAMES.join(', ')} (got ${JSON.stringify(text)})`);
+  }
+  return name;
+}
+
+/** `none` lifts the bound; otherwise a positive duration. */
+function resolveTimeout(text: string | undefined, fallback: number | null): number | null {
+  if (text === undefined) return fallback;
+  if (text.trim().toLowerCase() === 'none') return null;
+  const form = 'a positive duration such as 120s or 5m, or none';
+  let ms: number;
+  try {
+    ms = parseDuration('--timeout', text);
+  } catch {
+    throw new OptionError('--timeout', `--timeout must be ${form} (got ${JSON.stringify(text)})`);
+  }
+  if (!(ms > 0)) throw new OptionError('--timeout', `--timeout must be ${form} (got ${JSON.stringify(text)})`);
+  return ms;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}

@@ -1,0 +1,53 @@
+/** The resolved configuration of one migration run: every field has its unit in its name. */
+
+export type WritePattern =
+  | { kind: 'uniform' }
+  /** A fraction of the pages (the hot set) receives `probability` of the writes. */
+  | { kind: 'hotset'; fraction: number; probability: number }
+  /** Writes walk the guest's pages in order, wrapping around. */
+  | { kind: 'sequential' };
+
+export type PolicyName = 'qemu' | 'hyperv' | 'xen';
+
+export interface RunConfig {
+  /** Guest RAM, bytes (binary units on input: 512MiB). */
+  ramBytes: number;
+  /** Guest page size, bytes (default 4 KiB). */
+  pageSizeBytes: number;
+  /** Emulated vCPUs, one writer worker each. */
+  vcpus: number;
+  /** Page writes per second over all vCPUs (QEMU's dirty-rate unit: 200MB/s = 200e6 / pageSize). */
+  dirtyPagesPerSec: number;
+  pattern: WritePattern;
+  /** Bytes changed by one write (default 8). */
+  writeSizeBytes: number;
+  /** Link rate in bits per second (decimal); null means unlimited. */
+  linkBitsPerSec: number | null;
+  /** One-way link latency, milliseconds. */
+  latencyMs: number;
+  policy: PolicyName;
+  /** Downtime the qemu policy aims for, milliseconds (default 300). */
+  downtimeLimitMs: number;
+  /** Upper bound on pre-copy rounds for any policy; null means the policy's own. */
+  maxIterations: number | null;
+  /** Wall-clock bound on the whole migration, milliseconds; null means none. */
+  timeoutMs: number | null;
+  /** Seed of the initial content and of the write streams. */
+  seed: number;
+}
+
+export const DEFAULT_RUN_CONFIG: RunConfig = {
+  ramBytes: 1024 * 1024 * 1024,
+  pageSizeBytes: 4096,
+  vcpus: 2,
+  dirtyPagesPerSec: Math.floor(100e6 / 4096),
+  pattern: { kind: 'uniform' },
+  writeSizeBytes: 8,
+  linkBitsPerSec: 10e9,
+  latencyMs: 0.1,
+  policy: 'qemu',
+  downtimeLimitMs: 300,
+  maxIterations: null,
+  timeoutMs: 120_000,
+  seed: 1,
+};

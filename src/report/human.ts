@@ -1,0 +1,210 @@
+/**
+ * Human-readable text for a run: the context header, one line per round while it runs, and the
+ * result tables. Pure functions returning strings; the CLI decides where they go.
+ * Units are in every column header (or, in the totals table, in every row label), so the cells
+ * hold bare numbers that line up.
+ */
+import Table from 'cli-table3';
+import type { RunConfig, WritePattern } from '../config/types.js';
+import type { Environment, IterationRecord, MigrationResult, StageRecord } from '../result/schema.js';
+import { formatBitRate, formatByteRate, formatBytes, formatMs } from '../util/format.js';
+
+/** Rounds tables longer than HEAD + TAIL + 1 show the first HEAD and last TAIL rounds. */
+export const ROUNDS_HEAD = 10;
+export const ROUNDS_TAIL = 5;
+
+export type HeaderEnvironment = Pick<Environment, 'node' | 'platform' | 'arch' | 'cpu' | 'cores' | 'wasmSimd'>;
+
+// ------------------------------------------------------------------------------------ header
+
+/** The context a reader needs to trust the numbers: tool, machine, and the configuration. */
+export function formatConfigHeader(config: RunConfig, env: HeaderEnvironment, toolVersion: string): string {
+  const pages = config.ramBytes / config.pageSizeBytes;
+  const dirtyBytesPerSec = config.dirtyPagesPerSec * config.pageSizeBytes;
+  const rows: [string, string][] = [
+    ['migbench', `${toolVersion} · Node ${env.node} · ${env.platform}/${env.arch} · wasm SIMD ${env.wasmSimd ? 'yes' : 'no'}`],
+    ['cpu', `${env.cpu} · ${env.cores} cores`],
+    ['guest', `${formatBytes(config.ramBytes)} RAM = ${count(pages)} pages of ${formatBytes(config.pageSizeBytes)}`
+      + ` · ${config.vcpus} vCPU${config.vcpus === 1 ? '' : 's'} · seed ${config.seed}`],
+    ['dirtying', `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})`
+      + ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`],
+    ['link', `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}`],
+    ['policy', `${config.policy} · downtime limit ${formatMs(config.downtimeLimitMs)}`
+      + ` · max iterations ${config.maxIterations ?? "policy's own"}`
+      + ` · timeout ${config.timeoutMs === null ? 'none' : formatMs(config.timeoutMs)}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+export function formatPattern(p: WritePattern): string {
+  switch (p.kind) {
+    case 'uniform': return 'uniform';
+    case 'sequential': return 'sequential';
+    case 'hotset': return `hotset (${percent(p.fraction)} of pages take ${percent(p.probability)} of writes)`;
+  }
+}
+
+function formatLink(bitsPerSec: number | null): string {
+  return bitsPerSec === null ? 'unlimited' : formatBitRate(bitsPerSec);
+}
+
+// -------------------------------------------------------------------------------- round line
+
+/** One line per round as it completes, for a terminal watching the run. */
+export function formatRoundLine(it: IterationRecord, policyDecision?: string): string {
+  const line = [
+    `round ${String(it.index).padStart(3)}`,
+    it.phase.padEnd(13),
+    `dirty ${count(it.dirtyPages).padStart(11)} pages`,
+    `sent ${formatBytes(it.bytesSent).padStart(10)} in ${formatMs(it.durationMs).padStart(10)}`,
+    `at ${formatBitRate(it.achievedLinkBitsPerSec).padStart(12)}`,
+    `expected downtime ${formatMs(it.expectedDowntimeMs).padStart(10)}`,
+  ].join('  ');
+  return policyDecision === undefined || policyDecision === '' ? line : `${line}  → ${policyDecision}`;
+}
+
+// ------------------------------------------------------------------------------------ result
+
+/** Status line, then the stages, rounds and totals tables. */
+export function formatResult(result: MigrationResult): string {
+  return [
+    formatStatusLine(result),
+    '',
+    'Stages',
+    formatStagesTable(result.stages),
+    '',
+    `Rounds (${result.iterations.length})`,
+    formatRoundsTable(result.iterations),
+    '',
+    'Totals',
+    formatTotalsTable(result),
+  ].join('\n');
+}
+
+export function formatStatusLine(r: MigrationResult): string {
+  const parts = [`status: ${r.status}`, `verified: ${r.verified ? 'yes' : 'no'}`];
+  if (r.status === 'failed') {
+    parts.push(`reason: ${r.reason ?? 'not given'}`);
+    parts.push(`source running: ${r.sourceRunning ? 'yes' : 'no'}`);
+  }
+  if (r.switchoverReason !== undefined) parts.push(`switchover: ${r.switchoverReason}`);
+  return parts.join(' · ');
+}
+
+function newTable(head: string[], colAligns: Table.HorizontalAlignment[]): Table.Table {
+  // No colours: the same text goes to terminals, pipes and files. Compact: no rule between rows.
+  return new Table({ head, colAligns, style: { head: [], border: [], compact: true } });
+}
+
+export function formatStagesTable(stages: readonly StageRecord[]): string {
+  const t = newTable(['Stage', 'Start\n(ms)', 'Duration\n(ms)'], ['left', 'right', 'right']);
+  for (const s of stages) t.push([s.name, fixed(s.startMs, 1), fixed(s.durationMs, 1)]);
+  return t.toString();
+}
+
+export function formatRoundsTable(iterations: readonly IterationRecord[]): string {
+  const bytes = binaryUnit(Math.max(0, ...iterations.map((i) => i.bytesSent)));
+  const link = bitRateUnit(Math.max(0, ...iterations.map((i) => finiteOr0(i.achievedLinkBitsPerSec))));
+  const head = [
+    'Round', 'Phase', 'Dirty\n(pages)', 'Sent\n(pages)', `Sent\n(${bytes.name})`, 'Duration\n(ms)',
+    'Scan\n(ms)', 'Dirty rate\n(pages/s)', `Link rate\n(${link.name})`, 'Expected\ndowntime (ms)',
+  ];
+  const t = newTable(head, ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+  const row = (i: IterationRecord): string[] => [
+    String(i.index), i.phase, count(i.dirtyPages), count(i.pagesSent),
+    fixed(i.bytesSent / bytes.divisor, bytes.digits), fixed(i.durationMs, 1), fixed(i.scanMs, 2),
+    count(i.dirtyPagesPerSec), fixed(i.achievedLinkBitsPerSec / link.divisor, 2), fixed(i.expectedDowntimeMs, 1),
+  ];
+  if (iterations.length <= ROUNDS_HEAD + ROUNDS_TAIL + 1) {
+    for (const i of iterations) t.push(row(i));
+  } else {
+    for (const i of iterations.slice(0, ROUNDS_HEAD)) t.push(row(i));
+    const hidden = iterations.length - ROUNDS_HEAD - ROUNDS_TAIL;
+    t.push([{ content: `… ${hidden} rounds not shown (see --json) …`, colSpan: head.length, hAlign: 'center' }]);
+    for (const i of iterations.slice(-ROUNDS_TAIL)) t.push(row(i));
+  }
+  return t.toString();
+}
+
+export function formatTotalsTable(r: MigrationResult): string {
+  const c = r.config;
+  const tot = r.totals;
+  const precopyRounds = r.iterations.filter((i) => i.phase === 'precopy').length;
+  const link = bitRateUnit(Math.max(finiteOr0(tot.achievedLinkBitsPerSec), c.linkBitsPerSec ?? 0));
+  const bytes = binaryUnit(tot.bytesSent);
+  const configuredDirty = c.dirtyPagesPerSec;
+  const t = newTable(['Measure (unit)', 'Value', 'Reference'], ['left', 'right', 'left']);
+  t.push(
+    ['Total time (ms)', fixed(tot.totalTimeMs, 1),
+      `connect to announce${tot.totalTimeMs >= 1000 ? ` = ${formatMs(tot.totalTimeMs)}` : ''}`],
+    ['Downtime (ms)', fixed(tot.downtimeMs, 1),
+      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}`],
+    [`Bytes sent (${bytes.name})`, fixed(tot.bytesSent / bytes.divisor, bytes.digits),
+      `${fixed(tot.ramMultiplesSent, 2)} × RAM (${formatBytes(c.ramBytes)})`],
+    ['Pages sent (pages)', count(tot.pagesSent), `RAM is ${count(c.ramBytes / c.pageSizeBytes)} pages`],
+    ['Iterations (rounds)', count(tot.iterations),
+      `${precopyRounds} pre-copy + ${tot.iterations - precopyRounds} stop-and-copy`],
+    [`Achieved link rate (${link.name})`, fixed(tot.achievedLinkBitsPerSec / link.divisor, 2),
+      `configured ${formatLink(c.linkBitsPerSec)}`],
+    ['Achieved dirty rate (pages/s)', count(tot.achievedDirtyPagesPerSec),
+      `configured ${count(configuredDirty)} pages/s = ${formatByteRate(configuredDirty * c.pageSizeBytes)}`
+      + (configuredDirty > 0 ? ` (${percent(tot.achievedDirtyPagesPerSec / configuredDirty)} achieved)` : '')],
+    ['Guest page writes (writes)', count(tot.guestPageWrites), 'by all vCPUs while live'],
+  );
+  return t.toString();
+}
+
+// ---------------------------------------------------------------------------- number helpers
+
+interface ColumnUnit {
+  name: string;
+  divisor: number;
+  digits: number;
+}
+
+/** The largest binary unit the column's maximum reaches, so every cell reads in one unit. */
+function binaryUnit(maxBytes: number): ColumnUnit {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let unit: ColumnUnit = { name: 'B', divisor: 1, digits: 0 };
+  units.forEach((name, i) => {
+    const divisor = 1024 ** (i + 1);
+    if (maxBytes >= divisor) unit = { name, divisor, digits: i >= 2 ? 2 : 1 };
+  });
+  return unit;
+}
+
+/** The largest decimal bit-rate unit the column's maximum reaches. */
+function bitRateUnit(maxBitsPerSec: number): ColumnUnit {
+  const units = ['kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
+  let unit: ColumnUnit = { name: 'bit/s', divisor: 1, digits: 0 };
+  units.forEach((name, i) => {
+    const divisor = 1000 ** (i + 1);
+    if (maxBitsPerSec >= divisor) unit = { name, divisor, digits: 2 };
+  });
+  return unit;
+}
+
+function finiteOr0(v: number): number {
+  return Number.isFinite(v) ? v : 0;
+}
+
+function nonFinite(v: number): string | null {
+  if (Number.isNaN(v)) return 'n/a';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
+  return null;
+}
+
+/** Fixed decimals with thousands separators: 12,312.4. */
+function fixed(v: number, digits: number): string {
+  return nonFinite(v) ?? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** A whole count with thousands separators: 262,144. */
+function count(v: number): string {
+  return fixed(Math.round(v), 0);
+}
+
+function percent(fraction: number): string {
+  return nonFinite(fraction) ?? `${(fraction * 100).toFixed(1)} %`;
+}

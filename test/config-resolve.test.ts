@@ -1,0 +1,69 @@
+/**
+ * resolveRunConfig: absent options come from DEFAULT_RUN_CONFIG, the defaults shown in help resolve
+ * to the same values, and options are checked against each other.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OptionError } from '../src/config/errors.js';
+import { resolveRunConfig } from '../src/config/resolve.js';
+import { DEFAULT_RUN_CONFIG } from '../src/config/types.js';
+import { RUN_OPTION_SPECS } from '../src/cli/run-options.js';
+
+function failsWith(raw: Record<string, string>, option: string, pattern: RegExp): void {
+  assert.throws(() => resolveRunConfig(raw), (e: unknown) => {
+    assert.ok(e instanceof OptionError);
+    assert.equal(e.option, option);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test('no options resolve to DEFAULT_RUN_CONFIG', () => {
+  assert.deepEqual(resolveRunConfig({}), DEFAULT_RUN_CONFIG);
+});
+
+test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => {
+  const typed: Record<string, string> = {};
+  for (const spec of RUN_OPTION_SPECS) {
+    if (spec.key !== 'maxIterations') typed[spec.key] = spec.defaultText;
+  }
+  assert.deepEqual(resolveRunConfig(typed), DEFAULT_RUN_CONFIG);
+});
+
+test('output options are not run options and are ignored', () => {
+  assert.deepEqual(resolveRunConfig({ json: true, quiet: true, exportJson: 'x.json' }), DEFAULT_RUN_CONFIG);
+});
+
+test('options parse into the config', () => {
+  const c = resolveRunConfig({
+    ram: '512MiB', pageSize: '2MiB', vcpus: '8', dirtyRate: '1GB/s', pattern: 'hotset:0.1:0.9', writeSize: '64',
+    link: 'unlimited', latency: '2ms', policy: 'xen', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
+  });
+  assert.deepEqual(c, {
+    ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, dirtyPagesPerSec: 476,
+    pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
+    latencyMs: 2, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
+  });
+});
+
+test('the default dirty rate keeps its bytes per second with another page size', () => {
+  // 100MB/s is 24414 pages of 4 KiB, or 47 pages of 2 MiB.
+  assert.equal(resolveRunConfig({ pageSize: '2MiB' }).dirtyPagesPerSec, 47);
+});
+
+test('cross-checks name the option and the accepted form', () => {
+  failsWith({ ram: '1GB' }, '--ram', /--ram must be a multiple of the page size .*"1GB" = 1000000000 bytes/);
+  failsWith({ ram: '8KiB' }, '--ram', /--ram must be at least 16 pages/);
+  failsWith({ ram: '128GiB' }, '--ram', /--ram must be at most 64GiB/);
+  failsWith({ ram: '1MiB', pageSize: '2MiB' }, '--ram', /multiple of the page size/);
+  failsWith({ pageSize: '3000' }, '--page-size', /--page-size must be a power of two from 4KiB to 2MiB/);
+  failsWith({ pageSize: '2KiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
+  failsWith({ pageSize: '4MiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
+  failsWith({ writeSize: '8KiB' }, '--write-size', /--write-size must be from 1 byte to the page size/);
+  failsWith({ writeSize: '0' }, '--write-size', /--write-size must be a positive size/);
+  failsWith({ downtimeLimit: '0ms' }, '--downtime-limit', /--downtime-limit must be a positive duration/);
+  failsWith({ timeout: '0s' }, '--timeout', /--timeout must be a positive duration such as 120s or 5m, or none/);
+  failsWith({ latency: '11s' }, '--latency', /--latency must be a duration from 0 to 10s/);
+  failsWith({ policy: 'vmware' }, '--policy', /--policy must be one of qemu, hyperv, xen \(got "vmware"\)/);
+  failsWith({ maxIterations: '0' }, '--max-iterations', /--max-iterations must be a whole number from 1 to 10000/);
+});
