@@ -1,0 +1,120 @@
+/**
+ * Worker side of the in-process migration channel (a piscina task named `channel`). It takes
+ * frames from the queue in order, holds each on the "wire" for as long as the link rate says,
+ * then receives it into the target: header checked, checksum checked, page numbers checked by the
+ * unpack kernel, and only then are bytes written into target memory.
+ */
+import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
+import {
+  CLOSED, ERROR, HEAD, RELEASED, STAT_BUSY_MS, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
+  entryAt, queueViews,
+} from './queue.js';
+import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { instantiateKernels } from '../kernel/loader.js';
+
+/** How far behind schedule the pacer may catch up at once: oversleeping must not cost rate, but a
+ * slow receiver must not turn into a burst above the link rate either. */
+const CATCH_UP_MS = 1;
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
+export function channel(task: ChannelTask): ChannelReport {
+  const q = queueViews(task.queue);
+  const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
+  const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
+  const target = task.targetSlots.map((s) => new Uint8Array(s.memory.buffer));
+  const targetView = task.targetSlots.map((s) => new DataView(s.memory.buffer));
+  const bytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const report: ChannelReport = { kind: 'channel-report', framesDelivered: 0, bytesDelivered: 0, pagesDelivered: 0, deviceStateBytes: 0 };
+
+  let tail = Atomics.load(q.i32, TAIL);
+  let nextFreeMs = epochNow();
+  let idle = true;
+  let busyMs = 0;
+  for (;;) {
+    const head = Atomics.load(q.i32, HEAD);
+    if (tail === head) {
+      if (Atomics.load(q.i32, CLOSED) === 1) break;
+      idle = true;
+      Atomics.wait(q.i32, HEAD, head, 50);
+      continue;
+    }
+    const e = entryAt(q, tail);
+    const srcLayout = task.sourceSlots[e.slot].layout;
+    const tgtLayout = task.targetSlots[e.slot].layout;
+    const from = srcLayout.framesPtr + e.buffer * srcLayout.frameBytes;
+    const to = tgtLayout.framesPtr + e.buffer * tgtLayout.frameBytes;
+    const t0 = performance.now();
+
+    // Pace: the frame occupies the link from its start until lengthBytes / rate later.
+    let finishMs = epochNow();
+    if (bytesPerMs !== Infinity) {
+      const now = epochNow();
+      const startMs = idle ? Math.max(nextFreeMs, now) : Math.max(nextFreeMs, now - CATCH_UP_MS);
+      finishMs = startMs + e.lengthBytes / bytesPerMs;
+      for (let left = finishMs - epochNow(); left > 0.02; left = finishMs - epochNow()) Atomics.wait(sleeper, 0, 0, left);
+      nextFreeMs = finishMs;
+    }
+    idle = false;
+
+    // The frame has left the source buffer: copy it into the receiver's buffer and release.
+    target[e.slot].set(source[e.slot].subarray(from, from + e.lengthBytes), to);
+    Atomics.add(q.i32, RELEASED + e.slot, 1);
+    Atomics.notify(q.i32, RELEASED + e.slot);
+
+    if (report.error === undefined) {
+      try {
+        receive(e.slot, to, e.lengthBytes);
+      } catch (err) {
+        report.error = err instanceof Error ? err.message : String(err);
+        Atomics.store(q.i32, ERROR, 1);
+      }
+    }
+    busyMs += performance.now() - t0;
+    q.stats[STAT_BYTES] += e.lengthBytes;
+    q.stats[STAT_FRAMES] += 1;
+    q.stats[STAT_LAST_DELIVERY_EPOCH_MS] = finishMs + task.latencyMs;
+    q.stats[STAT_BUSY_MS] = busyMs;
+    report.framesDelivered++;
+    report.bytesDelivered += e.lengthBytes;
+    tail++;
+    Atomics.store(q.i32, TAIL, tail);
+    Atomics.notify(q.i32, TAIL);
+  }
+  return report;
+
+  function receive(slot: number, at: number, lengthBytes: number): void {
+    const layout = task.targetSlots[slot].layout;
+    const k = kernels[slot];
+    const h = parseFrameHeader(targetView[slot], at, lengthBytes, layout.frameBytes - HEADER_BYTES);
+    const body = at + HEADER_BYTES;
+    const sum = k.hash64(body, h.bodyLengthBytes, 0n);
+    if (sum !== h.checksum) throw new FrameError(`frame checksum mismatch in round ${h.round}`);
+    if (h.type === FrameType.Pages) {
+      const r = k.unpackPages(layout.pagesPtr, layout.pageSizeBytes, layout.pageCount, layout.firstPage, body, h.bodyLengthBytes, h.count);
+      if (r === -1) throw new FrameError(`frame in round ${h.round} names a page outside the target's slot ${slot}`);
+      if (r === -2) throw new FrameError(`frame in round ${h.round} has a page of unknown codec or wrong length`);
+      if (r < 0) throw new FrameError(`frame in round ${h.round} is shorter than its ${h.count} pages`);
+      report.pagesDelivered += r;
+      q.stats[STAT_PAGES] += r;
+    } else if (h.type === FrameType.DeviceState) {
+      report.deviceStateBytes += h.bodyLengthBytes;
+    }
+  }
+}
+
+/** The connect stage's handshake: answers once the thread runs. */
+export function ping(): 'pong' {
+  return 'pong';
+}
+
+/** Faults in every 4 KiB of the target's memories (see InProcessChannel.prefault). */
+export function prefault(task: PrefaultTask): number {
+  let touched = 0;
+  for (const s of task.slots) {
+    const bytes = new Uint8Array(s.memory.buffer);
+    for (let at = 0; at < bytes.length; at += 4096, touched++) bytes[at] = 0;
+  }
+  return touched;
+}

@@ -1,0 +1,68 @@
+/**
+ * The frame queue between the driver (producer) and the channel worker (consumer): a
+ * single-producer single-consumer ring over a SharedArrayBuffer. Frames themselves stay in the
+ * source slot's frame buffers; an entry names (slot, buffer, length). The channel releases a
+ * buffer as soon as the frame has left it, so the driver can pack the next one.
+ *
+ * Int32 layout: [HEAD] entries pushed, [TAIL] entries consumed, [CLOSED], [ERROR],
+ *   [RELEASED + slot] buffers of that slot released so far, then the ring of 4-int entries.
+ * Float64 stats, written by the channel only: bytes, frames and pages delivered, and the epoch
+ * time (ms) at which the last frame reaches the target (its send end plus link latency).
+ */
+export const HEAD = 0;
+export const TAIL = 1;
+export const CLOSED = 2;
+export const ERROR = 3;
+export const RELEASED = 16;
+export const MAX_SLOTS = 64;
+const RING = RELEASED + MAX_SLOTS;
+const ENTRY_INTS = 4;
+
+export const STAT_BYTES = 0;
+export const STAT_FRAMES = 1;
+export const STAT_PAGES = 2;
+export const STAT_LAST_DELIVERY_EPOCH_MS = 3;
+export const STAT_BUSY_MS = 4;
+const STATS = 8;
+
+export interface QueueEntry {
+  slot: number;
+  buffer: number;
+  lengthBytes: number;
+}
+
+export interface QueueViews {
+  i32: Int32Array;
+  stats: Float64Array;
+  capacity: number;
+}
+
+export function createQueue(capacity: number): SharedArrayBuffer {
+  const ints = RING + capacity * ENTRY_INTS;
+  const sab = new SharedArrayBuffer(Math.ceil((ints * 4) / 8) * 8 + STATS * 8);
+  new Int32Array(sab)[RING - 1] = capacity; // stored so both sides agree on it
+  return sab;
+}
+
+export function queueViews(sab: SharedArrayBuffer): QueueViews {
+  const capacity = new Int32Array(sab)[RING - 1];
+  const ints = RING + capacity * ENTRY_INTS;
+  const statsOffset = Math.ceil((ints * 4) / 8) * 8;
+  return { i32: new Int32Array(sab, 0, ints), stats: new Float64Array(sab, statsOffset, STATS), capacity };
+}
+
+export function entryAt(q: QueueViews, index: number): QueueEntry {
+  const at = RING + (index % q.capacity) * ENTRY_INTS;
+  return { slot: q.i32[at], buffer: q.i32[at + 1], lengthBytes: q.i32[at + 2] };
+}
+
+/** Producer side: push an entry; the caller has made sure a ring place is free. */
+export function pushEntry(q: QueueViews, e: QueueEntry): void {
+  const head = Atomics.load(q.i32, HEAD);
+  const at = RING + (head % q.capacity) * ENTRY_INTS;
+  q.i32[at] = e.slot;
+  q.i32[at + 1] = e.buffer;
+  q.i32[at + 2] = e.lengthBytes;
+  Atomics.store(q.i32, HEAD, head + 1);
+  Atomics.notify(q.i32, HEAD);
+}

@@ -1,0 +1,222 @@
+/**
+ * The migration driver: runs the six stages of a pre-copy live migration over a running guest,
+ * asks the stop policy after every round, and returns the result. It never prints; it emits events.
+ */
+import type { RunConfig } from '../config/types.js';
+import type { EventSink } from './events.js';
+import type { IterationRecord, MigrationResult, StageName, StageRecord } from '../result/schema.js';
+import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
+import { describeEnvironment } from '../result/environment.js';
+import { RealClock, type Clock } from '../clock/clock.js';
+import { loadKernelModule } from '../kernel/loader.js';
+import { planGuestLayout } from '../memory/layout.js';
+import { GuestMemory } from '../memory/guest-memory.js';
+import { fillInitialContent } from '../guest/content.js';
+import { RunningGuest, type GuestReport } from '../guest/guest.js';
+import { ChannelError, InProcessChannel } from '../channel/in-process.js';
+import { Sender, type SendTotals } from './sender.js';
+import { FrameType } from '../wire/frame.js';
+import { formatMs } from '../util/format.js';
+import { createPolicy } from '../policy/registry.js';
+import type { PolicyDecision } from '../policy/policy.js';
+import { deviceStateBytes, deviceStateImage } from './device-state.js';
+import type { GuestShape } from '../protocol.js';
+
+export interface RunHooks {
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+  /** The clock to run on; a fresh real clock by default. */
+  clock?: Clock;
+}
+
+/** Thrown inside the driver to end a run as `failed` with a reason. */
+class RunFailure extends Error {}
+
+/** Bytes of a reverse-ARP announce packet (an Ethernet frame of minimum size). */
+const ANNOUNCE_PACKET_BYTES = 60;
+
+export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Promise<MigrationResult> {
+  const emit: EventSink = hooks.onEvent ?? (() => {});
+  const startedAt = new Date().toISOString();
+  const environment = describeEnvironment();
+  const module = await loadKernelModule();
+  const layout = planGuestLayout(config.ramBytes, config.pageSizeBytes);
+  const shape: GuestShape = { pageCount: layout.pageCount, pagesPerSlot: layout.pagesPerSlot, pageSizeBytes: layout.pageSizeBytes };
+
+  // Set-up, before the clock starts: the source guest boots with its initial content while the
+  // target host's memory is faulted in on the channel's thread (see InProcessChannel.prefault).
+  const source = GuestMemory.allocate(layout, module);
+  const target = GuestMemory.allocate(layout, module);
+  const channel = new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs);
+  const prefaulted = channel.prefault(target);
+  source.slots.forEach((s, i) => fillInitialContent(source.pages(i), s.layout.firstPage, s.layout.pageCount, config.pageSizeBytes, config.seed));
+  await prefaulted;
+  const guest = new RunningGuest(config, source.slots, shape);
+  await guest.control.started();
+
+  const clock = hooks.clock ?? new RealClock();
+  const policy = createPolicy(config.policy);
+  const stages: StageRecord[] = [];
+  const iterations: IterationRecord[] = [];
+  let lastDecision: PolicyDecision | undefined;
+  let suspended = false;
+  let failure: string | undefined;
+  let downtimeMs = 0;
+  let suspendAtMs = 0;
+
+  const cleanUp = async (): Promise<void> => {
+    await channel.close();
+    await guest.shutdown();
+  };
+  const deadlineMs = config.timeoutMs ?? Infinity;
+  const checkpoint = (): void => {
+    if (hooks.signal?.aborted) throw new RunFailure('interrupted before the migration completed');
+    if (clock.nowMs() > deadlineMs) {
+      const state = lastDecision ? `; last check: ${lastDecision.why}` : '';
+      throw new RunFailure(`did not converge within the timeout of ${formatMs(config.timeoutMs ?? 0)} (${iterations.length} rounds${state})`);
+    }
+  };
+  const sender = new Sender(source, channel, checkpoint);
+
+  const stage = async (name: StageName, body: () => Promise<void>): Promise<void> => {
+    const startMs = clock.nowMs();
+    emit({ kind: 'stage-start', stage: name, atMs: startMs });
+    await body();
+    const durationMs = clock.nowMs() - startMs;
+    stages.push({ name, startMs, durationMs });
+    emit({ kind: 'stage-end', stage: name, atMs: startMs + durationMs, durationMs });
+  };
+  /** Waits until everything sent has reached the target, link latency included. */
+  const delivered = async (): Promise<void> => {
+    const lastEpochMs = await channel.drain();
+    await clock.sleepUntil(clock.fromEpochMs(lastEpochMs));
+  };
+  /** One round: sends what the lists hold (`all` for round 0, else a fresh scan of each slot). */
+  const round = async (index: number, phase: IterationRecord['phase'], all: boolean): Promise<IterationRecord> => {
+    const startMs = clock.nowMs();
+    let dirtyPages = 0;
+    const counts = source.slots.map((_, i) => {
+      const n = all ? sender.listAllPages(i) : sender.scanDirty(i);
+      dirtyPages += n;
+      return n;
+    });
+    const scanMs = clock.nowMs() - startMs;
+    const sent: SendTotals = { pages: 0, bytes: 0 };
+    for (let i = 0; i < counts.length; i++) {
+      const t = await sender.sendList(i, counts[i], index);
+      sent.pages += t.pages;
+      sent.bytes += t.bytes;
+    }
+    await delivered();
+    const durationMs = Math.max(clock.nowMs() - startMs, 1e-3);
+    const pendingPages = phase === 'precopy' ? source.countDirty() : 0;
+    const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
+    return {
+      index, phase, startMs, dirtyPages, pagesSent: sent.pages, bytesSent: sent.bytes, durationMs, scanMs,
+      dirtyPagesPerSec: (pendingPages * 1000) / durationMs,
+      achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
+      expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * config.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
+    };
+  };
+
+  try {
+    await stage('connect', async () => {
+      await channel.connect();
+      await clock.sleepUntil(clock.nowMs() + 2 * config.latencyMs); // handshake round trip
+    });
+    await stage('config', async () => {
+      // The target claims its (preallocated) memory for the guest and starts receiving.
+      channel.open(target, module, shape);
+      await clock.sleepUntil(clock.nowMs() + config.latencyMs); // configuration reaches the target
+    });
+    await stage('precopy', async () => {
+      source.clearDirtyLog();
+      let totalBytes = 0;
+      for (let index = 0; ; index++) {
+        const it = await round(index, 'precopy', index === 0);
+        totalBytes += it.bytesSent;
+        const pendingPages = source.countDirty();
+        lastDecision = policy.decide({
+          roundsDone: index + 1, pendingPages, pageSizeBytes: config.pageSizeBytes, ramBytes: config.ramBytes,
+          bandwidthBytesPerSec: it.achievedLinkBitsPerSec / 8, totalBytesSent: totalBytes,
+          downtimeLimitMs: config.downtimeLimitMs, maxIterations: config.maxIterations,
+        });
+        iterations.push(it);
+        emit({ kind: 'round', iteration: it, policyDecision: lastDecision.why });
+        if (lastDecision.action === 'switchover') break;
+        if (lastDecision.action === 'fail') throw new RunFailure(lastDecision.why);
+        checkpoint();
+      }
+    });
+    await stage('stop-and-copy', async () => {
+      suspendAtMs = clock.nowMs();
+      await guest.control.pause(); // the barrier: no vCPU is mid-write past this point
+      suspended = true;
+      const it = await round(iterations.length, 'stop-and-copy', false);
+      const state = deviceStateImage(config.seed, deviceStateBytes(config.vcpus));
+      it.bytesSent += await sender.sendBlob(FrameType.DeviceState, state, it.index);
+      await delivered();
+      it.durationMs = clock.nowMs() - it.startMs;
+      iterations.push(it);
+      emit({ kind: 'round', iteration: it, policyDecision: 'guest suspended' });
+    });
+    await stage('resume', async () => {
+      await sender.sendBlob(FrameType.End, new Uint8Array(0), iterations.length);
+      await delivered(); // the target has loaded the device state and runs the guest
+      downtimeMs = clock.nowMs() - suspendAtMs;
+    });
+    await stage('announce', async () => {
+      await sender.sendBlob(FrameType.Announce, new Uint8Array(ANNOUNCE_PACKET_BYTES), iterations.length);
+      await delivered();
+    });
+  } catch (err) {
+    if (!(err instanceof RunFailure || err instanceof ChannelError)) {
+      await cleanUp();
+      throw err;
+    }
+    failure = err.message;
+    emit({ kind: 'failed', atMs: clock.nowMs(), reason: failure });
+  }
+  const totalTimeMs = clock.nowMs();
+  const bytesSent = channel.bytesDelivered();
+  await channel.close();
+
+  // Verify while the source is still suspended: target must equal source at suspension.
+  let verified = false;
+  if (failure === undefined) {
+    const page = source.firstDifferentPage(target);
+    verified = page < 0;
+    if (!verified) failure = `verification failed: target page ${page} differs from the source at suspension`;
+  }
+  // A migration that did not complete leaves the guest running on the source.
+  if (failure !== undefined && suspended) guest.control.resume();
+  const guestReport: GuestReport = await guest.shutdown();
+
+  const sentBytes = iterations.reduce((n, it) => n + it.bytesSent, 0);
+  const sentMs = iterations.reduce((n, it) => n + it.durationMs, 0);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: 'migbench',
+    startedAt,
+    status: failure === undefined ? 'completed' : 'failed',
+    ...(failure === undefined ? {} : { reason: failure }),
+    sourceRunning: failure !== undefined,
+    verified,
+    ...(lastDecision && failure === undefined ? { switchoverReason: lastDecision.why } : {}),
+    config,
+    environment,
+    totals: {
+      totalTimeMs,
+      downtimeMs,
+      bytesSent,
+      pagesSent: iterations.reduce((n, it) => n + it.pagesSent, 0),
+      iterations: iterations.length,
+      achievedLinkBitsPerSec: sentMs > 0 ? (sentBytes * 8000) / sentMs : 0,
+      achievedDirtyPagesPerSec: guestReport.achievedPageWritesPerSec,
+      guestPageWrites: guestReport.pageWrites,
+      ramMultiplesSent: bytesSent / config.ramBytes,
+    },
+    stages,
+    iterations,
+  };
+}

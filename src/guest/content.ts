@@ -1,0 +1,81 @@
+/**
+ * The guest's initial memory content: a deterministic (seeded) mix of zero pages, compressible
+ * text-like pages and incompressible random pages, so that codecs have something real to do.
+ */
+import { Xorshift128, deriveSeed } from '../util/prng.js';
+
+export const enum PageKind { Zero = 0, Text = 1, Random = 2 }
+
+/** Shares of each kind among the pages, in percent; they add up to 100. */
+export interface ContentMix {
+  zeroPercent: number;
+  textPercent: number;
+  randomPercent: number;
+}
+
+export const DEFAULT_CONTENT_MIX: ContentMix = { zeroPercent: 25, textPercent: 40, randomPercent: 35 };
+
+const WORDS = (
+  'the of and to in is that for it as was with be by on not he this are or his from at which but ' +
+  'have an they you were her all she there would their we him been has when who will more no if out ' +
+  'page memory guest host migration dirty bitmap round copy kernel vcpu network frame target source ' +
+  'resume suspend announce downtime bandwidth latency converge throttle register device state'
+).split(' ');
+
+/** 64 KiB of text-like bytes, the same for every seed: pages of kind Text are slices of it. */
+let corpus: Uint8Array | undefined;
+export function textCorpus(): Uint8Array {
+  if (corpus) return corpus;
+  const out = new Uint8Array(64 * 1024);
+  const rng = new Xorshift128(0x7e57);
+  let i = 0;
+  while (i < out.length) {
+    const word = WORDS[rng.below(WORDS.length)];
+    for (let c = 0; c < word.length && i < out.length; c++) out[i++] = word.charCodeAt(c);
+    if (i < out.length) out[i++] = rng.below(12) === 0 ? 10 : 32;
+  }
+  corpus = out;
+  return out;
+}
+
+/** The kind of a page: a pure function of seed and page number. */
+export function pageKind(seed: number, page: number, mix: ContentMix): PageKind {
+  const r = deriveSeed(seed, page) % 100;
+  if (r < mix.zeroPercent) return PageKind.Zero;
+  if (r < mix.zeroPercent + mix.textPercent) return PageKind.Text;
+  return PageKind.Random;
+}
+
+/** Fills `pages` (the slot's page area, starting at global page firstPage) with initial content. */
+export function fillInitialContent(
+  pages: Uint8Array, firstPage: number, pageCount: number, pageSizeBytes: number, seed: number,
+  mix: ContentMix = DEFAULT_CONTENT_MIX,
+): void {
+  const text = textCorpus();
+  const words = new Uint32Array(pages.buffer, pages.byteOffset, (pageCount * pageSizeBytes) >>> 2);
+  const rng = new Xorshift128(seed ^ 0x5eed);
+  for (let p = 0; p < pageCount; p++) {
+    const at = p * pageSizeBytes;
+    switch (pageKind(seed, firstPage + p, mix)) {
+      case PageKind.Zero:
+        pages.fill(0, at, at + pageSizeBytes);
+        break;
+      case PageKind.Text: {
+        let done = 0;
+        while (done < pageSizeBytes) {
+          const from = rng.below(text.length - 1);
+          const n = Math.min(text.length - from, pageSizeBytes - done);
+          pages.set(text.subarray(from, from + n), at + done);
+          done += n;
+        }
+        break;
+      }
+      case PageKind.Random: {
+        const w0 = at >>> 2;
+        const w1 = w0 + (pageSizeBytes >>> 2);
+        for (let w = w0; w < w1; w++) words[w] = rng.nextU32();
+        break;
+      }
+    }
+  }
+}

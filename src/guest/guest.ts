@@ -1,0 +1,55 @@
+/**
+ * The running guest on the source host: its vCPUs are long-running piscina tasks (one thread
+ * each) that write memory until told to stop. The driver suspends it through the control block.
+ */
+import { Piscina } from 'piscina';
+import type { RunConfig } from '../config/types.js';
+import type { GuestShape, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
+import { GuestControl } from './control.js';
+
+const WRITER_WORKER = new URL('./writer-worker.js', import.meta.url).href;
+
+export interface GuestReport {
+  pageWrites: number;
+  /** Page writes per second while the vCPUs ran, summed over vCPUs. */
+  achievedPageWritesPerSec: number;
+}
+
+export class RunningGuest {
+  readonly control: GuestControl;
+  private readonly pool: Piscina;
+  private readonly tasks: Promise<WriterReport>[];
+
+  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape) {
+    this.control = new GuestControl(config.vcpus);
+    this.pool = new Piscina({
+      filename: WRITER_WORKER,
+      minThreads: config.vcpus,
+      maxThreads: config.vcpus,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+    });
+    this.tasks = [];
+    for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {
+      const task: WriterTask = {
+        kind: 'writer', vcpu, slots, guest, control: this.control.sab,
+        pageWritesPerSec: config.dirtyPagesPerSec / config.vcpus, vcpus: config.vcpus,
+        pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed,
+      };
+      this.tasks.push(this.pool.run(task, { name: 'writer' }) as Promise<WriterReport>);
+    }
+  }
+
+  /** Stops the vCPUs for good and gathers what they did. */
+  async shutdown(): Promise<GuestReport> {
+    this.control.stop();
+    try {
+      const reports = await Promise.all(this.tasks);
+      const pageWrites = reports.reduce((n, r) => n + r.pageWrites, 0);
+      const rate = reports.reduce((n, r) => n + (r.liveMs > 0 ? (r.pageWrites * 1000) / r.liveMs : 0), 0);
+      return { pageWrites, achievedPageWritesPerSec: rate };
+    } finally {
+      await this.pool.destroy();
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/** Which page a vCPU writes next: the write patterns of --pattern, as pure seeded streams. */
+import type { WritePattern } from '../config/types.js';
+import { Xorshift128 } from '../util/prng.js';
+
+export type PageChooser = () => number;
+
+export function pageChooser(
+  pattern: WritePattern, pageCount: number, vcpu: number, vcpus: number, rng: Xorshift128,
+): PageChooser {
+  switch (pattern.kind) {
+    case 'uniform':
+      return () => rng.below(pageCount);
+    case 'hotset': {
+      const hotPages = Math.max(1, Math.min(pageCount, Math.round(pageCount * pattern.fraction)));
+      const coldPages = pageCount - hotPages;
+      const p = pattern.probability;
+      return () => (coldPages === 0 || rng.nextFloat() < p ? rng.below(hotPages) : hotPages + rng.below(coldPages));
+    }
+    case 'sequential': {
+      // vCPU v walks pages v, v + vcpus, v + 2 * vcpus ...: together they sweep the guest in order.
+      let next = vcpu % pageCount;
+      return () => {
+        const page = next;
+        next += vcpus;
+        if (next >= pageCount) next = (next % vcpus) % pageCount;
+        return page;
+      };
+    }
+  }
+}

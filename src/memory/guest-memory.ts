@@ -1,0 +1,64 @@
+/**
+ * A guest's RAM as slots of shared wasm memory, each with its kernels instantiated on this thread.
+ * The source and the target each have one; the target's is allocated in the `config` stage.
+ */
+import type { Kernels } from '../kernel/types.js';
+import { instantiateKernels } from '../kernel/loader.js';
+import type { SlotHandle } from '../protocol.js';
+import { type GuestLayout, createSlotMemory } from './layout.js';
+
+export class GuestMemory {
+  readonly slots: SlotHandle[];
+  readonly kernels: Kernels[];
+
+  private constructor(readonly layout: GuestLayout, module: WebAssembly.Module) {
+    this.slots = layout.slots.map((l) => ({ memory: createSlotMemory(l), layout: l }));
+    this.kernels = this.slots.map((s) => instantiateKernels(module, s.memory));
+  }
+
+  static allocate(layout: GuestLayout, module: WebAssembly.Module): GuestMemory {
+    return new GuestMemory(layout, module);
+  }
+
+  /** The page area of a slot as bytes. */
+  pages(slot: number): Uint8Array {
+    const s = this.slots[slot];
+    return new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * s.layout.pageSizeBytes);
+  }
+
+  /** Clears every slot's dirty bitmap: dirty logging starts from here. */
+  clearDirtyLog(): void {
+    for (const s of this.slots) new Uint8Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 8).fill(0);
+  }
+
+  /** Dirty pages over all slots, without clearing. */
+  countDirty(): number {
+    let n = 0;
+    this.slots.forEach((s, i) => { n += this.kernels[i].countDirty(s.layout.bitmapPtr, 0, s.layout.bitmapWords); });
+    return n;
+  }
+
+  /**
+   * Compares this memory with another of the same layout, byte for byte. Returns the first global
+   * page that differs, or -1 when they are equal.
+   */
+  firstDifferentPage(other: GuestMemory): number {
+    const chunk = 64 * 1024 * 1024;
+    for (let i = 0; i < this.slots.length; i++) {
+      const a = this.pages(i);
+      const b = other.pages(i);
+      for (let at = 0; at < a.length; at += chunk) {
+        const end = Math.min(a.length, at + chunk);
+        if (Buffer.compare(a.subarray(at, end), b.subarray(at, end)) !== 0) {
+          const size = this.layout.pageSizeBytes;
+          for (let p = at; p < end; p += size) {
+            if (Buffer.compare(a.subarray(p, p + size), b.subarray(p, p + size)) !== 0) {
+              return this.slots[i].layout.firstPage + p / size;
+            }
+          }
+        }
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * How guest memory is laid out in wasm linear memories. A wasm32 memory ends at 4 GiB, so guest
+ * RAM is split into slots (like KVM memslots) of at most MAX_SLOT_PAGE_BYTES of pages; each slot is
+ * one shared WebAssembly.Memory holding, in order:
+ *   [reserved low bytes][pages][dirty bitmap][page list][frame buffers]
+ * The layout is plain data so it can cross to worker threads beside the memory itself.
+ */
+import { RESERVED_LOW_BYTES, DESCRIPTOR_BYTES } from '../kernel/types.js';
+
+/** Pages of one slot stay within 2 GiB, so a Uint8Array can view them and bitmap + scratch fit. */
+export const MAX_SLOT_PAGE_BYTES = 2 * 1024 * 1024 * 1024;
+/** Frame header size, bytes (src/wire/frame.ts). */
+export const FRAME_HEADER_BYTES = 32;
+/** Pages packed into one frame at most; 256 x 4 KiB = 1 MiB of page data. */
+export const DEFAULT_PAGES_PER_FRAME = 256;
+/** Frame buffers per slot: how many frames may be in flight between driver and channel. */
+export const DEFAULT_FRAME_BUFFERS = 8;
+const WASM_PAGE_BYTES = 65536;
+
+export interface SlotLayout {
+  index: number;
+  /** Global number of the slot's first guest page. */
+  firstPage: number;
+  pageCount: number;
+  pageSizeBytes: number;
+  pagesPtr: number;
+  bitmapPtr: number;
+  bitmapWords: number;
+  /** Room for one u32 per bit of the bitmap (bitmapWords * 64): scan output. */
+  listPtr: number;
+  framesPtr: number;
+  frameBytes: number;
+  frameBuffers: number;
+  pagesPerFrame: number;
+  /** Total bytes of linear memory, a multiple of 64 KiB. */
+  memoryBytes: number;
+}
+
+export interface GuestLayout {
+  ramBytes: number;
+  pageSizeBytes: number;
+  pageCount: number;
+  /** Pages per slot for every slot but possibly the last. */
+  pagesPerSlot: number;
+  slots: SlotLayout[];
+}
+
+const align = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+export function frameBytesFor(pageSizeBytes: number, pagesPerFrame: number): number {
+  return align(FRAME_HEADER_BYTES + pagesPerFrame * (DESCRIPTOR_BYTES + pageSizeBytes), 64);
+}
+
+export function planGuestLayout(
+  ramBytes: number,
+  pageSizeBytes: number,
+  pagesPerFrame = DEFAULT_PAGES_PER_FRAME,
+  frameBuffers = DEFAULT_FRAME_BUFFERS,
+): GuestLayout {
+  if (ramBytes % pageSizeBytes !== 0) throw new RangeError('RAM must be a whole number of pages');
+  const pageCount = ramBytes / pageSizeBytes;
+  // Whole bitmap words per slot, so no two slots share a word.
+  const pagesPerSlot = Math.floor(MAX_SLOT_PAGE_BYTES / pageSizeBytes / 64) * 64;
+  const slots: SlotLayout[] = [];
+  for (let firstPage = 0, index = 0; firstPage < pageCount; firstPage += pagesPerSlot, index++) {
+    const count = Math.min(pagesPerSlot, pageCount - firstPage);
+    const pagesPtr = RESERVED_LOW_BYTES;
+    const bitmapWords = Math.ceil(count / 64);
+    const bitmapPtr = align(pagesPtr + count * pageSizeBytes, 64);
+    const listPtr = align(bitmapPtr + bitmapWords * 8, 64);
+    const framesPtr = align(listPtr + bitmapWords * 64 * 4, 64);
+    const frameBytes = frameBytesFor(pageSizeBytes, pagesPerFrame);
+    const memoryBytes = align(framesPtr + frameBuffers * frameBytes, WASM_PAGE_BYTES);
+    if (memoryBytes > 4 * 1024 * 1024 * 1024) throw new RangeError('slot does not fit in a wasm32 memory');
+    slots.push({
+      index, firstPage, pageCount: count, pageSizeBytes, pagesPtr, bitmapPtr, bitmapWords, listPtr,
+      framesPtr, frameBytes, frameBuffers, pagesPerFrame, memoryBytes,
+    });
+  }
+  return { ramBytes, pageSizeBytes, pageCount, pagesPerSlot, slots };
+}
+
+export function createSlotMemory(layout: SlotLayout): WebAssembly.Memory {
+  const pages = layout.memoryBytes / WASM_PAGE_BYTES;
+  // initial = maximum: the memory never grows, so no thread ever has to re-read `buffer`.
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** Which slot holds a global page number. */
+export function slotOfPage(layout: GuestLayout, page: number): number {
+  return Math.floor(page / layout.pagesPerSlot);
+}

@@ -1,0 +1,73 @@
+/**
+ * Every message that crosses between threads, as unions keyed on `kind`. Shared memories and
+ * compiled modules travel inside these messages; they are shared, never copied.
+ */
+import type { SlotLayout } from './memory/layout.js';
+import type { WritePattern } from './config/types.js';
+
+/** A slot as a worker sees it: the shared memory and where things are in it. */
+export interface SlotHandle {
+  memory: WebAssembly.Memory;
+  layout: SlotLayout;
+}
+
+export interface GuestShape {
+  pageCount: number;
+  pagesPerSlot: number;
+  pageSizeBytes: number;
+}
+
+/** Starts one emulated vCPU: it writes until the control block says stop. */
+export interface WriterTask {
+  kind: 'writer';
+  vcpu: number;
+  slots: SlotHandle[];
+  guest: GuestShape;
+  /** The guest control block (src/guest/control.ts). */
+  control: SharedArrayBuffer;
+  /** This vCPU's share of the configured page writes per second. */
+  pageWritesPerSec: number;
+  /** How many vCPUs share the pattern (a sequential walk is interleaved across them). */
+  vcpus: number;
+  pattern: WritePattern;
+  writeSizeBytes: number;
+  seed: number;
+}
+
+export interface WriterReport {
+  kind: 'writer-report';
+  vcpu: number;
+  pageWrites: number;
+  /** Milliseconds the vCPU was running (not paused). */
+  liveMs: number;
+}
+
+/** Starts the in-process channel: it paces frames from the queue and delivers them to the target. */
+export interface ChannelTask {
+  kind: 'channel';
+  module: WebAssembly.Module;
+  sourceSlots: SlotHandle[];
+  targetSlots: SlotHandle[];
+  guest: GuestShape;
+  /** The frame queue (src/channel/queue.ts). */
+  queue: SharedArrayBuffer;
+  /** Null: unlimited. */
+  linkBitsPerSec: number | null;
+  latencyMs: number;
+}
+
+export interface ChannelReport {
+  kind: 'channel-report';
+  framesDelivered: number;
+  bytesDelivered: number;
+  pagesDelivered: number;
+  deviceStateBytes: number;
+  /** Set when a frame was rejected: the receiver writes nothing of a rejected frame. */
+  error?: string;
+}
+
+/** Touches every memory page of the target's slots once, so page faults happen before the clock runs. */
+export interface PrefaultTask {
+  kind: 'prefault';
+  slots: SlotHandle[];
+}

@@ -1,0 +1,86 @@
+/**
+ * The result of one migration run: plain data with a versioned schema. Only src/report/ turns it
+ * into text. Times are milliseconds from the start of the run (the `connect` stage) on the run's
+ * clock; sizes are bytes; rates are per second.
+ */
+import type { RunConfig } from '../config/types.js';
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+export type StageName = 'connect' | 'config' | 'precopy' | 'stop-and-copy' | 'resume' | 'announce';
+export const STAGE_NAMES: readonly StageName[] = ['connect', 'config', 'precopy', 'stop-and-copy', 'resume', 'announce'];
+
+export interface StageRecord {
+  name: StageName;
+  startMs: number;
+  durationMs: number;
+}
+
+/** One copy round. Round 0 is the first full copy; the last round is the stop-and-copy round. */
+export interface IterationRecord {
+  index: number;
+  /** `precopy` rounds run with the guest live; the `stop-and-copy` round with it suspended. */
+  phase: 'precopy' | 'stop-and-copy';
+  startMs: number;
+  /** Pages found dirty when the round's scan ran (all pages for round 0). */
+  dirtyPages: number;
+  pagesSent: number;
+  /** Bytes put on the wire in this round, frame headers and descriptors included. */
+  bytesSent: number;
+  durationMs: number;
+  /** Time spent scanning and clearing the dirty bitmap, milliseconds. */
+  scanMs: number;
+  /** Distinct pages dirtied per second during the round (dirty pages found after it / its duration). */
+  dirtyPagesPerSec: number;
+  /** Link bits per second achieved in this round. */
+  achievedLinkBitsPerSec: number;
+  /** What the downtime would be if the guest stopped now: remaining dirty bytes / bandwidth. */
+  expectedDowntimeMs: number;
+}
+
+export interface Totals {
+  totalTimeMs: number;
+  downtimeMs: number;
+  bytesSent: number;
+  pagesSent: number;
+  /** Pre-copy rounds plus the stop-and-copy round. */
+  iterations: number;
+  achievedLinkBitsPerSec: number;
+  /** Page writes per second the guest's vCPUs actually performed while live. */
+  achievedDirtyPagesPerSec: number;
+  /** Total page writes the vCPUs performed. */
+  guestPageWrites: number;
+  /** bytesSent / guest RAM. */
+  ramMultiplesSent: number;
+}
+
+export interface Environment {
+  node: string;
+  platform: string;
+  arch: string;
+  cpu: string;
+  cores: number;
+  totalMemoryBytes: number;
+  wasmSimd: boolean;
+  clock: 'real';
+}
+
+export interface MigrationResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  tool: 'migbench';
+  startedAt: string;
+  status: 'completed' | 'failed';
+  /** Why the run failed; absent when completed. */
+  reason?: string;
+  /** After a failure: whether the guest still runs on the source. */
+  sourceRunning: boolean;
+  /** Target memory equals source memory at suspension, byte for byte. */
+  verified: boolean;
+  /** What ended pre-copy, in the policy's words (e.g. "pending 1.2 MiB fits 300 ms at 1.2 GB/s"). */
+  switchoverReason?: string;
+  config: RunConfig;
+  environment: Environment;
+  totals: Totals;
+  stages: StageRecord[];
+  iterations: IterationRecord[];
+}

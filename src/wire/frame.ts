@@ -1,0 +1,67 @@
+/**
+ * The migration wire frame. Every frame, in-process or (later) over TCP, is a 32-byte header and a
+ * body; all integers little-endian.
+ *   0  u32 magic 'MGBF'       4  u16 version    6  u16 type
+ *   8  u32 page count        12  u32 body length (bytes)
+ *  16  u32 round             20  u32 reserved (0)
+ *  24  u64 XXH64 of the body (seed 0)
+ * A PAGES body is `count` 8-byte descriptors then the encoded pages (src/kernel/types.ts).
+ * Nothing in a header is trusted: parseFrameHeader checks it all before a byte is used.
+ */
+export const FRAME_MAGIC = 0x4642474d; // 'MGBF' read little-endian
+export const WIRE_VERSION = 1;
+export const HEADER_BYTES = 32;
+
+export const enum FrameType {
+  Pages = 1,
+  DeviceState = 2,
+  End = 3,
+  Announce = 4,
+}
+
+export interface FrameHeader {
+  type: FrameType;
+  count: number;
+  bodyLengthBytes: number;
+  round: number;
+  checksum: bigint;
+}
+
+export function writeFrameHeader(view: DataView, at: number, h: FrameHeader): void {
+  view.setUint32(at, FRAME_MAGIC, true);
+  view.setUint16(at + 4, WIRE_VERSION, true);
+  view.setUint16(at + 6, h.type, true);
+  view.setUint32(at + 8, h.count, true);
+  view.setUint32(at + 12, h.bodyLengthBytes, true);
+  view.setUint32(at + 16, h.round, true);
+  view.setUint32(at + 20, 0, true);
+  view.setBigUint64(at + 24, h.checksum, true);
+}
+
+export class FrameError extends Error {}
+
+/**
+ * Reads and checks a header. `available` is how many bytes the frame has (header included);
+ * `maxBodyBytes` is the largest body the receiver accepts.
+ */
+export function parseFrameHeader(view: DataView, at: number, available: number, maxBodyBytes: number): FrameHeader {
+  if (available < HEADER_BYTES) throw new FrameError(`truncated frame: ${available} bytes, a header is ${HEADER_BYTES}`);
+  const magic = view.getUint32(at, true);
+  if (magic !== FRAME_MAGIC) throw new FrameError(`bad frame magic 0x${magic.toString(16)}`);
+  const version = view.getUint16(at + 4, true);
+  if (version !== WIRE_VERSION) throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
+  const type = view.getUint16(at + 6, true);
+  if (type < FrameType.Pages || type > FrameType.Announce) throw new FrameError(`unknown frame type ${type}`);
+  const bodyLengthBytes = view.getUint32(at + 12, true);
+  if (bodyLengthBytes > maxBodyBytes) throw new FrameError(`frame body of ${bodyLengthBytes} bytes exceeds the limit of ${maxBodyBytes}`);
+  if (HEADER_BYTES + bodyLengthBytes > available) {
+    throw new FrameError(`frame body of ${bodyLengthBytes} bytes runs past the ${available - HEADER_BYTES} bytes received`);
+  }
+  return {
+    type,
+    count: view.getUint32(at + 8, true),
+    bodyLengthBytes,
+    round: view.getUint32(at + 16, true),
+    checksum: view.getBigUint64(at + 24, true),
+  };
+}
