@@ -8,3 +8,4 @@ export { isZero } from './zero';
 export { packPages, unpackPages } from './pack';
 export { hash64, hashPages } from './hash';
 export { firstDifference } from './compare';
+export { scanAndClearTwoLevel, countUnchanged } from './tracking';

@@ -4,6 +4,7 @@
  */
 import type { SlotLayout } from './memory/layout.js';
 import type { WritePattern } from './config/types.js';
+import type { MarkMode } from './dirtylog/dirty-log.js';
 
 /** A slot as a worker sees it: the shared memory and where things are in it. */
 export interface SlotHandle {
@@ -32,6 +33,8 @@ export interface WriterTask {
   pattern: WritePattern;
   writeSizeBytes: number;
   seed: number;
+  /** How a write is logged: bitmap bit, plus summary bit, or a push into this vCPU's ring. */
+  mark: MarkMode;
 }
 
 export interface WriterReport {

@@ -11,6 +11,7 @@ function round(index: number, last: boolean): IterationRecord {
     index, phase: last ? 'stop-and-copy' : 'precopy', startMs: 100 + index * 50,
     dirtyPages: 1000 + index, pagesSent: 1000 + index, bytesSent: (1000 + index) * 4104, durationMs: 50,
     scanMs: 0.25, dirtyPagesPerSec: 20_000 + index, achievedLinkBitsPerSec: 9.87e9, expectedDowntimeMs: 3.3,
+    pagesResentUnchanged: 0,
   };
 }
 

@@ -76,6 +76,16 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
     defaultText: '120s', example: '5m',
   },
   {
+    key: 'dirtyLog', flags: '--dirty-log <name>',
+    description: "dirty tracking: bitmap (KVM GET_DIRTY_LOG: fetch and clear all each round), bitmap-chunked (KVM CLEAR_DIRTY_LOG: clear each 64-page chunk just before sending it), two-level (a summary bit per bitmap word lets scans skip clean regions), ring (KVM dirty ring: per-vCPU rings of page numbers, a full ring stalls its vCPU)",
+    defaultText: 'bitmap', example: 'ring',
+  },
+  {
+    key: 'ringSize', flags: '--ring-size <entries>',
+    description: 'entries of each vCPU\'s dirty ring with --dirty-log ring, a power of two',
+    defaultText: '4096', example: '1024',
+  },
+  {
     key: 'seed', flags: '--seed <n>',
     description: 'seed of the initial memory content and the write streams, 0 to 4294967295',
     defaultText: '1', example: '42',

@@ -5,17 +5,18 @@
  * `pageSize`); keys that are not run options (`json`, `quiet`, ...) are ignored.
  */
 import { OptionError } from './errors.js';
-import { DEFAULT_RUN_CONFIG, type PolicyName, type RunConfig } from './types.js';
+import { DEFAULT_RUN_CONFIG, type RunConfig } from './types.js';
 import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
 import { formatBytes } from '../util/format.js';
 import { POLICY_NAMES } from '../policy/registry.js';
+import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
 
 export type RawRunOptions = Record<string, string | boolean | undefined>;
 
 /** The run options the resolver reads, as commander names their values. */
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'link', 'latency', 'policy',
-  'downtimeLimit', 'maxIterations', 'timeout', 'seed',
+  'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -36,6 +37,8 @@ export const LIMITS = {
   seed: { min: 0, max: 2 ** 32 - 1 },
   /** One-way latency above this is a misconfiguration (10 s). */
   maxLatencyMs: 10_000,
+  /** Dirty ring entries per vCPU (KVM accepts 4096 .. 65536 for 4 KiB entries; smaller ones help tests). */
+  ringSize: { min: 16, max: 1 << 20 },
 } as const;
 
 export function resolveRunConfig(raw: RawRunOptions): RunConfig {
@@ -114,22 +117,32 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     writeSizeBytes,
     linkBitsPerSec: linkText === undefined ? d.linkBitsPerSec : parseLinkRate('--link', linkText),
     latencyMs,
-    policy: resolvePolicy(text('policy'), d.policy),
+    policy: resolveName('--policy', text('policy'), POLICY_NAMES, d.policy),
     downtimeLimitMs,
     maxIterations: maxIterationsText === undefined
       ? d.maxIterations
       : parseCount('--max-iterations', maxIterationsText, LIMITS.maxIterations),
     timeoutMs,
     seed: seedText === undefined ? d.seed : parseCount('--seed', seedText, LIMITS.seed),
+    dirtyLog: resolveName('--dirty-log', text('dirtyLog'), DIRTY_LOG_NAMES, d.dirtyLog),
+    ringSizeEntries: resolveRingSize(text('ringSize'), d.ringSizeEntries),
   };
 }
 
-function resolvePolicy(text: string | undefined, fallback: PolicyName): PolicyName {
+function resolveRingSize(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
-  const name = POLICY_NAMES.find((p) => p === text.trim().toLowerCase());
-  if (name === undefined) {
-    throw new OptionError('--policy', `--policy must be one of ${POLICY_NAMES.join(', ')} (got ${JSON.stringify(text)})`);
+  const n = parseCount('--ring-size', text, LIMITS.ringSize);
+  if (!isPowerOfTwo(n)) {
+    throw new OptionError('--ring-size', `--ring-size must be a power of two from 16 to 1048576 entries such as 4096 (got ${JSON.stringify(text)})`);
   }
+  return n;
+}
+
+/** One of a fixed set of names, case-insensitive. */
+function resolveName<T extends string>(flag: string, text: string | undefined, names: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  const name = names.find((n) => n === text.trim().toLowerCase());
+  if (name === undefined) throw new OptionError(flag, `${flag} must be one of ${names.join(', ')} (got ${JSON.stringify(text)})`);
   return name;
 }
 

@@ -8,6 +8,8 @@ export type WritePattern =
   | { kind: 'sequential' };
 
 export type PolicyName = 'qemu' | 'hyperv' | 'xen';
+export type { DirtyLogName } from '../dirtylog/dirty-log.js';
+import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 
 export interface RunConfig {
   /** Guest RAM, bytes (binary units on input: 512MiB). */
@@ -34,6 +36,10 @@ export interface RunConfig {
   timeoutMs: number | null;
   /** Seed of the initial content and of the write streams. */
   seed: number;
+  /** Dirty tracking strategy (src/dirtylog/). */
+  dirtyLog: DirtyLogName;
+  /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */
+  ringSizeEntries: number;
 }
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
@@ -50,4 +56,6 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   maxIterations: null,
   timeoutMs: 120_000,
   seed: 1,
+  dirtyLog: 'bitmap',
+  ringSizeEntries: 4096,
 };

@@ -18,6 +18,7 @@ import { Sender, type SendTotals } from './sender.js';
 import { FrameType } from '../wire/frame.js';
 import { formatMs } from '../util/format.js';
 import { createPolicy } from '../policy/registry.js';
+import { createDirtyLog } from '../dirtylog/registry.js';
 import type { PolicyDecision } from '../policy/policy.js';
 import { deviceStateBytes, deviceStateImage } from './device-state.js';
 import type { GuestShape } from '../protocol.js';
@@ -51,7 +52,8 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const prefaulted = channel.prefault(target);
   source.slots.forEach((s, i) => fillInitialContent(source.pages(i), s.layout.firstPage, s.layout.pageCount, config.pageSizeBytes, config.seed));
   await prefaulted;
-  const guest = new RunningGuest(config, source.slots, shape);
+  const dirtyLog = createDirtyLog(config.dirtyLog, source, { vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries });
+  const guest = new RunningGuest(config, source.slots, shape, dirtyLog.markMode);
   await guest.control.started();
 
   const clock = hooks.clock ?? new RealClock();
@@ -76,7 +78,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       throw new RunFailure(`did not converge within the timeout of ${formatMs(config.timeoutMs ?? 0)} (${iterations.length} rounds${state})`);
     }
   };
-  const sender = new Sender(source, channel, checkpoint);
+  const sender = new Sender(source, channel, dirtyLog, checkpoint);
 
   const stage = async (name: StageName, body: () => Promise<void>): Promise<void> => {
     const startMs = clock.nowMs();
@@ -96,26 +98,29 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     const startMs = clock.nowMs();
     let dirtyPages = 0;
     const counts = source.slots.map((_, i) => {
-      const n = all ? sender.listAllPages(i) : sender.scanDirty(i);
+      const n = all ? sender.listAllPages(i) : dirtyLog.fetch(i);
       dirtyPages += n;
       return n;
     });
     const scanMs = clock.nowMs() - startMs;
-    const sent: SendTotals = { pages: 0, bytes: 0 };
+    const sent: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
     for (let i = 0; i < counts.length; i++) {
       const t = await sender.sendList(i, counts[i], index);
       sent.pages += t.pages;
       sent.bytes += t.bytes;
+      sent.unchanged += t.unchanged;
     }
     await delivered();
     const durationMs = Math.max(clock.nowMs() - startMs, 1e-3);
-    const pendingPages = phase === 'precopy' ? source.countDirty() : 0;
+    const pendingPages = phase === 'precopy' ? dirtyLog.pending() : 0;
     const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
     return {
       index, phase, startMs, dirtyPages, pagesSent: sent.pages, bytesSent: sent.bytes, durationMs, scanMs,
       dirtyPagesPerSec: (pendingPages * 1000) / durationMs,
       achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
       expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * config.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
+      pagesResentUnchanged: sent.unchanged,
+      ...dirtyLog.takeRoundStats(),
     };
   };
 
@@ -130,12 +135,12 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       await clock.sleepUntil(clock.nowMs() + config.latencyMs); // configuration reaches the target
     });
     await stage('precopy', async () => {
-      source.clearDirtyLog();
+      dirtyLog.start();
       let totalBytes = 0;
       for (let index = 0; ; index++) {
         const it = await round(index, 'precopy', index === 0);
         totalBytes += it.bytesSent;
-        const pendingPages = source.countDirty();
+        const pendingPages = dirtyLog.pending();
         lastDecision = policy.decide({
           roundsDone: index + 1, pendingPages, pageSizeBytes: config.pageSizeBytes, ramBytes: config.ramBytes,
           bandwidthBytesPerSec: it.achievedLinkBitsPerSec / 8, totalBytesSent: totalBytes,
@@ -150,7 +155,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     });
     await stage('stop-and-copy', async () => {
       suspendAtMs = clock.nowMs();
-      await guest.control.pause(); // the barrier: no vCPU is mid-write past this point
+      await guest.control.pause(() => dirtyLog.service()); // the barrier: no vCPU is mid-write past this point
       suspended = true;
       const it = await round(iterations.length, 'stop-and-copy', false);
       const state = deviceStateImage(config.seed, deviceStateBytes(config.vcpus));

@@ -4,12 +4,15 @@
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { FrameBuffer, InProcessChannel } from '../channel/in-process.js';
+import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 
 export interface SendTotals {
   pages: number;
   /** Bytes on the wire, headers and descriptors included. */
   bytes: number;
+  /** Pages whose bytes had not changed since they were last sent. */
+  unchanged: number;
 }
 
 export class Sender {
@@ -19,6 +22,7 @@ export class Sender {
   constructor(
     private readonly source: GuestMemory,
     private readonly channel: InProcessChannel,
+    private readonly dirtyLog: DirtyLog,
     private readonly checkpoint: () => void,
   ) {
     this.views = source.slots.map((s) => new DataView(s.memory.buffer));
@@ -32,25 +36,21 @@ export class Sender {
     return l.pageCount;
   }
 
-  /** Scans and clears the slot's dirty bitmap into its list; returns the number of dirty pages. */
-  scanDirty(slot: number): number {
-    const l = this.source.slots[slot].layout;
-    const n = this.source.kernels[slot].scanAndClear(l.bitmapPtr, 0, l.bitmapWords, l.listPtr, l.bitmapWords * 64);
-    if (n < 0) throw new Error(`scan of slot ${slot} overflowed its list`);
-    return n;
-  }
-
   /** Sends the first `count` pages of the slot's list. */
   async sendList(slot: number, count: number, round: number): Promise<SendTotals> {
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
-    const totals: SendTotals = { pages: 0, bytes: 0 };
+    const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
     for (let off = 0; off < count; off += l.pagesPerFrame) {
       this.checkpoint();
+      this.dirtyLog.service();
       const n = Math.min(l.pagesPerFrame, count - off);
       const buf = await this.channel.acquire(slot);
+      const listPtr = l.listPtr + off * 4;
+      this.dirtyLog.beforeSend(slot, off, n, round === 0);
+      totals.unchanged += k.countUnchanged(l.pagesPtr, l.pageSizeBytes, listPtr, n, l.hashesPtr);
       const body = buf.ptr + HEADER_BYTES;
-      const len = k.packPages(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.firstPage, body, buf.capacityBytes - HEADER_BYTES);
+      const len = k.packPages(l.pagesPtr, l.pageSizeBytes, listPtr, n, l.firstPage, body, buf.capacityBytes - HEADER_BYTES);
       if (len < 0) throw new Error(`frame buffer too small for ${n} pages`);
       this.finish(buf, FrameType.Pages, n, len, round);
       totals.pages += n;

@@ -45,16 +45,18 @@ export class GuestControl {
 
   /**
    * Suspends the guest: asks every vCPU to pause and waits until each has acknowledged, so no
-   * write is in progress when this resolves (the barrier before the final scan).
+   * write is in progress when this resolves (the barrier before the final scan). `whileWaiting`
+   * runs between checks.
    */
-  async pause(timeoutMs = 10_000): Promise<void> {
+  async pause(whileWaiting: () => void = () => {}, timeoutMs = 10_000): Promise<void> {
     this.set(PAUSE);
     const deadline = performance.now() + timeoutMs;
     for (let v = 0; v < this.vcpus; v++) {
       while (Atomics.load(this.v.i32, ACK + v) !== 1) {
         const left = deadline - performance.now();
         if (left <= 0) throw new Error(`vCPU ${v} did not acknowledge the pause within ${timeoutMs} ms`);
-        const wait = Atomics.waitAsync(this.v.i32, ACK + v, 0, Math.min(left, 50));
+        whileWaiting(); // e.g. harvest dirty rings: a vCPU stalled on a full ring cannot pause
+        const wait = Atomics.waitAsync(this.v.i32, ACK + v, 0, Math.min(left, 5));
         if (wait.async) await wait.value;
       }
     }

@@ -6,6 +6,7 @@ import { Piscina } from 'piscina';
 import type { RunConfig } from '../config/types.js';
 import type { GuestShape, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
 import { GuestControl } from './control.js';
+import type { MarkMode } from '../dirtylog/dirty-log.js';
 
 const WRITER_WORKER = new URL('./writer-worker.js', import.meta.url).href;
 
@@ -20,7 +21,7 @@ export class RunningGuest {
   private readonly pool: Piscina;
   private readonly tasks: Promise<WriterReport>[];
 
-  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape) {
+  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode) {
     this.control = new GuestControl(config.vcpus);
     this.pool = new Piscina({
       filename: WRITER_WORKER,
@@ -34,7 +35,7 @@ export class RunningGuest {
       const task: WriterTask = {
         kind: 'writer', vcpu, slots, guest, control: this.control.sab,
         pageWritesPerSec: config.dirtyPagesPerSec / config.vcpus, vcpus: config.vcpus,
-        pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed,
+        pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, mark,
       };
       this.tasks.push(this.pool.run(task, { name: 'writer' }) as Promise<WriterReport>);
     }

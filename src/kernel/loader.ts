@@ -33,6 +33,8 @@ interface KernelExports {
   hash64(ptr: number, len: number, seed: bigint): bigint;
   hashPages(pagesPtr: number, pageSizeBytes: number, count: number, outPtr: number): void;
   firstDifference(aPtr: number, bPtr: number, len: number): number;
+  scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number;
+  countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number;
 }
 
 /**
@@ -111,6 +113,9 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
       const r = e.firstDifference(aPtr, bPtr, len);
       return r < -1 ? r >>> 0 : r;
     },
+    scanAndClearTwoLevel: e.scanAndClearTwoLevel,
+    countUnchanged: (pagesPtr, pageSizeBytes, listPtr, count, hashesPtr) =>
+      e.countUnchanged(pagesPtr, pageSizeBytes, listPtr, count, hashesPtr) >>> 0,
   };
 }
 

@@ -112,6 +112,57 @@ export class ReferenceKernels implements Kernels {
     }
   }
 
+  scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number {
+    if (outCapPages < bitmapWords * 64) return -1;
+    checkBitmapAlignment(summaryPtr);
+    checkBitmapAlignment(bitmapPtr);
+    const summaryWords = Math.ceil(bitmapWords / 64);
+    this.reach(summaryPtr + summaryWords * 8);
+    this.reach(bitmapPtr + bitmapWords * 8);
+    this.reach(outPtr + bitmapWords * 64 * 4);
+    const i32 = this.i32;
+    let out = outPtr;
+    // Summary word halves in order: half h of summary word s flags bitmap words s*64 + h*32 + k.
+    for (let half = 0; half < summaryWords * 2; half++) {
+      const si = (summaryPtr >>> 2) + half;
+      if (i32[si] === 0) continue;
+      let flags = Atomics.exchange(i32, si, 0);
+      while (flags !== 0) {
+        const lowest = flags & -flags;
+        flags ^= lowest;
+        const w = half * 32 + 31 - Math.clz32(lowest);
+        if (w >= bitmapWords) break;
+        // Both 32-bit halves of bitmap word w, low first, so pages come out ascending.
+        for (let h = 0; h < 2; h++) {
+          const bi = (bitmapPtr >>> 2) + w * 2 + h;
+          if (i32[bi] === 0) continue;
+          let bits = Atomics.exchange(i32, bi, 0);
+          const page = w * 64 + h * 32;
+          while (bits !== 0) {
+            const low = bits & -bits;
+            this.view.setUint32(out, page + 31 - Math.clz32(low), true);
+            out += 4;
+            bits ^= low;
+          }
+        }
+      }
+    }
+    return (out - outPtr) / 4;
+  }
+
+  countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number {
+    this.reach(listPtr + count * 4);
+    let same = 0;
+    for (let i = 0; i < count; i++) {
+      const page = this.view.getUint32(listPtr + i * 4, true);
+      this.reach(hashesPtr + page * 8 + 8);
+      const h = this.hash64(pagesPtr + page * pageSizeBytes, pageSizeBytes, 0n);
+      if (this.view.getBigUint64(hashesPtr + page * 8, true) === h) same++;
+      this.view.setBigUint64(hashesPtr + page * 8, h, true);
+    }
+    return same;
+  }
+
   countDirty(bitmapPtr: number, firstWord: number, wordCount: number): number {
     checkBitmapAlignment(bitmapPtr);
     this.reach(bitmapPtr + (firstWord + wordCount) * 8);

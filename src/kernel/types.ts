@@ -69,6 +69,21 @@ export interface Kernels {
 
   /** Offset of the first byte where [aPtr, aPtr+len) and [bPtr, bPtr+len) differ, or -1 if equal. */
   firstDifference(aPtr: number, bPtr: number, len: number): number;
+
+  /**
+   * Two-level scan-and-clear: summary bit w (bit w & 63 of u64 summary word w >> 6) flags bitmap
+   * word w. Writers set the page bit, then the summary bit; this exchanges each non-zero summary
+   * word with 0 before exchanging the bitmap words it flags, and writes their pages, ascending, as
+   * u32 at outPtr. Returns the count, or -1 (touching nothing) when outCapPages < bitmapWords * 64.
+   */
+  scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number;
+
+  /**
+   * The resend meter: for each of `count` slot-local page numbers (u32 at listPtr) hashes the page
+   * (XXH64, seed 0), compares with the u64 stored for that page at hashesPtr + 8 * page, stores
+   * the new hash and returns how many were equal: pages sent again though unchanged.
+   */
+  countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number;
 }
 
 /** Codec identifiers in frame descriptors (more arrive with the codec strategies). */

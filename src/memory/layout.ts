@@ -2,7 +2,7 @@
  * How guest memory is laid out in wasm linear memories. A wasm32 memory ends at 4 GiB, so guest
  * RAM is split into slots (like KVM memslots) of at most MAX_SLOT_PAGE_BYTES of pages; each slot is
  * one shared WebAssembly.Memory holding, in order:
- *   [reserved low bytes][pages][dirty bitmap][page list][frame buffers]
+ *   [reserved low bytes][pages][dirty bitmap][summary bitmap][page list][page hashes][frame buffers]
  * The layout is plain data so it can cross to worker threads beside the memory itself.
  */
 import { RESERVED_LOW_BYTES, DESCRIPTOR_BYTES } from '../kernel/types.js';
@@ -26,8 +26,13 @@ export interface SlotLayout {
   pagesPtr: number;
   bitmapPtr: number;
   bitmapWords: number;
+  /** Two-level tracking: one bit per bitmap word, in u64 words. */
+  summaryPtr: number;
+  summaryWords: number;
   /** Room for one u32 per bit of the bitmap (bitmapWords * 64): scan output. */
   listPtr: number;
+  /** One u64 XXH64 per page, of its bytes when last sent: the resend meter. */
+  hashesPtr: number;
   framesPtr: number;
   frameBytes: number;
   frameBuffers: number;
@@ -67,14 +72,17 @@ export function planGuestLayout(
     const pagesPtr = RESERVED_LOW_BYTES;
     const bitmapWords = Math.ceil(count / 64);
     const bitmapPtr = align(pagesPtr + count * pageSizeBytes, 64);
-    const listPtr = align(bitmapPtr + bitmapWords * 8, 64);
-    const framesPtr = align(listPtr + bitmapWords * 64 * 4, 64);
+    const summaryPtr = align(bitmapPtr + bitmapWords * 8, 64);
+    const summaryWords = Math.ceil(bitmapWords / 64);
+    const listPtr = align(summaryPtr + summaryWords * 8, 64);
+    const hashesPtr = align(listPtr + bitmapWords * 64 * 4, 64);
+    const framesPtr = align(hashesPtr + count * 8, 64);
     const frameBytes = frameBytesFor(pageSizeBytes, pagesPerFrame);
     const memoryBytes = align(framesPtr + frameBuffers * frameBytes, WASM_PAGE_BYTES);
     if (memoryBytes > 4 * 1024 * 1024 * 1024) throw new RangeError('slot does not fit in a wasm32 memory');
     slots.push({
-      index, firstPage, pageCount: count, pageSizeBytes, pagesPtr, bitmapPtr, bitmapWords, listPtr,
-      framesPtr, frameBytes, frameBuffers, pagesPerFrame, memoryBytes,
+      index, firstPage, pageCount: count, pageSizeBytes, pagesPtr, bitmapPtr, bitmapWords, summaryPtr, summaryWords,
+      listPtr, hashesPtr, framesPtr, frameBytes, frameBuffers, pagesPerFrame, memoryBytes,
     });
   }
   return { ramBytes, pageSizeBytes, pageCount, pagesPerSlot, slots };

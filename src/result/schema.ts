@@ -28,7 +28,7 @@ export interface IterationRecord {
   /** Bytes put on the wire in this round, frame headers and descriptors included. */
   bytesSent: number;
   durationMs: number;
-  /** Time spent scanning and clearing the dirty bitmap, milliseconds. */
+  /** Time spent fetching the round's dirty pages (scan, or ring harvest), milliseconds. */
   scanMs: number;
   /** Distinct pages dirtied per second during the round (dirty pages found after it / its duration). */
   dirtyPagesPerSec: number;
@@ -36,6 +36,12 @@ export interface IterationRecord {
   achievedLinkBitsPerSec: number;
   /** What the downtime would be if the guest stopped now: remaining dirty bytes / bandwidth. */
   expectedDowntimeMs: number;
+  /** Pages sent in this round whose bytes had not changed since they were last sent. */
+  pagesResentUnchanged: number;
+  /** --dirty-log ring: times a vCPU found its ring full and stalled, during the round. */
+  ringFullStalls?: number;
+  /** --dirty-log ring: milliseconds vCPUs spent stalled on full rings, summed, during the round. */
+  ringStallMs?: number;
 }
 
 export interface Totals {

@@ -1,0 +1,96 @@
+/**
+ * KVM's dirty ring: each vCPU pushes the pages it dirties into its own ring (src/dirtylog/ring.ts);
+ * the driver harvests every ring into per-slot pending lists, at each round and whenever a vCPU is
+ * stalled on a full ring or a ring is three-quarters full. A harvested page stays write-protected
+ * (its bitmap bit set: no second push) until it is reset just before its copy, as
+ * KVM_RESET_DIRTY_RINGS does, so pending lists hold each page once.
+ */
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { DirtyLog, DirtyLogRoundStats, MarkMode } from './dirty-log.js';
+import { HEAD, STALLED, STALLS, TAIL, createRing, ringFill, ringViews, type RingViews } from './ring.js';
+
+export class DirtyRingLog implements DirtyLog {
+  readonly name: DirtyLog['name'] = 'ring';
+  readonly markMode: MarkMode;
+  private readonly rings: RingViews[];
+  /** Harvested pages per slot, slot-local, waiting for the next fetch. */
+  private readonly pendingLists: Uint32Array[];
+  private readonly pendingCounts: number[];
+  private lastStalls = 0;
+  private lastStallMs = 0;
+
+  constructor(private readonly memory: GuestMemory, vcpus: number, ringSizeEntries: number) {
+    const sabs = Array.from({ length: vcpus }, () => createRing(ringSizeEntries));
+    this.markMode = { kind: 'ring', rings: sabs };
+    this.rings = sabs.map(ringViews);
+    // Each page is pending at most once, but for the duplicates start() may let through.
+    this.pendingLists = memory.slots.map((s) => new Uint32Array(s.layout.pageCount + vcpus * ringSizeEntries));
+    this.pendingCounts = memory.slots.map(() => 0);
+  }
+
+  start(): void {
+    // Drop what the rings hold, then write-protect every page (clear its bit): logging starts
+    // now. In this order a page pushed between the two may be pushed again after its bit is
+    // cleared, a duplicate the lists have room for; the other order could lose a page.
+    for (const r of this.rings) {
+      Atomics.store(r.i32, TAIL, Atomics.load(r.i32, HEAD));
+      Atomics.notify(r.i32, TAIL);
+    }
+    this.memory.clearDirtyLog();
+    this.pendingCounts.fill(0);
+    this.takeRoundStats();
+  }
+
+  fetch(slot: number): number {
+    if (slot === 0) this.harvest();
+    const s = this.memory.slots[slot];
+    const n = this.pendingCounts[slot];
+    new Uint32Array(s.memory.buffer, s.layout.listPtr, n).set(this.pendingLists[slot].subarray(0, n));
+    this.pendingCounts[slot] = 0;
+    return n;
+  }
+
+  beforeSend(slot: number, offset: number, count: number, firstRound: boolean): void {
+    // Round 0 sends every page regardless of the rings; its list is not theirs to reset.
+    if (firstRound) return;
+    const l = this.memory.slots[slot].layout;
+    this.memory.kernels[slot].clearPages(l.bitmapPtr, l.listPtr + offset * 4, count);
+  }
+
+  pending(): number {
+    return this.pendingCounts.reduce((a, b) => a + b, 0) + this.rings.reduce((n, r) => n + ringFill(r), 0);
+  }
+
+  service(): void {
+    for (const r of this.rings) {
+      if (Atomics.load(r.i32, STALLED) === 1 || ringFill(r) * 4 >= r.size * 3) {
+        this.harvest();
+        return;
+      }
+    }
+  }
+
+  takeRoundStats(): DirtyLogRoundStats {
+    const stalls = this.rings.reduce((n, r) => n + Atomics.load(r.i32, STALLS), 0);
+    const stallMs = this.rings.reduce((n, r) => n + r.stallMs[0], 0);
+    const stats = { ringFullStalls: stalls - this.lastStalls, ringStallMs: stallMs - this.lastStallMs };
+    this.lastStalls = stalls;
+    this.lastStallMs = stallMs;
+    return stats;
+  }
+
+  /** Moves every ring's entries to the pending lists and frees the rings (unstalling vCPUs). */
+  private harvest(): void {
+    const pagesPerSlot = this.memory.layout.pagesPerSlot;
+    for (const r of this.rings) {
+      const head = Atomics.load(r.i32, HEAD);
+      for (let i = Atomics.load(r.i32, TAIL); i !== head; i++) {
+        const page = r.entries[i & (r.size - 1)];
+        const slot = Math.floor(page / pagesPerSlot);
+        this.pendingLists[slot][this.pendingCounts[slot]++] = page - slot * pagesPerSlot;
+      }
+      Atomics.store(r.i32, TAIL, head);
+      Atomics.notify(r.i32, TAIL);
+    }
+  }
+}
