@@ -3,7 +3,7 @@
  * compiled modules travel inside these messages; they are shared, never copied.
  */
 import type { SlotLayout } from './memory/layout.js';
-import type { WritePattern } from './config/types.js';
+import type { ContentMix, WritePattern } from './config/types.js';
 import type { MarkMode } from './dirtylog/dirty-log.js';
 
 /** A slot as a worker sees it: the shared memory and where things are in it. */
@@ -33,6 +33,7 @@ export interface WriterTask {
   pattern: WritePattern;
   writeSizeBytes: number;
   seed: number;
+  content: ContentMix;
   /** How a write is logged: bitmap bit, plus summary bit, or a push into this vCPU's ring. */
   mark: MarkMode;
 }

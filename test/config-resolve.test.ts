@@ -38,13 +38,13 @@ test('options parse into the config', () => {
   const c = resolveRunConfig({
     ram: '512MiB', pageSize: '2MiB', vcpus: '8', dirtyRate: '1GB/s', pattern: 'hotset:0.1:0.9', writeSize: '64',
     link: 'unlimited', latency: '2ms', policy: 'xen', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
-    dirtyLog: 'ring', ringSize: '1024',
+    dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30',
   });
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, dirtyPagesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
     latencyMs: 2, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
-    dirtyLog: 'ring', ringSizeEntries: 1024,
+    dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 },
   });
 });
 
@@ -61,6 +61,7 @@ test('cross-checks name the option and the accepted form', () => {
   failsWith({ pageSize: '3000' }, '--page-size', /--page-size must be a power of two from 4KiB to 2MiB/);
   failsWith({ pageSize: '2KiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
   failsWith({ dirtyLog: 'pml' }, '--dirty-log', /--dirty-log must be one of bitmap, bitmap-chunked, two-level, ring \(got "pml"\)/);
+  failsWith({ content: 'mixed:50:50:50' }, '--content', /--content must be zero, text, random or mixed:ZERO%:TEXT%:RANDOM% adding up to 100/);
   failsWith({ ringSize: '1000' }, '--ring-size', /--ring-size must be a power of two from 16 to 1048576 entries/);
   failsWith({ pageSize: '4MiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
   failsWith({ writeSize: '8KiB' }, '--write-size', /--write-size must be from 1 byte to the page size/);

@@ -46,6 +46,11 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
     defaultText: '8', example: '64',
   },
   {
+    key: 'content', flags: '--content <kind>',
+    description: 'initial page content: zero, text (compressible), random (incompressible), or mixed:ZERO%:TEXT%:RANDOM%; a write keeps its page\'s kind',
+    defaultText: 'mixed:25:40:35', example: 'text',
+  },
+  {
     key: 'link', flags: '--link <rate>',
     description: 'migration link rate, decimal: bit/s, kbit/s, Mbit/s, Gbit/s, Gbps, or bytes as GB/s, MB/s; or unlimited',
     defaultText: '10Gbit/s', example: '25Gbps, 1.25GB/s',

@@ -5,7 +5,7 @@
  * `pageSize`); keys that are not run options (`json`, `quiet`, ...) are ignored.
  */
 import { OptionError } from './errors.js';
-import { DEFAULT_RUN_CONFIG, type RunConfig } from './types.js';
+import { DEFAULT_RUN_CONFIG, type ContentMix, type RunConfig } from './types.js';
 import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
 import { formatBytes } from '../util/format.js';
 import { POLICY_NAMES } from '../policy/registry.js';
@@ -16,7 +16,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 /** The run options the resolver reads, as commander names their values. */
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'link', 'latency', 'policy',
-  'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize',
+  'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize', 'content',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -126,7 +126,24 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     seed: seedText === undefined ? d.seed : parseCount('--seed', seedText, LIMITS.seed),
     dirtyLog: resolveName('--dirty-log', text('dirtyLog'), DIRTY_LOG_NAMES, d.dirtyLog),
     ringSizeEntries: resolveRingSize(text('ringSize'), d.ringSizeEntries),
+    content: resolveContent(text('content'), d.content),
   };
+}
+
+/** `zero`, `text`, `random`, or `mixed:ZERO%:TEXT%:RANDOM%` adding up to 100. */
+function resolveContent(text: string | undefined, fallback: ContentMix): ContentMix {
+  if (text === undefined) return fallback;
+  const t = text.trim().toLowerCase();
+  if (t === 'zero') return { zeroPercent: 100, textPercent: 0, randomPercent: 0 };
+  if (t === 'text') return { zeroPercent: 0, textPercent: 100, randomPercent: 0 };
+  if (t === 'random') return { zeroPercent: 0, textPercent: 0, randomPercent: 100 };
+  const m = /^mixed:(\d+(?:\.\d+)?)%?:(\d+(?:\.\d+)?)%?:(\d+(?:\.\d+)?)%?$/.exec(t);
+  const shares = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  if (!m || Math.abs(shares[0] + shares[1] + shares[2] - 100) > 1e-9) {
+    throw new OptionError('--content',
+      `--content must be zero, text, random or mixed:ZERO%:TEXT%:RANDOM% adding up to 100, such as mixed:25:40:35 (got ${JSON.stringify(text)})`);
+  }
+  return { zeroPercent: shares[0], textPercent: shares[1], randomPercent: shares[2] };
 }
 
 function resolveRingSize(text: string | undefined, fallback: number): number {

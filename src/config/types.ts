@@ -10,6 +10,8 @@ export type WritePattern =
 export type PolicyName = 'qemu' | 'hyperv' | 'xen';
 export type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { DirtyLogName } from '../dirtylog/dirty-log.js';
+import type { ContentMix } from '../guest/content.js';
+export type { ContentMix } from '../guest/content.js';
 
 export interface RunConfig {
   /** Guest RAM, bytes (binary units on input: 512MiB). */
@@ -36,6 +38,8 @@ export interface RunConfig {
   timeoutMs: number | null;
   /** Seed of the initial content and of the write streams. */
   seed: number;
+  /** Shares of zero, text-like and random pages; writes keep a page's kind. */
+  content: ContentMix;
   /** Dirty tracking strategy (src/dirtylog/). */
   dirtyLog: DirtyLogName;
   /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */
@@ -56,6 +60,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   maxIterations: null,
   timeoutMs: 120_000,
   seed: 1,
+  content: { zeroPercent: 25, textPercent: 40, randomPercent: 35 },
   dirtyLog: 'bitmap',
   ringSizeEntries: 4096,
 };

@@ -50,7 +50,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const target = GuestMemory.allocate(layout, module);
   const channel = new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs);
   const prefaulted = channel.prefault(target);
-  source.slots.forEach((s, i) => fillInitialContent(source.pages(i), s.layout.firstPage, s.layout.pageCount, config.pageSizeBytes, config.seed));
+  source.slots.forEach((s, i) => fillInitialContent(source.pages(i), s.layout.firstPage, s.layout.pageCount, config.pageSizeBytes, config.seed, config.content));
   await prefaulted;
   const dirtyLog = createDirtyLog(config.dirtyLog, source, { vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries });
   const guest = new RunningGuest(config, source.slots, shape, dirtyLog.markMode);

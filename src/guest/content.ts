@@ -13,7 +13,6 @@ export interface ContentMix {
   randomPercent: number;
 }
 
-export const DEFAULT_CONTENT_MIX: ContentMix = { zeroPercent: 25, textPercent: 40, randomPercent: 35 };
 
 const WORDS = (
   'the of and to in is that for it as was with be by on not he this are or his from at which but ' +
@@ -48,8 +47,7 @@ export function pageKind(seed: number, page: number, mix: ContentMix): PageKind 
 
 /** Fills `pages` (the slot's page area, starting at global page firstPage) with initial content. */
 export function fillInitialContent(
-  pages: Uint8Array, firstPage: number, pageCount: number, pageSizeBytes: number, seed: number,
-  mix: ContentMix = DEFAULT_CONTENT_MIX,
+  pages: Uint8Array, firstPage: number, pageCount: number, pageSizeBytes: number, seed: number, mix: ContentMix,
 ): void {
   const text = textCorpus();
   const words = new Uint32Array(pages.buffer, pages.byteOffset, (pageCount * pageSizeBytes) >>> 2);
@@ -75,6 +73,32 @@ export function fillInitialContent(
         const w1 = w0 + (pageSizeBytes >>> 2);
         for (let w = w0; w < w1; w++) words[w] = rng.nextU32();
         break;
+      }
+    }
+  }
+}
+
+/**
+ * Writes `length` bytes at `at` in `view` with data of the page's kind: zeros stay zeros, text
+ * gets a slice of the text corpus, random gets random bytes. So compression and delta ratios of
+ * dirtied pages stay those of their kind.
+ */
+export function writeOfKind(view: Uint8Array, at: number, length: number, kind: PageKind, rng: Xorshift128, text: Uint8Array): void {
+  if (kind === PageKind.Zero) {
+    view.fill(0, at, at + length);
+  } else if (kind === PageKind.Text) {
+    for (let done = 0; done < length; ) {
+      const from = rng.below(text.length - 1);
+      const n = Math.min(text.length - from, length - done);
+      view.set(text.subarray(from, from + n), at + done);
+      done += n;
+    }
+  } else {
+    for (let left = length; left > 0; ) {
+      let r = rng.nextU32();
+      for (let k = 0; k < 4 && left > 0; k++, left--) {
+        view[at++] = r & 0xff;
+        r >>>= 8;
       }
     }
   }

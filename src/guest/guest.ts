@@ -35,7 +35,7 @@ export class RunningGuest {
       const task: WriterTask = {
         kind: 'writer', vcpu, slots, guest, control: this.control.sab,
         pageWritesPerSec: config.dirtyPagesPerSec / config.vcpus, vcpus: config.vcpus,
-        pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, mark,
+        pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, content: config.content, mark,
       };
       this.tasks.push(this.pool.run(task, { name: 'writer' }) as Promise<WriterReport>);
     }

@@ -6,6 +6,7 @@
 import type { WriterReport, WriterTask } from '../protocol.js';
 import { ACK, PAUSE, RUN, STARTED, STATE, STOP, controlViews } from './control.js';
 import { pageChooser } from './pattern.js';
+import { pageKind, textCorpus, writeOfKind } from './content.js';
 import { Xorshift128, deriveSeed } from '../util/prng.js';
 import { HEAD, STALLED, STALLS, TAIL, ringViews } from '../dirtylog/ring.js';
 
@@ -27,6 +28,7 @@ export function writer(task: WriterTask): WriterReport {
   const writeSize = task.writeSizeBytes;
   const maxOffset = pageSizeBytes - writeSize;
   const ratePerMs = task.pageWritesPerSec / 1000;
+  const text = textCorpus();
 
   let done = 0;
   let liveMs = 0;
@@ -38,14 +40,8 @@ export function writer(task: WriterTask): WriterReport {
     const slot = Math.floor(page / pagesPerSlot);
     const local = page - slot * pagesPerSlot;
     const view = pages[slot];
-    let at = local * pageSizeBytes + (maxOffset > 0 ? rng.below(maxOffset + 1) : 0);
-    for (let left = writeSize; left > 0; ) {
-      let r = rng.nextU32();
-      for (let k = 0; k < 4 && left > 0; k++, left--) {
-        view[at++] = r & 0xff;
-        r >>>= 8;
-      }
-    }
+    const at = local * pageSizeBytes + (maxOffset > 0 ? rng.below(maxOffset + 1) : 0);
+    writeOfKind(view, at, writeSize, pageKind(task.seed, page, task.content), rng, text);
     // The bytes are stored; now log the write.
     const bit = 1 << (local & 31);
     const old = Atomics.or(bitmaps[slot], local >>> 5, bit);
