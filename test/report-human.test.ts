@@ -55,7 +55,8 @@ test('formatResult: status line, stage, round and totals tables with units in th
     assert.ok(flat.includes(row), `totals row ${row}`);
   }
   for (const stage of STAGE_NAMES) assert.ok(flat.includes(` ${stage} `), stage);
-  assert.ok(flat.includes(' 3 stop-and-copy 1,003 1,003 3.9 50.0 0.25 20,003 9.87 3.3 '), 'a full round row');
+  assert.ok(flat.includes(' 3 stop-and-copy 1,003 1,003 0 3.9 50.0 0.25 20,003 9.87 3.3 '), 'a full round row');
+  assert.ok(!flat.includes('Ring-full'), 'ring columns only for --dirty-log ring');
   assert.doesNotMatch(text, /rounds not shown/);
 });
 

@@ -26,9 +26,11 @@ export function formatConfigHeader(config: RunConfig, env: HeaderEnvironment, to
     ['cpu', `${env.cpu} · ${env.cores} cores`],
     ['guest', `${formatBytes(config.ramBytes)} RAM = ${count(pages)} pages of ${formatBytes(config.pageSizeBytes)}`
       + ` · ${config.vcpus} vCPU${config.vcpus === 1 ? '' : 's'} · seed ${config.seed}`],
+    ['content', `${config.content.zeroPercent} % zero · ${config.content.textPercent} % text · ${config.content.randomPercent} % random pages`],
     ['dirtying', `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})`
       + ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`],
     ['link', `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}`],
+    ['tracking', config.dirtyLog === 'ring' ? `ring of ${count(config.ringSizeEntries)} entries per vCPU` : config.dirtyLog],
     ['policy', `${config.policy} · downtime limit ${formatMs(config.downtimeLimitMs)}`
       + ` · max iterations ${config.maxIterations ?? "policy's own"}`
       + ` · timeout ${config.timeoutMs === null ? 'none' : formatMs(config.timeoutMs)}`],
@@ -103,25 +105,42 @@ export function formatStagesTable(stages: readonly StageRecord[]): string {
   return t.toString();
 }
 
+interface RoundColumn {
+  head: string;
+  align: 'left' | 'right';
+  cell: (i: IterationRecord) => string;
+}
+
 export function formatRoundsTable(iterations: readonly IterationRecord[]): string {
   const bytes = binaryUnit(Math.max(0, ...iterations.map((i) => i.bytesSent)));
   const link = bitRateUnit(Math.max(0, ...iterations.map((i) => finiteOr0(i.achievedLinkBitsPerSec))));
-  const head = [
-    'Round', 'Phase', 'Dirty\n(pages)', 'Sent\n(pages)', `Sent\n(${bytes.name})`, 'Duration\n(ms)',
-    'Scan\n(ms)', 'Dirty rate\n(pages/s)', `Link rate\n(${link.name})`, 'Expected\ndowntime (ms)',
+  const columns: RoundColumn[] = [
+    { head: 'Round', align: 'right', cell: (i) => String(i.index) },
+    { head: 'Phase', align: 'left', cell: (i) => i.phase },
+    { head: 'Dirty\n(pages)', align: 'right', cell: (i) => count(i.dirtyPages) },
+    { head: 'Sent\n(pages)', align: 'right', cell: (i) => count(i.pagesSent) },
+    { head: 'Resent\nunchanged', align: 'right', cell: (i) => count(i.pagesResentUnchanged) },
+    { head: `Sent\n(${bytes.name})`, align: 'right', cell: (i) => fixed(i.bytesSent / bytes.divisor, bytes.digits) },
+    { head: 'Duration\n(ms)', align: 'right', cell: (i) => fixed(i.durationMs, 1) },
+    { head: 'Scan\n(ms)', align: 'right', cell: (i) => fixed(i.scanMs, 2) },
+    { head: 'Dirty rate\n(pages/s)', align: 'right', cell: (i) => count(i.dirtyPagesPerSec) },
+    { head: `Link rate\n(${link.name})`, align: 'right', cell: (i) => fixed(i.achievedLinkBitsPerSec / link.divisor, 2) },
+    { head: 'Expected\ndowntime (ms)', align: 'right', cell: (i) => fixed(i.expectedDowntimeMs, 1) },
   ];
-  const t = newTable(head, ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
-  const row = (i: IterationRecord): string[] => [
-    String(i.index), i.phase, count(i.dirtyPages), count(i.pagesSent),
-    fixed(i.bytesSent / bytes.divisor, bytes.digits), fixed(i.durationMs, 1), fixed(i.scanMs, 2),
-    count(i.dirtyPagesPerSec), fixed(i.achievedLinkBitsPerSec / link.divisor, 2), fixed(i.expectedDowntimeMs, 1),
-  ];
+  if (iterations.some((i) => i.ringFullStalls !== undefined)) {
+    columns.push(
+      { head: 'Ring-full\nstalls', align: 'right', cell: (i) => count(i.ringFullStalls ?? 0) },
+      { head: 'Stalled\n(ms)', align: 'right', cell: (i) => fixed(i.ringStallMs ?? 0, 1) },
+    );
+  }
+  const t = newTable(columns.map((c) => c.head), columns.map((c) => c.align));
+  const row = (i: IterationRecord): string[] => columns.map((c) => c.cell(i));
   if (iterations.length <= ROUNDS_HEAD + ROUNDS_TAIL + 1) {
     for (const i of iterations) t.push(row(i));
   } else {
     for (const i of iterations.slice(0, ROUNDS_HEAD)) t.push(row(i));
     const hidden = iterations.length - ROUNDS_HEAD - ROUNDS_TAIL;
-    t.push([{ content: `… ${hidden} rounds not shown (see --json) …`, colSpan: head.length, hAlign: 'center' }]);
+    t.push([{ content: `… ${hidden} rounds not shown (see --json) …`, colSpan: columns.length, hAlign: 'center' }]);
     for (const i of iterations.slice(-ROUNDS_TAIL)) t.push(row(i));
   }
   return t.toString();
