@@ -5,10 +5,8 @@
  */
 import type { WriterReport, WriterTask } from '../protocol.js';
 import { ACK, PAUSE, RUN, STARTED, STATE, STOP, controlViews } from './control.js';
-import { pageChooser } from './pattern.js';
-import { pageKind, textCorpus, writeOfKind } from './content.js';
-import { Xorshift128, deriveSeed } from '../util/prng.js';
-import { HEAD, STALLED, STALLS, TAIL, ringViews } from '../dirtylog/ring.js';
+import { Vcpu } from './vcpu.js';
+import { STALLED, STALLS, TAIL } from '../dirtylog/ring.js';
 
 /** A vCPU that fell behind (descheduled) catches up at most this much backlog at once. */
 const MAX_BACKLOG_MS = 50;
@@ -17,18 +15,8 @@ const CONTROL_CHECK_WRITES = 64;
 
 export function writer(task: WriterTask): WriterReport {
   const { i32, writes } = controlViews(task.control);
-  const { pageSizeBytes, pagesPerSlot, pageCount } = task.guest;
-  const pages = task.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * pageSizeBytes));
-  const bitmaps = task.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
-  const summaries = task.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 2));
-  const ring = task.mark.kind === 'ring' ? ringViews(task.mark.rings[task.vcpu]) : undefined;
-  const markKind = task.mark.kind;
-  const rng = new Xorshift128(deriveSeed(task.seed, 1000 + task.vcpu));
-  const choose = pageChooser(task.pattern, pageCount, task.vcpu, task.vcpus, rng);
-  const writeSize = task.writeSizeBytes;
-  const maxOffset = pageSizeBytes - writeSize;
+  const cpu = new Vcpu(task);
   const ratePerMs = task.pageWritesPerSec / 1000;
-  const text = textCorpus();
 
   let done = 0;
   let liveMs = 0;
@@ -36,41 +24,22 @@ export function writer(task: WriterTask): WriterReport {
   let paceDone = 0; // writes counted against the pacing origin
 
   const writeOne = (): void => {
-    const page = choose();
-    const slot = Math.floor(page / pagesPerSlot);
-    const local = page - slot * pagesPerSlot;
-    const view = pages[slot];
-    const at = local * pageSizeBytes + (maxOffset > 0 ? rng.below(maxOffset + 1) : 0);
-    writeOfKind(view, at, writeSize, pageKind(task.seed, page, task.content), rng, text);
-    // The bytes are stored; now log the write.
-    const bit = 1 << (local & 31);
-    const old = Atomics.or(bitmaps[slot], local >>> 5, bit);
-    if (markKind === 'two-level') {
-      const word = local >>> 6;
-      Atomics.or(summaries[slot], word >>> 5, 1 << (word & 31));
-    } else if (ring !== undefined && (old & bit) === 0) {
-      push(page);
-    }
+    if (cpu.ringFull()) stallOnFullRing();
+    if (!cpu.ringFull()) cpu.write();
   };
 
-  /** Pushes a page into this vCPU's dirty ring, stalling while the ring is full (KVM exits). */
-  const push = (page: number): void => {
-    const r = ring as NonNullable<typeof ring>;
-    const head = r.i32[HEAD];
-    if (head - Atomics.load(r.i32, TAIL) >= r.size) {
-      const t0 = performance.now();
-      Atomics.store(r.i32, STALLS, r.i32[STALLS] + 1);
-      Atomics.store(r.i32, STALLED, 1);
-      for (let tail = Atomics.load(r.i32, TAIL); head - tail >= r.size; tail = Atomics.load(r.i32, TAIL)) {
-        if (Atomics.load(i32, STATE) === STOP) break; // torn down while stalled: nobody harvests any more
-        Atomics.wait(r.i32, TAIL, tail, 5);
-      }
-      Atomics.store(r.i32, STALLED, 0);
-      r.stallMs[0] += performance.now() - t0;
-      if (head - Atomics.load(r.i32, TAIL) >= r.size) return;
+  /** KVM exits to userspace on a full ring; the vCPU waits until the driver harvests. */
+  const stallOnFullRing = (): void => {
+    const r = cpu.ring as NonNullable<typeof cpu.ring>;
+    const t0 = performance.now();
+    Atomics.store(r.i32, STALLS, r.i32[STALLS] + 1);
+    Atomics.store(r.i32, STALLED, 1);
+    while (cpu.ringFull()) {
+      if (Atomics.load(i32, STATE) === STOP) break; // torn down while stalled: nobody harvests any more
+      Atomics.wait(r.i32, TAIL, Atomics.load(r.i32, TAIL), 5);
     }
-    r.entries[head & (r.size - 1)] = page;
-    Atomics.store(r.i32, HEAD, head + 1);
+    Atomics.store(r.i32, STALLED, 0);
+    r.stallMs[0] += performance.now() - t0;
   };
 
   Atomics.add(i32, STARTED, 1);
