@@ -38,13 +38,13 @@ test('options parse into the config', () => {
   const c = resolveRunConfig({
     ram: '512MiB', pageSize: '2MiB', vcpus: '8', dirtyRate: '1GB/s', pattern: 'hotset:0.1:0.9', writeSize: '64',
     link: 'unlimited', latency: '2ms', policy: 'xen', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
-    dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30',
+    dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30', clock: 'virtual',
   });
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, dirtyPagesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
     latencyMs: 2, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
-    dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 },
+    dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
   });
 });
 

@@ -9,7 +9,7 @@ import {
   CLOSED, ERROR, HEAD, RELEASED, STAT_BUSY_MS, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
   entryAt, queueViews,
 } from './queue.js';
-import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { FrameReceiver } from './receiver.js';
 import { instantiateKernels } from '../kernel/loader.js';
 
 /** How far behind schedule the pacer may catch up at once: oversleeping must not cost rate, but a
@@ -21,9 +21,9 @@ const epochNow = (): number => performance.timeOrigin + performance.now();
 export function channel(task: ChannelTask): ChannelReport {
   const q = queueViews(task.queue);
   const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
+  const receiver = new FrameReceiver(task.targetSlots, kernels, true);
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
   const target = task.targetSlots.map((s) => new Uint8Array(s.memory.buffer));
-  const targetView = task.targetSlots.map((s) => new DataView(s.memory.buffer));
   const bytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report', framesDelivered: 0, bytesDelivered: 0, pagesDelivered: 0, deviceStateBytes: 0 };
@@ -65,7 +65,7 @@ export function channel(task: ChannelTask): ChannelReport {
 
     if (report.error === undefined) {
       try {
-        receive(e.slot, to, e.lengthBytes);
+        receiver.receive(e.slot, to, e.lengthBytes);
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         Atomics.store(q.i32, ERROR, 1);
@@ -78,30 +78,14 @@ export function channel(task: ChannelTask): ChannelReport {
     q.stats[STAT_BUSY_MS] = busyMs;
     report.framesDelivered++;
     report.bytesDelivered += e.lengthBytes;
+    report.pagesDelivered = receiver.counts.pages;
+    report.deviceStateBytes = receiver.counts.deviceStateBytes;
+    q.stats[STAT_PAGES] = receiver.counts.pages;
     tail++;
     Atomics.store(q.i32, TAIL, tail);
     Atomics.notify(q.i32, TAIL);
   }
   return report;
-
-  function receive(slot: number, at: number, lengthBytes: number): void {
-    const layout = task.targetSlots[slot].layout;
-    const k = kernels[slot];
-    const h = parseFrameHeader(targetView[slot], at, lengthBytes, layout.frameBytes - HEADER_BYTES);
-    const body = at + HEADER_BYTES;
-    const sum = k.hash64(body, h.bodyLengthBytes, 0n);
-    if (sum !== h.checksum) throw new FrameError(`frame checksum mismatch in round ${h.round}`);
-    if (h.type === FrameType.Pages) {
-      const r = k.unpackPages(layout.pagesPtr, layout.pageSizeBytes, layout.pageCount, layout.firstPage, body, h.bodyLengthBytes, h.count);
-      if (r === -1) throw new FrameError(`frame in round ${h.round} names a page outside the target's slot ${slot}`);
-      if (r === -2) throw new FrameError(`frame in round ${h.round} has a page of unknown codec or wrong length`);
-      if (r < 0) throw new FrameError(`frame in round ${h.round} is shorter than its ${h.count} pages`);
-      report.pagesDelivered += r;
-      q.stats[STAT_PAGES] += r;
-    } else if (h.type === FrameType.DeviceState) {
-      report.deviceStateBytes += h.bodyLengthBytes;
-    }
-  }
 }
 
 /** The connect stage's handshake: answers once the thread runs. */

@@ -4,8 +4,11 @@
  * buffers and hands them over through the queue; nothing is copied on this thread.
  */
 import { Piscina } from 'piscina';
-import type { ChannelReport, ChannelTask, GuestShape, PrefaultTask } from '../protocol.js';
+import type { ChannelReport, ChannelTask, GuestShape } from '../protocol.js';
+import { prefaultOnThread } from '../memory/prefault.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
+import type { RealClock } from '../clock/clock.js';
+import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
 import {
   CLOSED, ERROR, HEAD, RELEASED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, TAIL, createQueue, pushEntry,
   queueViews, type QueueViews,
@@ -13,28 +16,20 @@ import {
 
 const CHANNEL_WORKER = new URL('./channel-worker.js', import.meta.url).href;
 
-export class ChannelError extends Error {}
-
-export interface FrameBuffer {
-  slot: number;
-  index: number;
-  /** Byte offset of the buffer in the slot's memory. */
-  ptr: number;
-  capacityBytes: number;
-}
-
-export class InProcessChannel {
+export class InProcessChannel implements Transport {
+  readonly checksums = true;
   private readonly pool: Piscina;
   private readonly queueSab: SharedArrayBuffer;
   private readonly q: QueueViews;
   private readonly handedOut: number[];
   private task?: Promise<ChannelReport>;
-  private closing?: Promise<ChannelReport | undefined>;
+  private closing?: Promise<void>;
 
   constructor(
     private readonly source: GuestMemory,
     private readonly linkBitsPerSec: number | null,
     private readonly latencyMs: number,
+    private readonly clock: RealClock,
   ) {
     const buffers = source.slots.reduce((n, s) => n + s.layout.frameBuffers, 0);
     this.queueSab = createQueue(buffers);
@@ -43,15 +38,9 @@ export class InProcessChannel {
     this.pool = new Piscina({ filename: CHANNEL_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
   }
 
-  /**
-   * Faults in the target's memory on the channel's thread. A first touch of wasm memory costs
-   * 2-10 us per 4 KiB page on the machines measured (0.35 GB/s), which would cap round 0 far below
-   * a 10 Gbit/s link and measure the emulator rather than the migration; a target host with
-   * preallocated guest memory (QEMU's -mem-prealloc, hugepage pools) pays it before migrating too.
-   */
-  async prefault(target: GuestMemory): Promise<void> {
-    const task: PrefaultTask = { kind: 'prefault', slots: target.slots };
-    await this.pool.run(task, { name: 'prefault' });
+  /** Faults in the target's memory on the channel's thread (src/memory/prefault.ts). */
+  prepare(target: GuestMemory): Promise<void> {
+    return prefaultOnThread(target, this.pool);
   }
 
   /** The connect stage: the channel's thread is up and answers. */
@@ -94,8 +83,8 @@ export class InProcessChannel {
   }
 
   /**
-   * Waits until every frame sent so far has been delivered and returns the epoch time (ms) at which
-   * the last one reached the target: its send end plus the link latency.
+   * Waits until every frame sent so far has been delivered and returns the time (on the run's
+   * clock) at which the last one reached the target: its send end plus the link latency.
    */
   async drain(): Promise<number> {
     for (;;) {
@@ -106,7 +95,7 @@ export class InProcessChannel {
       if (wait.async) await wait.value;
     }
     if (this.failed()) throw await this.failure();
-    return this.q.stats[STAT_LAST_DELIVERY_EPOCH_MS];
+    return this.clock.fromEpochMs(this.q.stats[STAT_LAST_DELIVERY_EPOCH_MS]);
   }
 
   bytesDelivered(): number {
@@ -118,22 +107,16 @@ export class InProcessChannel {
   }
 
   /** Closes the channel and ends its thread; safe to call more than once. */
-  close(): Promise<ChannelReport | undefined> {
+  close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
   }
 
-  private async shutdown(): Promise<ChannelReport | undefined> {
+  private async shutdown(): Promise<void> {
     Atomics.store(this.q.i32, CLOSED, 1);
     Atomics.notify(this.q.i32, HEAD);
-    let report: ChannelReport | undefined;
-    try {
-      report = await this.task;
-    } catch {
-      report = undefined;
-    }
+    await this.task?.catch(() => undefined);
     await this.pool.destroy();
-    return report;
   }
 
   private async failure(): Promise<ChannelError> {

@@ -91,6 +91,11 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
     defaultText: '4096', example: '1024',
   },
   {
+    key: 'clock', flags: '--clock <kind>',
+    description: 'real (vCPU and channel threads in real time) or virtual (simulated time the driver advances: same kernels and bytes, deterministic for a seed, much faster than real time)',
+    defaultText: 'real', example: 'virtual',
+  },
+  {
     key: 'seed', flags: '--seed <n>',
     description: 'seed of the initial memory content and the write streams, 0 to 4294967295',
     defaultText: '1', example: '42',

@@ -1,25 +1,29 @@
 /**
- * The time source the driver is given. Every timestamp in a result comes from it, so a virtual
- * (simulated) clock can replace the real one without touching kernels, strategies or policies.
+ * The time source the driver is given. Every timestamp in a result comes from it, so the virtual
+ * (simulated) clock replaces the real one without touching kernels, strategies or policies.
  */
 export interface Clock {
-  readonly kind: 'real';
+  readonly kind: 'real' | 'virtual';
   /** Milliseconds since the clock was started. */
   nowMs(): number;
-  /** Converts an epoch time in ms (as worker threads report it) to this clock's time. */
-  fromEpochMs(epochMs: number): number;
   /** Resolves once the clock has reached `ms`. */
   sleepUntil(ms: number): Promise<void>;
 }
 
 export class RealClock implements Clock {
   readonly kind = 'real';
-  private readonly originMs = performance.now();
+  private originMs = performance.now();
+
+  /** Time 0 is now: the clock starts with the migration, after set-up. */
+  restart(): void {
+    this.originMs = performance.now();
+  }
 
   nowMs(): number {
     return performance.now() - this.originMs;
   }
 
+  /** Converts an epoch time in ms (as worker threads report it) to this clock's time. */
   fromEpochMs(epochMs: number): number {
     return epochMs - performance.timeOrigin - this.originMs;
   }

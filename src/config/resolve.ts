@@ -16,7 +16,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 /** The run options the resolver reads, as commander names their values. */
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'link', 'latency', 'policy',
-  'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize', 'content',
+  'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize', 'content', 'clock',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -127,6 +127,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     dirtyLog: resolveName('--dirty-log', text('dirtyLog'), DIRTY_LOG_NAMES, d.dirtyLog),
     ringSizeEntries: resolveRingSize(text('ringSize'), d.ringSizeEntries),
     content: resolveContent(text('content'), d.content),
+    clock: resolveName('--clock', text('clock'), ['real', 'virtual'] as const, d.clock),
   };
 }
 

@@ -34,10 +34,12 @@ export interface RunConfig {
   downtimeLimitMs: number;
   /** Upper bound on pre-copy rounds for any policy; null means the policy's own. */
   maxIterations: number | null;
-  /** Wall-clock bound on the whole migration, milliseconds; null means none. */
+  /** Bound on the whole migration on its clock (simulated time on the virtual clock), ms; null: none. */
   timeoutMs: number | null;
   /** Seed of the initial content and of the write streams. */
   seed: number;
+  /** `real`: worker threads in real time; `virtual`: simulated time, deterministic for a seed. */
+  clock: 'real' | 'virtual';
   /** Shares of zero, text-like and random pages; writes keep a page's kind. */
   content: ContentMix;
   /** Dirty tracking strategy (src/dirtylog/). */
@@ -60,6 +62,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   maxIterations: null,
   timeoutMs: 120_000,
   seed: 1,
+  clock: 'real',
   content: { zeroPercent: 25, textPercent: 40, randomPercent: 35 },
   dirtyLog: 'bitmap',
   ringSizeEntries: 4096,

@@ -3,7 +3,7 @@
  * from guest memory into a frame buffer of the same slot, checksummed, and handed to the channel.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
-import type { FrameBuffer, InProcessChannel } from '../channel/in-process.js';
+import type { FrameBuffer, Transport } from './parts.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 
@@ -21,7 +21,7 @@ export class Sender {
   /** `checkpoint` runs before every frame: it throws to abandon a round (timeout, interrupt). */
   constructor(
     private readonly source: GuestMemory,
-    private readonly channel: InProcessChannel,
+    private readonly channel: Transport,
     private readonly dirtyLog: DirtyLog,
     private readonly checkpoint: () => void,
   ) {
@@ -69,7 +69,7 @@ export class Sender {
   }
 
   private finish(buf: FrameBuffer, type: FrameType, count: number, bodyLengthBytes: number, round: number): void {
-    const checksum = this.source.kernels[buf.slot].hash64(buf.ptr + HEADER_BYTES, bodyLengthBytes, 0n);
+    const checksum = this.channel.checksums ? this.source.kernels[buf.slot].hash64(buf.ptr + HEADER_BYTES, bodyLengthBytes, 0n) : 0n;
     writeFrameHeader(this.views[buf.slot], buf.ptr, { type, count, bodyLengthBytes, round, checksum });
     this.channel.send(buf, HEADER_BYTES + bodyLengthBytes);
   }

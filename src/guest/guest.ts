@@ -7,16 +7,11 @@ import type { RunConfig } from '../config/types.js';
 import type { GuestShape, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
 import { GuestControl } from './control.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
+import type { GuestHost, GuestReport } from '../driver/parts.js';
 
 const WRITER_WORKER = new URL('./writer-worker.js', import.meta.url).href;
 
-export interface GuestReport {
-  pageWrites: number;
-  /** Page writes per second while the vCPUs ran, summed over vCPUs. */
-  achievedPageWritesPerSec: number;
-}
-
-export class RunningGuest {
+export class RunningGuest implements GuestHost {
   readonly control: GuestControl;
   private readonly pool: Piscina;
   private readonly tasks: Promise<WriterReport>[];
@@ -39,6 +34,22 @@ export class RunningGuest {
       };
       this.tasks.push(this.pool.run(task, { name: 'writer' }) as Promise<WriterReport>);
     }
+  }
+
+  started(): Promise<void> {
+    return this.control.started();
+  }
+
+  pause(whileWaiting: () => void): Promise<void> {
+    return this.control.pause(whileWaiting);
+  }
+
+  resume(): void {
+    this.control.resume();
+  }
+
+  totalWrites(): number {
+    return this.control.totalWrites();
   }
 
   /** Stops the vCPUs for good and gathers what they did. */

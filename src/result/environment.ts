@@ -13,6 +13,5 @@ export function describeEnvironment(): Environment {
     cores: os.availableParallelism(),
     totalMemoryBytes: os.totalmem(),
     wasmSimd: wasmSimdSupported(),
-    clock: 'real',
   };
 }

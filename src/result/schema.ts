@@ -28,7 +28,8 @@ export interface IterationRecord {
   /** Bytes put on the wire in this round, frame headers and descriptors included. */
   bytesSent: number;
   durationMs: number;
-  /** Time spent fetching the round's dirty pages (scan, or ring harvest), milliseconds. */
+  /** CPU time spent fetching the round's dirty pages (scan, or ring harvest), measured in real
+   * milliseconds on either clock: it is what dirty-tracking strategies are compared on. */
   scanMs: number;
   /** Distinct pages dirtied per second during the round (dirty pages found after it / its duration). */
   dirtyPagesPerSec: number;
@@ -58,6 +59,8 @@ export interface Totals {
   guestPageWrites: number;
   /** bytesSent / guest RAM. */
   ramMultiplesSent: number;
+  /** Wall-clock milliseconds the migration took to run (equal to totalTimeMs on the real clock). */
+  wallTimeMs: number;
 }
 
 export interface Environment {
@@ -68,7 +71,6 @@ export interface Environment {
   cores: number;
   totalMemoryBytes: number;
   wasmSimd: boolean;
-  clock: 'real';
 }
 
 export interface MigrationResult {

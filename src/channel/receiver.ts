@@ -1,0 +1,54 @@
+/**
+ * The target side of a migration stream: takes one frame that sits in a target slot's frame
+ * buffer, checks it (header, checksum, then every page number and length, by the unpack kernel)
+ * and only then writes pages into target memory. Used by the in-process channel's worker and by
+ * the virtual channel; nothing in a frame is trusted.
+ */
+import type { Kernels } from '../kernel/types.js';
+import type { SlotHandle } from '../protocol.js';
+import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+
+export interface ReceiveCounts {
+  frames: number;
+  pages: number;
+  deviceStateBytes: number;
+}
+
+export class FrameReceiver {
+  readonly counts: ReceiveCounts = { frames: 0, pages: 0, deviceStateBytes: 0 };
+  private readonly views: DataView[];
+
+  /**
+   * `verifyChecksums` is false only where no wire exists (the virtual clock's channel hands frames
+   * over in memory); every real transport checks them.
+   */
+  constructor(
+    private readonly targetSlots: SlotHandle[],
+    private readonly kernels: Kernels[],
+    private readonly verifyChecksums: boolean,
+  ) {
+    this.views = targetSlots.map((s) => new DataView(s.memory.buffer));
+  }
+
+  /** Receives the frame of `lengthBytes` at byte `at` of target slot `slot`'s memory. */
+  receive(slot: number, at: number, lengthBytes: number): FrameType {
+    const layout = this.targetSlots[slot].layout;
+    const k = this.kernels[slot];
+    const h = parseFrameHeader(this.views[slot], at, lengthBytes, layout.frameBytes - HEADER_BYTES);
+    const body = at + HEADER_BYTES;
+    if (this.verifyChecksums && k.hash64(body, h.bodyLengthBytes, 0n) !== h.checksum) {
+      throw new FrameError(`frame checksum mismatch in round ${h.round}`);
+    }
+    if (h.type === FrameType.Pages) {
+      const r = k.unpackPages(layout.pagesPtr, layout.pageSizeBytes, layout.pageCount, layout.firstPage, body, h.bodyLengthBytes, h.count);
+      if (r === -1) throw new FrameError(`frame in round ${h.round} names a page outside the target's slot ${slot}`);
+      if (r === -2) throw new FrameError(`frame in round ${h.round} has a page of unknown codec or wrong length`);
+      if (r < 0) throw new FrameError(`frame in round ${h.round} is shorter than its ${h.count} pages`);
+      this.counts.pages += r;
+    } else if (h.type === FrameType.DeviceState) {
+      this.counts.deviceStateBytes += h.bodyLengthBytes;
+    }
+    this.counts.frames++;
+    return h.type;
+  }
+}

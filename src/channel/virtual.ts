@@ -1,0 +1,78 @@
+/**
+ * The channel under the virtual clock: a frame is received at once, in memory, by the same
+ * FrameReceiver as the real channel's, and the link's time is simulated: a frame occupies the
+ * link for lengthBytes / rate and arrives `latency` after it leaves. The sender waits for the
+ * link (simulated time passes, and the guest with it) before each frame, so every page is copied
+ * at the instant its frame starts to go.
+ */
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { GuestShape } from '../protocol.js';
+import type { VirtualClock } from '../clock/virtual.js';
+import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
+import { FrameReceiver } from './receiver.js';
+import { FrameError } from '../wire/frame.js';
+import { prefaultOnThread } from '../memory/prefault.js';
+
+export class VirtualChannel implements Transport {
+  readonly checksums = false;
+  private receiver?: FrameReceiver;
+  private target?: GuestMemory;
+  private linkFreeMs = 0;
+  private lastDeliveryMs = 0;
+  private bytes = 0;
+  private readonly bytesPerMs: number;
+
+  constructor(
+    private readonly source: GuestMemory,
+    linkBitsPerSec: number | null,
+    private readonly latencyMs: number,
+    private readonly clock: VirtualClock,
+  ) {
+    this.bytesPerMs = linkBitsPerSec === null ? Infinity : linkBitsPerSec / 8 / 1000;
+  }
+
+  /** Page faults would cost no simulated time, but wall time: the target is faulted in during set-up. */
+  prepare(target: GuestMemory): Promise<void> {
+    return prefaultOnThread(target);
+  }
+
+  async connect(): Promise<void> {}
+
+  open(target: GuestMemory, _module: WebAssembly.Module, _guest: GuestShape): void {
+    this.target = target;
+    this.receiver = new FrameReceiver(target.slots, target.kernels, false);
+  }
+
+  async acquire(slot: number): Promise<FrameBuffer> {
+    await this.clock.sleepUntil(this.linkFreeMs);
+    const l = this.source.slots[slot].layout;
+    return { slot, index: 0, ptr: l.framesPtr, capacityBytes: l.frameBytes };
+  }
+
+  send(buffer: FrameBuffer, lengthBytes: number): void {
+    if (!this.receiver || !this.target) throw new ChannelError('the channel was not opened');
+    const from = new Uint8Array(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes);
+    const to = this.target.slots[buffer.slot].layout.framesPtr;
+    new Uint8Array(this.target.slots[buffer.slot].memory.buffer).set(from, to);
+    try {
+      this.receiver.receive(buffer.slot, to, lengthBytes);
+    } catch (err) {
+      if (err instanceof FrameError) throw new ChannelError(`target rejected a frame: ${err.message}`);
+      throw err;
+    }
+    const startMs = Math.max(this.linkFreeMs, this.clock.nowMs());
+    this.linkFreeMs = startMs + lengthBytes / this.bytesPerMs;
+    this.lastDeliveryMs = this.linkFreeMs + this.latencyMs;
+    this.bytes += lengthBytes;
+  }
+
+  async drain(): Promise<number> {
+    return Math.max(this.lastDeliveryMs, this.clock.nowMs());
+  }
+
+  bytesDelivered(): number {
+    return this.bytes;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,57 @@
+/**
+ * The two halves the driver runs a migration over, as it sees them. The real clock has a guest of
+ * worker threads and a worker-paced channel; the virtual clock has a guest and a channel that the
+ * driver advances itself in simulated time. Kernels, dirty logs, codecs and policies are shared.
+ */
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { GuestShape } from '../protocol.js';
+
+export interface GuestReport {
+  pageWrites: number;
+  /** Page writes per second while the vCPUs ran, summed over vCPUs. */
+  achievedPageWritesPerSec: number;
+}
+
+/** The running guest on the source host. */
+export interface GuestHost {
+  /** Resolves once every vCPU runs. */
+  started(): Promise<void>;
+  /** Suspends the guest: resolves when no vCPU is mid-write (the barrier before the final scan). */
+  pause(whileWaiting: () => void): Promise<void>;
+  resume(): void;
+  /** Page writes all vCPUs have done so far. */
+  totalWrites(): number;
+  /** Stops the vCPUs for good and reports what they did. */
+  shutdown(): Promise<GuestReport>;
+}
+
+export interface FrameBuffer {
+  slot: number;
+  index: number;
+  /** Byte offset of the buffer in the slot's memory. */
+  ptr: number;
+  capacityBytes: number;
+}
+
+/** The migration channel from the source's frame buffers into the target's memory. */
+export interface Transport {
+  /** Before the clock starts: the target's memory is made ready (see InProcessChannel.prefault). */
+  prepare(target: GuestMemory): Promise<void>;
+  /** The connect stage's handshake. */
+  connect(): Promise<void>;
+  /** The config stage: the target starts receiving into its memory. */
+  open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): void;
+  /** Whether frames carry checksums the receiver verifies (false only where no wire exists). */
+  readonly checksums: boolean;
+  /** A free frame buffer of `slot`, waiting (or, in simulated time, letting time pass) for one. */
+  acquire(slot: number): Promise<FrameBuffer>;
+  /** Hands a packed frame over. */
+  send(buffer: FrameBuffer, lengthBytes: number): void;
+  /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */
+  drain(): Promise<number>;
+  bytesDelivered(): number;
+  /** Ends the channel; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export class ChannelError extends Error {}

@@ -1,0 +1,110 @@
+/**
+ * The guest under the virtual clock: the same vCPU write path (src/guest/vcpu.ts), advanced by
+ * the driver's clock instead of running on threads. Each vCPU writes at exact instants of
+ * simulated time (its rate's period apart), vCPUs in order, so the bytes dirtied are a pure
+ * function of the options and the seed. A vCPU whose dirty ring is full stalls until a harvest.
+ */
+import type { RunConfig } from '../config/types.js';
+import type { GuestShape, SlotHandle } from '../protocol.js';
+import type { MarkMode } from '../dirtylog/dirty-log.js';
+import type { GuestHost, GuestReport } from '../driver/parts.js';
+import type { VirtualClock } from '../clock/virtual.js';
+import { Vcpu } from './vcpu.js';
+import { STALLS } from '../dirtylog/ring.js';
+
+interface SimulatedVcpu {
+  cpu: Vcpu;
+  /** Simulated time of its next write, ms. */
+  nextWriteMs: number;
+  writes: number;
+  /** When it stalled on a full ring, or null when running. */
+  stalledSinceMs: number | null;
+}
+
+export class SimulatedGuest implements GuestHost {
+  private readonly vcpus: SimulatedVcpu[];
+  /** Milliseconds between two writes of one vCPU. */
+  private readonly periodMs: number;
+  private paused = false;
+  private liveMs = 0;
+  private liveSinceMs = 0;
+
+  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock) {
+    this.periodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
+    this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
+      cpu: new Vcpu({
+        vcpu, vcpus: config.vcpus, slots, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
+        seed: config.seed, content: config.content, mark,
+      }),
+      // vCPUs are staggered within a period so their writes interleave in time.
+      nextWriteMs: (this.periodMs * vcpu) / config.vcpus,
+      writes: 0,
+      stalledSinceMs: null,
+    }));
+    clock.onAdvance((from, to) => this.advance(from, to));
+  }
+
+  async started(): Promise<void> {}
+
+  /** Does every write due in (fromMs, toMs]. */
+  private advance(fromMs: number, toMs: number): void {
+    if (this.paused) return;
+    for (const v of this.vcpus) {
+      if (v.stalledSinceMs !== null) {
+        if (v.cpu.ringFull()) continue;
+        // Harvested since: the stall ended when the clock last stood still (at fromMs).
+        const ring = v.cpu.ring as NonNullable<Vcpu['ring']>;
+        ring.stallMs[0] += fromMs - v.stalledSinceMs;
+        v.nextWriteMs = Math.max(v.nextWriteMs, fromMs);
+        v.stalledSinceMs = null;
+      }
+      while (v.nextWriteMs <= toMs) {
+        if (v.cpu.ringFull()) {
+          const ring = v.cpu.ring as NonNullable<Vcpu['ring']>;
+          Atomics.store(ring.i32, STALLS, ring.i32[STALLS] + 1);
+          v.stalledSinceMs = v.nextWriteMs;
+          break;
+        }
+        v.cpu.write();
+        v.writes++;
+        v.nextWriteMs += this.periodMs;
+      }
+    }
+  }
+
+  /** Which vCPUs are stalled on a full ring: the driver harvests when any is. */
+  anyStalled(): boolean {
+    return this.vcpus.some((v) => v.stalledSinceMs !== null);
+  }
+
+  async pause(): Promise<void> {
+    if (this.paused) return;
+    this.paused = true;
+    const now = this.clock.nowMs();
+    this.liveMs += now - this.liveSinceMs;
+    for (const v of this.vcpus) {
+      if (v.stalledSinceMs !== null) {
+        (v.cpu.ring as NonNullable<Vcpu['ring']>).stallMs[0] += now - v.stalledSinceMs;
+        v.stalledSinceMs = null;
+      }
+    }
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const now = this.clock.nowMs();
+    this.liveSinceMs = now;
+    for (const v of this.vcpus) v.nextWriteMs = Math.max(v.nextWriteMs, now);
+  }
+
+  totalWrites(): number {
+    return this.vcpus.reduce((n, v) => n + v.writes, 0);
+  }
+
+  async shutdown(): Promise<GuestReport> {
+    const liveMs = this.liveMs + (this.paused ? 0 : this.clock.nowMs() - this.liveSinceMs);
+    const pageWrites = this.totalWrites();
+    return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0 };
+  }
+}
