@@ -24,8 +24,10 @@ test('no options resolve to DEFAULT_RUN_CONFIG', () => {
 
 test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => {
   const typed: Record<string, string> = {};
+  // Defaults said in words, and settings that only apply with a switch that is off by default.
+  const untyped = ['maxIterations', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax'];
   for (const spec of RUN_OPTION_SPECS) {
-    if (spec.key !== 'maxIterations') typed[spec.key] = spec.defaultText;
+    if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;
   }
   assert.deepEqual(resolveRunConfig(typed), DEFAULT_RUN_CONFIG);
 });
@@ -39,12 +41,15 @@ test('options parse into the config', () => {
     ram: '512MiB', pageSize: '2MiB', vcpus: '8', dirtyRate: '1GB/s', pattern: 'hotset:0.1:0.9', writeSize: '64',
     link: 'unlimited', latency: '2ms', policy: 'xen', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
     dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30', clock: 'virtual',
+    autoConverge: 'on', throttleMax: '80%', adaptiveRate: 'true', adaptiveMax: '500Mbit/s', downtimeRamp: '50ms:2s:10',
   });
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, dirtyPagesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
     latencyMs: 2, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
     dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
+    autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,
+    adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
   });
 });
 
@@ -62,6 +67,11 @@ test('cross-checks name the option and the accepted form', () => {
   failsWith({ pageSize: '2KiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
   failsWith({ dirtyLog: 'pml' }, '--dirty-log', /--dirty-log must be one of bitmap, bitmap-chunked, two-level, ring \(got "pml"\)/);
   failsWith({ content: 'mixed:50:50:50' }, '--content', /--content must be zero, text, random or mixed:ZERO%:TEXT%:RANDOM% adding up to 100/);
+  failsWith({ throttleMax: '80%' }, '--throttle-max', /--throttle-max only applies with --auto-converge/);
+  failsWith({ autoConverge: 'maybe' }, '--auto-converge', /--auto-converge is a switch/);
+  failsWith({ autoConverge: 'on', throttleIncrement: '150%' }, '--throttle-increment', /--throttle-increment must be a percentage from 1 to 99/);
+  failsWith({ downtimeRamp: '2s:50ms:10' }, '--downtime-ramp', /--downtime-ramp must be START:END:STEPS/);
+  failsWith({ adaptiveMax: '1Gbit/s' }, '--adaptive-max', /only applies with --adaptive-rate/);
   failsWith({ ringSize: '1000' }, '--ring-size', /--ring-size must be a power of two from 16 to 1048576 entries/);
   failsWith({ pageSize: '4MiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
   failsWith({ writeSize: '8KiB' }, '--write-size', /--write-size must be from 1 byte to the page size/);

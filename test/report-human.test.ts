@@ -11,7 +11,7 @@ function round(index: number, last: boolean): IterationRecord {
     index, phase: last ? 'stop-and-copy' : 'precopy', startMs: 100 + index * 50,
     dirtyPages: 1000 + index, pagesSent: 1000 + index, bytesSent: (1000 + index) * 4104, durationMs: 50,
     scanMs: 0.25, dirtyPagesPerSec: 20_000 + index, achievedLinkBitsPerSec: 9.87e9, expectedDowntimeMs: 3.3,
-    pagesResentUnchanged: 0,
+    pagesResentUnchanged: 0, throttlePercent: 0, rateLimitBitsPerSec: null, downtimeLimitMs: 300, guestPageWritesPerSec: 24_000,
   };
 }
 
@@ -55,7 +55,7 @@ test('formatResult: status line, stage, round and totals tables with units in th
     assert.ok(flat.includes(row), `totals row ${row}`);
   }
   for (const stage of STAGE_NAMES) assert.ok(flat.includes(` ${stage} `), stage);
-  assert.ok(flat.includes(' 3 stop-and-copy 1,003 1,003 0 3.9 50.0 0.25 20,003 9.87 3.3 '), 'a full round row');
+  assert.ok(flat.includes(' 3 stop-and-copy 1,003 1,003 0 3.9 50.0 0.25 20,003 9.87 3.3 24,000 '), 'a full round row');
   assert.ok(!flat.includes('Ring-full'), 'ring columns only for --dirty-log ring');
   assert.doesNotMatch(text, /rounds not shown/);
 });

@@ -6,7 +6,7 @@
  */
 import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
 import {
-  CLOSED, ERROR, HEAD, RELEASED, STAT_BUSY_MS, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
+  CLOSED, ERROR, HEAD, RELEASED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
   entryAt, queueViews,
 } from './queue.js';
 import { FrameReceiver } from './receiver.js';
@@ -24,7 +24,7 @@ export function channel(task: ChannelTask): ChannelReport {
   const receiver = new FrameReceiver(task.targetSlots, kernels, true);
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
   const target = task.targetSlots.map((s) => new Uint8Array(s.memory.buffer));
-  const bytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
+  const linkBytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report', framesDelivered: 0, bytesDelivered: 0, pagesDelivered: 0, deviceStateBytes: 0 };
 
@@ -48,6 +48,8 @@ export function channel(task: ChannelTask): ChannelReport {
     const t0 = performance.now();
 
     // Pace: the frame occupies the link from its start until lengthBytes / rate later.
+    const rateBits = q.stats[STAT_RATE_BITS_PER_SEC];
+    const bytesPerMs = rateBits > 0 ? Math.min(rateBits / 8 / 1000, linkBytesPerMs) : linkBytesPerMs;
     let finishMs = epochNow();
     if (bytesPerMs !== Infinity) {
       const now = epochNow();

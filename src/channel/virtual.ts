@@ -20,11 +20,11 @@ export class VirtualChannel implements Transport {
   private linkFreeMs = 0;
   private lastDeliveryMs = 0;
   private bytes = 0;
-  private readonly bytesPerMs: number;
+  private bytesPerMs: number;
 
   constructor(
     private readonly source: GuestMemory,
-    linkBitsPerSec: number | null,
+    private readonly linkBitsPerSec: number | null,
     private readonly latencyMs: number,
     private readonly clock: VirtualClock,
   ) {
@@ -41,6 +41,11 @@ export class VirtualChannel implements Transport {
   open(target: GuestMemory, _module: WebAssembly.Module, _guest: GuestShape): void {
     this.target = target;
     this.receiver = new FrameReceiver(target.slots, target.kernels, false);
+  }
+
+  setRate(bitsPerSec: number | null): void {
+    const bits = bitsPerSec ?? this.linkBitsPerSec;
+    this.bytesPerMs = bits === null ? Infinity : bits / 8 / 1000;
   }
 
   async acquire(slot: number): Promise<FrameBuffer> {

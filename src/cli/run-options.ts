@@ -77,7 +77,7 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
   },
   {
     key: 'timeout', flags: '--timeout <duration>',
-    description: 'bound on the whole migration (ms, s, m, h), or none',
+    description: 'bound on the whole migration on its clock (ms, s, m, h), or none; 10m of simulated time with --clock virtual',
     defaultText: '120s', example: '5m',
   },
   {
@@ -94,6 +94,51 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
     key: 'clock', flags: '--clock <kind>',
     description: 'real (vCPU and channel threads in real time) or virtual (simulated time the driver advances: same kernels and bytes, deterministic for a seed, much faster than real time)',
     defaultText: 'real', example: 'virtual',
+  },
+  {
+    key: 'autoConverge', flags: '--auto-converge',
+    description: "QEMU's auto-converge: when bytes dirtied in a round exceed --throttle-threshold of bytes sent, twice, throttle the vCPUs by --throttle-initial, then --throttle-increment more each time, up to --throttle-max",
+    defaultText: 'off', example: '--auto-converge --throttle-increment 20%',
+  },
+  {
+    key: 'throttleThreshold', flags: '--throttle-threshold <percent>',
+    description: 'auto-converge: share of bytes sent that bytes dirtied must exceed',
+    defaultText: '50%', example: '30%',
+  },
+  {
+    key: 'throttleInitial', flags: '--throttle-initial <percent>',
+    description: 'auto-converge: first throttle',
+    defaultText: '20%', example: '30%',
+  },
+  {
+    key: 'throttleIncrement', flags: '--throttle-increment <percent>',
+    description: 'auto-converge: throttle added each further time',
+    defaultText: '10%', example: '5%',
+  },
+  {
+    key: 'throttleMax', flags: '--throttle-max <percent>',
+    description: 'auto-converge: highest throttle',
+    defaultText: '99%', example: '80%',
+  },
+  {
+    key: 'sdps', flags: '--sdps',
+    description: "vMotion's stun during page send: when the guest dirties faster than the link sends, stun its vCPUs in proportion",
+    defaultText: 'off', example: '--sdps',
+  },
+  {
+    key: 'adaptiveRate', flags: '--adaptive-rate',
+    description: "Xen's adaptive send rate: 100 Mbit/s first, then the last round's dirty rate + 50 Mbit/s, capped at the link (and --adaptive-max); the last round at full rate",
+    defaultText: 'off', example: '--adaptive-rate --adaptive-max 500Mbit/s',
+  },
+  {
+    key: 'adaptiveMax', flags: '--adaptive-max <rate>',
+    description: 'cap of the adaptive send rate',
+    defaultText: 'the link rate', example: '500Mbit/s',
+  },
+  {
+    key: 'downtimeRamp', flags: '--downtime-ramp <start:end:steps>',
+    description: 'a downtime limit rising from START to END over STEPS rounds (as KubeVirt proposes), instead of --downtime-limit',
+    defaultText: 'none', example: '50ms:2s:10',
   },
   {
     key: 'seed', flags: '--seed <n>',

@@ -5,7 +5,9 @@
  * `pageSize`); keys that are not run options (`json`, `quiet`, ...) are ignored.
  */
 import { OptionError } from './errors.js';
-import { DEFAULT_RUN_CONFIG, type ContentMix, type RunConfig } from './types.js';
+import { DEFAULT_AUTO_CONVERGE, DEFAULT_RUN_CONFIG, DEFAULT_VIRTUAL_TIMEOUT_MS, type ContentMix, type RunConfig } from './types.js';
+import type { AutoConvergeOptions } from '../converge/auto-converge.js';
+import type { DowntimeRampOptions } from '../converge/downtime-ramp.js';
 import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
 import { formatBytes } from '../util/format.js';
 import { POLICY_NAMES } from '../policy/registry.js';
@@ -17,6 +19,8 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'link', 'latency', 'policy',
   'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize', 'content', 'clock',
+  'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps', 'adaptiveRate',
+  'adaptiveMax', 'downtimeRamp',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -102,7 +106,9 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   }
 
   const timeoutText = text('timeout');
-  const timeoutMs = resolveTimeout(timeoutText, d.timeoutMs);
+  const clock = resolveName('--clock', text('clock'), ['real', 'virtual'] as const, d.clock);
+  // Simulated time is cheap: the virtual clock's default bound lets slow convergence finish.
+  const timeoutMs = resolveTimeout(timeoutText, clock === 'virtual' ? DEFAULT_VIRTUAL_TIMEOUT_MS : d.timeoutMs);
 
   const maxIterationsText = text('maxIterations');
   const vcpusText = text('vcpus');
@@ -127,7 +133,12 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     dirtyLog: resolveName('--dirty-log', text('dirtyLog'), DIRTY_LOG_NAMES, d.dirtyLog),
     ringSizeEntries: resolveRingSize(text('ringSize'), d.ringSizeEntries),
     content: resolveContent(text('content'), d.content),
-    clock: resolveName('--clock', text('clock'), ['real', 'virtual'] as const, d.clock),
+    clock,
+    autoConverge: resolveAutoConverge(raw, text),
+    sdps: flag(raw, 'sdps'),
+    adaptiveRate: flag(raw, 'adaptiveRate'),
+    adaptiveMaxBitsPerSec: resolveAdaptiveMax(raw, text('adaptiveMax')),
+    downtimeRamp: resolveDowntimeRamp(text('downtimeRamp')),
   };
 }
 
@@ -181,4 +192,67 @@ function resolveTimeout(text: string | undefined, fallback: number | null): numb
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+/** A boolean flag: given on the command line (true), or `true`/`false` from a suite file. */
+function flag(raw: RawRunOptions, key: RunOptionKey): boolean {
+  const v = raw[key];
+  if (v === undefined || typeof v === 'boolean') return v ?? false;
+  const t = v.trim().toLowerCase();
+  if (t === 'true' || t === 'on' || t === 'yes') return true;
+  if (t === 'false' || t === 'off' || t === 'no') return false;
+  throw new OptionError(flagOf(key), `${flagOf(key)} is a switch: give it alone, or true or false (got ${JSON.stringify(v)})`);
+}
+
+function percent(key: RunOptionKey, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*%?$/.exec(text.trim());
+  const v = m ? Number(m[1]) : NaN;
+  if (!(v >= min && v <= max)) {
+    throw new OptionError(flagOf(key), `${flagOf(key)} must be a percentage from ${min} to ${max} such as ${fallback}% (got ${JSON.stringify(text)})`);
+  }
+  return v;
+}
+
+/** --auto-converge and its thresholds; a threshold without the switch is a mistake worth saying. */
+function resolveAutoConverge(raw: RawRunOptions, text: (key: RunOptionKey) => string | undefined): AutoConvergeOptions | null {
+  const d = DEFAULT_AUTO_CONVERGE;
+  const keys = ['throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax'] as const;
+  if (!flag(raw, 'autoConverge')) {
+    const stray = keys.find((k) => raw[k] !== undefined);
+    if (stray) throw new OptionError(flagOf(stray), `${flagOf(stray)} only applies with --auto-converge`);
+    return null;
+  }
+  const o = {
+    thresholdPercent: percent('throttleThreshold', text('throttleThreshold'), d.thresholdPercent, 1, 100),
+    initialPercent: percent('throttleInitial', text('throttleInitial'), d.initialPercent, 1, 99),
+    incrementPercent: percent('throttleIncrement', text('throttleIncrement'), d.incrementPercent, 1, 99),
+    maxPercent: percent('throttleMax', text('throttleMax'), d.maxPercent, 1, 99),
+  };
+  if (o.initialPercent > o.maxPercent) {
+    throw new OptionError('--throttle-initial', `--throttle-initial (${o.initialPercent}%) must not exceed --throttle-max (${o.maxPercent}%)`);
+  }
+  return o;
+}
+
+function resolveAdaptiveMax(raw: RawRunOptions, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!flag(raw, 'adaptiveRate')) throw new OptionError('--adaptive-max', '--adaptive-max only applies with --adaptive-rate');
+  const bits = parseLinkRate('--adaptive-max', text);
+  return bits;
+}
+
+/** START:END:STEPS, e.g. 50ms:2s:10. */
+function resolveDowntimeRamp(text: string | undefined): DowntimeRampOptions | null {
+  if (text === undefined) return null;
+  const form = 'START:END:STEPS such as 50ms:2s:10';
+  const parts = text.split(':');
+  if (parts.length !== 3) throw new OptionError('--downtime-ramp', `--downtime-ramp must be ${form} (got ${JSON.stringify(text)})`);
+  const startMs = parseDuration('--downtime-ramp', parts[0]);
+  const endMs = parseDuration('--downtime-ramp', parts[1]);
+  const steps = Number(parts[2]);
+  if (!(startMs > 0) || !(endMs >= startMs) || !Number.isInteger(steps) || steps < 1 || steps > 10_000) {
+    throw new OptionError('--downtime-ramp', `--downtime-ramp must be ${form}, END at least START, STEPS from 1 to 10000 (got ${JSON.stringify(text)})`);
+  }
+  return { startMs, endMs, steps };
 }

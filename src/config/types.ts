@@ -11,6 +11,8 @@ export type PolicyName = 'qemu' | 'hyperv' | 'xen';
 export type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { ContentMix } from '../guest/content.js';
+import type { AutoConvergeOptions } from '../converge/auto-converge.js';
+import type { DowntimeRampOptions } from '../converge/downtime-ramp.js';
 export type { ContentMix } from '../guest/content.js';
 
 export interface RunConfig {
@@ -42,6 +44,16 @@ export interface RunConfig {
   clock: 'real' | 'virtual';
   /** Shares of zero, text-like and random pages; writes keep a page's kind. */
   content: ContentMix;
+  /** QEMU's auto-converge, with its thresholds in percent; null: off. */
+  autoConverge: AutoConvergeOptions | null;
+  /** vMotion's stun during page send. */
+  sdps: boolean;
+  /** Xen's adaptive send rate. */
+  adaptiveRate: boolean;
+  /** Upper bound of the adaptive rate, bits/s; null: the link rate. */
+  adaptiveMaxBitsPerSec: number | null;
+  /** A downtime limit rising over rounds; null: the fixed --downtime-limit. */
+  downtimeRamp: DowntimeRampOptions | null;
   /** Dirty tracking strategy (src/dirtylog/). */
   dirtyLog: DirtyLogName;
   /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */
@@ -64,6 +76,19 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   seed: 1,
   clock: 'real',
   content: { zeroPercent: 25, textPercent: 40, randomPercent: 35 },
+  autoConverge: null,
+  sdps: false,
+  adaptiveRate: false,
+  adaptiveMaxBitsPerSec: null,
+  downtimeRamp: null,
   dirtyLog: 'bitmap',
   ringSizeEntries: 4096,
 };
+
+/** QEMU's auto-converge defaults (migration/options.c). */
+export const DEFAULT_AUTO_CONVERGE: AutoConvergeOptions = {
+  thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 99,
+};
+
+/** --timeout's default on the virtual clock: ten minutes of simulated time. */
+export const DEFAULT_VIRTUAL_TIMEOUT_MS = 600_000;

@@ -23,6 +23,8 @@ import { FrameType } from '../wire/frame.js';
 import { formatMs } from '../util/format.js';
 import { createPolicy } from '../policy/registry.js';
 import { createDirtyLog } from '../dirtylog/registry.js';
+import { createAids } from '../converge/registry.js';
+import type { AidControls } from '../converge/aid.js';
 import type { PolicyDecision } from '../policy/policy.js';
 import { deviceStateBytes, deviceStateImage } from './device-state.js';
 import type { GuestShape } from '../protocol.js';
@@ -90,6 +92,20 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     }
   };
   const sender = new Sender(source, channel, dirtyLog, checkpoint);
+  const aids = createAids(config);
+  const controls: AidControls = {
+    throttle: 0,
+    rateBitsPerSec: null,
+    downtimeLimitMs: config.downtimeLimitMs,
+    setThrottle(fraction: number) {
+      this.throttle = Math.round(fraction * 1000) / 1000; // per-mille, as the control block holds it
+      guest.setThrottle(this.throttle);
+    },
+    setRate(bitsPerSec: number | null) {
+      this.rateBitsPerSec = bitsPerSec;
+      channel.setRate(bitsPerSec);
+    },
+  };
 
   const stage = async (name: StageName, body: () => Promise<void>): Promise<void> => {
     const startMs = clock.nowMs();
@@ -106,6 +122,9 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   /** One round: sends what the lists hold (`all` for round 0, else a fresh scan of each slot). */
   const round = async (index: number, phase: IterationRecord['phase'], all: boolean): Promise<IterationRecord> => {
     const startMs = clock.nowMs();
+    const writesAtStart = guest.totalWrites();
+    const throttlePercent = controls.throttle * 100;
+    const rateLimitBitsPerSec = controls.rateBitsPerSec;
     let dirtyPages = 0;
     const scanStart = performance.now();
     const counts = source.slots.map((_, i) => {
@@ -132,6 +151,10 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
       expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * config.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
       pagesResentUnchanged: sent.unchanged,
+      throttlePercent,
+      rateLimitBitsPerSec,
+      downtimeLimitMs: controls.downtimeLimitMs,
+      guestPageWritesPerSec: ((guest.totalWrites() - writesAtStart) * 1000) / durationMs,
       ...dirtyLog.takeRoundStats(),
     };
   };
@@ -148,15 +171,18 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     });
     await stage('precopy', async () => {
       dirtyLog.start();
+      for (const aid of aids) aid.start?.(controls);
       let totalBytes = 0;
       for (let index = 0; ; index++) {
         const it = await round(index, 'precopy', index === 0);
         totalBytes += it.bytesSent;
         const pendingPages = dirtyLog.pending();
+        const facts = { round: index, durationMs: it.durationMs, bytesSent: it.bytesSent, pagesDirtied: pendingPages, pageSizeBytes: config.pageSizeBytes };
+        for (const aid of aids) aid.afterRound(facts, controls);
         lastDecision = policy.decide({
           roundsDone: index + 1, pendingPages, pageSizeBytes: config.pageSizeBytes, ramBytes: config.ramBytes,
           bandwidthBytesPerSec: it.achievedLinkBitsPerSec / 8, totalBytesSent: totalBytes,
-          downtimeLimitMs: config.downtimeLimitMs, maxIterations: config.maxIterations,
+          downtimeLimitMs: controls.downtimeLimitMs, maxIterations: config.maxIterations,
         });
         iterations.push(it);
         emit({ kind: 'round', iteration: it, policyDecision: lastDecision.why });
@@ -169,6 +195,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       suspendAtMs = clock.nowMs();
       await guest.pause(() => dirtyLog.service()); // the barrier: no vCPU is mid-write past this point
       suspended = true;
+      for (const aid of aids) aid.finalRound?.(controls);
       const it = await round(iterations.length, 'stop-and-copy', false);
       const state = deviceStateImage(config.seed, deviceStateBytes(config.vcpus));
       it.bytesSent += await sender.sendBlob(FrameType.DeviceState, state, it.index);
@@ -206,8 +233,11 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     verified = page < 0;
     if (!verified) failure = `verification failed: target page ${page} differs from the source at suspension`;
   }
-  // A migration that did not complete leaves the guest running on the source.
-  if (failure !== undefined && suspended) guest.resume();
+  // A migration that did not complete leaves the guest running on the source, unthrottled.
+  if (failure !== undefined) {
+    guest.setThrottle(0);
+    if (suspended) guest.resume();
+  }
   const guestReport: GuestReport = await guest.shutdown();
 
   const sentBytes = iterations.reduce((n, it) => n + it.bytesSent, 0);

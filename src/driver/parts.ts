@@ -19,6 +19,8 @@ export interface GuestHost {
   /** Suspends the guest: resolves when no vCPU is mid-write (the barrier before the final scan). */
   pause(whileWaiting: () => void): Promise<void>;
   resume(): void;
+  /** Holds every vCPU back `fraction` of its time (auto-converge, SDPS): its write rate drops as much. */
+  setThrottle(fraction: number): void;
   /** Page writes all vCPUs have done so far. */
   totalWrites(): number;
   /** Stops the vCPUs for good and reports what they did. */
@@ -45,6 +47,8 @@ export interface Transport {
   readonly checksums: boolean;
   /** A free frame buffer of `slot`, waiting (or, in simulated time, letting time pass) for one. */
   acquire(slot: number): Promise<FrameBuffer>;
+  /** Changes the rate frames are sent at from now on (Xen's adaptive rate); null: the link's full rate. */
+  setRate(bitsPerSec: number | null): void;
   /** Hands a packed frame over. */
   send(buffer: FrameBuffer, lengthBytes: number): void;
   /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */

@@ -3,11 +3,13 @@
  * (suspends) and stops the vCPU writers, and through which they acknowledge and count.
  *   Int32 [STATE]          RUN | PAUSE | STOP, written by the driver
  *   Int32 [STARTED]        vCPUs that have begun running
+ *   Int32 [THROTTLE]       per-mille of its time each vCPU is held back (auto-converge, SDPS)
  *   Int32 [ACK + vcpu]     1 while that vCPU is parked in a pause, written by the vCPU
  *   BigInt64 [WRITES + v]  page writes done by vCPU v so far, written by the vCPU
  */
 export const STATE = 0;
 export const STARTED = 1;
+export const THROTTLE = 2;
 export const ACK = 8;
 export const MAX_VCPUS = 256;
 
@@ -75,6 +77,11 @@ export class GuestControl {
 
   resume(): void {
     this.set(RUN);
+  }
+
+  /** Holds every vCPU back `fraction` of its time (0 .. 0.99): its write rate drops by as much. */
+  setThrottle(fraction: number): void {
+    Atomics.store(this.v.i32, THROTTLE, Math.round(fraction * 1000));
   }
 
   stop(): void {

@@ -48,6 +48,10 @@ export class RunningGuest implements GuestHost {
     this.control.resume();
   }
 
+  setThrottle(fraction: number): void {
+    this.control.setThrottle(fraction);
+  }
+
   totalWrites(): number {
     return this.control.totalWrites();
   }

@@ -23,14 +23,16 @@ interface SimulatedVcpu {
 
 export class SimulatedGuest implements GuestHost {
   private readonly vcpus: SimulatedVcpu[];
-  /** Milliseconds between two writes of one vCPU. */
-  private readonly periodMs: number;
+  /** Milliseconds between two writes of one vCPU, unthrottled and as throttled now. */
+  private readonly basePeriodMs: number;
+  private periodMs: number;
   private paused = false;
   private liveMs = 0;
   private liveSinceMs = 0;
 
   constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock) {
-    this.periodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
+    this.basePeriodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
+    this.periodMs = this.basePeriodMs;
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new Vcpu({
         vcpu, vcpus: config.vcpus, slots, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
@@ -96,6 +98,11 @@ export class SimulatedGuest implements GuestHost {
     const now = this.clock.nowMs();
     this.liveSinceMs = now;
     for (const v of this.vcpus) v.nextWriteMs = Math.max(v.nextWriteMs, now);
+  }
+
+  setThrottle(fraction: number): void {
+    // Writes already due keep their instants; later ones come at the throttled period.
+    this.periodMs = fraction >= 1 ? Infinity : this.basePeriodMs / (1 - fraction);
   }
 
   totalWrites(): number {

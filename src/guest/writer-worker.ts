@@ -4,7 +4,7 @@
  * first, bit after, so a scan that clears the bit before copying can never miss the write.
  */
 import type { WriterReport, WriterTask } from '../protocol.js';
-import { ACK, PAUSE, RUN, STARTED, STATE, STOP, controlViews } from './control.js';
+import { ACK, PAUSE, RUN, STARTED, STATE, STOP, THROTTLE, controlViews } from './control.js';
 import { Vcpu } from './vcpu.js';
 import { STALLED, STALLS, TAIL } from '../dirtylog/ring.js';
 
@@ -16,10 +16,13 @@ const CONTROL_CHECK_WRITES = 64;
 export function writer(task: WriterTask): WriterReport {
   const { i32, writes } = controlViews(task.control);
   const cpu = new Vcpu(task);
-  const ratePerMs = task.pageWritesPerSec / 1000;
+  const baseRatePerMs = task.pageWritesPerSec / 1000;
+  let throttle = 0; // per-mille
+  let ratePerMs = baseRatePerMs;
 
   let done = 0;
   let liveMs = 0;
+  let liveSince = performance.now();
   let origin = performance.now();
   let paceDone = 0; // writes counted against the pacing origin
 
@@ -48,15 +51,24 @@ export function writer(task: WriterTask): WriterReport {
     const state = Atomics.load(i32, STATE);
     if (state === STOP) break;
     if (state === PAUSE) {
-      liveMs += performance.now() - origin;
+      liveMs += performance.now() - liveSince;
       Atomics.store(i32, ACK + task.vcpu, 1);
       Atomics.notify(i32, ACK + task.vcpu);
       while (Atomics.load(i32, STATE) === PAUSE) Atomics.wait(i32, STATE, PAUSE, 100);
       Atomics.store(i32, ACK + task.vcpu, 0);
       // Pacing restarts after a pause: a resumed guest does not burst to make up for lost time.
       origin = performance.now();
+      liveSince = origin;
       paceDone = 0;
       continue;
+    }
+    const t = Atomics.load(i32, THROTTLE);
+    if (t !== throttle) {
+      // A throttled vCPU runs (1 - throttle) of its time: its pace restarts at the new rate.
+      throttle = t;
+      ratePerMs = (baseRatePerMs * (1000 - t)) / 1000;
+      origin = performance.now();
+      paceDone = 0;
     }
     if (ratePerMs <= 0) {
       Atomics.wait(i32, STATE, RUN, 100);
@@ -83,6 +95,6 @@ export function writer(task: WriterTask): WriterReport {
     paceDone += n;
     Atomics.store(writes, task.vcpu, BigInt(done));
   }
-  if (Atomics.load(i32, ACK + task.vcpu) === 0) liveMs += performance.now() - origin;
+  if (Atomics.load(i32, ACK + task.vcpu) === 0) liveMs += performance.now() - liveSince;
   return { kind: 'writer-report', vcpu: task.vcpu, pageWrites: done, liveMs };
 }

@@ -127,6 +127,16 @@ export function formatRoundsTable(iterations: readonly IterationRecord[]): strin
     { head: `Link rate\n(${link.name})`, align: 'right', cell: (i) => fixed(i.achievedLinkBitsPerSec / link.divisor, 2) },
     { head: 'Expected\ndowntime (ms)', align: 'right', cell: (i) => fixed(i.expectedDowntimeMs, 1) },
   ];
+  if (iterations.some((i) => i.throttlePercent > 0)) {
+    columns.push({ head: 'Throttle\n(%)', align: 'right', cell: (i) => fixed(i.throttlePercent, 0) });
+  }
+  if (iterations.some((i) => i.rateLimitBitsPerSec !== null)) {
+    columns.push({ head: 'Rate limit\n(Mbit/s)', align: 'right', cell: (i) => (i.rateLimitBitsPerSec === null ? 'link' : fixed(i.rateLimitBitsPerSec / 1e6, 0)) });
+  }
+  if (new Set(iterations.map((i) => i.downtimeLimitMs)).size > 1) {
+    columns.push({ head: 'Downtime\nlimit (ms)', align: 'right', cell: (i) => fixed(i.downtimeLimitMs, 0) });
+  }
+  columns.push({ head: 'Guest\nwrites/s', align: 'right', cell: (i) => count(i.guestPageWritesPerSec) });
   if (iterations.some((i) => i.ringFullStalls !== undefined)) {
     columns.push(
       { head: 'Ring-full\nstalls', align: 'right', cell: (i) => count(i.ringFullStalls ?? 0) },

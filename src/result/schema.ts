@@ -39,6 +39,14 @@ export interface IterationRecord {
   expectedDowntimeMs: number;
   /** Pages sent in this round whose bytes had not changed since they were last sent. */
   pagesResentUnchanged: number;
+  /** Share of their time the vCPUs were held back during the round (auto-converge, SDPS), percent. */
+  throttlePercent: number;
+  /** The send rate limit during the round (Xen's adaptive rate), bits/s; null: the link's rate. */
+  rateLimitBitsPerSec: number | null;
+  /** The downtime limit the policy weighed after the round (it moves with --downtime-ramp). */
+  downtimeLimitMs: number;
+  /** Page writes per second the guest achieved during the round: its slowdown shows here. */
+  guestPageWritesPerSec: number;
   /** --dirty-log ring: times a vCPU found its ring full and stalled, during the round. */
   ringFullStalls?: number;
   /** --dirty-log ring: milliseconds vCPUs spent stalled on full rings, summed, during the round. */
