@@ -6,10 +6,11 @@
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand, type CliCommandContext, type CliIO, type UsageErrorReporter } from './command.js';
 import { runCommand } from './run-command.js';
+import { modelCommand } from './model-command.js';
 import { migbenchVersion } from './version.js';
 
 /** Adding a command (suite, report, compare, model, receive) is adding its file and a line here. */
-const COMMANDS: readonly CliCommand[] = [runCommand];
+const COMMANDS: readonly CliCommand[] = [runCommand, modelCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const io = processIO();

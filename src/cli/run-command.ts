@@ -15,12 +15,15 @@ import type { MigrationResult } from '../result/schema.js';
 import { formatMs } from '../util/format.js';
 import { formatConfigHeader, formatResult, formatRoundLine } from '../report/human.js';
 import { toJson } from '../report/json.js';
+import { predictPrecopy } from '../model/precopy.js';
+import { formatModelComparison } from '../report/model.js';
 import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
 import { RUN_OPTION_SPECS, runOptionHelp } from './run-options.js';
 
 /** What commander hands the action: the run options as typed, plus the output options. */
 type RunCliOptions = RawRunOptions & {
   json?: boolean;
+  model?: boolean;
   exportJson?: string;
   quiet?: boolean;
 };
@@ -49,6 +52,7 @@ export const runCommand: CliCommand = {
       .option('--json', 'print the result (MigrationResult schema) as JSON on stdout and nothing else there')
       .option('--export-json <file>', 'also write the result as JSON to a file (e.g. result.json)')
       .option('--quiet', 'no header, progress or live round lines; only the result')
+      .option('--model', 'also predict the run with the analytic pre-copy model and print it beside the run (in JSON: the `model` field)')
       .addHelpText('after', EXAMPLES)
       .action(async () => {
         ctx.setExitCode(await runAction(cmd.opts<RunCliOptions>(), ctx));
@@ -96,7 +100,9 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
   };
 
   const result = await runWithInterrupt(config, onEvent, io);
+  if (opts.model === true) result.model = predictPrecopy(config);
   io.out(json ? `${toJson(result)}\n` : `${liveRounds ? '\n' : ''}${formatResult(result)}\n`);
+  if (!json && result.model) io.out(`\n${formatModelComparison(result.model, result)}\n`);
 
   if (opts.exportJson !== undefined) {
     try {

@@ -4,6 +4,7 @@
  * clock; sizes are bytes; rates are per second.
  */
 import type { RunConfig } from '../config/types.js';
+import type { ModelPrediction } from '../model/precopy.js';
 
 export const RESULT_SCHEMA_VERSION = 1;
 
@@ -99,4 +100,6 @@ export interface MigrationResult {
   totals: Totals;
   stages: StageRecord[];
   iterations: IterationRecord[];
+  /** The analytic model's prediction for the same configuration (`run --model`). */
+  model?: ModelPrediction;
 }

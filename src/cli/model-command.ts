@@ -1,0 +1,39 @@
+/**
+ * `migbench model`: the analytic pre-copy model for a configuration (the same options as `run`),
+ * printed without running anything.
+ */
+import type { Command } from 'commander';
+import { OptionError } from '../config/errors.js';
+import { resolveRunConfig, type RawRunOptions } from '../config/resolve.js';
+import { predictPrecopy } from '../model/precopy.js';
+import { formatModel } from '../report/model.js';
+import { EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
+import { RUN_OPTION_SPECS, runOptionHelp } from './run-options.js';
+
+export const modelCommand: CliCommand = {
+  name: 'model',
+  register(program: Command, ctx: CliCommandContext): Command {
+    const cmd = program
+      .command('model')
+      .description('predict a pre-copy migration with the analytic model (lambda = dirty rate / link rate), without running it');
+    for (const spec of RUN_OPTION_SPECS) cmd.option(spec.flags, runOptionHelp(spec));
+    cmd
+      .option('--json', 'print the prediction as JSON on stdout')
+      .addHelpText('after', '\nExamples:\n  migbench model --ram 4GiB --link 10Gbit/s --dirty-rate 600MB/s\n  migbench run --clock virtual --pattern sequential --model')
+      .action(() => {
+        const opts = cmd.opts<RawRunOptions & { json?: boolean }>();
+        try {
+          const prediction = predictPrecopy(resolveRunConfig(opts));
+          ctx.io.out(opts.json ? `${JSON.stringify(prediction, null, 2)}\n` : `${formatModel(prediction)}\n`);
+          ctx.setExitCode(EXIT_OK);
+        } catch (e) {
+          if (e instanceof OptionError) {
+            ctx.setExitCode(ctx.usageError('migbench model')(e.message));
+            return;
+          }
+          throw e;
+        }
+      });
+    return cmd;
+  },
+};
