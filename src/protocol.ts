@@ -38,6 +38,23 @@ export interface WriterTask {
   mark: MarkMode;
 }
 
+/** Starts one vCPU on the target after a post-copy switch-over (src/guest/postcopy-vcpu.ts). */
+export interface PostcopyWriterTask {
+  kind: 'postcopy-writer';
+  vcpu: number;
+  vcpus: number;
+  guest: GuestShape;
+  control: SharedArrayBuffer;
+  pageWritesPerSec: number;
+  pattern: WritePattern;
+  writeSizeBytes: number;
+  seed: number;
+  content: ContentMix;
+  targetSlots: SlotHandle[];
+  shadowSlots: SlotHandle[];
+  requests: SharedArrayBuffer;
+}
+
 export interface WriterReport {
   kind: 'writer-report';
   vcpu: number;

@@ -25,7 +25,7 @@ test('no options resolve to DEFAULT_RUN_CONFIG', () => {
 test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => {
   const typed: Record<string, string> = {};
   // Defaults said in words, and settings that only apply with a switch that is off by default.
-  const untyped = ['maxIterations', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax'];
+  const untyped = ['maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax'];
   for (const spec of RUN_OPTION_SPECS) {
     if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;
   }
@@ -42,6 +42,7 @@ test('options parse into the config', () => {
     link: 'unlimited', latency: '2ms', policy: 'xen', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
     dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30', clock: 'virtual',
     autoConverge: 'on', throttleMax: '80%', adaptiveRate: 'true', adaptiveMax: '500Mbit/s', downtimeRamp: '50ms:2s:10',
+    postcopyAfter: '3',
   });
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, dirtyPagesPerSec: 476,
@@ -50,6 +51,7 @@ test('options parse into the config', () => {
     dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
     autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
+    postcopy: true, postcopyAfterRounds: 3,
   });
 });
 

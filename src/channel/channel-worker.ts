@@ -6,7 +6,7 @@
  */
 import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
 import {
-  CLOSED, ERROR, HEAD, RELEASED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
+  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
   entryAt, queueViews,
 } from './queue.js';
 import { FrameReceiver } from './receiver.js';
@@ -67,6 +67,7 @@ export function channel(task: ChannelTask): ChannelReport {
 
     if (report.error === undefined) {
       try {
+        if (!receiver.trackArrivals && Atomics.load(q.i32, POSTCOPY) === 1) receiver.trackArrivals = true;
         receiver.receive(e.slot, to, e.lengthBytes);
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);

@@ -10,7 +10,7 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
 import {
-  CLOSED, ERROR, HEAD, RELEASED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL, createQueue, pushEntry,
+  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL, createQueue, pushEntry,
   queueViews, type QueueViews,
 } from './queue.js';
 
@@ -75,6 +75,10 @@ export class InProcessChannel implements Transport {
     }
     const index = this.handedOut[slot]++ % layout.frameBuffers;
     return { slot, index, ptr: layout.framesPtr + index * layout.frameBytes, capacityBytes: layout.frameBytes };
+  }
+
+  trackArrivals(): void {
+    Atomics.store(this.q.i32, POSTCOPY, 1);
   }
 
   setRate(bitsPerSec: number | null): void {

@@ -13,6 +13,8 @@ export const HEAD = 0;
 export const TAIL = 1;
 export const CLOSED = 2;
 export const ERROR = 3;
+/** Set by the driver when post-copy begins: the receiver tracks arrivals from then on. */
+export const POSTCOPY = 4;
 export const RELEASED = 16;
 export const MAX_SLOTS = 64;
 const RING = RELEASED + MAX_SLOTS;

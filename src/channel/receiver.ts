@@ -16,7 +16,10 @@ export interface ReceiveCounts {
 
 export class FrameReceiver {
   readonly counts: ReceiveCounts = { frames: 0, pages: 0, deviceStateBytes: 0 };
+  /** Post-copy: clear each page's "not arrived" bit (the target bitmap) as it lands, and wake waiters. */
+  trackArrivals = false;
   private readonly views: DataView[];
+  private readonly missing: Int32Array[];
 
   /**
    * `verifyChecksums` is false only where no wire exists (the virtual clock's channel hands frames
@@ -28,6 +31,7 @@ export class FrameReceiver {
     private readonly verifyChecksums: boolean,
   ) {
     this.views = targetSlots.map((s) => new DataView(s.memory.buffer));
+    this.missing = targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
   }
 
   /** Receives the frame of `lengthBytes` at byte `at` of target slot `slot`'s memory. */
@@ -45,10 +49,23 @@ export class FrameReceiver {
       if (r === -2) throw new FrameError(`frame in round ${h.round} has a page of unknown codec or wrong length`);
       if (r < 0) throw new FrameError(`frame in round ${h.round} is shorter than its ${h.count} pages`);
       this.counts.pages += r;
+      if (this.trackArrivals) this.arrived(slot, body, h.count);
     } else if (h.type === FrameType.DeviceState) {
       this.counts.deviceStateBytes += h.bodyLengthBytes;
     }
     this.counts.frames++;
     return h.type;
+  }
+
+  /** The pages of a frame just unpacked have arrived: clear their bits and wake blocked vCPUs. */
+  private arrived(slot: number, body: number, count: number): void {
+    const view = this.views[slot];
+    const missing = this.missing[slot];
+    const first = this.targetSlots[slot].layout.firstPage;
+    for (let i = 0; i < count; i++) {
+      const local = view.getUint32(body + i * 8, true) - first;
+      Atomics.and(missing, local >>> 5, ~(1 << (local & 31)));
+      Atomics.notify(missing, local >>> 5);
+    }
   }
 }

@@ -48,6 +48,10 @@ export class VirtualChannel implements Transport {
     this.bytesPerMs = bits === null ? Infinity : bits / 8 / 1000;
   }
 
+  trackArrivals(): void {
+    if (this.receiver) this.receiver.trackArrivals = true;
+  }
+
   async acquire(slot: number): Promise<FrameBuffer> {
     await this.clock.sleepUntil(this.linkFreeMs);
     const l = this.source.slots[slot].layout;

@@ -141,6 +141,16 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
     defaultText: 'none', example: '50ms:2s:10',
   },
   {
+    key: 'postcopy', flags: '--postcopy',
+    description: 'switch to post-copy when the policy gives up: suspend, send the device state, resume on the target at once and push the remaining pages in the background, pages a vCPU touches first',
+    defaultText: 'off', example: '--postcopy --max-iterations 5',
+  },
+  {
+    key: 'postcopyAfter', flags: '--postcopy-after <rounds>',
+    description: 'switch to post-copy after this many pre-copy rounds (implies --postcopy)',
+    defaultText: 'none', example: '3',
+  },
+  {
     key: 'seed', flags: '--seed <n>',
     description: 'seed of the initial memory content and the write streams, 0 to 4294967295',
     defaultText: '1', example: '42',

@@ -20,7 +20,7 @@ export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'link', 'latency', 'policy',
   'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize', 'content', 'clock',
   'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps', 'adaptiveRate',
-  'adaptiveMax', 'downtimeRamp',
+  'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -139,6 +139,9 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     adaptiveRate: flag(raw, 'adaptiveRate'),
     adaptiveMaxBitsPerSec: resolveAdaptiveMax(raw, text('adaptiveMax')),
     downtimeRamp: resolveDowntimeRamp(text('downtimeRamp')),
+    // --postcopy-after N implies --postcopy.
+    postcopy: flag(raw, 'postcopy') || text('postcopyAfter') !== undefined,
+    postcopyAfterRounds: text('postcopyAfter') === undefined ? null : parseCount('--postcopy-after', text('postcopyAfter') as string, LIMITS.maxIterations),
   };
 }
 

@@ -54,6 +54,10 @@ export interface RunConfig {
   adaptiveMaxBitsPerSec: number | null;
   /** A downtime limit rising over rounds; null: the fixed --downtime-limit. */
   downtimeRamp: DowntimeRampOptions | null;
+  /** Post-copy when the policy gives up (or after postcopyAfterRounds). */
+  postcopy: boolean;
+  /** Switch to post-copy after this many pre-copy rounds; null: only when the policy gives up. */
+  postcopyAfterRounds: number | null;
   /** Dirty tracking strategy (src/dirtylog/). */
   dirtyLog: DirtyLogName;
   /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */
@@ -81,6 +85,8 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   adaptiveRate: false,
   adaptiveMaxBitsPerSec: null,
   downtimeRamp: null,
+  postcopy: false,
+  postcopyAfterRounds: null,
   dirtyLog: 'bitmap',
   ringSizeEntries: 4096,
 };

@@ -13,7 +13,9 @@ import { loadKernelModule } from '../kernel/loader.js';
 import { planGuestLayout } from '../memory/layout.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import { fillInitialContent } from '../guest/content.js';
-import { RunningGuest } from '../guest/guest.js';
+import { RunningGuest, type PostcopyPlacement } from '../guest/guest.js';
+import { SimulatedPostcopyGuest } from '../guest/simulated-postcopy-guest.js';
+import { PostcopyPush, type PostcopyRecord } from './postcopy.js';
 import { SimulatedGuest } from '../guest/simulated-guest.js';
 import { InProcessChannel } from '../channel/in-process.js';
 import { VirtualChannel } from '../channel/virtual.js';
@@ -79,9 +81,17 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   let downtimeMs = 0;
   let suspendAtMs = 0;
 
+  const postcopy = config.postcopy ? new PostcopyPush(source, target, config.vcpus) : undefined;
+  const placement = (pc: PostcopyPush): PostcopyPlacement => ({ targetSlots: target.slots, shadowSlots: source.slots, requestRings: pc.requestRings });
+  let postcopyAfter: number | null = null;
+  let targetGuest: GuestHost | undefined;
+  let resumed = false;
+  let postcopyRecord: PostcopyRecord | undefined;
+  let postcopyWrites = 0;
   const cleanUp = async (): Promise<void> => {
     await channel.close();
     await guest.shutdown();
+    await targetGuest?.shutdown();
   };
   const deadlineMs = config.timeoutMs ?? Infinity;
   const checkpoint = (): void => {
@@ -187,15 +197,55 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
         iterations.push(it);
         emit({ kind: 'round', iteration: it, policyDecision: lastDecision.why });
         if (lastDecision.action === 'switchover') break;
+        if (postcopy && (lastDecision.action === 'fail' || (config.postcopyAfterRounds !== null && index + 1 >= config.postcopyAfterRounds))) {
+          lastDecision = {
+            action: 'switchover',
+            why: lastDecision.action === 'fail' ? `post-copy, as the policy gave up: ${lastDecision.why}` : `post-copy after ${index + 1} pre-copy rounds`,
+          };
+          postcopyAfter = index + 1;
+          break;
+        }
         if (lastDecision.action === 'fail') throw new RunFailure(lastDecision.why);
         checkpoint();
       }
     });
+    if (postcopy && postcopyAfter !== null) {
+      // The guest that will run on the target: started now, parked until it resumes there.
+      targetGuest = realClock
+        ? new RunningGuest(config, placement(postcopy), shape)
+        : new SimulatedPostcopyGuest(config, placement(postcopy), shape, virtualClock as VirtualClock);
+      await targetGuest.started();
+    }
     await stage('stop-and-copy', async () => {
       suspendAtMs = clock.nowMs();
       await guest.pause(() => dirtyLog.service()); // the barrier: no vCPU is mid-write past this point
       suspended = true;
       for (const aid of aids) aid.finalRound?.(controls);
+      if (postcopy && targetGuest) {
+        // Post-copy: only the device state goes now; what is dirty becomes the target's missing set.
+        const pc = postcopy;
+        const startMs = clock.nowMs();
+        let missing = 0;
+        source.slots.forEach((_, i) => {
+          const n = dirtyLog.fetch(i);
+          pc.setMissing(i, n);
+          missing += n;
+        });
+        channel.trackArrivals();
+        const state = deviceStateImage(config.seed, deviceStateBytes(config.vcpus));
+        const bytes = await sender.sendBlob(FrameType.DeviceState, state, iterations.length);
+        await delivered();
+        const durationMs = clock.nowMs() - startMs;
+        const it: IterationRecord = {
+          index: iterations.length, phase: 'stop-and-copy', startMs, dirtyPages: missing, pagesSent: 0, bytesSent: bytes,
+          durationMs, scanMs: 0, dirtyPagesPerSec: 0, achievedLinkBitsPerSec: (bytes * 8000) / Math.max(durationMs, 1e-3),
+          expectedDowntimeMs: 0, pagesResentUnchanged: 0, throttlePercent: controls.throttle * 100,
+          rateLimitBitsPerSec: controls.rateBitsPerSec, downtimeLimitMs: controls.downtimeLimitMs, guestPageWritesPerSec: 0,
+        };
+        iterations.push(it);
+        emit({ kind: 'round', iteration: it, policyDecision: `guest suspended; ${missing} pages left for post-copy` });
+        return;
+      }
       const it = await round(iterations.length, 'stop-and-copy', false);
       const state = deviceStateImage(config.seed, deviceStateBytes(config.vcpus));
       it.bytesSent += await sender.sendBlob(FrameType.DeviceState, state, it.index);
@@ -207,36 +257,66 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     await stage('resume', async () => {
       await sender.sendBlob(FrameType.End, new Uint8Array(0), iterations.length);
       await delivered(); // the target has loaded the device state and runs the guest
+      targetGuest?.resume();
+      resumed = targetGuest !== undefined;
       downtimeMs = clock.nowMs() - suspendAtMs;
     });
     await stage('announce', async () => {
       await sender.sendBlob(FrameType.Announce, new Uint8Array(ANNOUNCE_PACKET_BYTES), iterations.length);
       await delivered();
     });
+    if (postcopy && targetGuest) {
+      const pc = postcopy;
+      const tg = targetGuest;
+      await stage('postcopy', async () => {
+        const startMs = clock.nowMs();
+        const writesAtStart = tg.totalWrites();
+        await pc.pushAll(sender, iterations.length);
+        await delivered();
+        const durationMs = Math.max(clock.nowMs() - startMs, 1e-3);
+        postcopyRecord = {
+          afterRounds: postcopyAfter ?? 0, pagesMissingAtResume: pc.missingAtResume, requests: pc.requests(),
+          pagesSentOnRequest: pc.pagesSentOnRequest, pagesPushed: pc.pagesPushed, blockedMsPerVcpu: [],
+          lastPageArrivedMs: clock.nowMs(), guestPageWritesPerSec: ((tg.totalWrites() - writesAtStart) * 1000) / durationMs,
+        };
+      });
+    }
   } catch (err: unknown) {
     if (!(err instanceof RunFailure || err instanceof ChannelError)) {
       await cleanUp();
       throw err;
     }
-    failure = err.message;
+    failure = resumed
+      ? `${err.message} during post-copy: the guest's state is split between source and target, and it cannot fall back to the source (as QEMU says)`
+      : err.message;
     emit({ kind: 'failed', atMs: clock.nowMs(), reason: failure });
   }
   const totalTimeMs = clock.nowMs();
   const wallTimeMs = performance.now() - wallStartMs;
   const bytesSent = channel.bytesDelivered();
+  // A post-copy guest is paused once every page is there (none blocks any more); after a failure
+  // it is only stopped, as a vCPU waiting for a page that will not come cannot acknowledge.
+  if (targetGuest && failure === undefined) await targetGuest.pause(() => {});
   await channel.close();
 
-  // Verify while the source is still suspended: target must equal source at suspension.
+  // Verify with both guests still: the target must equal the source at suspension, with what the
+  // guest wrote on the target during post-copy mirrored into the source.
   let verified = false;
   if (failure === undefined) {
     const page = source.firstDifferentPage(target);
     verified = page < 0;
     if (!verified) failure = `verification failed: target page ${page} differs from the source at suspension`;
   }
-  // A migration that did not complete leaves the guest running on the source, unthrottled.
-  if (failure !== undefined) {
+  // A migration that did not complete leaves the guest running on the source, unthrottled; past
+  // the post-copy switch it can not: the target has run, and the state is split.
+  if (failure !== undefined && !resumed) {
     guest.setThrottle(0);
     if (suspended) guest.resume();
+  }
+  if (targetGuest) {
+    const report = await targetGuest.shutdown();
+    if (postcopyRecord && postcopy) postcopyRecord.blockedMsPerVcpu = postcopy.blockedMsPerVcpu();
+    postcopyWrites = report.pageWrites;
   }
   const guestReport: GuestReport = await guest.shutdown();
 
@@ -248,7 +328,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     startedAt,
     status: failure === undefined ? 'completed' : 'failed',
     ...(failure === undefined ? {} : { reason: failure }),
-    sourceRunning: failure !== undefined,
+    sourceRunning: failure !== undefined && !resumed,
     verified,
     ...(lastDecision && failure === undefined ? { switchoverReason: lastDecision.why } : {}),
     config,
@@ -267,5 +347,6 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     },
     stages,
     iterations,
+    ...(postcopyRecord ? { postcopy: { ...postcopyRecord, guestPageWrites: postcopyWrites } } : {}),
   };
 }

@@ -49,6 +49,8 @@ export interface Transport {
   acquire(slot: number): Promise<FrameBuffer>;
   /** Changes the rate frames are sent at from now on (Xen's adaptive rate); null: the link's full rate. */
   setRate(bitsPerSec: number | null): void;
+  /** Post-copy from now on: the receiver clears a page's "not arrived" bit as it lands. */
+  trackArrivals(): void;
   /** Hands a packed frame over. */
   send(buffer: FrameBuffer, lengthBytes: number): void;
   /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */

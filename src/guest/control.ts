@@ -79,6 +79,11 @@ export class GuestControl {
     this.set(RUN);
   }
 
+  /** Sets the pause state without waiting for acknowledgements (vCPUs that have not started yet). */
+  pauseNow(): void {
+    this.set(PAUSE);
+  }
+
   /** Holds every vCPU back `fraction` of its time (0 .. 0.99): its write rate drops by as much. */
   setThrottle(fraction: number): void {
     Atomics.store(this.v.i32, THROTTLE, Math.round(fraction * 1000));

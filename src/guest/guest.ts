@@ -4,19 +4,30 @@
  */
 import { Piscina } from 'piscina';
 import type { RunConfig } from '../config/types.js';
-import type { GuestShape, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
+import type { GuestShape, PostcopyWriterTask, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
 import { GuestControl } from './control.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import type { GuestHost, GuestReport } from '../driver/parts.js';
 
 const WRITER_WORKER = new URL('./writer-worker.js', import.meta.url).href;
 
+/** Where a post-copy guest runs: target memory, the source's as its mirror, a request ring per vCPU. */
+export interface PostcopyPlacement {
+  targetSlots: SlotHandle[];
+  shadowSlots: SlotHandle[];
+  requestRings: SharedArrayBuffer[];
+}
+
 export class RunningGuest implements GuestHost {
   readonly control: GuestControl;
   private readonly pool: Piscina;
   private readonly tasks: Promise<WriterReport>[];
 
-  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode) {
+  /** The source's guest: vCPUs writing source memory and logging their writes with `mark`. */
+  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode);
+  /** The guest after a post-copy switch-over: vCPUs parked until resume(), then writing the target. */
+  constructor(config: RunConfig, postcopy: PostcopyPlacement, guest: GuestShape);
+  constructor(config: RunConfig, where: SlotHandle[] | PostcopyPlacement, guest: GuestShape, mark?: MarkMode) {
     this.control = new GuestControl(config.vcpus);
     this.pool = new Piscina({
       filename: WRITER_WORKER,
@@ -26,13 +37,24 @@ export class RunningGuest implements GuestHost {
       concurrentTasksPerWorker: 1,
     });
     this.tasks = [];
-    for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {
-      const task: WriterTask = {
-        kind: 'writer', vcpu, slots, guest, control: this.control.sab,
-        pageWritesPerSec: config.dirtyPagesPerSec / config.vcpus, vcpus: config.vcpus,
-        pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, content: config.content, mark,
-      };
-      this.tasks.push(this.pool.run(task, { name: 'writer' }) as Promise<WriterReport>);
+    const common = {
+      guest, control: this.control.sab, pageWritesPerSec: config.dirtyPagesPerSec / config.vcpus, vcpus: config.vcpus,
+      pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, content: config.content,
+    };
+    if (Array.isArray(where)) {
+      for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {
+        const task: WriterTask = { kind: 'writer', vcpu, slots: where, mark: mark ?? { kind: 'bitmap' }, ...common };
+        this.tasks.push(this.pool.run(task, { name: 'writer' }) as Promise<WriterReport>);
+      }
+    } else {
+      this.control.pauseNow(); // parked until the guest resumes on the target
+      for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {
+        const task: PostcopyWriterTask = {
+          kind: 'postcopy-writer', vcpu, targetSlots: where.targetSlots, shadowSlots: where.shadowSlots,
+          requests: where.requestRings[vcpu], ...common,
+        };
+        this.tasks.push(this.pool.run(task, { name: 'postcopyWriter' }) as Promise<WriterReport>);
+      }
     }
   }
 

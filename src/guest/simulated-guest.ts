@@ -39,7 +39,7 @@ export class SimulatedGuest implements GuestHost {
         seed: config.seed, content: config.content, mark,
       }),
       // vCPUs are staggered within a period so their writes interleave in time.
-      nextWriteMs: (this.periodMs * vcpu) / config.vcpus,
+      nextWriteMs: vcpu === 0 ? 0 : (this.periodMs * vcpu) / config.vcpus,
       writes: 0,
       stalledSinceMs: null,
     }));

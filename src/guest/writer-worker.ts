@@ -3,7 +3,8 @@
  * share of the configured rate and, after each write, marks the page in the dirty bitmap: bytes
  * first, bit after, so a scan that clears the bit before copying can never miss the write.
  */
-import type { WriterReport, WriterTask } from '../protocol.js';
+import type { PostcopyWriterTask, WriterReport, WriterTask } from '../protocol.js';
+import { PostcopyVcpu } from './postcopy-vcpu.js';
 import { ACK, PAUSE, RUN, STARTED, STATE, STOP, THROTTLE, controlViews } from './control.js';
 import { Vcpu } from './vcpu.js';
 import { STALLED, STALLS, TAIL } from '../dirtylog/ring.js';
@@ -14,22 +15,8 @@ const MAX_BACKLOG_MS = 50;
 const CONTROL_CHECK_WRITES = 64;
 
 export function writer(task: WriterTask): WriterReport {
-  const { i32, writes } = controlViews(task.control);
+  const { i32 } = controlViews(task.control);
   const cpu = new Vcpu(task);
-  const baseRatePerMs = task.pageWritesPerSec / 1000;
-  let throttle = 0; // per-mille
-  let ratePerMs = baseRatePerMs;
-
-  let done = 0;
-  let liveMs = 0;
-  let liveSince = performance.now();
-  let origin = performance.now();
-  let paceDone = 0; // writes counted against the pacing origin
-
-  const writeOne = (): void => {
-    if (cpu.ringFull()) stallOnFullRing();
-    if (!cpu.ringFull()) cpu.write();
-  };
 
   /** KVM exits to userspace on a full ring; the vCPU waits until the driver harvests. */
   const stallOnFullRing = (): void => {
@@ -44,6 +31,51 @@ export function writer(task: WriterTask): WriterReport {
     Atomics.store(r.i32, STALLED, 0);
     r.stallMs[0] += performance.now() - t0;
   };
+
+  return runPaced(task, () => {
+    if (cpu.ringFull()) stallOnFullRing();
+    if (!cpu.ringFull()) cpu.write();
+  });
+}
+
+/**
+ * A vCPU after a post-copy switch-over (a piscina task named `postcopyWriter`): it runs on the
+ * target and blocks on every page that has not arrived, after requesting it.
+ */
+export function postcopyWriter(task: PostcopyWriterTask): WriterReport {
+  const { i32 } = controlViews(task.control);
+  const cpu = new PostcopyVcpu(task);
+  return runPaced(task, () => {
+    const page = cpu.nextPage();
+    if (cpu.isMissing(page)) {
+      const t0 = performance.now();
+      cpu.request(page);
+      while (cpu.isMissing(page)) {
+        if (Atomics.load(i32, STATE) === STOP) return; // torn down: the page will not come
+        const [array, index, seen] = cpu.waitWord(page);
+        Atomics.wait(array, index, seen, 5);
+      }
+      cpu.requests.stallMs[0] += performance.now() - t0;
+    }
+    cpu.write();
+  });
+}
+
+/**
+ * The vCPU loop both kinds share: `writeOne` at the vCPU's share of the rate (as throttled by the
+ * control block), parked while the driver holds the guest paused, until told to stop.
+ */
+function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPerSec: number }, writeOne: () => void): WriterReport {
+  const { i32, writes } = controlViews(task.control);
+  const baseRatePerMs = task.pageWritesPerSec / 1000;
+  let throttle = 0; // per-mille
+  let ratePerMs = baseRatePerMs;
+
+  let done = 0;
+  let liveMs = 0;
+  let liveSince = performance.now();
+  let origin = performance.now();
+  let paceDone = 0; // writes counted against the pacing origin
 
   Atomics.add(i32, STARTED, 1);
   Atomics.notify(i32, STARTED);

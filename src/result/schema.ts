@@ -5,10 +5,12 @@
  */
 import type { RunConfig } from '../config/types.js';
 import type { ModelPrediction } from '../model/precopy.js';
+import type { PostcopyRecord } from '../driver/postcopy.js';
 
 export const RESULT_SCHEMA_VERSION = 1;
 
-export type StageName = 'connect' | 'config' | 'precopy' | 'stop-and-copy' | 'resume' | 'announce';
+export type StageName = 'connect' | 'config' | 'precopy' | 'stop-and-copy' | 'resume' | 'announce' | 'postcopy';
+/** The six stages of every migration; a post-copy run adds `postcopy` after them. */
 export const STAGE_NAMES: readonly StageName[] = ['connect', 'config', 'precopy', 'stop-and-copy', 'resume', 'announce'];
 
 export interface StageRecord {
@@ -100,6 +102,8 @@ export interface MigrationResult {
   totals: Totals;
   stages: StageRecord[];
   iterations: IterationRecord[];
+  /** Post-copy runs: requests, blocked time, when the last page arrived, the guest's writes on the target. */
+  postcopy?: PostcopyRecord & { guestPageWrites: number };
   /** The analytic model's prediction for the same configuration (`run --model`). */
   model?: ModelPrediction;
 }

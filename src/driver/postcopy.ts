@@ -1,0 +1,122 @@
+/**
+ * Post-copy: after the switch-over the guest runs on the target while the pages it lacks are
+ * pushed in the background; a page a vCPU blocks on is requested and goes first (QEMU's urgent
+ * queue). The driver's half: the missing set, the push loop, and what it counts.
+ */
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { Sender } from './sender.js';
+import { HEAD, TAIL, STALLS, createRing, ringViews, type RingViews } from '../dirtylog/ring.js';
+
+/** Requests a vCPU can have outstanding: it blocks on one page at a time. */
+const REQUEST_RING_ENTRIES = 16;
+
+export interface PostcopyRecord {
+  /** Pre-copy rounds done before the switch (what --postcopy-after asked for, or where the policy gave up). */
+  afterRounds: number;
+  /** Pages missing on the target when it resumed. */
+  pagesMissingAtResume: number;
+  /** Requests the vCPUs made for pages not yet there (page faults reaching the source). */
+  requests: number;
+  /** Pages sent because a vCPU asked for them, ahead of the background push. */
+  pagesSentOnRequest: number;
+  /** Pages sent by the background push. */
+  pagesPushed: number;
+  /** Milliseconds each vCPU spent blocked on missing pages. */
+  blockedMsPerVcpu: number[];
+  /** When the last missing page arrived, from the start of the run. */
+  lastPageArrivedMs: number;
+  /** Page writes per second the guest achieved on the target during post-copy. */
+  guestPageWritesPerSec: number;
+}
+
+export class PostcopyPush {
+  readonly requestRings: SharedArrayBuffer[];
+  private readonly rings: RingViews[];
+  /** Per slot: the missing pages in push order, and which pages have been sent. */
+  private readonly backlog: Uint32Array[] = [];
+  private readonly sent: Uint8Array[];
+  private cursor: number[] = [];
+  pagesSentOnRequest = 0;
+  pagesPushed = 0;
+  missingAtResume = 0;
+
+  constructor(private readonly source: GuestMemory, private readonly target: GuestMemory, vcpus: number) {
+    this.requestRings = Array.from({ length: vcpus }, () => createRing(REQUEST_RING_ENTRIES));
+    this.rings = this.requestRings.map(ringViews);
+    this.sent = source.slots.map((s) => new Uint8Array(s.layout.pageCount));
+  }
+
+  /**
+   * The guest is suspended: `count` pages of each slot's list (the final dirty fetch) are what the
+   * target lacks. Marks them missing on the target before its guest runs.
+   */
+  setMissing(slot: number, count: number): void {
+    const s = this.source.slots[slot];
+    const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, count).slice();
+    const t = this.target.slots[slot];
+    const missing = new Int32Array(t.memory.buffer, t.layout.bitmapPtr, t.layout.bitmapWords * 2);
+    missing.fill(0);
+    for (const local of list) Atomics.or(missing, local >>> 5, 1 << (local & 31));
+    this.backlog[slot] = list;
+    this.cursor[slot] = 0;
+    this.missingAtResume += count;
+  }
+
+  /** Sends everything missing, requested pages first; `round` labels the frames. */
+  async pushAll(sender: Sender, round: number): Promise<void> {
+    for (;;) {
+      if (await this.serveRequests(sender, round)) continue;
+      const slot = this.backlog.findIndex((b, i) => b !== undefined && this.cursor[i] < b.length);
+      if (slot < 0) break;
+      const l = this.source.slots[slot].layout;
+      const list = new Uint32Array(this.source.slots[slot].memory.buffer, l.listPtr, l.pagesPerFrame);
+      let n = 0;
+      const b = this.backlog[slot];
+      while (n < l.pagesPerFrame && this.cursor[slot] < b.length) {
+        const page = b[this.cursor[slot]++];
+        if (this.sent[slot][page]) continue;
+        this.sent[slot][page] = 1;
+        list[n++] = page;
+      }
+      if (n > 0) {
+        await sender.sendList(slot, n, round);
+        this.pagesPushed += n;
+      }
+    }
+  }
+
+  /** Sends the pages vCPUs asked for that have not gone yet; true if it sent any. */
+  private async serveRequests(sender: Sender, round: number): Promise<boolean> {
+    const pagesPerSlot = this.source.layout.pagesPerSlot;
+    const wanted = new Map<number, number[]>();
+    for (const r of this.rings) {
+      const head = Atomics.load(r.i32, HEAD);
+      for (let i = Atomics.load(r.i32, TAIL); i !== head; i++) {
+        const page = r.entries[i & (r.size - 1)];
+        const slot = Math.floor(page / pagesPerSlot);
+        const local = page - slot * pagesPerSlot;
+        if (this.sent[slot][local]) continue;
+        this.sent[slot][local] = 1;
+        const pages = wanted.get(slot) ?? [];
+        pages.push(local);
+        wanted.set(slot, pages);
+      }
+      Atomics.store(r.i32, TAIL, head);
+    }
+    for (const [slot, pages] of wanted) {
+      const l = this.source.slots[slot].layout;
+      new Uint32Array(this.source.slots[slot].memory.buffer, l.listPtr, pages.length).set(pages);
+      await sender.sendList(slot, pages.length, round);
+      this.pagesSentOnRequest += pages.length;
+    }
+    return wanted.size > 0;
+  }
+
+  requests(): number {
+    return this.rings.reduce((n, r) => n + Atomics.load(r.i32, STALLS), 0);
+  }
+
+  blockedMsPerVcpu(): number[] {
+    return this.rings.map((r) => r.stallMs[0]);
+  }
+}

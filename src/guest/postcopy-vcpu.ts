@@ -1,0 +1,102 @@
+/**
+ * One vCPU after a post-copy switch-over: it runs on the target, whose memory still lacks the pages
+ * that were dirty at suspension. A page's bit in the target slot's bitmap means "not arrived yet";
+ * a vCPU that touches such a page requests it (a push into its request ring) and blocks until it
+ * arrives, as a userfaultfd fault does under QEMU. Every write is also mirrored into the source's
+ * memory, so that at the end the target can be checked, byte for byte, against what the guest
+ * wrote.
+ */
+import type { ContentMix, WritePattern } from '../config/types.js';
+import type { GuestShape, SlotHandle } from '../protocol.js';
+import { pageChooser, type PageChooser } from './pattern.js';
+import { pageKind, textCorpus, writeOfKind } from './content.js';
+import { Xorshift128, deriveSeed } from '../util/prng.js';
+import { HEAD, STALLS, ringViews, type RingViews } from '../dirtylog/ring.js';
+
+export interface PostcopyVcpuSpec {
+  vcpu: number;
+  vcpus: number;
+  guest: GuestShape;
+  pattern: WritePattern;
+  writeSizeBytes: number;
+  seed: number;
+  content: ContentMix;
+  targetSlots: SlotHandle[];
+  /** The source's memory, where every write is mirrored for verification. */
+  shadowSlots: SlotHandle[];
+  /** This vCPU's request ring (src/dirtylog/ring.ts): STALLS counts requests, stallMs the time blocked. */
+  requests: SharedArrayBuffer;
+}
+
+export class PostcopyVcpu {
+  readonly requests: RingViews;
+  private readonly target: Uint8Array[];
+  private readonly shadow: Uint8Array[];
+  /** Per target slot: the "not arrived" bits. */
+  readonly missing: Int32Array[];
+  private readonly rng: Xorshift128;
+  private readonly choose: PageChooser;
+  private readonly text = textCorpus();
+  private readonly maxOffset: number;
+  /** The page of the write in progress (chosen, maybe waiting for it), or -1. */
+  private pending = -1;
+
+  constructor(private readonly spec: PostcopyVcpuSpec) {
+    const size = spec.guest.pageSizeBytes;
+    const pages = (s: SlotHandle): Uint8Array => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size);
+    this.target = spec.targetSlots.map(pages);
+    this.shadow = spec.shadowSlots.map(pages);
+    this.missing = spec.targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
+    this.requests = ringViews(spec.requests);
+    // A stream of its own: the post-copy guest is a continuation, not a replay, of the source's.
+    this.rng = new Xorshift128(deriveSeed(spec.seed, 5000 + spec.vcpu));
+    this.choose = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
+    this.maxOffset = size - spec.writeSizeBytes;
+  }
+
+  /** The page the next write goes to (chosen now, or the one it is waiting for). */
+  nextPage(): number {
+    if (this.pending < 0) this.pending = this.choose();
+    return this.pending;
+  }
+
+  /** Where a page's "not arrived" bit lives: [slot, 32-bit word, bit]. */
+  private locate(page: number): [number, number, number] {
+    const slot = Math.floor(page / this.spec.guest.pagesPerSlot);
+    const local = page - slot * this.spec.guest.pagesPerSlot;
+    return [slot, local >>> 5, 1 << (local & 31)];
+  }
+
+  isMissing(page: number): boolean {
+    const [slot, word, bit] = this.locate(page);
+    return (Atomics.load(this.missing[slot], word) & bit) !== 0;
+  }
+
+  /** The word to wait on for `page` to arrive: [array, index, value seen]. */
+  waitWord(page: number): [Int32Array, number, number] {
+    const [slot, word] = this.locate(page);
+    return [this.missing[slot], word, Atomics.load(this.missing[slot], word)];
+  }
+
+  /** Asks the source for `page` (an urgent request) and counts it. */
+  request(page: number): void {
+    const r = this.requests;
+    const head = r.i32[HEAD];
+    r.entries[head & (r.size - 1)] = page;
+    Atomics.store(r.i32, HEAD, head + 1);
+    Atomics.store(r.i32, STALLS, r.i32[STALLS] + 1);
+  }
+
+  /** Performs the pending write (its page has arrived): into the target, mirrored into the source. */
+  write(): void {
+    const page = this.nextPage();
+    this.pending = -1;
+    const { pageSizeBytes, pagesPerSlot } = this.spec.guest;
+    const slot = Math.floor(page / pagesPerSlot);
+    const local = page - slot * pagesPerSlot;
+    const at = local * pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
+    const len = this.spec.writeSizeBytes;
+    writeOfKind(this.target[slot], at, len, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
+    this.shadow[slot].set(this.target[slot].subarray(at, at + len), at);
+  }
+}

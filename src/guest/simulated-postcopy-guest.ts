@@ -1,0 +1,99 @@
+/**
+ * The post-copy guest under the virtual clock: PostcopyVcpus advanced by the clock, parked until
+ * resume(). A vCPU that touches a page not yet arrived requests it and blocks; it goes on, at the
+ * clock's next step, once the page is there.
+ */
+import type { RunConfig } from '../config/types.js';
+import type { GuestShape } from '../protocol.js';
+import type { GuestHost, GuestReport } from '../driver/parts.js';
+import type { VirtualClock } from '../clock/virtual.js';
+import type { PostcopyPlacement } from './guest.js';
+import { PostcopyVcpu } from './postcopy-vcpu.js';
+
+interface SimulatedVcpu {
+  cpu: PostcopyVcpu;
+  nextWriteMs: number;
+  writes: number;
+  /** When it blocked on a missing page, or null. */
+  blockedSinceMs: number | null;
+}
+
+export class SimulatedPostcopyGuest implements GuestHost {
+  private readonly vcpus: SimulatedVcpu[];
+  private readonly periodMs: number;
+  private paused = true;
+  private liveMs = 0;
+  private liveSinceMs = 0;
+
+  constructor(config: RunConfig, where: PostcopyPlacement, guest: GuestShape, private readonly clock: VirtualClock) {
+    this.periodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
+    this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
+      cpu: new PostcopyVcpu({
+        vcpu, vcpus: config.vcpus, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
+        seed: config.seed, content: config.content, targetSlots: where.targetSlots, shadowSlots: where.shadowSlots,
+        requests: where.requestRings[vcpu],
+      }),
+      nextWriteMs: 0,
+      writes: 0,
+      blockedSinceMs: null,
+    }));
+    clock.onAdvance((from, to) => this.advance(from, to));
+  }
+
+  async started(): Promise<void> {}
+
+  private advance(fromMs: number, toMs: number): void {
+    if (this.paused) return;
+    for (const v of this.vcpus) {
+      if (v.blockedSinceMs !== null) {
+        if (v.cpu.isMissing(v.cpu.nextPage())) continue;
+        // The page arrived while the clock stood at fromMs.
+        v.cpu.requests.stallMs[0] += fromMs - v.blockedSinceMs;
+        v.nextWriteMs = Math.max(v.nextWriteMs, fromMs);
+        v.blockedSinceMs = null;
+      }
+      while (v.nextWriteMs <= toMs) {
+        const page = v.cpu.nextPage();
+        if (v.cpu.isMissing(page)) {
+          v.cpu.request(page);
+          v.blockedSinceMs = v.nextWriteMs;
+          break;
+        }
+        v.cpu.write();
+        v.writes++;
+        v.nextWriteMs += this.periodMs;
+      }
+    }
+  }
+
+  async pause(): Promise<void> {
+    if (this.paused) return;
+    this.paused = true;
+    this.liveMs += this.clock.nowMs() - this.liveSinceMs;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const now = this.clock.nowMs();
+    this.liveSinceMs = now;
+    this.vcpus.forEach((v, i) => { v.nextWriteMs = now + (i === 0 ? 0 : (this.periodMs * i) / this.vcpus.length); });
+  }
+
+  setThrottle(): void {}
+
+  totalWrites(): number {
+    return this.vcpus.reduce((n, v) => n + v.writes, 0);
+  }
+
+  async shutdown(): Promise<GuestReport> {
+    const now = this.clock.nowMs();
+    for (const v of this.vcpus) {
+      if (v.blockedSinceMs !== null) v.cpu.requests.stallMs[0] += now - v.blockedSinceMs;
+      v.blockedSinceMs = null;
+    }
+    const liveMs = this.liveMs + (this.paused ? 0 : now - this.liveSinceMs);
+    const pageWrites = this.totalWrites();
+    return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0 };
+  }
+}
