@@ -81,7 +81,25 @@ export function formatResult(result: MigrationResult): string {
     '',
     'Totals',
     formatTotalsTable(result),
+    ...(result.postcopy ? ['', 'Post-copy', formatPostcopyTable(result)] : []),
   ].join('\n');
+}
+
+export function formatPostcopyTable(r: MigrationResult): string {
+  const pc = r.postcopy;
+  if (!pc) return '';
+  const t = newTable(['Measure (unit)', 'Value'], ['left', 'right']);
+  t.push(
+    ['Switched after (pre-copy rounds)', count(pc.afterRounds)],
+    ['Pages missing at resume (pages)', count(pc.pagesMissingAtResume)],
+    ['Page requests by vCPUs (requests)', count(pc.requests)],
+    ['Sent on request (pages)', count(pc.pagesSentOnRequest)],
+    ['Pushed in the background (pages)', count(pc.pagesPushed)],
+    ['Blocked per vCPU (ms)', pc.blockedMsPerVcpu.map((ms) => fixed(ms, 1)).join(' / ')],
+    ['Last page arrived (ms)', fixed(pc.lastPageArrivedMs, 1)],
+    ['Guest writes on target (writes/s)', `${count(pc.guestPageWritesPerSec)} (configured ${count(r.config.dirtyPagesPerSec)})`],
+  );
+  return t.toString();
 }
 
 export function formatStatusLine(r: MigrationResult): string {
