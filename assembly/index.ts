@@ -9,3 +9,4 @@ export { packPages, unpackPages } from './pack';
 export { hash64, hashPages } from './hash';
 export { firstDifference } from './compare';
 export { scanAndClearTwoLevel, countUnchanged } from './tracking';
+export { xbzrleEncode, xbzrleDecode } from './xbzrle';

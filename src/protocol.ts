@@ -5,6 +5,7 @@
 import type { SlotLayout } from './memory/layout.js';
 import type { ContentMix, WritePattern } from './config/types.js';
 import type { MarkMode } from './dirtylog/dirty-log.js';
+import type { ChainSettings, ChainStats } from './codec/chain-encoder.js';
 
 /** A slot as a worker sees it: the shared memory and where things are in it. */
 export interface SlotHandle {
@@ -75,6 +76,8 @@ export interface ChannelTask {
   /** Null: unlimited. */
   linkBitsPerSec: number | null;
   latencyMs: number;
+  /** Page codecs are on: the receiver decodes frames with every codec's decoder. */
+  codecs: boolean;
 }
 
 export interface ChannelReport {
@@ -91,4 +94,30 @@ export interface ChannelReport {
 export interface PrefaultTask {
   kind: 'prefault';
   slots: SlotHandle[];
+}
+
+/** What each encoder thread is started with (piscina workerData). */
+export interface EncoderWorkerData {
+  module: WebAssembly.Module;
+  slots: SlotHandle[];
+  settings: ChainSettings;
+}
+
+/** Encode one frame: the slot's pages listed at listPtr into the body at bodyPtr. */
+export interface EncodeTask {
+  kind: 'encode';
+  slot: number;
+  listPtr: number;
+  count: number;
+  bodyPtr: number;
+  capacityBytes: number;
+}
+
+export interface EncodeResult {
+  kind: 'encoded';
+  bodyLength: number;
+  /** Time the encoding took on its thread, ms. */
+  cpuMs: number;
+  /** The thread's cumulative statistics. */
+  stats: ChainStats;
 }

@@ -42,7 +42,7 @@ test('options parse into the config', () => {
     link: 'unlimited', latency: '2ms', policy: 'xen', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
     dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30', clock: 'virtual',
     autoConverge: 'on', throttleMax: '80%', adaptiveRate: 'true', adaptiveMax: '500Mbit/s', downtimeRamp: '50ms:2s:10',
-    postcopyAfter: '3',
+    postcopyAfter: '3', codec: 'zero,xbzrle,lz4', xbzrleCache: '10%', deflateLevel: '6', compressThreads: '2', chargeCpu: 'on',
   });
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, dirtyPagesPerSec: 476,
@@ -51,7 +51,8 @@ test('options parse into the config', () => {
     dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
     autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
-    postcopy: true, postcopyAfterRounds: 3,
+    postcopy: true, postcopyAfterRounds: 3, codecs: ['zero', 'xbzrle', 'lz4'], xbzrleCacheBytes: 512 * 2 ** 20 / 10 - (512 * 2 ** 20 / 10) % (2 * 2 ** 20),
+    deflateLevel: 6, compressThreads: 2, chargeCpu: true,
   });
 });
 
@@ -74,6 +75,9 @@ test('cross-checks name the option and the accepted form', () => {
   failsWith({ autoConverge: 'on', throttleIncrement: '150%' }, '--throttle-increment', /--throttle-increment must be a percentage from 1 to 99/);
   failsWith({ downtimeRamp: '2s:50ms:10' }, '--downtime-ramp', /--downtime-ramp must be START:END:STEPS/);
   failsWith({ adaptiveMax: '1Gbit/s' }, '--adaptive-max', /only applies with --adaptive-rate/);
+  failsWith({ chargeCpu: 'on' }, '--charge-cpu', /--charge-cpu only applies with --clock virtual/);
+  failsWith({ xbzrleCache: '120%' }, '--xbzrle-cache', /--xbzrle-cache must be a size such as 64MiB or a share of RAM/);
+  failsWith({ codec: 'zero,gzip' }, '--codec', /--codec must be raw, or a comma-separated list/);
   failsWith({ ringSize: '1000' }, '--ring-size', /--ring-size must be a power of two from 16 to 1048576 entries/);
   failsWith({ pageSize: '4MiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
   failsWith({ writeSize: '8KiB' }, '--write-size', /--write-size must be from 1 byte to the page size/);

@@ -9,7 +9,7 @@ import {
   CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
   entryAt, queueViews,
 } from './queue.js';
-import { FrameReceiver } from './receiver.js';
+import { FrameReceiver, receiverDecoders } from './receiver.js';
 import { instantiateKernels } from '../kernel/loader.js';
 
 /** How far behind schedule the pacer may catch up at once: oversleeping must not cost rate, but a
@@ -21,7 +21,8 @@ const epochNow = (): number => performance.timeOrigin + performance.now();
 export function channel(task: ChannelTask): ChannelReport {
   const q = queueViews(task.queue);
   const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
-  const receiver = new FrameReceiver(task.targetSlots, kernels, true);
+  const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
+  const receiver = new FrameReceiver(task.targetSlots, kernels, true, decoders);
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
   const target = task.targetSlots.map((s) => new Uint8Array(s.memory.buffer));
   const linkBytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;

@@ -30,6 +30,7 @@ export class InProcessChannel implements Transport {
     private readonly linkBitsPerSec: number | null,
     private readonly latencyMs: number,
     private readonly clock: RealClock,
+    private readonly codecs: boolean,
   ) {
     const buffers = source.slots.reduce((n, s) => n + s.layout.frameBuffers, 0);
     this.queueSab = createQueue(buffers);
@@ -52,7 +53,7 @@ export class InProcessChannel implements Transport {
   open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): void {
     const task: ChannelTask = {
       kind: 'channel', module, sourceSlots: this.source.slots, targetSlots: target.slots, guest,
-      queue: this.queueSab, linkBitsPerSec: this.linkBitsPerSec, latencyMs: this.latencyMs,
+      queue: this.queueSab, linkBitsPerSec: this.linkBitsPerSec, latencyMs: this.latencyMs, codecs: this.codecs,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.

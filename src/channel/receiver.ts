@@ -7,6 +7,9 @@
 import type { Kernels } from '../kernel/types.js';
 import type { SlotHandle } from '../protocol.js';
 import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { CodecError, type PageCodec } from '../codec/codec.js';
+import { decodePages } from '../codec/frame-codec.js';
+import { createDecoders } from '../codec/registry.js';
 
 export interface ReceiveCounts {
   frames: number;
@@ -25,10 +28,15 @@ export class FrameReceiver {
    * `verifyChecksums` is false only where no wire exists (the virtual clock's channel hands frames
    * over in memory); every real transport checks them.
    */
+  /**
+   * `decoders`, when codecs are on, decode page frames (src/codec/frame-codec.ts); without them
+   * the unpack kernel takes raw frames.
+   */
   constructor(
     private readonly targetSlots: SlotHandle[],
     private readonly kernels: Kernels[],
     private readonly verifyChecksums: boolean,
+    private readonly decoders?: Map<number, PageCodec>,
   ) {
     this.views = targetSlots.map((s) => new DataView(s.memory.buffer));
     this.missing = targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
@@ -43,7 +51,17 @@ export class FrameReceiver {
     if (this.verifyChecksums && k.hash64(body, h.bodyLengthBytes, 0n) !== h.checksum) {
       throw new FrameError(`frame checksum mismatch in round ${h.round}`);
     }
-    if (h.type === FrameType.Pages) {
+    if (h.type === FrameType.Pages && this.decoders) {
+      const bytes = new Uint8Array(this.targetSlots[slot].memory.buffer);
+      const pages = bytes.subarray(layout.pagesPtr, layout.pagesPtr + layout.pageCount * layout.pageSizeBytes);
+      try {
+        this.counts.pages += decodePages(bytes.subarray(body, body + h.bodyLengthBytes), h.count, pages, layout.pageSizeBytes, layout.pageCount, layout.firstPage, this.decoders);
+      } catch (err) {
+        if (err instanceof CodecError || err instanceof RangeError) throw new FrameError(`frame in round ${h.round}: ${err.message}`);
+        throw err;
+      }
+      if (this.trackArrivals) this.arrived(slot, body, h.count);
+    } else if (h.type === FrameType.Pages) {
       const r = k.unpackPages(layout.pagesPtr, layout.pageSizeBytes, layout.pageCount, layout.firstPage, body, h.bodyLengthBytes, h.count);
       if (r === -1) throw new FrameError(`frame in round ${h.round} names a page outside the target's slot ${slot}`);
       if (r === -2) throw new FrameError(`frame in round ${h.round} has a page of unknown codec or wrong length`);
@@ -68,4 +86,11 @@ export class FrameReceiver {
       Atomics.notify(missing, local >>> 5);
     }
   }
+}
+
+/** Every codec's decoder, bound to the target's slot memories (xbzrle decodes in place there). */
+export function receiverDecoders(targetSlots: SlotHandle[], kernels: Kernels[]): Map<number, PageCodec> {
+  return createDecoders(targetSlots[0].layout.pageSizeBytes, {
+    targetMemories: targetSlots.map((s, i) => ({ memory: s.memory, kernels: kernels[i] })),
+  });
 }

@@ -9,7 +9,7 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestShape } from '../protocol.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
-import { FrameReceiver } from './receiver.js';
+import { FrameReceiver, receiverDecoders } from './receiver.js';
 import { FrameError } from '../wire/frame.js';
 import { prefaultOnThread } from '../memory/prefault.js';
 
@@ -20,6 +20,7 @@ export class VirtualChannel implements Transport {
   private linkFreeMs = 0;
   private lastDeliveryMs = 0;
   private bytes = 0;
+  private readonly handedOut: number[];
   private bytesPerMs: number;
 
   constructor(
@@ -27,8 +28,10 @@ export class VirtualChannel implements Transport {
     private readonly linkBitsPerSec: number | null,
     private readonly latencyMs: number,
     private readonly clock: VirtualClock,
+    private readonly codecs: boolean,
   ) {
     this.bytesPerMs = linkBitsPerSec === null ? Infinity : linkBitsPerSec / 8 / 1000;
+    this.handedOut = source.slots.map(() => 0);
   }
 
   /** Page faults would cost no simulated time, but wall time: the target is faulted in during set-up. */
@@ -40,7 +43,7 @@ export class VirtualChannel implements Transport {
 
   open(target: GuestMemory, _module: WebAssembly.Module, _guest: GuestShape): void {
     this.target = target;
-    this.receiver = new FrameReceiver(target.slots, target.kernels, false);
+    this.receiver = new FrameReceiver(target.slots, target.kernels, false, this.codecs ? receiverDecoders(target.slots, target.kernels) : undefined);
   }
 
   setRate(bitsPerSec: number | null): void {
@@ -55,13 +58,17 @@ export class VirtualChannel implements Transport {
   async acquire(slot: number): Promise<FrameBuffer> {
     await this.clock.sleepUntil(this.linkFreeMs);
     const l = this.source.slots[slot].layout;
-    return { slot, index: 0, ptr: l.framesPtr, capacityBytes: l.frameBytes };
+    // A frame is received as soon as it is sent, but encoders may hold a few buffers before that:
+    // buffers go round, as on the real channel.
+    const index = this.handedOut[slot]++ % l.frameBuffers;
+    return { slot, index, ptr: l.framesPtr + index * l.frameBytes, capacityBytes: l.frameBytes };
   }
 
   send(buffer: FrameBuffer, lengthBytes: number): void {
     if (!this.receiver || !this.target) throw new ChannelError('the channel was not opened');
     const from = new Uint8Array(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes);
-    const to = this.target.slots[buffer.slot].layout.framesPtr;
+    const t = this.target.slots[buffer.slot].layout;
+    const to = t.framesPtr + buffer.index * t.frameBytes;
     new Uint8Array(this.target.slots[buffer.slot].memory.buffer).set(from, to);
     try {
       this.receiver.receive(buffer.slot, to, lengthBytes);

@@ -51,6 +51,31 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
     defaultText: 'mixed:25:40:35', example: 'text',
   },
   {
+    key: 'codec', flags: '--codec <list>',
+    description: 'page codecs tried in order, each page going to the first that takes it: zero (a zero page is its header alone), xbzrle (delta against the copy sent before), lz4, deflate; or raw',
+    defaultText: 'raw', example: 'zero,xbzrle,lz4',
+  },
+  {
+    key: 'xbzrleCache', flags: '--xbzrle-cache <size>',
+    description: "xbzrle's page cache on the sender: a size, or a share of RAM",
+    defaultText: '64MiB', example: '10%',
+  },
+  {
+    key: 'deflateLevel', flags: '--deflate-level <n>',
+    description: "deflate's level, 0 to 9",
+    defaultText: '1', example: '6',
+  },
+  {
+    key: 'compressThreads', flags: '--compress-threads <n>',
+    description: 'worker threads encoding pages in parallel (as QEMU\'s multifd channels), 0 to 16; 0 encodes on the driver thread',
+    defaultText: '0', example: '2',
+  },
+  {
+    key: 'chargeCpu', flags: '--charge-cpu',
+    description: 'with --clock virtual: charge the measured encoding CPU time to simulated time, so a codec slower than the link shows',
+    defaultText: 'off', example: '--clock virtual --codec deflate --charge-cpu',
+  },
+  {
     key: 'link', flags: '--link <rate>',
     description: 'migration link rate, decimal: bit/s, kbit/s, Mbit/s, Gbit/s, Gbps, or bytes as GB/s, MB/s; or unlimited',
     defaultText: '10Gbit/s', example: '25Gbps, 1.25GB/s',

@@ -11,6 +11,7 @@ import type { DowntimeRampOptions } from '../converge/downtime-ramp.js';
 import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
 import { formatBytes } from '../util/format.js';
 import { POLICY_NAMES } from '../policy/registry.js';
+import { parseCodecList } from '../codec/registry.js';
 import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
 
 export type RawRunOptions = Record<string, string | boolean | undefined>;
@@ -20,7 +21,8 @@ export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'link', 'latency', 'policy',
   'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize', 'content', 'clock',
   'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps', 'adaptiveRate',
-  'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter',
+  'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'codec', 'xbzrleCache', 'deflateLevel', 'compressThreads',
+  'chargeCpu',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -43,6 +45,7 @@ export const LIMITS = {
   maxLatencyMs: 10_000,
   /** Dirty ring entries per vCPU (KVM accepts 4096 .. 65536 for 4 KiB entries; smaller ones help tests). */
   ringSize: { min: 16, max: 1 << 20 },
+  compressThreads: { min: 0, max: 16 },
 } as const;
 
 export function resolveRunConfig(raw: RawRunOptions): RunConfig {
@@ -139,6 +142,11 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     adaptiveRate: flag(raw, 'adaptiveRate'),
     adaptiveMaxBitsPerSec: resolveAdaptiveMax(raw, text('adaptiveMax')),
     downtimeRamp: resolveDowntimeRamp(text('downtimeRamp')),
+    codecs: text('codec') === undefined ? d.codecs : parseCodecList(text('codec') as string),
+    xbzrleCacheBytes: resolveXbzrleCache(text('xbzrleCache'), ramBytes, pageSizeBytes, d.xbzrleCacheBytes),
+    deflateLevel: text('deflateLevel') === undefined ? d.deflateLevel : parseCount('--deflate-level', text('deflateLevel') as string, { min: 0, max: 9 }),
+    compressThreads: text('compressThreads') === undefined ? d.compressThreads : parseCount('--compress-threads', text('compressThreads') as string, LIMITS.compressThreads),
+    chargeCpu: resolveChargeCpu(raw, clock),
     // --postcopy-after N implies --postcopy.
     postcopy: flag(raw, 'postcopy') || text('postcopyAfter') !== undefined,
     postcopyAfterRounds: text('postcopyAfter') === undefined ? null : parseCount('--postcopy-after', text('postcopyAfter') as string, LIMITS.maxIterations),
@@ -258,4 +266,27 @@ function resolveDowntimeRamp(text: string | undefined): DowntimeRampOptions | nu
     throw new OptionError('--downtime-ramp', `--downtime-ramp must be ${form}, END at least START, STEPS from 1 to 10000 (got ${JSON.stringify(text)})`);
   }
   return { startMs, endMs, steps };
+}
+
+/** Bytes (64MiB) or a share of RAM (10%); at least one page, at most the RAM. */
+function resolveXbzrleCache(text: string | undefined, ramBytes: number, pageSizeBytes: number, fallback: number): number {
+  let bytes: number;
+  if (text === undefined) {
+    bytes = fallback;
+  } else if (/^\s*\d+(\.\d+)?\s*%\s*$/.test(text)) {
+    const share = Number(text.trim().replace('%', ''));
+    if (!(share > 0 && share <= 100)) {
+      throw new OptionError('--xbzrle-cache', `--xbzrle-cache must be a size such as 64MiB or a share of RAM from 0 to 100% such as 10% (got ${JSON.stringify(text)})`);
+    }
+    bytes = (ramBytes * share) / 100;
+  } else {
+    bytes = parseSize('--xbzrle-cache', text);
+  }
+  return Math.max(pageSizeBytes, Math.min(ramBytes, Math.floor(bytes / pageSizeBytes) * pageSizeBytes));
+}
+
+function resolveChargeCpu(raw: RawRunOptions, clock: 'real' | 'virtual'): boolean {
+  const on = flag(raw, 'chargeCpu');
+  if (on && clock !== 'virtual') throw new OptionError('--charge-cpu', '--charge-cpu only applies with --clock virtual (the real clock pays CPU time anyway)');
+  return on;
 }

@@ -11,6 +11,7 @@ export type PolicyName = 'qemu' | 'hyperv' | 'xen';
 export type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { ContentMix } from '../guest/content.js';
+import type { CodecName } from '../codec/codec.js';
 import type { AutoConvergeOptions } from '../converge/auto-converge.js';
 import type { DowntimeRampOptions } from '../converge/downtime-ramp.js';
 export type { ContentMix } from '../guest/content.js';
@@ -54,6 +55,16 @@ export interface RunConfig {
   adaptiveMaxBitsPerSec: number | null;
   /** A downtime limit rising over rounds; null: the fixed --downtime-limit. */
   downtimeRamp: DowntimeRampOptions | null;
+  /** Page codecs tried in order (src/codec/); [] sends every page raw. */
+  codecs: CodecName[];
+  /** xbzrle's page cache on the sender, bytes. */
+  xbzrleCacheBytes: number;
+  /** deflate's compression level, 0-9. */
+  deflateLevel: number;
+  /** Threads that encode pages in parallel (QEMU's multifd channels); 0 encodes on the driver thread. */
+  compressThreads: number;
+  /** Charge measured encoding CPU time to simulated time (virtual clock only). */
+  chargeCpu: boolean;
   /** Post-copy when the policy gives up (or after postcopyAfterRounds). */
   postcopy: boolean;
   /** Switch to post-copy after this many pre-copy rounds; null: only when the policy gives up. */
@@ -87,6 +98,11 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   downtimeRamp: null,
   postcopy: false,
   postcopyAfterRounds: null,
+  codecs: [],
+  xbzrleCacheBytes: 64 * 1024 * 1024,
+  deflateLevel: 1,
+  compressThreads: 0,
+  chargeCpu: false,
   dirtyLog: 'bitmap',
   ringSizeEntries: 4096,
 };

@@ -20,6 +20,9 @@ import { SimulatedGuest } from '../guest/simulated-guest.js';
 import { InProcessChannel } from '../channel/in-process.js';
 import { VirtualChannel } from '../channel/virtual.js';
 import { ChannelError, type GuestHost, type GuestReport, type Transport } from './parts.js';
+import { InlineEncoding, ThreadedEncoding, type FrameEncoding } from './encoding.js';
+import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
+import { summarizeCodecs, type CodecRoundStats } from '../codec/summary.js';
 import { Sender, type SendTotals } from './sender.js';
 import { FrameType } from '../wire/frame.js';
 import { formatMs } from '../util/format.js';
@@ -60,8 +63,13 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const virtualClock = config.clock === 'virtual' ? new VirtualClock() : undefined;
   const clock: Clock = realClock ?? (virtualClock as VirtualClock);
   const channel: Transport = realClock
-    ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock)
-    : new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock as VirtualClock);
+    ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock, config.codecs.length > 0)
+    : new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock as VirtualClock, config.codecs.length > 0);
+  const encoding: FrameEncoding | undefined = config.codecs.length === 0
+    ? undefined
+    : config.compressThreads > 0
+      ? new ThreadedEncoding(source, module, config, layout.slots[0].frameBuffers)
+      : new InlineEncoding(source, config);
   const prepared = channel.prepare(target);
   source.slots.forEach((s, i) => fillInitialContent(source.pages(i), s.layout.firstPage, s.layout.pageCount, config.pageSizeBytes, config.seed, config.content));
   await prepared;
@@ -89,6 +97,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   let postcopyRecord: PostcopyRecord | undefined;
   let postcopyWrites = 0;
   const cleanUp = async (): Promise<void> => {
+    await encoding?.close();
     await channel.close();
     await guest.shutdown();
     await targetGuest?.shutdown();
@@ -101,7 +110,11 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       throw new RunFailure(`did not converge within the timeout of ${formatMs(config.timeoutMs ?? 0)} (${iterations.length} rounds${state})`);
     }
   };
-  const sender = new Sender(source, channel, dirtyLog, checkpoint);
+  const chargeCpu = config.chargeCpu && virtualClock
+    ? async (ms: number): Promise<void> => virtualClock.advanceTo(virtualClock.nowMs() + ms)
+    : undefined;
+  const sender = new Sender(source, channel, dirtyLog, checkpoint, encoding, chargeCpu);
+  let codecSnapshot: ChainStats = encoding?.stats() ?? {};
   const aids = createAids(config);
   const controls: AidControls = {
     throttle: 0,
@@ -166,7 +179,15 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       downtimeLimitMs: controls.downtimeLimitMs,
       guestPageWritesPerSec: ((guest.totalWrites() - writesAtStart) * 1000) / durationMs,
       ...dirtyLog.takeRoundStats(),
+      ...(encoding ? { codec: takeCodecRound() } : {}),
     };
+  };
+  /** The codecs' work since the last call. */
+  const takeCodecRound = (): CodecRoundStats => {
+    const now = encoding?.stats() ?? {};
+    const round = summarizeCodecs(diffChainStats(now, codecSnapshot));
+    codecSnapshot = now;
+    return round;
   };
 
   try {
@@ -298,6 +319,8 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   // it is only stopped, as a vCPU waiting for a page that will not come cannot acknowledge.
   if (targetGuest && failure === undefined) await targetGuest.pause(() => {});
   await channel.close();
+  const codecTotals = encoding ? summarizeCodecs(encoding.stats()) : undefined;
+  await encoding?.close();
 
   // Verify with both guests still: the target must equal the source at suspension, with what the
   // guest wrote on the target during post-copy mirrored into the source.
@@ -344,6 +367,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       guestPageWrites: guestReport.pageWrites,
       wallTimeMs,
       ramMultiplesSent: bytesSent / config.ramBytes,
+      ...(codecTotals ? { codec: codecTotals } : {}),
     },
     stages,
     iterations,

@@ -6,6 +6,7 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { FrameBuffer, Transport } from './parts.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
+import type { EncodedBody, FrameEncoding } from './encoding.js';
 
 export interface SendTotals {
   pages: number;
@@ -18,12 +19,18 @@ export interface SendTotals {
 export class Sender {
   private readonly views: DataView[];
 
-  /** `checkpoint` runs before every frame: it throws to abandon a round (timeout, interrupt). */
+  /**
+   * `checkpoint` runs before every frame: it throws to abandon a round (timeout, interrupt).
+   * `encoding` is absent for raw pages (the pack kernel); `chargeCpu`, when given, is handed the
+   * CPU time of each frame's packing or encoding (the virtual clock's --charge-cpu).
+   */
   constructor(
     private readonly source: GuestMemory,
     private readonly channel: Transport,
     private readonly dirtyLog: DirtyLog,
     private readonly checkpoint: () => void,
+    private readonly encoding?: FrameEncoding,
+    private readonly chargeCpu?: (ms: number) => Promise<void>,
   ) {
     this.views = source.slots.map((s) => new DataView(s.memory.buffer));
   }
@@ -38,25 +45,91 @@ export class Sender {
 
   /** Sends the first `count` pages of the slot's list. */
   async sendList(slot: number, count: number, round: number): Promise<SendTotals> {
+    if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round);
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
     const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
     for (let off = 0; off < count; off += l.pagesPerFrame) {
-      this.checkpoint();
-      this.dirtyLog.service();
       const n = Math.min(l.pagesPerFrame, count - off);
-      const buf = await this.channel.acquire(slot);
-      const listPtr = l.listPtr + off * 4;
-      this.dirtyLog.beforeSend(slot, off, n, round === 0);
-      totals.unchanged += k.countUnchanged(l.pagesPtr, l.pageSizeBytes, listPtr, n, l.hashesPtr);
+      const buf = await this.nextBuffer(slot, off, n, round, totals);
+      const t0 = performance.now();
       const body = buf.ptr + HEADER_BYTES;
-      const len = k.packPages(l.pagesPtr, l.pageSizeBytes, listPtr, n, l.firstPage, body, buf.capacityBytes - HEADER_BYTES);
+      const len = k.packPages(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.firstPage, body, buf.capacityBytes - HEADER_BYTES);
       if (len < 0) throw new Error(`frame buffer too small for ${n} pages`);
+      await this.chargeCpu?.(performance.now() - t0);
       this.finish(buf, FrameType.Pages, n, len, round);
       totals.pages += n;
       totals.bytes += HEADER_BYTES + len;
     }
     return totals;
+  }
+
+  /**
+   * The codec path: frames are encoded by the encoding's lanes, several at once, and handed to the
+   * channel in the order their buffers were taken (the channel frees buffers in that order).
+   */
+  private async sendEncoded(encoding: FrameEncoding, slot: number, count: number, round: number): Promise<SendTotals> {
+    const l = this.source.slots[slot].layout;
+    const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
+    const segments = encoding.lanes > 1 && encoding.sticky ? this.partitionByLane(slot, count, encoding.lanes) : [{ offset: 0, count, lane: -1 }];
+    const inflight: { buf: FrameBuffer; n: number; body: Promise<EncodedBody> }[] = [];
+    const finishOldest = async (): Promise<void> => {
+      const f = inflight.shift() as (typeof inflight)[number];
+      const { bodyLength, cpuMs } = await f.body;
+      await this.chargeCpu?.(cpuMs / encoding.lanes);
+      this.finish(f.buf, FrameType.Pages, f.n, bodyLength, round);
+      totals.pages += f.n;
+      totals.bytes += HEADER_BYTES + bodyLength;
+    };
+    let next = 0;
+    try {
+      for (const seg of segments) {
+        for (let off = seg.offset; off < seg.offset + seg.count; off += l.pagesPerFrame) {
+          while (inflight.length >= encoding.depth) await finishOldest();
+          const n = Math.min(l.pagesPerFrame, seg.offset + seg.count - off);
+          const buf = await this.nextBuffer(slot, off, n, round, totals);
+          const lane = seg.lane >= 0 ? seg.lane : next++ % encoding.lanes;
+          const body = encoding.encode(lane, slot, l.listPtr + off * 4, n, buf.ptr + HEADER_BYTES, buf.capacityBytes - HEADER_BYTES);
+          body.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
+          inflight.push({ buf, n, body });
+        }
+      }
+      while (inflight.length > 0) await finishOldest();
+    } finally {
+      // Abandoned (timeout, interrupt, error): let encodings in flight end before buffers are reused.
+      await Promise.allSettled(inflight.map((f) => f.body));
+    }
+    return totals;
+  }
+
+  /** Per frame, before its pages are copied: checks, the dirty log's clear, the resend meter. */
+  private async nextBuffer(slot: number, off: number, n: number, round: number, totals: SendTotals): Promise<FrameBuffer> {
+    this.checkpoint();
+    this.dirtyLog.service();
+    const l = this.source.slots[slot].layout;
+    const buf = await this.channel.acquire(slot);
+    this.dirtyLog.beforeSend(slot, off, n, round === 0);
+    totals.unchanged += this.source.kernels[slot].countUnchanged(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.hashesPtr);
+    return buf;
+  }
+
+  /**
+   * Reorders the slot's list so each lane's pages are contiguous (a stable partition by 64-page
+   * block): a page always goes to the same encoder thread, where its xbzrle cache entry lives.
+   */
+  private partitionByLane(slot: number, count: number, lanes: number): { offset: number; count: number; lane: number }[] {
+    const s = this.source.slots[slot];
+    const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, count);
+    const byLane: number[][] = Array.from({ length: lanes }, () => []);
+    for (const page of list) byLane[(page >>> 6) % lanes].push(page);
+    const segments: { offset: number; count: number; lane: number }[] = [];
+    let at = 0;
+    byLane.forEach((pages, lane) => {
+      list.set(pages, at);
+      if (pages.length > 0) segments.push({ offset: at, count: pages.length, lane });
+      at += pages.length;
+    });
+    return segments;
   }
 
   /** Sends a non-page frame whose body is `body` (device state, end of migration, announce). */

@@ -311,4 +311,123 @@ export class ReferenceKernels implements Kernels {
     for (; i < len; i++) if (u8[aPtr + i] !== u8[bPtr + i]) return i;
     return -1;
   }
+
+  /** XBZRLE (QEMU migration/xbzrle.c): zero runs skipped a 32-bit word at a time where aligned. */
+  xbzrleEncode(oldPtr: number, newPtr: number, len: number, outPtr: number, outCapBytes: number): number {
+    this.reach(Math.max(oldPtr, newPtr) + len);
+    const u8 = this.u8;
+    const i32 = this.i32;
+    const wordsAligned = (oldPtr - newPtr) % 4 === 0;
+    let d = 0;
+    let i = 0;
+    while (i < len) {
+      const zStart = i;
+      if (wordsAligned) {
+        for (; i < len && (oldPtr + i) % 4 !== 0 && u8[oldPtr + i] === u8[newPtr + i]; i++);
+        if ((oldPtr + i) % 4 === 0) {
+          for (let a = (oldPtr + i) >>> 2, b = (newPtr + i) >>> 2; len - i >= 4 && i32[a] === i32[b]; a++, b++) i += 4;
+        }
+      }
+      for (; i < len && u8[oldPtr + i] === u8[newPtr + i]; i++);
+      if (i === len) break; // the trailing zero run is not encoded
+      const nzStart = i;
+      for (; i < len && u8[oldPtr + i] !== u8[newPtr + i]; i++);
+      const z = nzStart - zStart;
+      const nz = i - nzStart;
+      const need = varintBytes(z) + varintBytes(nz) + nz;
+      if (d + need > outCapBytes) return -1;
+      this.reach(outPtr + d + need);
+      let o = putVarint(u8, putVarint(u8, outPtr + d, z), nz);
+      if (nz < 32) {
+        for (let k = nzStart; k < i; k++) u8[o++] = u8[newPtr + k];
+      } else {
+        u8.copyWithin(o, newPtr + nzStart, newPtr + i);
+        o += nz;
+      }
+      d = o - outPtr;
+    }
+    return d;
+  }
+
+  /** Validates the whole delta (same checks, same order, same codes as the wasm kernel), then applies it. */
+  xbzrleDecode(inPtr: number, inLenBytes: number, targetPtr: number, len: number): number {
+    this.reach(inPtr + inLenBytes);
+    this.reach(targetPtr + len);
+    const u8 = this.u8;
+    const end = inPtr + inLenBytes;
+    let i = inPtr;
+    let d = 0;
+    while (i < end) {
+      const first = i === inPtr;
+      let r = readVarint(u8, i, end);
+      if (r < 0) return -1;
+      i += r % 8;
+      const z = Math.floor(r / 8);
+      if (z === 0 && !first) return -3;
+      d += z;
+      if (d > len) return -2;
+      if (i === end) return -3;
+      r = readVarint(u8, i, end);
+      if (r < 0) return -1;
+      i += r % 8;
+      const nz = Math.floor(r / 8);
+      if (nz === 0) return -3;
+      if (d + nz > len) return -2;
+      if (nz > end - i) return -1;
+      i += nz;
+      d += nz;
+    }
+    i = inPtr;
+    let t = targetPtr;
+    while (i < end) {
+      let r = readVarint(u8, i, end);
+      i += r % 8;
+      t += Math.floor(r / 8);
+      r = readVarint(u8, i, end);
+      i += r % 8;
+      const nz = Math.floor(r / 8);
+      if (nz < 32) {
+        for (let k = 0; k < nz; k++) u8[t + k] = u8[i + k];
+      } else {
+        u8.copyWithin(t, i, i + nz);
+      }
+      i += nz;
+      t += nz;
+    }
+    return t - targetPtr;
+  }
+}
+
+/** ULEB128 bytes of v (v < 2^35). */
+function varintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x20_0000 ? 3 : v < 0x1000_0000 ? 4 : 5;
+}
+
+/** Writes v as ULEB128 at p; returns the index after it. */
+function putVarint(u8: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    u8[p++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  u8[p++] = v;
+  return p;
+}
+
+/**
+ * The ULEB128 at p, of at most 5 bytes and ending before `end`, as value * 8 + its byte count
+ * (exact: values stay below 2^35); -1 when the input ends inside it or it is longer.
+ */
+function readVarint(u8: Uint8Array, p: number, end: number): number {
+  if (p === end) return -1;
+  const first = u8[p];
+  if (first < 0x80) return first * 8 + 1;
+  let v = first & 0x7f;
+  let scale = 128;
+  for (let k = 1; k < 5; k++, scale *= 128) {
+    if (p + k === end) return -1;
+    const byte = u8[p + k];
+    v += (byte & 0x7f) * scale;
+    if (byte < 0x80) return v * 8 + k + 1;
+  }
+  return -1;
 }

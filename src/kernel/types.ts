@@ -84,6 +84,27 @@ export interface Kernels {
    * the new hash and returns how many were equal: pages sent again though unchanged.
    */
   countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number;
+
+  /**
+   * XBZRLE encoding (QEMU migration/xbzrle.c) of the `len` bytes at newPtr against the old version
+   * at oldPtr, written at outPtr: records of zero-run length (ULEB128, bytes equal in both
+   * versions), non-zero-run length (ULEB128) and the non-zero run's new bytes; the trailing zero
+   * run is left out, so equal pages encode to 0 bytes. Returns the encoded length, or -1 when it
+   * would be longer than outCapBytes (QEMU's overflow: send the page another way). Never writes at
+   * or past outPtr + outCapBytes; bytes between the result and outCapBytes may be overwritten.
+   */
+  xbzrleEncode(oldPtr: number, newPtr: number, len: number, outPtr: number, outCapBytes: number): number;
+
+  /**
+   * Applies an XBZRLE delta of inLenBytes at inPtr to the `len`-byte page at targetPtr, which holds
+   * the old version. Input is untrusted: it is validated whole before any byte is written. Returns
+   * the offset just past the last byte written (0 for an empty delta), or, writing nothing:
+   * -1 the input ends inside a length or a run's bytes, or a length is longer than 5 bytes;
+   * -2 a run reaches past the end of the page;
+   * -3 an empty run where none may be (a zero run other than the first, any non-zero run), or a
+   *    zero run with no non-zero run after it (trailing bytes).
+   */
+  xbzrleDecode(inPtr: number, inLenBytes: number, targetPtr: number, len: number): number;
 }
 
 /** Codec identifiers in frame descriptors (more arrive with the codec strategies). */

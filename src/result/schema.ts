@@ -6,6 +6,7 @@
 import type { RunConfig } from '../config/types.js';
 import type { ModelPrediction } from '../model/precopy.js';
 import type { PostcopyRecord } from '../driver/postcopy.js';
+import type { CodecRoundStats } from '../codec/summary.js';
 
 export const RESULT_SCHEMA_VERSION = 1;
 
@@ -50,6 +51,8 @@ export interface IterationRecord {
   downtimeLimitMs: number;
   /** Page writes per second the guest achieved during the round: its slowdown shows here. */
   guestPageWritesPerSec: number;
+  /** With --codec: what encoding did in this round. */
+  codec?: CodecRoundStats;
   /** --dirty-log ring: times a vCPU found its ring full and stalled, during the round. */
   ringFullStalls?: number;
   /** --dirty-log ring: milliseconds vCPUs spent stalled on full rings, summed, during the round. */
@@ -72,6 +75,8 @@ export interface Totals {
   ramMultiplesSent: number;
   /** Wall-clock milliseconds the migration took to run (equal to totalTimeMs on the real clock). */
   wallTimeMs: number;
+  /** With --codec: what encoding did over the whole run. */
+  codec?: CodecRoundStats;
 }
 
 export interface Environment {

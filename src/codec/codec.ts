@@ -1,0 +1,52 @@
+/**
+ * Page codecs: how one guest page travels in a frame. A run combines them in order (`--codec
+ * zero,xbzrle,lz4`): each page goes to the first codec that takes it, and raw carries the rest.
+ * A codec lives on one thread; one with state (xbzrle's cache) sees only the pages of that thread.
+ *
+ * Frame body layout (see src/kernel/types.ts): 8-byte descriptors (u32 global page number,
+ * u32 codecId << 24 | encodedLengthBytes), then the encoded pages in descriptor order.
+ */
+export type CodecName = 'raw' | 'zero' | 'xbzrle' | 'lz4' | 'deflate';
+
+/** Codec ids in descriptors. Never renumber: they are part of the wire format. */
+export const CODEC_IDS: Record<CodecName, number> = { raw: 0, zero: 1, xbzrle: 2, lz4: 3, deflate: 4 };
+
+export interface CodecStats {
+  /** Pages this codec took. */
+  pages: number;
+  /** Bytes of those pages before encoding. */
+  bytesIn: number;
+  /** Bytes they took encoded (descriptors not included). */
+  bytesOut: number;
+  /** CPU time spent encoding, milliseconds, including pages it tried and passed on. */
+  encodeMs: number;
+  /** xbzrle only: cache hits, misses and encodings that overflowed the page (sent otherwise). */
+  cacheHits?: number;
+  cacheMisses?: number;
+  overflows?: number;
+}
+
+export interface PageCodec {
+  readonly name: CodecName;
+  readonly id: number;
+  /**
+   * Encodes one page (`page.length` = page size) into `out`; returns the bytes written, or -1 when
+   * this codec does not take the page (then the next codec, or raw, does). Never writes past
+   * `out.length`.
+   */
+  encode(page: Uint8Array, pageNumber: number, out: Uint8Array): number;
+  /**
+   * Called for every page the chain sent, whichever codec took it, with the bytes the target now
+   * holds for it; a stateful codec (xbzrle) keeps its state in step with the target here.
+   */
+  sent?(page: Uint8Array, pageNumber: number): void;
+  /**
+   * Decodes into `target`, the page in target memory (which still holds the version sent before,
+   * as xbzrle needs). Input is untrusted: on malformed input it throws CodecError and leaves
+   * `target` unchanged; it never writes outside `target`.
+   */
+  decode(encoded: Uint8Array, pageNumber: number, target: Uint8Array): void;
+  stats(): CodecStats;
+}
+
+export class CodecError extends Error {}

@@ -1,0 +1,19 @@
+/**
+ * Worker side of an encoder thread (--compress-threads): a piscina task named `encode` per frame.
+ * Each thread has its own chain, so xbzrle's cache here sees only the pages routed to this thread;
+ * the driver routes every page to the same thread each time.
+ */
+import { workerData } from 'node:worker_threads';
+import type { EncodeTask, EncodeResult, EncoderWorkerData } from '../protocol.js';
+import { instantiateKernels } from '../kernel/loader.js';
+import { ChainEncoder } from './chain-encoder.js';
+
+const data = workerData as EncoderWorkerData;
+let encoder: ChainEncoder | undefined;
+
+export function encode(task: EncodeTask): EncodeResult {
+  encoder ??= new ChainEncoder(data.slots, data.slots.map((s) => instantiateKernels(data.module, s.memory)), data.settings);
+  const t0 = performance.now();
+  const bodyLength = encoder.encode(task.slot, task.listPtr, task.count, task.bodyPtr, task.capacityBytes);
+  return { kind: 'encoded', bodyLength, cpuMs: performance.now() - t0, stats: encoder.stats() };
+}

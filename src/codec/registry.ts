@@ -1,0 +1,91 @@
+/**
+ * The codec registry: `--codec` text to names, names to the sender's chain, and the receiver's
+ * decoders. Adding a codec is a file, a CODEC_IDS entry and a line in each factory here.
+ */
+import { OptionError } from '../config/errors.js';
+import type { Kernels } from '../kernel/types.js';
+import { CODEC_IDS, type CodecName, type PageCodec } from './codec.js';
+import { DEFAULT_DEFLATE_LEVEL, DeflateCodec } from './deflate.js';
+import { Lz4Codec } from './lz4.js';
+import { XbzrleCodec } from './xbzrle.js';
+import { ZeroCodec, type KernelBinding, type ZeroTest } from './zero.js';
+
+/** Codecs a chain may hold, in the order the help text lists them. */
+export const CHAIN_CODEC_NAMES = ['zero', 'xbzrle', 'lz4', 'deflate'] as const satisfies readonly CodecName[];
+
+const ACCEPTED = `raw, or a comma-separated list of distinct codecs from ${CHAIN_CODEC_NAMES.join(', ')} in the order to try them, such as zero,xbzrle,lz4`;
+
+function codecError(text: string, why: string): OptionError {
+  return new OptionError('--codec', `--codec must be ${ACCEPTED} (got "${text}": ${why})`);
+}
+
+/**
+ * Parses `--codec`: `raw` alone is the empty chain (every page raw); otherwise distinct chain codec
+ * names separated by commas, spaces around them ignored. Throws OptionError naming the problem.
+ */
+export function parseCodecList(text: string): CodecName[] {
+  const names = text.split(',').map((s) => s.trim());
+  if (names.length === 1 && names[0] === 'raw') return [];
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (name === '') throw codecError(text, 'an empty name');
+    if (name === 'raw') throw codecError(text, 'raw sends every page uncoded and cannot be combined with a codec');
+    if (!(CHAIN_CODEC_NAMES as readonly string[]).includes(name)) throw codecError(text, `unknown codec "${name}"`);
+    if (seen.has(name)) throw codecError(text, `${name} twice`);
+    seen.add(name);
+  }
+  return names as CodecName[];
+}
+
+export interface CodecChainOptions {
+  pageSizeBytes: number;
+  /** xbzrle's cache capacity, bytes (resolved from `--xbzrle-cache`, bytes or % of RAM). */
+  xbzrleCacheBytes: number;
+  /** deflate's level, 0-9; default 1. */
+  deflateLevel?: number;
+  /** The zero codec's test; default the TypeScript one. Pass zeroTestInMemories(...) for the kernel. */
+  isZero?: ZeroTest;
+  /** Kernels for xbzrle's private memory; default the wasm kernels. */
+  bindKernels?: (memory: WebAssembly.Memory) => Kernels;
+}
+
+/** The sender's chain for `names` (as parseCodecList returns them), in order; [] for raw. */
+export function createCodecChain(names: readonly CodecName[], options: CodecChainOptions): PageCodec[] {
+  return names.map((name): PageCodec => {
+    switch (name) {
+      case 'zero':
+        return new ZeroCodec(options.isZero);
+      case 'xbzrle':
+        return new XbzrleCodec({ pageSizeBytes: options.pageSizeBytes, cacheBytes: options.xbzrleCacheBytes, bindKernels: options.bindKernels });
+      case 'lz4':
+        return new Lz4Codec();
+      case 'deflate':
+        return new DeflateCodec(options.deflateLevel ?? DEFAULT_DEFLATE_LEVEL);
+      case 'raw':
+        throw new RangeError('raw is no codec of a chain: an empty chain sends every page raw');
+    }
+  });
+}
+
+export interface DecoderOptions {
+  /** Kernels for xbzrle's private memory; default the wasm kernels. */
+  bindKernels?: (memory: WebAssembly.Memory) => Kernels;
+  /**
+   * The receiver's slot memories with their kernels: xbzrle decodes in place where a frame and
+   * its target pages share one (no copies through its own memory).
+   */
+  targetMemories?: readonly KernelBinding[];
+}
+
+/**
+ * The receiver's decoders by codec id, every chain codec (raw, id 0, is the frame path's own):
+ * whatever chain the sender ran, the receiver can decode it. xbzrle needs no cache to decode.
+ */
+export function createDecoders(pageSizeBytes: number, options: DecoderOptions = {}): Map<number, PageCodec> {
+  return new Map<number, PageCodec>([
+    [CODEC_IDS.zero, new ZeroCodec()],
+    [CODEC_IDS.xbzrle, new XbzrleCodec({ pageSizeBytes, cacheBytes: 0, bindKernels: options.bindKernels, decodeInPlace: options.targetMemories })],
+    [CODEC_IDS.lz4, new Lz4Codec()],
+    [CODEC_IDS.deflate, new DeflateCodec()],
+  ]);
+}
