@@ -4,7 +4,7 @@
  */
 import type { RunConfig } from '../config/types.js';
 import type { EventSink } from './events.js';
-import type { IterationRecord, MigrationResult, StageName, StageRecord } from '../result/schema.js';
+import type { GuestPerf, IterationRecord, MigrationResult, StageName, StageRecord } from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
 import { RealClock, type Clock } from '../clock/clock.js';
@@ -44,6 +44,8 @@ class RunFailure extends Error {}
 
 /** Bytes of a reverse-ARP announce packet (an Ethernet frame of minimum size). */
 const ANNOUNCE_PACKET_BYTES = 60;
+/** How long the guest's pace is measured before a real-clock migration starts, ms. */
+const BASELINE_WINDOW_MS = 200;
 
 export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Promise<MigrationResult> {
   const emit: EventSink = hooks.onEvent ?? (() => {});
@@ -77,6 +79,15 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     ? new RunningGuest(config, source.slots, shape, dirtyLog.markMode)
     : new SimulatedGuest(config, source.slots, shape, dirtyLog.markMode, virtualClock as VirtualClock);
   await guest.started();
+  // The guest's pace before migrating: a short window on the real clock; on the virtual clock the
+  // guest writes exactly its rate, so that is its pace.
+  let beforePageWritesPerSec = config.dirtyPagesPerSec;
+  if (realClock) {
+    const w0 = guest.totalWrites();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, BASELINE_WINDOW_MS));
+    beforePageWritesPerSec = ((guest.totalWrites() - w0) * 1000) / (performance.now() - t0);
+  }
   realClock?.restart();
   const wallStartMs = performance.now();
 
@@ -368,9 +379,31 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       wallTimeMs,
       ramMultiplesSent: bytesSent / config.ramBytes,
       ...(codecTotals ? { codec: codecTotals } : {}),
+      guestPerf: guestPerf(config, beforePageWritesPerSec, iterations, postcopyRecord?.guestPageWritesPerSec ?? null),
     },
     stages,
     iterations,
     ...(postcopyRecord ? { postcopy: { ...postcopyRecord, guestPageWrites: postcopyWrites } } : {}),
+  };
+}
+
+/**
+ * The guest's pace before, during (live pre-copy rounds) and after (post-copy, on the target) the
+ * migration, as page writes per second and as guestperf's "ms per GiB": how long the guest takes to
+ * update a GiB of its memory at that pace (each write updates one page).
+ */
+function guestPerf(config: RunConfig, before: number, iterations: readonly IterationRecord[], after: number | null): GuestPerf {
+  const live = iterations.filter((i) => i.phase === 'precopy');
+  const liveMs = live.reduce((n, i) => n + i.durationMs, 0);
+  const during = liveMs > 0 ? live.reduce((n, i) => n + i.guestPageWritesPerSec * i.durationMs, 0) / liveMs : before;
+  const msPerGiB = (rate: number | null): number | null => (rate && rate > 0 ? (1000 * 2 ** 30) / (rate * config.pageSizeBytes) : null);
+  return {
+    beforePageWritesPerSec: before,
+    duringPageWritesPerSec: during,
+    afterPageWritesPerSec: after,
+    beforeMsPerGiB: msPerGiB(before),
+    duringMsPerGiB: msPerGiB(during),
+    afterMsPerGiB: msPerGiB(after),
+    slowdownDuring: before > 0 ? during / before : null,
   };
 }

@@ -7,6 +7,7 @@
 import Table from 'cli-table3';
 import type { RunConfig, WritePattern } from '../config/types.js';
 import type { Environment, IterationRecord, MigrationResult, StageRecord } from '../result/schema.js';
+import type { CodecRoundStats } from '../codec/summary.js';
 import { formatBitRate, formatByteRate, formatBytes, formatMs } from '../util/format.js';
 
 /** Rounds tables longer than HEAD + TAIL + 1 show the first HEAD and last TAIL rounds. */
@@ -81,8 +82,26 @@ export function formatResult(result: MigrationResult): string {
     '',
     'Totals',
     formatTotalsTable(result),
+    ...(result.totals.codec ? ['', `Codecs (${result.config.codecs.join(', ')}; ${result.config.compressThreads || 'no'} encoder threads)`, formatCodecTable(result)] : []),
     ...(result.postcopy ? ['', 'Post-copy', formatPostcopyTable(result)] : []),
   ].join('\n');
+}
+
+/** Per round and in total: bytes before and after encoding, ratio, zero pages, xbzrle's cache, CPU. */
+export function formatCodecTable(r: MigrationResult): string {
+  const t = newTable(
+    ['Round', 'Before\n(MiB)', 'After\n(MiB)', 'Ratio', 'Zero\npages', 'xbzrle\nhits', 'xbzrle\nmisses', 'xbzrle\noverflows', 'Encode\nCPU (ms)'],
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  const row = (label: string, c: CodecRoundStats): string[] => [
+    label, fixed(c.bytesIn / 2 ** 20, 1), fixed(c.bytesOut / 2 ** 20, 1), c.ratio === null ? 'all zero' : fixed(c.ratio, 2),
+    count(c.zeroPages), count(c.xbzrleCacheHits), count(c.xbzrleCacheMisses), count(c.xbzrleOverflows), fixed(c.encodeMs, 1),
+  ];
+  const rounds = r.iterations.filter((i) => i.codec !== undefined);
+  const shown = rounds.length > ROUNDS_HEAD + ROUNDS_TAIL + 1 ? [...rounds.slice(0, ROUNDS_HEAD), ...rounds.slice(-ROUNDS_TAIL)] : rounds;
+  for (const i of shown) t.push(row(String(i.index), i.codec as CodecRoundStats));
+  if (r.totals.codec) t.push(row('total', r.totals.codec));
+  return t.toString();
 }
 
 export function formatPostcopyTable(r: MigrationResult): string {
@@ -199,6 +218,18 @@ export function formatTotalsTable(r: MigrationResult): string {
       + (configuredDirty > 0 ? ` (${percent(tot.achievedDirtyPagesPerSec / configuredDirty)} achieved)` : '')],
     ['Guest page writes (writes)', count(tot.guestPageWrites), 'by all vCPUs while live'],
   );
+  const g = tot.guestPerf;
+  if (g) {
+    const pace = (rate: number | null, ms: number | null): string => (rate === null ? 'n/a' : `${count(rate)} writes/s${ms === null ? '' : ` = ${fixed(ms, 0)} ms per GiB`}`);
+    t.push(
+      ['Guest pace before (writes/s)', count(g.beforePageWritesPerSec), pace(g.beforePageWritesPerSec, g.beforeMsPerGiB)],
+      ['Guest pace during (writes/s)', count(g.duringPageWritesPerSec),
+        `${pace(g.duringPageWritesPerSec, g.duringMsPerGiB)}${g.slowdownDuring === null ? '' : ` (${percent(g.slowdownDuring)} of before)`}`],
+    );
+    if (g.afterPageWritesPerSec !== null) {
+      t.push(['Guest pace after (writes/s)', count(g.afterPageWritesPerSec), `${pace(g.afterPageWritesPerSec, g.afterMsPerGiB)} on the target, post-copy`]);
+    }
+  }
   return t.toString();
 }
 

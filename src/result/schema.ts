@@ -59,6 +59,21 @@ export interface IterationRecord {
   ringStallMs?: number;
 }
 
+/** The guest's pace around the migration (guestperf's measure): slowdown from throttling and faults shows. */
+export interface GuestPerf {
+  beforePageWritesPerSec: number;
+  /** Over the live pre-copy rounds. */
+  duringPageWritesPerSec: number;
+  /** On the target during post-copy; null without post-copy. */
+  afterPageWritesPerSec: number | null;
+  /** Milliseconds to update a GiB of guest memory at each pace (a write updates a page). */
+  beforeMsPerGiB: number | null;
+  duringMsPerGiB: number | null;
+  afterMsPerGiB: number | null;
+  /** during / before. */
+  slowdownDuring: number | null;
+}
+
 export interface Totals {
   totalTimeMs: number;
   downtimeMs: number;
@@ -77,6 +92,7 @@ export interface Totals {
   wallTimeMs: number;
   /** With --codec: what encoding did over the whole run. */
   codec?: CodecRoundStats;
+  guestPerf?: GuestPerf;
 }
 
 export interface Environment {
