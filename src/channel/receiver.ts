@@ -7,6 +7,7 @@
 import type { Kernels } from '../kernel/types.js';
 import type { SlotHandle } from '../protocol.js';
 import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CodecError, type PageCodec } from '../codec/codec.js';
 import { decodePages } from '../codec/frame-codec.js';
 import { createDecoders } from '../codec/registry.js';
@@ -75,13 +76,47 @@ export class FrameReceiver {
     return h.type;
   }
 
+  /**
+   * Receives a frame that lies elsewhere (the virtual channel's frames stay in the source's frame
+   * buffer: no wire, no copy). Same checks, checksum aside; raw pages are copied straight into
+   * place once every descriptor has been checked.
+   */
+  receiveView(slot: number, frame: Uint8Array): FrameType {
+    const layout = this.targetSlots[slot].layout;
+    const size = layout.pageSizeBytes;
+    const h = parseFrameHeader(new DataView(frame.buffer, frame.byteOffset, frame.length), 0, frame.length, layout.frameBytes - HEADER_BYTES);
+    const body = frame.subarray(HEADER_BYTES, HEADER_BYTES + h.bodyLengthBytes);
+    const bytes = new Uint8Array(this.targetSlots[slot].memory.buffer);
+    const pages = bytes.subarray(layout.pagesPtr, layout.pagesPtr + layout.pageCount * size);
+    if (h.type === FrameType.Pages) {
+      try {
+        if (this.decoders) {
+          this.counts.pages += decodePages(body, h.count, pages, size, layout.pageCount, layout.firstPage, this.decoders);
+        } else {
+          this.counts.pages += copyRawPages(body, h.count, pages, size, layout.pageCount, layout.firstPage);
+        }
+      } catch (err) {
+        if (err instanceof CodecError || err instanceof RangeError) throw new FrameError(`frame in round ${h.round}: ${err.message}`);
+        throw err;
+      }
+      if (this.trackArrivals) this.arrivedPages(slot, new DataView(body.buffer, body.byteOffset, body.length), h.count);
+    } else if (h.type === FrameType.DeviceState) {
+      this.counts.deviceStateBytes += h.bodyLengthBytes;
+    }
+    this.counts.frames++;
+    return h.type;
+  }
+
   /** The pages of a frame just unpacked have arrived: clear their bits and wake blocked vCPUs. */
   private arrived(slot: number, body: number, count: number): void {
-    const view = this.views[slot];
+    this.arrivedPages(slot, new DataView(this.views[slot].buffer, body), count);
+  }
+
+  private arrivedPages(slot: number, descriptors: DataView, count: number): void {
     const missing = this.missing[slot];
     const first = this.targetSlots[slot].layout.firstPage;
     for (let i = 0; i < count; i++) {
-      const local = view.getUint32(body + i * 8, true) - first;
+      const local = descriptors.getUint32(i * DESCRIPTOR_BYTES, true) - first;
       Atomics.and(missing, local >>> 5, ~(1 << (local & 31)));
       Atomics.notify(missing, local >>> 5);
     }
@@ -93,4 +128,24 @@ export function receiverDecoders(targetSlots: SlotHandle[], kernels: Kernels[]):
   return createDecoders(targetSlots[0].layout.pageSizeBytes, {
     targetMemories: targetSlots.map((s, i) => ({ memory: s.memory, kernels: kernels[i] })),
   });
+}
+
+/**
+ * A raw frame body's pages into the slot's page area, as the unpack kernel does it (the same
+ * checks, all before any write), for a body that lies in another memory.
+ */
+function copyRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: number, slotPageCount: number, pageBase: number): number {
+  if (body.length < count * (DESCRIPTOR_BYTES + size)) throw new RangeError(`a frame of ${count} raw pages is shorter than its pages`);
+  const d = new DataView(body.buffer, body.byteOffset, count * DESCRIPTOR_BYTES);
+  for (let i = 0; i < count; i++) {
+    const local = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
+    if (local < 0 || local >= slotPageCount) throw new RangeError(`page ${local + pageBase} lies outside the target slot`);
+    if (d.getUint32(i * DESCRIPTOR_BYTES + 4, true) !== size) throw new RangeError('a page is not raw or not a page long');
+  }
+  let at = count * DESCRIPTOR_BYTES;
+  for (let i = 0; i < count; i++, at += size) {
+    const local = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
+    pages.set(body.subarray(at, at + size), local * size);
+  }
+  return count;
 }

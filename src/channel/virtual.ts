@@ -66,12 +66,9 @@ export class VirtualChannel implements Transport {
 
   send(buffer: FrameBuffer, lengthBytes: number): void {
     if (!this.receiver || !this.target) throw new ChannelError('the channel was not opened');
-    const from = new Uint8Array(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes);
-    const t = this.target.slots[buffer.slot].layout;
-    const to = t.framesPtr + buffer.index * t.frameBytes;
-    new Uint8Array(this.target.slots[buffer.slot].memory.buffer).set(from, to);
+    const frame = new Uint8Array(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes);
     try {
-      this.receiver.receive(buffer.slot, to, lengthBytes);
+      this.receiver.receiveView(buffer.slot, frame);
     } catch (err) {
       if (err instanceof FrameError) throw new ChannelError(`target rejected a frame: ${err.message}`);
       throw err;

@@ -45,7 +45,10 @@ export function pageKind(seed: number, page: number, mix: ContentMix): PageKind 
   return PageKind.Random;
 }
 
-/** Fills `pages` (the slot's page area, starting at global page firstPage) with initial content. */
+/**
+ * Fills `pages` (the slot's page area, starting at global page firstPage) with initial content.
+ * The memory is fresh, so zero pages are left as they are (not even touched).
+ */
 export function fillInitialContent(
   pages: Uint8Array, firstPage: number, pageCount: number, pageSizeBytes: number, seed: number, mix: ContentMix,
 ): void {
@@ -56,7 +59,6 @@ export function fillInitialContent(
     const at = p * pageSizeBytes;
     switch (pageKind(seed, firstPage + p, mix)) {
       case PageKind.Zero:
-        pages.fill(0, at, at + pageSizeBytes);
         break;
       case PageKind.Text: {
         let done = 0;
@@ -69,9 +71,15 @@ export function fillInitialContent(
         break;
       }
       case PageKind.Random: {
-        const w0 = at >>> 2;
-        const w1 = w0 + (pageSizeBytes >>> 2);
-        for (let w = w0; w < w1; w++) words[w] = rng.nextU32();
+        // xorshift32 (Marsaglia) seeded per page from the stream: a tight loop over local state.
+        let x = rng.nextU32() | 1;
+        const w1 = (at >>> 2) + (pageSizeBytes >>> 2);
+        for (let w = at >>> 2; w < w1; w++) {
+          x ^= x << 13;
+          x ^= x >>> 17;
+          x ^= x << 5;
+          words[w] = x;
+        }
         break;
       }
     }

@@ -48,7 +48,13 @@ export class Xorshift128 {
   }
 }
 
-/** Derives an independent 32-bit seed for a sub-stream (a vCPU, a page) from the run seed. */
+/**
+ * Derives an independent 32-bit seed for a sub-stream (a vCPU, a page) from the run seed: the
+ * first output of splitmix32, written out because it runs once per page write.
+ */
 export function deriveSeed(seed: number, stream: number): number {
-  return splitmix32((seed ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0)();
+  let z = (((seed ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0) + 0x9e3779b9) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
