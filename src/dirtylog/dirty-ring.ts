@@ -16,6 +16,8 @@ export class DirtyRingLog implements DirtyLog {
   /** Harvested pages per slot, slot-local, waiting for the next fetch. */
   private readonly pendingLists: Uint32Array[];
   private readonly pendingCounts: number[];
+  /** Per slot, one byte per page: scratch for dropping duplicates. */
+  private readonly seen: Uint8Array[];
   private lastStalls = 0;
   private lastStallMs = 0;
 
@@ -26,6 +28,7 @@ export class DirtyRingLog implements DirtyLog {
     // Each page is pending at most once, but for the duplicates start() may let through.
     this.pendingLists = memory.slots.map((s) => new Uint32Array(s.layout.pageCount + vcpus * ringSizeEntries));
     this.pendingCounts = memory.slots.map(() => 0);
+    this.seen = memory.slots.map((s) => new Uint8Array(s.layout.pageCount));
   }
 
   start(): void {
@@ -44,9 +47,30 @@ export class DirtyRingLog implements DirtyLog {
   fetch(slot: number): number {
     if (slot === 0) this.harvest();
     const s = this.memory.slots[slot];
-    const n = this.pendingCounts[slot];
+    const n = this.compact(slot);
     new Uint32Array(s.memory.buffer, s.layout.listPtr, n).set(this.pendingLists[slot].subarray(0, n));
     this.pendingCounts[slot] = 0;
+    return n;
+  }
+
+  /**
+   * Drops duplicates from a slot's pending list (a page pushed again around start(), or reset
+   * and pushed again before it was fetched): a list names each page once, so it never holds more
+   * than the slot's pages. Returns the new count.
+   */
+  private compact(slot: number): number {
+    const pending = this.pendingLists[slot];
+    const seen = this.seen[slot];
+    let n = 0;
+    for (let i = 0; i < this.pendingCounts[slot]; i++) {
+      const page = pending[i];
+      if (seen[page] === 0) {
+        seen[page] = 1;
+        pending[n++] = page;
+      }
+    }
+    for (let i = 0; i < n; i++) seen[pending[i]] = 0;
+    this.pendingCounts[slot] = n;
     return n;
   }
 
@@ -87,6 +111,7 @@ export class DirtyRingLog implements DirtyLog {
       for (let i = Atomics.load(r.i32, TAIL); i !== head; i++) {
         const page = r.entries[i & (r.size - 1)];
         const slot = Math.floor(page / pagesPerSlot);
+        if (this.pendingCounts[slot] === this.pendingLists[slot].length) this.compact(slot);
         this.pendingLists[slot][this.pendingCounts[slot]++] = page - slot * pagesPerSlot;
       }
       Atomics.store(r.i32, TAIL, head);
