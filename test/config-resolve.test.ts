@@ -25,7 +25,7 @@ test('no options resolve to DEFAULT_RUN_CONFIG', () => {
 test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => {
   const typed: Record<string, string> = {};
   // Defaults said in words, and settings that only apply with a switch that is off by default.
-  const untyped = ['maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax'];
+  const untyped = ['maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'target', 'token', 'streams', 'fault'];
   for (const spec of RUN_OPTION_SPECS) {
     if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;
   }
@@ -53,7 +53,26 @@ test('options parse into the config', () => {
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
     postcopy: true, postcopyAfterRounds: 3, codecs: ['zero', 'xbzrle', 'lz4'], xbzrleCacheBytes: 512 * 2 ** 20 / 10 - (512 * 2 ** 20 / 10) % (2 * 2 ** 20),
     deflateLevel: 6, compressThreads: 2, chargeCpu: true,
+    target: null, token: null, streams: 1, fault: null,
   });
+});
+
+test('--target and its options parse into the config', () => {
+  const c = resolveRunConfig({ target: 'tcp://127.0.0.1:7000', token: 's3cret', streams: '4', fault: 'stall@2:1500' });
+  assert.deepEqual([c.target, c.token, c.streams, c.fault], [{ host: '127.0.0.1', port: 7000 }, 's3cret', 4, { kind: 'stall', round: 2, ms: 1500 }]);
+  assert.deepEqual(resolveRunConfig({ target: 'tcp://[::1]:9', fault: 'kill-receiver@1' }).target, { host: '::1', port: 9 });
+});
+
+test('--target errors name the option and the accepted form', () => {
+  failsWith({ target: '127.0.0.1:7000' }, '--target', /--target must be tcp:\/\/HOST:PORT such as tcp:\/\/127.0.0.1:7000 \(got "127.0.0.1:7000"\)/);
+  failsWith({ target: 'tcp://host:0' }, '--target', /--target must name a port from 1 to 65535/);
+  failsWith({ target: 'tcp://h:1', clock: 'virtual' }, '--target', /--target needs --clock real/);
+  failsWith({ target: 'tcp://h:1', postcopy: 'on' }, '--target', /--target does not support --postcopy yet/);
+  failsWith({ target: 'tcp://h:1', streams: '17' }, '--streams', /--streams must be a whole number from 1 to 16/);
+  failsWith({ target: 'tcp://h:1', fault: 'explode@1' }, '--fault', /--fault must be drop@ROUND, stall@ROUND:MS, corrupt@ROUND or kill-receiver@ROUND/);
+  failsWith({ target: 'tcp://h:1', fault: 'stall@1' }, '--fault', /--fault must be/);
+  failsWith({ streams: '2' }, '--streams', /--streams only applies with --target/);
+  failsWith({ token: 'x' }, '--token', /--token only applies with --target/);
 });
 
 test('the default dirty rate keeps its bytes per second with another page size', () => {
@@ -78,6 +97,7 @@ test('cross-checks name the option and the accepted form', () => {
   failsWith({ chargeCpu: 'on' }, '--charge-cpu', /--charge-cpu only applies with --clock virtual/);
   failsWith({ xbzrleCache: '120%' }, '--xbzrle-cache', /--xbzrle-cache must be a size such as 64MiB or a share of RAM/);
   failsWith({ codec: 'zero,gzip' }, '--codec', /--codec must be raw, or a comma-separated list/);
+  failsWith({ target: 'tcp://127.0.0.1:7000', latency: '2ms' }, '--latency', /--latency emulates the in-process link/);
   failsWith({ ringSize: '1000' }, '--ring-size', /--ring-size must be a power of two from 16 to 1048576 entries/);
   failsWith({ pageSize: '4MiB' }, '--page-size', /power of two from 4KiB to 2MiB/);
   failsWith({ writeSize: '8KiB' }, '--write-size', /--write-size must be from 1 byte to the page size/);

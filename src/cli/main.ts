@@ -5,12 +5,16 @@
  */
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand, type CliCommandContext, type CliIO, type UsageErrorReporter } from './command.js';
+import { compareCommand } from './compare-command.js';
+import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
+import { suiteCommand } from './suite-command.js';
 import { modelCommand } from './model-command.js';
+import { receiveCommand } from './receive-command.js';
 import { migbenchVersion } from './version.js';
 
 /** Adding a command (suite, report, compare, model, receive) is adding its file and a line here. */
-const COMMANDS: readonly CliCommand[] = [runCommand, modelCommand];
+const COMMANDS: readonly CliCommand[] = [runCommand, suiteCommand, reportCommand, compareCommand, modelCommand, receiveCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const io = processIO();

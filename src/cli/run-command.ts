@@ -25,6 +25,7 @@ type RunCliOptions = RawRunOptions & {
   json?: boolean;
   model?: boolean;
   exportJson?: string;
+  html?: string;
   quiet?: boolean;
 };
 
@@ -51,6 +52,7 @@ export const runCommand: CliCommand = {
     cmd
       .option('--json', 'print the result (MigrationResult schema) as JSON on stdout and nothing else there')
       .option('--export-json <file>', 'also write the result as JSON to a file (e.g. result.json)')
+      .option('--html <file>', 'also write a self-contained HTML report with charts of the run (e.g. run.html)')
       .option('--quiet', 'no header, progress or live round lines; only the result')
       .option('--model', 'also predict the run with the analytic pre-copy model and print it beside the run (in JSON: the `model` field)')
       .addHelpText('after', EXAMPLES)
@@ -67,6 +69,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
   try {
     config = resolveRunConfig(opts);
     if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
+    if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'run.html');
   } catch (e) {
     if (e instanceof OptionError) return ctx.usageError('migbench run')(e.message);
     throw e;
@@ -112,6 +115,15 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
       return EXIT_FAILED;
     }
   }
+  if (opts.html !== undefined) {
+    try {
+      const { renderRunHtml } = await import('../report/html.js');
+      await writeFile(opts.html, await renderRunHtml(result, { toolVersion: ctx.version }));
+    } catch (e) {
+      io.err(`migbench: cannot write --html ${opts.html}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT_FAILED;
+    }
+  }
   return result.status === 'failed' ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -134,7 +146,7 @@ async function runWithInterrupt(
 }
 
 /** Fail before a long run, not after it, when the export file cannot be created. */
-function checkExportPath(file: string): void {
+function checkExportPath(file: string, flag = '--export-json', example = 'result.json'): void {
   const dir = path.dirname(path.resolve(file));
   let isDir = false;
   try {
@@ -149,7 +161,7 @@ function checkExportPath(file: string): void {
     isExistingDir = false;
   }
   if (!isDir || isExistingDir || file === '') {
-    throw new OptionError('--export-json',
-      `--export-json must be a file path in an existing directory such as result.json (got ${JSON.stringify(file)})`);
+    throw new OptionError(flag,
+      `${flag} must be a file path in an existing directory such as ${example} (got ${JSON.stringify(file)})`);
   }
 }

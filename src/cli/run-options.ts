@@ -172,13 +172,33 @@ export const RUN_OPTION_SPECS: readonly RunOptionSpec[] = [
   },
   {
     key: 'postcopyAfter', flags: '--postcopy-after <rounds>',
-    description: 'switch to post-copy after this many pre-copy rounds (implies --postcopy)',
+    description: 'switch to post-copy after this many pre-copy rounds (implies --postcopy); 0 is pure post-copy: every page moves after the switch',
     defaultText: 'none', example: '3',
   },
   {
     key: 'seed', flags: '--seed <n>',
     description: 'seed of the initial memory content and the write streams, 0 to 4294967295',
     defaultText: '1', example: '42',
+  },
+  {
+    key: 'target', flags: '--target <url>',
+    description: 'migrate over real TCP sockets to a `migbench receive` at tcp://HOST:PORT (real clock only); verified means both hosts\' memory digests agree',
+    defaultText: 'none (in-process channel)', example: 'tcp://127.0.0.1:7000',
+  },
+  {
+    key: 'token', flags: '--token <secret>',
+    description: 'with --target: the shared secret the receiver checks (required by a receiver bound beyond loopback)',
+    defaultText: 'none', example: 's3cret',
+  },
+  {
+    key: 'streams', flags: '--streams <n>',
+    description: 'with --target: parallel TCP connections frames are spread over (as QEMU multifd), 1 to 16',
+    defaultText: '1', example: '4',
+  },
+  {
+    key: 'fault', flags: '--fault <fault>',
+    description: 'with --target: inject a fault on the source side: drop@ROUND (close the connections), stall@ROUND:MS (hold frames off the wire), corrupt@ROUND (flip a byte of a frame), kill-receiver@ROUND (a receiver started with --allow-kill exits; tests only)',
+    defaultText: 'none', example: 'drop@2, stall@1:10000',
   },
 ];
 

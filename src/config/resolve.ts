@@ -13,6 +13,8 @@ import { formatBytes } from '../util/format.js';
 import { POLICY_NAMES } from '../policy/registry.js';
 import { parseCodecList } from '../codec/registry.js';
 import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
+import { parseTarget } from './address.js';
+import { parseFault } from '../channel/fault.js';
 
 export type RawRunOptions = Record<string, string | boolean | undefined>;
 
@@ -22,7 +24,7 @@ export const RUN_OPTION_KEYS = [
   'downtimeLimit', 'maxIterations', 'timeout', 'seed', 'dirtyLog', 'ringSize', 'content', 'clock',
   'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps', 'adaptiveRate',
   'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'codec', 'xbzrleCache', 'deflateLevel', 'compressThreads',
-  'chargeCpu',
+  'chargeCpu', 'target', 'token', 'streams', 'fault',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -46,6 +48,7 @@ export const LIMITS = {
   /** Dirty ring entries per vCPU (KVM accepts 4096 .. 65536 for 4 KiB entries; smaller ones help tests). */
   ringSize: { min: 16, max: 1 << 20 },
   compressThreads: { min: 0, max: 16 },
+  streams: { min: 1, max: 16 },
 } as const;
 
 export function resolveRunConfig(raw: RawRunOptions): RunConfig {
@@ -149,7 +152,36 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     chargeCpu: resolveChargeCpu(raw, clock),
     // --postcopy-after N implies --postcopy.
     postcopy: flag(raw, 'postcopy') || text('postcopyAfter') !== undefined,
-    postcopyAfterRounds: text('postcopyAfter') === undefined ? null : parseCount('--postcopy-after', text('postcopyAfter') as string, LIMITS.maxIterations),
+    postcopyAfterRounds: text('postcopyAfter') === undefined ? null : parseCount('--postcopy-after', text('postcopyAfter') as string, { min: 0, max: LIMITS.maxIterations.max }),
+    ...resolveRemote(raw, text, clock),
+  };
+}
+
+/** --target and what only applies with it: --token, --streams, --fault. */
+function resolveRemote(
+  raw: RawRunOptions, text: (key: RunOptionKey) => string | undefined, clock: 'real' | 'virtual',
+): Pick<RunConfig, 'target' | 'token' | 'streams' | 'fault'> {
+  const d = DEFAULT_RUN_CONFIG;
+  const targetText = text('target');
+  if (targetText === undefined) {
+    const stray = (['token', 'streams', 'fault'] as const).find((k) => raw[k] !== undefined);
+    if (stray) throw new OptionError(flagOf(stray), `${flagOf(stray)} only applies with --target`);
+    return { target: d.target, token: d.token, streams: d.streams, fault: d.fault };
+  }
+  if (clock === 'virtual') throw new OptionError('--target', '--target needs --clock real (a real network runs in real time)');
+  if (flag(raw, 'postcopy') || raw.postcopyAfter !== undefined) {
+    throw new OptionError('--target', '--target does not support --postcopy yet (the target\'s vCPUs would run in this process)');
+  }
+  if (raw.latency !== undefined) {
+    throw new OptionError('--latency', '--latency emulates the in-process link; with --target the real network\'s latency applies');
+  }
+  const token = text('token');
+  if (token !== undefined && Buffer.byteLength(token, 'utf8') > 256) throw new OptionError('--token', '--token must be at most 256 bytes such as s3cret');
+  return {
+    target: parseTarget('--target', targetText),
+    token: token ?? null,
+    streams: text('streams') === undefined ? d.streams : parseCount('--streams', text('streams') as string, LIMITS.streams),
+    fault: text('fault') === undefined ? null : parseFault('--fault', text('fault') as string),
   };
 }
 

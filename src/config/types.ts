@@ -14,6 +14,8 @@ import type { ContentMix } from '../guest/content.js';
 import type { CodecName } from '../codec/codec.js';
 import type { AutoConvergeOptions } from '../converge/auto-converge.js';
 import type { DowntimeRampOptions } from '../converge/downtime-ramp.js';
+import type { FaultSpec } from '../channel/fault.js';
+import type { HostPort } from './address.js';
 export type { ContentMix } from '../guest/content.js';
 
 export interface RunConfig {
@@ -73,6 +75,14 @@ export interface RunConfig {
   dirtyLog: DirtyLogName;
   /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */
   ringSizeEntries: number;
+  /** Migrate over TCP to a `migbench receive` there; null: the in-process (or virtual) channel. */
+  target: HostPort | null;
+  /** Shared secret the receiver checks (--target only); null: none. */
+  token: string | null;
+  /** Parallel TCP connections of a --target migration (multifd-like), 1 to 16. */
+  streams: number;
+  /** A fault the TCP transport injects (--target only); null: none. */
+  fault: FaultSpec | null;
 }
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
@@ -105,6 +115,10 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   chargeCpu: false,
   dirtyLog: 'bitmap',
   ringSizeEntries: 4096,
+  target: null,
+  token: null,
+  streams: 1,
+  fault: null,
 };
 
 /** QEMU's auto-converge defaults (migration/options.c). */

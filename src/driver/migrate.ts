@@ -19,6 +19,7 @@ import { PostcopyPush, type PostcopyRecord } from './postcopy.js';
 import { SimulatedGuest } from '../guest/simulated-guest.js';
 import { InProcessChannel } from '../channel/in-process.js';
 import { VirtualChannel } from '../channel/virtual.js';
+import { TcpTransport } from '../channel/tcp.js';
 import { ChannelError, type GuestHost, type GuestReport, type Transport } from './parts.js';
 import { InlineEncoding, ThreadedEncoding, type FrameEncoding } from './encoding.js';
 import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
@@ -64,7 +65,10 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const realClock = config.clock === 'real' ? new RealClock() : undefined;
   const virtualClock = config.clock === 'virtual' ? new VirtualClock() : undefined;
   const clock: Clock = realClock ?? (virtualClock as VirtualClock);
-  const channel: Transport = realClock
+  // --target: a real TCP transport to a `migbench receive` (the resolver allows it on the real clock only).
+  const channel: Transport = config.target && realClock
+    ? new TcpTransport(source, { ...config, target: config.target, linkBitsPerSec: config.linkBitsPerSec, codecs: config.codecs.length > 0 }, realClock)
+    : realClock
     ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock, config.codecs.length > 0)
     : new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock as VirtualClock, config.codecs.length > 0);
   const encoding: FrameEncoding | undefined = config.codecs.length === 0
@@ -215,6 +219,11 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       dirtyLog.start();
       for (const aid of aids) aid.start?.(controls);
       let totalBytes = 0;
+      if (postcopy && config.postcopyAfterRounds === 0) {
+        postcopyAfter = 0;
+        lastDecision = { action: 'switchover', why: 'pure post-copy: no pre-copy round' };
+        return;
+      }
       for (let index = 0; ; index++) {
         const it = await round(index, 'precopy', index === 0);
         totalBytes += it.bytesSent;
@@ -259,7 +268,8 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
         const startMs = clock.nowMs();
         let missing = 0;
         source.slots.forEach((_, i) => {
-          const n = dirtyLog.fetch(i);
+          // After no pre-copy round at all every page is missing; else what is dirty now.
+          const n = postcopyAfter === 0 ? sender.listAllPages(i) : dirtyLog.fetch(i);
           pc.setMissing(i, n);
           missing += n;
         });
@@ -326,6 +336,10 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const totalTimeMs = clock.nowMs();
   const wallTimeMs = performance.now() - wallStartMs;
   const bytesSent = channel.bytesDelivered();
+  // Over TCP the target's memory is on the other host: the transport compares memory digests.
+  const remoteVerdict = failure === undefined && channel.verifyRemote
+    ? await channel.verifyRemote(source).catch((e: unknown) => `verification failed: ${e instanceof Error ? e.message : String(e)}`)
+    : undefined;
   // A post-copy guest is paused once every page is there (none blocks any more); after a failure
   // it is only stopped, as a vCPU waiting for a page that will not come cannot acknowledge.
   if (targetGuest && failure === undefined) await targetGuest.pause(() => {});
@@ -336,7 +350,10 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   // Verify with both guests still: the target must equal the source at suspension, with what the
   // guest wrote on the target during post-copy mirrored into the source.
   let verified = false;
-  if (failure === undefined) {
+  if (failure === undefined && remoteVerdict !== undefined) {
+    verified = remoteVerdict === null;
+    if (remoteVerdict !== null) failure = remoteVerdict;
+  } else if (failure === undefined) {
     const page = source.firstDifferentPage(target);
     verified = page < 0;
     if (!verified) failure = `verification failed: target page ${page} differs from the source at suspension`;
@@ -365,7 +382,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     sourceRunning: failure !== undefined && !resumed,
     verified,
     ...(lastDecision && failure === undefined ? { switchoverReason: lastDecision.why } : {}),
-    config,
+    config: config.token === null ? config : { ...config, token: '(hidden)' }, // a secret stays out of results
     environment,
     totals: {
       totalTimeMs,

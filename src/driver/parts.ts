@@ -58,6 +58,12 @@ export interface Transport {
   bytesDelivered(): number;
   /** Ends the channel; safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * Where the target's memory is on another host (TCP): compares a digest of it with the source's
+   * after everything has been delivered; null when they agree, else why not. Absent: the driver
+   * compares the two memories itself.
+   */
+  verifyRemote?(source: GuestMemory): Promise<string | null>;
 }
 
 export class ChannelError extends Error {}

@@ -17,6 +17,10 @@ export const enum FrameType {
   DeviceState = 2,
   End = 3,
   Announce = 4,
+  /** TCP only, empty body: the receiver answers with the digest of target memory (src/wire/feedback.ts). */
+  Verify = 5,
+  /** TCP only, test-only (the kill-receiver fault): a receiver started with --allow-kill exits at once. */
+  Kill = 6,
 }
 
 export interface FrameHeader {
@@ -51,7 +55,7 @@ export function parseFrameHeader(view: DataView, at: number, available: number, 
   const version = view.getUint16(at + 4, true);
   if (version !== WIRE_VERSION) throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
   const type = view.getUint16(at + 6, true);
-  if (type < FrameType.Pages || type > FrameType.Announce) throw new FrameError(`unknown frame type ${type}`);
+  if (type < FrameType.Pages || type > FrameType.Kill) throw new FrameError(`unknown frame type ${type}`);
   const bodyLengthBytes = view.getUint32(at + 12, true);
   if (bodyLengthBytes > maxBodyBytes) throw new FrameError(`frame body of ${bodyLengthBytes} bytes exceeds the limit of ${maxBodyBytes}`);
   if (HEADER_BYTES + bodyLengthBytes > available) {

@@ -1,0 +1,288 @@
+/**
+ * `npm run bench:e2e`: whole migrations through the real driver, in process (the in-process channel,
+ * raw pages), each in a fresh child process so that its peak RSS is its own:
+ *   throughput     idle 2 GiB guest, unlimited link: round-0 GB/s against memcpy measured in the
+ *                  same process right after (warm, between two shared wasm memories);
+ *   pacing 1/10    idle guests sized so round 0 lasts about 2 s at 1 and 10 Gbit/s: achieved rate
+ *                  against the configured one;
+ *   virtual clock  4 GiB guest over 10 Gbit/s in simulated time: simulated seconds per wall second,
+ *                  when the driver has a virtual clock (reported as not available otherwise);
+ * and the peak RSS of every run against 2 x guest RAM + 256 MiB. `--json` for machines.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_RUN_CONFIG, type RunConfig } from '../src/config/types.js';
+import { runMigration } from '../src/driver/migrate.js';
+import type { MigrationResult } from '../src/result/schema.js';
+import { formatBitRate, formatBytes } from '../src/util/format.js';
+import { parseBenchArgs, progress } from './lib/args.js';
+import { benchEnvironment, formatEnvironmentHeader } from './lib/environment.js';
+import { measureMemcpy, type MemcpyMeasure } from './lib/memcpy.js';
+import {
+  BENCH_SCHEMA_VERSION, checkTarget, formatTargetsTable, newTable, sig, toJson, type BenchDocument, type TargetResult,
+} from './lib/report.js';
+import { RssSampler, type RssPeak } from './lib/rss.js';
+import { CpuMeter, type CpuWindow } from './lib/cpu.js';
+import { GiB, MiB, gbPerSec } from './lib/units.js';
+
+const USAGE = `usage: node dist/bench/e2e.js [--json] [--filter TEXT]
+  --json         print one JSON document on stdout instead of tables
+  --filter TEXT  run only the cases whose name contains TEXT (throughput, pacing, virtual)`;
+
+type CaseName = 'throughput' | 'pacing-1gbit' | 'pacing-10gbit' | 'virtual-clock';
+
+interface CaseDef {
+  name: CaseName;
+  title: string;
+  config: RunConfig;
+  /** Also measure memcpy in the same process, after the run. */
+  memcpy: boolean;
+  /** Needs the driver's virtual clock. */
+  virtual?: boolean;
+}
+
+const idle = (ramBytes: number, linkBitsPerSec: number | null): RunConfig => ({
+  ...DEFAULT_RUN_CONFIG, ramBytes, linkBitsPerSec, dirtyPagesPerSec: 0,
+});
+
+const CASES: CaseDef[] = [
+  { name: 'throughput', title: 'idle 2 GiB guest, unlimited link, raw', config: idle(2 * GiB, null), memcpy: true },
+  // Round 0 sends RAM * (4096 + 8) / 4096 bytes plus frame headers: 2.15 s for both.
+  { name: 'pacing-1gbit', title: 'idle 256 MiB guest at 1 Gbit/s', config: idle(256 * MiB, 1e9), memcpy: false },
+  { name: 'pacing-10gbit', title: 'idle 2.5 GiB guest at 10 Gbit/s', config: idle(2.5 * GiB, 10e9), memcpy: false },
+  {
+    name: 'virtual-clock', title: '4 GiB guest at 10 Gbit/s, 100 MB/s dirtying, virtual clock',
+    config: { ...DEFAULT_RUN_CONFIG, ramBytes: 4 * GiB, linkBitsPerSec: 10e9 }, memcpy: false, virtual: true,
+  },
+];
+
+/** What one case measured. Rates are per second of the run's own clock. */
+interface E2eCaseResult {
+  name: CaseName;
+  title: string;
+  available: boolean;
+  /** Why the case did not run, when it did not. */
+  reason?: string;
+  ramBytes: number;
+  linkBitsPerSec: number | null;
+  status?: MigrationResult['status'];
+  verified?: boolean;
+  failureReason?: string;
+  round0?: { bytesSent: number; durationMs: number; gbPerSec: number; achievedLinkBitsPerSec: number };
+  totals?: { totalTimeMs: number; bytesSent: number; iterations: number; achievedLinkBitsPerSec: number; wallTimeMs?: number };
+  /** Round 0 of a paced run: (achieved - configured) / configured, percent. */
+  linkErrorPercent?: number;
+  memcpy?: MemcpyMeasure;
+  /** Round-0 GB/s / memcpy GB/s. */
+  fractionOfMemcpy?: number;
+  /** Simulated ms / wall ms of the migration proper (the driver's wallTimeMs), and including set-up. */
+  simulatedPerWallSecond?: number;
+  simulatedPerWallSecondWithSetup?: number;
+  /** Wall time of runMigration, set-up (allocation, initial content, target prefault) included. */
+  runWallMs?: number;
+  rss?: RssPeak & { baselineBytes: number; peakBytes: number; limitBytes: number };
+  /** Where the CPU went during round 0 (Linux only): this process' threads and other processes. */
+  round0Cpu?: CpuWindow;
+}
+
+type ChildMessage = { kind: 'result'; result: E2eCaseResult } | { kind: 'error'; message: string };
+
+/** Whether this build's driver has a virtual clock (RunConfig.clock); checked at run time. */
+function hasVirtualClock(): boolean {
+  return 'clock' in DEFAULT_RUN_CONFIG;
+}
+
+// ---------------------------------------------------------------------------------- child side
+
+async function runCase(def: CaseDef): Promise<E2eCaseResult> {
+  const base: E2eCaseResult = {
+    name: def.name, title: def.title, available: true, ramBytes: def.config.ramBytes, linkBitsPerSec: def.config.linkBitsPerSec,
+  };
+  let config = def.config;
+  if (def.virtual) {
+    if (!hasVirtualClock()) return { ...base, available: false, reason: 'not available yet: the driver has no virtual clock (--clock virtual)' };
+    config = { ...config, clock: 'virtual' } as RunConfig;
+  }
+  const baselineBytes = process.memoryUsage.rss();
+  const sampler = new RssSampler();
+  sampler.start(50);
+  const t0 = performance.now();
+  const cpu = new CpuMeter();
+  let round0Cpu: CpuWindow | null = null;
+  const result = await runMigration(config, {
+    onEvent: (e) => {
+      if (e.kind === 'stage-start' && e.stage === 'precopy') cpu.begin();
+      if (e.kind === 'round' && e.iteration.index === 0) round0Cpu = cpu.end();
+    },
+  });
+  const runWallMs = performance.now() - t0;
+  const peak = sampler.stop();
+  const limitBytes = 2 * config.ramBytes + 256 * MiB;
+  const out: E2eCaseResult = {
+    ...base, status: result.status, verified: result.verified, runWallMs,
+    ...(result.reason === undefined ? {} : { failureReason: result.reason }),
+    rss: { ...peak, baselineBytes, peakBytes: Math.max(peak.sampledPeakBytes, peak.maxRssBytes), limitBytes },
+    ...(round0Cpu === null ? {} : { round0Cpu }),
+  };
+  const totals = result.totals as MigrationResult['totals'] & { wallTimeMs?: number };
+  out.totals = {
+    totalTimeMs: totals.totalTimeMs, bytesSent: totals.bytesSent, iterations: totals.iterations,
+    achievedLinkBitsPerSec: totals.achievedLinkBitsPerSec, ...(totals.wallTimeMs === undefined ? {} : { wallTimeMs: totals.wallTimeMs }),
+  };
+  const r0 = result.iterations[0];
+  if (r0 !== undefined) {
+    out.round0 = {
+      bytesSent: r0.bytesSent, durationMs: r0.durationMs, gbPerSec: gbPerSec(r0.bytesSent, r0.durationMs),
+      achievedLinkBitsPerSec: r0.achievedLinkBitsPerSec,
+    };
+    if (config.linkBitsPerSec !== null) {
+      out.linkErrorPercent = (100 * (r0.achievedLinkBitsPerSec - config.linkBitsPerSec)) / config.linkBitsPerSec;
+    }
+  }
+  if (def.virtual) {
+    if (totals.wallTimeMs !== undefined && totals.wallTimeMs > 0) out.simulatedPerWallSecond = totals.totalTimeMs / totals.wallTimeMs;
+    out.simulatedPerWallSecondWithSetup = totals.totalTimeMs / runWallMs;
+  }
+  if (def.memcpy) {
+    // After the run, so the run's peak RSS does not include these 2 GiB.
+    out.memcpy = measureMemcpy(2 * GiB, GiB, 5);
+    if (out.round0) out.fractionOfMemcpy = out.round0.gbPerSec / out.memcpy.gbPerSec;
+  }
+  return out;
+}
+
+async function child(name: string): Promise<void> {
+  const def = CASES.find((c) => c.name === name);
+  let msg: ChildMessage;
+  try {
+    if (def === undefined) throw new Error(`no e2e case ${name}`);
+    msg = { kind: 'result', result: await runCase(def) };
+  } catch (err) {
+    msg = { kind: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+  }
+  process.send?.(msg, () => process.exit(0));
+}
+
+// --------------------------------------------------------------------------------- parent side
+
+function runChild(def: CaseDef): Promise<E2eCaseResult> {
+  return new Promise((resolve, reject) => {
+    // The child's stdout goes to our stderr: stdout carries only the table or the JSON document.
+    const cp = fork(fileURLToPath(import.meta.url), ['--child', def.name], { stdio: ['ignore', 2, 2, 'ipc'] });
+    let got: ChildMessage | undefined;
+    cp.on('message', (m: ChildMessage) => { got = m; });
+    cp.on('error', reject);
+    cp.on('exit', (code, signal) => {
+      if (got?.kind === 'result') resolve(got.result);
+      else if (got?.kind === 'error') reject(new Error(`${def.name}: ${got.message}`));
+      else reject(new Error(`${def.name}: child exited with ${signal ?? code} before reporting`));
+    });
+  });
+}
+
+function targetsOf(results: readonly E2eCaseResult[]): TargetResult[] {
+  const get = (n: CaseName): E2eCaseResult | undefined => results.find((r) => r.name === n);
+  const note = (r: E2eCaseResult | undefined): { note?: string } =>
+    r === undefined ? { note: 'not run (filtered out)' } : r.available ? (r.status === 'completed' ? {} : { note: `run ${r.status}: ${r.failureReason ?? ''}` }) : { note: r.reason ?? 'not available' };
+  const t: TargetResult[] = [];
+  const tp = get('throughput');
+  t.push(checkTarget('in-process migration, unlimited link, raw (round 0)', 0.3, 'x memcpy', tp?.fractionOfMemcpy ?? null, note(tp)));
+  for (const n of ['pacing-1gbit', 'pacing-10gbit'] as const) {
+    const r = get(n);
+    const err = r?.linkErrorPercent;
+    t.push(checkTarget(`pacing at ${n === 'pacing-1gbit' ? 1 : 10} Gbit/s, round 0 |achieved - configured|`, 2, '%',
+      err === undefined ? null : Math.abs(err), { atMost: true, ...note(r) }));
+  }
+  const vc = get('virtual-clock');
+  t.push(checkTarget('virtual clock, 4 GiB over 10 Gbit/s', 5, 'simulated s per wall s', vc?.simulatedPerWallSecond ?? null, note(vc)));
+  for (const r of results) {
+    if (!r.available || r.rss === undefined) continue;
+    t.push(checkTarget(`peak RSS, ${r.name} (${formatBytes(r.ramBytes)} guest)`, r.rss.limitBytes / MiB, 'MiB',
+      r.rss.peakBytes / MiB, { atMost: true }));
+  }
+  return t;
+}
+
+function formatRuns(results: readonly E2eCaseResult[]): string {
+  const t = newTable(
+    ['Case', 'Guest\nRAM', 'Link', 'Status', 'Round 0\n(ms)', 'Round 0\n(GB/s)', 'Round 0\n(Gbit/s)', 'Link\nerror (%)',
+      'memcpy\n(GB/s)', 'vs memcpy\n(x)', 'Sim s per\nwall s', 'Peak RSS\n(MiB)', 'RSS limit\n(MiB)'],
+    ['left', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  for (const r of results) {
+    if (!r.available) {
+      t.push([r.name, formatBytes(r.ramBytes), link(r.linkBitsPerSec), r.reason ?? 'not available', '', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    t.push([
+      r.name, formatBytes(r.ramBytes), link(r.linkBitsPerSec), `${r.status}${r.verified ? ', verified' : ''}`,
+      sig(r.round0?.durationMs), sig(r.round0?.gbPerSec), sig((r.round0?.achievedLinkBitsPerSec ?? NaN) / 1e9),
+      r.linkErrorPercent === undefined ? '' : r.linkErrorPercent.toFixed(2), sig(r.memcpy?.gbPerSec), sig(r.fractionOfMemcpy),
+      r.simulatedPerWallSecond === undefined ? '' : `${sig(r.simulatedPerWallSecond)} (${sig(r.simulatedPerWallSecondWithSetup)} with set-up)`,
+      sig((r.rss?.peakBytes ?? NaN) / MiB), sig((r.rss?.limitBytes ?? NaN) / MiB),
+    ]);
+  }
+  return t.toString();
+}
+
+function formatCpu(w: CpuWindow): string {
+  const threads = w.threads.slice(0, 5).map((t) => `${t.tid === w.mainTid ? 'main' : `${t.name}#${t.tid}`} ${t.busyPercent.toFixed(0)} %`);
+  const cores = w.machineCpuMs / w.wallMs;
+  return `${threads.join(', ')} · others ${((100 * w.othersCpuMs) / w.wallMs).toFixed(0)} % (of ${(100 * cores).toFixed(0)} %) · ${w.wallMs.toFixed(0)} ms`;
+}
+
+const link = (bps: number | null): string => (bps === null ? 'unlimited' : formatBitRate(bps));
+
+const METHOD = [
+  'Each case is one runMigration in a fresh child process (in-process channel, raw pages, real clock unless it says virtual).',
+  'Round 0 GB/s = round-0 bytes on the wire (headers and descriptors included) * 1000 / round-0 duration (ms) / 1e9.',
+  'memcpy = TypedArray.prototype.set of 1 GiB between two shared wasm memories, twice per repeat, warm (the destination faulted in first), median of 5, measured in the throughput case\'s process after its run.',
+  'Link error = (round-0 achieved - configured) / configured; round 0 is the only long round of an idle guest.',
+  'Peak RSS = max(RSS sampled every 50 ms, getrusage maxRSS) of the child process, all threads; limit = 2 x guest RAM + 256 MiB.',
+  'Simulated s per wall s = simulated total time / the driver\'s wall time of the migration (set-up excluded; with set-up in brackets).',
+];
+
+async function parent(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2), USAGE);
+  const startedAt = new Date().toISOString();
+  const environment = await benchEnvironment();
+  const selected = CASES.filter((c) => args.filter === null || c.name.includes(args.filter));
+  const results: E2eCaseResult[] = [];
+  for (const def of selected) {
+    progress(`${def.name}: ${def.title}`);
+    const r = await runChild(def);
+    progress(`  ${r.available ? `${r.status}, round 0 ${sig(r.round0?.gbPerSec)} GB/s, peak RSS ${sig((r.rss?.peakBytes ?? NaN) / MiB)} MiB` : r.reason}`);
+    results.push(r);
+  }
+  const targets = targetsOf(results);
+  const missing = results.filter((r) => !r.available).map((r) => ({ name: `${r.name}: ${r.title}`, reason: r.reason ?? 'not available' }));
+  if (args.json) {
+    const doc: BenchDocument<E2eCaseResult> = {
+      schemaVersion: BENCH_SCHEMA_VERSION, tool: 'migbench', suite: 'e2e', startedAt, environment, method: METHOD,
+      cases: results, targets, missing,
+    };
+    process.stdout.write(toJson(doc));
+    return;
+  }
+  const out = [
+    formatEnvironmentHeader('bench', environment, [['suite', 'end-to-end · in-process channel · raw pages']]),
+    '',
+    formatRuns(results),
+    '',
+    'Round-0 CPU (threads of the run\'s process, % of one core; "others" = other processes on the machine)',
+    ...results.flatMap((r) => (r.round0Cpu ? [`  ${r.name.padEnd(14)} ${formatCpu(r.round0Cpu)}`] : [])),
+    '',
+    'Targets',
+    formatTargetsTable(targets),
+    '',
+    ...METHOD.map((m) => `  ${m}`),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+const childAt = process.argv.indexOf('--child');
+const main = childAt >= 0 ? child(process.argv[childAt + 1]) : parent();
+main.catch((err: unknown) => {
+  process.stderr.write(`bench:e2e: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,383 @@
+/**
+ * The migration channel over real TCP sockets to a `migbench receive` (src/receiver/), on the real
+ * clock. Each of N streams (connections, QEMU multifd-like) opens with a handshake
+ * (src/wire/handshake.ts); frames then go out from the source's frame buffers, copied into a Buffer
+ * (a socket cannot keep a view of shared memory that the driver reuses), round-robin over the
+ * streams and paced at the link rate on this thread. The receiver acknowledges every frame
+ * (src/wire/feedback.ts); drain() waits for the acknowledgement of everything sent, so a round's
+ * frames all land before the next round's, on whatever stream they went.
+ *
+ * Anything that goes wrong — refused handshake, a socket error or close, a frame the receiver
+ * rejects, no acknowledgement in time — becomes a ChannelError with the reason: the run fails and
+ * the guest stays on the source. Every wait is bounded.
+ */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { RealClock } from '../clock/clock.js';
+import type { GuestShape } from '../protocol.js';
+import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
+import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
+import { decodeReply, encodeHello, MIGRATION_ID_BYTES } from '../wire/handshake.js';
+import { decodeFeedback } from '../wire/feedback.js';
+import { memoryDigest } from '../wire/digest.js';
+import { formatHostPort, type HostPort } from '../config/address.js';
+import { describeFault, type FaultSpec } from './fault.js';
+
+export interface TcpTransportOptions {
+  target: HostPort;
+  token: string | null;
+  streams: number;
+  fault: FaultSpec | null;
+  linkBitsPerSec: number | null;
+  vcpus: number;
+  codecs: boolean;
+  /** No acknowledgement for this long while frames are outstanding fails the run (default 5 s). */
+  ackTimeoutMs?: number;
+}
+
+/** Connecting and the handshake; the receiver allocates (and faults in) the target memory meanwhile. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+/** The receiver hashes all of target memory for the digest. */
+const DIGEST_TIMEOUT_MS = 60_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+/** Frames in flight (sent, not acknowledged) per stream: enough to keep loopback busy. */
+const WINDOW_FRAMES_PER_STREAM = 8;
+/** As the in-process channel: oversleeping must not cost rate, nor turn into a burst. */
+const CATCH_UP_MS = 1;
+
+interface Stream {
+  index: number;
+  socket: net.Socket;
+  /** Feedback bytes not yet decoded. */
+  inbox: Buffer;
+  sentFrames: number;
+  sentBytes: number;
+  ackedFrames: number;
+  ackedBytes: number;
+  /** Frames held off the wire by a stall fault. */
+  held: Buffer[];
+}
+
+export class TcpTransport implements Transport {
+  readonly checksums = true;
+  private readonly address: string;
+  private readonly ackTimeoutMs: number;
+  private readonly views: DataView[];
+  private readonly handedOut: number[];
+  private readonly sentPerSlot: number[];
+  private streams: Stream[] = [];
+  private handshake?: Promise<void>;
+  private failure?: ChannelError;
+  private closingDown = false;
+  private closing?: Promise<void>;
+  private waiters: (() => void)[] = [];
+  private watchdog?: NodeJS.Timeout;
+  private rateBitsPerSec: number | null = null;
+  private nextFreeMs = 0;
+  private nextStream = 0;
+  private lastAckMs = 0;
+  private lastProgressMs = performance.now();
+  private round = 0;
+  private faultFired = false;
+  private faultNote = '';
+  private stalled = false;
+  private digest?: bigint;
+
+  constructor(private readonly source: GuestMemory, private readonly options: TcpTransportOptions, private readonly clock: RealClock) {
+    this.address = formatHostPort(options.target);
+    this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.views = source.slots.map((s) => new DataView(s.memory.buffer));
+    this.handedOut = source.slots.map(() => 0);
+    this.sentPerSlot = source.slots.map(() => 0);
+  }
+
+  /**
+   * Before the clock starts: connects every stream and shakes hands; the receiver allocates and
+   * faults in the target memory before it accepts (a target with preallocated memory). A failure
+   * is kept for connect(), so it ends the run inside its connect stage.
+   */
+  async prepare(_target: GuestMemory): Promise<void> {
+    this.handshake = this.openAll();
+    await this.handshake.catch(() => undefined);
+  }
+
+  /** The connect stage: the handshake's outcome. */
+  async connect(): Promise<void> {
+    await this.handshake;
+    this.watchdog = setInterval(() => this.checkAcks(), 100);
+    this.watchdog.unref();
+  }
+
+  /** The receiver allocated its memory in the handshake and receives from then on. */
+  open(_target: GuestMemory, _module: WebAssembly.Module, _guest: GuestShape): void {}
+
+  async acquire(slot: number): Promise<FrameBuffer> {
+    const layout = this.source.slots[slot].layout;
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.handedOut[slot] - this.sentPerSlot[slot] >= layout.frameBuffers || this.outstandingFrames() >= WINDOW_FRAMES_PER_STREAM * this.streams.length) {
+        await this.change(100);
+        continue;
+      }
+      const aheadMs = this.nextFreeMs - performance.now();
+      if (aheadMs <= 0.05) break;
+      await new Promise((r) => setTimeout(r, aheadMs));
+    }
+    const index = this.handedOut[slot]++ % layout.frameBuffers;
+    return { slot, index, ptr: layout.framesPtr + index * layout.frameBytes, capacityBytes: layout.frameBytes };
+  }
+
+  setRate(bitsPerSec: number | null): void {
+    this.rateBitsPerSec = bitsPerSec;
+  }
+
+  /** Post-copy is refused with --target by the resolver: the target's vCPUs would run here. */
+  trackArrivals(): void {
+    throw new ChannelError('post-copy is not supported over TCP');
+  }
+
+  send(buffer: FrameBuffer, lengthBytes: number): void {
+    this.sentPerSlot[buffer.slot]++;
+    this.wake();
+    if (this.failure || this.closingDown) return;
+    const slotMemory = this.source.slots[buffer.slot].memory;
+    this.round = this.views[buffer.slot].getUint32(buffer.ptr + 16, true);
+    const frame = Buffer.allocUnsafe(lengthBytes);
+    frame.set(new Uint8Array(slotMemory.buffer, buffer.ptr, lengthBytes));
+    if (this.injectFault(frame) === 'dropped') return;
+    this.pace(lengthBytes);
+    this.write(this.streams[this.nextStream++ % this.streams.length], frame);
+  }
+
+  /** Waits until the receiver acknowledged every frame sent; returns when the last ack came. */
+  async drain(): Promise<number> {
+    while (this.outstandingFrames() > 0) {
+      if (this.failure) throw this.failure;
+      await this.change(100);
+    }
+    if (this.failure) throw this.failure;
+    // A frame leaves when its slot on the paced link starts and holds the link bytes / rate: the
+    // last one has arrived no earlier than when its slot ends.
+    const linkFreeMs = this.clock.nowMs() - (performance.now() - this.nextFreeMs);
+    return Math.max(this.lastAckMs, linkFreeMs);
+  }
+
+  bytesDelivered(): number {
+    return this.streams.reduce((n, s) => n + s.ackedBytes, 0);
+  }
+
+  /** Both hosts hash their memory (src/wire/digest.ts); the source is suspended, the rounds over. */
+  async verifyRemote(source: GuestMemory): Promise<string | null> {
+    await this.drain();
+    this.digest = undefined;
+    this.write(this.streams[0], this.controlFrame(FrameType.Verify));
+    const deadline = performance.now() + DIGEST_TIMEOUT_MS;
+    while (this.digest === undefined) {
+      if (this.failure) throw this.failure;
+      if (performance.now() > deadline) throw new ChannelError(`no memory digest from the receiver at ${this.address} within ${DIGEST_TIMEOUT_MS / 1000} s`);
+      await this.change(100);
+    }
+    const local = memoryDigest(source);
+    return local === this.digest
+      ? null
+      : `verification failed: the target's memory digest ${hex(this.digest)} differs from the source's ${hex(local)}`;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closingDown = true;
+    clearInterval(this.watchdog);
+    await this.handshake?.catch(() => undefined);
+    await Promise.all(this.streams.map((s) => new Promise<void>((resolve) => {
+      if (s.socket.destroyed) return resolve();
+      const timer = setTimeout(() => s.socket.destroy(), CLOSE_TIMEOUT_MS);
+      s.socket.once('close', () => { clearTimeout(timer); resolve(); });
+      s.socket.end();
+    })));
+    this.wake();
+  }
+
+  // ------------------------------------------------------------------------------------ internals
+
+  private async openAll(): Promise<void> {
+    const id = randomBytes(MIGRATION_ID_BYTES).toString('hex');
+    const results = await Promise.allSettled(Array.from({ length: this.options.streams }, (_, i) => this.openStream(i, id)));
+    const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const s of opened) s.socket.destroy();
+      throw failed.reason instanceof ChannelError ? failed.reason : new ChannelError(String(failed.reason));
+    }
+    this.streams = opened;
+    for (const s of opened) this.attach(s);
+  }
+
+  private openStream(index: number, migrationId: string): Promise<Stream> {
+    const layout = this.source.layout;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: this.options.target.host, port: this.options.target.port });
+      let inbox = Buffer.alloc(0);
+      const fail = (message: string): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(new ChannelError(message));
+      };
+      const timer = setTimeout(() => fail(`no handshake answer from the receiver at ${this.address} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`), HANDSHAKE_TIMEOUT_MS);
+      socket.setNoDelay(true);
+      socket.once('connect', () => {
+        socket.write(encodeHello({
+          pageSizeBytes: layout.pageSizeBytes, ramBytes: layout.ramBytes, vcpus: this.options.vcpus, codecs: this.options.codecs,
+          streamIndex: index, streamCount: this.options.streams, migrationId, token: this.options.token ?? '',
+        }));
+      });
+      socket.on('error', (e) => fail(`cannot migrate to the receiver at ${this.address}: ${e.message}`));
+      socket.on('close', () => fail(`the receiver at ${this.address} closed stream ${index} during the handshake`));
+      socket.on('data', (chunk: Buffer) => {
+        inbox = Buffer.concat([inbox, chunk]);
+        let decoded;
+        try {
+          decoded = decodeReply(inbox);
+        } catch (e) {
+          return fail(`the receiver at ${this.address} answered the handshake wrongly: ${(e as Error).message}`);
+        }
+        if (decoded === null) return;
+        if (!decoded.reply.accepted) return fail(`the receiver at ${this.address} refused the migration: ${decoded.reply.reason}`);
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        resolve({ index, socket, inbox: inbox.subarray(decoded.bytes), sentFrames: 0, sentBytes: 0, ackedFrames: 0, ackedBytes: 0, held: [] });
+      });
+    });
+  }
+
+  private attach(s: Stream): void {
+    s.socket.on('data', (chunk: Buffer) => this.onFeedback(s, chunk));
+    s.socket.on('error', (e) => this.fail(`stream ${s.index} to the receiver at ${this.address} failed in round ${this.round}: ${e.message}${this.faultNote}`));
+    s.socket.on('close', () => {
+      if (!this.closingDown) this.fail(`the connection to the receiver at ${this.address} closed unexpectedly in round ${this.round} (stream ${s.index})${this.faultNote}`);
+    });
+    if (s.inbox.length > 0) this.onFeedback(s, Buffer.alloc(0));
+  }
+
+  private onFeedback(s: Stream, chunk: Buffer): void {
+    s.inbox = s.inbox.length === 0 ? chunk : Buffer.concat([s.inbox, chunk]);
+    for (;;) {
+      let decoded;
+      try {
+        decoded = decodeFeedback(s.inbox);
+      } catch (e) {
+        return this.fail(`the receiver at ${this.address} sent garbage: ${(e as Error).message}`);
+      }
+      if (decoded === null) return;
+      s.inbox = s.inbox.subarray(decoded.bytes);
+      const f = decoded.feedback;
+      if (f.kind === 'error') return this.fail(`the receiver at ${this.address} rejected the migration in round ${this.round}: ${f.message}`);
+      if (f.kind === 'digest') {
+        this.digest = f.digest;
+      } else {
+        if (f.frames > s.sentFrames || f.bytes > s.sentBytes || f.frames < s.ackedFrames) {
+          return this.fail(`the receiver at ${this.address} acknowledged frames that were not sent`);
+        }
+        s.ackedFrames = f.frames;
+        s.ackedBytes = f.bytes;
+        this.lastAckMs = this.clock.nowMs();
+        this.lastProgressMs = performance.now();
+      }
+      this.wake();
+    }
+  }
+
+  private write(s: Stream, frame: Buffer): void {
+    if (this.outstandingFrames() === 0) this.lastProgressMs = performance.now(); // the ack clock starts now
+    s.sentFrames++;
+    s.sentBytes += frame.length;
+    if (this.stalled) s.held.push(frame);
+    else s.socket.write(frame);
+  }
+
+  /** Token bucket at the link (or adaptive) rate: the frame occupies the link for bytes / rate. */
+  private pace(lengthBytes: number): void {
+    const link = this.options.linkBitsPerSec;
+    const bits = this.rateBitsPerSec !== null ? Math.min(this.rateBitsPerSec, link ?? Infinity) : link;
+    if (bits === null || bits === Infinity) return;
+    const now = performance.now();
+    this.nextFreeMs = Math.max(this.nextFreeMs, now - CATCH_UP_MS) + lengthBytes / (bits / 8 / 1000);
+  }
+
+  /** The --fault, when the round it names begins. Returns 'dropped' when the frame is not to go. */
+  private injectFault(frame: Buffer): 'dropped' | 'sent' {
+    const f = this.options.fault;
+    if (!f || this.faultFired || this.round < f.round) return 'sent';
+    this.faultFired = true;
+    this.faultNote = ` (injected fault ${describeFault(f)})`;
+    switch (f.kind) {
+      case 'drop':
+        for (const s of this.streams) s.socket.destroy();
+        return 'dropped';
+      case 'corrupt':
+        frame[frame.length > HEADER_BYTES ? frame.length - 1 : 24] ^= 0xff; // a body byte, or the checksum
+        return 'sent';
+      case 'kill-receiver':
+        this.write(this.streams[0], this.controlFrame(FrameType.Kill));
+        return 'sent';
+      case 'stall':
+        this.stalled = true;
+        setTimeout(() => {
+          this.stalled = false;
+          for (const s of this.streams) for (const held of s.held.splice(0)) if (!s.socket.destroyed) s.socket.write(held);
+        }, f.ms).unref();
+        return 'sent';
+    }
+  }
+
+  /** A header-only frame (Verify, Kill), its checksum that of an empty body. */
+  private controlFrame(type: FrameType): Buffer {
+    const frame = Buffer.alloc(HEADER_BYTES);
+    const checksum = this.source.kernels[0].hash64(0, 0, 0n);
+    writeFrameHeader(new DataView(frame.buffer, frame.byteOffset, HEADER_BYTES), 0, { type, count: 0, bodyLengthBytes: 0, round: this.round, checksum });
+    return frame;
+  }
+
+  private checkAcks(): void {
+    const outstanding = this.outstandingFrames();
+    const idleMs = performance.now() - this.lastProgressMs;
+    if (outstanding > 0 && idleMs > this.ackTimeoutMs) {
+      this.fail(`no acknowledgement from the receiver at ${this.address} for ${(idleMs / 1000).toFixed(1)} s with ${outstanding} frames outstanding in round ${this.round}${this.faultNote}`);
+    }
+  }
+
+  private outstandingFrames(): number {
+    return this.streams.reduce((n, s) => n + s.sentFrames - s.ackedFrames, 0);
+  }
+
+  private fail(reason: string): void {
+    if (this.failure || this.closingDown) return;
+    this.failure = new ChannelError(reason);
+    clearInterval(this.watchdog);
+    for (const s of this.streams) s.socket.destroy();
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves on the next ack, failure or send, or after timeoutMs. */
+  private change(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+  }
+}
+
+const hex = (n: bigint): string => n.toString(16).padStart(16, '0');

@@ -1,0 +1,97 @@
+/**
+ * `migbench receive`: the target host of `migbench run --target tcp://HOST:PORT`. Prints the
+ * address it listens on, one line per migration (stdout), refused connections on stderr, and runs
+ * until SIGINT or SIGTERM, then closes and exits 0.
+ */
+import type { Command } from 'commander';
+import { OptionError } from '../config/errors.js';
+import { formatHostPort, parseHostPort } from '../config/address.js';
+import { formatBytes, formatMs } from '../util/format.js';
+import { EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
+import type { MigrationSummary } from '../receiver/target-migration.js';
+
+interface ReceiveOptions {
+  listen: string;
+  token?: string;
+  allowKill?: boolean;
+}
+
+const EXAMPLES = `
+Binds to 127.0.0.1 unless told otherwise; any other address needs --token.
+
+Examples:
+  migbench receive --listen 127.0.0.1:0 --token s3cret
+  migbench run --target tcp://127.0.0.1:PORT --token s3cret --ram 512MiB --streams 2`;
+
+export const receiveCommand: CliCommand = {
+  name: 'receive',
+  register(program: Command, ctx: CliCommandContext): Command {
+    const cmd = program
+      .command('receive')
+      .description('run the target host: accept migrations over TCP (from `migbench run --target`), one after another')
+      .option('--listen <host:port>', 'address to listen on; port 0 picks a free one (default: 127.0.0.1:0; e.g. 0.0.0.0:7000)', '127.0.0.1:0')
+      .option('--token <secret>', 'shared secret a source must present; required to bind beyond loopback (default: none; e.g. s3cret)')
+      .option('--allow-kill', 'tests only: exit abruptly when a source sends the kill-receiver fault (default: off)')
+      .addHelpText('after', EXAMPLES)
+      .action(async () => {
+        ctx.setExitCode(await receiveAction(cmd.opts<ReceiveOptions>(), ctx));
+      });
+    return cmd;
+  },
+};
+
+async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Promise<number> {
+  const { io } = ctx;
+  const { ReceiverServer, ReceiverError } = await import('../receiver/server.js');
+  let server;
+  try {
+    const listen = parseHostPort('--listen', opts.listen, 'HOST:PORT such as 127.0.0.1:7000 (port 0 picks one)');
+    if (opts.token !== undefined && (opts.token === '' || Buffer.byteLength(opts.token) > 256)) {
+      throw new OptionError('--token', '--token must be 1 to 256 bytes such as s3cret');
+    }
+    server = new ReceiverServer({
+      listen,
+      token: opts.token ?? null,
+      allowKill: opts.allowKill === true,
+      onKill: () => process.kill(process.pid, 'SIGKILL'),
+      onMigration: (s) => {
+        io.out(`${formatSummary(s)}\n`);
+        if (s.status === 'failed') io.err(`migbench: migration ${s.id.slice(0, 8)} rejected: ${s.reason}; its connections are closed, still listening\n`);
+      },
+      onRefused: (peer, reason) => io.err(`migbench: refused a connection from ${peer}: ${reason}\n`),
+    });
+  } catch (e) {
+    if (e instanceof OptionError || e instanceof ReceiverError) return ctx.usageError('migbench receive')(e.message);
+    throw e;
+  }
+  const s = server;
+  let address;
+  try {
+    address = await s.listen();
+  } catch (e) {
+    io.err(`migbench: cannot listen on ${opts.listen}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  io.out(`migbench: listening on ${formatHostPort(address)}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await s.close();
+  io.err('migbench: receiver stopped\n');
+  return EXIT_OK;
+}
+
+export function formatSummary(s: MigrationSummary): string {
+  const head = `migration ${s.id.slice(0, 8)} ${s.status}`;
+  const figures = `${s.pages.toLocaleString('en-US')} pages into ${formatBytes(s.ramBytes)} RAM, ${s.frames.toLocaleString('en-US')} frames, `
+    + `${formatBytes(s.bytes)} over ${s.streams} stream${s.streams === 1 ? '' : 's'} in ${formatMs(s.durationMs)}`
+    + (s.resumedAtMs === null ? '' : `, guest resumed at ${formatMs(s.resumedAtMs)}`)
+    + `; receiver RSS ${formatBytes(s.rssBytes)}`;
+  return s.status === 'completed' ? `${head}: ${figures}` : `${head}: ${s.reason} (${figures})`;
+}

@@ -1,0 +1,145 @@
+/**
+ * `migbench suite FILE --out DIR`: runs every configuration of a suite file into DIR, resuming
+ * what DIR already holds; writes results.jsonl as it goes, then summary.csv, summary.md and
+ * report.html. The suite modules and the driver are imported only when the command runs.
+ */
+import type { Command } from 'commander';
+import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
+
+interface SuiteCliOptions {
+  out: string;
+  clock?: string;
+  reduce?: boolean;
+  retryFailed?: boolean;
+  dryRun?: boolean;
+  quiet?: boolean;
+}
+
+const HELP = `
+A suite file (YAML):
+
+  name: convergence
+  description: downtime limit against total time
+  base:                        # any 'migbench run' option, as dirty-rate or dirtyRate
+    ram: 256MiB
+    link: 2Gbit/s
+  matrix:                      # every combination of these values is a configuration
+    downtime-limit: [30ms, 100ms, 300ms, 1s]
+    dirty-rate: [50MB/s, 150MB/s]
+  repeat: 2                    # runs of each configuration
+  comparisons:                 # charts in report.html
+    - vary: downtime-limit     # the x axis: an option the matrix varies
+      metric: downtime         # total-time, downtime, bytes-sent, rounds, scan-time, ...
+
+'matrix' may also be a list of such mappings, each crossed on its own (two sweeps in one suite).
+Errors name the file, line and key. Built-in suites: bench/suites/*.yaml.
+
+DIR receives suite.json (the planned runs), results.jsonl (one line per finished run, written as
+it finishes), summary.csv and summary.md (per configuration: mean, min and max of total time,
+downtime, bytes sent and rounds) and report.html (self-contained charts). Run the same command
+again to resume: runs already in results.jsonl are skipped, failed ones too (they are results;
+--retry-failed runs them again). Ctrl-C ends the run in progress (not recorded) and writes the
+summaries of what is done.
+
+--reduce makes a smoke test of any suite: each matrix block shrinks to two configurations (all
+first values, all last values), run once, with 16 MiB guests and link and dirty rates scaled
+down with the RAM (keeping their ratio), so each run takes a fraction of a second.
+
+Exit codes: 0 the suite finished (failed migrations are recorded results), 1 interrupted or an
+internal error, 2 bad input (the suite file, or a DIR of another suite).
+
+Examples:
+  migbench suite bench/suites/convergence.yaml --out results/convergence
+  migbench suite bench/suites/dirty-tracking.yaml --out /tmp/dt --reduce
+  migbench suite bench/suites/clark2005.yaml --out results/clark-real --clock real
+  migbench suite my-suite.yaml --out results/mine --dry-run`;
+
+export const suiteCommand: CliCommand = {
+  name: 'suite',
+  register(program: Command, ctx: CliCommandContext): Command {
+    const cmd = program
+      .command('suite')
+      .description('run every configuration of a suite file (YAML), resumably, and write results.jsonl, summaries and an HTML report')
+      .argument('<file>', 'the suite file, e.g. bench/suites/convergence.yaml')
+      .requiredOption('--out <dir>', 'output directory (created if missing; rerun with the same one to resume)')
+      .option('--reduce', 'smoke test: two configurations per matrix block, once each, 16 MiB guests, rates scaled down with the RAM')
+      .option('--clock <kind>', "run every configuration on this clock, whatever the file says: real or virtual (the built-in suites use virtual)")
+      .option('--retry-failed', 'run again the runs whose last record failed')
+      .option('--dry-run', 'list the planned runs (and which DIR already holds) without running anything')
+      .option('--quiet', 'no progress on stderr and no summary on stdout')
+      .addHelpText('after', HELP)
+      .action(async (file: string) => {
+        ctx.setExitCode(await suiteAction(file, cmd.opts<SuiteCliOptions>(), ctx));
+      });
+    return cmd;
+  },
+};
+
+async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
+  const { io } = ctx;
+  const usage = ctx.usageError('migbench suite');
+  const { loadSuitePlan } = await import('../suite/load.js');
+  const { SuiteError } = await import('../suite/parse.js');
+  let plan;
+  try {
+    if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual') {
+      return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
+    }
+    plan = await loadSuitePlan(file, { reduce: opts.reduce === true, clock: opts.clock as 'real' | 'virtual' | undefined });
+  } catch (e) {
+    if (e instanceof SuiteError) return usage(e.message);
+    throw e;
+  }
+
+  if (opts.dryRun === true) {
+    const { latestByRunId, readRecords } = await import('../suite/records.js');
+    const { seriesLabel } = await import('../report/comparison-data.js');
+    const latest = latestByRunId((await readRecords(opts.out)).records);
+    const lines = plan.runs.map((r) => {
+      const state = latest.get(r.runId)?.status ?? 'pending';
+      return `${r.runId}  ${state.padEnd(9)}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`;
+    });
+    io.out(`suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs\n${lines.join('\n')}\n`);
+    return EXIT_OK;
+  }
+
+  const { runSuite, SuiteDirError } = await import('../suite/runner.js');
+  const { suiteProgress } = await import('../report/progress.js');
+  const progress = opts.quiet === true ? undefined : suiteProgress(io);
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    progress?.stop();
+    io.err('migbench: interrupted; ending the run in progress and writing the summaries (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let outcome;
+  try {
+    outcome = await runSuite(plan, {
+      outDir: opts.out,
+      toolVersion: ctx.version,
+      signal: controller.signal,
+      retryFailed: opts.retryFailed === true,
+      onProgress: (e) => progress?.onEvent(e),
+    });
+  } catch (e) {
+    if (e instanceof SuiteDirError) return usage(e.message);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress?.stop();
+  }
+
+  if (opts.quiet !== true) {
+    const { readFile } = await import('node:fs/promises');
+    const md = outcome.files.find((f) => f.endsWith('summary.md'));
+    if (md !== undefined) io.out(await readFile(md, 'utf8'));
+    io.err(`ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed), skipped ${outcome.skipped} already done\n`
+      + `wrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`);
+  }
+  if (outcome.interrupted) {
+    io.err(`migbench: suite interrupted; run the same command again to resume\n`);
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
+}

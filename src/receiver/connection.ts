@@ -1,0 +1,162 @@
+/**
+ * One TCP connection on the receiver: a streaming parser that reads the HELLO, asks the server to
+ * admit it into a migration, then assembles frames straight into the stream's frame buffer in
+ * target memory — the header first, checked (magic, version, type, body length against the
+ * buffer's room) before a byte of the body is taken — hands each whole frame to the migration and
+ * acknowledges it. Any error closes this connection (and its migration) with a message to the peer.
+ */
+import type net from 'node:net';
+import { HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { decodeHello, encodeReply, HandshakeError, helloLength, type Hello } from '../wire/handshake.js';
+import { encodeFeedback } from '../wire/feedback.js';
+import type { StreamLink, TargetMigration } from './target-migration.js';
+
+/** The server's side of admitting a stream: a migration to join, or why not. */
+export type Admit = (hello: Hello) => { migration: TargetMigration } | { refused: string };
+
+export class Connection implements StreamLink {
+  private state: 'hello' | 'frames' | 'closed' = 'hello';
+  private helloBytes = Buffer.alloc(0);
+  private migration?: TargetMigration;
+  private index = 0;
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerView = new DataView(this.header.buffer, this.header.byteOffset, HEADER_BYTES);
+  private headerFilled = 0;
+  private bodyBytes = 0;
+  private bodyFilled = 0;
+  private target?: Uint8Array;
+  private frames = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly admit: Admit,
+    /** A connection turned away before it joined a migration (bad handshake, token, ...). */
+    private readonly onRefused: (peer: string, reason: string) => void,
+    handshakeTimeoutMs: number,
+    idleTimeoutMs: number,
+  ) {
+    socket.setNoDelay(true);
+    const handshakeTimer = setTimeout(() => this.refuse(`no handshake within ${handshakeTimeoutMs / 1000} s`), handshakeTimeoutMs);
+    handshakeTimer.unref();
+    socket.setTimeout(idleTimeoutMs, () => this.error(`stream idle for ${idleTimeoutMs / 1000} s`));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+        if (this.state !== 'hello') clearTimeout(handshakeTimer);
+      } catch (e) {
+        clearTimeout(handshakeTimer);
+        const message = e instanceof Error ? e.message : String(e);
+        if (this.state === 'hello') this.refuse(message);
+        else this.error(message);
+      }
+    });
+    socket.on('end', () => {
+      clearTimeout(handshakeTimer);
+      if (this.state === 'frames' && this.migration) {
+        this.migration.streamEnded(this.index, this.headerFilled + this.bodyFilled); // may abort() this connection
+        if (this.state === 'frames') {
+          this.state = 'closed';
+          socket.end();
+        }
+      } else if (this.state === 'hello') {
+        this.refuse(`closed during the handshake (${this.helloBytes.length} bytes of it received)`);
+      }
+    });
+    socket.on('error', () => undefined); // 'close' follows; a reset peer is reported there
+    socket.on('close', () => {
+      clearTimeout(handshakeTimer);
+      if (this.state === 'frames') this.error('connection reset by the source');
+      this.state = 'closed';
+    });
+  }
+
+  /** The migration gave up: tell the peer why, and close. */
+  abort(message: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket.end(encodeFeedback({ kind: 'error', message }));
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private get peer(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'hello') {
+      this.helloBytes = Buffer.concat([this.helloBytes, chunk]);
+      const total = helloLength(this.helloBytes); // throws on a wrong magic or version at once
+      if (total === null || this.helloBytes.length < total) return;
+      chunk = this.helloBytes.subarray(total);
+      this.handshake(decodeHello(this.helloBytes.subarray(0, total)));
+    }
+    let off = 0;
+    while (off < chunk.length && this.state === 'frames') off += this.take(chunk, off);
+  }
+
+  private handshake(hello: Hello): void {
+    const admitted = this.admit(hello);
+    if ('refused' in admitted) throw new HandshakeError(admitted.refused);
+    this.migration = admitted.migration;
+    this.index = hello.streamIndex;
+    this.migration.join(this.index, this);
+    this.target = new Uint8Array(this.migration.memory.slots[0].memory.buffer);
+    this.state = 'frames';
+    this.socket.write(encodeReply({ accepted: true, reason: '' }));
+  }
+
+  /** Takes bytes of the current frame from chunk[off..]; returns how many. */
+  private take(chunk: Buffer, off: number): number {
+    const m = this.migration as TargetMigration;
+    const at = m.frameBufferPtr(this.index);
+    const target = this.target as Uint8Array;
+    if (this.headerFilled < HEADER_BYTES) {
+      const n = Math.min(HEADER_BYTES - this.headerFilled, chunk.length - off);
+      chunk.copy(this.header, this.headerFilled, off, off + n);
+      this.headerFilled += n;
+      if (this.headerFilled === HEADER_BYTES) {
+        // Checked before the body is read: a body longer than the buffer is refused, not buffered.
+        const h = parseFrameHeader(this.headerView, 0, HEADER_BYTES + m.maxBodyBytes(), m.maxBodyBytes());
+        target.set(this.header, at);
+        this.bodyBytes = h.bodyLengthBytes;
+        this.bodyFilled = 0;
+        if (this.bodyBytes === 0) this.complete();
+      }
+      return n;
+    }
+    const n = Math.min(this.bodyBytes - this.bodyFilled, chunk.length - off);
+    target.set(chunk.subarray(off, off + n), at + HEADER_BYTES + this.bodyFilled);
+    this.bodyFilled += n;
+    if (this.bodyFilled === this.bodyBytes) this.complete();
+    return n;
+  }
+
+  private complete(): void {
+    const m = this.migration as TargetMigration;
+    const length = HEADER_BYTES + this.bodyBytes;
+    this.headerFilled = 0;
+    this.bodyFilled = 0;
+    const r = m.receive(this.index, length);
+    this.frames++;
+    this.bytes += length;
+    if (this.state !== 'frames') return;
+    this.socket.write(encodeFeedback({ kind: 'ack', frames: this.frames, bytes: this.bytes }));
+    if (r.digest !== undefined) this.socket.write(encodeFeedback({ kind: 'digest', digest: r.digest }));
+  }
+
+  private refuse(reason: string): void {
+    if (this.state !== 'hello') return;
+    this.state = 'closed';
+    this.onRefused(this.peer, reason);
+    this.socket.end(encodeReply({ accepted: false, reason }));
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** A frame or the stream went wrong: the whole migration fails (the source learns why). */
+  private error(message: string): void {
+    if (this.state !== 'frames') return;
+    // Failing the migration aborts every stream of it, this one included, telling the peer why.
+    (this.migration as TargetMigration).fail(`stream ${this.index}: ${message}`);
+  }
+}

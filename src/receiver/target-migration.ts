@@ -1,0 +1,171 @@
+/**
+ * One migration on the receiver: the target memory allocated from the handshake, the streams that
+ * joined it, and the frames they carry, each checked (header, checksum, then every page number and
+ * length by the unpack kernel or the decoders) before a byte lands in target memory.
+ */
+import type { GuestMemory } from '../memory/guest-memory.js';
+import { FrameReceiver, receiverDecoders } from '../channel/receiver.js';
+import { FrameError, FrameType, HEADER_BYTES } from '../wire/frame.js';
+import { memoryDigest } from '../wire/digest.js';
+import type { Hello } from '../wire/handshake.js';
+
+export interface MigrationSummary {
+  id: string;
+  status: 'completed' | 'failed';
+  reason?: string;
+  ramBytes: number;
+  streams: number;
+  frames: number;
+  pages: number;
+  /** Frame bytes received, headers included. */
+  bytes: number;
+  /** From the first handshake to the last stream's close. */
+  durationMs: number;
+  /** When the end-of-migration frame arrived (the guest resumes here), from the first handshake. */
+  resumedAtMs: number | null;
+  /** The receiver process's resident memory when the migration ended. */
+  rssBytes: number;
+}
+
+/** What a migration needs of a stream's connection. */
+export interface StreamLink {
+  /** Sends an error to the peer (if it still listens) and closes. */
+  abort(message: string): void;
+}
+
+export class TargetMigration {
+  readonly id: string;
+  readonly hello: Hello;
+  private readonly receiver: FrameReceiver;
+  private readonly links: (StreamLink | undefined)[];
+  private readonly ended: boolean[];
+  private readonly startMs = performance.now();
+  private frames = 0;
+  private bytes = 0;
+  private resumedAtMs: number | null = null;
+  private done = false;
+  private joinTimer?: NodeJS.Timeout;
+
+  constructor(
+    hello: Hello,
+    readonly memory: GuestMemory,
+    private readonly allowKill: boolean,
+    private readonly onKill: () => void,
+    private readonly onDone: (summary: MigrationSummary) => void,
+    joinTimeoutMs: number,
+  ) {
+    this.id = hello.migrationId;
+    this.hello = hello;
+    const decoders = hello.codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined;
+    this.receiver = new FrameReceiver(memory.slots, memory.kernels, true, decoders);
+    this.links = Array.from({ length: hello.streamCount }, () => undefined);
+    this.ended = this.links.map(() => false);
+    this.joinTimer = setTimeout(() => {
+      const missing = this.links.filter((l) => l === undefined).length;
+      this.fail(`${missing} of ${hello.streamCount} streams did not join within ${joinTimeoutMs / 1000} s`);
+    }, joinTimeoutMs);
+    this.joinTimer.unref();
+  }
+
+  /** Why a stream with this HELLO may not join, or null. */
+  refusal(h: Hello): string | null {
+    if (this.done) return `migration ${short(h.migrationId)} has already ended`;
+    if (h.ramBytes !== this.hello.ramBytes || h.pageSizeBytes !== this.hello.pageSizeBytes || h.streamCount !== this.hello.streamCount || h.codecs !== this.hello.codecs) {
+      return `stream ${h.streamIndex} disagrees with the first stream of migration ${short(h.migrationId)} on RAM, page size, codecs or stream count`;
+    }
+    if (this.links[h.streamIndex] !== undefined) return `stream ${h.streamIndex} of migration ${short(h.migrationId)} has already joined`;
+    return null;
+  }
+
+  join(index: number, link: StreamLink): void {
+    this.links[index] = link;
+    if (this.links.every((l) => l !== undefined)) clearTimeout(this.joinTimer);
+  }
+
+  /** The frame buffer (in slot 0's memory) that stream `index` assembles its frames in. */
+  frameBufferPtr(index: number): number {
+    const l = this.memory.slots[0].layout;
+    return l.framesPtr + index * l.frameBytes;
+  }
+
+  /** Largest frame body accepted: a frame buffer's room. */
+  maxBodyBytes(): number {
+    return this.memory.slots[0].layout.frameBytes - HEADER_BYTES;
+  }
+
+  /**
+   * Receives the whole frame assembled in stream `index`'s buffer. Throws FrameError (or a codec's
+   * RangeError, wrapped by FrameReceiver) on anything wrong; returns the digest to send back for a
+   * Verify frame.
+   */
+  receive(index: number, lengthBytes: number): { type: FrameType; digest?: bigint } {
+    const slot0 = this.memory.slots[0];
+    const at = this.frameBufferPtr(index);
+    const view = new DataView(slot0.memory.buffer);
+    const type = view.getUint16(at + 6, true) as FrameType;
+    const round = view.getUint32(at + 16, true);
+    let slot = 0;
+    // A page frame belongs to the slot of its first page; FrameReceiver checks every page against it.
+    if (type === FrameType.Pages && lengthBytes >= HEADER_BYTES + 8 && view.getUint32(at + 8, true) > 0) {
+      const page = view.getUint32(at + HEADER_BYTES, true);
+      slot = Math.floor(page / this.memory.layout.pagesPerSlot);
+      if (slot >= this.memory.slots.length) {
+        throw new FrameError(`frame in round ${round} names page ${page}, past the RAM of ${this.memory.layout.pageCount} pages`);
+      }
+    }
+    let from = at;
+    if (slot !== 0) {
+      const target = this.memory.slots[slot];
+      from = target.layout.framesPtr + index * target.layout.frameBytes;
+      new Uint8Array(target.memory.buffer).set(new Uint8Array(slot0.memory.buffer, at, lengthBytes), from);
+    }
+    this.receiver.receive(slot, from, lengthBytes);
+    this.frames++;
+    this.bytes += lengthBytes;
+    if (type === FrameType.End) this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on
+    if (type === FrameType.Verify) return { type, digest: memoryDigest(this.memory) };
+    if (type === FrameType.Kill) {
+      if (!this.allowKill) throw new FrameError('a kill frame, but this receiver was not started with --allow-kill');
+      this.onKill();
+    }
+    return { type };
+  }
+
+  /** A stream ended cleanly on the source's side (after the end of migration, or it is truncated). */
+  streamEnded(index: number, partialFrameBytes: number): void {
+    if (this.done) return;
+    if (partialFrameBytes > 0) return this.fail(`truncated stream: stream ${index} closed inside a frame (${partialFrameBytes} bytes of it received)`);
+    if (this.resumedAtMs === null) return this.fail(`truncated stream: stream ${index} closed before the end of migration`);
+    this.ended[index] = true;
+    if (this.ended.every(Boolean)) this.finish();
+  }
+
+  /** Ends the migration as failed: every stream is told why and closed. */
+  fail(reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.joinTimer);
+    for (const l of this.links) l?.abort(reason);
+    this.onDone(this.summary('failed', reason));
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  private finish(): void {
+    this.done = true;
+    clearTimeout(this.joinTimer);
+    this.onDone(this.summary('completed'));
+  }
+
+  private summary(status: MigrationSummary['status'], reason?: string): MigrationSummary {
+    return {
+      id: this.id, status, ...(reason === undefined ? {} : { reason }), ramBytes: this.hello.ramBytes, streams: this.hello.streamCount,
+      frames: this.frames, pages: this.receiver.counts.pages, bytes: this.bytes, durationMs: performance.now() - this.startMs, resumedAtMs: this.resumedAtMs,
+      rssBytes: process.memoryUsage().rss,
+    };
+  }
+}
+
+export const short = (id: string): string => id.slice(0, 8);

@@ -1,0 +1,68 @@
+/**
+ * A comparison: a metric (mean over repeats, with a min-max rule when there were several) against
+ * the option the comparison varies, one colour per setting of the other varied options. A numeric
+ * option gets a numeric axis (logarithmic over a wide range) and lines; anything else (strategy,
+ * codec or policy names) gets grouped bars in the suite file's order.
+ */
+import { CHART_HEIGHT, CHART_WIDTH, type ChartSpec } from './render.js';
+
+export interface ComparisonPoint {
+  /** Numeric value of the option on a quantitative axis, or its text on an ordinal one. */
+  x: number | string;
+  /** The option as written in the suite file. */
+  xLabel: string;
+  series: string;
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export interface ComparisonAxis {
+  kind: 'quantitative' | 'ordinal';
+  title: string;
+  log: boolean;
+  /** The option's values in suite file order (the ordinal axis' order). */
+  order: string[];
+}
+
+export function comparisonSpec(title: string | undefined, yTitle: string, seriesTitle: string, axis: ComparisonAxis, points: ComparisonPoint[]): ChartSpec {
+  const singleSeries = new Set(points.map((p) => p.series)).size <= 1;
+  const color = { field: 'series', type: 'nominal' as const, title: seriesTitle, sort: null, legend: singleSeries ? null : { orient: 'bottom' as const, columns: 1 } };
+  const tooltip = [
+    { field: 'xLabel', type: 'nominal' as const, title: axis.title },
+    { field: 'series', type: 'nominal' as const },
+    { field: 'mean', type: 'quantitative' as const, format: ',.4~r' },
+    { field: 'min', type: 'quantitative' as const, format: ',.4~r' },
+    { field: 'max', type: 'quantitative' as const, format: ',.4~r' },
+    { field: 'n', type: 'quantitative' as const, title: 'runs' },
+  ];
+  const y = { field: 'mean', type: 'quantitative' as const, title: yTitle };
+  const spread = { filter: 'datum.n > 1' };
+  if (axis.kind === 'quantitative') {
+    const x = { field: 'x', type: 'quantitative' as const, title: axis.title, scale: axis.log ? { type: 'log' as const, nice: false } : { zero: false } };
+    return {
+      ...(title === undefined ? {} : { title }),
+      width: CHART_WIDTH,
+      height: CHART_HEIGHT,
+      data: { values: points },
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x, y, color, order: { field: 'x', type: 'quantitative' }, tooltip } },
+        { transform: [spread], mark: { type: 'rule' }, encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color } },
+      ],
+    };
+  }
+  // Every category named: the estimated label widths (no canvas in Node) overstate overlap.
+  const x = { field: 'xLabel', type: 'ordinal' as const, title: axis.title, sort: axis.order, axis: { labelAngle: 0, labelOverlap: false } };
+  const xOffset = { field: 'series', type: 'nominal' as const, sort: null };
+  return {
+    ...(title === undefined ? {} : { title }),
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    data: { values: points },
+    layer: [
+      { mark: { type: 'bar' }, encoding: { x, xOffset, y, color, tooltip } },
+      { transform: [spread], mark: { type: 'rule' }, encoding: { x, xOffset, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
+    ],
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * A SuiteSpec expanded into its runs: each matrix block crossed, the blocks' configurations
+ * joined (one configuration reached twice runs once), every configuration resolved by
+ * resolveRunConfig, then repeated. A value resolveRunConfig rejects becomes a SuiteError naming
+ * its line and key. Runs are ordered repeat by repeat, so an interrupted suite has covered every
+ * configuration as evenly as it could.
+ */
+import { OptionError } from '../config/errors.js';
+import { flagOf, resolveRunConfig, type RunOptionKey } from '../config/resolve.js';
+import type { RunConfig } from '../config/types.js';
+import { SuiteError } from './parse.js';
+import { reduceMatrix, reduceOptions } from './reduce.js';
+import { configIdOf, runIdOf } from './run-id.js';
+import { PLAN_VERSION, type MatrixBlock, type OptionTexts, type OptionValue, type PlannedRun, type SuitePlan, type SuiteSpec } from './schema.js';
+
+/** More configurations than this is a typo in the matrix, not a benchmark. */
+export const MAX_CONFIGURATIONS = 10_000;
+
+export interface ExpandOptions {
+  /** Shrink to a smoke test (src/suite/reduce.ts). */
+  reduce?: boolean;
+  /** Run every configuration on this clock, whatever the file says (`migbench suite --clock`). */
+  clock?: 'real' | 'virtual';
+}
+
+interface Configuration {
+  configId: string;
+  varied: OptionTexts;
+  options: OptionTexts;
+  config: RunConfig;
+}
+
+export function expandSuite(spec: SuiteSpec, opts: ExpandOptions = {}): SuitePlan {
+  const reduce = opts.reduce === true;
+  const blocks = reduce ? reduceMatrix(spec.matrix) : spec.matrix;
+  const count = blocks.reduce((n, b) => n + b.axes.reduce((m, a) => m * a.values.length, 1), 0);
+  if (count > MAX_CONFIGURATIONS) {
+    throw new SuiteError(spec.file, blocks[0]?.line, 'matrix', `crosses to ${count} configurations; at most ${MAX_CONFIGURATIONS}`);
+  }
+
+  const configurations = new Map<string, Configuration>();
+  const assignments = blocks.length === 0 ? [[]] : blocks.flatMap(crossOf);
+  for (const assignment of assignments) {
+    const c = resolveAssignment(spec, assignment, reduce, opts.clock);
+    const seen = configurations.get(c.configId);
+    if (seen === undefined) configurations.set(c.configId, c);
+    else for (const [k, v] of Object.entries(c.varied)) seen.varied[k as RunOptionKey] ??= v;
+  }
+
+  const runs: PlannedRun[] = [];
+  const repeat = reduce ? 1 : spec.repeat;
+  for (let r = 0; r < repeat; r++) {
+    for (const c of configurations.values()) {
+      runs.push({ runId: runIdOf(c.configId, r), configId: c.configId, repeat: r, varied: { ...c.varied }, options: c.options, config: c.config });
+    }
+  }
+
+  const variedKeys: RunOptionKey[] = [];
+  for (const b of spec.matrix) for (const a of b.axes) if (!variedKeys.includes(a.key)) variedKeys.push(a.key);
+
+  return {
+    planVersion: PLAN_VERSION,
+    name: spec.name,
+    description: spec.description,
+    file: spec.file,
+    reduced: reduce,
+    repeat,
+    variedKeys,
+    comparisons: spec.comparisons,
+    runs,
+  };
+}
+
+/** Every combination of one block's values, each a list with one value per axis. */
+function crossOf(block: MatrixBlock): OptionValue[][] {
+  let out: OptionValue[][] = [[]];
+  for (const axis of block.axes) out = out.flatMap((partial) => axis.values.map((v) => [...partial, v]));
+  return out;
+}
+
+function resolveAssignment(spec: SuiteSpec, assignment: OptionValue[], reduce: boolean, clock: 'real' | 'virtual' | undefined): Configuration {
+  const options: OptionTexts = {};
+  for (const v of spec.base) options[v.key] = v.text;
+  if (clock !== undefined) options.clock = clock;
+  const varied: OptionTexts = {};
+  for (const v of assignment) {
+    options[v.key] = v.text;
+    varied[v.key] = v.text;
+  }
+  const where = (e: OptionError): SuiteError => {
+    const source = assignment.find((v) => flagOf(v.key) === e.option) ?? spec.base.find((v) => flagOf(v.key) === e.option);
+    if (source !== undefined) return new SuiteError(spec.file, source.line, source.path, e.message);
+    // The option at fault was not written (a default clashing with what was): point at the values that were.
+    const context = assignment.length > 0 ? assignment : spec.base;
+    return new SuiteError(spec.file, context[0]?.line, context.map((v) => v.path).join(', ') || undefined, e.message);
+  };
+  try {
+    let config = resolveRunConfig(options);
+    let runOptions = options;
+    if (reduce) {
+      runOptions = reduceOptions(options, config);
+      config = resolveRunConfig(runOptions);
+    }
+    return { configId: configIdOf(config), varied, options: runOptions, config };
+  } catch (e) {
+    if (e instanceof OptionError) throw where(e);
+    throw e;
+  }
+}

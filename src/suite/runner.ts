@@ -1,0 +1,150 @@
+/**
+ * Runs a suite's plan into an output directory: one migration at a time (they share the machine's
+ * cores), each finished run appended to results.jsonl at once, a failed run recorded with its
+ * reason while the suite goes on, runs already recorded skipped (so rerunning resumes), and the
+ * summaries and report written at the end. An abort (Ctrl-C) ends the run in progress without
+ * recording it, so a resume runs it again. The runner prints nothing: it reports progress events.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunConfig } from '../config/types.js';
+import type { RunHooks } from '../driver/migrate.js';
+import type { MigrationResult } from '../result/schema.js';
+import { readPlan, writePlan, writeSuiteOutputs } from './outputs.js';
+import { RecordWriter, latestByRunId, readRecords } from './records.js';
+import { RECORD_VERSION, type PlannedRun, type SuitePlan, type SuiteRecord } from './schema.js';
+
+export type SuiteProgressEvent =
+  | { kind: 'start'; plan: SuitePlan; toRun: number; skipped: number; badLines: number[] }
+  | { kind: 'run-start'; run: PlannedRun; index: number; toRun: number; elapsedMs: number }
+  | {
+    kind: 'run-end'; run: PlannedRun; record: SuiteRecord; index: number; toRun: number;
+    elapsedMs: number;
+    /** Milliseconds the remaining runs should take, at the mean pace so far. */
+    remainingMs: number;
+  }
+  | { kind: 'outputs'; files: string[] };
+
+export interface RunSuiteOptions {
+  outDir: string;
+  /** migbench version, for the report. */
+  toolVersion: string;
+  /** Ends the suite: the run in progress is aborted and not recorded. */
+  signal?: AbortSignal;
+  onProgress?: (e: SuiteProgressEvent) => void;
+  /** Run again the runs whose last record is `failed` (normally a failure is a result, kept). */
+  retryFailed?: boolean;
+  /** The migration to run; tests may stand in for the driver. */
+  migrate?: (config: RunConfig, hooks: RunHooks) => Promise<MigrationResult>;
+}
+
+export interface SuiteOutcome {
+  planned: number;
+  skipped: number;
+  executed: number;
+  /** Of the executed runs. */
+  completed: number;
+  failed: number;
+  interrupted: boolean;
+  files: string[];
+}
+
+/** The output directory belongs to another suite. */
+export class SuiteDirError extends Error {
+  override readonly name = 'SuiteDirError';
+}
+
+export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<SuiteOutcome> {
+  const { outDir } = opts;
+  const emit = opts.onProgress ?? (() => {});
+  await mkdir(outDir, { recursive: true });
+  const previous = await readPlan(outDir);
+  if (previous !== undefined && previous.name !== plan.name) {
+    throw new SuiteDirError(`${outDir} holds the results of suite "${previous.name}" (${path.join(outDir, 'suite.json')}); `
+      + `give suite "${plan.name}" another --out directory`);
+  }
+  await writePlan(outDir, plan);
+
+  const loaded = await readRecords(outDir);
+  const latest = latestByRunId(loaded.records);
+  const done = (run: PlannedRun): boolean => {
+    const r = latest.get(run.runId);
+    return r !== undefined && !(opts.retryFailed === true && r.status === 'failed');
+  };
+  const toRun = plan.runs.filter((r) => !done(r));
+  emit({ kind: 'start', plan, toRun: toRun.length, skipped: plan.runs.length - toRun.length, badLines: loaded.badLines });
+
+  const migrate = opts.migrate ?? (await import('../driver/migrate.js')).runMigration;
+  const writer = await RecordWriter.open(outDir);
+  const startMs = performance.now();
+  let executed = 0;
+  let completed = 0;
+  let failed = 0;
+  let interrupted = false;
+  try {
+    for (const [i, run] of toRun.entries()) {
+      if (opts.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      emit({ kind: 'run-start', run, index: i + 1, toRun: toRun.length, elapsedMs: performance.now() - startMs });
+      const record = await runOne(plan, run, migrate, opts.signal);
+      if (opts.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      await writer.append(record);
+      latest.set(run.runId, record);
+      executed++;
+      if (record.status === 'completed') completed++;
+      else failed++;
+      const elapsedMs = performance.now() - startMs;
+      emit({
+        kind: 'run-end', run, record, index: i + 1, toRun: toRun.length, elapsedMs,
+        remainingMs: (elapsedMs / executed) * (toRun.length - i - 1),
+      });
+    }
+  } finally {
+    await writer.close();
+  }
+
+  const files = await writeSuiteOutputs(outDir, plan, latest, opts.toolVersion);
+  emit({ kind: 'outputs', files });
+  return { planned: plan.runs.length, skipped: plan.runs.length - toRun.length, executed, completed, failed, interrupted, files };
+}
+
+async function runOne(
+  plan: SuitePlan, run: PlannedRun,
+  migrate: NonNullable<RunSuiteOptions['migrate']>, signal: AbortSignal | undefined,
+): Promise<SuiteRecord> {
+  const base = {
+    recordVersion: RECORD_VERSION,
+    suite: plan.name,
+    runId: run.runId,
+    configId: run.configId,
+    repeat: run.repeat,
+    varied: run.varied,
+    options: run.options,
+  } as const;
+  const t0 = performance.now();
+  try {
+    const result = await migrate(run.config, { signal });
+    const record: SuiteRecord = {
+      ...base,
+      status: result.status,
+      finishedAt: new Date().toISOString(),
+      wallMs: performance.now() - t0,
+      result,
+    };
+    if (result.status === 'failed') record.reason = result.reason ?? 'failed';
+    return record;
+  } catch (e) {
+    return {
+      ...base,
+      status: 'failed',
+      reason: `the run stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
+      finishedAt: new Date().toISOString(),
+      wallMs: performance.now() - t0,
+    };
+  }
+}

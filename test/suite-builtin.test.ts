@@ -1,0 +1,42 @@
+/**
+ * Every suite in bench/suites parses into a plan with comparisons, and its reduced version
+ * (--reduce: a couple of 16 MiB runs) runs to the end and writes results.jsonl, the summaries and
+ * a report with charts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSuitePlan } from '../src/suite/load.js';
+import { parseSuite } from '../src/suite/parse.js';
+import { runSuite } from '../src/suite/runner.js';
+
+const SUITES = fileURLToPath(new URL('../../bench/suites/', import.meta.url));
+const files = readdirSync(SUITES).filter((f) => f.endsWith('.yaml')).sort();
+
+test('the built-in suites are there', () => {
+  for (const name of ['clark2005', 'convergence', 'dirty-tracking']) assert.ok(files.includes(`${name}.yaml`), `${name}.yaml`);
+});
+
+for (const file of files) {
+  test(`${file} parses, and its reduced version runs`, { timeout: 180_000 }, async () => {
+    const full = await loadSuitePlan(path.join(SUITES, file));
+    assert.equal(full.name, path.basename(file, '.yaml'), 'the suite is named after its file');
+    assert.ok(full.runs.length >= 4, 'a real matrix');
+    assert.ok(full.comparisons.length > 0, 'something to chart');
+
+    const blocks = parseSuite(readFileSync(path.join(SUITES, file), 'utf8'), file).matrix.length;
+    const reduced = await loadSuitePlan(path.join(SUITES, file), { reduce: true });
+    assert.ok(reduced.runs.length >= 1 && reduced.runs.length <= 2 * Math.max(1, blocks), `a couple of runs per matrix block (${reduced.runs.length})`);
+    assert.ok(reduced.runs.every((r) => r.config.ramBytes <= 32 * 2 ** 20), 'small guests');
+    const dir = mkdtempSync(path.join(tmpdir(), `migbench-builtin-${full.name}-`));
+    const outcome = await runSuite(reduced, { outDir: dir, toolVersion: 'test' });
+    assert.equal(outcome.executed, reduced.runs.length);
+    const lines = readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string; reason?: string });
+    assert.deepEqual(lines.filter((r) => r.status !== 'completed').map((r) => r.reason), [], 'every reduced run completes');
+    for (const f of ['summary.csv', 'summary.md', 'report.html']) assert.ok(existsSync(path.join(dir, f)), f);
+    assert.ok(readFileSync(path.join(dir, 'report.html'), 'utf8').includes('<svg'), 'the report has charts');
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Nothing from the wire is trusted: each malformed input is rejected with a clear message on the
+ * receiver and to the peer, that connection is closed, and the receiver keeps listening (a good
+ * migration afterwards completes verified).
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { runMigration } from '../src/driver/migrate.js';
+import { smallConfig } from './fixtures/migrate.js';
+import { startReceiver } from './fixtures/receiver.js';
+import { exchange, frame, hello, pagesBody } from './fixtures/wire-client.js';
+
+const receiver = await startReceiver({ token: 's3cret' });
+after(() => receiver.server.close());
+const good = (): Buffer => hello({ token: 's3cret' });
+
+/** A handshake refused: the REPLY says why and the receiver reports the same. */
+async function refused(parts: Buffer[], why: RegExp): Promise<void> {
+  const before = receiver.refused.length;
+  const x = await exchange(receiver.address, parts);
+  assert.ok(x.closed, 'the receiver closed the connection');
+  assert.equal(x.reply?.accepted, false);
+  assert.match(x.reply?.reason ?? '', why);
+  assert.match(receiver.refused[before] ?? '', why);
+}
+
+/** A migration rejected mid-stream: an ERROR to the peer, a failed migration on the receiver. */
+async function rejected(parts: Buffer[], why: RegExp, opts: { end?: boolean } = {}): Promise<void> {
+  const before = receiver.summaries.length;
+  const x = await exchange(receiver.address, parts, opts);
+  assert.ok(x.closed, 'the receiver closed the connection');
+  assert.equal(x.reply?.accepted, true);
+  const error = x.feedback.find((f) => f.kind === 'error');
+  assert.ok(error && error.kind === 'error', 'an error message to the peer');
+  assert.match(error.message, why);
+  const [s] = (await receiver.waitForMigrations(before + 1)).slice(before);
+  assert.equal(s.status, 'failed');
+  assert.match(s.reason ?? '', why);
+}
+
+test('a wrong magic is refused', () => refused([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.padEnd(64))], /bad handshake magic 0x20544547/));
+
+test('a wrong version is refused', () => {
+  const h = good();
+  h.writeUInt16LE(99, 4);
+  return refused([h], /unsupported wire version 99/);
+});
+
+test('a bad token is refused, and a missing one', async () => {
+  await refused([hello({ token: 'guess' })], /wrong token/);
+  await refused([hello({ token: '' })], /needs a token/);
+});
+
+test('an impossible RAM size is refused', () => refused([hello({ token: 's3cret', ramBytes: 5000 })], /bad RAM size 5000/));
+
+test('a body length past the frame buffer is rejected before it is read', () =>
+  rejected([good(), frame(new Uint8Array(0), { bodyLengthBytes: 0x7fffffff })], /frame body of 2147483647 bytes exceeds the limit/));
+
+test('a page number past the RAM is rejected', () =>
+  rejected([good(), frame(pagesBody([4_000_000]), { count: 1 })], /page 4000000, past the RAM of 2048 pages/));
+
+test('a page past the RAM later in a frame is rejected before any page is written', () =>
+  rejected([good(), frame(pagesBody([5, 2048]), { count: 2 })], /outside the target/));
+
+test('a checksum mismatch is rejected', () =>
+  rejected([good(), frame(pagesBody([1]), { count: 1, checksum: 1234n })], /checksum mismatch/));
+
+test('a wrong frame magic or type is rejected', async () => {
+  await rejected([good(), frame(new Uint8Array(0), { magic: 0xdeadbeef })], /bad frame magic 0xdeadbeef/);
+  await rejected([good(), frame(new Uint8Array(0), { type: 77 })], /unknown frame type 77/);
+});
+
+test('a count that the body cannot hold is rejected', () =>
+  rejected([good(), frame(pagesBody([1]), { count: 3 })], /shorter than its 3 pages/));
+
+test('a truncated stream is rejected', async () => {
+  await rejected([good(), frame(pagesBody([1]), { count: 1 }).subarray(0, 100)], /truncated stream: stream 0 closed inside a frame/, { end: true });
+  await rejected([good(), frame(pagesBody([1]), { count: 1 })], /truncated stream: stream 0 closed before the end of migration/, { end: true });
+});
+
+test('a kill frame without --allow-kill is rejected', () =>
+  rejected([good(), frame(new Uint8Array(0), { type: 6 })], /not started with --allow-kill/));
+
+test('the receiver still accepts a good migration after all that', async () => {
+  const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, dirtyPagesPerSec: 2000, target: receiver.address, token: 's3cret' }));
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.verified, true);
+});
