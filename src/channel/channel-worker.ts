@@ -26,7 +26,7 @@ export function channel(task: ChannelTask): ChannelReport {
   const q = queueViews(task.queue);
   const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
-  const receiver = new FrameReceiver(task.targetSlots, kernels, true, decoders);
+  const receiver = new FrameReceiver(task.targetSlots, kernels, task.checksums, decoders);
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
   const target = task.targetSlots.map((s) => new Uint8Array(s.memory.buffer));
   const linkBytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;

@@ -17,7 +17,6 @@ import {
 const CHANNEL_WORKER = new URL('./channel-worker.js', import.meta.url).href;
 
 export class InProcessChannel implements Transport {
-  readonly checksums = true;
   private readonly pool: Piscina;
   private readonly queueSab: SharedArrayBuffer;
   private readonly q: QueueViews;
@@ -31,6 +30,8 @@ export class InProcessChannel implements Transport {
     private readonly latencyMs: number,
     private readonly clock: RealClock,
     private readonly codecs: boolean,
+    /** False only when the virtual clock borrows this channel's thread: no wire, no checksums. */
+    readonly checksums = true,
   ) {
     const buffers = source.slots.reduce((n, s) => n + s.layout.frameBuffers, 0);
     this.queueSab = createQueue(buffers);
@@ -54,6 +55,7 @@ export class InProcessChannel implements Transport {
     const task: ChannelTask = {
       kind: 'channel', module, sourceSlots: this.source.slots, targetSlots: target.slots, guest,
       queue: this.queueSab, linkBitsPerSec: this.linkBitsPerSec, latencyMs: this.latencyMs, codecs: this.codecs,
+      checksums: this.checksums,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.

@@ -70,7 +70,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     ? new TcpTransport(source, { ...config, target: config.target, linkBitsPerSec: config.linkBitsPerSec, codecs: config.codecs.length > 0 }, realClock)
     : realClock
     ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock, config.codecs.length > 0)
-    : new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock as VirtualClock, config.codecs.length > 0);
+    : new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock as VirtualClock, config.codecs.length > 0, !config.postcopy);
   const encoding: FrameEncoding | undefined = config.codecs.length === 0
     ? undefined
     : config.compressThreads > 0
