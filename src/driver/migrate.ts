@@ -78,6 +78,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       : new InlineEncoding(source, config);
   const prepared = channel.prepare(target);
   source.slots.forEach((s, i) => fillInitialContent(source.pages(i), s.layout.firstPage, s.layout.pageCount, config.pageSizeBytes, config.seed, config.content));
+  source.prefaultWorkAreas();
   await prepared;
   const guest: GuestHost = realClock
     ? new RunningGuest(config, source.slots, shape, dirtyLog.markMode)
