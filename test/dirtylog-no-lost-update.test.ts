@@ -4,8 +4,9 @@ import { runMigration } from '../src/driver/migrate.js';
 import { DIRTY_LOG_NAMES } from '../src/dirtylog/registry.js';
 import { smallConfig } from './fixtures/migrate.js';
 
-// Every dirty-tracking strategy, under writers at a high rate on a hot set, through hyperv's ten
-// passes: the final copy must equal the source byte for byte.
+// No lost update: for every dirty-tracking strategy, writers at a high rate on a hot set of a
+// small guest race the driver's scans through hyperv's ten passes; the final copy must still equal
+// the source byte for byte.
 for (const dirtyLog of DIRTY_LOG_NAMES) {
   test(`--dirty-log ${dirtyLog} loses no update under heavy writes`, async () => {
     const result = await runMigration(smallConfig({
@@ -18,7 +19,8 @@ for (const dirtyLog of DIRTY_LOG_NAMES) {
       ringSizeEntries: 256,
     }));
     assert.equal(result.status, 'completed', result.reason);
-    assert.ok(result.iterations.length >= 5, `expected several rounds, got ${result.iterations.length}`);
+    assert.ok(result.iterations.length >= 10, `expected many rounds, got ${result.iterations.length}`);
+    assert.ok(result.totals.guestPageWrites > 10_000, 'the writers really raced the scans');
     assert.equal(result.verified, true);
   });
 }

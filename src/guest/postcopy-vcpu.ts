@@ -6,27 +6,14 @@
  * memory, so that at the end the target can be checked, byte for byte, against what the guest
  * wrote.
  */
-import type { ContentMix, WritePattern } from '../config/types.js';
-import type { GuestShape, SlotHandle } from '../protocol.js';
+import type { PostcopyWriterTask, SlotHandle } from '../protocol.js';
 import { pageChooser, type PageChooser } from './pattern.js';
 import { pageKind, textCorpus, writeOfKind } from './content.js';
 import { Xorshift128, deriveSeed } from '../util/prng.js';
 import { HEAD, STALLS, ringViews, type RingViews } from '../dirtylog/ring.js';
 
-export interface PostcopyVcpuSpec {
-  vcpu: number;
-  vcpus: number;
-  guest: GuestShape;
-  pattern: WritePattern;
-  writeSizeBytes: number;
-  seed: number;
-  content: ContentMix;
-  targetSlots: SlotHandle[];
-  /** The source's memory, where every write is mirrored for verification. */
-  shadowSlots: SlotHandle[];
-  /** This vCPU's request ring (src/dirtylog/ring.ts): STALLS counts requests, stallMs the time blocked. */
-  requests: SharedArrayBuffer;
-}
+/** What a post-copy vCPU needs: its task, less what the pacing loop around it uses. */
+export type PostcopyVcpuSpec = Omit<PostcopyWriterTask, 'kind' | 'control' | 'pageWritesPerSec'>;
 
 export class PostcopyVcpu {
   readonly requests: RingViews;

@@ -7,7 +7,7 @@
  */
 import { kebabOf } from '../suite/parse.js';
 import type { SuitePlan, SuiteRecord } from '../suite/schema.js';
-import { formatNumber, summarize } from '../suite/summary.js';
+import { summarize, summaryCells } from '../suite/summary.js';
 import type { MigrationResult } from '../result/schema.js';
 import { formatMs } from '../util/format.js';
 import { comparisonSpec } from './charts/comparison.js';
@@ -41,17 +41,7 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
   }
 
   parts.push('<h2 id="summary">Summary</h2>', '<p class="meta">Each cell: mean (min – max) over the completed runs of the configuration.</p>');
-  const head = [...plan.variedKeys.map(kebabOf), 'runs ok/planned', 'failed', ...summary.metrics.map((m) => m.label)];
-  const rows = summary.rows.map((row) => [
-    ...plan.variedKeys.map((k) => row.varied[k] ?? '–'),
-    `${row.completed}/${row.planned}`, String(row.failed),
-    ...summary.metrics.map((m) => {
-      const s = row.stats[m.name];
-      if (s === undefined) return '–';
-      const f = (v: number): string => formatNumber(v * m.displayScale);
-      return s.n === 1 || s.min === s.max ? f(s.mean) : `${f(s.mean)} (${f(s.min)} – ${f(s.max)})`;
-    }),
-  ]);
+  const { head, rows } = summaryCells(plan, summary);
   parts.push(htmlTable(head, rows, plan.variedKeys.length));
 
   const views = comparisonViews(plan, latest);

@@ -99,6 +99,25 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * The summary as cells, for the Markdown and HTML tables alike: the varied options, runs ok of
+ * planned, failures, then each metric as mean (min – max) over the completed runs.
+ */
+export function summaryCells(plan: SuitePlan, summary: SuiteSummary): { head: string[]; rows: string[][] } {
+  const head = [...plan.variedKeys.map(kebabOf), 'runs (ok/planned)', 'failed', ...summary.metrics.map((m) => m.label)];
+  const rows = summary.rows.map((row) => [
+    ...plan.variedKeys.map((k) => row.varied[k] ?? '–'),
+    `${row.completed}/${row.planned}`, String(row.failed),
+    ...summary.metrics.map((m) => {
+      const s = row.stats[m.name];
+      if (s === undefined) return '–';
+      const f = (v: number): string => formatNumber(v * m.displayScale);
+      return s.n === 1 || s.min === s.max ? f(s.mean) : `${f(s.mean)} (${f(s.min)} – ${f(s.max)})`;
+    }),
+  ]);
+  return { head, rows };
+}
+
 export function summaryMarkdown(plan: SuitePlan, summary: SuiteSummary): string {
   const planned = plan.runs.length;
   const completed = summary.rows.reduce((n, r) => n + r.completed, 0);
@@ -109,22 +128,10 @@ export function summaryMarkdown(plan: SuitePlan, summary: SuiteSummary): string 
     + `${completed} completed, ${failed} failed, ${planned - completed - failed} not run. `
     + 'Each cell: mean (min – max) over the completed runs.', '');
 
-  const head = [...plan.variedKeys.map(kebabOf), 'runs (ok/planned)', 'failed', ...summary.metrics.map((m) => m.label)];
+  const { head, rows } = summaryCells(plan, summary);
   out.push(`| ${head.map(mdCell).join(' | ')} |`);
   out.push(`| ${head.map((_, i) => (i < plan.variedKeys.length ? '---' : '---:')).join(' | ')} |`);
-  for (const row of summary.rows) {
-    const cells = [
-      ...plan.variedKeys.map((k) => row.varied[k] ?? '–'),
-      `${row.completed}/${row.planned}`, String(row.failed),
-      ...summary.metrics.map((m) => {
-        const s = row.stats[m.name];
-        if (s === undefined) return '–';
-        const f = (v: number): string => formatNumber(v * m.displayScale);
-        return s.n === 1 || s.min === s.max ? f(s.mean) : `${f(s.mean)} (${f(s.min)} – ${f(s.max)})`;
-      }),
-    ];
-    out.push(`| ${cells.map(mdCell).join(' | ')} |`);
-  }
+  for (const cells of rows) out.push(`| ${cells.map(mdCell).join(' | ')} |`);
   if (summary.failedRuns.length > 0) {
     out.push('', '## Failed runs', '');
     for (const r of summary.failedRuns) {
