@@ -238,8 +238,11 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
         });
         iterations.push(it);
         emit({ kind: 'round', iteration: it, policyDecision: lastDecision.why });
-        if (lastDecision.action === 'switchover') break;
-        if (postcopy && (lastDecision.action === 'fail' || (config.postcopyAfterRounds !== null && index + 1 >= config.postcopyAfterRounds))) {
+        // --postcopy-after N wins at round N even where the policy would switch over (QEMU starts
+        // post-copy once it is asked to); before N, a policy's switch-over completes as pre-copy.
+        const postcopyDue = config.postcopyAfterRounds !== null && index + 1 >= config.postcopyAfterRounds;
+        if (lastDecision.action === 'switchover' && !postcopyDue) break;
+        if (postcopy && (lastDecision.action === 'fail' || postcopyDue)) {
           lastDecision = {
             action: 'switchover',
             why: lastDecision.action === 'fail' ? `post-copy, as the policy gave up: ${lastDecision.why}` : `post-copy after ${index + 1} pre-copy rounds`,
