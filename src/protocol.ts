@@ -80,6 +80,8 @@ export interface ChannelTask {
   codecs: boolean;
   /** Frames carry checksums to verify (false only under the virtual clock, where no wire exists). */
   checksums: boolean;
+  /** This thread runs the resend meter over raw frames (src/channel/channel-worker.ts). */
+  meter: boolean;
 }
 
 export interface ChannelReport {

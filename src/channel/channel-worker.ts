@@ -6,10 +6,11 @@
  */
 import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
 import {
-  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
+  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_UNCHANGED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
   entryAt, queueViews,
 } from './queue.js';
 import { FrameReceiver, receiverDecoders } from './receiver.js';
+import { FrameType, HEADER_BYTES } from '../wire/frame.js';
 import { instantiateKernels } from '../kernel/loader.js';
 
 /**
@@ -28,6 +29,9 @@ export function channel(task: ChannelTask): ChannelReport {
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
   const receiver = new FrameReceiver(task.targetSlots, kernels, task.checksums, decoders);
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
+  // The resend meter over the packed pages, off the driver's thread (the virtual clock's channel).
+  const sourceKernels = task.meter ? task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory)) : [];
+  const sourceViews = task.sourceSlots.map((s) => new DataView(s.memory.buffer));
   const target = task.targetSlots.map((s) => new Uint8Array(s.memory.buffer));
   const linkBytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -67,17 +71,32 @@ export function channel(task: ChannelTask): ChannelReport {
 
     // The receiver's work overlaps the frame's time on the wire: copy it into the receiver's
     // buffer, free the source buffer for the sender, check and unpack; then wait for the wire.
-    target[e.slot].set(source[e.slot].subarray(from, from + e.lengthBytes), to);
-    Atomics.add(q.i32, RELEASED + e.slot, 1);
-    Atomics.notify(q.i32, RELEASED + e.slot);
+    if (task.meter && sourceViews[e.slot].getUint16(from + 6, true) === FrameType.Pages) {
+      const count = sourceViews[e.slot].getUint32(from + 8, true);
+      q.stats[STAT_UNCHANGED] += sourceKernels[e.slot].countUnchangedFrame(
+        from + HEADER_BYTES, count, srcLayout.pageSizeBytes, srcLayout.firstPage, srcLayout.hashesPtr);
+    }
+    // A wire delivers the frame into the receiver's own buffer; without one (the virtual clock's
+    // use) the receiver takes the pages straight from the sender's buffer: one copy less.
+    const staged = task.checksums;
+    if (staged) {
+      target[e.slot].set(source[e.slot].subarray(from, from + e.lengthBytes), to);
+      Atomics.add(q.i32, RELEASED + e.slot, 1);
+      Atomics.notify(q.i32, RELEASED + e.slot);
+    }
     if (report.error === undefined) {
       try {
         if (!receiver.trackArrivals && Atomics.load(q.i32, POSTCOPY) === 1) receiver.trackArrivals = true;
-        receiver.receive(e.slot, to, e.lengthBytes);
+        if (staged) receiver.receive(e.slot, to, e.lengthBytes);
+        else receiver.receiveView(e.slot, source[e.slot].subarray(from, from + e.lengthBytes));
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         Atomics.store(q.i32, ERROR, 1);
       }
+    }
+    if (!staged) {
+      Atomics.add(q.i32, RELEASED + e.slot, 1);
+      Atomics.notify(q.i32, RELEASED + e.slot);
     }
     for (let left = finishMs - epochNow(); left > 0.02; left = finishMs - epochNow()) Atomics.wait(sleeper, 0, 0, left);
     busyMs += performance.now() - t0;

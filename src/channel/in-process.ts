@@ -10,7 +10,7 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
 import {
-  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL, createQueue, pushEntry,
+  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BYTES, STAT_UNCHANGED, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL, createQueue, pushEntry,
   queueViews, type QueueViews,
 } from './queue.js';
 
@@ -32,6 +32,8 @@ export class InProcessChannel implements Transport {
     private readonly codecs: boolean,
     /** False only when the virtual clock borrows this channel's thread: no wire, no checksums. */
     readonly checksums = true,
+    /** This channel's thread runs the resend meter over raw frames (the virtual clock's use). */
+    readonly metersRawPages = false,
   ) {
     const buffers = source.slots.reduce((n, s) => n + s.layout.frameBuffers, 0);
     this.queueSab = createQueue(buffers);
@@ -55,7 +57,7 @@ export class InProcessChannel implements Transport {
     const task: ChannelTask = {
       kind: 'channel', module, sourceSlots: this.source.slots, targetSlots: target.slots, guest,
       queue: this.queueSab, linkBitsPerSec: this.linkBitsPerSec, latencyMs: this.latencyMs, codecs: this.codecs,
-      checksums: this.checksums,
+      checksums: this.checksums, meter: this.metersRawPages,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.
@@ -107,6 +109,11 @@ export class InProcessChannel implements Transport {
     }
     if (this.failed()) throw await this.failure();
     return this.clock.fromEpochMs(this.q.stats[STAT_LAST_DELIVERY_EPOCH_MS]);
+  }
+
+  /** Pages the channel's resend meter found unchanged so far (with metersRawPages). */
+  unchangedPages(): number {
+    return this.q.stats[STAT_UNCHANGED];
   }
 
   bytesDelivered(): number {

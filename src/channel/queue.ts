@@ -27,6 +27,8 @@ export const STAT_LAST_DELIVERY_EPOCH_MS = 3;
 export const STAT_BUSY_MS = 4;
 /** Written by the driver: the rate to pace at now, bits/s; 0 means the link's configured rate. */
 export const STAT_RATE_BITS_PER_SEC = 5;
+/** Pages the channel's resend meter found unchanged since their last send (task.meter). */
+export const STAT_UNCHANGED = 6;
 const STATS = 8;
 
 export interface QueueEntry {

@@ -41,7 +41,15 @@ export class VirtualChannel implements Transport {
   ) {
     this.bytesPerMs = linkBitsPerSec === null ? Infinity : linkBitsPerSec / 8 / 1000;
     this.handedOut = source.slots.map(() => 0);
-    if (receiveOnThread) this.onThread = new InProcessChannel(source, null, 0, new RealClock(), codecs, false);
+    // Raw frames are metered on that thread too: the driver's thread is what limits a virtual run.
+    if (receiveOnThread) this.onThread = new InProcessChannel(source, null, 0, new RealClock(), codecs, false, !codecs);
+    this.metersRawPages = this.onThread?.metersRawPages ?? false;
+  }
+
+  readonly metersRawPages: boolean;
+
+  unchangedPages(): number {
+    return this.onThread?.unchangedPages() ?? 0;
   }
 
   /** Page faults would cost no simulated time, but wall time: the target is faulted in during set-up. */

@@ -162,6 +162,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const round = async (index: number, phase: IterationRecord['phase'], all: boolean): Promise<IterationRecord> => {
     const startMs = clock.nowMs();
     const writesAtStart = guest.totalWrites();
+    const meteredAtStart = channel.unchangedPages?.() ?? 0;
     const throttlePercent = controls.throttle * 100;
     const rateLimitBitsPerSec = controls.rateBitsPerSec;
     let dirtyPages = 0;
@@ -189,7 +190,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       dirtyPagesPerSec: (pendingPages * 1000) / durationMs,
       achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
       expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * config.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
-      pagesResentUnchanged: sent.unchanged,
+      pagesResentUnchanged: sent.unchanged + (channel.unchangedPages?.() ?? 0) - meteredAtStart,
       throttlePercent,
       rateLimitBitsPerSec,
       downtimeLimitMs: controls.downtimeLimitMs,

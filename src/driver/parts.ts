@@ -51,6 +51,12 @@ export interface Transport {
   setRate(bitsPerSec: number | null): void;
   /** Post-copy from now on: the receiver clears a page's "not arrived" bit as it lands. */
   trackArrivals(): void;
+  /**
+   * When true, the transport runs the resend meter over raw frames itself (off the driver's
+   * thread) and unchangedPages() counts what it found; the sender then skips its own.
+   */
+  readonly metersRawPages?: boolean;
+  unchangedPages?(): number;
   /** Hands a packed frame over. */
   send(buffer: FrameBuffer, lengthBytes: number): void;
   /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */

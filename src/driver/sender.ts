@@ -109,7 +109,10 @@ export class Sender {
     const l = this.source.slots[slot].layout;
     const buf = await this.channel.acquire(slot);
     this.dirtyLog.beforeSend(slot, off, n, round === 0);
-    totals.unchanged += this.source.kernels[slot].countUnchanged(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.hashesPtr);
+    // The resend meter, unless the transport runs it over the packed raw frames itself.
+    if (!(this.channel.metersRawPages && !this.encoding)) {
+      totals.unchanged += this.source.kernels[slot].countUnchanged(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.hashesPtr);
+    }
     return buf;
   }
 
