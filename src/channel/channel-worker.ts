@@ -29,10 +29,9 @@ export function channel(task: ChannelTask): ChannelReport {
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
   const receiver = new FrameReceiver(task.targetSlots, kernels, task.checksums, decoders);
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
-  // The resend meter over the packed pages, off the driver's thread (the virtual clock's channel).
-  const sourceKernels = task.meter ? task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory)) : [];
+  // Kernels over the sender's memory: the frames are read (checksummed, metered) where they lie.
+  const sourceKernels = task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory));
   const sourceViews = task.sourceSlots.map((s) => new DataView(s.memory.buffer));
-  const target = task.targetSlots.map((s) => new Uint8Array(s.memory.buffer));
   const linkBytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report', framesDelivered: 0, bytesDelivered: 0, pagesDelivered: 0, deviceStateBytes: 0 };
@@ -51,9 +50,7 @@ export function channel(task: ChannelTask): ChannelReport {
     }
     const e = entryAt(q, tail);
     const srcLayout = task.sourceSlots[e.slot].layout;
-    const tgtLayout = task.targetSlots[e.slot].layout;
     const from = srcLayout.framesPtr + e.buffer * srcLayout.frameBytes;
-    const to = tgtLayout.framesPtr + e.buffer * tgtLayout.frameBytes;
     const t0 = performance.now();
 
     // Pace: the frame occupies the link from its start until lengthBytes / rate later. The
@@ -76,28 +73,22 @@ export function channel(task: ChannelTask): ChannelReport {
       q.stats[STAT_UNCHANGED] += sourceKernels[e.slot].countUnchangedFrame(
         from + HEADER_BYTES, count, srcLayout.pageSizeBytes, srcLayout.firstPage, srcLayout.hashesPtr);
     }
-    // A wire delivers the frame into the receiver's own buffer; without one (the virtual clock's
-    // use) the receiver takes the pages straight from the sender's buffer: one copy less.
-    const staged = task.checksums;
-    if (staged) {
-      target[e.slot].set(source[e.slot].subarray(from, from + e.lengthBytes), to);
-      Atomics.add(q.i32, RELEASED + e.slot, 1);
-      Atomics.notify(q.i32, RELEASED + e.slot);
-    }
+    // The receiver reads the frame where the sender packed it (zero-copy, as RDMA would): header,
+    // checksum and every descriptor are checked there before a page is copied into target memory.
     if (report.error === undefined) {
       try {
         if (!receiver.trackArrivals && Atomics.load(q.i32, POSTCOPY) === 1) receiver.trackArrivals = true;
-        if (staged) receiver.receive(e.slot, to, e.lengthBytes);
-        else receiver.receiveView(e.slot, source[e.slot].subarray(from, from + e.lengthBytes));
+        const k = sourceKernels[e.slot];
+        receiver.receiveView(e.slot, source[e.slot].subarray(from, from + e.lengthBytes),
+          task.checksums ? (bodyLength) => k.hash64(from + HEADER_BYTES, bodyLength, 0n) : undefined);
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         Atomics.store(q.i32, ERROR, 1);
       }
     }
-    if (!staged) {
-      Atomics.add(q.i32, RELEASED + e.slot, 1);
-      Atomics.notify(q.i32, RELEASED + e.slot);
-    }
+    // The frame has been read: its buffer is the sender's again.
+    Atomics.add(q.i32, RELEASED + e.slot, 1);
+    Atomics.notify(q.i32, RELEASED + e.slot);
     for (let left = finishMs - epochNow(); left > 0.02; left = finishMs - epochNow()) Atomics.wait(sleeper, 0, 0, left);
     busyMs += performance.now() - t0;
     q.stats[STAT_BYTES] += e.lengthBytes;

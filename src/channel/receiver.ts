@@ -81,10 +81,13 @@ export class FrameReceiver {
    * buffer: no wire, no copy). Same checks, checksum aside; raw pages are copied straight into
    * place once every descriptor has been checked.
    */
-  receiveView(slot: number, frame: Uint8Array): FrameType {
+  receiveView(slot: number, frame: Uint8Array, checksumOf?: (bodyLengthBytes: number) => bigint): FrameType {
     const layout = this.targetSlots[slot].layout;
     const size = layout.pageSizeBytes;
     const h = parseFrameHeader(new DataView(frame.buffer, frame.byteOffset, frame.length), 0, frame.length, layout.frameBytes - HEADER_BYTES);
+    if (checksumOf !== undefined && checksumOf(h.bodyLengthBytes) !== h.checksum) {
+      throw new FrameError(`frame checksum mismatch in round ${h.round}`);
+    }
     const body = frame.subarray(HEADER_BYTES, HEADER_BYTES + h.bodyLengthBytes);
     const bytes = new Uint8Array(this.targetSlots[slot].memory.buffer);
     const pages = bytes.subarray(layout.pagesPtr, layout.pagesPtr + layout.pageCount * size);
