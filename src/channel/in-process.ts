@@ -30,7 +30,7 @@ export class InProcessChannel implements Transport {
     private readonly latencyMs: number,
     private readonly clock: RealClock,
     private readonly codecs: boolean,
-    /** False only when the virtual clock borrows this channel's thread: no wire, no checksums. */
+    /** Whether frames carry checksums the receiver verifies; the driver's channels need none (no wire). */
     readonly checksums = true,
     /** This channel's thread runs the resend meter over raw frames (the virtual clock's use). */
     readonly metersRawPages = false,
