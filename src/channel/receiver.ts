@@ -145,10 +145,15 @@ function copyRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: 
     if (local < 0 || local >= slotPageCount) throw new RangeError(`page ${local + pageBase} lies outside the target slot`);
     if (d.getUint32(i * DESCRIPTOR_BYTES + 4, true) !== size) throw new RangeError('a page is not raw or not a page long');
   }
+  // Consecutive pages (all of round 0, runs in later rounds) go in one copy each.
   let at = count * DESCRIPTOR_BYTES;
-  for (let i = 0; i < count; i++, at += size) {
-    const local = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
-    pages.set(body.subarray(at, at + size), local * size);
+  for (let i = 0; i < count; ) {
+    const first = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
+    let run = 1;
+    while (i + run < count && d.getUint32((i + run) * DESCRIPTOR_BYTES, true) - pageBase === first + run) run++;
+    pages.set(body.subarray(at, at + run * size), first * size);
+    at += run * size;
+    i += run;
   }
   return count;
 }
