@@ -78,8 +78,6 @@ export interface ChannelTask {
   latencyMs: number;
   /** Page codecs are on: the receiver decodes frames with every codec's decoder. */
   codecs: boolean;
-  /** Frames carry checksums to verify (false only under the virtual clock, where no wire exists). */
-  checksums: boolean;
   /** This thread runs the resend meter over raw frames (src/channel/channel-worker.ts). */
   meter: boolean;
 }

@@ -27,10 +27,10 @@ export function channel(task: ChannelTask): ChannelReport {
   const q = queueViews(task.queue);
   const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
-  const receiver = new FrameReceiver(task.targetSlots, kernels, task.checksums, decoders);
+  const receiver = new FrameReceiver(task.targetSlots, kernels, false, decoders);
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
-  // Kernels over the sender's memory: the frames are read (checksummed, metered) where they lie.
-  const sourceKernels = task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory));
+  // The resend meter over the packed pages, where they lie (the virtual clock's channel).
+  const sourceKernels = task.meter ? task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory)) : [];
   const sourceViews = task.sourceSlots.map((s) => new DataView(s.memory.buffer));
   const linkBytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -73,14 +73,12 @@ export function channel(task: ChannelTask): ChannelReport {
       q.stats[STAT_UNCHANGED] += sourceKernels[e.slot].countUnchangedFrame(
         from + HEADER_BYTES, count, srcLayout.pageSizeBytes, srcLayout.firstPage, srcLayout.hashesPtr);
     }
-    // The receiver reads the frame where the sender packed it (zero-copy, as RDMA would): header,
-    // checksum and every descriptor are checked there before a page is copied into target memory.
+    // The receiver reads the frame where the sender packed it (zero-copy, as RDMA would): header
+    // and every descriptor are checked there before a page is copied into target memory.
     if (report.error === undefined) {
       try {
         if (!receiver.trackArrivals && Atomics.load(q.i32, POSTCOPY) === 1) receiver.trackArrivals = true;
-        const k = sourceKernels[e.slot];
-        receiver.receiveView(e.slot, source[e.slot].subarray(from, from + e.lengthBytes),
-          task.checksums ? (bodyLength) => k.hash64(from + HEADER_BYTES, bodyLength, 0n) : undefined);
+        receiver.receiveView(e.slot, source[e.slot].subarray(from, from + e.lengthBytes));
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         Atomics.store(q.i32, ERROR, 1);

@@ -17,6 +17,12 @@ import {
 const CHANNEL_WORKER = new URL('./channel-worker.js', import.meta.url).href;
 
 export class InProcessChannel implements Transport {
+  /**
+   * Shared memory between threads is no network: nothing can corrupt a frame between packing and
+   * receiving, so frames here carry no checksum (QEMU's stream has none either and leaves that to
+   * TCP). Every other check still runs; the TCP transport checksums every frame.
+   */
+  readonly checksums = false;
   private readonly pool: Piscina;
   private readonly queueSab: SharedArrayBuffer;
   private readonly q: QueueViews;
@@ -30,8 +36,6 @@ export class InProcessChannel implements Transport {
     private readonly latencyMs: number,
     private readonly clock: RealClock,
     private readonly codecs: boolean,
-    /** Whether frames carry checksums the receiver verifies; the driver's channels need none (no wire). */
-    readonly checksums = true,
     /** This channel's thread runs the resend meter over raw frames (the virtual clock's use). */
     readonly metersRawPages = false,
   ) {
@@ -57,7 +61,7 @@ export class InProcessChannel implements Transport {
     const task: ChannelTask = {
       kind: 'channel', module, sourceSlots: this.source.slots, targetSlots: target.slots, guest,
       queue: this.queueSab, linkBitsPerSec: this.linkBitsPerSec, latencyMs: this.latencyMs, codecs: this.codecs,
-      checksums: this.checksums, meter: this.metersRawPages,
+      meter: this.metersRawPages,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.

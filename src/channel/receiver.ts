@@ -77,17 +77,14 @@ export class FrameReceiver {
   }
 
   /**
-   * Receives a frame that lies elsewhere (the virtual channel's frames stay in the source's frame
-   * buffer: no wire, no copy). Same checks, checksum aside; raw pages are copied straight into
-   * place once every descriptor has been checked.
+   * Receives a frame where it lies, in the sender's frame buffer (the in-process and virtual
+   * channels: no wire to stage into, nor checksum). The same checks otherwise; raw pages are
+   * copied straight into place once every descriptor has been checked.
    */
-  receiveView(slot: number, frame: Uint8Array, checksumOf?: (bodyLengthBytes: number) => bigint): FrameType {
+  receiveView(slot: number, frame: Uint8Array): FrameType {
     const layout = this.targetSlots[slot].layout;
     const size = layout.pageSizeBytes;
     const h = parseFrameHeader(new DataView(frame.buffer, frame.byteOffset, frame.length), 0, frame.length, layout.frameBytes - HEADER_BYTES);
-    if (checksumOf !== undefined && checksumOf(h.bodyLengthBytes) !== h.checksum) {
-      throw new FrameError(`frame checksum mismatch in round ${h.round}`);
-    }
     const body = frame.subarray(HEADER_BYTES, HEADER_BYTES + h.bodyLengthBytes);
     const bytes = new Uint8Array(this.targetSlots[slot].memory.buffer);
     const pages = bytes.subarray(layout.pagesPtr, layout.pagesPtr + layout.pageCount * size);

@@ -42,7 +42,7 @@ export class VirtualChannel implements Transport {
     this.bytesPerMs = linkBitsPerSec === null ? Infinity : linkBitsPerSec / 8 / 1000;
     this.handedOut = source.slots.map(() => 0);
     // Raw frames are metered on that thread too: the driver's thread is what limits a virtual run.
-    if (receiveOnThread) this.onThread = new InProcessChannel(source, null, 0, new RealClock(), codecs, false, !codecs);
+    if (receiveOnThread) this.onThread = new InProcessChannel(source, null, 0, new RealClock(), codecs, !codecs);
     this.metersRawPages = this.onThread?.metersRawPages ?? false;
   }
 

@@ -69,10 +69,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const channel: Transport = config.target && realClock
     ? new TcpTransport(source, { ...config, target: config.target, linkBitsPerSec: config.linkBitsPerSec, codecs: config.codecs.length > 0 }, realClock)
     : realClock
-    // Shared memory between threads is no network: nothing can corrupt a frame between packing and
-    // receiving, so the in-process channel keeps no checksum (QEMU's stream has none either and
-    // leaves that to TCP). Every other check still runs; the TCP transport checksums every frame.
-    ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock, config.codecs.length > 0, false)
+    ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock, config.codecs.length > 0)
     : new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock as VirtualClock, config.codecs.length > 0, !config.postcopy);
   const encoding: FrameEncoding | undefined = config.codecs.length === 0
     ? undefined
