@@ -1,9 +1,37 @@
 /**
  * Frame bodies (layout in src/kernel/types.ts): `count` 8-byte descriptors, u32 global page and
- * u32 (codec << 24 | encodedLengthBytes), then the page bytes in descriptor order. Each page moves
- * with one memory.copy (bulk memory): a hand-written v128 copy loop measured no faster. The length
+ * u32 (codec << 24 | encodedLengthBytes), then the page bytes in descriptor order. The length
  * field is 24 bits, so pageSizeBytes must be below 16 MiB.
+ *
+ * Pages move four at a time (copy4). One memory.copy per random 4 KiB page ran at 0.60-0.65x
+ * memcpy on the bench: every page starts with a TLB miss and a cold prefetcher, and the call leaves
+ * nothing to overlap them with (loads of the next pages' first lines ahead of it did not help).
+ * Copying 64 bytes of each of four pages in turn overlaps four pages' misses: 0.66-0.77x (8 pages
+ * measured no better, 2 worse).
  */
+
+/**
+ * Copies pages s0..s3 to d0..d3, `size` bytes each. Four pages contiguous on both sides, and sizes
+ * not a multiple of 64, go by memory.copy: on contiguous pages it keeps memcpy speed, where the
+ * v128 loop reaches ~0.85x. Equal destinations end as sequential copies leave them: every 64-byte
+ * step writes d0..d3 in order.
+ */
+@inline
+function copy4(d0: usize, s0: usize, d1: usize, s1: usize, d2: usize, s2: usize, d3: usize, s3: usize, size: usize): void {
+  if (s1 == s0 + size && s2 == s1 + size && s3 == s2 + size && d1 == d0 + size && d2 == d1 + size && d3 == d2 + size) {
+    memory.copy(d0, s0, size << 2);
+  } else if ((size & 63) != 0) {
+    memory.copy(d0, s0, size); memory.copy(d1, s1, size); memory.copy(d2, s2, size); memory.copy(d3, s3, size);
+  } else {
+    for (let o: usize = 0; o < size; o += 64) { copy64(d0 + o, s0 + o); copy64(d1 + o, s1 + o); copy64(d2 + o, s2 + o); copy64(d3 + o, s3 + o); }
+  }
+}
+
+@inline
+function copy64(d: usize, s: usize): void {
+  let a = v128.load(s), b = v128.load(s, 16), c = v128.load(s, 32), e = v128.load(s, 48);
+  v128.store(d, a); v128.store(d, b, 16); v128.store(d, c, 32); v128.store(d, e, 48);
+}
 
 /**
  * Packs the pages whose slot-local numbers are u32 at listPtr into a raw frame body at outPtr.
@@ -15,16 +43,27 @@ export function packPages(
 ): i32 {
   let total = <u64>count * (8 + <u64>pageSizeBytes);
   if (total > <u64>outCapBytes) return -1;
-  let size = <usize>pageSizeBytes;
-  let data = outPtr + (<usize>count << 3);
-  for (let i: usize = 0; i < <usize>count; i++) {
-    let local = load<u32>(listPtr + (i << 2));
+  let n = <usize>count;
+  for (let i: usize = 0; i < n; i++) {
     let d = outPtr + (i << 3);
-    store<u32>(d, pageBase + local);
+    store<u32>(d, pageBase + load<u32>(listPtr + (i << 2)));
     store<u32>(d, pageSizeBytes & 0xFFFFFF, 4); // codec raw (0) in the top byte
-    memory.copy(data, pagesPtr + <usize>local * size, size);
-    data += size;
   }
+  let size = <usize>pageSizeBytes;
+  let data = outPtr + (n << 3);
+  let i: usize = 0;
+  for (; i + 4 <= n; i += 4) {
+    let l = listPtr + (i << 2);
+    copy4(
+      data, pagesPtr + <usize>load<u32>(l) * size,
+      data + size, pagesPtr + <usize>load<u32>(l, 4) * size,
+      data + 2 * size, pagesPtr + <usize>load<u32>(l, 8) * size,
+      data + 3 * size, pagesPtr + <usize>load<u32>(l, 12) * size,
+      size,
+    );
+    data += size << 2;
+  }
+  for (; i < n; i++, data += size) memory.copy(data, pagesPtr + <usize>load<u32>(listPtr + (i << 2)) * size, size);
   return <i32>total;
 }
 
@@ -39,7 +78,8 @@ export function unpackPages(
   inPtr: usize, inLenBytes: u32, count: u32,
 ): i32 {
   if (<u64>count * (8 + <u64>pageSizeBytes) > <u64>inLenBytes) return -3;
-  for (let i: usize = 0; i < <usize>count; i++) {
+  let n = <usize>count;
+  for (let i: usize = 0; i < n; i++) {
     let d = inPtr + (i << 3);
     let page = load<u32>(d);
     if (page < pageBase || page - pageBase >= slotPageCount) return -1;
@@ -47,11 +87,19 @@ export function unpackPages(
     if ((codecLength >> 24) != 0 || (codecLength & 0xFFFFFF) != pageSizeBytes) return -2;
   }
   let size = <usize>pageSizeBytes;
-  let data = inPtr + (<usize>count << 3);
-  for (let i: usize = 0; i < <usize>count; i++) {
-    let local = load<u32>(inPtr + (i << 3)) - pageBase;
-    memory.copy(pagesPtr + <usize>local * size, data, size);
-    data += size;
+  let data = inPtr + (n << 3);
+  let i: usize = 0;
+  for (; i + 4 <= n; i += 4) {
+    let d = inPtr + (i << 3);
+    copy4(
+      pagesPtr + <usize>(load<u32>(d) - pageBase) * size, data,
+      pagesPtr + <usize>(load<u32>(d, 8) - pageBase) * size, data + size,
+      pagesPtr + <usize>(load<u32>(d, 16) - pageBase) * size, data + 2 * size,
+      pagesPtr + <usize>(load<u32>(d, 24) - pageBase) * size, data + 3 * size,
+      size,
+    );
+    data += size << 2;
   }
+  for (; i < n; i++, data += size) memory.copy(pagesPtr + <usize>(load<u32>(inPtr + (i << 3)) - pageBase) * size, data, size);
   return <i32>count;
 }
