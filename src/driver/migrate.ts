@@ -10,7 +10,7 @@ import { describeEnvironment } from '../result/environment.js';
 import { RealClock, type Clock } from '../clock/clock.js';
 import { VirtualClock } from '../clock/virtual.js';
 import { loadKernelModule } from '../kernel/loader.js';
-import { planGuestLayout } from '../memory/layout.js';
+import { TARGET_PAGES_OFFSET_BYTES, planGuestLayout } from '../memory/layout.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import { fillInitialContent } from '../guest/content.js';
 import { RunningGuest, type PostcopyPlacement } from '../guest/guest.js';
@@ -60,7 +60,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   // target host's memory is made ready (on the real clock, faulted in on the channel's thread
   // meanwhile: see InProcessChannel.prepare).
   const source = GuestMemory.allocate(layout, module);
-  const target = GuestMemory.allocate(layout, module);
+  const target = GuestMemory.allocate(planGuestLayout(config.ramBytes, config.pageSizeBytes, undefined, undefined, TARGET_PAGES_OFFSET_BYTES), module);
   const dirtyLog = createDirtyLog(config.dirtyLog, source, { vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries });
   const realClock = config.clock === 'real' ? new RealClock() : undefined;
   const virtualClock = config.clock === 'virtual' ? new VirtualClock() : undefined;
