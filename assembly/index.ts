@@ -8,5 +8,5 @@ export { isZero } from './zero';
 export { packPages, unpackPages } from './pack';
 export { hash64, hashPages } from './hash';
 export { firstDifference } from './compare';
-export { scanAndClearTwoLevel, countUnchanged, countUnchangedFrame } from './tracking';
+export { scanAndClearTwoLevel, countUnchanged } from './tracking';
 export { xbzrleEncode, xbzrleDecode } from './xbzrle';

@@ -68,22 +68,3 @@ export function countUnchanged(pagesPtr: usize, pageSizeBytes: u32, listPtr: usi
   }
   return <i32>same;
 }
-
-/**
- * The resend meter over a packed raw frame body (descriptors, then the pages in order): the same
- * count as countUnchanged, but of the bytes that were actually packed, read where they lie
- * contiguously. Page numbers are global; pageBase is the slot's first page. The body comes from
- * this process's own sender (it is never a frame from the wire).
- */
-export function countUnchangedFrame(bodyPtr: usize, count: u32, pageSizeBytes: u32, pageBase: u32, hashesPtr: usize): i32 {
-  let same: u32 = 0;
-  let data = bodyPtr + (<usize>count << 3);
-  for (let i: u32 = 0; i < count; i++, data += <usize>pageSizeBytes) {
-    let page = <usize>(load<u32>(bodyPtr + (<usize>i << 3)) - pageBase);
-    let h = hash64(data, pageSizeBytes, 0);
-    let hp = hashesPtr + (page << 3);
-    if (load<u64>(hp) == h) same++;
-    store<u64>(hp, h);
-  }
-  return <i32>same;
-}

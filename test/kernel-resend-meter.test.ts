@@ -33,23 +33,3 @@ test('countUnchanged counts pages whose bytes equal their last send', () => {
   }
   assert.deepEqual(region(sides[0], HASHES, COUNT * 8), region(sides[1], HASHES, COUNT * 8), 'same hashes stored');
 });
-
-test('countUnchangedFrame meters a packed frame as countUnchanged meters the pages in place', () => {
-  const prng = new TestPrng(9);
-  const content = new Uint8Array(COUNT * PAGE);
-  prng.fill(content);
-  writeBoth(sides, PAGES, content);
-  const list = Uint32Array.from({ length: 16 }, (_, i) => (i * 5) % COUNT);
-  writeU32sBoth(sides, LIST, list);
-  const frame = LIST + 64 * 4;
-  for (const s of sides) {
-    s.bytes.fill(0, HASHES, HASHES + COUNT * 8);
-    const len = s.kernels.packPages(PAGES, PAGE, LIST, 16, 1000, frame, 16 * (8 + PAGE));
-    assert.equal(len, 16 * (8 + PAGE));
-    assert.equal(s.kernels.countUnchangedFrame(frame, 16, PAGE, 1000, HASHES), 0, `${s.name}: first send`);
-    assert.equal(s.kernels.countUnchanged(PAGES, PAGE, LIST, 16, HASHES), 16, `${s.name}: the same hashes as in place`);
-    s.bytes[PAGES + 5 * PAGE + 17] ^= 1; // page 5 is list[1]
-    s.kernels.packPages(PAGES, PAGE, LIST, 16, 1000, frame, 16 * (8 + PAGE));
-    assert.equal(s.kernels.countUnchangedFrame(frame, 16, PAGE, 1000, HASHES), 15, `${s.name}: one page changed`);
-  }
-});

@@ -1,8 +1,9 @@
 /**
  * Worker side of the in-process migration channel (a piscina task named `channel`). It takes
  * frames from the queue in order, holds each on the "wire" for as long as the link rate says,
- * then receives it into the target: header checked, checksum checked, page numbers checked by the
- * unpack kernel, and only then are bytes written into target memory.
+ * and receives it into the target meanwhile: header and every page number checked, and only then
+ * are bytes written into target memory (FrameReceiver.receiveView, which also runs the resend
+ * meter over raw pages and reads PAGE_RUN frames' pages from the source's memory).
  */
 import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
 import {
@@ -10,7 +11,6 @@ import {
   entryAt, queueViews,
 } from './queue.js';
 import { FrameReceiver, receiverDecoders } from './receiver.js';
-import { FrameType, HEADER_BYTES } from '../wire/frame.js';
 import { instantiateKernels } from '../kernel/loader.js';
 
 /**
@@ -27,11 +27,9 @@ export function channel(task: ChannelTask): ChannelReport {
   const q = queueViews(task.queue);
   const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
-  const receiver = new FrameReceiver(task.targetSlots, kernels, false, decoders);
+  const receiver = new FrameReceiver(task.targetSlots, kernels, false, decoders, task.sourceSlots);
+  receiver.meterResends = task.meter;
   const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
-  // The resend meter over the packed pages, where they lie (the virtual clock's channel).
-  const sourceKernels = task.meter ? task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory)) : [];
-  const sourceViews = task.sourceSlots.map((s) => new DataView(s.memory.buffer));
   const linkBytesPerMs = task.linkBitsPerSec === null ? Infinity : task.linkBitsPerSec / 8 / 1000;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report', framesDelivered: 0, bytesDelivered: 0, pagesDelivered: 0, deviceStateBytes: 0 };
@@ -66,15 +64,9 @@ export function channel(task: ChannelTask): ChannelReport {
     }
     idle = false;
 
-    // The receiver's work overlaps the frame's time on the wire: copy it into the receiver's
-    // buffer, free the source buffer for the sender, check and unpack; then wait for the wire.
-    if (task.meter && sourceViews[e.slot].getUint16(from + 6, true) === FrameType.Pages) {
-      const count = sourceViews[e.slot].getUint32(from + 8, true);
-      q.stats[STAT_UNCHANGED] += sourceKernels[e.slot].countUnchangedFrame(
-        from + HEADER_BYTES, count, srcLayout.pageSizeBytes, srcLayout.firstPage, srcLayout.hashesPtr);
-    }
-    // The receiver reads the frame where the sender packed it (zero-copy, as RDMA would): header
-    // and every descriptor are checked there before a page is copied into target memory.
+    // The receiver's work overlaps the frame's time on the wire. It reads the frame where the
+    // sender packed it (zero-copy, as RDMA would): header and every descriptor are checked there
+    // before a page is copied into target memory; then the buffer is freed and the wire waited for.
     if (report.error === undefined) {
       try {
         if (!receiver.trackArrivals && Atomics.load(q.i32, POSTCOPY) === 1) receiver.trackArrivals = true;
@@ -98,6 +90,7 @@ export function channel(task: ChannelTask): ChannelReport {
     report.pagesDelivered = receiver.counts.pages;
     report.deviceStateBytes = receiver.counts.deviceStateBytes;
     q.stats[STAT_PAGES] = receiver.counts.pages;
+    q.stats[STAT_UNCHANGED] = receiver.counts.unchanged;
     tail++;
     Atomics.store(q.i32, TAIL, tail);
     Atomics.notify(q.i32, TAIL);

@@ -6,7 +6,7 @@
  */
 import type { Kernels } from '../kernel/types.js';
 import type { SlotHandle } from '../protocol.js';
-import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { FrameError, FrameType, HEADER_BYTES, PAGE_RUN_BODY_BYTES, parseFrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CodecError, type PageCodec } from '../codec/codec.js';
 import { decodePages } from '../codec/frame-codec.js';
@@ -16,12 +16,22 @@ export interface ReceiveCounts {
   frames: number;
   pages: number;
   deviceStateBytes: number;
+  /** Raw pages sent again with the bytes the target already holds (with meterResends). */
+  unchanged: number;
 }
 
 export class FrameReceiver {
-  readonly counts: ReceiveCounts = { frames: 0, pages: 0, deviceStateBytes: 0 };
+  readonly counts: ReceiveCounts = { frames: 0, pages: 0, deviceStateBytes: 0, unchanged: 0 };
   /** Post-copy: clear each page's "not arrived" bit (the target bitmap) as it lands, and wake waiters. */
   trackArrivals = false;
+  /**
+   * The resend meter at the target (receiveView, raw frames): a page of a pre-copy round after
+   * round 0 has been sent before, and what the target holds is its last send, so it went again
+   * unchanged when its new bytes equal those. Round 0 sends each page for the first time and costs
+   * nothing; only pages sent again are compared (memcmp), where a per-page hash at the source
+   * would hash every page of round 0. Off in post-copy, where a page may never have been sent.
+   */
+  meterResends = false;
   private readonly views: DataView[];
   private readonly missing: Int32Array[];
 
@@ -31,13 +41,15 @@ export class FrameReceiver {
    */
   /**
    * `decoders`, when codecs are on, decode page frames (src/codec/frame-codec.ts); without them
-   * the unpack kernel takes raw frames.
+   * the unpack kernel takes raw frames. `sourceSlots`, where the source's memory is shared with
+   * this thread (the in-process channels), is where PAGE_RUN frames are read from.
    */
   constructor(
     private readonly targetSlots: SlotHandle[],
     private readonly kernels: Kernels[],
     private readonly verifyChecksums: boolean,
     private readonly decoders?: Map<number, PageCodec>,
+    private readonly sourceSlots?: SlotHandle[],
   ) {
     this.views = targetSlots.map((s) => new DataView(s.memory.buffer));
     this.missing = targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
@@ -48,6 +60,7 @@ export class FrameReceiver {
     const layout = this.targetSlots[slot].layout;
     const k = this.kernels[slot];
     const h = parseFrameHeader(this.views[slot], at, lengthBytes, layout.frameBytes - HEADER_BYTES);
+    if (h.type === FrameType.PageRun) throw new FrameError(`a page-run frame in round ${h.round}, but this receiver does not share the source's memory`);
     const body = at + HEADER_BYTES;
     if (this.verifyChecksums && k.hash64(body, h.bodyLengthBytes, 0n) !== h.checksum) {
       throw new FrameError(`frame checksum mismatch in round ${h.round}`);
@@ -93,18 +106,56 @@ export class FrameReceiver {
         if (this.decoders) {
           this.counts.pages += decodePages(body, h.count, pages, size, layout.pageCount, layout.firstPage, this.decoders);
         } else {
-          this.counts.pages += copyRawPages(body, h.count, pages, size, layout.pageCount, layout.firstPage);
+          checkRawPages(body, h.count, size, layout.pageCount, layout.firstPage);
+          if (this.meterResends && h.round > 0 && !this.trackArrivals) {
+            this.counts.unchanged += countSameRawPages(body, h.count, pages, size, layout.firstPage);
+          }
+          this.counts.pages += copyRawPages(body, h.count, pages, size, layout.firstPage);
         }
       } catch (err) {
         if (err instanceof CodecError || err instanceof RangeError) throw new FrameError(`frame in round ${h.round}: ${err.message}`);
         throw err;
       }
       if (this.trackArrivals) this.arrivedPages(slot, new DataView(body.buffer, body.byteOffset, body.length), h.count);
+    } else if (h.type === FrameType.PageRun) {
+      this.receiveRun(slot, body, h.count, h.round, pages);
     } else if (h.type === FrameType.DeviceState) {
       this.counts.deviceStateBytes += h.bodyLengthBytes;
     }
     this.counts.frames++;
     return h.type;
+  }
+
+  /**
+   * A PAGE_RUN frame: pages [first, first + count) of the slot copied from the source's memory,
+   * once the run is checked to lie in the slot (and metered first, as raw pages are).
+   */
+  private receiveRun(slot: number, body: Uint8Array, count: number, round: number, pages: Uint8Array): void {
+    const source = this.sourceSlots?.[slot];
+    if (source === undefined) throw new FrameError(`a page-run frame in round ${round}, but this receiver does not share the source's memory`);
+    const layout = this.targetSlots[slot].layout;
+    if (body.length < PAGE_RUN_BODY_BYTES) throw new FrameError(`a page-run frame in round ${round} is shorter than its ${PAGE_RUN_BODY_BYTES}-byte body`);
+    const first = new DataView(body.buffer, body.byteOffset, PAGE_RUN_BODY_BYTES).getUint32(0, true) - layout.firstPage;
+    if (first < 0 || count > layout.pageCount - first) {
+      throw new FrameError(`frame in round ${round} names pages outside the target's slot ${slot}`);
+    }
+    const size = layout.pageSizeBytes;
+    const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr + first * size, count * size);
+    const to = pages.subarray(first * size, (first + count) * size);
+    if (this.meterResends && round > 0 && !this.trackArrivals) {
+      const sent = Buffer.from(from.buffer, from.byteOffset, from.length);
+      const held = Buffer.from(to.buffer, to.byteOffset, to.length);
+      for (let at = 0; at < from.length; at += size) if (sent.compare(held, at, at + size, at, at + size) === 0) this.counts.unchanged++;
+    }
+    to.set(from);
+    this.counts.pages += count;
+    if (this.trackArrivals) {
+      const missing = this.missing[slot];
+      for (let local = first; local < first + count; local++) {
+        Atomics.and(missing, local >>> 5, ~(1 << (local & 31)));
+        Atomics.notify(missing, local >>> 5);
+      }
+    }
   }
 
   /** The pages of a frame just unpacked have arrived: clear their bits and wake blocked vCPUs. */
@@ -131,10 +182,10 @@ export function receiverDecoders(targetSlots: SlotHandle[], kernels: Kernels[]):
 }
 
 /**
- * A raw frame body's pages into the slot's page area, as the unpack kernel does it (the same
- * checks, all before any write), for a body that lies in another memory.
+ * Checks a raw frame body as the unpack kernel does (length, then every descriptor), for a body
+ * that lies in another memory: nothing is written before all of it has passed.
  */
-function copyRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: number, slotPageCount: number, pageBase: number): number {
+function checkRawPages(body: Uint8Array, count: number, size: number, slotPageCount: number, pageBase: number): void {
   if (body.length < count * (DESCRIPTOR_BYTES + size)) throw new RangeError(`a frame of ${count} raw pages is shorter than its pages`);
   const d = new DataView(body.buffer, body.byteOffset, count * DESCRIPTOR_BYTES);
   for (let i = 0; i < count; i++) {
@@ -142,6 +193,24 @@ function copyRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: 
     if (local < 0 || local >= slotPageCount) throw new RangeError(`page ${local + pageBase} lies outside the target slot`);
     if (d.getUint32(i * DESCRIPTOR_BYTES + 4, true) !== size) throw new RangeError('a page is not raw or not a page long');
   }
+}
+
+/** How many pages of a checked raw frame body equal what the target holds for them (memcmp). */
+function countSameRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: number, pageBase: number): number {
+  const d = new DataView(body.buffer, body.byteOffset, count * DESCRIPTOR_BYTES);
+  const sent = Buffer.from(body.buffer, body.byteOffset, body.length);
+  const held = Buffer.from(pages.buffer, pages.byteOffset, pages.length);
+  let same = 0;
+  for (let i = 0, at = count * DESCRIPTOR_BYTES; i < count; i++, at += size) {
+    const local = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
+    if (sent.compare(held, local * size, local * size + size, at, at + size) === 0) same++;
+  }
+  return same;
+}
+
+/** A checked raw frame body's pages into the slot's page area; consecutive pages in one copy. */
+function copyRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: number, pageBase: number): number {
+  const d = new DataView(body.buffer, body.byteOffset, count * DESCRIPTOR_BYTES);
   // Consecutive pages (all of round 0, runs in later rounds) go in one copy each.
   let at = count * DESCRIPTOR_BYTES;
   for (let i = 0; i < count; ) {

@@ -66,11 +66,14 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const virtualClock = config.clock === 'virtual' ? new VirtualClock() : undefined;
   const clock: Clock = realClock ?? (virtualClock as VirtualClock);
   // --target: a real TCP transport to a `migbench receive` (the resolver allows it on the real clock only).
+  const virtualChannel = virtualClock
+    ? new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock, config.codecs.length > 0, !config.postcopy)
+    : undefined;
   const channel: Transport = config.target && realClock
     ? new TcpTransport(source, { ...config, target: config.target, linkBitsPerSec: config.linkBitsPerSec, codecs: config.codecs.length > 0 }, realClock)
     : realClock
-    ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock, config.codecs.length > 0)
-    : new VirtualChannel(source, config.linkBitsPerSec, config.latencyMs, virtualClock as VirtualClock, config.codecs.length > 0, !config.postcopy);
+    ? new InProcessChannel(source, config.linkBitsPerSec, config.latencyMs, realClock, config.codecs.length > 0, config.codecs.length === 0)
+    : (virtualChannel as VirtualChannel);
   const encoding: FrameEncoding | undefined = config.codecs.length === 0
     ? undefined
     : config.compressThreads > 0
@@ -82,7 +85,8 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   await prepared;
   const guest: GuestHost = realClock
     ? new RunningGuest(config, source.slots, shape, dirtyLog.markMode)
-    : new SimulatedGuest(config, source.slots, shape, dirtyLog.markMode, virtualClock as VirtualClock);
+    : new SimulatedGuest(config, source.slots, shape, dirtyLog.markMode, virtualClock as VirtualClock,
+      virtualChannel?.sendPageRun ? (slot, page) => virtualChannel.holdWrite(slot, page) : undefined);
   await guest.started();
   // The guest's pace before migrating: a short window on the real clock; on the virtual clock the
   // guest writes exactly its rate, so that is its pace.

@@ -30,7 +30,14 @@ export class SimulatedGuest implements GuestHost {
   private liveMs = 0;
   private liveSinceMs = 0;
 
-  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock) {
+  /**
+   * `holdWrite` runs before each write, once its page is chosen: the channel holds the write while
+   * it has yet to read that page (VirtualChannel.holdWrite).
+   */
+  constructor(
+    config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock,
+    private readonly holdWrite?: (slot: number, localPage: number) => void,
+  ) {
     this.basePeriodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
     this.periodMs = this.basePeriodMs;
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
@@ -67,7 +74,7 @@ export class SimulatedGuest implements GuestHost {
           v.stalledSinceMs = v.nextWriteMs;
           break;
         }
-        v.cpu.write();
+        v.cpu.write(this.holdWrite);
         v.writes++;
         v.nextWriteMs += this.periodMs;
       }

@@ -52,12 +52,17 @@ export class Vcpu {
     return r !== undefined && Atomics.load(r.i32, HEAD) - Atomics.load(r.i32, TAIL) >= r.size;
   }
 
-  /** One write; the caller has made sure the ring (if any) has room. */
-  write(): void {
+  /**
+   * One write; the caller has made sure the ring (if any) has room. `hold`, when given, runs once
+   * the page is chosen and before its bytes change (the virtual clock's channel may still have to
+   * read that page: VirtualChannel.holdWrite).
+   */
+  write(hold?: (slot: number, localPage: number) => void): void {
     const { pageSizeBytes, pagesPerSlot } = this.spec.guest;
     const page = this.choose();
     const slot = Math.floor(page / pagesPerSlot);
     const local = page - slot * pagesPerSlot;
+    hold?.(slot, local);
     const at = local * pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
     writeOfKind(this.pages[slot], at, this.spec.writeSizeBytes, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
     // The bytes are stored; now log the write.

@@ -35,7 +35,6 @@ interface KernelExports {
   firstDifference(aPtr: number, bPtr: number, len: number): number;
   scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number;
   countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number;
-  countUnchangedFrame(bodyPtr: number, count: number, pageSizeBytes: number, pageBase: number, hashesPtr: number): number;
   xbzrleEncode(oldPtr: number, newPtr: number, len: number, outPtr: number, outCapBytes: number): number;
   xbzrleDecode(inPtr: number, inLenBytes: number, targetPtr: number, len: number): number;
 }
@@ -119,8 +118,6 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
     scanAndClearTwoLevel: e.scanAndClearTwoLevel,
     countUnchanged: (pagesPtr, pageSizeBytes, listPtr, count, hashesPtr) =>
       e.countUnchanged(pagesPtr, pageSizeBytes, listPtr, count, hashesPtr) >>> 0,
-    countUnchangedFrame: (bodyPtr, count, pageSizeBytes, pageBase, hashesPtr) =>
-      e.countUnchangedFrame(bodyPtr, count, pageSizeBytes, pageBase, hashesPtr) >>> 0,
     // Results are below 2^31 (a page's length at most) or negative error codes: no reinterpreting.
     xbzrleEncode: e.xbzrleEncode,
     xbzrleDecode: e.xbzrleDecode,

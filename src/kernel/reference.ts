@@ -150,19 +150,6 @@ export class ReferenceKernels implements Kernels {
     return (out - outPtr) / 4;
   }
 
-  countUnchangedFrame(bodyPtr: number, count: number, pageSizeBytes: number, pageBase: number, hashesPtr: number): number {
-    this.reach(bodyPtr + count * (8 + pageSizeBytes));
-    let same = 0;
-    for (let i = 0; i < count; i++) {
-      const page = this.view.getUint32(bodyPtr + i * 8, true) - pageBase;
-      this.reach(hashesPtr + page * 8 + 8);
-      const h = this.hash64(bodyPtr + count * 8 + i * pageSizeBytes, pageSizeBytes, 0n);
-      if (this.view.getBigUint64(hashesPtr + page * 8, true) === h) same++;
-      this.view.setBigUint64(hashesPtr + page * 8, h, true);
-    }
-    return same;
-  }
-
   countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number {
     this.reach(listPtr + count * 4);
     let same = 0;

@@ -86,13 +86,6 @@ export interface Kernels {
   countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number;
 
   /**
-   * The resend meter over a packed raw frame body of `count` pages at bodyPtr (8-byte descriptors
-   * with global page numbers, then the pages): hashes each packed page, compares with and stores
-   * at hashesPtr + 8 * (page - pageBase), returns how many were equal. For the sender's own frames.
-   */
-  countUnchangedFrame(bodyPtr: number, count: number, pageSizeBytes: number, pageBase: number, hashesPtr: number): number;
-
-  /**
    * XBZRLE encoding (QEMU migration/xbzrle.c) of the `len` bytes at newPtr against the old version
    * at oldPtr, written at outPtr: records of zero-run length (ULEB128, bytes equal in both
    * versions), non-zero-run length (ULEB128) and the non-zero run's new bytes; the trailing zero

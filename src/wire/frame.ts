@@ -21,7 +21,17 @@ export const enum FrameType {
   Verify = 5,
   /** TCP only, test-only (the kill-receiver fault): a receiver started with --allow-kill exits at once. */
   Kill = 6,
+  /**
+   * Shared memory only (the virtual clock's channel): `count` consecutive pages from the one whose
+   * number is the body's u32, read by the receiver from the source's memory, as RDMA moves a
+   * registered chunk, with no packing copy. The frame stands on the link for the bytes the same
+   * pages take in a PAGES frame. Every other receiver rejects it.
+   */
+  PageRun = 7,
 }
+
+/** A PAGE_RUN body: the first page's number (u32) and 4 reserved bytes. */
+export const PAGE_RUN_BODY_BYTES = 8;
 
 export interface FrameHeader {
   type: FrameType;
@@ -55,7 +65,7 @@ export function parseFrameHeader(view: DataView, at: number, available: number, 
   const version = view.getUint16(at + 4, true);
   if (version !== WIRE_VERSION) throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
   const type = view.getUint16(at + 6, true);
-  if (type < FrameType.Pages || type > FrameType.Kill) throw new FrameError(`unknown frame type ${type}`);
+  if (type < FrameType.Pages || type > FrameType.PageRun) throw new FrameError(`unknown frame type ${type}`);
   const bodyLengthBytes = view.getUint32(at + 12, true);
   if (bodyLengthBytes > maxBodyBytes) throw new FrameError(`frame body of ${bodyLengthBytes} bytes exceeds the limit of ${maxBodyBytes}`);
   if (HEADER_BYTES + bodyLengthBytes > available) {
