@@ -32,7 +32,7 @@ test('a page run lands with the bytes of its send instant: a write to one of its
   const channel = new VirtualChannel(source, null, 0, new VirtualClock(), false, true);
   await channel.prepare(target);
   await channel.connect();
-  channel.open(target, module, shape);
+  await channel.open(target, module, shape);
   const send = channel.sendPageRun;
   assert.ok(send, 'the channel takes page runs');
   try {

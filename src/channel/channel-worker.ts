@@ -7,7 +7,7 @@
  */
 import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
 import {
-  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_UNCHANGED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
+  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STARTED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_UNCHANGED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
   entryAt, queueViews,
 } from './queue.js';
 import { FrameReceiver, receiverDecoders } from './receiver.js';
@@ -34,6 +34,8 @@ export function channel(task: ChannelTask): ChannelReport {
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report', framesDelivered: 0, bytesDelivered: 0, pagesDelivered: 0, deviceStateBytes: 0 };
 
+  Atomics.store(q.i32, STARTED, 1);
+  Atomics.notify(q.i32, STARTED);
   let tail = Atomics.load(q.i32, TAIL);
   let nextFreeMs = epochNow();
   let idle = true;

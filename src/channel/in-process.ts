@@ -10,12 +10,14 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
 import {
-  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STAT_BYTES, STAT_UNCHANGED, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL, createQueue, pushEntry,
+  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STARTED, STAT_BYTES, STAT_UNCHANGED, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL, createQueue, pushEntry,
   queueViews, type QueueViews,
 } from './queue.js';
 
 /** How long acquire() blocks the driver's thread on a busy channel before it waits asynchronously. */
 const SYNC_WAIT_MS = 2;
+/** waitReceived() gives up on a channel's thread that has received nothing for this long. */
+const RECEIVE_STALL_MS = 10_000;
 
 const CHANNEL_WORKER = new URL('./channel-worker.js', import.meta.url).href;
 
@@ -59,8 +61,12 @@ export class InProcessChannel implements Transport {
     await this.pool.run(null, { name: 'ping' });
   }
 
-  /** Starts delivering into the target memory (allocated in the config stage). */
-  open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): void {
+  /**
+   * Starts delivering into the target memory (allocated in the config stage); resolves once the
+   * channel's thread runs. A driver that never yields to the event loop (the virtual clock's) may
+   * otherwise send a whole round before piscina hands the thread its task.
+   */
+  async open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): Promise<void> {
     const task: ChannelTask = {
       kind: 'channel', module, sourceSlots: this.source.slots, targetSlots: target.slots, guest,
       queue: this.queueSab, linkBitsPerSec: this.linkBitsPerSec, latencyMs: this.latencyMs, codecs: this.codecs,
@@ -69,6 +75,11 @@ export class InProcessChannel implements Transport {
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.
     this.task.catch(() => Atomics.store(this.q.i32, ERROR, 1));
+    while (Atomics.load(this.q.i32, STARTED) === 0) {
+      if (this.failed()) throw await this.failure();
+      const wait = Atomics.waitAsync(this.q.i32, STARTED, 0, 100);
+      if (wait.async) await wait.value;
+    }
   }
 
   failed(): boolean {
@@ -116,10 +127,17 @@ export class InProcessChannel implements Transport {
     return Atomics.load(this.q.i32, HEAD);
   }
 
-  /** Blocks this thread until frame number `frame` has been received (the channel failing ends it too). */
+  /**
+   * Blocks this thread until frame number `frame` has been received. This thread does not see the
+   * channel's thread fail meanwhile (that arrives through the event loop), so a channel that
+   * receives nothing for RECEIVE_STALL_MS is a ChannelError.
+   */
   waitReceived(frame: number): void {
+    const since = performance.now();
     for (let tail = Atomics.load(this.q.i32, TAIL); tail <= frame && !this.failed(); tail = Atomics.load(this.q.i32, TAIL)) {
-      Atomics.wait(this.q.i32, TAIL, tail, SYNC_WAIT_MS);
+      if (Atomics.wait(this.q.i32, TAIL, tail, SYNC_WAIT_MS) === 'timed-out' && performance.now() - since > RECEIVE_STALL_MS) {
+        throw new ChannelError(`the channel's thread received nothing for ${RECEIVE_STALL_MS / 1000} s`);
+      }
     }
   }
 

@@ -15,6 +15,8 @@ export const CLOSED = 2;
 export const ERROR = 3;
 /** Set by the driver when post-copy begins: the receiver tracks arrivals from then on. */
 export const POSTCOPY = 4;
+/** Set by the channel's thread once its task runs (InProcessChannel.open waits for it). */
+export const STARTED = 5;
 export const RELEASED = 16;
 export const MAX_SLOTS = 64;
 const RING = RELEASED + MAX_SLOTS;

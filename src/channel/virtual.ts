@@ -79,9 +79,9 @@ export class VirtualChannel implements Transport {
     await this.onThread?.connect();
   }
 
-  open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): void {
+  async open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): Promise<void> {
     this.target = target;
-    this.onThread?.open(target, module, guest);
+    await this.onThread?.open(target, module, guest);
     // Frames received here: all of them for post-copy, else runs while the thread is busy.
     this.receiver = new FrameReceiver(target.slots, target.kernels, false, this.codecs ? receiverDecoders(target.slots, target.kernels) : undefined, this.source.slots);
     this.receiver.meterResends = this.metersRawPages;

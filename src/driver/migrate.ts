@@ -218,7 +218,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     });
     await stage('config', async () => {
       // The target claims its (preallocated) memory for the guest and starts receiving.
-      channel.open(target, module, shape);
+      await channel.open(target, module, shape);
       await clock.sleepUntil(clock.nowMs() + config.latencyMs); // configuration reaches the target
     });
     await stage('precopy', async () => {

@@ -41,8 +41,8 @@ export interface Transport {
   prepare(target: GuestMemory): Promise<void>;
   /** The connect stage's handshake. */
   connect(): Promise<void>;
-  /** The config stage: the target starts receiving into its memory. */
-  open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): void;
+  /** The config stage: the target starts receiving into its memory (resolves once it does). */
+  open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): void | Promise<void>;
   /** Whether frames carry checksums the receiver verifies (false only where no wire exists). */
   readonly checksums: boolean;
   /** A free frame buffer of `slot`, waiting (or, in simulated time, letting time pass) for one. */
