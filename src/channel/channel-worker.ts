@@ -3,7 +3,7 @@
  * frames from the queue in order, holds each on the "wire" for as long as the link rate says,
  * and receives it into the target meanwhile: header and every page number checked, and only then
  * are bytes written into target memory (FrameReceiver.receiveView, which also runs the resend
- * meter over raw pages and reads PAGE_RUN frames' pages from the source's memory).
+ * meter over raw pages and reads PAGE_REFS frames' pages from the source's memory).
  */
 import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
 import {

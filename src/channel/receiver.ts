@@ -6,7 +6,7 @@
  */
 import type { Kernels } from '../kernel/types.js';
 import type { SlotHandle } from '../protocol.js';
-import { FrameError, FrameType, HEADER_BYTES, PAGE_RUN_BODY_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CodecError, type PageCodec } from '../codec/codec.js';
 import { decodePages } from '../codec/frame-codec.js';
@@ -42,7 +42,7 @@ export class FrameReceiver {
   /**
    * `decoders`, when codecs are on, decode page frames (src/codec/frame-codec.ts); without them
    * the unpack kernel takes raw frames. `sourceSlots`, where the source's memory is shared with
-   * this thread (the in-process channels), is where PAGE_RUN frames are read from.
+   * this thread (the in-process channels), is where PAGE_REFS frames are read from.
    */
   constructor(
     private readonly targetSlots: SlotHandle[],
@@ -60,7 +60,7 @@ export class FrameReceiver {
     const layout = this.targetSlots[slot].layout;
     const k = this.kernels[slot];
     const h = parseFrameHeader(this.views[slot], at, lengthBytes, layout.frameBytes - HEADER_BYTES);
-    if (h.type === FrameType.PageRun) throw new FrameError(`a page-run frame in round ${h.round}, but this receiver does not share the source's memory`);
+    if (h.type === FrameType.PageRefs) throw new FrameError(`a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`);
     const body = at + HEADER_BYTES;
     if (this.verifyChecksums && k.hash64(body, h.bodyLengthBytes, 0n) !== h.checksum) {
       throw new FrameError(`frame checksum mismatch in round ${h.round}`);
@@ -117,8 +117,8 @@ export class FrameReceiver {
         throw err;
       }
       if (this.trackArrivals) this.arrivedPages(slot, new DataView(body.buffer, body.byteOffset, body.length), h.count);
-    } else if (h.type === FrameType.PageRun) {
-      this.receiveRun(slot, body, h.count, h.round, pages);
+    } else if (h.type === FrameType.PageRefs) {
+      this.receiveRefs(slot, body, h.count, h.round, pages);
     } else if (h.type === FrameType.DeviceState) {
       this.counts.deviceStateBytes += h.bodyLengthBytes;
     }
@@ -127,31 +127,42 @@ export class FrameReceiver {
   }
 
   /**
-   * A PAGE_RUN frame: pages [first, first + count) of the slot copied from the source's memory,
-   * once the run is checked to lie in the slot (and metered first, as raw pages are).
+   * A PAGE_REFS frame: the listed pages of the slot copied from the source's memory (consecutive
+   * ones at once), once every number is checked to lie in the slot, and metered first as raw
+   * pages are.
    */
-  private receiveRun(slot: number, body: Uint8Array, count: number, round: number, pages: Uint8Array): void {
+  private receiveRefs(slot: number, body: Uint8Array, count: number, round: number, pages: Uint8Array): void {
     const source = this.sourceSlots?.[slot];
-    if (source === undefined) throw new FrameError(`a page-run frame in round ${round}, but this receiver does not share the source's memory`);
+    if (source === undefined) throw new FrameError(`a page-reference frame in round ${round}, but this receiver does not share the source's memory`);
     const layout = this.targetSlots[slot].layout;
-    if (body.length < PAGE_RUN_BODY_BYTES) throw new FrameError(`a page-run frame in round ${round} is shorter than its ${PAGE_RUN_BODY_BYTES}-byte body`);
-    const first = new DataView(body.buffer, body.byteOffset, PAGE_RUN_BODY_BYTES).getUint32(0, true) - layout.firstPage;
-    if (first < 0 || count > layout.pageCount - first) {
-      throw new FrameError(`frame in round ${round} names pages outside the target's slot ${slot}`);
+    if (body.length < count * 4) throw new FrameError(`a page-reference frame in round ${round} is shorter than its ${count} page numbers`);
+    const list = new DataView(body.buffer, body.byteOffset, count * 4);
+    for (let i = 0; i < count; i++) {
+      const local = list.getUint32(i * 4, true) - layout.firstPage;
+      if (local < 0 || local >= layout.pageCount) throw new FrameError(`frame in round ${round} names a page outside the target's slot ${slot}`);
     }
     const size = layout.pageSizeBytes;
-    const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr + first * size, count * size);
-    const to = pages.subarray(first * size, (first + count) * size);
+    const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr, layout.pageCount * size);
     if (this.meterResends && round > 0 && !this.trackArrivals) {
       const sent = Buffer.from(from.buffer, from.byteOffset, from.length);
-      const held = Buffer.from(to.buffer, to.byteOffset, to.length);
-      for (let at = 0; at < from.length; at += size) if (sent.compare(held, at, at + size, at, at + size) === 0) this.counts.unchanged++;
+      const held = Buffer.from(pages.buffer, pages.byteOffset, pages.length);
+      for (let i = 0; i < count; i++) {
+        const at = (list.getUint32(i * 4, true) - layout.firstPage) * size;
+        if (sent.compare(held, at, at + size, at, at + size) === 0) this.counts.unchanged++;
+      }
     }
-    to.set(from);
+    for (let i = 0; i < count; ) {
+      const first = list.getUint32(i * 4, true) - layout.firstPage;
+      let run = 1;
+      while (i + run < count && list.getUint32((i + run) * 4, true) - layout.firstPage === first + run) run++;
+      pages.set(from.subarray(first * size, (first + run) * size), first * size);
+      i += run;
+    }
     this.counts.pages += count;
     if (this.trackArrivals) {
       const missing = this.missing[slot];
-      for (let local = first; local < first + count; local++) {
+      for (let i = 0; i < count; i++) {
+        const local = list.getUint32(i * 4, true) - layout.firstPage;
         Atomics.and(missing, local >>> 5, ~(1 << (local & 31)));
         Atomics.notify(missing, local >>> 5);
       }

@@ -13,20 +13,30 @@ import type { GuestShape } from '../protocol.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
 import { FrameReceiver, receiverDecoders } from './receiver.js';
-import { FrameError, FrameType, HEADER_BYTES, PAGE_RUN_BODY_BYTES, writeFrameHeader } from '../wire/frame.js';
+import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { prefaultOnThread } from '../memory/prefault.js';
 import { InProcessChannel } from './in-process.js';
 import { RealClock } from '../clock/clock.js';
 
-/** Runs queued for the receiving thread before this thread receives runs itself: enough to keep it busy. */
-const RUN_QUEUE = 2;
+/**
+ * Frames queued for the receiving thread before this thread receives frames itself: enough to keep
+ * it busy while this one copies (with 2 it sat idle a third of round 0).
+ */
+const REFS_QUEUE = 4;
 
-/** A PAGE_RUN frame (header and body) at the start of `view`. */
-function writePageRun(view: DataView, firstPage: number, count: number, round: number): void {
-  writeFrameHeader(view, 0, { type: FrameType.PageRun, count, bodyLengthBytes: PAGE_RUN_BODY_BYTES, round, checksum: 0n });
-  view.setUint32(HEADER_BYTES, firstPage, true);
-  view.setUint32(HEADER_BYTES + 4, 0, true);
+/** A PAGE_REFS frame for the slot-local pages of `list` at the start of `view`; their range. */
+function writePageRefs(view: DataView, list: Uint32Array, firstPage: number, round: number): { min: number; max: number } {
+  writeFrameHeader(view, 0, { type: FrameType.PageRefs, count: list.length, bodyLengthBytes: list.length * 4, round, checksum: 0n });
+  let min = Infinity;
+  let max = -1;
+  for (let i = 0; i < list.length; i++) {
+    const local = list[i];
+    view.setUint32(HEADER_BYTES + i * 4, firstPage + local, true);
+    if (local < min) min = local;
+    if (local > max) max = local;
+  }
+  return { min, max };
 }
 
 export class VirtualChannel implements Transport {
@@ -41,10 +51,10 @@ export class VirtualChannel implements Transport {
 
   /** The receiving thread, unless frames are received here (post-copy). */
   private readonly onThread?: InProcessChannel;
-  /** A PAGE_RUN frame received on this thread is written here. */
-  private readonly runFrame = new Uint8Array(HEADER_BYTES + PAGE_RUN_BODY_BYTES);
-  /** PAGE_RUN frames handed to that thread and maybe not yet received: frame number, slot, pages. */
-  private readonly runsInFlight: { frame: number; slot: number; first: number; end: number }[] = [];
+  /** A PAGE_REFS frame received on this thread is written here. */
+  private readonly refsFrame: Uint8Array;
+  /** PAGE_REFS frames handed to that thread and maybe not yet received: frame number, slot, pages. */
+  private readonly refsInFlight: { frame: number; slot: number; min: number; max: number; local: Uint32Array }[] = [];
 
   constructor(
     private readonly source: GuestMemory,
@@ -59,12 +69,13 @@ export class VirtualChannel implements Transport {
     // Raw frames are metered on that thread too: the driver's thread is what limits a virtual run.
     if (receiveOnThread) this.onThread = new InProcessChannel(source, null, 0, new RealClock(), codecs, !codecs);
     this.metersRawPages = this.onThread?.metersRawPages ?? false;
-    // Runs of raw pages are read from the source's memory, with no packing copy (sendRun).
-    if (this.onThread && !codecs) this.sendPageRun = this.sendRun.bind(this);
+    // Raw pages are read from the source's memory, with no packing copy (sendRefs).
+    if (this.onThread && !codecs) this.sendPageRefs = this.sendRefs.bind(this);
+    this.refsFrame = new Uint8Array(HEADER_BYTES + source.slots[0].layout.pagesPerFrame * 4);
   }
 
   readonly metersRawPages: boolean;
-  readonly sendPageRun?: Transport['sendPageRun'];
+  readonly sendPageRefs?: Transport['sendPageRefs'];
 
   unchangedPages(): number {
     return (this.onThread?.unchangedPages() ?? 0) + (this.receiver?.counts.unchanged ?? 0);
@@ -122,25 +133,29 @@ export class VirtualChannel implements Transport {
   }
 
   /**
-   * A run is received by whichever thread is free: the receiving thread while it has fewer than
-   * RUN_QUEUE frames to do, else this one, at once. The two copy halves of round 0 side by side,
-   * where packing on this thread and receiving on the other copied every page twice.
+   * Pages by reference: a frame naming them, received by whichever thread is free: the receiving
+   * thread while it has fewer than REFS_QUEUE frames to do, else this one, at once. So the two
+   * threads copy side by side, where packing here and unpacking there copied every page twice.
    */
-  private async sendRun(slot: number, firstLocalPage: number, count: number, round: number, beforeCopy: () => void): Promise<number> {
+  private async sendRefs(slot: number, listOffset: number, count: number, round: number, beforeCopy: () => void): Promise<number> {
     const onThread = this.onThread as InProcessChannel;
-    const l = this.source.slots[slot].layout;
+    const s = this.source.slots[slot];
+    const l = s.layout;
     const wireBytes = HEADER_BYTES + count * (DESCRIPTOR_BYTES + l.pageSizeBytes);
     await this.clock.sleepUntil(this.linkFreeMs);
     beforeCopy();
-    this.forgetReceivedRuns();
-    if (onThread.framesSent() - onThread.framesReceived() < RUN_QUEUE) {
+    this.forgetReceivedRefs();
+    const list = new Uint32Array(s.memory.buffer, l.listPtr + listOffset * 4, count);
+    const frameBytes = HEADER_BYTES + count * 4;
+    if (onThread.framesSent() - onThread.framesReceived() < REFS_QUEUE) {
       const buf = await onThread.acquire(slot);
-      writePageRun(new DataView(this.source.slots[slot].memory.buffer, buf.ptr, HEADER_BYTES + PAGE_RUN_BODY_BYTES), l.firstPage + firstLocalPage, count, round);
-      this.runsInFlight.push({ frame: onThread.framesSent(), slot, first: firstLocalPage, end: firstLocalPage + count });
-      onThread.send(buf, HEADER_BYTES + PAGE_RUN_BODY_BYTES);
+      const view = new DataView(s.memory.buffer, buf.ptr, frameBytes);
+      const { min, max } = writePageRefs(view, list, l.firstPage, round);
+      this.refsInFlight.push({ frame: onThread.framesSent(), slot, min, max, local: list.slice() });
+      onThread.send(buf, frameBytes);
     } else {
-      writePageRun(new DataView(this.runFrame.buffer), l.firstPage + firstLocalPage, count, round);
-      this.receive(slot, this.runFrame);
+      writePageRefs(new DataView(this.refsFrame.buffer, 0, frameBytes), list, l.firstPage, round);
+      this.receive(slot, this.refsFrame.subarray(0, frameBytes));
     }
     this.timeOnLink(wireBytes);
     return wireBytes;
@@ -148,26 +163,26 @@ export class VirtualChannel implements Transport {
 
   /**
    * Called before the simulated guest writes page `localPage` of `slot`: a write must not reach a
-   * page of a run the receiving thread has not read yet, since the run stands for the bytes at the
-   * instant it was sent. Waits (wall time only) until that run is received.
+   * page the receiving thread has yet to read, since a frame stands for the bytes of the instant
+   * it was sent. Waits (wall time only) until that frame is received.
    */
   holdWrite(slot: number, localPage: number): void {
-    if (this.runsInFlight.length === 0) return;
-    this.forgetReceivedRuns();
-    for (let i = this.runsInFlight.length - 1; i >= 0; i--) {
-      const r = this.runsInFlight[i];
-      if (r.slot === slot && localPage >= r.first && localPage < r.end) {
+    if (this.refsInFlight.length === 0) return;
+    this.forgetReceivedRefs();
+    for (let i = this.refsInFlight.length - 1; i >= 0; i--) {
+      const r = this.refsInFlight[i];
+      if (r.slot === slot && localPage >= r.min && localPage <= r.max && r.local.includes(localPage)) {
         (this.onThread as InProcessChannel).waitReceived(r.frame);
         return;
       }
     }
   }
 
-  private forgetReceivedRuns(): void {
+  private forgetReceivedRefs(): void {
     const received = (this.onThread as InProcessChannel).framesReceived();
     let done = 0;
-    while (done < this.runsInFlight.length && this.runsInFlight[done].frame < received) done++;
-    if (done > 0) this.runsInFlight.splice(0, done);
+    while (done < this.refsInFlight.length && this.refsInFlight[done].frame < received) done++;
+    if (done > 0) this.refsInFlight.splice(0, done);
   }
 
   private receiveHere(buffer: FrameBuffer, lengthBytes: number): void {

@@ -86,7 +86,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const guest: GuestHost = realClock
     ? new RunningGuest(config, source.slots, shape, dirtyLog.markMode)
     : new SimulatedGuest(config, source.slots, shape, dirtyLog.markMode, virtualClock as VirtualClock,
-      virtualChannel?.sendPageRun ? (slot, page) => virtualChannel.holdWrite(slot, page) : undefined);
+      virtualChannel?.sendPageRefs ? (slot, page) => virtualChannel.holdWrite(slot, page) : undefined);
   await guest.started();
   // The guest's pace before migrating: a short window on the real clock; on the virtual clock the
   // guest writes exactly its rate, so that is its pace.

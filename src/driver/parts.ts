@@ -60,13 +60,13 @@ export interface Transport {
   /** Hands a packed frame over. */
   send(buffer: FrameBuffer, lengthBytes: number): void;
   /**
-   * Where present (the virtual clock's channel, raw pages), the receiver reads a run of
-   * consecutive pages from the source's memory itself (FrameType.PageRun) rather than from a
-   * packed frame: sends pages [firstLocalPage, + count) of `slot` as one frame, as acquire + send
-   * would (waiting for the link first, then `beforeCopy`, the dirty log's clear), and returns the
-   * bytes the frame stands for on the link. Their bytes are those of the send instant.
+   * Where present (the virtual clock's channel, raw pages), the receiver reads pages from the
+   * source's memory itself (FrameType.PageRefs) rather than from a packed frame: sends the `count`
+   * pages listed at `listOffset` of the slot's page list as one frame, as acquire + send would
+   * (waiting for the link first, then `beforeCopy`, the dirty log's clear), and returns the bytes
+   * the frame stands for on the link. The pages arrive with their bytes of the send instant.
    */
-  sendPageRun?(slot: number, firstLocalPage: number, count: number, round: number, beforeCopy: () => void): Promise<number>;
+  sendPageRefs?(slot: number, listOffset: number, count: number, round: number, beforeCopy: () => void): Promise<number>;
   /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */
   drain(): Promise<number>;
   bytesDelivered(): number;

@@ -16,13 +16,6 @@ export interface SendTotals {
   unchanged: number;
 }
 
-/** Whether list[off .. off + n) is n consecutive page numbers. */
-function isRun(list: Uint32Array, off: number, n: number): boolean {
-  const first = list[off];
-  for (let i = 1; i < n; i++) if (list[off + i] !== first + i) return false;
-  return true;
-}
-
 export class Sender {
   private readonly views: DataView[];
 
@@ -56,17 +49,17 @@ export class Sender {
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
     const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
-    // Runs of consecutive pages go by reference where the receiver reads the source's memory,
-    // unless packing's CPU time is charged to the clock (--charge-cpu: packing is what it measures).
-    const list = this.channel.sendPageRun && !this.chargeCpu ? new Uint32Array(this.source.slots[slot].memory.buffer, l.listPtr, count) : undefined;
+    // Pages go by reference where the receiver reads the source's memory, unless packing's CPU
+    // time is charged to the clock (--charge-cpu: packing is what it measures). That transport
+    // meters raw pages itself.
+    const byReference = this.channel.sendPageRefs !== undefined && !this.chargeCpu;
     for (let off = 0; off < count; off += l.pagesPerFrame) {
       const n = Math.min(l.pagesPerFrame, count - off);
-      if (list && isRun(list, off, n)) {
-        // The transport meters raw pages itself where it takes runs (VirtualChannel).
+      if (byReference) {
         this.checkpoint();
         this.dirtyLog.service();
-        totals.bytes += await (this.channel.sendPageRun as NonNullable<Transport['sendPageRun']>)(
-          slot, list[off], n, round, () => this.dirtyLog.beforeSend(slot, off, n, round === 0));
+        totals.bytes += await (this.channel.sendPageRefs as NonNullable<Transport['sendPageRefs']>)(
+          slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, round === 0));
         totals.pages += n;
         continue;
       }

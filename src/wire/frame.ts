@@ -22,16 +22,13 @@ export const enum FrameType {
   /** TCP only, test-only (the kill-receiver fault): a receiver started with --allow-kill exits at once. */
   Kill = 6,
   /**
-   * Shared memory only (the virtual clock's channel): `count` consecutive pages from the one whose
-   * number is the body's u32, read by the receiver from the source's memory, as RDMA moves a
-   * registered chunk, with no packing copy. The frame stands on the link for the bytes the same
-   * pages take in a PAGES frame. Every other receiver rejects it.
+   * Shared memory only (the virtual clock's channel): a body of `count` u32 global page numbers,
+   * whose pages the receiver reads from the source's memory, as RDMA reads registered memory,
+   * with no packing copy. The frame stands on the link for the bytes the same pages take in a
+   * PAGES frame. Every other receiver rejects it.
    */
-  PageRun = 7,
+  PageRefs = 7,
 }
-
-/** A PAGE_RUN body: the first page's number (u32) and 4 reserved bytes. */
-export const PAGE_RUN_BODY_BYTES = 8;
 
 export interface FrameHeader {
   type: FrameType;
@@ -65,7 +62,7 @@ export function parseFrameHeader(view: DataView, at: number, available: number, 
   const version = view.getUint16(at + 4, true);
   if (version !== WIRE_VERSION) throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
   const type = view.getUint16(at + 6, true);
-  if (type < FrameType.Pages || type > FrameType.PageRun) throw new FrameError(`unknown frame type ${type}`);
+  if (type < FrameType.Pages || type > FrameType.PageRefs) throw new FrameError(`unknown frame type ${type}`);
   const bodyLengthBytes = view.getUint32(at + 12, true);
   if (bodyLengthBytes > maxBodyBytes) throw new FrameError(`frame body of ${bodyLengthBytes} bytes exceeds the limit of ${maxBodyBytes}`);
   if (HEADER_BYTES + bodyLengthBytes > available) {
