@@ -11,15 +11,13 @@ import type { GuestHost, GuestReport } from '../driver/parts.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import { Vcpu } from './vcpu.js';
 import { STALLS } from '../dirtylog/ring.js';
+import { advanceVcpus, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
 
-interface SimulatedVcpu {
+interface SimulatedVcpu extends ClockedVcpu {
   cpu: Vcpu;
-  /** Simulated time of its next write, ms. */
-  nextWriteMs: number;
-  writes: number;
-  /** When it stalled on a full ring, or null when running. */
-  stalledSinceMs: number | null;
 }
+
+const ring = (v: SimulatedVcpu): NonNullable<Vcpu['ring']> => v.cpu.ring as NonNullable<Vcpu['ring']>;
 
 export class SimulatedGuest implements GuestHost {
   private readonly vcpus: SimulatedVcpu[];
@@ -29,6 +27,7 @@ export class SimulatedGuest implements GuestHost {
   private paused = false;
   private liveMs = 0;
   private liveSinceMs = 0;
+  private readonly steps: VcpuSteps<SimulatedVcpu>;
 
   /**
    * `holdWrite` runs before each write, once its page is chosen: the channel holds the write while
@@ -36,7 +35,7 @@ export class SimulatedGuest implements GuestHost {
    */
   constructor(
     config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock,
-    private readonly holdWrite?: (slot: number, localPage: number) => void,
+    holdWrite?: (slot: number, localPage: number) => void,
   ) {
     this.basePeriodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
     this.periodMs = this.basePeriodMs;
@@ -48,8 +47,15 @@ export class SimulatedGuest implements GuestHost {
       // vCPUs are staggered within a period so their writes interleave in time.
       nextWriteMs: vcpu === 0 ? 0 : (this.periodMs * vcpu) / config.vcpus,
       writes: 0,
-      stalledSinceMs: null,
+      blockedSinceMs: null,
     }));
+    // A vCPU blocks on a full dirty ring, until a harvest.
+    this.steps = {
+      mayWrite: (v) => !v.cpu.ringFull(),
+      block: (v) => Atomics.store(ring(v).i32, STALLS, ring(v).i32[STALLS] + 1),
+      write: (v) => v.cpu.write(holdWrite),
+      addBlockedMs: (v, ms) => { ring(v).stallMs[0] += ms; },
+    };
     clock.onAdvance((from, to) => this.advance(from, to));
   }
 
@@ -57,33 +63,12 @@ export class SimulatedGuest implements GuestHost {
 
   /** Does every write due in (fromMs, toMs]. */
   private advance(fromMs: number, toMs: number): void {
-    if (this.paused) return;
-    for (const v of this.vcpus) {
-      if (v.stalledSinceMs !== null) {
-        if (v.cpu.ringFull()) continue;
-        // Harvested since: the stall ended when the clock last stood still (at fromMs).
-        const ring = v.cpu.ring as NonNullable<Vcpu['ring']>;
-        ring.stallMs[0] += fromMs - v.stalledSinceMs;
-        v.nextWriteMs = Math.max(v.nextWriteMs, fromMs);
-        v.stalledSinceMs = null;
-      }
-      while (v.nextWriteMs <= toMs) {
-        if (v.cpu.ringFull()) {
-          const ring = v.cpu.ring as NonNullable<Vcpu['ring']>;
-          Atomics.store(ring.i32, STALLS, ring.i32[STALLS] + 1);
-          v.stalledSinceMs = v.nextWriteMs;
-          break;
-        }
-        v.cpu.write(this.holdWrite);
-        v.writes++;
-        v.nextWriteMs += this.periodMs;
-      }
-    }
+    if (!this.paused) advanceVcpus(this.vcpus, fromMs, toMs, this.periodMs, this.steps);
   }
 
   /** Which vCPUs are stalled on a full ring: the driver harvests when any is. */
   anyStalled(): boolean {
-    return this.vcpus.some((v) => v.stalledSinceMs !== null);
+    return this.vcpus.some((v) => v.blockedSinceMs !== null);
   }
 
   async pause(): Promise<void> {
@@ -91,12 +76,7 @@ export class SimulatedGuest implements GuestHost {
     this.paused = true;
     const now = this.clock.nowMs();
     this.liveMs += now - this.liveSinceMs;
-    for (const v of this.vcpus) {
-      if (v.stalledSinceMs !== null) {
-        (v.cpu.ring as NonNullable<Vcpu['ring']>).stallMs[0] += now - v.stalledSinceMs;
-        v.stalledSinceMs = null;
-      }
-    }
+    endBlocks(this.vcpus, now, this.steps);
   }
 
   resume(): void {

@@ -9,14 +9,19 @@ import type { GuestHost, GuestReport } from '../driver/parts.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { PostcopyPlacement } from './guest.js';
 import { PostcopyVcpu } from './postcopy-vcpu.js';
+import { advanceVcpus, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
 
-interface SimulatedVcpu {
+interface SimulatedVcpu extends ClockedVcpu {
   cpu: PostcopyVcpu;
-  nextWriteMs: number;
-  writes: number;
-  /** When it blocked on a missing page, or null. */
-  blockedSinceMs: number | null;
 }
+
+/** A vCPU blocks on a page that has not arrived, and requests it. */
+const STEPS: VcpuSteps<SimulatedVcpu> = {
+  mayWrite: (v) => !v.cpu.isMissing(v.cpu.nextPage()),
+  block: (v) => v.cpu.request(v.cpu.nextPage()),
+  write: (v) => v.cpu.write(),
+  addBlockedMs: (v, ms) => { v.cpu.requests.stallMs[0] += ms; },
+};
 
 export class SimulatedPostcopyGuest implements GuestHost {
   private readonly vcpus: SimulatedVcpu[];
@@ -43,27 +48,7 @@ export class SimulatedPostcopyGuest implements GuestHost {
   async started(): Promise<void> {}
 
   private advance(fromMs: number, toMs: number): void {
-    if (this.paused) return;
-    for (const v of this.vcpus) {
-      if (v.blockedSinceMs !== null) {
-        if (v.cpu.isMissing(v.cpu.nextPage())) continue;
-        // The page arrived while the clock stood at fromMs.
-        v.cpu.requests.stallMs[0] += fromMs - v.blockedSinceMs;
-        v.nextWriteMs = Math.max(v.nextWriteMs, fromMs);
-        v.blockedSinceMs = null;
-      }
-      while (v.nextWriteMs <= toMs) {
-        const page = v.cpu.nextPage();
-        if (v.cpu.isMissing(page)) {
-          v.cpu.request(page);
-          v.blockedSinceMs = v.nextWriteMs;
-          break;
-        }
-        v.cpu.write();
-        v.writes++;
-        v.nextWriteMs += this.periodMs;
-      }
-    }
+    if (!this.paused) advanceVcpus(this.vcpus, fromMs, toMs, this.periodMs, STEPS);
   }
 
   async pause(): Promise<void> {
@@ -88,10 +73,7 @@ export class SimulatedPostcopyGuest implements GuestHost {
 
   async shutdown(): Promise<GuestReport> {
     const now = this.clock.nowMs();
-    for (const v of this.vcpus) {
-      if (v.blockedSinceMs !== null) v.cpu.requests.stallMs[0] += now - v.blockedSinceMs;
-      v.blockedSinceMs = null;
-    }
+    endBlocks(this.vcpus, now, STEPS);
     const liveMs = this.liveMs + (this.paused ? 0 : now - this.liveSinceMs);
     const pageWrites = this.totalWrites();
     return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0 };
