@@ -7,7 +7,8 @@
  * memcpy on the bench: every page starts with a TLB miss and a cold prefetcher, and the call leaves
  * nothing to overlap them with (loads of the next pages' first lines ahead of it did not help).
  * Copying 64 bytes of each of four pages in turn overlaps four pages' misses: 0.66-0.77x (8 pages
- * measured no better, 2 worse).
+ * measured no better, 2 worse). Four pages a quarter of a frame apart rather than neighbours
+ * overlap better still (0.70-0.84x; see packPages and unpackPages).
  */
 
 /**
@@ -44,26 +45,33 @@ export function packPages(
   let total = <u64>count * (8 + <u64>pageSizeBytes);
   if (total > <u64>outCapBytes) return -1;
   let n = <usize>count;
+  let contiguous = true;
   for (let i: usize = 0; i < n; i++) {
     let d = outPtr + (i << 3);
-    store<u32>(d, pageBase + load<u32>(listPtr + (i << 2)));
+    let local = load<u32>(listPtr + (i << 2));
+    if (i > 0 && local != load<u32>(listPtr + ((i - 1) << 2)) + 1) contiguous = false;
+    store<u32>(d, pageBase + local);
     store<u32>(d, pageSizeBytes & 0xFFFFFF, 4); // codec raw (0) in the top byte
   }
   let size = <usize>pageSizeBytes;
   let data = outPtr + (n << 3);
-  let i: usize = 0;
-  for (; i + 4 <= n; i += 4) {
-    let l = listPtr + (i << 2);
+  // Pages i, i + m, i + 2m, i + 3m together (m = a quarter of the frame), as in unpack: 0.73-0.84x
+  // memcpy against 0.67-0.70x for four neighbours (3 alternating runs). Each goes to its own place
+  // in the body, so copy order does not matter; one run keeps neighbours, copied by memory.copy.
+  let m = n >> 2;
+  let apart: usize = contiguous ? 1 : m, step: usize = contiguous ? 4 : 1;
+  for (let g: usize = 0; g < m; g++) {
+    let i = g * step;
+    let l = listPtr + (i << 2), o = data + i * size, a = apart << 2, b = apart * size;
     copy4(
-      data, pagesPtr + <usize>load<u32>(l) * size,
-      data + size, pagesPtr + <usize>load<u32>(l, 4) * size,
-      data + 2 * size, pagesPtr + <usize>load<u32>(l, 8) * size,
-      data + 3 * size, pagesPtr + <usize>load<u32>(l, 12) * size,
+      o, pagesPtr + <usize>load<u32>(l) * size,
+      o + b, pagesPtr + <usize>load<u32>(l + a) * size,
+      o + 2 * b, pagesPtr + <usize>load<u32>(l + 2 * a) * size,
+      o + 3 * b, pagesPtr + <usize>load<u32>(l + 3 * a) * size,
       size,
     );
-    data += size << 2;
   }
-  for (; i < n; i++, data += size) memory.copy(data, pagesPtr + <usize>load<u32>(listPtr + (i << 2)) * size, size);
+  for (let i = m << 2; i < n; i++) memory.copy(data + i * size, pagesPtr + <usize>load<u32>(listPtr + (i << 2)) * size, size);
   return <i32>total;
 }
 
@@ -72,6 +80,13 @@ export function packPages(
  * errors in order of precedence: -3 body shorter than count * (8 + pageSizeBytes) (checked first,
  * so no descriptor is read past the body), then per descriptor in order -1 page outside
  * [pageBase, pageBase + slotPageCount), -2 codec not raw or length not the page size.
+ *
+ * When the pages strictly ascend (as a scan lists them; then none repeats, so order does not
+ * matter) and do not form one run, copy4 takes pages a quarter of the frame apart, not four
+ * neighbours: on the bench's random 4 KiB pages 0.70-0.77x memcpy (median 0.75x, 4 runs) against
+ * 0.65-0.75x (0.68x) for neighbours. Otherwise groups are four neighbours in order, so later
+ * duplicates win. Touching the next pages' destinations ahead, memory.copy per page, 128 or 256
+ * bytes per page per step and descending copies all measured worse (0.53-0.67x).
  */
 export function unpackPages(
   pagesPtr: usize, pageSizeBytes: u32, slotPageCount: u32, pageBase: u32,
@@ -79,27 +94,37 @@ export function unpackPages(
 ): i32 {
   if (<u64>count * (8 + <u64>pageSizeBytes) > <u64>inLenBytes) return -3;
   let n = <usize>count;
+  let ascending = true, contiguous = true;
   for (let i: usize = 0; i < n; i++) {
     let d = inPtr + (i << 3);
     let page = load<u32>(d);
     if (page < pageBase || page - pageBase >= slotPageCount) return -1;
     let codecLength = load<u32>(d, 4);
     if ((codecLength >> 24) != 0 || (codecLength & 0xFFFFFF) != pageSizeBytes) return -2;
+    if (i > 0) {
+      let previous = load<u32>(d - 8);
+      if (page <= previous) ascending = false;
+      if (page != previous + 1) contiguous = false;
+    }
   }
   let size = <usize>pageSizeBytes;
   let data = inPtr + (n << 3);
-  let i: usize = 0;
-  for (; i + 4 <= n; i += 4) {
-    let d = inPtr + (i << 3);
+  let m = n >> 2;
+  // Pages i, i + apart, i + 2 * apart, i + 3 * apart: a quarter of the frame apart when no page
+  // repeats (ascending) and the pages are not one run (copy4 moves a run by memory.copy).
+  let spread = ascending && !contiguous;
+  let apart: usize = spread ? m : 1, step: usize = spread ? 1 : 4;
+  for (let g: usize = 0; g < m; g++) {
+    let i = g * step;
+    let d = inPtr + (i << 3), s = data + i * size, a = apart << 3, b = apart * size;
     copy4(
-      pagesPtr + <usize>(load<u32>(d) - pageBase) * size, data,
-      pagesPtr + <usize>(load<u32>(d, 8) - pageBase) * size, data + size,
-      pagesPtr + <usize>(load<u32>(d, 16) - pageBase) * size, data + 2 * size,
-      pagesPtr + <usize>(load<u32>(d, 24) - pageBase) * size, data + 3 * size,
+      pagesPtr + <usize>(load<u32>(d) - pageBase) * size, s,
+      pagesPtr + <usize>(load<u32>(d + a) - pageBase) * size, s + b,
+      pagesPtr + <usize>(load<u32>(d + 2 * a) - pageBase) * size, s + 2 * b,
+      pagesPtr + <usize>(load<u32>(d + 3 * a) - pageBase) * size, s + 3 * b,
       size,
     );
-    data += size << 2;
   }
-  for (; i < n; i++, data += size) memory.copy(pagesPtr + <usize>(load<u32>(inPtr + (i << 3)) - pageBase) * size, data, size);
+  for (let i = m << 2; i < n; i++) memory.copy(pagesPtr + <usize>(load<u32>(inPtr + (i << 3)) - pageBase) * size, data + i * size, size);
   return <i32>count;
 }
