@@ -1,12 +1,14 @@
 /**
  * The channel under the virtual clock. The link's time is simulated: a frame occupies the link
  * for lengthBytes / rate and arrives `latency` after it leaves; the sender waits for the link
- * (simulated time passes, and the guest with it) before each frame, so every page is copied at
- * the instant its frame starts to go. The bytes are received by the same FrameReceiver as the
- * real channel's: on the in-process channel's thread, unpaced, so that receiving overlaps the
- * driver's packing on a second core (all of it is done by the end of each round, when the time
- * is read); or, for post-copy, at once on this thread, because blocked vCPUs must see a page
- * arrive at the simulated instant it does.
+ * (simulated time passes, and the guest with it) before each frame, so every page goes with its
+ * bytes of the instant its frame starts. The bytes are received by the same FrameReceiver as the
+ * real channel's: raw pages by reference (PAGE_REFS frames, read from the source's memory, see
+ * sendRefs), by the in-process channel's thread, unpaced, or by this one when that one is busy,
+ * so the two copy side by side (all of it is done by the end of each round, when the time is
+ * read); packed frames (codecs, --charge-cpu) on that thread; or, for post-copy, everything at
+ * once on this thread, because blocked vCPUs must see a page arrive at the simulated instant it
+ * does.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestShape } from '../protocol.js';
