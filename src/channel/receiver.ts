@@ -74,14 +74,14 @@ export class FrameReceiver {
         if (err instanceof CodecError || err instanceof RangeError) throw new FrameError(`frame in round ${h.round}: ${err.message}`);
         throw err;
       }
-      if (this.trackArrivals) this.arrived(slot, body, h.count);
+      if (this.trackArrivals) this.arrivedPages(slot, this.descriptorPages(slot, body, h.count));
     } else if (h.type === FrameType.Pages) {
       const r = k.unpackPages(layout.pagesPtr, layout.pageSizeBytes, layout.pageCount, layout.firstPage, body, h.bodyLengthBytes, h.count);
       if (r === -1) throw new FrameError(`frame in round ${h.round} names a page outside the target's slot ${slot}`);
       if (r === -2) throw new FrameError(`frame in round ${h.round} has a page of unknown codec or wrong length`);
       if (r < 0) throw new FrameError(`frame in round ${h.round} is shorter than its ${h.count} pages`);
       this.counts.pages += r;
-      if (this.trackArrivals) this.arrived(slot, body, h.count);
+      if (this.trackArrivals) this.arrivedPages(slot, this.descriptorPages(slot, body, h.count));
     } else if (h.type === FrameType.DeviceState) {
       this.counts.deviceStateBytes += h.bodyLengthBytes;
     }
@@ -101,24 +101,27 @@ export class FrameReceiver {
     const body = frame.subarray(HEADER_BYTES, HEADER_BYTES + h.bodyLengthBytes);
     const bytes = new Uint8Array(this.targetSlots[slot].memory.buffer);
     const pages = bytes.subarray(layout.pagesPtr, layout.pagesPtr + layout.pageCount * size);
-    if (h.type === FrameType.Pages) {
+    if (h.type === FrameType.Pages || h.type === FrameType.PageRefs) {
       try {
-        if (this.decoders) {
+        if (h.type === FrameType.PageRefs) {
+          const source = this.sourceSlots?.[slot];
+          if (source === undefined) throw new FrameError(`a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`);
+          if (body.length < h.count * 4) throw new RangeError(`a page-reference frame is shorter than its ${h.count} page numbers`);
+          const locals = localPages(body, h.count, 4, layout.firstPage, layout.pageCount);
+          const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr, layout.pageCount * size);
+          this.placeRaw(slot, locals, from, (i) => locals[i] * size, h.round, pages);
+        } else if (this.decoders) {
           this.counts.pages += decodePages(body, h.count, pages, size, layout.pageCount, layout.firstPage, this.decoders);
+          if (this.trackArrivals) this.arrivedPages(slot, localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage, layout.pageCount));
         } else {
-          checkRawPages(body, h.count, size, layout.pageCount, layout.firstPage);
-          if (this.meterResends && h.round > 0 && !this.trackArrivals) {
-            this.counts.unchanged += countSameRawPages(body, h.count, pages, size, layout.firstPage);
-          }
-          this.counts.pages += copyRawPages(body, h.count, pages, size, layout.firstPage);
+          const locals = checkRawPages(body, h.count, size, layout.pageCount, layout.firstPage);
+          const data = h.count * DESCRIPTOR_BYTES;
+          this.placeRaw(slot, locals, body, (i) => data + i * size, h.round, pages);
         }
       } catch (err) {
         if (err instanceof CodecError || err instanceof RangeError) throw new FrameError(`frame in round ${h.round}: ${err.message}`);
         throw err;
       }
-      if (this.trackArrivals) this.arrivedPages(slot, new DataView(body.buffer, body.byteOffset, body.length), h.count);
-    } else if (h.type === FrameType.PageRefs) {
-      this.receiveRefs(slot, body, h.count, h.round, pages);
     } else if (h.type === FrameType.DeviceState) {
       this.counts.deviceStateBytes += h.bodyLengthBytes;
     }
@@ -127,58 +130,27 @@ export class FrameReceiver {
   }
 
   /**
-   * A PAGE_REFS frame: the listed pages of the slot copied from the source's memory (consecutive
-   * ones at once), once every number is checked to lie in the slot, and metered first as raw
-   * pages are.
+   * Checked raw pages into the slot: page i's bytes at from[at(i)] (a raw frame's body, or the
+   * source's memory for PAGE_REFS) into page locals[i]. Metered first, then copied.
    */
-  private receiveRefs(slot: number, body: Uint8Array, count: number, round: number, pages: Uint8Array): void {
-    const source = this.sourceSlots?.[slot];
-    if (source === undefined) throw new FrameError(`a page-reference frame in round ${round}, but this receiver does not share the source's memory`);
-    const layout = this.targetSlots[slot].layout;
-    if (body.length < count * 4) throw new FrameError(`a page-reference frame in round ${round} is shorter than its ${count} page numbers`);
-    const list = new DataView(body.buffer, body.byteOffset, count * 4);
-    for (let i = 0; i < count; i++) {
-      const local = list.getUint32(i * 4, true) - layout.firstPage;
-      if (local < 0 || local >= layout.pageCount) throw new FrameError(`frame in round ${round} names a page outside the target's slot ${slot}`);
-    }
-    const size = layout.pageSizeBytes;
-    const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr, layout.pageCount * size);
-    if (this.meterResends && round > 0 && !this.trackArrivals) {
-      const sent = Buffer.from(from.buffer, from.byteOffset, from.length);
-      const held = Buffer.from(pages.buffer, pages.byteOffset, pages.length);
-      for (let i = 0; i < count; i++) {
-        const at = (list.getUint32(i * 4, true) - layout.firstPage) * size;
-        if (sent.compare(held, at, at + size, at, at + size) === 0) this.counts.unchanged++;
-      }
-    }
-    for (let i = 0; i < count; ) {
-      const first = list.getUint32(i * 4, true) - layout.firstPage;
-      let run = 1;
-      while (i + run < count && list.getUint32((i + run) * 4, true) - layout.firstPage === first + run) run++;
-      pages.set(from.subarray(first * size, (first + run) * size), first * size);
-      i += run;
-    }
-    this.counts.pages += count;
-    if (this.trackArrivals) {
-      const missing = this.missing[slot];
-      for (let i = 0; i < count; i++) {
-        const local = list.getUint32(i * 4, true) - layout.firstPage;
-        Atomics.and(missing, local >>> 5, ~(1 << (local & 31)));
-        Atomics.notify(missing, local >>> 5);
-      }
-    }
+  private placeRaw(slot: number, locals: Uint32Array, from: Uint8Array, at: (i: number) => number, round: number, pages: Uint8Array): void {
+    const size = this.targetSlots[slot].layout.pageSizeBytes;
+    if (this.meterResends && round > 0 && !this.trackArrivals) this.counts.unchanged += countSame(locals, from, at, pages, size);
+    copyPages(locals, from, at, pages, size);
+    this.counts.pages += locals.length;
+    if (this.trackArrivals) this.arrivedPages(slot, locals);
   }
 
-  /** The pages of a frame just unpacked have arrived: clear their bits and wake blocked vCPUs. */
-  private arrived(slot: number, body: number, count: number): void {
-    this.arrivedPages(slot, new DataView(this.views[slot].buffer, body), count);
+  /** The slot-local pages of the `count` descriptors at byte `body` of the slot's memory (already checked). */
+  private descriptorPages(slot: number, body: number, count: number): Uint32Array {
+    const l = this.targetSlots[slot].layout;
+    return localPages(new Uint8Array(this.views[slot].buffer, body, count * DESCRIPTOR_BYTES), count, DESCRIPTOR_BYTES, l.firstPage, l.pageCount);
   }
 
-  private arrivedPages(slot: number, descriptors: DataView, count: number): void {
+  /** These pages have arrived: clear their bits and wake blocked vCPUs. */
+  private arrivedPages(slot: number, locals: Uint32Array): void {
     const missing = this.missing[slot];
-    const first = this.targetSlots[slot].layout.firstPage;
-    for (let i = 0; i < count; i++) {
-      const local = descriptors.getUint32(i * DESCRIPTOR_BYTES, true) - first;
+    for (const local of locals) {
       Atomics.and(missing, local >>> 5, ~(1 << (local & 31)));
       Atomics.notify(missing, local >>> 5);
     }
@@ -193,44 +165,54 @@ export function receiverDecoders(targetSlots: SlotHandle[], kernels: Kernels[]):
 }
 
 /**
- * Checks a raw frame body as the unpack kernel does (length, then every descriptor), for a body
- * that lies in another memory: nothing is written before all of it has passed.
+ * The slot-local numbers of `count` pages whose global u32 numbers lie `stride` bytes apart from
+ * the start of `list`, each checked to lie in the slot (a RangeError otherwise).
  */
-function checkRawPages(body: Uint8Array, count: number, size: number, slotPageCount: number, pageBase: number): void {
-  if (body.length < count * (DESCRIPTOR_BYTES + size)) throw new RangeError(`a frame of ${count} raw pages is shorter than its pages`);
-  const d = new DataView(body.buffer, body.byteOffset, count * DESCRIPTOR_BYTES);
+function localPages(list: Uint8Array, count: number, stride: number, pageBase: number, slotPageCount: number): Uint32Array {
+  const view = new DataView(list.buffer, list.byteOffset, list.length);
+  const locals = new Uint32Array(count);
   for (let i = 0; i < count; i++) {
-    const local = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
-    if (local < 0 || local >= slotPageCount) throw new RangeError(`page ${local + pageBase} lies outside the target slot`);
-    if (d.getUint32(i * DESCRIPTOR_BYTES + 4, true) !== size) throw new RangeError('a page is not raw or not a page long');
+    const page = view.getUint32(i * stride, true);
+    if (page < pageBase || page - pageBase >= slotPageCount) throw new RangeError(`page ${page} lies outside the target slot`);
+    locals[i] = page - pageBase;
   }
+  return locals;
 }
 
-/** How many pages of a checked raw frame body equal what the target holds for them (memcmp). */
-function countSameRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: number, pageBase: number): number {
+/**
+ * Checks a raw frame body as the unpack kernel does (its length, every page number, every length
+ * field), for a body that lies in another memory; returns its slot-local pages.
+ */
+function checkRawPages(body: Uint8Array, count: number, size: number, slotPageCount: number, pageBase: number): Uint32Array {
+  if (body.length < count * (DESCRIPTOR_BYTES + size)) throw new RangeError(`a frame of ${count} raw pages is shorter than its pages`);
+  const locals = localPages(body, count, DESCRIPTOR_BYTES, pageBase, slotPageCount);
   const d = new DataView(body.buffer, body.byteOffset, count * DESCRIPTOR_BYTES);
-  const sent = Buffer.from(body.buffer, body.byteOffset, body.length);
+  for (let i = 0; i < count; i++) {
+    if (d.getUint32(i * DESCRIPTOR_BYTES + 4, true) !== size) throw new RangeError('a page is not raw or not a page long');
+  }
+  return locals;
+}
+
+/** How many pages (page i's bytes at from[at(i)]) equal what the target holds for locals[i] (memcmp). */
+function countSame(locals: Uint32Array, from: Uint8Array, at: (i: number) => number, pages: Uint8Array, size: number): number {
+  const sent = Buffer.from(from.buffer, from.byteOffset, from.length);
   const held = Buffer.from(pages.buffer, pages.byteOffset, pages.length);
   let same = 0;
-  for (let i = 0, at = count * DESCRIPTOR_BYTES; i < count; i++, at += size) {
-    const local = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
-    if (sent.compare(held, local * size, local * size + size, at, at + size) === 0) same++;
+  for (let i = 0; i < locals.length; i++) {
+    if (sent.compare(held, locals[i] * size, (locals[i] + 1) * size, at(i), at(i) + size) === 0) same++;
   }
   return same;
 }
 
-/** A checked raw frame body's pages into the slot's page area; consecutive pages in one copy. */
-function copyRawPages(body: Uint8Array, count: number, pages: Uint8Array, size: number, pageBase: number): number {
-  const d = new DataView(body.buffer, body.byteOffset, count * DESCRIPTOR_BYTES);
-  // Consecutive pages (all of round 0, runs in later rounds) go in one copy each.
-  let at = count * DESCRIPTOR_BYTES;
-  for (let i = 0; i < count; ) {
-    const first = d.getUint32(i * DESCRIPTOR_BYTES, true) - pageBase;
+/**
+ * Page i's bytes at from[at(i)] into page locals[i] of the slot. Consecutive pages (all of round 0,
+ * runs in later rounds) lie consecutive in `from` too, and go in one copy each.
+ */
+function copyPages(locals: Uint32Array, from: Uint8Array, at: (i: number) => number, pages: Uint8Array, size: number): void {
+  for (let i = 0; i < locals.length; ) {
     let run = 1;
-    while (i + run < count && d.getUint32((i + run) * DESCRIPTOR_BYTES, true) - pageBase === first + run) run++;
-    pages.set(body.subarray(at, at + run * size), first * size);
-    at += run * size;
+    while (i + run < locals.length && locals[i + run] === locals[i] + run) run++;
+    pages.set(from.subarray(at(i), at(i) + run * size), locals[i] * size);
     i += run;
   }
-  return count;
 }

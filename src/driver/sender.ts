@@ -52,14 +52,13 @@ export class Sender {
     // Pages go by reference where the receiver reads the source's memory, unless packing's CPU
     // time is charged to the clock (--charge-cpu: packing is what it measures). That transport
     // meters raw pages itself.
-    const byReference = this.channel.sendPageRefs !== undefined && !this.chargeCpu;
+    const sendRefs = this.chargeCpu ? undefined : this.channel.sendPageRefs;
     for (let off = 0; off < count; off += l.pagesPerFrame) {
       const n = Math.min(l.pagesPerFrame, count - off);
-      if (byReference) {
+      if (sendRefs) {
         this.checkpoint();
         this.dirtyLog.service();
-        totals.bytes += await (this.channel.sendPageRefs as NonNullable<Transport['sendPageRefs']>)(
-          slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, round === 0));
+        totals.bytes += await sendRefs(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, round === 0));
         totals.pages += n;
         continue;
       }
