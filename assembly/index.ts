@@ -5,6 +5,8 @@
  */
 export { markDirty, scanAndClear, collectDirty, clearPages, countDirty } from './bitmap';
 export { isZero } from './zero';
+export { fillBytes } from './fill';
+export { fillXorshift32x4, copyBytes } from './content';
 export { packPages, unpackPages } from './pack';
 export { hash64, hashPages } from './hash';
 export { firstDifference } from './compare';

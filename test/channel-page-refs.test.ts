@@ -34,7 +34,7 @@ test('pages sent by reference land with the bytes of their send instant: a write
   const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, PAGES);
   list.forEach((_, i) => { list[i] = (i * 7) % PAGES; });
   const channel = new VirtualChannel(source, null, 0, new VirtualClock(), false, true);
-  await channel.prepare(target);
+  await channel.prepare();
   await channel.connect();
   await channel.open(target, module, shape);
   const send = channel.sendPageRefs;

@@ -14,7 +14,7 @@ import { RESERVED_LOW_BYTES, type Kernels } from '../src/kernel/types.js';
 import { kernelMemory } from './fixtures/kernel-pair.js';
 
 const KERNEL_NAMES: (keyof Kernels)[] = [
-  'markDirty', 'scanAndClear', 'collectDirty', 'clearPages', 'countDirty', 'isZero',
+  'markDirty', 'scanAndClear', 'collectDirty', 'clearPages', 'countDirty', 'isZero', 'fillBytes', 'fillXorshift32x4', 'copyBytes',
   'packPages', 'unpackPages', 'hash64', 'hashPages', 'firstDifference', 'scanAndClearTwoLevel', 'countUnchanged', 'xbzrleEncode', 'xbzrleDecode',
 ];
 

@@ -5,7 +5,7 @@
  * are bytes written into target memory (FrameReceiver.receiveView, which also runs the resend
  * meter over raw pages and reads PAGE_REFS frames' pages from the source's memory).
  */
-import type { ChannelReport, ChannelTask, PrefaultTask } from '../protocol.js';
+import type { ChannelReport, ChannelTask } from '../protocol.js';
 import {
   CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STARTED, STAT_BUSY_MS, STAT_RATE_BITS_PER_SEC, STAT_UNCHANGED, STAT_BYTES, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_PAGES, TAIL,
   entryAt, queueViews,
@@ -103,14 +103,4 @@ export function channel(task: ChannelTask): ChannelReport {
 /** The connect stage's handshake: answers once the thread runs. */
 export function ping(): 'pong' {
   return 'pong';
-}
-
-/** Faults in every 4 KiB of the target's memories (see InProcessChannel.prefault). */
-export function prefault(task: PrefaultTask): number {
-  let touched = 0;
-  for (const s of task.slots) {
-    const bytes = new Uint8Array(s.memory.buffer);
-    for (let at = 0; at < bytes.length; at += 4096, touched++) bytes[at] = 0;
-  }
-  return touched;
 }

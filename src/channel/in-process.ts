@@ -5,10 +5,9 @@
  */
 import { Piscina } from 'piscina';
 import type { ChannelReport, ChannelTask, GuestShape } from '../protocol.js';
-import { prefaultOnThread } from '../memory/prefault.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
-import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
+import { ChannelError, localTarget, type FrameBuffer, type Transport } from '../driver/parts.js';
 import {
   CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STARTED, STAT_BYTES, STAT_UNCHANGED, STAT_FRAMES, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL, createQueue, pushEntry,
   queueViews, type QueueViews,
@@ -51,10 +50,8 @@ export class InProcessChannel implements Transport {
     this.pool = new Piscina({ filename: CHANNEL_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
   }
 
-  /** Faults in the target's memory on the channel's thread (src/memory/prefault.ts). */
-  prepare(target: GuestMemory): Promise<void> {
-    return prefaultOnThread(target, this.pool);
-  }
+  /** Nothing to get ready: the target's memory is set up with the source's (src/memory/setup.ts). */
+  async prepare(): Promise<void> {}
 
   /** The connect stage: the channel's thread is up and answers. */
   async connect(): Promise<void> {
@@ -66,9 +63,9 @@ export class InProcessChannel implements Transport {
    * channel's thread runs. A driver that never yields to the event loop (the virtual clock's) may
    * otherwise send a whole round before piscina hands the thread its task.
    */
-  async open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): Promise<void> {
+  async open(target: GuestMemory | null, module: WebAssembly.Module, guest: GuestShape): Promise<void> {
     const task: ChannelTask = {
-      kind: 'channel', module, sourceSlots: this.source.slots, targetSlots: target.slots, guest,
+      kind: 'channel', module, sourceSlots: this.source.slots, targetSlots: localTarget(target).slots, guest,
       queue: this.queueSab, linkBitsPerSec: this.linkBitsPerSec, latencyMs: this.latencyMs, codecs: this.codecs,
       meter: this.metersRawPages,
     };

@@ -98,7 +98,7 @@ export class TcpTransport implements Transport {
    * faults in the target memory before it accepts (a target with preallocated memory). A failure
    * is kept for connect(), so it ends the run inside its connect stage.
    */
-  async prepare(_target: GuestMemory): Promise<void> {
+  async prepare(): Promise<void> {
     this.handshake = this.openAll();
     await this.handshake.catch(() => undefined);
   }
@@ -111,7 +111,7 @@ export class TcpTransport implements Transport {
   }
 
   /** The receiver allocated its memory in the handshake and receives from then on. */
-  open(_target: GuestMemory, _module: WebAssembly.Module, _guest: GuestShape): void {}
+  open(_target: GuestMemory | null, _module: WebAssembly.Module, _guest: GuestShape): void {}
 
   async acquire(slot: number): Promise<FrameBuffer> {
     const layout = this.source.slots[slot].layout;

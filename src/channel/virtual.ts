@@ -13,11 +13,10 @@
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestShape } from '../protocol.js';
 import type { VirtualClock } from '../clock/virtual.js';
-import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
+import { ChannelError, localTarget, type FrameBuffer, type Transport } from '../driver/parts.js';
 import { FrameReceiver, receiverDecoders } from './receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
-import { prefaultOnThread } from '../memory/prefault.js';
 import { InProcessChannel } from './in-process.js';
 import { RealClock } from '../clock/clock.js';
 
@@ -83,16 +82,15 @@ export class VirtualChannel implements Transport {
     return (this.onThread?.unchangedPages() ?? 0) + (this.receiver?.counts.unchanged ?? 0);
   }
 
-  /** Page faults would cost no simulated time, but wall time: the target is faulted in during set-up. */
-  prepare(target: GuestMemory): Promise<void> {
-    return this.onThread ? this.onThread.prepare(target) : prefaultOnThread(target);
-  }
+  /** Nothing to get ready: the target's memory is set up with the source's (src/memory/setup.ts). */
+  async prepare(): Promise<void> {}
 
   async connect(): Promise<void> {
     await this.onThread?.connect();
   }
 
-  async open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): Promise<void> {
+  async open(memory: GuestMemory | null, module: WebAssembly.Module, guest: GuestShape): Promise<void> {
+    const target = localTarget(memory);
     this.target = target;
     await this.onThread?.open(target, module, guest);
     // Frames received here: all of them for post-copy, else runs while the thread is busy.

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { OptionError } from '../config/errors.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
+import { parseSize } from '../config/units.js';
 import { formatBytes, formatMs } from '../util/format.js';
 import { EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
 import type { MigrationSummary } from '../receiver/target-migration.js';
@@ -13,11 +14,14 @@ import type { MigrationSummary } from '../receiver/target-migration.js';
 interface ReceiveOptions {
   listen: string;
   token?: string;
+  maxRam?: string;
   allowKill?: boolean;
 }
 
 const EXAMPLES = `
 Binds to 127.0.0.1 unless told otherwise; any other address needs --token.
+A guest whose target memory does not fit in what this host has available (or
+is over --max-ram) is refused at its handshake, and the source is told why.
 
 Examples:
   migbench receive --listen 127.0.0.1:0 --token s3cret
@@ -31,6 +35,7 @@ export const receiveCommand: CliCommand = {
       .description('run the target host: accept migrations over TCP (from `migbench run --target`), one after another')
       .option('--listen <host:port>', 'address to listen on; port 0 picks a free one (default: 127.0.0.1:0; e.g. 0.0.0.0:7000)', '127.0.0.1:0')
       .option('--token <secret>', 'shared secret a source must present; required to bind beyond loopback (default: none; e.g. s3cret)')
+      .option('--max-ram <size>', 'refuse guests with more RAM than this, telling the source why (default: any guest whose target memory fits in what this host has available; e.g. 8GiB)')
       .option('--allow-kill', 'tests only: exit abruptly when a source sends the kill-receiver fault (default: off)')
       .addHelpText('after', EXAMPLES)
       .action(async () => {
@@ -49,9 +54,11 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
     if (opts.token !== undefined && (opts.token === '' || Buffer.byteLength(opts.token) > 256)) {
       throw new OptionError('--token', '--token must be 1 to 256 bytes such as s3cret');
     }
+    const maxRamBytes = opts.maxRam === undefined ? null : parseSize('--max-ram', opts.maxRam);
     server = new ReceiverServer({
       listen,
       token: opts.token ?? null,
+      maxRamBytes,
       allowKill: opts.allowKill === true,
       onKill: () => process.kill(process.pid, 'SIGKILL'),
       onMigration: (s) => {

@@ -17,7 +17,7 @@ import { formatConfigHeader, formatResult, formatRoundLine } from '../report/hum
 import { toJson } from '../report/json.js';
 import { predictPrecopy } from '../model/precopy.js';
 import { formatModelComparison } from '../report/model.js';
-import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
 import { RUN_OPTION_SPECS, runOptionHelp } from './run-options.js';
 
 /** What commander hands the action: the run options as typed, plus the output options. */
@@ -75,6 +75,14 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     throw e;
   }
 
+  // Before anything is allocated or printed: a run this machine cannot hold is refused at once.
+  const { admissionRefusal, AdmissionError } = await import('../memory/admission.js');
+  const refusal = admissionRefusal(config);
+  if (refusal !== null) {
+    io.err(`migbench: ${refusal}\n`);
+    return EXIT_USAGE;
+  }
+
   const json = opts.json === true;
   const quiet = opts.quiet === true;
   const liveRounds = !json && !quiet && io.stdoutIsTTY;
@@ -102,7 +110,17 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     }
   };
 
-  const result = await runWithInterrupt(config, onEvent, io);
+  let result: MigrationResult;
+  try {
+    result = await runWithInterrupt(config, onEvent, io);
+  } catch (e) {
+    // Memory taken by something else since the check above.
+    if (e instanceof AdmissionError) {
+      io.err(`migbench: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
   if (opts.model === true) result.model = predictPrecopy(config);
   io.out(json ? `${toJson(result)}\n` : `${liveRounds ? '\n' : ''}${formatResult(result)}\n`);
   if (!json && result.model) io.out(`\n${formatModelComparison(result.model, result)}\n`);

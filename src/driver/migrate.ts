@@ -4,15 +4,16 @@
  */
 import type { RunConfig } from '../config/types.js';
 import type { EventSink } from './events.js';
-import type { GuestPerf, IterationRecord, MigrationResult, StageName, StageRecord } from '../result/schema.js';
+import type { GuestPerf, IterationRecord, MigrationResult, SetupRecord, StageName, StageRecord } from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
 import { RealClock, type Clock } from '../clock/clock.js';
 import { VirtualClock } from '../clock/virtual.js';
 import { loadKernelModule } from '../kernel/loader.js';
-import { TARGET_PAGES_OFFSET_BYTES, planGuestLayout } from '../memory/layout.js';
-import { GuestMemory } from '../memory/guest-memory.js';
-import { fillInitialContent } from '../guest/content.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import { memoryPool } from '../memory/pool.js';
+import { admit, runLayouts } from '../memory/admission.js';
+import { setUpMemories } from '../memory/setup.js';
 import { RunningGuest, type PostcopyPlacement } from '../guest/guest.js';
 import { SimulatedPostcopyGuest } from '../guest/simulated-postcopy-guest.js';
 import { PostcopyPush, type PostcopyRecord } from './postcopy.js';
@@ -20,7 +21,7 @@ import { SimulatedGuest } from '../guest/simulated-guest.js';
 import { InProcessChannel } from '../channel/in-process.js';
 import { VirtualChannel } from '../channel/virtual.js';
 import { TcpTransport } from '../channel/tcp.js';
-import { ChannelError, type GuestHost, type GuestReport, type Transport } from './parts.js';
+import { ChannelError, localTarget, type GuestHost, type GuestReport, type Transport } from './parts.js';
 import { InlineEncoding, ThreadedEncoding, type FrameEncoding } from './encoding.js';
 import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
 import { summarizeCodecs, type CodecRoundStats } from '../codec/summary.js';
@@ -49,18 +50,32 @@ const ANNOUNCE_PACKET_BYTES = 60;
 const BASELINE_WINDOW_MS = 200;
 
 export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Promise<MigrationResult> {
+  // Before anything is allocated: a run that cannot fit is refused with what it needs.
+  admit(config);
+  const module = await loadKernelModule();
+  const layouts = runLayouts(config);
+  // The target's memory is this process's only when the channel is in process (no --target).
+  const [source, target = null] = memoryPool.acquire(config.target === null ? [layouts.source, layouts.target] : [layouts.source], module);
+  try {
+    return await migrate(config, hooks, module, source, target);
+  } finally {
+    memoryPool.release(source, target ?? undefined);
+  }
+}
+
+async function migrate(
+  config: RunConfig, hooks: RunHooks, module: WebAssembly.Module, source: GuestMemory, target: GuestMemory | null,
+): Promise<MigrationResult> {
+  const setupStartMs = performance.now();
   const emit: EventSink = hooks.onEvent ?? (() => {});
   const startedAt = new Date().toISOString();
   const environment = describeEnvironment();
-  const module = await loadKernelModule();
-  const layout = planGuestLayout(config.ramBytes, config.pageSizeBytes);
+  const layout = source.layout;
   const shape: GuestShape = { pageCount: layout.pageCount, pagesPerSlot: layout.pagesPerSlot, pageSizeBytes: layout.pageSizeBytes };
 
   // Set-up, before the clock starts: the source guest boots with its initial content and the
-  // target host's memory is made ready (on the real clock, faulted in on the channel's thread
-  // meanwhile: see InProcessChannel.prepare).
-  const source = GuestMemory.allocate(layout, module);
-  const target = GuestMemory.allocate(planGuestLayout(config.ramBytes, config.pageSizeBytes, undefined, undefined, TARGET_PAGES_OFFSET_BYTES), module);
+  // target host's memory is made ready (zero, faulted in), on every core (src/memory/setup.ts),
+  // while a TCP transport connects and the receiver readies its own memory.
   const dirtyLog = createDirtyLog(config.dirtyLog, source, { vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries });
   const realClock = config.clock === 'real' ? new RealClock() : undefined;
   const virtualClock = config.clock === 'virtual' ? new VirtualClock() : undefined;
@@ -79,9 +94,10 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     : config.compressThreads > 0
       ? new ThreadedEncoding(source, module, config, layout.slots[0].frameBuffers)
       : new InlineEncoding(source, config);
-  const prepared = channel.prepare(target);
-  source.slots.forEach((s, i) => fillInitialContent(source.pages(i), s.layout.firstPage, s.layout.pageCount, config.pageSizeBytes, config.seed, config.content));
-  source.prefaultWorkAreas();
+  const prepared = channel.prepare();
+  const memorySetup = await setUpMemories({
+    module, source: { memory: source, seed: config.seed, content: config.content }, zero: target ? [target] : [],
+  });
   await prepared;
   const guest: GuestHost = realClock
     ? new RunningGuest(config, source.slots, shape, dirtyLog.markMode)
@@ -99,6 +115,10 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   }
   realClock?.restart();
   const wallStartMs = performance.now();
+  const setup: SetupRecord = {
+    wallMs: wallStartMs - setupStartMs, memoryWallMs: memorySetup.wallMs, threads: memorySetup.threads,
+    freshSlots: memorySetup.freshSlots, reusedSlots: memorySetup.reusedSlots,
+  };
 
   const policy = createPolicy(config.policy);
   const stages: StageRecord[] = [];
@@ -109,8 +129,8 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   let downtimeMs = 0;
   let suspendAtMs = 0;
 
-  const postcopy = config.postcopy ? new PostcopyPush(source, target, config.vcpus) : undefined;
-  const placement = (pc: PostcopyPush): PostcopyPlacement => ({ targetSlots: target.slots, shadowSlots: source.slots, requestRings: pc.requestRings });
+  const postcopy = config.postcopy ? new PostcopyPush(source, localTarget(target), config.vcpus) : undefined;
+  const placement = (pc: PostcopyPush): PostcopyPlacement => ({ targetSlots: localTarget(target).slots, shadowSlots: source.slots, requestRings: pc.requestRings });
   let postcopyAfter: number | null = null;
   let targetGuest: GuestHost | undefined;
   let resumed = false;
@@ -363,7 +383,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     verified = remoteVerdict === null;
     if (remoteVerdict !== null) failure = remoteVerdict;
   } else if (failure === undefined) {
-    const page = source.firstDifferentPage(target);
+    const page = source.firstDifferentPage(localTarget(target));
     verified = page < 0;
     if (!verified) failure = `verification failed: target page ${page} differs from the source at suspension`;
   }
@@ -404,6 +424,7 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
       guestPageWrites: guestReport.pageWrites,
       wallTimeMs,
       ramMultiplesSent: bytesSent / config.ramBytes,
+      setup,
       ...(codecTotals ? { codec: codecTotals } : {}),
       guestPerf: guestPerf(config, beforePageWritesPerSec, iterations, postcopyRecord?.guestPageWritesPerSec ?? null),
     },

@@ -37,12 +37,15 @@ export interface FrameBuffer {
 
 /** The migration channel from the source's frame buffers into the target's memory. */
 export interface Transport {
-  /** Before the clock starts: the target's memory is made ready (see InProcessChannel.prefault). */
-  prepare(target: GuestMemory): Promise<void>;
+  /** Before the clock starts, beside the memories' set-up: what the transport needs ready (TCP: connect and shake hands). */
+  prepare(): Promise<void>;
   /** The connect stage's handshake. */
   connect(): Promise<void>;
-  /** The config stage: the target starts receiving into its memory (resolves once it does). */
-  open(target: GuestMemory, module: WebAssembly.Module, guest: GuestShape): void | Promise<void>;
+  /**
+   * The config stage: the target starts receiving into its memory (resolves once it does); a
+   * remote transport's target memory is on the other host, and `target` is null.
+   */
+  open(target: GuestMemory | null, module: WebAssembly.Module, guest: GuestShape): void | Promise<void>;
   /** Whether frames carry checksums the receiver verifies (false only where no wire exists). */
   readonly checksums: boolean;
   /** A free frame buffer of `slot`, waiting (or, in simulated time, letting time pass) for one. */
@@ -81,3 +84,9 @@ export interface Transport {
 }
 
 export class ChannelError extends Error {}
+
+/** The target memory of a transport that delivers in this process. */
+export function localTarget(target: GuestMemory | null): GuestMemory {
+  if (target === null) throw new Error('an in-process channel delivers into a target memory of this process; none was given');
+  return target;
+}

@@ -3,6 +3,7 @@
  * text-like pages and incompressible random pages, so that codecs have something real to do.
  */
 import { Xorshift128, deriveSeed } from '../util/prng.js';
+import type { Kernels } from '../kernel/types.js';
 
 export const enum PageKind { Zero = 0, Text = 1, Random = 2 }
 
@@ -49,25 +50,92 @@ export function pageKind(seed: number, page: number, mix: ContentMix): PageKind 
  * Fills `pages` (the slot's page area, starting at global page firstPage) with initial content.
  * The memory is fresh, so zero pages are only touched (one byte per 4 KiB): faulting them in now
  * keeps the page faults (2-10 us each here) out of the migration's writes and copies.
+ * This is the sequential reference; set-up fills slices of a slot on several threads with
+ * fillContentRange from contentStreamStates, which gives the same bytes.
  */
 export function fillInitialContent(
   pages: Uint8Array, firstPage: number, pageCount: number, pageSizeBytes: number, seed: number, mix: ContentMix,
 ): void {
-  const text = textCorpus();
-  const words = new Uint32Array(pages.buffer, pages.byteOffset, (pageCount * pageSizeBytes) >>> 2);
-  const rng = new Xorshift128(seed ^ 0x5eed);
+  fillContentRange(pages, firstPage, 0, pageCount, pageSizeBytes, seed, mix, new Xorshift128(contentStreamSeed(seed)), true);
+}
+
+/** Seed of a slot's content stream: each slot's content starts its stream afresh. */
+export const contentStreamSeed = (seed: number): number => seed ^ 0x5eed;
+
+/**
+ * Where a slot's content stream stands at the start of every `chunkPages` pages (index k is page
+ * k * chunkPages of the slot), without writing anything: a text page draws one number per corpus
+ * slice and a random page one seed, so the walk costs a few ns a page. A thread given the state at
+ * a chunk start fills that chunk exactly as the sequential fill would.
+ */
+export function contentStreamStates(
+  firstPage: number, pageCount: number, pageSizeBytes: number, seed: number, mix: ContentMix, chunkPages: number,
+): Array<[number, number, number, number]> {
+  const textBytes = textCorpus().length;
+  const rng = new Xorshift128(contentStreamSeed(seed));
+  const states: Array<[number, number, number, number]> = [];
   for (let p = 0; p < pageCount; p++) {
+    if (p % chunkPages === 0) states.push(rng.state());
+    const kind = pageKind(seed, firstPage + p, mix);
+    if (kind === PageKind.Text) {
+      for (let done = 0; done < pageSizeBytes; ) done += Math.min(textBytes - rng.below(textBytes - 1), pageSizeBytes - done);
+    } else if (kind === PageKind.Random) {
+      rng.nextU32();
+    }
+  }
+  return states;
+}
+
+/** The kernels that fill a slot's pages in its own memory (set-up), and where things are there. */
+export interface WasmFill {
+  kernels: Pick<Kernels, 'fillBytes' | 'fillXorshift32x4' | 'copyBytes'>;
+  /** Offset of the page area (`pages[0]`) in the memory. */
+  pagesPtr: number;
+  /** Offset of a copy of textCorpus() in the memory (see writeTextCorpus). */
+  corpusPtr: number;
+}
+
+/** Puts the text corpus at `at` in `bytes` (a slot's memory), for WasmFill. */
+export function writeTextCorpus(bytes: Uint8Array, at: number): void {
+  bytes.set(textCorpus(), at);
+}
+
+/**
+ * Fills pages [fromPage, toPage) of a slot's page area with their initial content, drawing from
+ * `rng` (the slot's stream as it stands at fromPage). On a fresh memory zero pages are only
+ * touched; on a reused one they are cleared. With `wasm` the bytes are written by kernels (4
+ * random pages at a time, text slices by memory.copy), the same bytes as the plain loops here.
+ */
+export function fillContentRange(
+  pages: Uint8Array, firstPage: number, fromPage: number, toPage: number, pageSizeBytes: number, seed: number,
+  mix: ContentMix, rng: Xorshift128, fresh: boolean, wasm?: WasmFill,
+): void {
+  const text = textCorpus();
+  const words = new Uint32Array(pages.buffer, pages.byteOffset, pages.length >>> 2);
+  // Random pages waiting for a 4-lane kernel call: [page offset, seed] pairs.
+  const batch: number[] = [];
+  const flush = (): void => {
+    if (!wasm || batch.length === 0) return;
+    while (batch.length < 8) batch.push(batch[0], batch[1]); // a lane repeats a page: same bytes again
+    const p = wasm.pagesPtr;
+    wasm.kernels.fillXorshift32x4(p + batch[0], batch[1], p + batch[2], batch[3], p + batch[4], batch[5], p + batch[6], batch[7], pageSizeBytes);
+    batch.length = 0;
+  };
+  for (let p = fromPage; p < toPage; p++) {
     const at = p * pageSizeBytes;
     switch (pageKind(seed, firstPage + p, mix)) {
       case PageKind.Zero:
-        for (let b = at; b < at + pageSizeBytes; b += 4096) pages[b] = 0;
+        if (fresh) for (let b = at; b < at + pageSizeBytes; b += 4096) pages[b] = 0;
+        else if (wasm) wasm.kernels.fillBytes(wasm.pagesPtr + at, pageSizeBytes, 0);
+        else pages.fill(0, at, at + pageSizeBytes);
         break;
       case PageKind.Text: {
         let done = 0;
         while (done < pageSizeBytes) {
           const from = rng.below(text.length - 1);
           const n = Math.min(text.length - from, pageSizeBytes - done);
-          pages.set(text.subarray(from, from + n), at + done);
+          if (wasm) wasm.kernels.copyBytes(wasm.pagesPtr + at + done, wasm.corpusPtr + from, n);
+          else pages.set(text.subarray(from, from + n), at + done);
           done += n;
         }
         break;
@@ -75,6 +143,11 @@ export function fillInitialContent(
       case PageKind.Random: {
         // xorshift32 (Marsaglia) seeded per page from the stream: a tight loop over local state.
         let x = rng.nextU32() | 1;
+        if (wasm) {
+          batch.push(at, x);
+          if (batch.length === 8) flush();
+          break;
+        }
         const w1 = (at >>> 2) + (pageSizeBytes >>> 2);
         for (let w = at >>> 2; w < w1; w++) {
           x ^= x << 13;
@@ -86,6 +159,7 @@ export function fillInitialContent(
       }
     }
   }
+  flush();
 }
 
 /**

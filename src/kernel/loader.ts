@@ -22,6 +22,9 @@ interface KernelExports {
   clearPages(bitmapPtr: number, listPtr: number, count: number): void;
   countDirty(bitmapPtr: number, firstWord: number, wordCount: number): number;
   isZero(ptr: number, len: number): number;
+  fillBytes(ptr: number, len: number, value: number): void;
+  fillXorshift32x4(p0: number, s0: number, p1: number, s1: number, p2: number, s2: number, p3: number, s3: number, len: number): void;
+  copyBytes(dst: number, src: number, len: number): void;
   packPages(
     pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, pageBase: number,
     outPtr: number, outCapBytes: number,
@@ -103,6 +106,9 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
     clearPages: e.clearPages,
     countDirty: (bitmapPtr, firstWord, wordCount) => e.countDirty(bitmapPtr, firstWord, wordCount) >>> 0,
     isZero: e.isZero,
+    fillBytes: e.fillBytes,
+    fillXorshift32x4: e.fillXorshift32x4,
+    copyBytes: e.copyBytes,
     // Results >= 2^31 arrive as negative i32; -1 (error) is never a valid size below 4 GiB.
     packPages: (pagesPtr, pageSizeBytes, listPtr, count, pageBase, outPtr, outCapBytes) => {
       const r = e.packPages(pagesPtr, pageSizeBytes, listPtr, count, pageBase, outPtr, outCapBytes);

@@ -175,6 +175,29 @@ export class ReferenceKernels implements Kernels {
     return n;
   }
 
+  fillBytes(ptr: number, len: number, value: number): void {
+    this.reach(ptr + len);
+    this.u8.fill(value & 0xff, ptr, ptr + len);
+  }
+
+  fillXorshift32x4(p0: number, s0: number, p1: number, s1: number, p2: number, s2: number, p3: number, s3: number, len: number): void {
+    for (const [ptr, seed] of [[p0, s0], [p1, s1], [p2, s2], [p3, s3]]) {
+      this.reach(ptr + len);
+      let x = seed | 0;
+      for (let at = ptr; at < ptr + len; at += 4) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        this.view.setUint32(at, x >>> 0, true);
+      }
+    }
+  }
+
+  copyBytes(dst: number, src: number, len: number): void {
+    this.reach(Math.max(dst, src) + len);
+    this.u8.copyWithin(dst, src, src + len);
+  }
+
   isZero(ptr: number, len: number): number {
     this.reach(ptr + len);
     const u8 = this.u8;

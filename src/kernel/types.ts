@@ -38,6 +38,18 @@ export interface Kernels {
   /** 1 if the `len` bytes at ptr are all zero, else 0. Any alignment, any length. */
   isZero(ptr: number, len: number): number;
 
+  /** Sets the `len` bytes at ptr to the low byte of `value`. */
+  fillBytes(ptr: number, len: number, value: number): void;
+
+  /**
+   * Fills `len` bytes (a multiple of 4) at each of p0..p3 with the xorshift32 (13, 17, 5) stream of
+   * the non-zero seeds s0..s3, first output first, as little-endian u32 words.
+   */
+  fillXorshift32x4(p0: number, s0: number, p1: number, s1: number, p2: number, s2: number, p3: number, s3: number, len: number): void;
+
+  /** Copies `len` bytes from src to dst (as memmove). */
+  copyBytes(dst: number, src: number, len: number): void;
+
   /**
    * Packs `count` pages, whose slot-local numbers are u32 at listPtr, from the page area at
    * pagesPtr into a frame body at outPtr: descriptors (global page = pageBase + local, codec raw)
@@ -113,5 +125,8 @@ export const CODEC_RAW = 0;
 /** Bytes of one frame descriptor: u32 page number + u32 codec/length. */
 export const DESCRIPTOR_BYTES = 8;
 
-/** Low bytes of every memory left to the runtime (asc static data); kernels never use them. */
+/**
+ * Low bytes of every memory left to the runtime (asc static data); kernels never use them. Set-up
+ * keeps the text corpus of the initial content in a source slot's (src/memory/setup-work.ts).
+ */
 export const RESERVED_LOW_BYTES = 64 * 1024;

@@ -1,6 +1,8 @@
 /**
  * A guest's RAM as slots of shared wasm memory, each with its kernels instantiated on this thread.
- * The source and the target each have one; the target's is allocated in the `config` stage.
+ * The source and the target each have one, taken from the process's memory pool (src/memory/pool.ts)
+ * during set-up. A slot's memory may be a reused one, longer than its layout needs: everything
+ * here addresses it through the layout.
  */
 import type { Kernels } from '../kernel/types.js';
 import { instantiateKernels } from '../kernel/loader.js';
@@ -11,11 +13,24 @@ export class GuestMemory {
   readonly slots: SlotHandle[];
   readonly kernels: Kernels[];
 
-  private constructor(readonly layout: GuestLayout, module: WebAssembly.Module) {
-    this.slots = layout.slots.map((l) => ({ memory: createSlotMemory(l), layout: l }));
+  /**
+   * Per slot: whether its memory is new (never touched: every byte zero, nothing resident) rather
+   * than reused from an earlier run, whose bytes must all be rewritten before use.
+   */
+  readonly fresh: boolean[];
+
+  /** `memories[i]` serves slot i (at least its layout's memoryBytes long); a new one where absent. */
+  constructor(readonly layout: GuestLayout, module: WebAssembly.Module, memories: ReadonlyArray<WebAssembly.Memory | undefined> = []) {
+    this.fresh = layout.slots.map((_, i) => memories[i] === undefined);
+    this.slots = layout.slots.map((l, i) => {
+      const memory = memories[i] ?? createSlotMemory(l);
+      if (memory.buffer.byteLength < l.memoryBytes) throw new RangeError(`slot ${i} needs ${l.memoryBytes} bytes of memory, got ${memory.buffer.byteLength}`);
+      return { memory, layout: l };
+    });
     this.kernels = this.slots.map((s) => instantiateKernels(module, s.memory));
   }
 
+  /** A guest memory of new memories, outside any pool (tests, tools). */
   static allocate(layout: GuestLayout, module: WebAssembly.Module): GuestMemory {
     return new GuestMemory(layout, module);
   }
@@ -24,18 +39,6 @@ export class GuestMemory {
   pages(slot: number): Uint8Array {
     const s = this.slots[slot];
     return new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * s.layout.pageSizeBytes);
-  }
-
-  /**
-   * Faults in everything after the pages (bitmaps, lists, hashes, frame buffers): the driver
-   * works in these regions from the first frame, and their first touch (2-10 us per 4 KiB here)
-   * would otherwise stall it mid-round.
-   */
-  prefaultWorkAreas(): void {
-    for (const s of this.slots) {
-      const bytes = new Uint8Array(s.memory.buffer);
-      for (let at = s.layout.bitmapPtr; at < bytes.length; at += 4096) bytes[at] = 0;
-    }
   }
 
   /** Clears every slot's dirty bitmap: dirty logging starts from here. */

@@ -6,8 +6,12 @@
  */
 import net from 'node:net';
 import { loadKernelModule } from '../kernel/loader.js';
-import { planGuestLayout, DEFAULT_FRAME_BUFFERS } from '../memory/layout.js';
-import { GuestMemory } from '../memory/guest-memory.js';
+import { planGuestLayout, DEFAULT_FRAME_BUFFERS, type GuestLayout } from '../memory/layout.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import { memoryPool } from '../memory/pool.js';
+import { memoryAvailable, targetNeedBytes } from '../memory/admission.js';
+import { setUpMemoriesHere } from '../memory/setup.js';
+import { formatBytes } from '../util/format.js';
 import { tokenMatches, type Hello } from '../wire/handshake.js';
 import { formatHostPort, isLoopback, type HostPort } from '../config/address.js';
 import { Connection } from './connection.js';
@@ -16,6 +20,8 @@ import { short, TargetMigration, type MigrationSummary } from './target-migratio
 export interface ReceiverOptions {
   listen: HostPort;
   token: string | null;
+  /** Guests larger than this many bytes of RAM are refused; null: any guest whose memory fits. */
+  maxRamBytes?: number | null;
   /** Test-only: a Kill frame (the kill-receiver fault) makes onKill run. */
   allowKill?: boolean;
   onKill?: () => void;
@@ -37,8 +43,6 @@ export class ReceiverServer {
   private readonly sockets = new Set<net.Socket>();
   private module?: WebAssembly.Module;
   private active?: TargetMigration;
-  /** The last target memory, reused (zeroed) by a migration of the same shape: RSS stays flat. */
-  private spare?: { key: string; memory: GuestMemory };
 
   constructor(private readonly options: ReceiverOptions) {
     if (!isLoopback(options.listen.host) && options.token === null) {
@@ -93,16 +97,22 @@ export class ReceiverServer {
       const why = active.refusal(hello);
       return why === null ? { migration: active } : { refused: why };
     }
+    const layout = planGuestLayout(hello.ramBytes, hello.pageSizeBytes, undefined, Math.max(DEFAULT_FRAME_BUFFERS, hello.streamCount));
+    const why = this.refusal(hello, layout);
+    if (why !== null) return { refused: why };
     let memory: GuestMemory;
     try {
-      memory = this.targetMemory(hello);
+      [memory] = memoryPool.acquire([layout], this.module as WebAssembly.Module);
     } catch (e) {
       return { refused: `cannot allocate ${hello.ramBytes} bytes of target memory: ${e instanceof Error ? e.message : String(e)}` };
     }
+    // Zeroed (a reused memory) or faulted in (a new one) before the migration is accepted, so
+    // first touches are not measured as the network (see README).
+    setUpMemoriesHere({ module: this.module as WebAssembly.Module, zero: [memory] });
     this.active = new TargetMigration(
       hello, memory, this.options.allowKill ?? false, () => this.options.onKill?.(),
       (summary) => {
-        this.spare = { key: layoutKey(hello), memory };
+        memoryPool.release(memory);
         this.options.onMigration?.(summary);
       },
       this.options.joinTimeoutMs ?? 10_000,
@@ -110,27 +120,17 @@ export class ReceiverServer {
     return { migration: this.active };
   }
 
-  /** Fresh target memory for the handshake's guest: the spare one zeroed, or a new one faulted in. */
-  private targetMemory(hello: Hello): GuestMemory {
-    const key = layoutKey(hello);
-    const spare = this.spare;
-    this.spare = undefined;
-    if (spare && spare.key === key) {
-      spare.memory.slots.forEach((s, i) => {
-        spare.memory.pages(i).fill(0);
-        new Uint8Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 8).fill(0);
-      });
-      return spare.memory;
+  /** Why a handshake's guest cannot be taken (--max-ram, or the memory this host has), or null. */
+  private refusal(hello: Hello, layout: GuestLayout): string | null {
+    const max = this.options.maxRamBytes ?? null;
+    if (max !== null && hello.ramBytes > max) {
+      return `a guest of ${formatBytes(hello.ramBytes)} is over this receiver's --max-ram ${formatBytes(max)}`;
     }
-    const layout = planGuestLayout(hello.ramBytes, hello.pageSizeBytes, undefined, Math.max(DEFAULT_FRAME_BUFFERS, hello.streamCount));
-    const memory = GuestMemory.allocate(layout, this.module as WebAssembly.Module);
-    // Faulted in before accepting, so first touches are not measured as the network (see README).
-    for (const s of memory.slots) {
-      const bytes = new Uint8Array(s.memory.buffer);
-      for (let at = 0; at < bytes.length; at += 4096) bytes[at] = 0;
+    const need = targetNeedBytes(layout);
+    const available = memoryAvailable();
+    if (need > available.bytes) {
+      return `a guest of ${formatBytes(hello.ramBytes)} needs about ${formatBytes(need)} of target memory but ${formatBytes(available.bytes)} is available on the receiver`;
     }
-    return memory;
+    return null;
   }
 }
-
-const layoutKey = (h: Hello): string => `${h.ramBytes}:${h.pageSizeBytes}:${Math.max(DEFAULT_FRAME_BUFFERS, h.streamCount)}`;

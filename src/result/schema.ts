@@ -90,9 +90,23 @@ export interface Totals {
   ramMultiplesSent: number;
   /** Wall-clock milliseconds the migration took to run (equal to totalTimeMs on the real clock). */
   wallTimeMs: number;
+  /** Set-up before the clock started (absent in results of migbench before 0.2). */
+  setup?: SetupRecord;
   /** With --codec: what encoding did over the whole run. */
   codec?: CodecRoundStats;
   guestPerf?: GuestPerf;
+}
+
+/** The guest memories' set-up, before the clock starts (src/memory/setup.ts). */
+export interface SetupRecord {
+  /** Wall-clock ms from the start of the run to the clock's start: memories, content, fault-in, the guest's start. */
+  wallMs: number;
+  /** Wall-clock ms of writing the memories (content, zeroing, fault-in) on `threads` threads. */
+  memoryWallMs: number;
+  threads: number;
+  /** Slot memories allocated new (faulted in) and reused from an earlier run of this process (rewritten). */
+  freshSlots: number;
+  reusedSlots: number;
 }
 
 export interface Environment {

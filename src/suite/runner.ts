@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { RunConfig } from '../config/types.js';
 import type { RunHooks } from '../driver/migrate.js';
 import type { MigrationResult } from '../result/schema.js';
+import { AdmissionError } from '../memory/admission.js';
 import { readPlan, writePlan, writeSuiteOutputs } from './outputs.js';
 import { RecordWriter, latestByRunId, readRecords } from './records.js';
 import { RECORD_VERSION, type PlannedRun, type SuitePlan, type SuiteRecord } from './schema.js';
@@ -142,7 +143,8 @@ async function runOne(
     return {
       ...base,
       status: 'failed',
-      reason: `the run stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
+      // A run that cannot fit in memory was refused before it started: its reason says why.
+      reason: e instanceof AdmissionError ? `not run: ${e.message}` : `the run stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
       finishedAt: new Date().toISOString(),
       wallMs: performance.now() - t0,
     };

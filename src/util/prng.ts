@@ -27,6 +27,18 @@ export class Xorshift128 {
     this.w = mix();
   }
 
+  /** The generator's state, so another thread can go on from exactly here (see fromState). */
+  state(): [number, number, number, number] {
+    return [this.x, this.y, this.z, this.w];
+  }
+
+  /** A generator that continues from a state() snapshot. */
+  static fromState(state: readonly [number, number, number, number]): Xorshift128 {
+    const g = new Xorshift128(0);
+    [g.x, g.y, g.z, g.w] = state;
+    return g;
+  }
+
   /** Next unsigned 32-bit value. */
   nextU32(): number {
     const t = this.x ^ (this.x << 11);

@@ -1,0 +1,135 @@
+/**
+ * Set-up of a run's guest memories, before the clock starts, on every core: the source's initial
+ * content is written and the target made zero, in 16 MiB items that all threads (the main thread
+ * and availableParallelism - 1 piscina workers) take from one shared counter, so the work balances
+ * itself. Each byte is touched once: a fresh memory is faulted in by the write that fills it (or,
+ * where it stays zero, by one touch per 4 KiB), a reused one (src/memory/pool.ts) is rewritten
+ * without a fault. The content is the same byte for byte as fillInitialContent's sequential fill:
+ * each fill item starts from the slot's content stream as it stands at its first page.
+ */
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import { contentStreamStates, textCorpus, writeTextCorpus, type ContentMix } from '../guest/content.js';
+import type { SetupItem, SetupTask } from '../protocol.js';
+import type { GuestMemory } from './guest-memory.js';
+import { CORPUS_PTR, SetupWorker } from './setup-work.js';
+
+const SETUP_WORKER = new URL('./setup-worker.js', import.meta.url).href;
+/** Bytes per item: small enough to balance two threads, large enough that taking one costs nothing. */
+export const SETUP_ITEM_BYTES = 16 * 1024 * 1024;
+
+export interface SetupPlan {
+  module: WebAssembly.Module;
+  /** The source guest, to fill with its initial content (all of its memory is rewritten). */
+  source?: { memory: GuestMemory; seed: number; content: ContentMix };
+  /** Memories to make all zero: a target's. */
+  zero?: GuestMemory[];
+  /** Whether the calling thread takes items too; a receiver keeps its event loop free. Default true. */
+  mainThreadWorks?: boolean;
+  /** Threads in all, the main one included when it works. Default os.availableParallelism(). */
+  threads?: number;
+}
+
+export interface SetupReport {
+  wallMs: number;
+  /** Threads that took items, the main one included when it worked. */
+  threads: number;
+  /** Slot memories that were new (faulted in now) and reused (rewritten). */
+  freshSlots: number;
+  reusedSlots: number;
+  /** Bytes of memory written or touched. */
+  bytes: number;
+}
+
+/** Splits [from, to) into clear items of at most SETUP_ITEM_BYTES. */
+function clearItems(memory: number, slot: number, from: number, to: number): SetupItem[] {
+  const items: SetupItem[] = [];
+  for (let at = from; at < to; at += SETUP_ITEM_BYTES) items.push({ kind: 'clear', memory, slot, from: at, to: Math.min(to, at + SETUP_ITEM_BYTES) });
+  return items;
+}
+
+export function planSetupItems(plan: SetupPlan): { memories: GuestMemory[]; items: SetupItem[] } {
+  const memories: GuestMemory[] = [];
+  const fills: SetupItem[] = [];
+  const clears: SetupItem[] = [];
+  if (plan.source) {
+    const { memory, seed, content } = plan.source;
+    const m = memories.push(memory) - 1;
+    for (const s of memory.slots) {
+      const l = s.layout;
+      const chunkPages = Math.max(1, Math.floor(SETUP_ITEM_BYTES / l.pageSizeBytes));
+      const states = contentStreamStates(l.firstPage, l.pageCount, l.pageSizeBytes, seed, content, chunkPages);
+      states.forEach((rng, k) => fills.push({
+        kind: 'fill', memory: m, slot: l.index, fromPage: k * chunkPages, toPage: Math.min(l.pageCount, (k + 1) * chunkPages), rng,
+      }));
+      // The reserved low bytes get the text corpus (before any item runs); the bytes between them
+      // and the pages (the target's offset), and bitmaps, lists, hashes and frame buffers are cleared.
+      if (CORPUS_PTR + textCorpus().length > l.pagesPtr) throw new RangeError('the text corpus does not fit below the pages');
+      writeTextCorpus(new Uint8Array(s.memory.buffer), CORPUS_PTR);
+      clears.push(...clearItems(m, l.index, textCorpus().length, l.pagesPtr), ...clearItems(m, l.index, l.pagesPtr + l.pageCount * l.pageSizeBytes, l.memoryBytes));
+    }
+  }
+  for (const memory of plan.zero ?? []) {
+    const m = memories.push(memory) - 1;
+    for (const s of memory.slots) clears.push(...clearItems(m, s.layout.index, 0, s.layout.memoryBytes));
+  }
+  // Fills first: they take longest, and the clears even out the end.
+  return { memories, items: [...fills, ...clears] };
+}
+
+function setupTask(plan: SetupPlan): { memories: GuestMemory[]; task: SetupTask } {
+  const { memories, items } = planSetupItems(plan);
+  const task: SetupTask = {
+    kind: 'setup', module: plan.module, memories: memories.map((m) => m.slots), fresh: memories.map((m) => m.fresh),
+    items, counter: new SharedArrayBuffer(4), seed: plan.source?.seed ?? 0,
+    content: plan.source?.content ?? { zeroPercent: 100, textPercent: 0, randomPercent: 0 },
+  };
+  return { memories, task };
+}
+
+function report(memories: readonly GuestMemory[], t0: number, threads: number): SetupReport {
+  const slots = memories.flatMap((m) => m.fresh);
+  return {
+    wallMs: performance.now() - t0,
+    threads,
+    freshSlots: slots.filter(Boolean).length,
+    reusedSlots: slots.filter((f) => !f).length,
+    bytes: memories.reduce((n, m) => n + m.slots.reduce((k, s) => k + s.layout.memoryBytes, 0), 0),
+  };
+}
+
+/**
+ * The whole set-up on the calling thread, synchronously: for a receiver's handshake, which must
+ * have its memory ready before it answers (reused memory is cleared at memset speed; a new one is
+ * faulted in, as the receiver always did).
+ */
+export function setUpMemoriesHere(plan: SetupPlan): SetupReport {
+  const t0 = performance.now();
+  const { memories, task } = setupTask(plan);
+  const here = new SetupWorker(task, memories.map((m) => m.kernels));
+  while (here.next());
+  return report(memories, t0, 1);
+}
+
+export async function setUpMemories(plan: SetupPlan): Promise<SetupReport> {
+  const t0 = performance.now();
+  const { memories, task } = setupTask(plan);
+  const items = task.items;
+  const mainWorks = plan.mainThreadWorks ?? true;
+  const threads = Math.max(1, plan.threads ?? os.availableParallelism());
+  const workers = Math.min(items.length, Math.max(mainWorks ? 0 : 1, threads - (mainWorks ? 1 : 0)));
+  const pool = workers > 0 ? new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity }) : undefined;
+  try {
+    const running = Array.from({ length: workers }, () => (pool as Piscina).run(task) as Promise<number>);
+    if (mainWorks) {
+      const main = new SetupWorker(task, memories.map((m) => m.kernels));
+      // One item per turn of the event loop: piscina hands the workers their tasks meanwhile.
+      while (main.next()) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(running);
+  } finally {
+    // The workers' references to the memories end with their threads (see gc.ts).
+    await pool?.destroy();
+  }
+  return report(memories, t0, workers + (mainWorks ? 1 : 0));
+}
