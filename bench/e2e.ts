@@ -24,12 +24,15 @@ import {
 import { RssSampler, type RssPeak } from './lib/rss.js';
 import { CpuMeter, type CpuWindow } from './lib/cpu.js';
 import { GiB, MiB, gbPerSec } from './lib/units.js';
+import {
+  receiverMemoryCase, setupFloorCase, suiteMemoryCase, type ReceiverMemoryResult, type SetupFloorResult, type SuiteMemoryResult,
+} from './lib/memory.js';
 
 const USAGE = `usage: node dist/bench/e2e.js [--json] [--filter TEXT]
   --json         print one JSON document on stdout instead of tables
-  --filter TEXT  run only the cases whose name contains TEXT (throughput, pacing, virtual)`;
+  --filter TEXT  run only the cases whose name contains TEXT (throughput, pacing, virtual, memory, setup)`;
 
-type CaseName = 'throughput' | 'pacing-1gbit' | 'pacing-10gbit' | 'virtual-clock';
+type CaseName = 'throughput' | 'pacing-1gbit' | 'pacing-10gbit' | 'virtual-clock' | 'suite-memory' | 'setup-floor' | 'receiver-memory';
 
 interface CaseDef {
   name: CaseName;
@@ -39,6 +42,8 @@ interface CaseDef {
   memcpy: boolean;
   /** Needs the driver's virtual clock. */
   virtual?: boolean;
+  /** A memory case of bench/lib/memory.ts instead of one migration. */
+  memory?: 'suite' | 'setup' | 'receiver';
 }
 
 const idle = (ramBytes: number, linkBitsPerSec: number | null): RunConfig => ({
@@ -60,6 +65,19 @@ const CASES: CaseDef[] = [
   // Round 0 sends RAM * (4096 + 8) / 4096 bytes plus frame headers: 2.15 s for both.
   { name: 'pacing-1gbit', title: 'idle 256 MiB guest at 1 Gbit/s', config: idle(256 * MiB, 1e9), memcpy: false },
   { name: 'pacing-10gbit', title: 'idle 2.5 GiB guest at 10 Gbit/s', config: idle(2.5 * GiB, 10e9), memcpy: false },
+  // Memory (issue 11): each in its own process too.
+  {
+    name: 'suite-memory', title: 'suite of 20 runs of a 1 GiB guest in one process (virtual clock)',
+    config: { ...DEFAULT_RUN_CONFIG, ramBytes: GiB }, memcpy: false, memory: 'suite',
+  },
+  {
+    name: 'setup-floor', title: 'set-up of a fresh 4 GiB guest against faulting in the same bytes',
+    config: { ...DEFAULT_RUN_CONFIG, ramBytes: 4 * GiB }, memcpy: false, memory: 'setup',
+  },
+  {
+    name: 'receiver-memory', title: 'receiver after 20 migrations alternating 512 MiB and 512 MiB + 4 KiB',
+    config: { ...DEFAULT_RUN_CONFIG, ramBytes: 512 * MiB }, memcpy: false, memory: 'receiver',
+  },
 ];
 
 /** What one case measured. Rates are per second of the run's own clock. */
@@ -89,6 +107,9 @@ interface E2eCaseResult {
   rss?: RssPeak & { baselineBytes: number; peakBytes: number; limitBytes: number };
   /** Where the CPU went during round 0 (Linux only): this process' threads and other processes. */
   round0Cpu?: CpuWindow;
+  suiteMemory?: SuiteMemoryResult;
+  setupFloor?: SetupFloorResult;
+  receiverMemory?: ReceiverMemoryResult;
 }
 
 type ChildMessage = { kind: 'result'; result: E2eCaseResult } | { kind: 'error'; message: string };
@@ -104,6 +125,9 @@ async function runCase(def: CaseDef): Promise<E2eCaseResult> {
   const base: E2eCaseResult = {
     name: def.name, title: def.title, available: true, ramBytes: def.config.ramBytes, linkBitsPerSec: def.config.linkBitsPerSec,
   };
+  if (def.memory === 'suite') return { ...base, status: 'completed', suiteMemory: await suiteMemoryCase() };
+  if (def.memory === 'setup') return { ...base, status: 'completed', setupFloor: await setupFloorCase(def.config.ramBytes) };
+  if (def.memory === 'receiver') return { ...base, status: 'completed', receiverMemory: await receiverMemoryCase() };
   let config = def.config;
   if (def.virtual) {
     if (!hasVirtualClock()) return { ...base, available: false, reason: 'not available yet: the driver has no virtual clock (--clock virtual)' };
@@ -201,6 +225,14 @@ function targetsOf(results: readonly E2eCaseResult[]): TargetResult[] {
   }
   const vc = get('virtual-clock');
   t.push(checkTarget('virtual clock, 4 GiB over 10 Gbit/s', 5, 'simulated s per wall s', vc?.simulatedPerWallSecond ?? null, note(vc)));
+  const sm = get('suite-memory')?.suiteMemory;
+  t.push(checkTarget('suite of 20 x 1 GiB: peak RSS', (2 * GiB + 512 * MiB) / MiB, 'MiB', sm ? sm.peakRssBytes / MiB : null, { atMost: true, ...note(get('suite-memory')) }));
+  t.push(checkTarget('suite of 20 x 1 GiB: |RSS after run 20 - after run 1| / after run 1', 10, '%', sm ? Math.abs(100 * sm.rssDrift) : null, { atMost: true, ...note(get('suite-memory')) }));
+  t.push(checkTarget('suite of 20 x 1 GiB: repeated run\'s set-up / first run\'s (median)', 25, '%', sm ? 100 * sm.repeatSetupRatio : null, { atMost: true, ...note(get('suite-memory')) }));
+  const sf = get('setup-floor')?.setupFloor;
+  t.push(checkTarget('set-up of a fresh 4 GiB guest / faulting in its bytes', 1.5, 'x', sf ? sf.ratio : null, { atMost: true, ...note(get('setup-floor')) }));
+  const rm = get('receiver-memory')?.receiverMemory;
+  t.push(checkTarget('receiver after 20 alternating migrations: peak RSS', rm ? (rm.largestNeedBytes + 256 * MiB) / MiB : 0, 'MiB', rm ? rm.peakRssBytes / MiB : null, { atMost: true, ...note(get('receiver-memory')) }));
   for (const r of results) {
     if (!r.available || r.rss === undefined) continue;
     t.push(checkTarget(`peak RSS, ${r.name} (${formatBytes(r.ramBytes)} guest)`, r.rss.limitBytes / MiB, 'MiB',
@@ -216,6 +248,7 @@ function formatRuns(results: readonly E2eCaseResult[]): string {
     ['left', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   for (const r of results) {
+    if (r.suiteMemory || r.setupFloor || r.receiverMemory) continue;
     if (!r.available) {
       t.push([r.name, formatBytes(r.ramBytes), link(r.linkBitsPerSec), r.reason ?? 'not available', '', '', '', '', '', '', '', '', '']);
       continue;
@@ -229,6 +262,27 @@ function formatRuns(results: readonly E2eCaseResult[]): string {
     ]);
   }
   return t.toString();
+}
+
+function formatMemoryCases(results: readonly E2eCaseResult[]): string[] {
+  const out: string[] = [];
+  const mib = (b: number): string => `${sig(b / MiB)} MiB`;
+  for (const r of results) {
+    if (r.suiteMemory) {
+      const m = r.suiteMemory;
+      out.push(`suite-memory     ${m.completed}/${m.runs} completed · peak RSS ${mib(m.peakRssBytes)} · RSS after run 1 ${mib(m.rssAfterRun[0])}, after run ${m.runs} ${mib(m.rssAfterRun[m.rssAfterRun.length - 1])} (${(100 * m.rssDrift).toFixed(1)} %)`);
+      out.push(`                 set-up: first run ${sig(m.setupWallMs[0])} ms, repeats median ${sig(100 * m.repeatSetupRatio)} % of it (${m.setupWallMs.slice(1).map((x) => x.toFixed(0)).join(', ')} ms)`);
+    }
+    if (r.setupFloor) {
+      const f = r.setupFloor;
+      out.push(`setup-floor      ${formatBytes(f.ramBytes)} guest, ${formatBytes(f.setupBytes)} to set up · set-up ${sig(f.setupWallMs)} ms (memories ${sig(f.memoryWallMs)} ms) · fault-in floor ${sig(f.floorBefore.wallMs)} ms before, ${sig(f.floorAfter.wallMs)} ms after on ${f.floorBefore.threads} threads (${sig(f.floorBefore.gibPerSec)}, ${sig(f.floorAfter.gibPerSec)} GiB/s) · ${sig(f.ratio)} x`);
+    }
+    if (r.receiverMemory) {
+      const m = r.receiverMemory;
+      out.push(`receiver-memory  ${m.completed}/${m.migrations} completed · need of the largest ${mib(m.largestNeedBytes)} · peak RSS ${mib(m.peakRssBytes)} · RSS after each: ${m.rssAfter.map((b) => (b / MiB).toFixed(0)).join(', ')} MiB`);
+    }
+  }
+  return out.length > 0 ? ['Memory cases', ...out.map((l) => `  ${l}`), ''] : [];
 }
 
 function formatCpu(w: CpuWindow): string {
@@ -275,6 +329,7 @@ async function parent(): Promise<void> {
     '',
     formatRuns(results),
     '',
+    ...formatMemoryCases(results),
     'Round-0 CPU (threads of the run\'s process, % of one core; "others" = other processes on the machine)',
     ...results.flatMap((r) => (r.round0Cpu ? [`  ${r.name.padEnd(14)} ${formatCpu(r.round0Cpu)}`] : [])),
     '',
