@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { runMigration } from '../src/driver/migrate.js';
 import { loadKernelModule } from '../src/kernel/loader.js';
 import { planGuestLayout } from '../src/memory/layout.js';
+import { setUpMemories } from '../src/memory/setup.js';
 import { MemoryPool, longestFitting, memoryPool } from '../src/memory/pool.js';
 import { smallConfig } from './fixtures/migrate.js';
 
@@ -50,4 +51,37 @@ test('memories of another size are released before new ones are allocated', () =
   const [e] = pool.acquire([small], module);
   assert.deepEqual(e.fresh, [false], 'a guest a page smaller than the last one takes its memory');
   assert.ok(longestFitting(small.slots[0].memoryBytes) < large.slots[0].memoryBytes);
+});
+
+test('a released memory goes back to the system: resident before, gone after the pool lets it go', async () => {
+  const pool = new MemoryPool();
+  const settle = async (): Promise<number> => {
+    await new Promise((r) => setTimeout(r, 300));
+    return process.memoryUsage.rss();
+  };
+  const before = await settle();
+  // As a run does: the memory is referenced only until it goes back to the pool.
+  await (async () => {
+    const [m] = pool.acquire([planGuestLayout(192 * MiB, 4096)], module);
+    await setUpMemories({ module, zero: [m] }); // faults in all of it
+    pool.release(m);
+  })();
+  const resident = await settle();
+  assert.ok(resident - before > 160 * MiB, `set-up made it resident (+${((resident - before) / MiB).toFixed(0)} MiB), and the pool keeps it`);
+  // A guest it does not fit: released before the new memory is made.
+  await (async () => {
+    const [m] = pool.acquire([planGuestLayout(16 * MiB, 4096)], module);
+    pool.release(m);
+  })();
+  const afterAcquire = await settle();
+  assert.ok(resident - afterAcquire > 160 * MiB, `released by acquire: RSS ${(resident / MiB).toFixed(0)} -> ${(afterAcquire / MiB).toFixed(0)} MiB`);
+  await (async () => {
+    const [m] = pool.acquire([planGuestLayout(192 * MiB, 4096)], module);
+    await setUpMemories({ module, zero: [m] });
+    pool.release(m);
+  })();
+  const again = await settle();
+  pool.drain();
+  const after = await settle();
+  assert.ok(again - after > 160 * MiB, `released by drain: RSS ${(again / MiB).toFixed(0)} -> ${(after / MiB).toFixed(0)} MiB`);
 });

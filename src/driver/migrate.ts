@@ -12,6 +12,7 @@ import { VirtualClock } from '../clock/virtual.js';
 import { loadKernelModule } from '../kernel/loader.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { memoryPool } from '../memory/pool.js';
+import { collectGarbage } from '../memory/gc.js';
 import { admit, runLayouts } from '../memory/admission.js';
 import { setUpMemories } from '../memory/setup.js';
 import { RunningGuest, type PostcopyPlacement } from '../guest/guest.js';
@@ -60,6 +61,9 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
     return await migrate(config, hooks, module, source, target);
   } finally {
     memoryPool.release(source, target ?? undefined);
+    // The run's other memories (xbzrle caches, rings, queues) are garbage now: collected here, not
+    // whenever a small heap next needs it (see src/memory/gc.ts).
+    collectGarbage();
   }
 }
 

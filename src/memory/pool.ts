@@ -50,28 +50,29 @@ export class MemoryPool {
    * over are released (and collected) before the missing ones are allocated.
    */
   acquire(layouts: readonly GuestLayout[], module: WebAssembly.Module): GuestMemory[] {
-    const requests = layouts.flatMap((l, g) => l.slots.map((s) => ({ g, slot: s.index, need: s.memoryBytes })));
-    requests.sort((a, b) => b.need - a.need);
-    const chosen = layouts.map((l) => new Array<WebAssembly.Memory | undefined>(l.slots.length));
-    const idle = [...this.idle].sort((a, b) => a.buffer.byteLength - b.buffer.byteLength);
-    for (const r of requests) {
-      const at = idle.findIndex((m) => m.buffer.byteLength >= r.need && m.buffer.byteLength <= longestFitting(r.need));
-      if (at < 0) continue;
-      chosen[r.g][r.slot] = idle[at];
-      idle.splice(at, 1);
-      this.stats.reused++;
-    }
-    this.idle = [];
-    if (idle.length > 0) {
-      this.stats.released += idle.length;
-      idle.length = 0;
-      collectGarbage();
-    }
+    const chosen = this.take(layouts);
+    if (this.dropIdle() > 0) collectGarbage();
     return layouts.map((l, g) => {
       const memory = new GuestMemory(l, module, chosen[g]);
       this.stats.allocated += memory.fresh.filter(Boolean).length;
       return memory;
     });
+  }
+
+  /** Takes out of the idle list a fitting memory for each slot that has one: [layout][slot]. */
+  private take(layouts: readonly GuestLayout[]): Array<Array<WebAssembly.Memory | undefined>> {
+    const requests = layouts.flatMap((l, g) => l.slots.map((s) => ({ g, slot: s.index, need: s.memoryBytes })));
+    requests.sort((a, b) => b.need - a.need);
+    const chosen = layouts.map((l) => new Array<WebAssembly.Memory | undefined>(l.slots.length));
+    this.idle.sort((a, b) => a.buffer.byteLength - b.buffer.byteLength);
+    for (const r of requests) {
+      const at = this.idle.findIndex((m) => m.buffer.byteLength >= r.need && m.buffer.byteLength <= longestFitting(r.need));
+      if (at < 0) continue;
+      chosen[r.g][r.slot] = this.idle[at];
+      this.idle.splice(at, 1);
+      this.stats.reused++;
+    }
+    return chosen;
   }
 
   /** Gives memories back for the next acquire. The caller keeps no view of them. */
@@ -81,10 +82,16 @@ export class MemoryPool {
 
   /** Releases every idle memory for real. */
   drain(): void {
-    if (this.idle.length === 0) return;
-    this.stats.released += this.idle.length;
+    // The list is dropped in a call of its own: a frame that had loaded it may keep it in a
+    // register through the collection (seen: one collection freed nothing, the next did).
+    if (this.dropIdle() > 0) collectGarbage();
+  }
+
+  private dropIdle(): number {
+    const n = this.idle.length;
     this.idle = [];
-    collectGarbage();
+    this.stats.released += n;
+    return n;
   }
 }
 
