@@ -7,7 +7,14 @@
  *                  against the configured one;
  *   virtual clock  4 GiB guest over 10 Gbit/s in simulated time: simulated seconds per wall second,
  *                  when the driver has a virtual clock (reported as not available otherwise);
- * and the peak RSS of every run against 2 x guest RAM + 256 MiB. `--json` for machines.
+ * and the peak RSS of every run against 2 x guest RAM + 256 MiB; then the memory cases
+ * (bench/lib/memory.ts):
+ *   suite-memory     a suite of 20 runs of a 1 GiB guest in one process: peak RSS, RSS after run 20
+ *                    against after run 1, a repeated run's set-up against the first's;
+ *   setup-floor      a fresh 4 GiB guest's set-up against faulting in the same bytes of new memory
+ *                    on as many threads, measured just before and just after;
+ *   receiver-memory  a receiver after 20 migrations alternating 512 MiB and 512 MiB + 4 KiB guests.
+ * `--json` for machines.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -300,6 +307,9 @@ const METHOD = [
   'Link error = (round-0 achieved - configured) / configured; round 0 is the only long round of an idle guest.',
   'Peak RSS = max(RSS sampled every 50 ms, getrusage maxRSS) of the child process, all threads; limit = 2 x guest RAM + 256 MiB.',
   'Simulated s per wall s = simulated total time / the driver\'s wall time of the migration (set-up excluded; with set-up in brackets).',
+  'suite-memory: runSuite over 20 repeats of one configuration (1 GiB, virtual clock, 10 Gbit/s, 100 MB/s); RSS read after each run; set-up = totals.setup.wallMs; repeat ratio = median of runs 2-20 / run 1.',
+  'setup-floor: floor = new shared wasm memories of the run\'s slot sizes (source and target), one byte per 4 KiB touched on availableParallelism() threads started beforehand, then released; ratio = the run\'s totals.setup.wallMs / mean of the floors just before and just after.',
+  'receiver-memory: this process runs the receiver; each source is a `migbench run --target` process of its own; RSS is the receiver\'s own figure after each migration; limit = the largest guest\'s target memory (admission formula) + 256 MiB.',
 ];
 
 async function parent(): Promise<void> {

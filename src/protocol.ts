@@ -95,11 +95,15 @@ export interface ChannelReport {
 /**
  * One piece of a guest memory's set-up (src/memory/setup.ts), in bytes of one slot's memory:
  * `fill` writes the initial content of pages [fromPage, toPage) from the slot's content stream as
- * it stands at fromPage; `clear` makes [from, to) zero (a fresh memory is zero already, so it is only
+ * it stands at fromPage, and clears those pages' touched bytes; `clear` makes [from, to) zero (a fresh memory is zero already, so it is only
  * touched, one byte per 4 KiB, to fault it in; a reused one is cleared).
  */
 export type SetupItem =
-  | { kind: 'fill'; memory: number; slot: number; fromPage: number; toPage: number; rng: [number, number, number, number] }
+  | {
+    kind: 'fill'; memory: number; slot: number; fromPage: number; toPage: number; rng: [number, number, number, number];
+    /** Rewrite only the pages a vCPU wrote since this content was last filled (SlotLayout.touchedPtr). */
+    touchedOnly: boolean;
+  }
   | { kind: 'clear'; memory: number; slot: number; from: number; to: number };
 
 /** Set-up work shared by every thread: each takes the next item (an Atomics counter) until none is left. */

@@ -11,6 +11,11 @@ import { loadKernelModule } from '../src/kernel/loader.js';
 import { GuestMemory } from '../src/memory/guest-memory.js';
 import { planGuestLayout } from '../src/memory/layout.js';
 import { setUpMemories } from '../src/memory/setup.js';
+import { memoryPool } from '../src/memory/pool.js';
+import { runLayouts } from '../src/memory/admission.js';
+import { runMigration } from '../src/driver/migrate.js';
+import type { RunConfig } from '../src/config/types.js';
+import { smallConfig } from './fixtures/migrate.js';
 
 const module = await loadKernelModule();
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex').slice(0, 16);
@@ -65,4 +70,31 @@ test('a target memory comes out all zero, fresh or reused', async () => {
   const reused = new GuestMemory(layout, module, [fresh.slots[0].memory]);
   await setUpMemories({ module, zero: [reused] });
   assert.ok(bytes.every((b) => b === 0), 'no byte of the last run is left');
+});
+
+test('a source reused after a run gets its initial content back: every page a vCPU wrote is rewritten', async () => {
+  const variants: Array<[string, Partial<RunConfig>]> = [
+    ['bitmap', { dirtyLog: 'bitmap' }],
+    ['ring', { dirtyLog: 'ring' }],
+    ['post-copy (the target guest mirrors its writes into the source)', { postcopy: true, postcopyAfterRounds: 1 }],
+  ];
+  for (const [name, variant] of variants) {
+    memoryPool.drain();
+    const config = smallConfig({ clock: 'virtual', ramBytes: 24 * 1024 * 1024, dirtyPagesPerSec: 50_000, linkBitsPerSec: 1e9, seed: 11, ...variant });
+    const run = await runMigration(config);
+    assert.equal(run.status, 'completed', `${name}: ${run.reason}`);
+    assert.ok(run.totals.guestPageWrites + (run.postcopy?.guestPageWrites ?? 0) > 1000, `${name}: the guest wrote`);
+    const layouts = runLayouts(config);
+    const [source, target] = memoryPool.acquire([layouts.source, layouts.target], module);
+    assert.deepEqual([source.fresh, target.fresh], [[false], [false]], `${name}: both reused`);
+    const l = source.slots[0].layout;
+    const touched = new Uint8Array(source.slots[0].memory.buffer, l.touchedPtr, l.pageCount);
+    assert.ok(touched.some((b) => b === 1), `${name}: writes are in the touched map`);
+    await setUpMemories({ module, source: { memory: source, seed: 11, content: config.content }, zero: [target] });
+    const expected = new Uint8Array(l.pageCount * l.pageSizeBytes);
+    fillInitialContent(expected, 0, l.pageCount, l.pageSizeBytes, 11, config.content);
+    assert.equal(sha(source.pages(0)), sha(expected), `${name}: the reused source holds the initial content again`);
+    assert.ok(touched.every((b) => b === 0), `${name}: the touched map starts over`);
+    memoryPool.release(source, target);
+  }
 });

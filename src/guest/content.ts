@@ -76,14 +76,18 @@ export function contentStreamStates(
   const states: Array<[number, number, number, number]> = [];
   for (let p = 0; p < pageCount; p++) {
     if (p % chunkPages === 0) states.push(rng.state());
-    const kind = pageKind(seed, firstPage + p, mix);
-    if (kind === PageKind.Text) {
-      for (let done = 0; done < pageSizeBytes; ) done += Math.min(textBytes - rng.below(textBytes - 1), pageSizeBytes - done);
-    } else if (kind === PageKind.Random) {
-      rng.nextU32();
-    }
+    skipPage(rng, pageKind(seed, firstPage + p, mix), pageSizeBytes, textBytes);
   }
   return states;
+}
+
+/** Advances a content stream past one page of `kind` without writing it: the draws the fill makes. */
+function skipPage(rng: Xorshift128, kind: PageKind, pageSizeBytes: number, textBytes: number): void {
+  if (kind === PageKind.Text) {
+    for (let done = 0; done < pageSizeBytes; ) done += Math.min(textBytes - rng.below(textBytes - 1), pageSizeBytes - done);
+  } else if (kind === PageKind.Random) {
+    rng.nextU32();
+  }
 }
 
 /** The kernels that fill a slot's pages in its own memory (set-up), and where things are there. */
@@ -105,10 +109,12 @@ export function writeTextCorpus(bytes: Uint8Array, at: number): void {
  * `rng` (the slot's stream as it stands at fromPage). On a fresh memory zero pages are only
  * touched; on a reused one they are cleared. With `wasm` the bytes are written by kernels (4
  * random pages at a time, text slices by memory.copy), the same bytes as the plain loops here.
+ * With `only` (a byte per page of the slot), pages whose byte is 0 are left as they are: they
+ * hold this very content already (the stream still advances past them).
  */
 export function fillContentRange(
   pages: Uint8Array, firstPage: number, fromPage: number, toPage: number, pageSizeBytes: number, seed: number,
-  mix: ContentMix, rng: Xorshift128, fresh: boolean, wasm?: WasmFill,
+  mix: ContentMix, rng: Xorshift128, fresh: boolean, wasm?: WasmFill, only?: Uint8Array,
 ): void {
   const text = textCorpus();
   const words = new Uint32Array(pages.buffer, pages.byteOffset, pages.length >>> 2);
@@ -123,6 +129,10 @@ export function fillContentRange(
   };
   for (let p = fromPage; p < toPage; p++) {
     const at = p * pageSizeBytes;
+    if (only !== undefined && only[p] === 0) {
+      skipPage(rng, pageKind(seed, firstPage + p, mix), pageSizeBytes, text.length);
+      continue;
+    }
     switch (pageKind(seed, firstPage + p, mix)) {
       case PageKind.Zero:
         if (fresh) for (let b = at; b < at + pageSizeBytes; b += 4096) pages[b] = 0;

@@ -19,6 +19,8 @@ export class PostcopyVcpu {
   readonly requests: RingViews;
   private readonly target: Uint8Array[];
   private readonly shadow: Uint8Array[];
+  /** Per source slot, a byte per page: the mirror wrote it (SlotLayout.touchedPtr). */
+  private readonly shadowTouched: Uint8Array[];
   /** Per target slot: the "not arrived" bits. */
   readonly missing: Int32Array[];
   private readonly rng: Xorshift128;
@@ -33,6 +35,7 @@ export class PostcopyVcpu {
     const pages = (s: SlotHandle): Uint8Array => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size);
     this.target = spec.targetSlots.map(pages);
     this.shadow = spec.shadowSlots.map(pages);
+    this.shadowTouched = spec.shadowSlots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.missing = spec.targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
     this.requests = ringViews(spec.requests);
     // A stream of its own: the post-copy guest is a continuation, not a replay, of the source's.
@@ -84,6 +87,7 @@ export class PostcopyVcpu {
     const at = local * pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
     const len = this.spec.writeSizeBytes;
     writeOfKind(this.target[slot], at, len, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
+    this.shadowTouched[slot][local] = 1;
     this.shadow[slot].set(this.target[slot].subarray(at, at + len), at);
   }
 }

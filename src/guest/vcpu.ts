@@ -30,6 +30,8 @@ export class Vcpu {
   private readonly pages: Uint8Array[];
   private readonly bitmaps: Int32Array[];
   private readonly summaries: Int32Array[];
+  /** Per slot, a byte per page: written since set-up filled it (SlotLayout.touchedPtr). */
+  private readonly touched: Uint8Array[];
   private readonly rng: Xorshift128;
   private readonly choose: PageChooser;
   private readonly text = textCorpus();
@@ -40,6 +42,7 @@ export class Vcpu {
     this.pages = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size));
     this.bitmaps = spec.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
     this.summaries = spec.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 2));
+    this.touched = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.ring = spec.mark.kind === 'ring' ? ringViews(spec.mark.rings[spec.vcpu]) : undefined;
     this.rng = new Xorshift128(deriveSeed(spec.seed, 1000 + spec.vcpu));
     this.choose = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
@@ -64,6 +67,7 @@ export class Vcpu {
     const local = page - slot * pagesPerSlot;
     hold?.(slot, local);
     const at = local * pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
+    this.touched[slot][local] = 1; // a plain store: every writer stores the same value
     writeOfKind(this.pages[slot], at, this.spec.writeSizeBytes, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
     // The bytes are stored; now log the write.
     const bit = 1 << (local & 31);

@@ -2,7 +2,7 @@
  * How guest memory is laid out in wasm linear memories. A wasm32 memory ends at 4 GiB, so guest
  * RAM is split into slots (like KVM memslots) of at most MAX_SLOT_PAGE_BYTES of pages; each slot is
  * one shared WebAssembly.Memory holding, in order:
- *   [reserved low bytes][pages][dirty bitmap][summary bitmap][page list][page hashes][frame buffers]
+ *   [reserved low bytes][pages][dirty bitmap][summary bitmap][page list][page hashes][touched map][frame buffers]
  * The layout is plain data so it can cross to worker threads beside the memory itself.
  */
 import { RESERVED_LOW_BYTES, DESCRIPTOR_BYTES } from '../kernel/types.js';
@@ -33,6 +33,11 @@ export interface SlotLayout {
   listPtr: number;
   /** One u64 XXH64 per page, of its bytes when last sent: the resend meter. */
   hashesPtr: number;
+  /**
+   * One byte per page, set by a vCPU's write (any run, any clock, post-copy's mirror too): the page
+   * may differ from its initial content, so set-up rewrites it when the memory is reused.
+   */
+  touchedPtr: number;
   framesPtr: number;
   frameBytes: number;
   frameBuffers: number;
@@ -86,13 +91,14 @@ export function planGuestLayout(
     const summaryWords = Math.ceil(bitmapWords / 64);
     const listPtr = align(summaryPtr + summaryWords * 8, 64);
     const hashesPtr = align(listPtr + bitmapWords * 64 * 4, 64);
-    const framesPtr = align(hashesPtr + count * 8, 64);
+    const touchedPtr = align(hashesPtr + count * 8, 64);
+    const framesPtr = align(touchedPtr + count, 64);
     const frameBytes = frameBytesFor(pageSizeBytes, pagesPerFrame);
     const memoryBytes = align(framesPtr + frameBuffers * frameBytes, WASM_PAGE_BYTES);
     if (memoryBytes > 4 * 1024 * 1024 * 1024) throw new RangeError('slot does not fit in a wasm32 memory');
     slots.push({
       index, firstPage, pageCount: count, pageSizeBytes, pagesPtr, bitmapPtr, bitmapWords, summaryPtr, summaryWords,
-      listPtr, hashesPtr, framesPtr, frameBytes, frameBuffers, pagesPerFrame, memoryBytes,
+      listPtr, hashesPtr, touchedPtr, framesPtr, frameBytes, frameBuffers, pagesPerFrame, memoryBytes,
     });
   }
   return { ramBytes, pageSizeBytes, pageCount, pagesPerSlot, slots };

@@ -55,8 +55,11 @@ export class SetupWorker {
     if (item.kind === 'fill') {
       const l = handle.layout;
       const pages = new Uint8Array(handle.memory.buffer, l.pagesPtr, l.pageCount * l.pageSizeBytes);
+      const touched = new Uint8Array(handle.memory.buffer, l.touchedPtr, l.pageCount);
       fillContentRange(pages, l.firstPage, item.fromPage, item.toPage, l.pageSizeBytes, task.seed, task.content,
-        Xorshift128.fromState(item.rng), fresh, { kernels: this.kernelsOf(item.memory, item.slot), pagesPtr: l.pagesPtr, corpusPtr: CORPUS_PTR });
+        Xorshift128.fromState(item.rng), fresh, { kernels: this.kernelsOf(item.memory, item.slot), pagesPtr: l.pagesPtr, corpusPtr: CORPUS_PTR },
+        item.touchedOnly ? touched : undefined);
+      touched.fill(0, item.fromPage, item.toPage);
     } else if (fresh) {
       const bytes = new Uint8Array(handle.memory.buffer, item.from, item.to - item.from);
       for (let at = 0; at < bytes.length; at += TOUCH_STRIDE_BYTES) bytes[at] = 0;

@@ -12,6 +12,7 @@ import { Piscina } from 'piscina';
 import { contentStreamStates, textCorpus, writeTextCorpus, type ContentMix } from '../guest/content.js';
 import type { SetupItem, SetupTask } from '../protocol.js';
 import type { GuestMemory } from './guest-memory.js';
+import type { SlotLayout } from './layout.js';
 import { CORPUS_PTR, SetupWorker } from './setup-work.js';
 
 const SETUP_WORKER = new URL('./setup-worker.js', import.meta.url).href;
@@ -41,6 +42,20 @@ export interface SetupReport {
   bytes: number;
 }
 
+/**
+ * The set-up threads, kept for the next set-up (starting one costs about 50 ms here, a quarter of
+ * a reused 1 GiB guest's set-up). Idle, they do not keep the process alive (piscina unrefs them),
+ * and each collects its heap after every task, so it holds no memory between set-ups.
+ */
+let threadsPool: Piscina | undefined;
+
+async function setupThreads(workers: number): Promise<Piscina> {
+  if (threadsPool && threadsPool.options.maxThreads >= workers) return threadsPool;
+  await threadsPool?.destroy();
+  threadsPool = new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity });
+  return threadsPool;
+}
+
 /** Splits [from, to) into clear items of at most SETUP_ITEM_BYTES. */
 function clearItems(memory: number, slot: number, from: number, to: number): SetupItem[] {
   const items: SetupItem[] = [];
@@ -48,43 +63,73 @@ function clearItems(memory: number, slot: number, from: number, to: number): Set
   return items;
 }
 
-export function planSetupItems(plan: SetupPlan): { memories: GuestMemory[]; items: SetupItem[] } {
+/**
+ * What each memory's page area holds since set-up last filled it, as the fill's parameters; kept
+ * only while that is so (a memory made zero, or being set up, has none). With the touched map, a
+ * reused source of the same content needs only its written pages rewritten.
+ */
+const filledWith = new WeakMap<WebAssembly.Memory, string>();
+
+const contentTag = (l: SlotLayout, seed: number, c: ContentMix): string =>
+  `${seed}:${c.zeroPercent}:${c.textPercent}:${c.randomPercent}:${l.firstPage}:${l.pageCount}:${l.pageSizeBytes}:${l.pagesPtr}`;
+
+export interface SetupItems {
+  memories: GuestMemory[];
+  items: SetupItem[];
+  /** To record once every item is done: each source slot's memory and its new content. */
+  filled: Array<[WebAssembly.Memory, string]>;
+}
+
+export function planSetupItems(plan: SetupPlan): SetupItems {
   const memories: GuestMemory[] = [];
   const fills: SetupItem[] = [];
   const clears: SetupItem[] = [];
+  const filled: Array<[WebAssembly.Memory, string]> = [];
   if (plan.source) {
     const { memory, seed, content } = plan.source;
     const m = memories.push(memory) - 1;
     for (const s of memory.slots) {
       const l = s.layout;
+      const tag = contentTag(l, seed, content);
+      const touchedOnly = !memory.fresh[l.index] && filledWith.get(s.memory) === tag;
+      filledWith.delete(s.memory);
+      filled.push([s.memory, tag]);
       const chunkPages = Math.max(1, Math.floor(SETUP_ITEM_BYTES / l.pageSizeBytes));
       const states = contentStreamStates(l.firstPage, l.pageCount, l.pageSizeBytes, seed, content, chunkPages);
       states.forEach((rng, k) => fills.push({
-        kind: 'fill', memory: m, slot: l.index, fromPage: k * chunkPages, toPage: Math.min(l.pageCount, (k + 1) * chunkPages), rng,
+        kind: 'fill', memory: m, slot: l.index, fromPage: k * chunkPages, toPage: Math.min(l.pageCount, (k + 1) * chunkPages), rng, touchedOnly,
       }));
       // The reserved low bytes get the text corpus (before any item runs); the bytes between them
-      // and the pages (the target's offset), and bitmaps, lists, hashes and frame buffers are cleared.
+      // and the pages (the target's offset), and bitmaps, lists, hashes and frame buffers are
+      // cleared; the touched map is the fill items' (they read it, then clear their pages' bytes).
       if (CORPUS_PTR + textCorpus().length > l.pagesPtr) throw new RangeError('the text corpus does not fit below the pages');
       writeTextCorpus(new Uint8Array(s.memory.buffer), CORPUS_PTR);
-      clears.push(...clearItems(m, l.index, textCorpus().length, l.pagesPtr), ...clearItems(m, l.index, l.pagesPtr + l.pageCount * l.pageSizeBytes, l.memoryBytes));
+      clears.push(
+        ...clearItems(m, l.index, textCorpus().length, l.pagesPtr),
+        ...clearItems(m, l.index, l.pagesPtr + l.pageCount * l.pageSizeBytes, l.touchedPtr),
+        ...clearItems(m, l.index, l.touchedPtr + l.pageCount, l.memoryBytes),
+      );
     }
   }
   for (const memory of plan.zero ?? []) {
     const m = memories.push(memory) - 1;
-    for (const s of memory.slots) clears.push(...clearItems(m, s.layout.index, 0, s.layout.memoryBytes));
+    for (const s of memory.slots) {
+      filledWith.delete(s.memory);
+      clears.push(...clearItems(m, s.layout.index, 0, s.layout.memoryBytes));
+    }
   }
   // Fills first: they take longest, and the clears even out the end.
-  return { memories, items: [...fills, ...clears] };
+  return { memories, items: [...fills, ...clears], filled };
 }
 
-function setupTask(plan: SetupPlan): { memories: GuestMemory[]; task: SetupTask } {
-  const { memories, items } = planSetupItems(plan);
+function setupTask(plan: SetupPlan): { memories: GuestMemory[]; task: SetupTask; filled: SetupItems['filled'] } {
+  const { memories, items, filled } = planSetupItems(plan);
   const task: SetupTask = {
     kind: 'setup', module: plan.module, memories: memories.map((m) => m.slots), fresh: memories.map((m) => m.fresh),
     items, counter: new SharedArrayBuffer(4), seed: plan.source?.seed ?? 0,
     content: plan.source?.content ?? { zeroPercent: 100, textPercent: 0, randomPercent: 0 },
   };
-  return { memories, task };
+  return { memories, task, filled };
 }
 
 function report(memories: readonly GuestMemory[], t0: number, threads: number): SetupReport {
@@ -105,31 +150,28 @@ function report(memories: readonly GuestMemory[], t0: number, threads: number): 
  */
 export function setUpMemoriesHere(plan: SetupPlan): SetupReport {
   const t0 = performance.now();
-  const { memories, task } = setupTask(plan);
+  const { memories, task, filled } = setupTask(plan);
   const here = new SetupWorker(task, memories.map((m) => m.kernels));
   while (here.next());
+  for (const [memory, tag] of filled) filledWith.set(memory, tag);
   return report(memories, t0, 1);
 }
 
 export async function setUpMemories(plan: SetupPlan): Promise<SetupReport> {
   const t0 = performance.now();
-  const { memories, task } = setupTask(plan);
+  const { memories, task, filled } = setupTask(plan);
   const items = task.items;
   const mainWorks = plan.mainThreadWorks ?? true;
   const threads = Math.max(1, plan.threads ?? os.availableParallelism());
   const workers = Math.min(items.length, Math.max(mainWorks ? 0 : 1, threads - (mainWorks ? 1 : 0)));
-  const pool = workers > 0 ? new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity }) : undefined;
-  try {
-    const running = Array.from({ length: workers }, () => (pool as Piscina).run(task) as Promise<number>);
-    if (mainWorks) {
-      const main = new SetupWorker(task, memories.map((m) => m.kernels));
-      // One item per turn of the event loop: piscina hands the workers their tasks meanwhile.
-      while (main.next()) await new Promise((r) => setImmediate(r));
-    }
-    await Promise.all(running);
-  } finally {
-    // The workers' references to the memories end with their threads (see gc.ts).
-    await pool?.destroy();
+  const pool = workers > 0 ? await setupThreads(workers) : undefined;
+  const running = Array.from({ length: workers }, () => (pool as Piscina).run(task) as Promise<number>);
+  if (mainWorks) {
+    const main = new SetupWorker(task, memories.map((m) => m.kernels));
+    // One item per turn of the event loop: piscina hands the workers their tasks meanwhile.
+    while (main.next()) await new Promise((r) => setImmediate(r));
   }
+  await Promise.all(running);
+  for (const [memory, tag] of filled) filledWith.set(memory, tag);
   return report(memories, t0, workers + (mainWorks ? 1 : 0));
 }
