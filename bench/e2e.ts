@@ -321,7 +321,9 @@ async function parent(): Promise<void> {
   for (const def of selected) {
     progress(`${def.name}: ${def.title}`);
     const r = await runChild(def);
-    progress(`  ${r.available ? `${r.status}, round 0 ${sig(r.round0?.gbPerSec)} GB/s, peak RSS ${sig((r.rss?.peakBytes ?? NaN) / MiB)} MiB` : r.reason}`);
+    const memoryCase = formatMemoryCases([r]);
+    progress(memoryCase.length > 0 ? memoryCase.slice(1, -1).join('\n')
+      : `  ${r.available ? `${r.status}, round 0 ${sig(r.round0?.gbPerSec)} GB/s, peak RSS ${sig((r.rss?.peakBytes ?? NaN) / MiB)} MiB` : r.reason}`);
     results.push(r);
   }
   const targets = targetsOf(results);
