@@ -44,16 +44,20 @@ export interface SetupReport {
 
 /**
  * The set-up threads, kept for the next set-up (starting one costs about 50 ms here, a quarter of
- * a reused 1 GiB guest's set-up). Idle, they do not keep the process alive (piscina unrefs them),
- * and each collects its heap after every task, so it holds no memory between set-ups.
+ * a reused 1 GiB guest's set-up), one pool per thread count asked for: set-ups may overlap (a
+ * receiver and a source in one process), and a pool is never torn down under another's tasks.
+ * Idle, they do not keep the process alive (piscina unrefs them), and each thread collects its
+ * heap after every task, so it holds no memory between set-ups.
  */
-let threadsPool: Piscina | undefined;
+const threadPools = new Map<number, Piscina>();
 
-async function setupThreads(workers: number): Promise<Piscina> {
-  if (threadsPool && threadsPool.options.maxThreads >= workers) return threadsPool;
-  await threadsPool?.destroy();
-  threadsPool = new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity });
-  return threadsPool;
+function setupThreads(workers: number): Piscina {
+  let pool = threadPools.get(workers);
+  if (!pool) {
+    pool = new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity });
+    threadPools.set(workers, pool);
+  }
+  return pool;
 }
 
 /** Splits [from, to) into clear items of at most SETUP_ITEM_BYTES. */
@@ -164,7 +168,7 @@ export async function setUpMemories(plan: SetupPlan): Promise<SetupReport> {
   const mainWorks = plan.mainThreadWorks ?? true;
   const threads = Math.max(1, plan.threads ?? os.availableParallelism());
   const workers = Math.min(items.length, Math.max(mainWorks ? 0 : 1, threads - (mainWorks ? 1 : 0)));
-  const pool = workers > 0 ? await setupThreads(workers) : undefined;
+  const pool = workers > 0 ? setupThreads(workers) : undefined;
   const running = Array.from({ length: workers }, () => (pool as Piscina).run(task) as Promise<number>);
   if (mainWorks) {
     const main = new SetupWorker(task, memories.map((m) => m.kernels));

@@ -15,8 +15,13 @@ import type { StreamLink, TargetMigration } from './target-migration.js';
 export type Admit = (hello: Hello) => { migration: TargetMigration } | { refused: string };
 
 export class Connection implements StreamLink {
-  private state: 'hello' | 'frames' | 'closed' = 'hello';
+  /** `joining`: admitted, waiting for the target memory to be ready before it accepts. */
+  private state: 'hello' | 'joining' | 'frames' | 'closed' = 'hello';
   private helloBytes = Buffer.alloc(0);
+  /** Bytes that came after the HELLO while joining, taken once the stream is accepted. */
+  private early = Buffer.alloc(0);
+  /** The source ended its side while joining (a paused socket still ends): handled on accept. */
+  private endedEarly = false;
   private migration?: TargetMigration;
   private index = 0;
   private readonly header = Buffer.alloc(HEADER_BYTES);
@@ -53,20 +58,12 @@ export class Connection implements StreamLink {
     });
     socket.on('end', () => {
       clearTimeout(handshakeTimer);
-      if (this.state === 'frames' && this.migration) {
-        this.migration.streamEnded(this.index, this.headerFilled + this.bodyFilled); // may abort() this connection
-        if (this.state === 'frames') {
-          this.state = 'closed';
-          socket.end();
-        }
-      } else if (this.state === 'hello') {
-        this.refuse(`closed during the handshake (${this.helloBytes.length} bytes of it received)`);
-      }
+      this.onEnd();
     });
     socket.on('error', () => undefined); // 'close' follows; a reset peer is reported there
     socket.on('close', () => {
       clearTimeout(handshakeTimer);
-      if (this.state === 'frames') this.error('connection reset by the source');
+      if (this.state === 'frames' || this.state === 'joining') this.error('connection reset by the source');
       this.state = 'closed';
     });
   }
@@ -74,8 +71,10 @@ export class Connection implements StreamLink {
   /** The migration gave up: tell the peer why, and close. */
   abort(message: string): void {
     if (this.state === 'closed') return;
+    // A stream not yet accepted waits for the handshake's answer: it gets a refusal.
+    const answer = this.state === 'joining' ? encodeReply({ accepted: false, reason: message }) : encodeFeedback({ kind: 'error', message });
     this.state = 'closed';
-    this.socket.end(encodeFeedback({ kind: 'error', message }));
+    this.socket.end(answer);
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
@@ -91,6 +90,10 @@ export class Connection implements StreamLink {
       chunk = this.helloBytes.subarray(total);
       this.handshake(decodeHello(this.helloBytes.subarray(0, total)));
     }
+    if (this.state === 'joining') {
+      this.early = Buffer.concat([this.early, chunk]);
+      return;
+    }
     let off = 0;
     while (off < chunk.length && this.state === 'frames') off += this.take(chunk, off);
   }
@@ -98,12 +101,45 @@ export class Connection implements StreamLink {
   private handshake(hello: Hello): void {
     const admitted = this.admit(hello);
     if ('refused' in admitted) throw new HandshakeError(admitted.refused);
-    this.migration = admitted.migration;
+    const m = admitted.migration;
+    this.migration = m;
     this.index = hello.streamIndex;
-    this.migration.join(this.index, this);
-    this.target = new Uint8Array(this.migration.memory.slots[0].memory.buffer);
+    m.join(this.index, this); // from now on, the migration failing closes this stream too
+    this.state = 'joining';
+    this.socket.pause(); // a source sends no frame before the answer; anything early waits in `early`
+    m.ready.then(() => this.accept(), (e: unknown) => m.fail(`the target memory could not be set up: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** The source ended its side of the stream. */
+  private onEnd(): void {
+    if (this.state === 'joining') {
+      this.endedEarly = true;
+    } else if (this.state === 'frames' && this.migration) {
+      this.migration.streamEnded(this.index, this.headerFilled + this.bodyFilled); // may abort() this connection
+      if (this.state === 'frames') {
+        this.state = 'closed';
+        this.socket.end();
+      }
+    } else if (this.state === 'hello') {
+      this.refuse(`closed during the handshake (${this.helloBytes.length} bytes of it received)`);
+    }
+  }
+
+  /** The target memory is ready: answer the handshake, then take frames. */
+  private accept(): void {
+    if (this.state !== 'joining') return; // closed meanwhile
+    this.target = new Uint8Array((this.migration as TargetMigration).memory.slots[0].memory.buffer);
     this.state = 'frames';
     this.socket.write(encodeReply({ accepted: true, reason: '' }));
+    const early = this.early;
+    this.early = Buffer.alloc(0);
+    this.socket.resume();
+    try {
+      if (early.length > 0) this.onData(early);
+    } catch (e) {
+      this.error(e instanceof Error ? e.message : String(e));
+    }
+    if (this.endedEarly) this.onEnd();
   }
 
   /** Takes bytes of the current frame from chunk[off..]; returns how many. */
@@ -155,7 +191,7 @@ export class Connection implements StreamLink {
 
   /** A frame or the stream went wrong: the whole migration fails (the source learns why). */
   private error(message: string): void {
-    if (this.state !== 'frames') return;
+    if (this.state !== 'frames' && this.state !== 'joining') return;
     // Failing the migration aborts every stream of it, this one included, telling the peer why.
     (this.migration as TargetMigration).fail(`stream ${this.index}: ${message}`);
   }

@@ -10,7 +10,7 @@ import { planGuestLayout, DEFAULT_FRAME_BUFFERS, type GuestLayout } from '../mem
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { memoryPool } from '../memory/pool.js';
 import { memoryAvailable, targetNeedBytes } from '../memory/admission.js';
-import { setUpMemoriesHere } from '../memory/setup.js';
+import { setUpMemories } from '../memory/setup.js';
 import { formatBytes } from '../util/format.js';
 import { tokenMatches, type Hello } from '../wire/handshake.js';
 import { formatHostPort, isLoopback, type HostPort } from '../config/address.js';
@@ -106,16 +106,19 @@ export class ReceiverServer {
     } catch (e) {
       return { refused: `cannot allocate ${hello.ramBytes} bytes of target memory: ${e instanceof Error ? e.message : String(e)}` };
     }
-    // Zeroed (a reused memory) or faulted in (a new one) before the migration is accepted, so
-    // first touches are not measured as the network (see README).
-    setUpMemoriesHere({ module: this.module as WebAssembly.Module, zero: [memory] });
+    // Zeroed (a reused memory) or faulted in (a new one) before any stream is accepted, so first
+    // touches are not measured as the network (see README); on the set-up threads, while this
+    // event loop goes on serving (and refusing) other connections.
+    const ready = setUpMemories({ module: this.module as WebAssembly.Module, zero: [memory], mainThreadWorks: false }).then(() => undefined);
     this.active = new TargetMigration(
       hello, memory, this.options.allowKill ?? false, () => this.options.onKill?.(),
       (summary) => {
-        memoryPool.release(memory);
+        // Back to the pool once set-up has let go of it too (a migration may fail during it).
+        void ready.catch(() => undefined).then(() => memoryPool.release(memory));
         this.options.onMigration?.(summary);
       },
       this.options.joinTimeoutMs ?? 10_000,
+      ready,
     );
     return { migration: this.active };
   }

@@ -53,6 +53,8 @@ export class TargetMigration {
     private readonly onKill: () => void,
     private readonly onDone: (summary: MigrationSummary) => void,
     joinTimeoutMs: number,
+    /** Resolves once the target memory is ready (zero, faulted in): streams are accepted then. */
+    readonly ready: Promise<void> = Promise.resolve(),
   ) {
     this.id = hello.migrationId;
     this.hello = hello;
