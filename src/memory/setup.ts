@@ -77,14 +77,14 @@ const filledWith = new WeakMap<WebAssembly.Memory, string>();
 const contentTag = (l: SlotLayout, seed: number, c: ContentMix): string =>
   `${seed}:${c.zeroPercent}:${c.textPercent}:${c.randomPercent}:${l.firstPage}:${l.pageCount}:${l.pageSizeBytes}:${l.pagesPtr}`;
 
-export interface SetupItems {
+interface SetupItems {
   memories: GuestMemory[];
   items: SetupItem[];
   /** To record once every item is done: each source slot's memory and its new content. */
   filled: Array<[WebAssembly.Memory, string]>;
 }
 
-export function planSetupItems(plan: SetupPlan): SetupItems {
+function planSetupItems(plan: SetupPlan): SetupItems {
   const memories: GuestMemory[] = [];
   const fills: SetupItem[] = [];
   const clears: SetupItem[] = [];
@@ -145,20 +145,6 @@ function report(memories: readonly GuestMemory[], t0: number, threads: number): 
     reusedSlots: slots.filter((f) => !f).length,
     bytes: memories.reduce((n, m) => n + m.slots.reduce((k, s) => k + s.layout.memoryBytes, 0), 0),
   };
-}
-
-/**
- * The whole set-up on the calling thread, synchronously: for a receiver's handshake, which must
- * have its memory ready before it answers (reused memory is cleared at memset speed; a new one is
- * faulted in, as the receiver always did).
- */
-export function setUpMemoriesHere(plan: SetupPlan): SetupReport {
-  const t0 = performance.now();
-  const { memories, task, filled } = setupTask(plan);
-  const here = new SetupWorker(task, memories.map((m) => m.kernels));
-  while (here.next());
-  for (const [memory, tag] of filled) filledWith.set(memory, tag);
-  return report(memories, t0, 1);
 }
 
 export async function setUpMemories(plan: SetupPlan): Promise<SetupReport> {
