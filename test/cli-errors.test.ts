@@ -16,6 +16,7 @@ function migbench(...args: string[]): { status: number | null; stdout: string; s
 
 const CASES: { args: string[]; mentions: string[] }[] = [
   { args: ['run', '--ram', '0'], mentions: ['--ram', '"0"', '512MiB'] },
+  { args: ['receive', '--max-ram', 'lots'], mentions: ['--max-ram', '"lots"', '16GiB'] },
   { args: ['run', '--ram', '12XB'], mentions: ['--ram', '"12XB"', '512MiB'] },
   { args: ['run', '--ram', '1GB'], mentions: ['--ram', 'multiple of the page size'] },
   { args: ['run', '--page-size', '3000'], mentions: ['--page-size', 'power of two'] },
@@ -43,7 +44,7 @@ for (const { args, mentions } of CASES) {
     assert.ok(lines.length === 1 || lines.length === 2, r.stderr);
     assert.match(lines[0], /^migbench: /);
     for (const m of mentions) assert.ok(lines[0].includes(m), `${JSON.stringify(lines[0])} should mention ${m}`);
-    if (lines.length === 2) assert.match(lines[1], /^Try 'migbench( run)? --help'\.$/);
+    if (lines.length === 2) assert.match(lines[1], /^Try 'migbench( run| receive)? --help'\.$/);
     assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
   });
 }
