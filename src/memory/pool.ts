@@ -13,8 +13,15 @@
 import { GuestMemory } from './guest-memory.js';
 import type { GuestLayout } from './layout.js';
 import { collectGarbage } from './gc.js';
+import { retireSetupThreads } from './setup.js';
 
 const MiB = 1024 * 1024;
+
+/** What lets dropped memories go for real: every thread that may still hold them lets go. */
+function release(): void {
+  retireSetupThreads();
+  collectGarbage();
+}
 
 /** The longest memory that may serve a slot of `needBytes`. */
 export function longestFitting(needBytes: number): number {
@@ -51,7 +58,7 @@ export class MemoryPool {
    */
   acquire(layouts: readonly GuestLayout[], module: WebAssembly.Module): GuestMemory[] {
     const chosen = this.take(layouts);
-    if (this.dropIdle() > 0) collectGarbage();
+    if (this.dropIdle() > 0) release();
     return layouts.map((l, g) => {
       const memory = new GuestMemory(l, module, chosen[g]);
       this.stats.allocated += memory.fresh.filter(Boolean).length;
@@ -84,7 +91,7 @@ export class MemoryPool {
   drain(): void {
     // The list is dropped in a call of its own: a frame that had loaded it may keep it in a
     // register through the collection (seen: one collection freed nothing, the next did).
-    if (this.dropIdle() > 0) collectGarbage();
+    if (this.dropIdle() > 0) release();
   }
 
   private dropIdle(): number {

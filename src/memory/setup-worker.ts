@@ -6,7 +6,8 @@ import { SetupWorker } from './setup-work.js';
 /**
  * Takes items until none is left; returns how many it did. The thread outlives the task (set-up
  * threads are kept for the next run), so before it answers it lets go of the task's memories and
- * collects: a memory the pool releases must not stay alive here (see gc.ts).
+ * collects. That is not always enough for a released memory to go (see retireSetupThreads), but it
+ * keeps this thread's heap small between set-ups.
  */
 export default function setup(task: SetupTask): number {
   const done = work(task);

@@ -45,19 +45,38 @@ export interface SetupReport {
 /**
  * The set-up threads, kept for the next set-up (starting one costs about 50 ms here, a quarter of
  * a reused 1 GiB guest's set-up), one pool per thread count asked for: set-ups may overlap (a
- * receiver and a source in one process), and a pool is never torn down under another's tasks.
- * Idle, they do not keep the process alive (piscina unrefs them), and each thread collects its
- * heap after every task, so it holds no memory between set-ups.
+ * receiver and a source in one process). Idle, they do not keep the process alive (piscina unrefs
+ * them). A thread that has worked on a memory may keep it alive after its task, even with its heap
+ * collected (seen: one time in six, a 1 GiB run after two 256 MiB runs peaked 250 MiB above its
+ * need), so when the memory pool lets memories go it retires these threads (retireSetupThreads):
+ * their isolates end, and with them any reference to a released memory.
  */
-const threadPools = new Map<number, Piscina>();
+interface SetupThreads {
+  piscina: Piscina;
+  /** Set-ups running on it. */
+  busy: number;
+  /** Retired while busy: ends when its last set-up does. */
+  retired: boolean;
+}
 
-function setupThreads(workers: number): Piscina {
+const threadPools = new Map<number, SetupThreads>();
+
+function setupThreads(workers: number): SetupThreads {
   let pool = threadPools.get(workers);
   if (!pool) {
-    pool = new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity });
+    pool = { piscina: new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity }), busy: 0, retired: false };
     threadPools.set(workers, pool);
   }
   return pool;
+}
+
+/** Ends the set-up threads (those at work, once their set-up is done); new ones start when needed. */
+export function retireSetupThreads(): void {
+  for (const pool of threadPools.values()) {
+    pool.retired = true;
+    if (pool.busy === 0) void pool.piscina.destroy();
+  }
+  threadPools.clear();
 }
 
 /** Splits [from, to) into clear items of at most SETUP_ITEM_BYTES. */
@@ -155,13 +174,21 @@ export async function setUpMemories(plan: SetupPlan): Promise<SetupReport> {
   const threads = Math.max(1, plan.threads ?? os.availableParallelism());
   const workers = Math.min(items.length, Math.max(mainWorks ? 0 : 1, threads - (mainWorks ? 1 : 0)));
   const pool = workers > 0 ? setupThreads(workers) : undefined;
-  const running = Array.from({ length: workers }, () => (pool as Piscina).run(task) as Promise<number>);
-  if (mainWorks) {
-    const main = new SetupWorker(task, memories.map((m) => m.kernels));
-    // One item per turn of the event loop: piscina hands the workers their tasks meanwhile.
-    while (main.next()) await new Promise((r) => setImmediate(r));
+  if (pool) pool.busy++;
+  try {
+    const running = Array.from({ length: workers }, () => (pool as SetupThreads).piscina.run(task) as Promise<number>);
+    if (mainWorks) {
+      const main = new SetupWorker(task, memories.map((m) => m.kernels));
+      // One item per turn of the event loop: piscina hands the workers their tasks meanwhile.
+      while (main.next()) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(running);
+  } finally {
+    if (pool && --pool.busy === 0 && pool.retired) void pool.piscina.destroy();
   }
-  await Promise.all(running);
+  // piscina may keep a finished task object a while: nothing in it may keep the memories alive.
+  task.memories.length = 0;
+  task.items.length = 0;
   for (const [memory, tag] of filled) filledWith.set(memory, tag);
   return report(memories, t0, workers + (mainWorks ? 1 : 0));
 }
