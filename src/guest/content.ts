@@ -129,11 +129,12 @@ export function fillContentRange(
   };
   for (let p = fromPage; p < toPage; p++) {
     const at = p * pageSizeBytes;
+    const kind = pageKind(seed, firstPage + p, mix);
     if (only !== undefined && only[p] === 0) {
-      skipPage(rng, pageKind(seed, firstPage + p, mix), pageSizeBytes, text.length);
+      skipPage(rng, kind, pageSizeBytes, text.length);
       continue;
     }
-    switch (pageKind(seed, firstPage + p, mix)) {
+    switch (kind) {
       case PageKind.Zero:
         if (fresh) for (let b = at; b < at + pageSizeBytes; b += 4096) pages[b] = 0;
         else if (wasm) wasm.kernels.fillBytes(wasm.pagesPtr + at, pageSizeBytes, 0);

@@ -5,10 +5,11 @@
  * out-of-memory killer ends the process, with no message and no result.
  *
  * Need (bytes), every figure from the layouts the run will allocate (src/memory/layout.ts):
- *   source  = sum over slots of memoryBytes (pages + dirty bitmaps + scan list + page hashes + frame buffers)
+ *   source  = sum over slots of memoryBytes (pages + dirty bitmaps + scan list + page hashes + touched map + frame buffers)
  *   target  = the same for the target's layout, when the target is in this process (no --target)
  *   xbzrle  = cache region (the cache rounded to pages, plus one) per encoding lane, with --codec xbzrle
- *   runtime = RUNTIME_ALLOWANCE_BYTES (Node, worker threads, frame queues; RSS of a 64 MiB run minus its guest memories)
+ *   runtime = RUNTIME_ALLOWANCE_BYTES (Node, worker threads, frame queues: a 256 MiB guest's run peaked at
+ *             632 MiB here with 530 MiB of guest memories, so about 100 MiB, and 256 MiB leaves room)
  * Available = min(MemAvailable, cgroup limit - cgroup usage) + what this process's memory pool holds
  * idle (it is resident, and is reused or released before anything new is allocated).
  */

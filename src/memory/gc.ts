@@ -6,8 +6,9 @@
  * small heap may not need for minutes. Measured on the machine this was built on (1 GiB memory,
  * touched, also handed to one worker thread): RSS 1077 MiB after the main thread dropped it, still
  * 1077 MiB after a main-thread gc() alone, 53 MiB once the worker had also collected (or had been
- * terminated) and the main thread collected again. Every worker that sees a guest memory here is
- * destroyed when its run ends, so a collection on the main thread is what releases it.
+ * terminated) and the main thread collected again. The workers that see a guest memory are
+ * destroyed when their run ends, but for the set-up threads, which the pool retires when it lets
+ * memories go (src/memory/setup.ts), so a collection on the main thread is what releases them.
  *
  * `gc` is exposed by flipping V8's --expose-gc flag at run time and taking the function from a new
  * context, so neither the CLI nor a library user has to start Node with the flag.

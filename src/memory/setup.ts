@@ -38,8 +38,6 @@ export interface SetupReport {
   /** Slot memories that were new (faulted in now) and reused (rewritten). */
   freshSlots: number;
   reusedSlots: number;
-  /** Bytes of memory written or touched. */
-  bytes: number;
 }
 
 /**
@@ -162,7 +160,6 @@ function report(memories: readonly GuestMemory[], t0: number, threads: number): 
     threads,
     freshSlots: slots.filter(Boolean).length,
     reusedSlots: slots.filter((f) => !f).length,
-    bytes: memories.reduce((n, m) => n + m.slots.reduce((k, s) => k + s.layout.memoryBytes, 0), 0),
   };
 }
 
