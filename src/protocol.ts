@@ -64,7 +64,7 @@ export interface WriterReport {
   liveMs: number;
 }
 
-/** Starts the in-process channel: it paces frames from the queue and delivers them to the target. */
+/** Starts a receiving thread (src/channel/receive-thread.ts): it takes frames from the queue, paces them on the link, receives them into the target. */
 export interface ChannelTask {
   kind: 'channel';
   module: WebAssembly.Module;
@@ -73,9 +73,8 @@ export interface ChannelTask {
   guest: GuestShape;
   /** The frame queue (src/channel/queue.ts). */
   queue: SharedArrayBuffer;
-  /** Null: unlimited. */
-  linkBitsPerSec: number | null;
-  latencyMs: number;
+  /** The link to pace on (src/link/link.ts); null: unpaced. */
+  link: SharedArrayBuffer | null;
   /** Page codecs are on: the receiver decodes frames with every codec's decoder. */
   codecs: boolean;
   /** This thread runs the resend meter over raw frames (src/channel/channel-worker.ts). */
@@ -84,10 +83,6 @@ export interface ChannelTask {
 
 export interface ChannelReport {
   kind: 'channel-report';
-  framesDelivered: number;
-  bytesDelivered: number;
-  pagesDelivered: number;
-  deviceStateBytes: number;
   /** Set when a frame was rejected: the receiver writes nothing of a rejected frame. */
   error?: string;
 }
@@ -126,6 +121,9 @@ export interface EncoderWorkerData {
   module: WebAssembly.Module;
   slots: SlotHandle[];
   settings: ChainSettings;
+  /** Int32Array, one counter per lane: frames this lane's thread has finished (the write gate reads it). */
+  progress: SharedArrayBuffer;
+  lane: number;
 }
 
 /** Encode one frame: the slot's pages listed at listPtr into the body at bodyPtr. */

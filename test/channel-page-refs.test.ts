@@ -1,7 +1,7 @@
 /**
  * PAGE_REFS frames (the virtual clock's channel): raw pages named by number, which the receiver
  * reads from the source's memory. They must land with the bytes of their send instant, so a guest
- * write to a page of a frame not yet read waits for it (VirtualChannel.holdWrite); and only a
+ * write to a page of a frame not yet read waits for it (the write gate); and only a
  * receiver that shares the source's memory takes one, and only pages inside the slot.
  */
 import { test } from 'node:test';
@@ -10,7 +10,9 @@ import { loadKernelModule } from '../src/kernel/loader.js';
 import { planGuestLayout } from '../src/memory/layout.js';
 import { GuestMemory } from '../src/memory/guest-memory.js';
 import { VirtualClock } from '../src/clock/virtual.js';
-import { VirtualChannel } from '../src/channel/virtual.js';
+import { VirtualTransport } from '../src/channel/virtual.js';
+import { Link, LinkShare, SIMULATED_PACING } from '../src/link/link.js';
+import { WriteGate } from '../src/guest/write-gate.js';
 import { FrameReceiver } from '../src/channel/receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../src/wire/frame.js';
 
@@ -33,10 +35,12 @@ test('pages sent by reference land with the bytes of their send instant: a write
   const s = source.slots[0];
   const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, PAGES);
   list.forEach((_, i) => { list[i] = (i * 7) % PAGES; });
-  const channel = new VirtualChannel(source, null, 0, new VirtualClock(), false, true);
+  const gate = new WriteGate();
+  const link = new LinkShare(Link.create({ bitsPerSec: null, latencyMs: 0 }), SIMULATED_PACING);
+  const channel = new VirtualTransport(source, target, module, link, new VirtualClock(), gate, { codecs: false, receiveHere: false, pageRefs: true });
   await channel.prepare();
   await channel.connect();
-  await channel.open(target, module, shape);
+  await channel.open(shape);
   const send = channel.sendPageRefs;
   assert.ok(send, 'the channel takes pages by reference');
   try {
@@ -45,7 +49,7 @@ test('pages sent by reference land with the bytes of their send instant: a write
       assert.equal(wire, HEADER_BYTES + FRAME * (8 + PAGE), 'the frame stands on the link for the bytes of a raw frame');
       // The guest writes a page of the frame just sent, as soon as the channel lets it.
       const written = list[off + FRAME - 1];
-      channel.holdWrite(0, written);
+      gate.beforeWrite(0, written);
       pages.fill(0xee, written * PAGE, (written + 1) * PAGE);
     }
     await channel.drain();
@@ -77,10 +81,10 @@ test('a page-reference frame is refused by a receiver without the source memory,
     numbers.forEach((n, i) => view.setUint32(HEADER_BYTES + i * 4, n, true));
     return bytes;
   };
-  const alone = new FrameReceiver(target.slots, target.kernels, false);
+  const alone = new FrameReceiver(target.slots, target.kernels, { verifyChecksums: false });
   assert.throws(() => alone.receiveView(0, frame(0, 1)), (e: unknown) => e instanceof FrameError && /does not share the source's memory/.test(e.message));
   // The TCP receiver's path (a frame staged in the target's frame buffer) never takes one.
-  const shared = new FrameReceiver(target.slots, target.kernels, false, undefined, source.slots);
+  const shared = new FrameReceiver(target.slots, target.kernels, { verifyChecksums: false, sourceSlots: source.slots });
   const t = target.slots[0];
   new Uint8Array(t.memory.buffer).set(frame(0, 1), t.layout.framesPtr);
   assert.throws(() => shared.receive(0, t.layout.framesPtr, HEADER_BYTES + 8), FrameError);

@@ -95,7 +95,7 @@ for (const codecs of [false, true]) {
   test(`${FRAMES} seeded random and mutated ${codecs ? 'codec' : 'raw'} frames: only FrameErrors, nothing written out of bounds`, () => {
     // Guard pattern everywhere but the page area (kept as is) and the frame buffer.
     for (let at = 0; at < bytes.length; at++) if (outsideWritable(at)) bytes[at] = GUARD;
-    const receiver = new FrameReceiver(memory.slots, memory.kernels, true, codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined);
+    const receiver = new FrameReceiver(memory.slots, memory.kernels, { verifyChecksums: true, decoders: codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined });
     const rng = new TestPrng(codecs ? 2024 : 7);
     const t0 = performance.now();
     let done = 0;

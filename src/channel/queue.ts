@@ -6,8 +6,9 @@
  *
  * Int32 layout: [HEAD] entries pushed, [TAIL] entries consumed, [CLOSED], [ERROR],
  *   [RELEASED + slot] buffers of that slot released so far, then the ring of 4-int entries.
- * Float64 stats, written by the channel only: bytes, frames and pages delivered, and the epoch
- * time (ms) at which the last frame reaches the target (its send end plus link latency).
+ * Float64 stats, written by the receiving thread: bytes delivered, the epoch time (ms) at which
+ * the last frame reaches the target (its send end plus link latency), pages found unchanged; and
+ * one written by the driver: the migration's rate cap.
  */
 export const HEAD = 0;
 export const TAIL = 1;
@@ -15,7 +16,7 @@ export const CLOSED = 2;
 export const ERROR = 3;
 /** Set by the driver when post-copy begins: the receiver tracks arrivals from then on. */
 export const POSTCOPY = 4;
-/** Set by the channel's thread once its task runs (InProcessChannel.open waits for it). */
+/** Set by the receiving thread once its task runs (ReceiveThread.open waits for it). */
 export const STARTED = 5;
 export const RELEASED = 16;
 export const MAX_SLOTS = 64;
@@ -23,10 +24,7 @@ const RING = RELEASED + MAX_SLOTS;
 const ENTRY_INTS = 4;
 
 export const STAT_BYTES = 0;
-export const STAT_FRAMES = 1;
-export const STAT_PAGES = 2;
 export const STAT_LAST_DELIVERY_EPOCH_MS = 3;
-export const STAT_BUSY_MS = 4;
 /** Written by the driver: the rate to pace at now, bits/s; 0 means the link's configured rate. */
 export const STAT_RATE_BITS_PER_SEC = 5;
 /** Pages the channel's resend meter found unchanged since their last send (task.meter). */

@@ -1,8 +1,8 @@
 /**
  * The target side of a migration stream: takes one frame that sits in a target slot's frame
  * buffer, checks it (header, checksum, then every page number and length, by the unpack kernel)
- * and only then writes pages into target memory. Used by the in-process channel's worker and by
- * the virtual channel; nothing in a frame is trusted.
+ * and only then writes pages into target memory. Used by receiving threads, the virtual
+ * channel and the TCP receiver; nothing in a frame is trusted.
  */
 import type { Kernels } from '../kernel/types.js';
 import type { SlotHandle } from '../protocol.js';
@@ -20,6 +20,15 @@ export interface ReceiveCounts {
   unchanged: number;
 }
 
+export interface ReceiverOptions {
+  /** Check each frame's checksum: false only where no wire exists (frames handed over in memory). */
+  verifyChecksums: boolean;
+  /** With codecs on, the decoders of page frames (src/codec/frame-codec.ts); without, the unpack kernel takes raw frames. */
+  decoders?: Map<number, PageCodec>;
+  /** Where the source's memory is shared with this thread (in process): PAGE_REFS frames are read from it. */
+  sourceSlots?: SlotHandle[];
+}
+
 export class FrameReceiver {
   readonly counts: ReceiveCounts = { frames: 0, pages: 0, deviceStateBytes: 0, unchanged: 0 };
   /** Post-copy: clear each page's "not arrived" bit (the target bitmap) as it lands, and wake waiters. */
@@ -35,21 +44,10 @@ export class FrameReceiver {
   private readonly views: DataView[];
   private readonly missing: Int32Array[];
 
-  /**
-   * `verifyChecksums` is false only where no wire exists (the virtual clock's channel hands frames
-   * over in memory); every real transport checks them.
-   */
-  /**
-   * `decoders`, when codecs are on, decode page frames (src/codec/frame-codec.ts); without them
-   * the unpack kernel takes raw frames. `sourceSlots`, where the source's memory is shared with
-   * this thread (the in-process channels), is where PAGE_REFS frames are read from.
-   */
   constructor(
     private readonly targetSlots: SlotHandle[],
     private readonly kernels: Kernels[],
-    private readonly verifyChecksums: boolean,
-    private readonly decoders?: Map<number, PageCodec>,
-    private readonly sourceSlots?: SlotHandle[],
+    private readonly options: ReceiverOptions,
   ) {
     this.views = targetSlots.map((s) => new DataView(s.memory.buffer));
     this.missing = targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
@@ -62,14 +60,14 @@ export class FrameReceiver {
     const h = parseFrameHeader(this.views[slot], at, lengthBytes, layout.frameBytes - HEADER_BYTES);
     if (h.type === FrameType.PageRefs) throw new FrameError(`a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`);
     const body = at + HEADER_BYTES;
-    if (this.verifyChecksums && k.hash64(body, h.bodyLengthBytes, 0n) !== h.checksum) {
+    if (this.options.verifyChecksums && k.hash64(body, h.bodyLengthBytes, 0n) !== h.checksum) {
       throw new FrameError(`frame checksum mismatch in round ${h.round}`);
     }
-    if (h.type === FrameType.Pages && this.decoders) {
+    if (h.type === FrameType.Pages && this.options.decoders) {
       const bytes = new Uint8Array(this.targetSlots[slot].memory.buffer);
       const pages = bytes.subarray(layout.pagesPtr, layout.pagesPtr + layout.pageCount * layout.pageSizeBytes);
       try {
-        this.counts.pages += decodePages(bytes.subarray(body, body + h.bodyLengthBytes), h.count, pages, layout.pageSizeBytes, layout.pageCount, layout.firstPage, this.decoders);
+        this.counts.pages += decodePages(bytes.subarray(body, body + h.bodyLengthBytes), h.count, pages, layout.pageSizeBytes, layout.pageCount, layout.firstPage, this.options.decoders);
       } catch (err) {
         if (err instanceof CodecError || err instanceof RangeError) throw new FrameError(`frame in round ${h.round}: ${err.message}`);
         throw err;
@@ -104,14 +102,14 @@ export class FrameReceiver {
     if (h.type === FrameType.Pages || h.type === FrameType.PageRefs) {
       try {
         if (h.type === FrameType.PageRefs) {
-          const source = this.sourceSlots?.[slot];
+          const source = this.options.sourceSlots?.[slot];
           if (source === undefined) throw new FrameError(`a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`);
           if (body.length < h.count * 4) throw new RangeError(`a page-reference frame is shorter than its ${h.count} page numbers`);
           const locals = localPages(body, h.count, 4, layout.firstPage, layout.pageCount);
           const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr, layout.pageCount * size);
           this.placeRaw(slot, locals, from, (i) => locals[i] * size, h.round, pages);
-        } else if (this.decoders) {
-          this.counts.pages += decodePages(body, h.count, pages, size, layout.pageCount, layout.firstPage, this.decoders);
+        } else if (this.options.decoders) {
+          this.counts.pages += decodePages(body, h.count, pages, size, layout.pageCount, layout.firstPage, this.options.decoders);
           if (this.trackArrivals) this.arrivedPages(slot, localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage, layout.pageCount));
         } else {
           const locals = checkRawPages(body, h.count, size, layout.pageCount, layout.firstPage);

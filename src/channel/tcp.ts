@@ -3,7 +3,7 @@
  * clock. Each of N streams (connections, QEMU multifd-like) opens with a handshake
  * (src/wire/handshake.ts); frames then go out from the source's frame buffers, copied into a Buffer
  * (a socket cannot keep a view of shared memory that the driver reuses), round-robin over the
- * streams and paced at the link rate on this thread. The receiver acknowledges every frame
+ * streams and paced on the link (src/link/link.ts) on this thread. The receiver acknowledges every frame
  * (src/wire/feedback.ts); drain() waits for the acknowledgement of everything sent, so a round's
  * frames all land before the next round's, on whatever stream they went.
  *
@@ -15,8 +15,8 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
-import type { GuestShape } from '../protocol.js';
-import { ChannelError, type FrameBuffer, type Transport } from '../driver/parts.js';
+import type { LinkShare } from '../link/link.js';
+import { ChannelError, type FrameBuffer, type Transport } from './transport.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { decodeReply, encodeHello, MIGRATION_ID_BYTES } from '../wire/handshake.js';
 import { decodeFeedback } from '../wire/feedback.js';
@@ -29,7 +29,6 @@ export interface TcpTransportOptions {
   token: string | null;
   streams: number;
   fault: FaultSpec | null;
-  linkBitsPerSec: number | null;
   vcpus: number;
   codecs: boolean;
   /** No acknowledgement for this long while frames are outstanding fails the run (default 5 s). */
@@ -44,8 +43,8 @@ const DIGEST_TIMEOUT_MS = 60_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 /** Frames in flight (sent, not acknowledged) per stream: enough to keep loopback busy. */
 const WINDOW_FRAMES_PER_STREAM = 8;
-/** As the in-process channel: oversleeping must not cost rate, nor turn into a burst. */
-const CATCH_UP_MS = 1;
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
 
 interface Stream {
   index: number;
@@ -62,6 +61,8 @@ interface Stream {
 
 export class TcpTransport implements Transport {
   readonly checksums = true;
+  /** The receiver runs no resend meter: the sender does. */
+  readonly metersRawPages = false;
   private readonly address: string;
   private readonly ackTimeoutMs: number;
   private readonly views: DataView[];
@@ -74,8 +75,6 @@ export class TcpTransport implements Transport {
   private closing?: Promise<void>;
   private waiters: (() => void)[] = [];
   private watchdog?: NodeJS.Timeout;
-  private rateBitsPerSec: number | null = null;
-  private nextFreeMs = 0;
   private nextStream = 0;
   private lastAckMs = 0;
   private lastProgressMs = performance.now();
@@ -85,7 +84,12 @@ export class TcpTransport implements Transport {
   private stalled = false;
   private digest?: bigint;
 
-  constructor(private readonly source: GuestMemory, private readonly options: TcpTransportOptions, private readonly clock: RealClock) {
+  constructor(
+    private readonly source: GuestMemory,
+    private readonly options: TcpTransportOptions,
+    private readonly clock: RealClock,
+    private readonly link: LinkShare,
+  ) {
     this.address = formatHostPort(options.target);
     this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     this.views = source.slots.map((s) => new DataView(s.memory.buffer));
@@ -111,7 +115,11 @@ export class TcpTransport implements Transport {
   }
 
   /** The receiver allocated its memory in the handshake and receives from then on. */
-  open(_target: GuestMemory | null, _module: WebAssembly.Module, _guest: GuestShape): void {}
+  async open(): Promise<void> {}
+
+  unchangedPages(): number {
+    return 0;
+  }
 
   async acquire(slot: number): Promise<FrameBuffer> {
     const layout = this.source.slots[slot].layout;
@@ -121,7 +129,7 @@ export class TcpTransport implements Transport {
         await this.change(100);
         continue;
       }
-      const aheadMs = this.nextFreeMs - performance.now();
+      const aheadMs = this.link.nextFree - epochNow();
       if (aheadMs <= 0.05) break;
       await new Promise((r) => setTimeout(r, aheadMs));
     }
@@ -130,7 +138,7 @@ export class TcpTransport implements Transport {
   }
 
   setRate(bitsPerSec: number | null): void {
-    this.rateBitsPerSec = bitsPerSec;
+    this.link.setCap(bitsPerSec);
   }
 
   /** Post-copy is refused with --target by the resolver: the target's vCPUs would run here. */
@@ -147,7 +155,7 @@ export class TcpTransport implements Transport {
     const frame = Buffer.allocUnsafe(lengthBytes);
     frame.set(new Uint8Array(slotMemory.buffer, buffer.ptr, lengthBytes));
     if (this.injectFault(frame) === 'dropped') return;
-    this.pace(lengthBytes);
+    this.link.occupy(lengthBytes, epochNow(), this.outstandingFrames() === 0);
     this.write(this.streams[this.nextStream++ % this.streams.length], frame);
   }
 
@@ -160,8 +168,7 @@ export class TcpTransport implements Transport {
     if (this.failure) throw this.failure;
     // A frame leaves when its slot on the paced link starts and holds the link bytes / rate: the
     // last one has arrived no earlier than when its slot ends.
-    const linkFreeMs = this.clock.nowMs() - (performance.now() - this.nextFreeMs);
-    return Math.max(this.lastAckMs, linkFreeMs);
+    return Math.max(this.lastAckMs, this.clock.fromEpochMs(this.link.nextFree));
   }
 
   bytesDelivered(): number {
@@ -169,7 +176,7 @@ export class TcpTransport implements Transport {
   }
 
   /** Both hosts hash their memory (src/wire/digest.ts); the source is suspended, the rounds over. */
-  async verifyRemote(source: GuestMemory): Promise<string | null> {
+  async verify(): Promise<string | null> {
     await this.drain();
     this.digest = undefined;
     this.write(this.streams[0], this.controlFrame(FrameType.Verify));
@@ -179,7 +186,7 @@ export class TcpTransport implements Transport {
       if (performance.now() > deadline) throw new ChannelError(`no memory digest from the receiver at ${this.address} within ${DIGEST_TIMEOUT_MS / 1000} s`);
       await this.change(100);
     }
-    const local = memoryDigest(source);
+    const local = memoryDigest(this.source);
     return local === this.digest
       ? null
       : `verification failed: the target's memory digest ${hex(this.digest)} differs from the source's ${hex(local)}`;
@@ -298,15 +305,6 @@ export class TcpTransport implements Transport {
     s.sentBytes += frame.length;
     if (this.stalled) s.held.push(frame);
     else s.socket.write(frame);
-  }
-
-  /** Token bucket at the link (or adaptive) rate: the frame occupies the link for bytes / rate. */
-  private pace(lengthBytes: number): void {
-    const link = this.options.linkBitsPerSec;
-    const bits = this.rateBitsPerSec !== null ? Math.min(this.rateBitsPerSec, link ?? Infinity) : link;
-    if (bits === null || bits === Infinity) return;
-    const now = performance.now();
-    this.nextFreeMs = Math.max(this.nextFreeMs, now - CATCH_UP_MS) + lengthBytes / (bits / 8 / 1000);
   }
 
   /** The --fault, when the round it names begins. Returns 'dropped' when the frame is not to go. */

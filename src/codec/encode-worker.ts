@@ -9,11 +9,23 @@ import { instantiateKernels } from '../kernel/loader.js';
 import { ChainEncoder } from './chain-encoder.js';
 
 const data = workerData as EncoderWorkerData;
+const progress = new Int32Array(data.progress);
 let encoder: ChainEncoder | undefined;
 
 export function encode(task: EncodeTask): EncodeResult {
   encoder ??= new ChainEncoder(data.slots, data.slots.map((s) => instantiateKernels(data.module, s.memory)), data.settings);
   const t0 = performance.now();
-  const bodyLength = encoder.encode(task.slot, task.listPtr, task.count, task.bodyPtr, task.capacityBytes);
-  return { kind: 'encoded', bodyLength, cpuMs: performance.now() - t0, stats: encoder.stats() };
+  try {
+    const bodyLength = encoder.encode(task.slot, task.listPtr, task.count, task.bodyPtr, task.capacityBytes);
+    return { kind: 'encoded', bodyLength, cpuMs: performance.now() - t0, stats: encoder.stats() };
+  } finally {
+    // The frame's pages have been read (or never will be): a write held for them may go on.
+    Atomics.add(progress, data.lane, 1);
+    Atomics.notify(progress, data.lane);
+  }
+}
+
+/** Answers once the thread runs (ThreadedEncoding.open). */
+export function ping(): 'pong' {
+  return 'pong';
 }

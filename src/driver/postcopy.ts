@@ -5,6 +5,8 @@
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Sender } from './sender.js';
+import type { DirtyLog } from '../dirtylog/dirty-log.js';
+import type { PostcopyPlacement } from '../guest/guest.js';
 import { HEAD, TAIL, STALLS, createRing, ringViews, type RingViews } from '../dirtylog/ring.js';
 
 /** Requests a vCPU can have outstanding: it blocks on one page at a time. */
@@ -50,7 +52,7 @@ export class PostcopyPush {
    * The guest is suspended: `count` pages of each slot's list (the final dirty fetch) are what the
    * target lacks. Marks them missing on the target before its guest runs.
    */
-  setMissing(slot: number, count: number): void {
+  private setMissing(slot: number, count: number): void {
     const s = this.source.slots[slot];
     const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, count).slice();
     const t = this.target.slots[slot];
@@ -60,6 +62,22 @@ export class PostcopyPush {
     this.backlog[slot] = list;
     this.cursor[slot] = 0;
     this.missingAtResume += count;
+  }
+
+  /** Marks what each slot's dirty log holds now (or every page, after no pre-copy round) missing; returns how many. */
+  markMissing(sender: Sender, dirtyLog: DirtyLog, noPrecopy: boolean): number {
+    let missing = 0;
+    this.source.slots.forEach((_, i) => {
+      const n = noPrecopy ? sender.listAllPages(i) : dirtyLog.fetch(i);
+      this.setMissing(i, n);
+      missing += n;
+    });
+    return missing;
+  }
+
+  /** Where the post-copy guest runs: the target's memory, the source's as its mirror, the request rings. */
+  placement(): PostcopyPlacement {
+    return { targetSlots: this.target.slots, shadowSlots: this.source.slots, requestRings: this.requestRings };
   }
 
   /** Sends everything missing, requested pages first; `round` labels the frames. */

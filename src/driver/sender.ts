@@ -3,7 +3,7 @@
  * from guest memory into a frame buffer of the same slot, checksummed, and handed to the channel.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
-import type { FrameBuffer, Transport } from './parts.js';
+import type { FrameBuffer, Transport } from '../channel/transport.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import type { EncodedBody, FrameEncoding } from './encoding.js';
@@ -49,10 +49,9 @@ export class Sender {
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
     const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
-    // Pages go by reference where the receiver reads the source's memory, unless packing's CPU
-    // time is charged to the clock (--charge-cpu: packing is what it measures). That transport
-    // meters raw pages itself.
-    const sendRefs = this.chargeCpu ? undefined : this.channel.sendPageRefs;
+    // Pages go by reference where the receiver reads the source's memory; that transport meters
+    // raw pages itself.
+    const sendRefs = this.channel.sendPageRefs;
     for (let off = 0; off < count; off += l.pagesPerFrame) {
       const n = Math.min(l.pagesPerFrame, count - off);
       if (sendRefs) {

@@ -93,10 +93,6 @@ export class GuestControl {
     this.set(STOP);
   }
 
-  isPaused(): boolean {
-    return Atomics.load(this.v.i32, STATE) === PAUSE;
-  }
-
   /** Page writes all vCPUs have done so far. */
   totalWrites(): number {
     let sum = 0;

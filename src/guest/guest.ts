@@ -3,11 +3,10 @@
  * each) that write memory until told to stop. The driver suspends it through the control block.
  */
 import { Piscina } from 'piscina';
-import type { RunConfig } from '../config/types.js';
 import type { GuestShape, PostcopyWriterTask, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
 import { GuestControl } from './control.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
-import type { GuestHost, GuestReport } from '../driver/parts.js';
+import type { GuestHost, GuestOptions, GuestReport } from './host.js';
 
 const WRITER_WORKER = new URL('./writer-worker.js', import.meta.url).href;
 
@@ -24,10 +23,10 @@ export class RunningGuest implements GuestHost {
   private readonly tasks: Promise<WriterReport>[];
 
   /** The source's guest: vCPUs writing source memory and logging their writes with `mark`. */
-  constructor(config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode);
+  constructor(config: GuestOptions, slots: SlotHandle[], guest: GuestShape, mark: MarkMode);
   /** The guest after a post-copy switch-over: vCPUs parked until resume(), then writing the target. */
-  constructor(config: RunConfig, postcopy: PostcopyPlacement, guest: GuestShape);
-  constructor(config: RunConfig, where: SlotHandle[] | PostcopyPlacement, guest: GuestShape, mark?: MarkMode) {
+  constructor(config: GuestOptions, postcopy: PostcopyPlacement, guest: GuestShape);
+  constructor(config: GuestOptions, where: SlotHandle[] | PostcopyPlacement, guest: GuestShape, mark?: MarkMode) {
     this.control = new GuestControl(config.vcpus);
     this.pool = new Piscina({
       filename: WRITER_WORKER,
@@ -38,7 +37,7 @@ export class RunningGuest implements GuestHost {
     });
     this.tasks = [];
     const common = {
-      guest, control: this.control.sab, pageWritesPerSec: config.dirtyPagesPerSec / config.vcpus, vcpus: config.vcpus,
+      guest, control: this.control.sab, pageWritesPerSec: config.pageWritesPerSec / config.vcpus, vcpus: config.vcpus,
       pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, content: config.content,
     };
     if (Array.isArray(where)) {

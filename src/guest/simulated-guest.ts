@@ -4,11 +4,11 @@
  * simulated time (its rate's period apart), vCPUs in order, so the bytes dirtied are a pure
  * function of the options and the seed. A vCPU whose dirty ring is full stalls until a harvest.
  */
-import type { RunConfig } from '../config/types.js';
 import type { GuestShape, SlotHandle } from '../protocol.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
-import type { GuestHost, GuestReport } from '../driver/parts.js';
+import type { GuestHost, GuestOptions, GuestReport } from './host.js';
 import type { VirtualClock } from '../clock/virtual.js';
+import type { WriteGate } from './write-gate.js';
 import { Vcpu } from './vcpu.js';
 import { STALLS } from '../dirtylog/ring.js';
 import { advanceVcpus, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
@@ -30,14 +30,13 @@ export class SimulatedGuest implements GuestHost {
   private readonly steps: VcpuSteps<SimulatedVcpu>;
 
   /**
-   * `holdWrite` runs before each write, once its page is chosen: the channel holds the write while
-   * it has yet to read that page (VirtualChannel.holdWrite).
+   * `gate` is asked before each write, once its page is chosen: a thread that has yet to read that
+   * page holds the write until it has (src/guest/write-gate.ts).
    */
   constructor(
-    config: RunConfig, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock,
-    holdWrite?: (slot: number, localPage: number) => void,
+    config: GuestOptions, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock, gate: WriteGate,
   ) {
-    this.basePeriodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
+    this.basePeriodMs = config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity;
     this.periodMs = this.basePeriodMs;
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new Vcpu({
@@ -49,11 +48,12 @@ export class SimulatedGuest implements GuestHost {
       writes: 0,
       blockedSinceMs: null,
     }));
+    const hold = (slot: number, localPage: number): void => gate.beforeWrite(slot, localPage);
     // A vCPU blocks on a full dirty ring, until a harvest.
     this.steps = {
       mayWrite: (v) => !v.cpu.ringFull(),
       block: (v) => Atomics.store(ring(v).i32, STALLS, ring(v).i32[STALLS] + 1),
-      write: (v) => v.cpu.write(holdWrite),
+      write: (v) => v.cpu.write(hold),
       addBlockedMs: (v, ms) => { ring(v).stallMs[0] += ms; },
     };
     clock.onAdvance((from, to) => this.advance(from, to));
@@ -64,11 +64,6 @@ export class SimulatedGuest implements GuestHost {
   /** Does every write due in (fromMs, toMs]. */
   private advance(fromMs: number, toMs: number): void {
     if (!this.paused) advanceVcpus(this.vcpus, fromMs, toMs, this.periodMs, this.steps);
-  }
-
-  /** Which vCPUs are stalled on a full ring: the driver harvests when any is. */
-  anyStalled(): boolean {
-    return this.vcpus.some((v) => v.blockedSinceMs !== null);
   }
 
   async pause(): Promise<void> {

@@ -3,9 +3,8 @@
  * resume(). A vCPU that touches a page not yet arrived requests it and blocks; it goes on, at the
  * clock's next step, once the page is there.
  */
-import type { RunConfig } from '../config/types.js';
 import type { GuestShape } from '../protocol.js';
-import type { GuestHost, GuestReport } from '../driver/parts.js';
+import type { GuestHost, GuestOptions, GuestReport } from './host.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { PostcopyPlacement } from './guest.js';
 import { PostcopyVcpu } from './postcopy-vcpu.js';
@@ -30,8 +29,8 @@ export class SimulatedPostcopyGuest implements GuestHost {
   private liveMs = 0;
   private liveSinceMs = 0;
 
-  constructor(config: RunConfig, where: PostcopyPlacement, guest: GuestShape, private readonly clock: VirtualClock) {
-    this.periodMs = config.dirtyPagesPerSec > 0 ? (1000 * config.vcpus) / config.dirtyPagesPerSec : Infinity;
+  constructor(config: GuestOptions, where: PostcopyPlacement, guest: GuestShape, private readonly clock: VirtualClock) {
+    this.periodMs = config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity;
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new PostcopyVcpu({
         vcpu, vcpus: config.vcpus, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,

@@ -57,8 +57,8 @@ export class Vcpu {
 
   /**
    * One write; the caller has made sure the ring (if any) has room. `hold`, when given, runs once
-   * the page is chosen and before its bytes change (the virtual clock's channel may still have to
-   * read that page: VirtualChannel.holdWrite).
+   * the page is chosen and before its bytes change (another thread may still have to read that
+   * page: src/guest/write-gate.ts).
    */
   write(hold?: (slot: number, localPage: number) => void): void {
     const { pageSizeBytes, pagesPerSlot } = this.spec.guest;

@@ -109,8 +109,3 @@ export function createSlotMemory(layout: SlotLayout): WebAssembly.Memory {
   // initial = maximum: the memory never grows, so no thread ever has to re-read `buffer`.
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
-
-/** Which slot holds a global page number. */
-export function slotOfPage(layout: GuestLayout, page: number): number {
-  return Math.floor(page / layout.pagesPerSlot);
-}

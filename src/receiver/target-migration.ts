@@ -59,7 +59,7 @@ export class TargetMigration {
     this.id = hello.migrationId;
     this.hello = hello;
     const decoders = hello.codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined;
-    this.receiver = new FrameReceiver(memory.slots, memory.kernels, true, decoders);
+    this.receiver = new FrameReceiver(memory.slots, memory.kernels, { verifyChecksums: true, decoders });
     this.links = Array.from({ length: hello.streamCount }, () => undefined);
     this.ended = this.links.map(() => false);
     this.joinTimer = setTimeout(() => {

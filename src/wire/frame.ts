@@ -1,10 +1,10 @@
 /**
- * The migration wire frame. Every frame, in-process or (later) over TCP, is a 32-byte header and a
+ * The migration wire frame. Every frame, in process, in simulated time or over TCP, is a 32-byte header and a
  * body; all integers little-endian.
  *   0  u32 magic 'MGBF'       4  u16 version    6  u16 type
  *   8  u32 page count        12  u32 body length (bytes)
  *  16  u32 round             20  u32 reserved (0)
- *  24  u64 XXH64 of the body (seed 0)
+ *  24  u64 XXH64 of the body (seed 0); 0 in process, where no wire exists
  * A PAGES body is `count` 8-byte descriptors then the encoded pages (src/kernel/types.ts).
  * Nothing in a header is trusted: parseFrameHeader checks it all before a byte is used.
  */

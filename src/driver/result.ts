@@ -1,0 +1,87 @@
+/** A run's result, assembled from what the stages recorded. */
+import type { RunConfig } from '../config/types.js';
+import type { GuestPerf, IterationRecord, MigrationResult, SetupRecord, StageRecord } from '../result/schema.js';
+import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
+import { describeEnvironment } from '../result/environment.js';
+import type { GuestReport } from '../guest/host.js';
+import type { CodecRoundStats } from '../codec/summary.js';
+import type { PostcopyRecord } from './postcopy.js';
+
+export interface RunRecord {
+  config: RunConfig;
+  startedAt: string;
+  /** Why the run failed; undefined when it completed. */
+  failure: string | undefined;
+  /** Whether the guest ran on the target (post-copy): past that, it cannot fall back to the source. */
+  resumed: boolean;
+  verified: boolean;
+  switchoverReason: string | undefined;
+  totalTimeMs: number;
+  downtimeMs: number;
+  bytesSent: number;
+  wallTimeMs: number;
+  setup: SetupRecord;
+  codec: CodecRoundStats | undefined;
+  beforePageWritesPerSec: number;
+  guest: GuestReport;
+  stages: StageRecord[];
+  iterations: IterationRecord[];
+  postcopy: (PostcopyRecord & { guestPageWrites: number }) | undefined;
+}
+
+export function buildResult(r: RunRecord): MigrationResult {
+  const { config, iterations } = r;
+  const sentBytes = iterations.reduce((n, it) => n + it.bytesSent, 0);
+  const sentMs = iterations.reduce((n, it) => n + it.durationMs, 0);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: 'migbench',
+    startedAt: r.startedAt,
+    status: r.failure === undefined ? 'completed' : 'failed',
+    ...(r.failure === undefined ? {} : { reason: r.failure }),
+    sourceRunning: r.failure !== undefined && !r.resumed,
+    verified: r.verified,
+    ...(r.switchoverReason !== undefined && r.failure === undefined ? { switchoverReason: r.switchoverReason } : {}),
+    config: config.token === null ? config : { ...config, token: '(hidden)' }, // a secret stays out of results
+    environment: describeEnvironment(),
+    totals: {
+      totalTimeMs: r.totalTimeMs,
+      downtimeMs: r.downtimeMs,
+      bytesSent: r.bytesSent,
+      pagesSent: iterations.reduce((n, it) => n + it.pagesSent, 0),
+      iterations: iterations.length,
+      achievedLinkBitsPerSec: sentMs > 0 ? (sentBytes * 8000) / sentMs : 0,
+      achievedDirtyPagesPerSec: r.guest.achievedPageWritesPerSec,
+      guestPageWrites: r.guest.pageWrites,
+      wallTimeMs: r.wallTimeMs,
+      ramMultiplesSent: r.bytesSent / config.ramBytes,
+      setup: r.setup,
+      ...(r.codec ? { codec: r.codec } : {}),
+      guestPerf: guestPerf(config.pageSizeBytes, r.beforePageWritesPerSec, iterations, r.postcopy?.guestPageWritesPerSec ?? null),
+    },
+    stages: r.stages,
+    iterations,
+    ...(r.postcopy ? { postcopy: r.postcopy } : {}),
+  };
+}
+
+/**
+ * The guest's pace before, during (live pre-copy rounds) and after (post-copy, on the target) the
+ * migration, as page writes per second and as guestperf's "ms per GiB": how long the guest takes to
+ * update a GiB of its memory at that pace (each write updates one page).
+ */
+function guestPerf(pageSizeBytes: number, before: number, iterations: readonly IterationRecord[], after: number | null): GuestPerf {
+  const live = iterations.filter((i) => i.phase === 'precopy');
+  const liveMs = live.reduce((n, i) => n + i.durationMs, 0);
+  const during = liveMs > 0 ? live.reduce((n, i) => n + i.guestPageWritesPerSec * i.durationMs, 0) / liveMs : before;
+  const msPerGiB = (rate: number | null): number | null => (rate && rate > 0 ? (1000 * 2 ** 30) / (rate * pageSizeBytes) : null);
+  return {
+    beforePageWritesPerSec: before,
+    duringPageWritesPerSec: during,
+    afterPageWritesPerSec: after,
+    beforeMsPerGiB: msPerGiB(before),
+    duringMsPerGiB: msPerGiB(during),
+    afterMsPerGiB: msPerGiB(after),
+    slowdownDuring: before > 0 ? during / before : null,
+  };
+}

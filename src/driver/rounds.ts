@@ -1,0 +1,119 @@
+/**
+ * Copy rounds and their records: what a pre-copy loop and the stop-and-copy stage send, and the
+ * IterationRecord each round leaves, measured the same way for every world.
+ */
+import type { IterationRecord } from '../result/schema.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { DirtyLog } from '../dirtylog/dirty-log.js';
+import type { Transport } from '../channel/transport.js';
+import type { Clock } from '../clock/clock.js';
+import type { GuestHost } from '../guest/host.js';
+import type { AidControls } from '../converge/aid.js';
+import type { EventSink } from './events.js';
+import type { FrameEncoding } from './encoding.js';
+import type { Sender, SendTotals } from './sender.js';
+import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
+import { summarizeCodecs, type CodecRoundStats } from '../codec/summary.js';
+
+export interface RoundParts {
+  source: GuestMemory;
+  dirtyLog: DirtyLog;
+  sender: Sender;
+  transport: Transport;
+  clock: Clock;
+  guest: GuestHost;
+  controls: AidControls;
+  encoding: FrameEncoding | undefined;
+  emit: EventSink;
+}
+
+export class Rounds {
+  /** Every round so far, in order: pre-copy rounds, then the stop-and-copy round. */
+  readonly records: IterationRecord[] = [];
+  private codecSnapshot: ChainStats;
+
+  constructor(private readonly p: RoundParts) {
+    this.codecSnapshot = p.encoding?.stats() ?? {};
+  }
+
+  /** Waits until everything sent has reached the target, link latency included. */
+  async delivered(): Promise<void> {
+    await this.p.clock.sleepUntil(await this.p.transport.drain());
+  }
+
+  /**
+   * Sends one round: every page (`all`, round 0) or what a fresh fetch of the dirty log finds, and
+   * waits for it to arrive. Returns its record; add() keeps it.
+   */
+  async send(phase: IterationRecord['phase'], all: boolean): Promise<IterationRecord> {
+    const { source, dirtyLog, sender, transport, clock, guest, controls } = this.p;
+    const index = this.records.length;
+    const startMs = clock.nowMs();
+    const writesAtStart = guest.totalWrites();
+    const meteredAtStart = transport.unchangedPages();
+    const throttlePercent = controls.throttle * 100;
+    const rateLimitBitsPerSec = controls.rateBitsPerSec;
+    let dirtyPages = 0;
+    const scanStart = performance.now();
+    const counts = source.slots.map((_, i) => {
+      const n = all ? sender.listAllPages(i) : dirtyLog.fetch(i);
+      dirtyPages += n;
+      return n;
+    });
+    // Measured CPU time on either clock: the cost of the strategy is what it is compared on.
+    const scanMs = performance.now() - scanStart;
+    const sent: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
+    for (let i = 0; i < counts.length; i++) {
+      const t = await sender.sendList(i, counts[i], index);
+      sent.pages += t.pages;
+      sent.bytes += t.bytes;
+      sent.unchanged += t.unchanged;
+    }
+    await this.delivered();
+    const durationMs = Math.max(clock.nowMs() - startMs, 1e-3);
+    const pendingPages = phase === 'precopy' ? dirtyLog.pending() : 0;
+    const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
+    return {
+      index, phase, startMs, dirtyPages, pagesSent: sent.pages, bytesSent: sent.bytes, durationMs, scanMs,
+      dirtyPagesPerSec: (pendingPages * 1000) / durationMs,
+      achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
+      expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * source.layout.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
+      pagesResentUnchanged: sent.unchanged + transport.unchangedPages() - meteredAtStart,
+      throttlePercent,
+      rateLimitBitsPerSec,
+      downtimeLimitMs: controls.downtimeLimitMs,
+      guestPageWritesPerSec: ((guest.totalWrites() - writesAtStart) * 1000) / durationMs,
+      ...dirtyLog.takeRoundStats(),
+      ...(this.p.encoding ? { codec: this.takeCodecRound() } : {}),
+    };
+  }
+
+  /**
+   * The record of a round that sent no pages, only `bytes` of other frames from `startMs` to now
+   * (the post-copy switch-over: `dirtyPages` is what the target lacks).
+   */
+  pagelessRound(startMs: number, dirtyPages: number, bytes: number): IterationRecord {
+    const { clock, controls } = this.p;
+    const durationMs = clock.nowMs() - startMs;
+    return {
+      index: this.records.length, phase: 'stop-and-copy', startMs, dirtyPages, pagesSent: 0, bytesSent: bytes,
+      durationMs, scanMs: 0, dirtyPagesPerSec: 0, achievedLinkBitsPerSec: (bytes * 8000) / Math.max(durationMs, 1e-3),
+      expectedDowntimeMs: 0, pagesResentUnchanged: 0, throttlePercent: controls.throttle * 100,
+      rateLimitBitsPerSec: controls.rateBitsPerSec, downtimeLimitMs: controls.downtimeLimitMs, guestPageWritesPerSec: 0,
+    };
+  }
+
+  /** Keeps a round's record and tells the listeners, with what was decided after it. */
+  add(record: IterationRecord, decision: string): void {
+    this.records.push(record);
+    this.p.emit({ kind: 'round', iteration: record, policyDecision: decision });
+  }
+
+  /** The codecs' work since the last call. */
+  private takeCodecRound(): CodecRoundStats {
+    const now = this.p.encoding?.stats() ?? {};
+    const round = summarizeCodecs(diffChainStats(now, this.codecSnapshot));
+    this.codecSnapshot = now;
+    return round;
+  }
+}

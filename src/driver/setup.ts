@@ -1,0 +1,49 @@
+/**
+ * Everything a migration needs before its clock starts: the world's parts, the dirty log, the
+ * memories' content (src/memory/setup.ts), the running guest and its pace. Set-up is timed on the
+ * wall clock and reported apart from the migration.
+ */
+import type { RunConfig } from '../config/types.js';
+import type { SetupRecord } from '../result/schema.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { DirtyLog } from '../dirtylog/dirty-log.js';
+import type { GuestHost } from '../guest/host.js';
+import type { World } from '../world/world.js';
+import { createDirtyLog } from '../dirtylog/registry.js';
+import { setUpMemories } from '../memory/setup.js';
+
+export interface Prepared {
+  dirtyLog: DirtyLog;
+  guest: GuestHost;
+  /** The guest's pace before migrating, page writes per second. */
+  beforePageWritesPerSec: number;
+  setup: SetupRecord;
+  /** performance.now() when the clock started. */
+  wallStartMs: number;
+}
+
+export async function prepare(
+  config: RunConfig, world: World, module: WebAssembly.Module, source: GuestMemory, target: GuestMemory | null,
+): Promise<Prepared> {
+  const setupStartMs = performance.now();
+  const dirtyLog = createDirtyLog(config.dirtyLog, source, { vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries });
+  // The source guest boots with its initial content and the target host's memory is made ready
+  // (zero, faulted in), on every core, while a TCP transport connects and the receiver readies its own.
+  const prepared = world.transport.prepare();
+  const memory = await setUpMemories({
+    module, source: { memory: source, seed: config.seed, content: config.content }, zero: target ? [target] : [],
+  });
+  await prepared;
+  const guest = world.sourceGuest(dirtyLog.markMode);
+  await guest.started();
+  const beforePageWritesPerSec = await world.measurePace(guest);
+  world.start();
+  const wallStartMs = performance.now();
+  return {
+    dirtyLog, guest, beforePageWritesPerSec, wallStartMs,
+    setup: {
+      wallMs: wallStartMs - setupStartMs, memoryWallMs: memory.wallMs, threads: memory.threads,
+      freshSlots: memory.freshSlots, reusedSlots: memory.reusedSlots,
+    },
+  };
+}

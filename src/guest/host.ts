@@ -1,0 +1,37 @@
+import type { ContentMix, WritePattern } from '../config/types.js';
+/**
+ * A running guest as the driver sees it: vCPUs on worker threads (real clock) or advanced by the
+ * clock (virtual), on the source before the switch-over or on the target after a post-copy one.
+ */
+export interface GuestReport {
+  pageWrites: number;
+  /** Page writes per second while the vCPUs ran, summed over vCPUs. */
+  achievedPageWritesPerSec: number;
+}
+
+export interface GuestHost {
+  /** Resolves once every vCPU runs. */
+  started(): Promise<void>;
+  /** Suspends the guest: resolves when no vCPU is mid-write (the barrier before the final scan). */
+  pause(whileWaiting: () => void): Promise<void>;
+  resume(): void;
+  /** Holds every vCPU back `fraction` of its time (auto-converge, SDPS): its write rate drops as much. */
+  setThrottle(fraction: number): void;
+  /** Page writes all vCPUs have done so far. */
+  totalWrites(): number;
+  /** Stops the vCPUs for good and reports what they did. */
+  shutdown(): Promise<GuestReport>;
+}
+
+/** What a guest is built from: its vCPUs and how they write. */
+export interface GuestOptions {
+  vcpus: number;
+  /** Page writes per second over all vCPUs. */
+  pageWritesPerSec: number;
+  pattern: WritePattern;
+  /** Bytes changed by one write. */
+  writeSizeBytes: number;
+  /** Seed of the write streams (and of the content they keep). */
+  seed: number;
+  content: ContentMix;
+}

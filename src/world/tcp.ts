@@ -1,0 +1,31 @@
+/** Over TCP, in real time: the target is a `migbench receive` on another host (src/receiver/). */
+import { RealClock } from '../clock/clock.js';
+import { TcpTransport } from '../channel/tcp.js';
+import { LinkShare, REAL_TIME_PACING } from '../link/link.js';
+import { RunningGuest } from '../guest/guest.js';
+import { ChannelError } from '../channel/transport.js';
+import { createEncoding, encodingOptions } from '../driver/encoding.js';
+import { guestOptions, shapeOf, type World, type WorldFactory } from './world.js';
+import { measureRealPace } from './real-pace.js';
+
+export const tcpWorld: WorldFactory = {
+  localTarget: false,
+  create(context): World {
+    const { config, source, module } = context;
+    if (config.target === null) throw new Error('the TCP world needs a target address');
+    const clock = new RealClock();
+    const transport = new TcpTransport(source, {
+      target: config.target, token: config.token, streams: config.streams, fault: config.fault, vcpus: config.vcpus, codecs: config.codecs.length > 0,
+    }, clock, new LinkShare(context.link, REAL_TIME_PACING));
+    return {
+      clock,
+      transport,
+      encoding: createEncoding(source, module, encodingOptions(config)),
+      sourceGuest: (mark) => new RunningGuest(guestOptions(config), source.slots, shapeOf(source), mark),
+      // The resolver refuses post-copy with --target: the target's vCPUs would have to run on the receiver.
+      targetGuest: () => { throw new ChannelError('post-copy is not supported over TCP'); },
+      measurePace: measureRealPace,
+      start: () => clock.restart(),
+    };
+  },
+};
