@@ -2,16 +2,12 @@
  * Every message that crosses between threads, as unions keyed on `kind`. Shared memories and
  * compiled modules travel inside these messages; they are shared, never copied.
  */
-import type { SlotLayout } from './memory/layout.js';
+import type { SlotHandle } from './memory/layout.js';
 import type { ContentMix, WritePattern } from './config/types.js';
 import type { MarkMode } from './dirtylog/dirty-log.js';
 import type { ChainSettings, ChainStats } from './codec/chain-encoder.js';
 
-/** A slot as a worker sees it: the shared memory and where things are in it. */
-export interface SlotHandle {
-  memory: WebAssembly.Memory;
-  layout: SlotLayout;
-}
+export type { SlotHandle } from './memory/layout.js';
 
 export interface GuestShape {
   pageCount: number;

@@ -3,7 +3,7 @@
  * --compress-threads 0) or an encoder worker's. It encodes a slot's page list straight from guest
  * memory into a frame buffer of the same slot and keeps the chain's statistics.
  */
-import type { SlotHandle } from '../protocol.js';
+import type { SlotHandle } from '../memory/layout.js';
 import type { Kernels } from '../kernel/types.js';
 import type { CodecName, CodecStats, PageCodec } from './codec.js';
 import { createCodecChain } from './registry.js';

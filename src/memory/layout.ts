@@ -109,3 +109,9 @@ export function createSlotMemory(layout: SlotLayout): WebAssembly.Memory {
   // initial = maximum: the memory never grows, so no thread ever has to re-read `buffer`.
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
+
+/** A slot as a worker sees it: the shared memory and where things are in it. */
+export interface SlotHandle {
+  memory: WebAssembly.Memory;
+  layout: SlotLayout;
+}
