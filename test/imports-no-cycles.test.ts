@@ -27,3 +27,8 @@ test('channel/, link/, world/ and precopy/ do not import the driver\'s stage cod
     }
   }
 });
+
+test('the result schema imports nothing: no internal type can change a result\'s shape', async () => {
+  const graph = await madge(`${root}src`, { fileExtensions: ['ts'], tsConfig: `${root}tsconfig.json` });
+  assert.deepEqual(graph.obj()['result/schema.ts'], []);
+});

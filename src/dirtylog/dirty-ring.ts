@@ -7,7 +7,7 @@
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { DirtyLog, DirtyLogRoundStats, MarkMode } from './dirty-log.js';
-import { HEAD, STALLED, STALLS, TAIL, createRing, ringFill, ringViews, type RingViews } from './ring.js';
+import { HEAD, STALLED, STALLS, TAIL, createRing, ringDrain, ringFill, ringViews, type RingViews } from './ring.js';
 
 export class DirtyRingLog implements DirtyLog {
   readonly name: DirtyLog['name'] = 'ring';
@@ -107,15 +107,11 @@ export class DirtyRingLog implements DirtyLog {
   private harvest(): void {
     const pagesPerSlot = this.memory.layout.pagesPerSlot;
     for (const r of this.rings) {
-      const head = Atomics.load(r.i32, HEAD);
-      for (let i = Atomics.load(r.i32, TAIL); i !== head; i++) {
-        const page = r.entries[i & (r.size - 1)];
+      ringDrain(r, (page) => {
         const slot = Math.floor(page / pagesPerSlot);
         if (this.pendingCounts[slot] === this.pendingLists[slot].length) this.compact(slot);
         this.pendingLists[slot][this.pendingCounts[slot]++] = page - slot * pagesPerSlot;
-      }
-      Atomics.store(r.i32, TAIL, head);
-      Atomics.notify(r.i32, TAIL);
+      });
     }
   }
 }

@@ -40,3 +40,21 @@ export function ringViews(sab: SharedArrayBuffer): RingViews {
 export function ringFill(r: RingViews): number {
   return Atomics.load(r.i32, HEAD) - Atomics.load(r.i32, TAIL);
 }
+
+/** Pushes a global page number (the producer's side: one vCPU); the caller has made sure there is room. */
+export function ringPush(r: RingViews, page: number): void {
+  const head = r.i32[HEAD];
+  r.entries[head & (r.size - 1)] = page;
+  Atomics.store(r.i32, HEAD, head + 1);
+}
+
+/**
+ * Takes every entry pushed so far, in order (the consumer's side), into `visit`, then frees the
+ * ring and wakes a producer waiting on it.
+ */
+export function ringDrain(r: RingViews, visit: (page: number) => void): void {
+  const head = Atomics.load(r.i32, HEAD);
+  for (let i = Atomics.load(r.i32, TAIL); i !== head; i++) visit(r.entries[i & (r.size - 1)]);
+  Atomics.store(r.i32, TAIL, head);
+  Atomics.notify(r.i32, TAIL);
+}

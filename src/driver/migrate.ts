@@ -5,7 +5,7 @@
  */
 import type { RunConfig } from '../config/types.js';
 import type { EventSink } from './events.js';
-import type { MigrationResult, StageName, StageRecord } from '../result/schema.js';
+import type { MigrationResult, PostcopyResult, StageName, StageRecord } from '../result/schema.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestHost } from '../guest/host.js';
 import { shapeOf, type World } from '../world/world.js';
@@ -18,7 +18,7 @@ import { admit, runLayouts } from '../memory/admission.js';
 import { WORLDS, worldNameOf } from '../world/registry.js';
 import { Link } from '../link/link.js';
 import { ChannelError } from '../channel/transport.js';
-import { PostcopyPush, type PostcopyRecord } from './postcopy.js';
+import { PostcopyPush } from './postcopy.js';
 import { Sender } from './sender.js';
 import { Rounds } from './rounds.js';
 import { prepare } from './setup.js';
@@ -95,7 +95,7 @@ async function migrate(
   let downtimeMs = 0;
   let postcopyAfter: number | null = null;
   let targetGuest: GuestHost | undefined;
-  let postcopyRecord: PostcopyRecord | undefined;
+  let postcopyRecord: Omit<PostcopyResult, 'guestPageWrites'> | undefined;
   const deadlineMs = config.timeoutMs ?? Infinity;
   const checkpoint = (): void => {
     if (hooks.signal?.aborted) throw new RunFailure('interrupted before the migration completed');

@@ -7,29 +7,10 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Sender } from './sender.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { PostcopyPlacement } from '../guest/guest.js';
-import { HEAD, TAIL, STALLS, createRing, ringViews, type RingViews } from '../dirtylog/ring.js';
+import { STALLS, createRing, ringDrain, ringViews, type RingViews } from '../dirtylog/ring.js';
 
 /** Requests a vCPU can have outstanding: it blocks on one page at a time. */
 const REQUEST_RING_ENTRIES = 16;
-
-export interface PostcopyRecord {
-  /** Pre-copy rounds done before the switch (what --postcopy-after asked for, or where the policy gave up). */
-  afterRounds: number;
-  /** Pages missing on the target when it resumed. */
-  pagesMissingAtResume: number;
-  /** Requests the vCPUs made for pages not yet there (page faults reaching the source). */
-  requests: number;
-  /** Pages sent because a vCPU asked for them, ahead of the background push. */
-  pagesSentOnRequest: number;
-  /** Pages sent by the background push. */
-  pagesPushed: number;
-  /** Milliseconds each vCPU spent blocked on missing pages. */
-  blockedMsPerVcpu: number[];
-  /** When the last missing page arrived, from the start of the run. */
-  lastPageArrivedMs: number;
-  /** Page writes per second the guest achieved on the target during post-copy. */
-  guestPageWritesPerSec: number;
-}
 
 export class PostcopyPush {
   readonly requestRings: SharedArrayBuffer[];
@@ -108,18 +89,15 @@ export class PostcopyPush {
     const pagesPerSlot = this.source.layout.pagesPerSlot;
     const wanted = new Map<number, number[]>();
     for (const r of this.rings) {
-      const head = Atomics.load(r.i32, HEAD);
-      for (let i = Atomics.load(r.i32, TAIL); i !== head; i++) {
-        const page = r.entries[i & (r.size - 1)];
+      ringDrain(r, (page) => {
         const slot = Math.floor(page / pagesPerSlot);
         const local = page - slot * pagesPerSlot;
-        if (this.sent[slot][local]) continue;
+        if (this.sent[slot][local]) return;
         this.sent[slot][local] = 1;
         const pages = wanted.get(slot) ?? [];
         pages.push(local);
         wanted.set(slot, pages);
-      }
-      Atomics.store(r.i32, TAIL, head);
+      });
     }
     for (const [slot, pages] of wanted) {
       const l = this.source.slots[slot].layout;

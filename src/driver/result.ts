@@ -1,11 +1,11 @@
 /** A run's result, assembled from what the stages recorded. */
 import type { RunConfig } from '../config/types.js';
-import type { GuestPerf, IterationRecord, MigrationResult, SetupRecord, StageRecord } from '../result/schema.js';
+import type {
+  CodecSummary, GuestPerf, IterationRecord, MigrationResult, PostcopyResult, ResultConfig, SetupRecord, StageRecord,
+} from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
 import type { GuestReport } from '../guest/host.js';
-import type { CodecRoundStats } from '../codec/summary.js';
-import type { PostcopyRecord } from './postcopy.js';
 
 export interface RunRecord {
   config: RunConfig;
@@ -21,12 +21,12 @@ export interface RunRecord {
   bytesSent: number;
   wallTimeMs: number;
   setup: SetupRecord;
-  codec: CodecRoundStats | undefined;
+  codec: CodecSummary | undefined;
   beforePageWritesPerSec: number;
   guest: GuestReport;
   stages: StageRecord[];
   iterations: IterationRecord[];
-  postcopy: (PostcopyRecord & { guestPageWrites: number }) | undefined;
+  postcopy: PostcopyResult | undefined;
 }
 
 export function buildResult(r: RunRecord): MigrationResult {
@@ -42,7 +42,7 @@ export function buildResult(r: RunRecord): MigrationResult {
     sourceRunning: r.failure !== undefined && !r.resumed,
     verified: r.verified,
     ...(r.switchoverReason !== undefined && r.failure === undefined ? { switchoverReason: r.switchoverReason } : {}),
-    config: config.token === null ? config : { ...config, token: '(hidden)' }, // a secret stays out of results
+    config: resultConfig(config),
     environment: describeEnvironment(),
     totals: {
       totalTimeMs: r.totalTimeMs,
@@ -83,5 +83,23 @@ function guestPerf(pageSizeBytes: number, before: number, iterations: readonly I
     duringMsPerGiB: msPerGiB(during),
     afterMsPerGiB: msPerGiB(after),
     slowdownDuring: before > 0 ? during / before : null,
+  };
+}
+
+/**
+ * The options as the result schema has them, field by field: a field added to RunConfig is not in
+ * results until it is added to ResultConfig here, and a secret stays out.
+ */
+export function resultConfig(c: RunConfig): ResultConfig {
+  return {
+    ramBytes: c.ramBytes, pageSizeBytes: c.pageSizeBytes, vcpus: c.vcpus, dirtyPagesPerSec: c.dirtyPagesPerSec,
+    pattern: { ...c.pattern }, writeSizeBytes: c.writeSizeBytes, linkBitsPerSec: c.linkBitsPerSec, latencyMs: c.latencyMs,
+    policy: c.policy, downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed,
+    clock: c.clock, content: { ...c.content }, autoConverge: c.autoConverge && { ...c.autoConverge }, sdps: c.sdps,
+    adaptiveRate: c.adaptiveRate, adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec, downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },
+    postcopy: c.postcopy, postcopyAfterRounds: c.postcopyAfterRounds, codecs: [...c.codecs], xbzrleCacheBytes: c.xbzrleCacheBytes,
+    deflateLevel: c.deflateLevel, compressThreads: c.compressThreads, chargeCpu: c.chargeCpu, dirtyLog: c.dirtyLog,
+    ringSizeEntries: c.ringSizeEntries, target: c.target && { ...c.target }, token: c.token === null ? null : '(hidden)',
+    streams: c.streams, fault: c.fault && { ...c.fault },
   };
 }

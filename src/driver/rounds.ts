@@ -2,7 +2,7 @@
  * Copy rounds and their records: what a pre-copy loop and the stop-and-copy stage send, and the
  * IterationRecord each round leaves, measured the same way for every world.
  */
-import type { IterationRecord } from '../result/schema.js';
+import type { CodecSummary, IterationRecord } from '../result/schema.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { Transport } from '../channel/transport.js';
@@ -13,7 +13,7 @@ import type { EventSink } from './events.js';
 import type { FrameEncoding } from './encoding.js';
 import type { Sender, SendTotals } from './sender.js';
 import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
-import { summarizeCodecs, type CodecRoundStats } from '../codec/summary.js';
+import { summarizeCodecs } from '../codec/summary.js';
 
 export interface RoundParts {
   source: GuestMemory;
@@ -110,7 +110,7 @@ export class Rounds {
   }
 
   /** The codecs' work since the last call. */
-  private takeCodecRound(): CodecRoundStats {
+  private takeCodecRound(): CodecSummary {
     const now = this.p.encoding?.stats() ?? {};
     const round = summarizeCodecs(diffChainStats(now, this.codecSnapshot));
     this.codecSnapshot = now;

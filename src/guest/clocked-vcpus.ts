@@ -5,6 +5,9 @@
  * goes on at a later step of the clock, once it may; the clock stood still at that step's start
  * meanwhile, so that is where its blocked time ends.
  */
+import type { VirtualClock } from '../clock/virtual.js';
+import type { GuestHost, GuestReport } from './host.js';
+
 export interface ClockedVcpu {
   /** Simulated time of its next write, ms. */
   nextWriteMs: number;
@@ -51,4 +54,62 @@ export function endBlocks<V extends ClockedVcpu>(vcpus: readonly V[], nowMs: num
     if (v.blockedSinceMs !== null) steps.addBlockedMs(v, nowMs - v.blockedSinceMs);
     v.blockedSinceMs = null;
   }
+}
+
+/**
+ * A guest of vCPUs advanced by the virtual clock: the source's (simulated-guest.ts) and the one
+ * that runs on the target after a post-copy switch-over (simulated-postcopy-guest.ts). Counts the
+ * time it ran, for its achieved rate.
+ */
+export abstract class ClockedGuest<V extends ClockedVcpu> implements GuestHost {
+  protected abstract readonly vcpus: V[];
+  protected abstract readonly steps: VcpuSteps<V>;
+  private liveMs = 0;
+  private liveSinceMs = 0;
+
+  /** `periodMs`: between two writes of one vCPU; `paused`: parked until resume(). */
+  constructor(protected readonly clock: VirtualClock, protected periodMs: number, protected paused: boolean) {
+    clock.onAdvance((fromMs, toMs) => {
+      if (!this.paused) advanceVcpus(this.vcpus, fromMs, toMs, this.periodMs, this.steps);
+    });
+  }
+
+  async started(): Promise<void> {}
+
+  async pause(): Promise<void> {
+    if (this.paused) return;
+    this.paused = true;
+    const now = this.clock.nowMs();
+    this.liveMs += now - this.liveSinceMs;
+    this.onPause(now);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const now = this.clock.nowMs();
+    this.liveSinceMs = now;
+    this.onResume(now);
+  }
+
+  abstract setThrottle(fraction: number): void;
+
+  totalWrites(): number {
+    return this.vcpus.reduce((n, v) => n + v.writes, 0);
+  }
+
+  async shutdown(): Promise<GuestReport> {
+    const now = this.clock.nowMs();
+    this.onShutdown(now);
+    const liveMs = this.liveMs + (this.paused ? 0 : now - this.liveSinceMs);
+    const pageWrites = this.totalWrites();
+    return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0 };
+  }
+
+  /** What else pausing does, at `nowMs`. */
+  protected onPause(_nowMs: number): void {}
+  /** What else resuming does, at `nowMs`: when the vCPUs write next. */
+  protected abstract onResume(nowMs: number): void;
+  /** What else shutting down does, at `nowMs`. */
+  protected onShutdown(_nowMs: number): void {}
 }

@@ -7,10 +7,8 @@
  * wrote.
  */
 import type { PostcopyWriterTask, SlotHandle } from '../protocol.js';
-import { pageChooser, type PageChooser } from './pattern.js';
-import { pageKind, textCorpus, writeOfKind } from './content.js';
-import { Xorshift128, deriveSeed } from '../util/prng.js';
-import { HEAD, STALLS, ringViews, type RingViews } from '../dirtylog/ring.js';
+import { STALLS, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
+import { WriteStream } from './write-stream.js';
 
 /** What a post-copy vCPU needs: its task, less what the pacing loop around it uses. */
 export type PostcopyVcpuSpec = Omit<PostcopyWriterTask, 'kind' | 'control' | 'pageWritesPerSec'>;
@@ -23,10 +21,7 @@ export class PostcopyVcpu {
   private readonly shadowTouched: Uint8Array[];
   /** Per target slot: the "not arrived" bits. */
   readonly missing: Int32Array[];
-  private readonly rng: Xorshift128;
-  private readonly choose: PageChooser;
-  private readonly text = textCorpus();
-  private readonly maxOffset: number;
+  private readonly stream: WriteStream;
   /** The page of the write in progress (chosen, maybe waiting for it), or -1. */
   private pending = -1;
 
@@ -39,21 +34,18 @@ export class PostcopyVcpu {
     this.missing = spec.targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
     this.requests = ringViews(spec.requests);
     // A stream of its own: the post-copy guest is a continuation, not a replay, of the source's.
-    this.rng = new Xorshift128(deriveSeed(spec.seed, 5000 + spec.vcpu));
-    this.choose = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
-    this.maxOffset = size - spec.writeSizeBytes;
+    this.stream = new WriteStream(spec, 5000);
   }
 
   /** The page the next write goes to (chosen now, or the one it is waiting for). */
   nextPage(): number {
-    if (this.pending < 0) this.pending = this.choose();
+    if (this.pending < 0) this.pending = this.stream.choose();
     return this.pending;
   }
 
   /** Where a page's "not arrived" bit lives: [slot, 32-bit word, bit]. */
   private locate(page: number): [number, number, number] {
-    const slot = Math.floor(page / this.spec.guest.pagesPerSlot);
-    const local = page - slot * this.spec.guest.pagesPerSlot;
+    const { slot, local } = this.stream.place(page);
     return [slot, local >>> 5, 1 << (local & 31)];
   }
 
@@ -71,9 +63,7 @@ export class PostcopyVcpu {
   /** Asks the source for `page` (an urgent request) and counts it. */
   request(page: number): void {
     const r = this.requests;
-    const head = r.i32[HEAD];
-    r.entries[head & (r.size - 1)] = page;
-    Atomics.store(r.i32, HEAD, head + 1);
+    ringPush(r, page);
     Atomics.store(r.i32, STALLS, r.i32[STALLS] + 1);
   }
 
@@ -81,12 +71,9 @@ export class PostcopyVcpu {
   write(): void {
     const page = this.nextPage();
     this.pending = -1;
-    const { pageSizeBytes, pagesPerSlot } = this.spec.guest;
-    const slot = Math.floor(page / pagesPerSlot);
-    const local = page - slot * pagesPerSlot;
-    const at = local * pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
+    const { slot, local } = this.stream.place(page);
+    const at = this.stream.write(this.target[slot], page, local);
     const len = this.spec.writeSizeBytes;
-    writeOfKind(this.target[slot], at, len, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
     this.shadowTouched[slot][local] = 1;
     this.shadow[slot].set(this.target[slot].subarray(at, at + len), at);
   }

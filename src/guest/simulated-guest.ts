@@ -6,12 +6,12 @@
  */
 import type { GuestShape, SlotHandle } from '../protocol.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
-import type { GuestHost, GuestOptions, GuestReport } from './host.js';
+import type { GuestOptions } from './host.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { WriteGate } from './write-gate.js';
 import { Vcpu } from './vcpu.js';
 import { STALLS } from '../dirtylog/ring.js';
-import { advanceVcpus, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
+import { ClockedGuest, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
 
 interface SimulatedVcpu extends ClockedVcpu {
   cpu: Vcpu;
@@ -19,32 +19,27 @@ interface SimulatedVcpu extends ClockedVcpu {
 
 const ring = (v: SimulatedVcpu): NonNullable<Vcpu['ring']> => v.cpu.ring as NonNullable<Vcpu['ring']>;
 
-export class SimulatedGuest implements GuestHost {
-  private readonly vcpus: SimulatedVcpu[];
-  /** Milliseconds between two writes of one vCPU, unthrottled and as throttled now. */
+export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
+  protected readonly vcpus: SimulatedVcpu[];
+  protected readonly steps: VcpuSteps<SimulatedVcpu>;
+  /** Milliseconds between two writes of one vCPU, unthrottled (periodMs: as throttled now). */
   private readonly basePeriodMs: number;
-  private periodMs: number;
-  private paused = false;
-  private liveMs = 0;
-  private liveSinceMs = 0;
-  private readonly steps: VcpuSteps<SimulatedVcpu>;
 
   /**
    * `gate` is asked before each write, once its page is chosen: a thread that has yet to read that
    * page holds the write until it has (src/guest/write-gate.ts).
    */
-  constructor(
-    config: GuestOptions, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, private readonly clock: VirtualClock, gate: WriteGate,
-  ) {
-    this.basePeriodMs = config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity;
-    this.periodMs = this.basePeriodMs;
+  constructor(config: GuestOptions, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, clock: VirtualClock, gate: WriteGate) {
+    const periodMs = config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity;
+    super(clock, periodMs, false);
+    this.basePeriodMs = periodMs;
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new Vcpu({
         vcpu, vcpus: config.vcpus, slots, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
         seed: config.seed, content: config.content, mark,
       }),
       // vCPUs are staggered within a period so their writes interleave in time.
-      nextWriteMs: vcpu === 0 ? 0 : (this.periodMs * vcpu) / config.vcpus,
+      nextWriteMs: vcpu === 0 ? 0 : (periodMs * vcpu) / config.vcpus,
       writes: 0,
       blockedSinceMs: null,
     }));
@@ -56,44 +51,18 @@ export class SimulatedGuest implements GuestHost {
       write: (v) => v.cpu.write(hold),
       addBlockedMs: (v, ms) => { ring(v).stallMs[0] += ms; },
     };
-    clock.onAdvance((from, to) => this.advance(from, to));
   }
 
-  async started(): Promise<void> {}
-
-  /** Does every write due in (fromMs, toMs]. */
-  private advance(fromMs: number, toMs: number): void {
-    if (!this.paused) advanceVcpus(this.vcpus, fromMs, toMs, this.periodMs, this.steps);
+  protected override onPause(nowMs: number): void {
+    endBlocks(this.vcpus, nowMs, this.steps);
   }
 
-  async pause(): Promise<void> {
-    if (this.paused) return;
-    this.paused = true;
-    const now = this.clock.nowMs();
-    this.liveMs += now - this.liveSinceMs;
-    endBlocks(this.vcpus, now, this.steps);
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    const now = this.clock.nowMs();
-    this.liveSinceMs = now;
-    for (const v of this.vcpus) v.nextWriteMs = Math.max(v.nextWriteMs, now);
+  protected onResume(nowMs: number): void {
+    for (const v of this.vcpus) v.nextWriteMs = Math.max(v.nextWriteMs, nowMs);
   }
 
   setThrottle(fraction: number): void {
     // Writes already due keep their instants; later ones come at the throttled period.
     this.periodMs = fraction >= 1 ? Infinity : this.basePeriodMs / (1 - fraction);
-  }
-
-  totalWrites(): number {
-    return this.vcpus.reduce((n, v) => n + v.writes, 0);
-  }
-
-  async shutdown(): Promise<GuestReport> {
-    const liveMs = this.liveMs + (this.paused ? 0 : this.clock.nowMs() - this.liveSinceMs);
-    const pageWrites = this.totalWrites();
-    return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0 };
   }
 }

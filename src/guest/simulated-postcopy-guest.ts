@@ -4,11 +4,11 @@
  * clock's next step, once the page is there.
  */
 import type { GuestShape } from '../protocol.js';
-import type { GuestHost, GuestOptions, GuestReport } from './host.js';
+import type { GuestOptions } from './host.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { PostcopyPlacement } from './guest.js';
 import { PostcopyVcpu } from './postcopy-vcpu.js';
-import { advanceVcpus, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
+import { ClockedGuest, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
 
 interface SimulatedVcpu extends ClockedVcpu {
   cpu: PostcopyVcpu;
@@ -22,15 +22,12 @@ const STEPS: VcpuSteps<SimulatedVcpu> = {
   addBlockedMs: (v, ms) => { v.cpu.requests.stallMs[0] += ms; },
 };
 
-export class SimulatedPostcopyGuest implements GuestHost {
-  private readonly vcpus: SimulatedVcpu[];
-  private readonly periodMs: number;
-  private paused = true;
-  private liveMs = 0;
-  private liveSinceMs = 0;
+export class SimulatedPostcopyGuest extends ClockedGuest<SimulatedVcpu> {
+  protected readonly vcpus: SimulatedVcpu[];
+  protected readonly steps = STEPS;
 
-  constructor(config: GuestOptions, where: PostcopyPlacement, guest: GuestShape, private readonly clock: VirtualClock) {
-    this.periodMs = config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity;
+  constructor(config: GuestOptions, where: PostcopyPlacement, guest: GuestShape, clock: VirtualClock) {
+    super(clock, config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity, true);
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new PostcopyVcpu({
         vcpu, vcpus: config.vcpus, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
@@ -41,40 +38,16 @@ export class SimulatedPostcopyGuest implements GuestHost {
       writes: 0,
       blockedSinceMs: null,
     }));
-    clock.onAdvance((from, to) => this.advance(from, to));
   }
 
-  async started(): Promise<void> {}
-
-  private advance(fromMs: number, toMs: number): void {
-    if (!this.paused) advanceVcpus(this.vcpus, fromMs, toMs, this.periodMs, STEPS);
+  protected onResume(nowMs: number): void {
+    this.vcpus.forEach((v, i) => { v.nextWriteMs = nowMs + (i === 0 ? 0 : (this.periodMs * i) / this.vcpus.length); });
   }
 
-  async pause(): Promise<void> {
-    if (this.paused) return;
-    this.paused = true;
-    this.liveMs += this.clock.nowMs() - this.liveSinceMs;
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    const now = this.clock.nowMs();
-    this.liveSinceMs = now;
-    this.vcpus.forEach((v, i) => { v.nextWriteMs = now + (i === 0 ? 0 : (this.periodMs * i) / this.vcpus.length); });
-  }
-
+  /** The post-copy guest is not throttled. */
   setThrottle(): void {}
 
-  totalWrites(): number {
-    return this.vcpus.reduce((n, v) => n + v.writes, 0);
-  }
-
-  async shutdown(): Promise<GuestReport> {
-    const now = this.clock.nowMs();
-    endBlocks(this.vcpus, now, STEPS);
-    const liveMs = this.liveMs + (this.paused ? 0 : now - this.liveSinceMs);
-    const pageWrites = this.totalWrites();
-    return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0 };
+  protected override onShutdown(nowMs: number): void {
+    endBlocks(this.vcpus, nowMs, STEPS);
   }
 }

@@ -7,10 +7,8 @@
 import type { ContentMix, WritePattern } from '../config/types.js';
 import type { GuestShape, SlotHandle } from '../protocol.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
-import { pageChooser, type PageChooser } from './pattern.js';
-import { pageKind, textCorpus, writeOfKind } from './content.js';
-import { Xorshift128, deriveSeed } from '../util/prng.js';
-import { HEAD, TAIL, ringViews, type RingViews } from '../dirtylog/ring.js';
+import { HEAD, TAIL, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
+import { WriteStream } from './write-stream.js';
 
 export interface VcpuSpec {
   vcpu: number;
@@ -32,10 +30,7 @@ export class Vcpu {
   private readonly summaries: Int32Array[];
   /** Per slot, a byte per page: written since set-up filled it (SlotLayout.touchedPtr). */
   private readonly touched: Uint8Array[];
-  private readonly rng: Xorshift128;
-  private readonly choose: PageChooser;
-  private readonly text = textCorpus();
-  private readonly maxOffset: number;
+  private readonly stream: WriteStream;
 
   constructor(private readonly spec: VcpuSpec) {
     const size = spec.guest.pageSizeBytes;
@@ -44,9 +39,7 @@ export class Vcpu {
     this.summaries = spec.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 2));
     this.touched = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.ring = spec.mark.kind === 'ring' ? ringViews(spec.mark.rings[spec.vcpu]) : undefined;
-    this.rng = new Xorshift128(deriveSeed(spec.seed, 1000 + spec.vcpu));
-    this.choose = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
-    this.maxOffset = size - spec.writeSizeBytes;
+    this.stream = new WriteStream(spec, 1000);
   }
 
   /** Whether the next write may have to push into a full ring: the vCPU must stall first. */
@@ -61,14 +54,11 @@ export class Vcpu {
    * page: src/guest/write-gate.ts).
    */
   write(hold?: (slot: number, localPage: number) => void): void {
-    const { pageSizeBytes, pagesPerSlot } = this.spec.guest;
-    const page = this.choose();
-    const slot = Math.floor(page / pagesPerSlot);
-    const local = page - slot * pagesPerSlot;
+    const page = this.stream.choose();
+    const { slot, local } = this.stream.place(page);
     hold?.(slot, local);
-    const at = local * pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
     this.touched[slot][local] = 1; // a plain store: every writer stores the same value
-    writeOfKind(this.pages[slot], at, this.spec.writeSizeBytes, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
+    this.stream.write(this.pages[slot], page, local);
     // The bytes are stored; now log the write.
     const bit = 1 << (local & 31);
     const old = Atomics.or(this.bitmaps[slot], local >>> 5, bit);
@@ -76,10 +66,7 @@ export class Vcpu {
       const word = local >>> 6;
       Atomics.or(this.summaries[slot], word >>> 5, 1 << (word & 31));
     } else if (this.ring !== undefined && (old & bit) === 0) {
-      const r = this.ring;
-      const head = r.i32[HEAD];
-      r.entries[head & (r.size - 1)] = page;
-      Atomics.store(r.i32, HEAD, head + 1);
+      ringPush(this.ring, page);
     }
   }
 }

@@ -8,6 +8,8 @@
  * and a run of this tool can be compared number for number.
  */
 import type { RunConfig } from '../config/types.js';
+import type { ModelPrediction, ModelRound } from '../result/schema.js';
+export type { ModelPrediction, ModelRound } from '../result/schema.js';
 import { HYPERV_MAX_PASSES } from '../policy/hyperv.js';
 import { XEN_MAX_FACTOR, XEN_MAX_ITERS, XEN_MIN_DIRTY_PAGES } from '../policy/xen.js';
 import { DEFAULT_PAGES_PER_FRAME } from '../memory/layout.js';
@@ -17,25 +19,6 @@ import { deviceStateBytes } from '../driver/device-state.js';
 
 /** Rounds the model follows at most before it calls a run unconverged. */
 const MODEL_MAX_ROUNDS = 10_000;
-
-export interface ModelRound {
-  index: number;
-  phase: 'precopy' | 'stop-and-copy';
-  pagesSent: number;
-  bytesSent: number;
-  durationMs: number;
-}
-
-export interface ModelPrediction {
-  lambda: number;
-  converges: boolean;
-  /** Why the model's run ends where it ends, in the policy's terms. */
-  why: string;
-  rounds: ModelRound[];
-  totalTimeMs: number;
-  downtimeMs: number;
-  bytesSent: number;
-}
 
 export function predictPrecopy(c: RunConfig): ModelPrediction {
   const pageCount = c.ramBytes / c.pageSizeBytes;

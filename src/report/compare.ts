@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import Table from 'cli-table3';
-import type { MigrationResult } from '../result/schema.js';
+import { RESULT_SCHEMA_VERSION, type MigrationResult } from '../result/schema.js';
 import { METRICS } from '../suite/metrics.js';
 import { formatNumber } from '../suite/summary.js';
 
@@ -54,6 +54,9 @@ export async function readResultFile(file: string): Promise<MigrationResult> {
   const r = candidate as Partial<MigrationResult> | null;
   if (r === null || typeof r !== 'object' || r.tool !== 'migbench' || typeof r.totals !== 'object' || !Array.isArray(r.iterations)) {
     throw new ResultFileError(`${file} is not a migbench result (or a suite record with one)`);
+  }
+  if (r.schemaVersion !== RESULT_SCHEMA_VERSION) {
+    throw new ResultFileError(`${file} is a result of schema version ${JSON.stringify(r.schemaVersion)}; this migbench reads version ${RESULT_SCHEMA_VERSION}`);
   }
   return r as MigrationResult;
 }

@@ -5,9 +5,8 @@
  * hold bare numbers that line up.
  */
 import Table from 'cli-table3';
-import type { RunConfig, WritePattern } from '../config/types.js';
-import type { Environment, IterationRecord, MigrationResult, StageRecord } from '../result/schema.js';
-import type { CodecRoundStats } from '../codec/summary.js';
+import type { WritePattern } from '../config/types.js';
+import type { CodecSummary, ResultConfig, Environment, IterationRecord, MigrationResult, StageRecord } from '../result/schema.js';
 import { formatBitRate, formatByteRate, formatBytes, formatMs } from '../util/format.js';
 
 /** Rounds tables longer than HEAD + TAIL + 1 show the first HEAD and last TAIL rounds. */
@@ -19,7 +18,7 @@ export type HeaderEnvironment = Pick<Environment, 'node' | 'platform' | 'arch' |
 // ------------------------------------------------------------------------------------ header
 
 /** The context a reader needs to trust the numbers: tool, machine, and the configuration. */
-export function formatConfigHeader(config: RunConfig, env: HeaderEnvironment, toolVersion: string): string {
+export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment, toolVersion: string): string {
   const pages = config.ramBytes / config.pageSizeBytes;
   const dirtyBytesPerSec = config.dirtyPagesPerSec * config.pageSizeBytes;
   const rows: [string, string][] = [
@@ -93,13 +92,13 @@ export function formatCodecTable(r: MigrationResult): string {
     ['Round', 'Before\n(MiB)', 'After\n(MiB)', 'Ratio', 'Zero\npages', 'xbzrle\nhits', 'xbzrle\nmisses', 'xbzrle\noverflows', 'Encode\nCPU (ms)'],
     ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
-  const row = (label: string, c: CodecRoundStats): string[] => [
+  const row = (label: string, c: CodecSummary): string[] => [
     label, fixed(c.bytesIn / 2 ** 20, 1), fixed(c.bytesOut / 2 ** 20, 1), c.ratio === null ? 'all zero' : fixed(c.ratio, 2),
     count(c.zeroPages), count(c.xbzrleCacheHits), count(c.xbzrleCacheMisses), count(c.xbzrleOverflows), fixed(c.encodeMs, 1),
   ];
   const rounds = r.iterations.filter((i) => i.codec !== undefined);
   const shown = rounds.length > ROUNDS_HEAD + ROUNDS_TAIL + 1 ? [...rounds.slice(0, ROUNDS_HEAD), ...rounds.slice(-ROUNDS_TAIL)] : rounds;
-  for (const i of shown) t.push(row(String(i.index), i.codec as CodecRoundStats));
+  for (const i of shown) t.push(row(String(i.index), i.codec as CodecSummary));
   if (r.totals.codec) t.push(row('total', r.totals.codec));
   return t.toString();
 }

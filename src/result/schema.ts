@@ -2,13 +2,131 @@
  * The result of one migration run: plain data with a versioned schema. Only src/report/ turns it
  * into text. Times are milliseconds from the start of the run (the `connect` stage) on the run's
  * clock; sizes are bytes; rates are per second.
+ *
+ * These types are the schema's own: nothing here is an internal type of the driver, so a change
+ * inside migbench cannot change a result's shape unnoticed. The driver maps its state onto them
+ * (src/driver/result.ts: a RunConfig field by field onto ResultConfig). A change of shape bumps
+ * RESULT_SCHEMA_VERSION, and readers refuse versions they do not know (src/report/compare.ts).
  */
-import type { RunConfig } from '../config/types.js';
-import type { ModelPrediction } from '../model/precopy.js';
-import type { PostcopyRecord } from '../driver/postcopy.js';
-import type { CodecRoundStats } from '../codec/summary.js';
-
 export const RESULT_SCHEMA_VERSION = 1;
+
+/** One round as the analytic model (src/model/precopy.ts) predicts it. */
+export interface ModelRound {
+  index: number;
+  phase: 'precopy' | 'stop-and-copy';
+  pagesSent: number;
+  bytesSent: number;
+  durationMs: number;
+}
+
+/** The analytic model's prediction for a run's configuration. */
+export interface ModelPrediction {
+  lambda: number;
+  converges: boolean;
+  /** Why the model's run ends where it ends, in the policy's terms. */
+  why: string;
+  rounds: ModelRound[];
+  totalTimeMs: number;
+  downtimeMs: number;
+  bytesSent: number;
+}
+
+/** The options the run was made with, resolved, every unit in its name (`migbench run --help`). */
+export interface ResultConfig {
+  ramBytes: number;
+  pageSizeBytes: number;
+  vcpus: number;
+  /** Page writes per second over all vCPUs, as configured (--dirty-rate / page size). */
+  dirtyPagesPerSec: number;
+  pattern: { kind: 'uniform' } | { kind: 'hotset'; fraction: number; probability: number } | { kind: 'sequential' };
+  writeSizeBytes: number;
+  /** Null: unlimited. */
+  linkBitsPerSec: number | null;
+  latencyMs: number;
+  policy: string;
+  downtimeLimitMs: number;
+  maxIterations: number | null;
+  timeoutMs: number | null;
+  seed: number;
+  clock: 'real' | 'virtual';
+  content: { zeroPercent: number; textPercent: number; randomPercent: number };
+  autoConverge: { thresholdPercent: number; initialPercent: number; incrementPercent: number; maxPercent: number } | null;
+  sdps: boolean;
+  adaptiveRate: boolean;
+  adaptiveMaxBitsPerSec: number | null;
+  downtimeRamp: { startMs: number; endMs: number; steps: number } | null;
+  postcopy: boolean;
+  postcopyAfterRounds: number | null;
+  codecs: string[];
+  xbzrleCacheBytes: number;
+  deflateLevel: number;
+  compressThreads: number;
+  chargeCpu: boolean;
+  dirtyLog: string;
+  ringSizeEntries: number;
+  target: { host: string; port: number } | null;
+  /** Never the secret: '(hidden)' when one was given. */
+  token: string | null;
+  streams: number;
+  fault: { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number } | { kind: 'stall'; round: number; ms: number } | null;
+}
+
+/** One codec's work. */
+export interface CodecResult {
+  /** Pages this codec took. */
+  pages: number;
+  /** Bytes of those pages before encoding. */
+  bytesIn: number;
+  /** Bytes they took encoded (descriptors not included). */
+  bytesOut: number;
+  /** CPU time spent encoding, milliseconds, including pages it tried and passed on. */
+  encodeMs: number;
+  /** xbzrle only: cache hits, misses and encodings that overflowed the page (sent otherwise). */
+  cacheHits?: number;
+  cacheMisses?: number;
+  overflows?: number;
+}
+
+/** Codec statistics of a round or a run: bytes before and after, ratio, and each codec's share. */
+export interface CodecSummary {
+  /** Page bytes before encoding. */
+  bytesIn: number;
+  /** Their encoded bytes (descriptors and frame headers not included). */
+  bytesOut: number;
+  /** bytesIn / bytesOut; null when nothing was output (every page a zero page, or no page). */
+  ratio: number | null;
+  /** Pages that travelled as zero pages. */
+  zeroPages: number;
+  xbzrleCacheHits: number;
+  xbzrleCacheMisses: number;
+  xbzrleOverflows: number;
+  /** CPU time spent encoding, ms, over all encoder threads. */
+  encodeMs: number;
+  /** Each codec's own numbers, by codec name (raw: pages no codec took). */
+  byCodec: Record<string, CodecResult>;
+}
+
+/** Post-copy runs: what happened after the switch-over. */
+export interface PostcopyResult {
+  /** Pre-copy rounds done before the switch (what --postcopy-after asked for, or where the policy gave up). */
+  afterRounds: number;
+  /** Pages missing on the target when it resumed. */
+  pagesMissingAtResume: number;
+  /** Requests the vCPUs made for pages not yet there (page faults reaching the source). */
+  requests: number;
+  /** Pages sent because a vCPU asked for them, ahead of the background push. */
+  pagesSentOnRequest: number;
+  /** Pages sent by the background push. */
+  pagesPushed: number;
+  /** Milliseconds each vCPU spent blocked on missing pages. */
+  blockedMsPerVcpu: number[];
+  /** When the last missing page arrived, from the start of the run. */
+  lastPageArrivedMs: number;
+  /** Page writes per second the guest achieved on the target during post-copy. */
+  guestPageWritesPerSec: number;
+  /** Page writes the guest did on the target. */
+  guestPageWrites: number;
+}
 
 export type StageName = 'connect' | 'config' | 'precopy' | 'stop-and-copy' | 'resume' | 'announce' | 'postcopy';
 /** The six stages of every migration; a post-copy run adds `postcopy` after them. */
@@ -52,7 +170,7 @@ export interface IterationRecord {
   /** Page writes per second the guest achieved during the round: its slowdown shows here. */
   guestPageWritesPerSec: number;
   /** With --codec: what encoding did in this round. */
-  codec?: CodecRoundStats;
+  codec?: CodecSummary;
   /** --dirty-log ring: times a vCPU found its ring full and stalled, during the round. */
   ringFullStalls?: number;
   /** --dirty-log ring: milliseconds vCPUs spent stalled on full rings, summed, during the round. */
@@ -93,7 +211,7 @@ export interface Totals {
   /** Set-up before the clock started (absent in results of migbench before 0.2). */
   setup?: SetupRecord;
   /** With --codec: what encoding did over the whole run. */
-  codec?: CodecRoundStats;
+  codec?: CodecSummary;
   guestPerf?: GuestPerf;
 }
 
@@ -132,13 +250,13 @@ export interface MigrationResult {
   verified: boolean;
   /** What ended pre-copy, in the policy's words (e.g. "pending 1.2 MiB fits 300 ms at 1.2 GB/s"). */
   switchoverReason?: string;
-  config: RunConfig;
+  config: ResultConfig;
   environment: Environment;
   totals: Totals;
   stages: StageRecord[];
   iterations: IterationRecord[];
   /** Post-copy runs: requests, blocked time, when the last page arrived, the guest's writes on the target. */
-  postcopy?: PostcopyRecord & { guestPageWrites: number };
+  postcopy?: PostcopyResult;
   /** The analytic model's prediction for the same configuration (`run --model`). */
   model?: ModelPrediction;
 }

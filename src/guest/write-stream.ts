@@ -1,0 +1,60 @@
+/**
+ * One vCPU's stream of writes, shared by the source's vCPUs (vcpu.ts) and the post-copy vCPUs on
+ * the target (postcopy-vcpu.ts): which page the next write goes to (the pattern), where in the
+ * page, and its bytes (of the page's content kind), all from the vCPU's own seeded generator.
+ */
+import type { ContentMix, WritePattern } from '../config/types.js';
+import type { GuestShape } from '../protocol.js';
+import { pageChooser, type PageChooser } from './pattern.js';
+import { pageKind, textCorpus, writeOfKind } from './content.js';
+import { Xorshift128, deriveSeed } from '../util/prng.js';
+
+export interface WriteStreamSpec {
+  vcpu: number;
+  vcpus: number;
+  guest: GuestShape;
+  pattern: WritePattern;
+  writeSizeBytes: number;
+  seed: number;
+  content: ContentMix;
+}
+
+/** Where a global page lives: its slot and its number in the slot. */
+export interface PagePlace {
+  slot: number;
+  local: number;
+}
+
+export class WriteStream {
+  private readonly rng: Xorshift128;
+  private readonly chooser: PageChooser;
+  private readonly text = textCorpus();
+  private readonly maxOffset: number;
+
+  /** `stream` tells streams of one vCPU apart (the source's guest, and its continuation on the target). */
+  constructor(private readonly spec: WriteStreamSpec, stream: number) {
+    this.rng = new Xorshift128(deriveSeed(spec.seed, stream + spec.vcpu));
+    this.chooser = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
+    this.maxOffset = spec.guest.pageSizeBytes - spec.writeSizeBytes;
+  }
+
+  /** The global page of the next write. */
+  choose(): number {
+    return this.chooser();
+  }
+
+  place(page: number): PagePlace {
+    const slot = Math.floor(page / this.spec.guest.pagesPerSlot);
+    return { slot, local: page - slot * this.spec.guest.pagesPerSlot };
+  }
+
+  /**
+   * Writes one write's bytes to global page `page`, number `local` of the slot whose pages are
+   * `pages`; returns the offset in `pages` it wrote writeSizeBytes at.
+   */
+  write(pages: Uint8Array, page: number, local: number): number {
+    const at = local * this.spec.guest.pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
+    writeOfKind(pages, at, this.spec.writeSizeBytes, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
+    return at;
+  }
+}
