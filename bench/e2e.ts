@@ -18,7 +18,8 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RUN_CONFIG, type RunConfig } from '../src/config/types.js';
+import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
+import { type RunConfig } from '../src/config/types.js';
 import { runMigration } from '../src/driver/migrate.js';
 import type { MigrationResult } from '../src/result/schema.js';
 import { formatBitRate, formatBytes } from '../src/util/format.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RUN_OPTION_SPECS } from '../src/cli/run-options.js';
+import { RUN_OPTION_SPECS } from '../src/config/options.js';
 
 const BIN = fileURLToPath(new URL('../../bin/migbench.js', import.meta.url));
 

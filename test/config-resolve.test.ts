@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OptionError } from '../src/config/errors.js';
-import { resolveRunConfig } from '../src/config/resolve.js';
-import { DEFAULT_RUN_CONFIG } from '../src/config/types.js';
-import { RUN_OPTION_SPECS } from '../src/cli/run-options.js';
+import { resolveRunConfig } from '../src/config/options.js';
+import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
+import { RUN_OPTION_SPECS } from '../src/config/options.js';
 
 function failsWith(raw: Record<string, string>, option: string, pattern: RegExp): void {
   assert.throws(() => resolveRunConfig(raw), (e: unknown) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runMigration } from '../src/driver/migrate.js';
-import { DEFAULT_AUTO_CONVERGE } from '../src/config/types.js';
+import { DEFAULT_AUTO_CONVERGE } from '../src/config/options.js';
 import { smallConfig } from './fixtures/migrate.js';
 
 // A 32 MiB guest dirtying 40 MB/s over 100 Mbit/s (12.5 MB/s) cannot converge under qemu's rule.

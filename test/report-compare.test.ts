@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RUN_CONFIG } from '../src/config/types.js';
+import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
 import { compareResults, formatRatio } from '../src/report/compare.js';
 import { fakeResult } from './fixtures/results.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_RUN_CONFIG } from '../src/config/types.js';
+import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
 import { resultConfig } from '../src/driver/result.js';
 import { readResultFile, ResultFileError } from '../src/report/compare.js';
 import { RESULT_SCHEMA_VERSION } from '../src/result/schema.js';

@@ -72,7 +72,7 @@ test('--reduce: two configurations per block, once, 16 MiB guests, rates scaled 
 
 test('a field at its default does not enter the id: a new option does not orphan recorded runs', async () => {
   const { configIdOf } = await import('../src/suite/run-id.js');
-  const { DEFAULT_RUN_CONFIG } = await import('../src/config/types.js');
+  const { DEFAULT_RUN_CONFIG } = await import('../src/config/options.js');
   const config = { ...DEFAULT_RUN_CONFIG, ramBytes: 16 * 2 ** 20 };
   const { seed: _, ...withoutSeed } = config;
   assert.equal(configIdOf(withoutSeed as typeof config), configIdOf(config), 'a field at its default changes nothing');

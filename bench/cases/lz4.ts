@@ -7,7 +7,7 @@
  * what a codec built on it pays.
  */
 import { compress, decompress } from 'lz4-wasm-nodejs';
-import { DEFAULT_RUN_CONFIG } from '../../src/config/types.js';
+import { DEFAULT_RUN_CONFIG } from '../../src/config/options.js';
 import { fillInitialContent } from '../../src/guest/content.js';
 import { Arena, faultIn } from '../lib/arena.js';
 import type { CaseSpec } from '../lib/tinybench.js';

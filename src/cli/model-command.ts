@@ -4,11 +4,11 @@
  */
 import type { Command } from 'commander';
 import { OptionError } from '../config/errors.js';
-import { resolveRunConfig, type RawRunOptions } from '../config/resolve.js';
+import { resolveRunConfig, type RawRunOptions } from '../config/options.js';
 import { predictPrecopy } from '../model/precopy.js';
 import { formatModel } from '../report/model.js';
 import { EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
-import { RUN_OPTION_SPECS, runOptionHelp } from './run-options.js';
+import { RUN_OPTION_SPECS, runOptionHelp } from '../config/options.js';
 
 export const modelCommand: CliCommand = {
   name: 'model',

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OptionError } from '../config/errors.js';
-import { resolveRunConfig, type RawRunOptions } from '../config/resolve.js';
+import { resolveRunConfig, type RawRunOptions } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
 import type { MigrationEvent } from '../driver/events.js';
 import type { MigrationResult } from '../result/schema.js';
@@ -18,7 +18,7 @@ import { toJson } from '../report/json.js';
 import { predictPrecopy } from '../model/precopy.js';
 import { formatModelComparison } from '../report/model.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
-import { RUN_OPTION_SPECS, runOptionHelp } from './run-options.js';
+import { RUN_OPTION_SPECS, runOptionHelp } from '../config/options.js';
 
 /** What commander hands the action: the run options as typed, plus the output options. */
 type RunCliOptions = RawRunOptions & {

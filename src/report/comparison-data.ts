@@ -14,7 +14,7 @@ import type { OptionTexts, PlannedRun, SuiteComparison, SuitePlan, SuiteRecord }
 import { statsOf } from '../suite/summary.js';
 import type { ComparisonAxis, ComparisonPoint } from './charts/comparison.js';
 import type { TradeoffPoint } from './charts/tradeoff.js';
-import { resolveRunConfig, type RunOptionKey } from '../config/resolve.js';
+import { resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
 
 export interface ComparisonView {

@@ -6,7 +6,7 @@
  * configuration as evenly as it could.
  */
 import { OptionError } from '../config/errors.js';
-import { flagOf, resolveRunConfig, type RunOptionKey } from '../config/resolve.js';
+import { flagOf, resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
 import { SuiteError } from './parse.js';
 import { reduceMatrix, reduceOptions } from './reduce.js';

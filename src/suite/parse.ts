@@ -15,7 +15,7 @@
  * numbers or booleans.
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { RUN_OPTION_KEYS, type RunOptionKey } from '../config/resolve.js';
+import { RUN_OPTION_KEYS, type RunOptionKey } from '../config/options.js';
 import { METRICS, findMetric } from './metrics.js';
 import type { MatrixBlock, OptionValue, SuiteComparison, SuiteSpec } from './schema.js';
 

@@ -6,7 +6,8 @@
  * one recorded. A run's id adds its repeat index.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_RUN_CONFIG, type RunConfig } from '../config/types.js';
+import { DEFAULT_RUN_CONFIG } from '../config/options.js';
+import { type RunConfig } from '../config/types.js';
 
 export function configIdOf(config: RunConfig): string {
   const defaults = DEFAULT_RUN_CONFIG as unknown as Record<string, unknown>;

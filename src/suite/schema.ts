@@ -4,7 +4,7 @@
  * Option keys are the run options in camelCase (RUN_OPTION_KEYS); values are the text the user
  * wrote, resolved by resolveRunConfig like command-line values.
  */
-import type { RunOptionKey } from '../config/resolve.js';
+import type { RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
 import type { MigrationResult } from '../result/schema.js';
 

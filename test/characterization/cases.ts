@@ -6,7 +6,7 @@
  * Virtual-clock runs are deterministic for a seed: every simulated field must match the recording.
  * Real-clock and TCP runs are timed by the machine: only their outcome and structure are recorded.
  */
-import type { RawRunOptions } from '../../src/config/resolve.js';
+import type { RawRunOptions } from '../../src/config/options.js';
 
 export interface CharacterizationCase {
   name: string;

@@ -1,5 +1,5 @@
 /** Runs one characterization case as `migbench run` would. */
-import { resolveRunConfig } from '../../src/config/resolve.js';
+import { resolveRunConfig } from '../../src/config/options.js';
 import { runMigration } from '../../src/driver/migrate.js';
 import type { MigrationResult } from '../../src/result/schema.js';
 import type { CharacterizationCase } from './cases.js';
