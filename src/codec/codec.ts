@@ -6,25 +6,15 @@
  * Frame body layout (see src/kernel/types.ts): 8-byte descriptors (u32 global page number,
  * u32 codecId << 24 | encodedLengthBytes), then the encoded pages in descriptor order.
  */
+import type { CodecResult } from '../result/schema.js';
+
 export type CodecName = 'raw' | 'zero' | 'xbzrle' | 'lz4' | 'deflate';
 
 /** Codec ids in descriptors. Never renumber: they are part of the wire format. */
 export const CODEC_IDS: Record<CodecName, number> = { raw: 0, zero: 1, xbzrle: 2, lz4: 3, deflate: 4 };
 
-export interface CodecStats {
-  /** Pages this codec took. */
-  pages: number;
-  /** Bytes of those pages before encoding. */
-  bytesIn: number;
-  /** Bytes they took encoded (descriptors not included). */
-  bytesOut: number;
-  /** CPU time spent encoding, milliseconds, including pages it tried and passed on. */
-  encodeMs: number;
-  /** xbzrle only: cache hits, misses and encodings that overflowed the page (sent otherwise). */
-  cacheHits?: number;
-  cacheMisses?: number;
-  overflows?: number;
-}
+/** A codec's own statistics: the result schema's CodecResult (src/result/schema.ts). */
+export type CodecStats = CodecResult;
 
 export interface PageCodec {
   readonly name: CodecName;
