@@ -7,7 +7,7 @@ export { markDirty, scanAndClear, collectDirty, clearPages, countDirty } from '.
 export { isZero } from './zero';
 export { fillBytes } from './fill';
 export { fillXorshift32x4, copyBytes } from './content';
-export { packPages, unpackPages } from './pack';
+export { checkPages, packPages, unpackPages } from './pack';
 export { hash64, hashPages } from './hash';
 export { firstDifference } from './compare';
 export { scanAndClearTwoLevel, countUnchanged } from './tracking';

@@ -76,6 +76,33 @@ export function packPages(
 }
 
 /**
+ * Checks a frame body's page list before a byte of it is used: `count` entries `stride` bytes apart
+ * from ptr, each starting with a u32 global page number that must lie in [pageBase, pageBase +
+ * slotPageCount). With rawPageBytes > 0 (raw descriptors, stride 8) each entry's second u32 must
+ * say codec raw and a length of rawPageBytes. The body, bodyLenBytes long, must hold the entries
+ * and, for raw pages, their bytes. Returns 0, or -3 (body too short: no entry read), then per entry
+ * in order -1 (page outside the slot) or -2 (not raw, or not a page long). Every receiver runs it:
+ * unpackPages below, and the in-process receivers on frames in the source's memory.
+ */
+export function checkPages(
+  ptr: usize, bodyLenBytes: u32, count: u32, stride: u32, pageBase: u32, slotPageCount: u32, rawPageBytes: u32,
+): i32 {
+  if (<u64>count * (<u64>stride + <u64>rawPageBytes) > <u64>bodyLenBytes) return -3;
+  let n = <usize>count;
+  let step = <usize>stride;
+  for (let i: usize = 0; i < n; i++) {
+    let d = ptr + i * step;
+    let page = load<u32>(d);
+    if (page < pageBase || page - pageBase >= slotPageCount) return -1;
+    if (rawPageBytes != 0) {
+      let codecLength = load<u32>(d, 4);
+      if ((codecLength >> 24) != 0 || (codecLength & 0xFFFFFF) != rawPageBytes) return -2;
+    }
+  }
+  return 0;
+}
+
+/**
  * Unpacks a raw frame body into the slot's page area. Validates everything before writing a byte;
  * errors in order of precedence: -3 body shorter than count * (8 + pageSizeBytes) (checked first,
  * so no descriptor is read past the body), then per descriptor in order -1 page outside
@@ -92,20 +119,15 @@ export function unpackPages(
   pagesPtr: usize, pageSizeBytes: u32, slotPageCount: u32, pageBase: u32,
   inPtr: usize, inLenBytes: u32, count: u32,
 ): i32 {
-  if (<u64>count * (8 + <u64>pageSizeBytes) > <u64>inLenBytes) return -3;
+  let checked = checkPages(inPtr, inLenBytes, count, 8, pageBase, slotPageCount, pageSizeBytes);
+  if (checked < 0) return checked;
   let n = <usize>count;
   let ascending = true, contiguous = true;
-  for (let i: usize = 0; i < n; i++) {
+  for (let i: usize = 1; i < n; i++) {
     let d = inPtr + (i << 3);
-    let page = load<u32>(d);
-    if (page < pageBase || page - pageBase >= slotPageCount) return -1;
-    let codecLength = load<u32>(d, 4);
-    if ((codecLength >> 24) != 0 || (codecLength & 0xFFFFFF) != pageSizeBytes) return -2;
-    if (i > 0) {
-      let previous = load<u32>(d - 8);
-      if (page <= previous) ascending = false;
-      if (page != previous + 1) contiguous = false;
-    }
+    let page = load<u32>(d), previous = load<u32>(d - 8);
+    if (page <= previous) ascending = false;
+    if (page != previous + 1) contiguous = false;
   }
   let size = <usize>pageSizeBytes;
   let data = inPtr + (n << 3);

@@ -13,7 +13,7 @@ import { VirtualClock } from '../src/clock/virtual.js';
 import { VirtualTransport } from '../src/channel/virtual.js';
 import { Link, LinkShare, SIMULATED_PACING } from '../src/link/link.js';
 import { WriteGate } from '../src/guest/write-gate.js';
-import { FrameReceiver } from '../src/channel/receiver.js';
+import { FrameReceiver, type FrameAt } from '../src/channel/receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../src/wire/frame.js';
 
 const PAGE = 4096;
@@ -81,21 +81,27 @@ test('a page-reference frame is refused by a receiver without the source memory,
     numbers.forEach((n, i) => view.setUint32(HEADER_BYTES + i * 4, n, true));
     return bytes;
   };
+  // A frame where the in-process receivers find one: in a frame buffer of the source's slot.
+  const s = source.slots[0];
+  const inSource = (bytes: Uint8Array): FrameAt => {
+    new Uint8Array(s.memory.buffer).set(bytes, s.layout.framesPtr);
+    return { memory: s.memory, kernels: source.kernels[0], ptr: s.layout.framesPtr, lengthBytes: bytes.length };
+  };
   const alone = new FrameReceiver(target.slots, target.kernels, { verifyChecksums: false });
-  assert.throws(() => alone.receiveView(0, frame(0, 1)), (e: unknown) => e instanceof FrameError && /does not share the source's memory/.test(e.message));
-  // The TCP receiver's path (a frame staged in the target's frame buffer) never takes one.
-  const shared = new FrameReceiver(target.slots, target.kernels, { verifyChecksums: false, sourceSlots: source.slots });
+  assert.throws(() => alone.receive(0, inSource(frame(0, 1))), (e: unknown) => e instanceof FrameError && /does not share the source's memory/.test(e.message));
+  // The TCP receiver's path (a frame staged in the target's frame buffer, no source memory) never takes one.
   const t = target.slots[0];
   new Uint8Array(t.memory.buffer).set(frame(0, 1), t.layout.framesPtr);
-  assert.throws(() => shared.receive(0, t.layout.framesPtr, HEADER_BYTES + 8), FrameError);
+  assert.throws(() => alone.receive(0, { memory: t.memory, kernels: target.kernels[0], ptr: t.layout.framesPtr, lengthBytes: HEADER_BYTES + 8 }), FrameError);
+  const shared = new FrameReceiver(target.slots, target.kernels, { verifyChecksums: false, sourceSlots: source.slots });
   for (const numbers of [[PAGES], [0, 1, PAGES + 5], [0xffffffff]]) {
-    assert.throws(() => shared.receiveView(0, frame(...numbers)), (e: unknown) => e instanceof FrameError && /outside/.test(e.message), `pages ${numbers}`);
+    assert.throws(() => shared.receive(0, inSource(frame(...numbers))), (e: unknown) => e instanceof FrameError && /outside/.test(e.message), `pages ${numbers}`);
   }
   const short = frame(1, 2).subarray(0, HEADER_BYTES + 4);
   new DataView(short.buffer).setUint32(12, 4, true); // body length 4, count still 2
-  assert.throws(() => shared.receiveView(0, short), (e: unknown) => e instanceof FrameError && /shorter/.test(e.message));
+  assert.throws(() => shared.receive(0, inSource(short)), (e: unknown) => e instanceof FrameError && /shorter/.test(e.message));
   assert.ok(target.pages(0).every((b) => b === 0), 'nothing was written');
-  shared.receiveView(0, frame(PAGES - 1, 3, 4));
+  shared.receive(0, inSource(frame(PAGES - 1, 3, 4)));
   const got = target.pages(0);
   for (const p of [PAGES - 1, 3, 4]) assert.ok(got.subarray(p * PAGE, (p + 1) * PAGE).every((b) => b === 0x42), `page ${p} is copied`);
   assert.ok(got.subarray(5 * PAGE, (PAGES - 1) * PAGE).every((b) => b === 0), 'no other page is');

@@ -15,7 +15,7 @@ import { kernelMemory } from './fixtures/kernel-pair.js';
 
 const KERNEL_NAMES: (keyof Kernels)[] = [
   'markDirty', 'scanAndClear', 'collectDirty', 'clearPages', 'countDirty', 'isZero', 'fillBytes', 'fillXorshift32x4', 'copyBytes',
-  'packPages', 'unpackPages', 'hash64', 'hashPages', 'firstDifference', 'scanAndClearTwoLevel', 'countUnchanged', 'xbzrleEncode', 'xbzrleDecode',
+  'packPages', 'checkPages', 'unpackPages', 'hash64', 'hashPages', 'firstDifference', 'scanAndClearTwoLevel', 'countUnchanged', 'xbzrleEncode', 'xbzrleDecode',
 ];
 
 test('the package root holds package.json and the built kernel module', () => {

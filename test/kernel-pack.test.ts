@@ -131,6 +131,30 @@ test('unpackPages validates every descriptor first: -1 page range, -2 codec or l
   }
 });
 
+test('checkPages gives unpackPages\' verdicts on raw descriptors, and checks bare page lists (stride 4) for range and length only', () => {
+  const pageBase = 64;
+  const slotPageCount = 32;
+  const pageSizeBytes = 256;
+  const codecLength = (CODEC_RAW << 24) | pageSizeBytes;
+  const raw = (pages: number[], lengths: number[] = pages.map(() => codecLength)): number[] => pages.flatMap((p, i) => [p, lengths[i]]);
+  const cases: { name: string; words: number[]; stride: number; rawPageBytes: number; bodyLenBytes: number; count: number; expected: number }[] = [
+    { name: 'raw, in range', words: raw([64, 95, 70]), stride: 8, rawPageBytes: pageSizeBytes, bodyLenBytes: 3 * (8 + pageSizeBytes), count: 3, expected: 0 },
+    { name: 'raw, page past the slot', words: raw([64, 96]), stride: 8, rawPageBytes: pageSizeBytes, bodyLenBytes: 2 * (8 + pageSizeBytes), count: 2, expected: -1 },
+    { name: 'raw, codec not raw', words: raw([64, 65], [codecLength, (2 << 24) | 10]), stride: 8, rawPageBytes: pageSizeBytes, bodyLenBytes: 2 * (8 + pageSizeBytes), count: 2, expected: -2 },
+    { name: 'raw, body short of the pages', words: raw([64]), stride: 8, rawPageBytes: pageSizeBytes, bodyLenBytes: 8 + pageSizeBytes - 1, count: 1, expected: -3 },
+    { name: 'descriptors of any codec (rawPageBytes 0): range only', words: raw([64, 65], [(3 << 24) | 100, 0]), stride: 8, rawPageBytes: 0, bodyLenBytes: 16, count: 2, expected: 0 },
+    { name: 'page list, in range', words: [64, 95, 80], stride: 4, rawPageBytes: 0, bodyLenBytes: 12, count: 3, expected: 0 },
+    { name: 'page list, below pageBase', words: [64, 63], stride: 4, rawPageBytes: 0, bodyLenBytes: 8, count: 2, expected: -1 },
+    { name: 'page list, shorter than its count', words: [64, 65], stride: 4, rawPageBytes: 0, bodyLenBytes: 7, count: 2, expected: -3 },
+  ];
+  for (const c of cases) {
+    writeU32sBoth(sides, FRAME, c.words);
+    for (const s of sides) {
+      assert.equal(s.kernels.checkPages(FRAME, c.bodyLenBytes, c.count, c.stride, pageBase, slotPageCount, c.rawPageBytes), c.expected, `${s.name}: ${c.name}`);
+    }
+  }
+});
+
 test('random pack/unpack round trips agree between builds', () => {
   const prng = new TestPrng(42);
   for (let i = 0; i < 60; i++) {

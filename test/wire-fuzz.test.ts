@@ -103,7 +103,7 @@ for (const codecs of [false, true]) {
     for (; done < FRAMES && performance.now() - t0 < BUDGET_MS; done++) {
       const len = placeFrame(rng, codecs);
       try {
-        receiver.receive(0, frameAt, len);
+        receiver.receive(0, { memory: memory.slots[0].memory, kernels: memory.kernels[0], ptr: frameAt, lengthBytes: len });
         accepted++;
       } catch (e) {
         if (!(e instanceof FrameError)) assert.fail(`frame ${done}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);

@@ -2,7 +2,7 @@
  * Worker side of a receiving thread (a piscina task named `channel`). It takes frames from the
  * queue in order, holds each on its link for as long as the link says (src/link/link.ts; none for
  * an unpaced thread), and receives it into the target meanwhile: header and every page number
- * checked, and only then are bytes written into target memory (FrameReceiver.receiveView, which
+ * checked, and only then are bytes written into target memory (FrameReceiver.receive, which
  * also runs the resend meter over raw pages and reads PAGE_REFS frames' pages from the source's
  * memory).
  */
@@ -23,7 +23,8 @@ export function channel(task: ChannelTask): ChannelReport {
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
   const receiver = new FrameReceiver(task.targetSlots, kernels, { verifyChecksums: false, decoders, sourceSlots: task.sourceSlots });
   receiver.meterResends = task.meter;
-  const source = task.sourceSlots.map((s) => new Uint8Array(s.memory.buffer));
+  // The frames lie in the source's frame buffers: checked there, by kernels bound to that memory.
+  const sourceKernels = task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory));
   const link = task.link === null ? null : new LinkShare(Link.attach(task.link), REAL_TIME_PACING);
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report' };
@@ -59,7 +60,7 @@ export function channel(task: ChannelTask): ChannelReport {
     if (report.error === undefined) {
       try {
         if (!receiver.trackArrivals && Atomics.load(q.i32, POSTCOPY) === 1) receiver.trackArrivals = true;
-        receiver.receiveView(e.slot, source[e.slot].subarray(from, from + e.lengthBytes));
+        receiver.receive(e.slot, { memory: task.sourceSlots[e.slot].memory, kernels: sourceKernels[e.slot], ptr: from, lengthBytes: e.lengthBytes });
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         Atomics.store(q.i32, ERROR, 1);

@@ -1,9 +1,9 @@
 /**
  * The migration channel over real TCP sockets to a `migbench receive` (src/receiver/), on the real
  * clock. Each of N streams (connections, QEMU multifd-like) opens with a handshake
- * (src/wire/handshake.ts); frames then go out from the source's frame buffers, copied into a Buffer
- * (a socket cannot keep a view of shared memory that the driver reuses), round-robin over the
- * streams and paced on the link (src/link/link.ts) on this thread. The receiver acknowledges every frame
+ * (src/wire/handshake.ts); frames then go out from the source's frame buffers themselves (a
+ * buffer is the sender's again only once its socket write has completed, so nothing is copied on
+ * this thread), round-robin over the streams and paced on the link (src/link/link.ts). The receiver acknowledges every frame
  * (src/wire/feedback.ts); drain() waits for the acknowledgement of everything sent, so a round's
  * frames all land before the next round's, on whatever stream they went.
  *
@@ -55,8 +55,8 @@ interface Stream {
   sentBytes: number;
   ackedFrames: number;
   ackedBytes: number;
-  /** Frames held off the wire by a stall fault. */
-  held: Buffer[];
+  /** Frames held off the wire by a stall fault, with what to do once each is written. */
+  held: { frame: Buffer; done?: () => void }[];
 }
 
 export class TcpTransport implements Transport {
@@ -67,7 +67,10 @@ export class TcpTransport implements Transport {
   private readonly ackTimeoutMs: number;
   private readonly views: DataView[];
   private readonly handedOut: number[];
-  private readonly sentPerSlot: number[];
+  /** Per slot: buffers the sender has back, in the order they were handed out. */
+  private readonly released: number[];
+  /** Per slot and buffer: its frame has been written to the socket (or will never be). */
+  private readonly written: Uint8Array[];
   private streams: Stream[] = [];
   private handshake?: Promise<void>;
   private failure?: ChannelError;
@@ -94,7 +97,8 @@ export class TcpTransport implements Transport {
     this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     this.views = source.slots.map((s) => new DataView(s.memory.buffer));
     this.handedOut = source.slots.map(() => 0);
-    this.sentPerSlot = source.slots.map(() => 0);
+    this.released = source.slots.map(() => 0);
+    this.written = source.slots.map((sl) => new Uint8Array(sl.layout.frameBuffers));
   }
 
   /**
@@ -125,7 +129,7 @@ export class TcpTransport implements Transport {
     const layout = this.source.slots[slot].layout;
     for (;;) {
       if (this.failure) throw this.failure;
-      if (this.handedOut[slot] - this.sentPerSlot[slot] >= layout.frameBuffers || this.outstandingFrames() >= WINDOW_FRAMES_PER_STREAM * this.streams.length) {
+      if (this.handedOut[slot] - this.released[slot] >= layout.frameBuffers || this.outstandingFrames() >= WINDOW_FRAMES_PER_STREAM * this.streams.length) {
         await this.change(100);
         continue;
       }
@@ -147,16 +151,26 @@ export class TcpTransport implements Transport {
   }
 
   send(buffer: FrameBuffer, lengthBytes: number): void {
-    this.sentPerSlot[buffer.slot]++;
-    this.wake();
-    if (this.failure || this.closingDown) return;
-    const slotMemory = this.source.slots[buffer.slot].memory;
+    const done = (): void => this.bufferWritten(buffer);
+    if (this.failure || this.closingDown) return done();
     this.round = this.views[buffer.slot].getUint32(buffer.ptr + 16, true);
-    const frame = Buffer.allocUnsafe(lengthBytes);
-    frame.set(new Uint8Array(slotMemory.buffer, buffer.ptr, lengthBytes));
-    if (this.injectFault(frame) === 'dropped') return;
+    // A view of the frame buffer: the socket reads it in place.
+    const frame = Buffer.from(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes);
+    if (this.injectFault(frame) === 'dropped') return done();
     this.link.occupy(lengthBytes, epochNow(), this.outstandingFrames() === 0);
-    this.write(this.streams[this.nextStream++ % this.streams.length], frame);
+    this.write(this.streams[this.nextStream++ % this.streams.length], frame, done);
+  }
+
+  /** A frame buffer's write has completed: buffers go back to the sender in the order they were handed out. */
+  private bufferWritten(buffer: FrameBuffer): void {
+    const written = this.written[buffer.slot];
+    written[buffer.index] = 1;
+    const n = written.length;
+    while (this.released[buffer.slot] < this.handedOut[buffer.slot] && written[this.released[buffer.slot] % n] === 1) {
+      written[this.released[buffer.slot] % n] = 0;
+      this.released[buffer.slot]++;
+    }
+    this.wake();
   }
 
   /** Waits until the receiver acknowledged every frame sent; returns when the last ack came. */
@@ -299,12 +313,13 @@ export class TcpTransport implements Transport {
     }
   }
 
-  private write(s: Stream, frame: Buffer): void {
+  /** `done` runs once the socket has written the frame (or failed to: the buffer is free either way). */
+  private write(s: Stream, frame: Buffer, done?: () => void): void {
     if (this.outstandingFrames() === 0) this.lastProgressMs = performance.now(); // the ack clock starts now
     s.sentFrames++;
     s.sentBytes += frame.length;
-    if (this.stalled) s.held.push(frame);
-    else s.socket.write(frame);
+    if (this.stalled) s.held.push({ frame, done });
+    else s.socket.write(frame, () => done?.());
   }
 
   /** The --fault, when the round it names begins. Returns 'dropped' when the frame is not to go. */
@@ -327,7 +342,12 @@ export class TcpTransport implements Transport {
         this.stalled = true;
         setTimeout(() => {
           this.stalled = false;
-          for (const s of this.streams) for (const held of s.held.splice(0)) if (!s.socket.destroyed) s.socket.write(held);
+          for (const s of this.streams) {
+            for (const { frame, done } of s.held.splice(0)) {
+              if (s.socket.destroyed) done?.();
+              else s.socket.write(frame, () => done?.());
+            }
+          }
         }, f.ms).unref();
         return 'sent';
     }

@@ -5,7 +5,8 @@
  * page goes with its bytes of the instant its frame starts. The bytes are received by the same
  * FrameReceiver as the real transport's:
  * - raw pages by reference (PAGE_REFS frames, read from the source's memory, see sendRefs), by an
- *   unpaced receiving thread, or by this thread when that one is busy, so the two copy side by side
+ *   unpaced receiving thread, or by this thread when that one is busy (the frame written into the
+ *   target slot's own frame buffer, which nothing else uses in process), so the two copy side by side
  *   (all of it is done by the end of each round, when the time is read); the write gate holds a
  *   guest write to a page the receiving thread has yet to read;
  * - packed frames (codecs, --charge-cpu) on that thread;
@@ -18,7 +19,7 @@ import type { VirtualClock } from '../clock/virtual.js';
 import type { LinkShare } from '../link/link.js';
 import type { WriteGate } from '../guest/write-gate.js';
 import { ChannelError, type FrameBuffer, type Transport } from './transport.js';
-import { FrameReceiver, receiverDecoders } from './receiver.js';
+import { FrameReceiver, receiverDecoders, type FrameAt } from './receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { ReceiveThread } from './receive-thread.js';
@@ -54,8 +55,6 @@ export class VirtualTransport implements Transport {
 
   /** The receiving thread, unless frames are received here (post-copy). */
   private readonly thread?: ReceiveThread;
-  /** A PAGE_REFS frame received on this thread is written here. */
-  private readonly refsFrame: Uint8Array;
 
   constructor(
     private readonly source: GuestMemory,
@@ -72,7 +71,6 @@ export class VirtualTransport implements Transport {
     if (!options.receiveHere) this.thread = new ReceiveThread(source, target, module, { link: null, codecs: options.codecs, meter: this.metersRawPages });
     // Raw pages are read from the source's memory, with no packing copy (sendRefs).
     if (this.thread && options.pageRefs) this.sendPageRefs = this.sendRefs.bind(this);
-    this.refsFrame = new Uint8Array(HEADER_BYTES + source.slots[0].layout.pagesPerFrame * 4);
     // Frames received here: all of them for post-copy, else page references while the thread is busy.
     this.receiver = new FrameReceiver(target.slots, target.kernels, {
       verifyChecksums: false, decoders: options.codecs ? receiverDecoders(target.slots, target.kernels) : undefined, sourceSlots: source.slots,
@@ -119,7 +117,7 @@ export class VirtualTransport implements Transport {
 
   send(buffer: FrameBuffer, lengthBytes: number): void {
     if (this.thread) this.thread.send(buffer, lengthBytes);
-    else this.receive(buffer.slot, new Uint8Array(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes));
+    else this.receive(buffer.slot, { memory: this.source.slots[buffer.slot].memory, kernels: this.source.kernels[buffer.slot], ptr: buffer.ptr, lengthBytes });
     this.timeOnLink(lengthBytes);
   }
 
@@ -149,17 +147,19 @@ export class VirtualTransport implements Transport {
       this.gate.hold(thread.progress, thread.framesSent(), slot, list);
       thread.send(buf, frameBytes);
     } else {
-      writePageRefs(new DataView(this.refsFrame.buffer, 0, frameBytes), list, l.firstPage, round);
-      this.receive(slot, this.refsFrame.subarray(0, frameBytes));
+      // Received here, from the target slot's first frame buffer (unused in process).
+      const t = this.target.slots[slot];
+      writePageRefs(new DataView(t.memory.buffer, t.layout.framesPtr, frameBytes), list, l.firstPage, round);
+      this.receive(slot, { memory: t.memory, kernels: this.target.kernels[slot], ptr: t.layout.framesPtr, lengthBytes: frameBytes });
     }
     this.timeOnLink(wireBytes);
     return wireBytes;
   }
 
   /** Receives a frame on this thread, now. */
-  private receive(slot: number, frame: Uint8Array): void {
+  private receive(slot: number, frame: FrameAt): void {
     try {
-      this.receiver.receiveView(slot, frame);
+      this.receiver.receive(slot, frame);
     } catch (err) {
       if (err instanceof FrameError) throw new ChannelError(`target rejected a frame: ${err.message}`);
       throw err;

@@ -29,6 +29,7 @@ interface KernelExports {
     pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, pageBase: number,
     outPtr: number, outCapBytes: number,
   ): number;
+  checkPages(ptr: number, bodyLenBytes: number, count: number, stride: number, pageBase: number, slotPageCount: number, rawPageBytes: number): number;
   unpackPages(
     pagesPtr: number, pageSizeBytes: number, slotPageCount: number, pageBase: number,
     inPtr: number, inLenBytes: number, count: number,
@@ -114,6 +115,7 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
       const r = e.packPages(pagesPtr, pageSizeBytes, listPtr, count, pageBase, outPtr, outCapBytes);
       return r < -1 ? r >>> 0 : r;
     },
+    checkPages: e.checkPages,
     unpackPages: e.unpackPages,
     hash64: (ptr, len, seed) => BigInt.asUintN(64, e.hash64(ptr, len, seed)),
     hashPages: e.hashPages,

@@ -235,6 +235,22 @@ export class ReferenceKernels implements Kernels {
     return total;
   }
 
+  checkPages(ptr: number, bodyLenBytes: number, count: number, stride: number, pageBase: number, slotPageCount: number, rawPageBytes: number): number {
+    if (count * (stride + rawPageBytes) > bodyLenBytes) return -3;
+    this.reach(ptr + count * stride);
+    const view = this.view;
+    for (let i = 0; i < count; i++) {
+      const d = ptr + i * stride;
+      const page = view.getUint32(d, true);
+      if (page < pageBase || page - pageBase >= slotPageCount) return -1;
+      if (rawPageBytes !== 0) {
+        const codecLength = view.getUint32(d + 4, true);
+        if (codecLength >>> 24 !== CODEC_RAW || (codecLength & 0xff_ffff) !== rawPageBytes) return -2;
+      }
+    }
+    return 0;
+  }
+
   /**
    * Error precedence (the wasm kernel's too): -3 first, so no descriptor is read past the body;
    * then descriptors in order, each -1 (page range) before -2 (codec, length).
@@ -243,16 +259,8 @@ export class ReferenceKernels implements Kernels {
     pagesPtr: number, pageSizeBytes: number, slotPageCount: number, pageBase: number,
     inPtr: number, inLenBytes: number, count: number,
   ): number {
-    if (count * (DESCRIPTOR_BYTES + pageSizeBytes) > inLenBytes) return -3;
-    this.reach(inPtr + count * (DESCRIPTOR_BYTES + pageSizeBytes));
-    const view = this.view;
-    for (let i = 0; i < count; i++) {
-      const d = inPtr + i * DESCRIPTOR_BYTES;
-      const page = view.getUint32(d, true);
-      if (page < pageBase || page - pageBase >= slotPageCount) return -1;
-      const codecLength = view.getUint32(d + 4, true);
-      if (codecLength >>> 24 !== CODEC_RAW || (codecLength & 0xff_ffff) !== pageSizeBytes) return -2;
-    }
+    const checked = this.checkPages(inPtr, inLenBytes, count, DESCRIPTOR_BYTES, pageBase, slotPageCount, pageSizeBytes);
+    if (checked < 0) return checked;
     let data = inPtr + count * DESCRIPTOR_BYTES;
     for (let i = 0; i < count; i++) {
       const dst = pagesPtr + (this.view.getUint32(inPtr + i * DESCRIPTOR_BYTES, true) - pageBase) * pageSizeBytes;

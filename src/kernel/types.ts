@@ -62,6 +62,16 @@ export interface Kernels {
   ): number;
 
   /**
+   * Checks a frame body's page list before a byte of it is used: `count` entries `stride` bytes
+   * apart from ptr, each starting with a u32 global page number in [pageBase, pageBase +
+   * slotPageCount); with rawPageBytes > 0 (raw descriptors) each entry's second u32 must be codec
+   * raw with length rawPageBytes, and the body must hold count * (stride + rawPageBytes) bytes.
+   * Returns 0, -3 (body too short), or per entry in order -1 (page outside) or -2 (not raw or
+   * wrong length). unpackPages runs it first; the in-process receivers run it where the frame lies.
+   */
+  checkPages(ptr: number, bodyLenBytes: number, count: number, stride: number, pageBase: number, slotPageCount: number, rawPageBytes: number): number;
+
+  /**
    * Unpacks a raw frame body of `count` descriptors at inPtr (of inLenBytes bytes) into the page area
    * at pagesPtr, which holds slotPageCount pages whose global numbers start at pageBase. Every
    * descriptor is validated before any byte is written: returns -1 if a page number is outside

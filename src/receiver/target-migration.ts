@@ -115,13 +115,16 @@ export class TargetMigration {
         throw new FrameError(`frame in round ${round} names page ${page}, past the RAM of ${this.memory.layout.pageCount} pages`);
       }
     }
-    let from = at;
-    if (slot !== 0) {
+    // Raw pages go from slot 0's frame buffer straight into their slot. A codec frame of another
+    // slot moves there first: xbzrle decodes in place only within one memory.
+    let frame = { memory: slot0.memory, kernels: this.memory.kernels[0], ptr: at, lengthBytes };
+    if (slot !== 0 && this.hello.codecs) {
       const target = this.memory.slots[slot];
-      from = target.layout.framesPtr + index * target.layout.frameBytes;
-      new Uint8Array(target.memory.buffer).set(new Uint8Array(slot0.memory.buffer, at, lengthBytes), from);
+      const ptr = target.layout.framesPtr + index * target.layout.frameBytes;
+      new Uint8Array(target.memory.buffer).set(new Uint8Array(slot0.memory.buffer, at, lengthBytes), ptr);
+      frame = { memory: target.memory, kernels: this.memory.kernels[slot], ptr, lengthBytes };
     }
-    this.receiver.receive(slot, from, lengthBytes);
+    this.receiver.receive(slot, frame);
     this.frames++;
     this.bytes += lengthBytes;
     if (type === FrameType.End) this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on
