@@ -55,7 +55,7 @@ interface CaseDef {
 }
 
 const idle = (ramBytes: number, linkBitsPerSec: number | null): RunConfig => ({
-  ...DEFAULT_RUN_CONFIG, ramBytes, linkBitsPerSec, dirtyPagesPerSec: 0,
+  ...DEFAULT_RUN_CONFIG, ramBytes, linkBitsPerSec, pageWritesPerSec: 0,
 });
 
 /**

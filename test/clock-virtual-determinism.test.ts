@@ -13,7 +13,7 @@ function simulatedPart(r: MigrationResult): unknown {
 
 test('the virtual clock gives the same result twice for the same seed, and another for another seed', async () => {
   const config = smallConfig({
-    clock: 'virtual', ramBytes: 32 * 1024 * 1024, dirtyPagesPerSec: 60_000, linkBitsPerSec: 1e9,
+    clock: 'virtual', ramBytes: 32 * 1024 * 1024, pageWritesPerSec: 60_000, linkBitsPerSec: 1e9,
     pattern: { kind: 'hotset', fraction: 0.2, probability: 0.8 }, policy: 'xen', seed: 7,
   });
   const a = await runMigration(config);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runMigration } from '../src/driver/migrate.js';
 import { smallConfig } from './fixtures/migrate.js';
 
-const base = smallConfig({ ramBytes: 32 * 1024 * 1024, dirtyPagesPerSec: 20_000, linkBitsPerSec: 1e9, seed: 5 });
+const base = smallConfig({ ramBytes: 32 * 1024 * 1024, pageWritesPerSec: 20_000, linkBitsPerSec: 1e9, seed: 5 });
 
 test('zero,xbzrle,lz4 on 2 compression threads migrates verified, with fewer bytes than raw and xbzrle hits', async () => {
   const raw = await runMigration({ ...base, clock: 'virtual' });
@@ -22,7 +22,7 @@ test('zero,xbzrle,lz4 on 2 compression threads migrates verified, with fewer byt
 for (const codecs of [['zero', 'lz4'], ['deflate'], ['xbzrle']] as const) {
   test(`--codec ${codecs.join(',')} migrates verified on the real clock`, async () => {
     // A light writer: deflate on the driver's thread is slower than this link, as it should show.
-    const r = await runMigration({ ...base, dirtyPagesPerSec: 3000, codecs: [...codecs], compressThreads: codecs.length > 1 ? 2 : 0 });
+    const r = await runMigration({ ...base, pageWritesPerSec: 3000, codecs: [...codecs], compressThreads: codecs.length > 1 ? 2 : 0 });
     assert.equal(r.status, 'completed', r.reason);
     assert.equal(r.verified, true);
   });

@@ -45,7 +45,7 @@ test('options parse into the config', () => {
     postcopyAfter: '3', codec: 'zero,xbzrle,lz4', xbzrleCache: '10%', deflateLevel: '6', compressThreads: '2', chargeCpu: 'on',
   });
   assert.deepEqual(c, {
-    ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, dirtyPagesPerSec: 476,
+    ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, pageWritesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
     latencyMs: 2, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
     dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
@@ -77,7 +77,7 @@ test('--target errors name the option and the accepted form', () => {
 
 test('the default dirty rate keeps its bytes per second with another page size', () => {
   // 100MB/s is 24414 pages of 4 KiB, or 47 pages of 2 MiB.
-  assert.equal(resolveRunConfig({ pageSize: '2MiB' }).dirtyPagesPerSec, 47);
+  assert.equal(resolveRunConfig({ pageSize: '2MiB' }).pageWritesPerSec, 47);
 });
 
 test('cross-checks name the option and the accepted form', () => {

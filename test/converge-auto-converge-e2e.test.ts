@@ -6,7 +6,7 @@ import { smallConfig } from './fixtures/migrate.js';
 
 // A 32 MiB guest dirtying 40 MB/s over 100 Mbit/s (12.5 MB/s) cannot converge under qemu's rule.
 const hopeless = smallConfig({
-  clock: 'virtual', ramBytes: 32 * 1024 * 1024, dirtyPagesPerSec: Math.floor(40e6 / 4096), linkBitsPerSec: 100e6,
+  clock: 'virtual', ramBytes: 32 * 1024 * 1024, pageWritesPerSec: Math.floor(40e6 / 4096), linkBitsPerSec: 100e6,
   policy: 'qemu', timeoutMs: 120_000,
 });
 
@@ -23,5 +23,5 @@ test('a guest that does not converge does with --auto-converge, its throttle ris
   assert.equal(steps[0], 20, 'first step to 20 %');
   for (let i = 1; i < steps.length; i++) assert.ok(Math.abs(steps[i] - steps[i - 1] - 10) < 1e-9, `+10 % each time: ${steps}`);
   const lastRound = withAc.iterations.filter((i) => i.phase === 'precopy').at(-1)!;
-  assert.ok(lastRound.guestPageWritesPerSec < hopeless.dirtyPagesPerSec * 0.9, 'the guest really slowed down');
+  assert.ok(lastRound.guestPageWritesPerSec < hopeless.pageWritesPerSec * 0.9, 'the guest really slowed down');
 });

@@ -11,7 +11,7 @@ for (const dirtyLog of DIRTY_LOG_NAMES) {
   test(`--dirty-log ${dirtyLog} loses no update under heavy writes`, async () => {
     const result = await runMigration(smallConfig({
       ramBytes: 8 * 1024 * 1024,
-      dirtyPagesPerSec: 300_000,
+      pageWritesPerSec: 300_000,
       pattern: { kind: 'hotset', fraction: 0.25, probability: 0.9 },
       linkBitsPerSec: 2e9,
       policy: 'hyperv',

@@ -6,7 +6,7 @@ import { smallConfig } from './fixtures/migrate.js';
 test('a tiny dirty ring stalls its vCPUs rather than losing writes', async () => {
   const result = await runMigration(smallConfig({
     ramBytes: 16 * 1024 * 1024,
-    dirtyPagesPerSec: 200_000,
+    pageWritesPerSec: 200_000,
     linkBitsPerSec: 1e9,
     policy: 'hyperv',
     dirtyLog: 'ring',

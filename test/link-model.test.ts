@@ -66,7 +66,7 @@ test('a link attached from its shared memory is the same link', () => {
 
 test('two real-clock migrations sharing one link each get about half of it', async () => {
   const rate = 400 * MBIT;
-  const config = smallConfig({ ramBytes: 16 * 1024 * 1024, dirtyPagesPerSec: 0, linkBitsPerSec: rate, latencyMs: 0 });
+  const config = smallConfig({ ramBytes: 16 * 1024 * 1024, pageWritesPerSec: 0, linkBitsPerSec: rate, latencyMs: 0 });
   const alone = await runMigration(config);
   const link = Link.create({ bitsPerSec: rate, latencyMs: 0 });
   const [a, b] = await Promise.all([runMigration(config, { link }), runMigration({ ...config, seed: 43 }, { link })]);

@@ -91,7 +91,7 @@ test('a suite records a run that cannot fit as failed, with the reason, and goes
 test('a receiver refuses a guest over --max-ram, and the source is told why', async () => {
   const receiver = await startReceiver({ maxRamBytes: 8 * 2 ** 20 });
   try {
-    const config = smallConfig({ ramBytes: 16 * 2 ** 20, dirtyPagesPerSec: 0, target: receiver.address, clock: 'real' });
+    const config = smallConfig({ ramBytes: 16 * 2 ** 20, pageWritesPerSec: 0, target: receiver.address, clock: 'real' });
     const refused = await runMigration(config);
     assert.equal(refused.status, 'failed');
     assert.match(refused.reason ?? '', /refused the migration: a guest of 16\.0 MiB is over this receiver's --max-ram 8\.0 MiB/);

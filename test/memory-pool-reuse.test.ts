@@ -17,7 +17,7 @@ const module = await loadKernelModule();
 
 test('the next run reuses the last run\'s memories and still verifies byte for byte', async () => {
   memoryPool.drain();
-  const config = smallConfig({ clock: 'virtual', ramBytes: 24 * MiB, dirtyPagesPerSec: 5_000, linkBitsPerSec: 1e9, seed: 5 });
+  const config = smallConfig({ clock: 'virtual', ramBytes: 24 * MiB, pageWritesPerSec: 5_000, linkBitsPerSec: 1e9, seed: 5 });
   const first = await runMigration(config);
   assert.equal(first.status, 'completed', first.reason);
   assert.equal(first.totals.setup?.freshSlots, 2);

@@ -80,7 +80,7 @@ test('a source reused after a run gets its initial content back: every page a vC
   ];
   for (const [name, variant] of variants) {
     memoryPool.drain();
-    const config = smallConfig({ clock: 'virtual', ramBytes: 24 * 1024 * 1024, dirtyPagesPerSec: 50_000, linkBitsPerSec: 1e9, seed: 11, ...variant });
+    const config = smallConfig({ clock: 'virtual', ramBytes: 24 * 1024 * 1024, pageWritesPerSec: 50_000, linkBitsPerSec: 1e9, seed: 11, ...variant });
     const run = await runMigration(config);
     assert.equal(run.status, 'completed', `${name}: ${run.reason}`);
     assert.ok(run.totals.guestPageWrites + (run.postcopy?.guestPageWrites ?? 0) > 1000, `${name}: the guest wrote`);

@@ -6,7 +6,7 @@ import { smallConfig } from './fixtures/migrate.js';
 // 16 MiB guest, link 100 Mbit/s (12.5 MB/s), guest dirtying 40 MB/s uniformly: never converges.
 const hopeless = smallConfig({
   ramBytes: 16 * 1024 * 1024,
-  dirtyPagesPerSec: Math.floor(40e6 / 4096),
+  pageWritesPerSec: Math.floor(40e6 / 4096),
   linkBitsPerSec: 100e6,
   policy: 'qemu',
   downtimeLimitMs: 30,

@@ -8,7 +8,7 @@ test('the analytic model matches a sequential-pattern virtual run within a few p
   for (const policy of ['qemu', 'xen'] as const) {
     const config = smallConfig({
       clock: 'virtual', ramBytes: 64 * 1024 * 1024, pattern: { kind: 'sequential' },
-      dirtyPagesPerSec: Math.floor(40e6 / 4096), linkBitsPerSec: 1e9, latencyMs: 0.1, policy, downtimeLimitMs: 30,
+      pageWritesPerSec: Math.floor(40e6 / 4096), linkBitsPerSec: 1e9, latencyMs: 0.1, policy, downtimeLimitMs: 30,
     });
     const model = predictPrecopy(config);
     const run = await runMigration(config);

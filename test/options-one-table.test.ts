@@ -20,7 +20,7 @@ test('the table has one entry per run option, in help order, each with a default
 test('DEFAULT_RUN_CONFIG is what no options resolve to', () => {
   assert.deepEqual(resolveRunConfig({}), DEFAULT_RUN_CONFIG);
   assert.equal(DEFAULT_RUN_CONFIG.ramBytes, 2 ** 30);
-  assert.equal(DEFAULT_RUN_CONFIG.dirtyPagesPerSec, Math.floor(100e6 / 4096), 'the default dirty rate is 100MB/s in 4 KiB pages');
+  assert.equal(DEFAULT_RUN_CONFIG.pageWritesPerSec, Math.floor(100e6 / 4096), 'the default dirty rate is 100MB/s in 4 KiB pages');
 });
 
 test('the README\'s run options table gives the defaults the table gives', () => {

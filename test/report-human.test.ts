@@ -1,6 +1,7 @@
 /** formatResult on a hand-made result: the status line, the three tables with units, and round elision. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resultConfig } from '../src/result/config.js';
 import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
 import { STAGE_NAMES, type IterationRecord, type MigrationResult } from '../src/result/schema.js';
 import { formatConfigHeader, formatResult, formatRoundLine } from '../src/report/human.js';
@@ -20,7 +21,7 @@ function result(rounds: number): MigrationResult {
   return {
     schemaVersion: 1, tool: 'migbench', startedAt: '2025-01-01T00:00:00.000Z', status: 'completed',
     sourceRunning: false, verified: true, switchoverReason: 'pending 1.2 MiB fits 300 ms',
-    config: DEFAULT_RUN_CONFIG,
+    config: resultConfig(DEFAULT_RUN_CONFIG),
     environment: {
       node: 'v20.0.0', platform: 'linux', arch: 'x64', cpu: 'Test CPU', cores: 8,
       totalMemoryBytes: 2 ** 34, wasmSimd: true,

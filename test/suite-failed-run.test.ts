@@ -61,7 +61,7 @@ test('a run that throws is recorded as failed; resume keeps it; --retry-failed r
     toolVersion: 'test',
     migrate: async (config) => {
       calls++;
-      if (config.dirtyPagesPerSec > 0) throw new Error('worker exploded');
+      if (config.pageWritesPerSec > 0) throw new Error('worker exploded');
       return fakeResult(config);
     },
   });

@@ -30,7 +30,7 @@ test('keys in both spellings, numbers and booleans resolve like command-line tex
   assert.equal(first.config.vcpus, 1);
   assert.equal(first.config.maxIterations, 5);
   assert.equal(first.config.sdps, true);
-  assert.equal(first.config.dirtyPagesPerSec, 0);
+  assert.equal(first.config.pageWritesPerSec, 0);
   assert.equal(first.config.downtimeLimitMs, 30);
   assert.deepEqual(plan.variedKeys, ['dirtyRate', 'downtimeLimit', 'link']);
 });
@@ -65,7 +65,7 @@ test('--reduce: two configurations per block, once, 16 MiB guests, rates scaled 
   const [small] = reduced.runs;
   const [big] = full.runs;
   assert.equal(small.config.ramBytes, 16 * 2 ** 20);
-  const ratio = (c: typeof small.config): number => (c.dirtyPagesPerSec * c.pageSizeBytes * 8) / (c.linkBitsPerSec ?? 1);
+  const ratio = (c: typeof small.config): number => (c.pageWritesPerSec * c.pageSizeBytes * 8) / (c.linkBitsPerSec ?? 1);
   assert.ok(Math.abs(ratio(small.config) - ratio(big.config)) / ratio(big.config) < 0.01, 'dirty rate / link rate kept');
   assert.ok(small.config.timeoutMs !== null && small.config.timeoutMs <= 15_000);
 });

@@ -47,7 +47,7 @@ test('a suite that gained a configuration runs only the new one', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-resume-grow-'));
   const calls: number[] = [];
   const migrate = async (config: RunConfig): Promise<MigrationResult> => {
-    calls.push(config.dirtyPagesPerSec);
+    calls.push(config.pageWritesPerSec);
     return fakeResult(config);
   };
   await runSuite(expandSuite(parseSuite(SUITE, 'resume.yaml')), { outDir: dir, toolVersion: 'test', migrate });

@@ -15,7 +15,7 @@ const receiver = await startReceiver();
 after(() => receiver.server.close());
 
 const config = (fault: FaultSpec, o: Partial<RunConfig> = {}): RunConfig => smallConfig({
-  ramBytes: 16 * 1024 * 1024, dirtyPagesPerSec: 5_000, linkBitsPerSec: 1e9, target: receiver.address, fault, ...o,
+  ramBytes: 16 * 1024 * 1024, pageWritesPerSec: 5_000, linkBitsPerSec: 1e9, target: receiver.address, fault, ...o,
 });
 
 const cases: [FaultSpec, RegExp, number][] = [

@@ -82,7 +82,7 @@ test('a kill frame without --allow-kill is rejected', () =>
   rejected([good(), frame(new Uint8Array(0), { type: 6 })], /not started with --allow-kill/));
 
 test('the receiver still accepts a good migration after all that', async () => {
-  const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, dirtyPagesPerSec: 2000, target: receiver.address, token: 's3cret' }));
+  const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: receiver.address, token: 's3cret' }));
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
 });

@@ -10,7 +10,7 @@ const receiver = await startReceiver({ token: 's3cret' });
 after(() => receiver.server.close());
 
 const base = (o: Partial<RunConfig>): RunConfig => smallConfig({
-  ramBytes: 16 * 1024 * 1024, dirtyPagesPerSec: 5_000, linkBitsPerSec: 2e9, target: receiver.address, token: 's3cret', ...o,
+  ramBytes: 16 * 1024 * 1024, pageWritesPerSec: 5_000, linkBitsPerSec: 2e9, target: receiver.address, token: 's3cret', ...o,
 });
 
 test('2 streams with zero,lz4 complete verified, and the receiver reports the migration completed', async () => {
@@ -41,7 +41,7 @@ test('xbzrle and deflate over 2 streams complete verified', async () => {
 });
 
 test('--link paces over TCP: a 200 Mbit/s link is not exceeded', async () => {
-  const r = await runMigration(base({ ramBytes: 8 * 1024 * 1024, dirtyPagesPerSec: 0, linkBitsPerSec: 200e6 }));
+  const r = await runMigration(base({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 0, linkBitsPerSec: 200e6 }));
   assert.equal(r.status, 'completed', r.reason);
   const round0 = r.iterations[0];
   assert.ok(round0.achievedLinkBitsPerSec < 200e6 * 1.1, `${round0.achievedLinkBitsPerSec} bit/s`);

@@ -12,7 +12,7 @@ import { spawnReceiver } from './fixtures/receiver-process.js';
 test('20 migrations into one receiver all complete verified; its RSS grows by less than 64 MiB', async (t) => {
   const receiver = await spawnReceiver([]);
   try {
-    const config = smallConfig({ ramBytes: 8 * 1024 * 1024, dirtyPagesPerSec: 1000, linkBitsPerSec: null, vcpus: 1, target: { host: '127.0.0.1', port: receiver.port } });
+    const config = smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 1000, linkBitsPerSec: null, vcpus: 1, target: { host: '127.0.0.1', port: receiver.port } });
     for (let i = 0; i < 20; i++) {
       const r = await runMigration(config);
       assert.equal(r.status, 'completed', `migration ${i}: ${r.reason}`);

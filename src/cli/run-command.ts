@@ -3,6 +3,7 @@
  * the MigrationResult in JSON (--json). The driver is imported only when a run starts, so help and
  * input errors never load workers, wasm or memory.
  */
+import { resultConfig } from '../result/config.js';
 import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -90,7 +91,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
 
   if (!json && !quiet) {
     const { describeEnvironment } = await import('../result/environment.js');
-    io.out(`${formatConfigHeader(config, describeEnvironment(), ctx.version)}\n\n`);
+    io.out(`${formatConfigHeader(resultConfig(config), describeEnvironment(), ctx.version)}\n\n`);
   }
 
   const onEvent = (e: MigrationEvent): void => {

@@ -131,7 +131,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
     description: 'page writes per second over all vCPUs: decimal bytes/s divided by the page size (kB/s, MB/s, GB/s), or N pages/s, or 0 for an idle guest',
     defaultText: '100MB/s', example: '200MB/s, 50000pages/s',
     // A byte rate: with another page size it keeps its bytes per second.
-    resolve: (c) => ({ dirtyPagesPerSec: parseDirtyRate('--dirty-rate', c.typed('dirtyRate'), c.config.pageSizeBytes as number) }),
+    resolve: (c) => ({ pageWritesPerSec: parseDirtyRate('--dirty-rate', c.typed('dirtyRate'), c.config.pageSizeBytes as number) }),
   },
   pattern: {
     flags: '--pattern <pattern>',

@@ -26,7 +26,7 @@ export interface RunConfig {
   /** Emulated vCPUs, one writer worker each. */
   vcpus: number;
   /** Page writes per second over all vCPUs (QEMU's dirty-rate unit: 200MB/s = 200e6 / pageSize). */
-  dirtyPagesPerSec: number;
+  pageWritesPerSec: number;
   pattern: WritePattern;
   /** Bytes changed by one write (default 8). */
   writeSizeBytes: number;

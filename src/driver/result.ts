@@ -1,10 +1,11 @@
 /** A run's result, assembled from what the stages recorded. */
 import type { RunConfig } from '../config/types.js';
 import type {
-  CodecSummary, GuestPerf, IterationRecord, MigrationResult, PostcopyResult, ResultConfig, SetupRecord, StageRecord,
+  CodecSummary, GuestPerf, IterationRecord, MigrationResult, PostcopyResult, SetupRecord, StageRecord,
 } from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
+import { resultConfig } from '../result/config.js';
 import type { GuestReport } from '../guest/host.js';
 
 export interface RunRecord {
@@ -83,23 +84,5 @@ function guestPerf(pageSizeBytes: number, before: number, iterations: readonly I
     duringMsPerGiB: msPerGiB(during),
     afterMsPerGiB: msPerGiB(after),
     slowdownDuring: before > 0 ? during / before : null,
-  };
-}
-
-/**
- * The options as the result schema has them, field by field: a field added to RunConfig is not in
- * results until it is added to ResultConfig here, and a secret stays out.
- */
-export function resultConfig(c: RunConfig): ResultConfig {
-  return {
-    ramBytes: c.ramBytes, pageSizeBytes: c.pageSizeBytes, vcpus: c.vcpus, dirtyPagesPerSec: c.dirtyPagesPerSec,
-    pattern: { ...c.pattern }, writeSizeBytes: c.writeSizeBytes, linkBitsPerSec: c.linkBitsPerSec, latencyMs: c.latencyMs,
-    policy: c.policy, downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed,
-    clock: c.clock, content: { ...c.content }, autoConverge: c.autoConverge && { ...c.autoConverge }, sdps: c.sdps,
-    adaptiveRate: c.adaptiveRate, adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec, downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },
-    postcopy: c.postcopy, postcopyAfterRounds: c.postcopyAfterRounds, codecs: [...c.codecs], xbzrleCacheBytes: c.xbzrleCacheBytes,
-    deflateLevel: c.deflateLevel, compressThreads: c.compressThreads, chargeCpu: c.chargeCpu, dirtyLog: c.dirtyLog,
-    ringSizeEntries: c.ringSizeEntries, target: c.target && { ...c.target }, token: c.token === null ? null : '(hidden)',
-    streams: c.streams, fault: c.fault && { ...c.fault },
   };
 }

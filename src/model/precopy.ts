@@ -24,7 +24,7 @@ export function predictPrecopy(c: RunConfig): ModelPrediction {
   const pageCount = c.ramBytes / c.pageSizeBytes;
   const wirePerPage = c.pageSizeBytes + DESCRIPTOR_BYTES + HEADER_BYTES / DEFAULT_PAGES_PER_FRAME;
   const linkBytesPerMs = c.linkBitsPerSec === null ? Infinity : c.linkBitsPerSec / 8 / 1000;
-  const dirtyPagesPerMs = c.dirtyPagesPerSec / 1000;
+  const dirtyPagesPerMs = c.pageWritesPerSec / 1000;
   const lambda = linkBytesPerMs === Infinity ? 0 : (dirtyPagesPerMs * wirePerPage) / linkBytesPerMs;
   const timeOf = (bytes: number): number => bytes / linkBytesPerMs + c.latencyMs;
 

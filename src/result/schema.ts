@@ -36,7 +36,10 @@ export interface ResultConfig {
   ramBytes: number;
   pageSizeBytes: number;
   vcpus: number;
-  /** Page writes per second over all vCPUs, as configured (--dirty-rate / page size). */
+  /**
+   * Page writes per second over all vCPUs, as configured (--dirty-rate / page size); not distinct
+   * pages, which IterationRecord.dirtyPagesPerSec counts. The name is version 1's.
+   */
   dirtyPagesPerSec: number;
   pattern: { kind: 'uniform' } | { kind: 'hotset'; fraction: number; probability: number } | { kind: 'sequential' };
   writeSizeBytes: number;

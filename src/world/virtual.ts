@@ -33,7 +33,7 @@ export const virtualWorld: WorldFactory = {
       sourceGuest: (mark) => new SimulatedGuest(guestOptions(config), source.slots, shape, mark, clock, gate),
       targetGuest: (placement) => new SimulatedPostcopyGuest(guestOptions(config), placement, shape, clock),
       // The simulated guest writes exactly its rate: that is its pace.
-      measurePace: async () => config.dirtyPagesPerSec,
+      measurePace: async () => config.pageWritesPerSec,
       start: () => {},
       ...(config.chargeCpu ? { chargeCpu: async (ms: number) => clock.advanceTo(clock.nowMs() + ms) } : {}),
     };

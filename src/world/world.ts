@@ -52,7 +52,7 @@ export interface WorldFactory {
 /** The guest options of a run configuration. */
 export function guestOptions(config: RunConfig): GuestOptions {
   return {
-    vcpus: config.vcpus, pageWritesPerSec: config.dirtyPagesPerSec, pattern: config.pattern,
+    vcpus: config.vcpus, pageWritesPerSec: config.pageWritesPerSec, pattern: config.pattern,
     writeSizeBytes: config.writeSizeBytes, seed: config.seed, content: config.content,
   };
 }

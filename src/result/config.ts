@@ -1,0 +1,21 @@
+/** A run's options as its result records them (ResultConfig, src/result/schema.ts). */
+import type { RunConfig } from '../config/types.js';
+import type { ResultConfig } from './schema.js';
+
+/**
+ * The options as the result schema has them, field by field: a field added to RunConfig is not in
+ * results until it is added to ResultConfig here, and a secret stays out.
+ */
+export function resultConfig(c: RunConfig): ResultConfig {
+  return {
+    ramBytes: c.ramBytes, pageSizeBytes: c.pageSizeBytes, vcpus: c.vcpus, dirtyPagesPerSec: c.pageWritesPerSec,
+    pattern: { ...c.pattern }, writeSizeBytes: c.writeSizeBytes, linkBitsPerSec: c.linkBitsPerSec, latencyMs: c.latencyMs,
+    policy: c.policy, downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed,
+    clock: c.clock, content: { ...c.content }, autoConverge: c.autoConverge && { ...c.autoConverge }, sdps: c.sdps,
+    adaptiveRate: c.adaptiveRate, adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec, downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },
+    postcopy: c.postcopy, postcopyAfterRounds: c.postcopyAfterRounds, codecs: [...c.codecs], xbzrleCacheBytes: c.xbzrleCacheBytes,
+    deflateLevel: c.deflateLevel, compressThreads: c.compressThreads, chargeCpu: c.chargeCpu, dirtyLog: c.dirtyLog,
+    ringSizeEntries: c.ringSizeEntries, target: c.target && { ...c.target }, token: c.token === null ? null : '(hidden)',
+    streams: c.streams, fault: c.fault && { ...c.fault },
+  };
+}
