@@ -19,17 +19,16 @@ export class InProcessTransport implements Transport {
   readonly checksums = false;
   private readonly thread: ReceiveThread;
 
-  /** `metersRawPages`: the receiving thread runs the resend meter over raw frames (no codecs). */
+  /** Without codecs the receiving thread runs the resend meter over the raw frames (metersRawPages). */
   constructor(
     private readonly source: GuestMemory,
     private readonly target: GuestMemory,
     module: WebAssembly.Module,
-    link: Link,
-    codecs: boolean,
     private readonly clock: RealClock,
+    options: { link: Link; codecs: boolean },
   ) {
-    this.metersRawPages = !codecs;
-    this.thread = new ReceiveThread(source, target, module, { link, codecs, meter: this.metersRawPages });
+    this.metersRawPages = !options.codecs;
+    this.thread = new ReceiveThread(source, target, module, { ...options, meter: this.metersRawPages });
   }
 
   readonly metersRawPages: boolean;

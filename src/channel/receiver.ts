@@ -8,7 +8,7 @@
  */
 import type { Kernels } from '../kernel/types.js';
 import type { SlotHandle } from '../protocol.js';
-import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader, type FrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CodecError, type PageCodec } from '../codec/codec.js';
 import { decodePages } from '../codec/frame-codec.js';
@@ -68,11 +68,14 @@ export class FrameReceiver {
     this.missing = targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
   }
 
-  /** Receives the frame at `frame` into target slot `slot`. */
-  receive(slot: number, frame: FrameAt): FrameType {
+  /**
+   * Receives the frame at `frame` into target slot `slot`. `header`: the frame's header where the
+   * caller has checked it already (the TCP receiver, as the bytes came in), else it is checked here.
+   */
+  receive(slot: number, frame: FrameAt, header?: FrameHeader): FrameType {
     const layout = this.targetSlots[slot].layout;
     const size = layout.pageSizeBytes;
-    const h = parseFrameHeader(new DataView(frame.memory.buffer), frame.ptr, frame.lengthBytes, layout.frameBytes - HEADER_BYTES);
+    const h = header ?? parseFrameHeader(new DataView(frame.memory.buffer), frame.ptr, frame.lengthBytes, layout.frameBytes - HEADER_BYTES);
     const bodyPtr = frame.ptr + HEADER_BYTES;
     const k = frame.kernels;
     if (this.options.verifyChecksums && k.hash64(bodyPtr, h.bodyLengthBytes, 0n) !== h.checksum) {

@@ -15,6 +15,7 @@ import { formatBytes } from '../util/format.js';
 import { POLICY_NAMES } from '../policy/registry.js';
 import { parseCodecList } from '../codec/registry.js';
 import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
+import { PRECOPY_LOOP_NAMES } from '../precopy/registry.js';
 import { parseTarget } from './address.js';
 import { parseFault } from '../channel/fault.js';
 
@@ -24,7 +25,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 /** The run options, by their camelCase names (commander's attribute names: `--page-size` is `pageSize`). */
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'content', 'codec', 'xbzrleCache', 'deflateLevel',
-  'compressThreads', 'chargeCpu', 'link', 'latency', 'policy', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
+  'compressThreads', 'chargeCpu', 'link', 'latency', 'policy', 'precopyLoop', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
   'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'streams', 'fault',
 ] as const;
@@ -217,6 +218,12 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
     description: 'stop policy: qemu (switch over when pending bytes fit the downtime limit), hyperv (small dirty set, or after 10 passes), xen (< 50 dirty pages, 29 rounds, or 3 x RAM sent)',
     defaultText: 'qemu', example: 'xen',
     resolve: (c) => ({ policy: parseName('--policy', c.typed('policy'), POLICY_NAMES) }),
+  },
+  precopyLoop: {
+    flags: '--precopy-loop <name>',
+    description: 'the pre-copy loop: rounds (round 0 sends every page; each later round fetches the dirty log and sends what it found; the policy decides after each round)',
+    defaultText: 'rounds', example: 'rounds',
+    resolve: (c) => ({ precopyLoop: parseName('--precopy-loop', c.typed('precopyLoop'), PRECOPY_LOOP_NAMES) }),
   },
   downtimeLimit: {
     flags: '--downtime-limit <duration>',

@@ -71,6 +71,8 @@ export interface RunConfig {
   postcopy: boolean;
   /** Switch to post-copy after this many pre-copy rounds; null: only when the policy gives up. */
   postcopyAfterRounds: number | null;
+  /** The pre-copy loop (src/precopy/registry.ts): what to send next and when to fetch the dirty log. */
+  precopyLoop: string;
   /** Dirty tracking strategy (src/dirtylog/). */
   dirtyLog: DirtyLogName;
   /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */

@@ -134,7 +134,7 @@ async function migrate(
         lastDecision = { action: 'switchover', why: 'pure post-copy: no pre-copy round' };
         return;
       }
-      const outcome = await createPrecopyLoop('rounds').run({
+      const outcome = await createPrecopyLoop(config.precopyLoop).run({
         rounds, dirtyLog, aids, controls, checkpoint,
         settings: {
           pageSizeBytes: config.pageSizeBytes, ramBytes: config.ramBytes, maxIterations: config.maxIterations,

@@ -6,7 +6,7 @@
  * acknowledges it. Any error closes this connection (and its migration) with a message to the peer.
  */
 import type net from 'node:net';
-import { HEADER_BYTES, parseFrameHeader } from '../wire/frame.js';
+import { HEADER_BYTES, parseFrameHeader, type FrameHeader } from '../wire/frame.js';
 import { decodeHello, encodeReply, HandshakeError, helloLength, type Hello } from '../wire/handshake.js';
 import { encodeFeedback } from '../wire/feedback.js';
 import type { StreamLink, TargetMigration } from './target-migration.js';
@@ -28,6 +28,8 @@ export class Connection implements StreamLink {
   private headerView = new DataView(this.header.buffer, this.header.byteOffset, HEADER_BYTES);
   private headerFilled = 0;
   private bodyBytes = 0;
+  /** The current frame's header, checked once its 32 bytes are in. */
+  private frameHeader?: FrameHeader;
   private bodyFilled = 0;
   private target?: Uint8Array;
   private frames = 0;
@@ -154,6 +156,7 @@ export class Connection implements StreamLink {
       if (this.headerFilled === HEADER_BYTES) {
         // Checked before the body is read: a body longer than the buffer is refused, not buffered.
         const h = parseFrameHeader(this.headerView, 0, HEADER_BYTES + m.maxBodyBytes(), m.maxBodyBytes());
+        this.frameHeader = h;
         target.set(this.header, at);
         this.bodyBytes = h.bodyLengthBytes;
         this.bodyFilled = 0;
@@ -173,7 +176,7 @@ export class Connection implements StreamLink {
     const length = HEADER_BYTES + this.bodyBytes;
     this.headerFilled = 0;
     this.bodyFilled = 0;
-    const r = m.receive(this.index, length);
+    const r = m.receive(this.index, length, this.frameHeader as FrameHeader);
     this.frames++;
     this.bytes += length;
     if (this.state !== 'frames') return;

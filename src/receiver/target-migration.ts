@@ -5,7 +5,7 @@
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { FrameReceiver, receiverDecoders } from '../channel/receiver.js';
-import { FrameError, FrameType, HEADER_BYTES } from '../wire/frame.js';
+import { FrameError, FrameType, HEADER_BYTES, type FrameHeader } from '../wire/frame.js';
 import { memoryDigest } from '../wire/digest.js';
 import type { Hello } from '../wire/handshake.js';
 
@@ -96,19 +96,19 @@ export class TargetMigration {
   }
 
   /**
-   * Receives the whole frame assembled in stream `index`'s buffer. Throws FrameError (or a codec's
+   * Receives the whole frame assembled in stream `index`'s buffer, its header checked as it came
+   * in (Connection). Throws FrameError (or a codec's
    * RangeError, wrapped by FrameReceiver) on anything wrong; returns the digest to send back for a
    * Verify frame.
    */
-  receive(index: number, lengthBytes: number): { type: FrameType; digest?: bigint } {
+  receive(index: number, lengthBytes: number, header: FrameHeader): { type: FrameType; digest?: bigint } {
     const slot0 = this.memory.slots[0];
     const at = this.frameBufferPtr(index);
     const view = new DataView(slot0.memory.buffer);
-    const type = view.getUint16(at + 6, true) as FrameType;
-    const round = view.getUint32(at + 16, true);
+    const { type, round } = header;
     let slot = 0;
     // A page frame belongs to the slot of its first page; FrameReceiver checks every page against it.
-    if (type === FrameType.Pages && lengthBytes >= HEADER_BYTES + 8 && view.getUint32(at + 8, true) > 0) {
+    if (type === FrameType.Pages && lengthBytes >= HEADER_BYTES + 8 && header.count > 0) {
       const page = view.getUint32(at + HEADER_BYTES, true);
       slot = Math.floor(page / this.memory.layout.pagesPerSlot);
       if (slot >= this.memory.slots.length) {
@@ -124,7 +124,7 @@ export class TargetMigration {
       new Uint8Array(target.memory.buffer).set(new Uint8Array(slot0.memory.buffer, at, lengthBytes), ptr);
       frame = { memory: target.memory, kernels: this.memory.kernels[slot], ptr, lengthBytes };
     }
-    this.receiver.receive(slot, frame);
+    this.receiver.receive(slot, frame, header);
     this.frames++;
     this.bytes += lengthBytes;
     if (type === FrameType.End) this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on

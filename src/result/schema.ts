@@ -5,7 +5,8 @@
  *
  * These types are the schema's own: nothing here is an internal type of the driver, so a change
  * inside migbench cannot change a result's shape unnoticed. The driver maps its state onto them
- * (src/driver/result.ts: a RunConfig field by field onto ResultConfig). A change of shape bumps
+ * (src/result/config.ts: a RunConfig field by field onto ResultConfig). A field may be added as
+ * optional (readers treat it so); renaming or removing one, or changing its meaning, raises
  * RESULT_SCHEMA_VERSION, and readers refuse versions they do not know (src/report/compare.ts).
  */
 export const RESULT_SCHEMA_VERSION = 1;
@@ -47,6 +48,8 @@ export interface ResultConfig {
   linkBitsPerSec: number | null;
   latencyMs: number;
   policy: string;
+  /** The pre-copy loop (absent in results before it could be chosen: it was `rounds`). */
+  precopyLoop?: string;
   downtimeLimitMs: number;
   maxIterations: number | null;
   timeoutMs: number | null;
