@@ -47,7 +47,7 @@ test('options parse into the config', () => {
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, pageWritesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
-    latencyMs: 2, policy: 'xen', precopyLoop: 'rounds', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
+    latencyMs: 2, maxBandwidthBitsPerSec: null, policy: 'xen', precopyLoop: 'rounds', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
     dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
     autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },

@@ -25,7 +25,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 /** The run options, by their camelCase names (commander's attribute names: `--page-size` is `pageSize`). */
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'content', 'codec', 'xbzrleCache', 'deflateLevel',
-  'compressThreads', 'chargeCpu', 'link', 'latency', 'policy', 'precopyLoop', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
+  'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'precopyLoop', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
   'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'streams', 'fault',
 ] as const;
@@ -211,6 +211,15 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
         throw new OptionError('--latency', `--latency must be a duration from 0 to 10s such as 0.1ms or 20ms (got ${JSON.stringify(c.text('latency'))})`);
       }
       return { latencyMs };
+    },
+  },
+  maxBandwidth: {
+    flags: '--max-bandwidth <rate>',
+    description: "QEMU's max-bandwidth: the migration's own send rate limit below the link's (same units as --link), lifted when the guest is suspended, so the final copy runs at the link's rate",
+    defaultText: 'none', example: '32MB/s, 1Gbit/s',
+    resolve: (c) => {
+      const text = c.text('maxBandwidth');
+      return { maxBandwidthBitsPerSec: text === undefined || text.trim().toLowerCase() === 'none' ? null : parseLinkRate('--max-bandwidth', text) };
     },
   },
   policy: {

@@ -34,6 +34,11 @@ export interface RunConfig {
   linkBitsPerSec: number | null;
   /** One-way link latency, milliseconds. */
   latencyMs: number;
+  /**
+   * QEMU's max-bandwidth: a rate limit of the migration itself, not of the link, lifted when the
+   * guest is suspended (the final copy runs at the link's rate), bits per second; null: none.
+   */
+  maxBandwidthBitsPerSec: number | null;
   policy: PolicyName;
   /** Downtime the qemu policy aims for, milliseconds (default 300). */
   downtimeLimitMs: number;

@@ -42,6 +42,11 @@ export interface RunHooks {
 /** Thrown inside the driver to end a run as `failed` with a reason. */
 class RunFailure extends Error {}
 
+/** The lower of two rate limits, bits/s; null: none. */
+function lowerRate(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
 /** Bytes of a reverse-ARP announce packet (an Ethernet frame of minimum size). */
 const ANNOUNCE_PACKET_BYTES = 60;
 
@@ -75,6 +80,9 @@ async function migrate(
   const stages: StageRecord[] = [];
   const policy = createPolicy(config.policy);
   const aids = createAids(config);
+  // The send rate: the aids' (adaptive rate) under --max-bandwidth, which is lifted at suspension.
+  let maxBandwidth = config.maxBandwidthBitsPerSec;
+  const applyRate = (): void => transport.setRate(lowerRate(maxBandwidth, controls.rateBitsPerSec));
   const controls: AidControls = {
     throttle: 0,
     rateBitsPerSec: null,
@@ -85,9 +93,10 @@ async function migrate(
     },
     setRate(bitsPerSec: number | null) {
       this.rateBitsPerSec = bitsPerSec;
-      transport.setRate(bitsPerSec);
+      applyRate();
     },
   };
+  if (maxBandwidth !== null) applyRate();
   let lastDecision: PolicyDecision | undefined;
   let failure: string | undefined;
   let suspended = false;
@@ -155,6 +164,8 @@ async function migrate(
       suspendAtMs = clock.nowMs();
       await guest.pause(() => dirtyLog.service()); // the barrier: no vCPU is mid-write past this point
       suspended = true;
+      maxBandwidth = null; // QEMU lifts max-bandwidth at switchover
+      applyRate();
       for (const aid of aids) aid.finalRound?.(controls);
       const state = deviceStateImage(config.seed, deviceStateBytes(config.vcpus));
       if (postcopy && targetGuest) {

@@ -47,6 +47,8 @@ export interface ResultConfig {
   /** Null: unlimited. */
   linkBitsPerSec: number | null;
   latencyMs: number;
+  /** The migration's own rate limit, lifted at suspension (absent in results before it existed: none). */
+  maxBandwidthBitsPerSec?: number | null;
   policy: string;
   /** The pre-copy loop (absent in results before it could be chosen: it was `rounds`). */
   precopyLoop?: string;

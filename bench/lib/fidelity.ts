@@ -1,0 +1,54 @@
+/** The QEMU reference scenarios (bench/reference/qemu/) as migbench sees them. */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { RawRunOptions } from '../../src/config/options.js';
+
+export const REFERENCE_DIR = new URL('../../../bench/reference/qemu/', import.meta.url);
+
+/** What a reference file holds, of what is compared (schema qemu-precopy-anchor/1). */
+export interface Reference {
+  name: string;
+  params: {
+    ram_mib: number; wss_mib: number; dirty_rate_pages_per_s: number; pattern: 'random' | 'seq';
+    max_bandwidth_bytes_per_s: number; downtime_limit_ms: number; xbzrle: boolean; xbzrle_cache_mib: number | null;
+    auto_converge: boolean; link_bw_bytes_per_s: number | null; timeout_s: number; page_size: number;
+  };
+  summary: {
+    converged: boolean; total_time_ms: number; downtime_ms: number | null; ram_transferred: number;
+    ram_duplicate_pages: number; ram_dirty_sync_count: number; max_cpu_throttle_percentage: number;
+  };
+}
+
+/** Every reference scenario, by name, those whose name contains `filter` (lower case) if given. */
+export function loadReferences(filter: string | null = null): Reference[] {
+  return readdirSync(REFERENCE_DIR).filter((f) => f.endsWith('.json')).sort()
+    .map((f) => JSON.parse(readFileSync(new URL(f, REFERENCE_DIR), 'utf8')) as Reference)
+    .filter((r) => filter === null || r.name.toLowerCase().includes(filter));
+}
+
+/**
+ * A scenario as migbench options: 1 vCPU; the working set is the hot set and takes every write
+ * (random) or the guest is walked in order (seq); QEMU's own zero-page count gives the share of
+ * zero pages, the rest random (the dirtier fills its working set with random bytes); codec zero
+ * (QEMU sends a zero page as a few bytes), plus xbzrle with its cache where QEMU had it.
+ */
+export function scenarioOptions(ref: Reference): RawRunOptions {
+  const p = ref.params;
+  const pages = (p.ram_mib * 2 ** 20) / p.page_size;
+  const zeroPercent = Math.min(100, (100 * ref.summary.ram_duplicate_pages) / pages);
+  const options: RawRunOptions = {
+    clock: 'virtual', ram: `${p.ram_mib}MiB`, pageSize: `${p.page_size}`, vcpus: '1',
+    dirtyRate: `${p.dirty_rate_pages_per_s}pages/s`,
+    pattern: p.pattern === 'seq' ? 'sequential' : `hotset:${p.wss_mib / p.ram_mib}:1`,
+    content: `mixed:${zeroPercent.toFixed(3)}:0:${(100 - zeroPercent).toFixed(3)}`,
+    // max-bandwidth limits the migration, lifted at switchover; the link is loopback (unlimited)
+    // unless the scenario ran through a rate-limited relay (_linkNN).
+    maxBandwidth: `${p.max_bandwidth_bytes_per_s * 8}bit/s`,
+    link: p.link_bw_bytes_per_s === null ? 'unlimited' : `${p.link_bw_bytes_per_s * 8}bit/s`, latency: '0ms',
+    policy: 'qemu', downtimeLimit: `${p.downtime_limit_ms}ms`, timeout: `${p.timeout_s}s`,
+    codec: p.xbzrle ? 'zero,xbzrle' : 'zero', seed: '1',
+  };
+  if (p.xbzrle && p.xbzrle_cache_mib !== null) options.xbzrleCache = `${p.xbzrle_cache_mib}MiB`;
+  if (p.auto_converge) options.autoConverge = true;
+  return options;
+}
+
