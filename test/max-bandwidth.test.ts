@@ -27,3 +27,11 @@ test('--max-bandwidth takes a rate or none, and a bad one is named', () => {
   assert.equal(resolveRunConfig({}).maxBandwidthBitsPerSec, null);
   assert.throws(() => resolveRunConfig({ maxBandwidth: 'fast' }), /--max-bandwidth must be a rate/);
 });
+
+test('the analytic model paces pre-copy at --max-bandwidth and the final copy at the link', async () => {
+  const { predictPrecopy } = await import('../src/model/precopy.js');
+  const limited = predictPrecopy(resolveRunConfig({ ram: '256MiB', dirtyRate: '4096pages/s', maxBandwidth: '256Mbit/s', link: '10Gbit/s', latency: '0ms' }));
+  const onLink = predictPrecopy(resolveRunConfig({ ram: '256MiB', dirtyRate: '4096pages/s', link: '256Mbit/s', latency: '0ms' }));
+  assert.deepEqual(limited.rounds.filter((r) => r.phase === 'precopy').map((r) => r.durationMs), onLink.rounds.filter((r) => r.phase === 'precopy').map((r) => r.durationMs));
+  assert.ok(limited.downtimeMs * 30 < onLink.downtimeMs, `${limited.downtimeMs} against ${onLink.downtimeMs} ms`);
+});

@@ -24,8 +24,11 @@ export function predictPrecopy(c: RunConfig): ModelPrediction {
   const pageCount = c.ramBytes / c.pageSizeBytes;
   const wirePerPage = c.pageSizeBytes + DESCRIPTOR_BYTES + HEADER_BYTES / DEFAULT_PAGES_PER_FRAME;
   const linkBytesPerMs = c.linkBitsPerSec === null ? Infinity : c.linkBitsPerSec / 8 / 1000;
+  // Pre-copy runs at --max-bandwidth where it is below the link; the final copy at the link's rate.
+  const precopyBytesPerMs = Math.min(linkBytesPerMs, c.maxBandwidthBitsPerSec === null ? Infinity : c.maxBandwidthBitsPerSec / 8 / 1000);
   const dirtyPagesPerMs = c.pageWritesPerSec / 1000;
-  const lambda = linkBytesPerMs === Infinity ? 0 : (dirtyPagesPerMs * wirePerPage) / linkBytesPerMs;
+  const lambda = precopyBytesPerMs === Infinity ? 0 : (dirtyPagesPerMs * wirePerPage) / precopyBytesPerMs;
+  const precopyTimeOf = (bytes: number): number => bytes / precopyBytesPerMs + c.latencyMs;
   const timeOf = (bytes: number): number => bytes / linkBytesPerMs + c.latencyMs;
 
   const rounds: ModelRound[] = [];
@@ -35,7 +38,7 @@ export function predictPrecopy(c: RunConfig): ModelPrediction {
   let converges = true;
   for (let i = 0; ; i++) {
     const bytes = pages * wirePerPage;
-    const durationMs = timeOf(bytes);
+    const durationMs = precopyTimeOf(bytes);
     rounds.push({ index: i, phase: 'precopy', pagesSent: pages, bytesSent: bytes, durationMs });
     totalBytes += bytes;
     // Distinct pages dirtied during the round: every write a new page, at most the whole guest.
