@@ -106,6 +106,9 @@ test('cross-checks name the option and the accepted form', () => {
   failsWith({ timeout: '0s' }, '--timeout', /--timeout must be a positive duration such as 120s or 5m, or none/);
   failsWith({ latency: '11s' }, '--latency', /--latency must be a duration from 0 to 10s/);
   failsWith({ policy: 'vmware' }, '--policy', /--policy must be one of qemu, hyperv, xen \(got "vmware"\)/);
-  failsWith({ precopyLoop: 'qemu' }, '--precopy-loop', /--precopy-loop must be one of rounds \(got "qemu"\)/);
+  failsWith({ precopyLoop: 'vmware' }, '--precopy-loop', /--precopy-loop must be one of rounds, qemu \(got "vmware"\)/);
+  failsWith({ precopyLoop: 'qemu', policy: 'xen' }, '--precopy-loop', /--policy xen applies to --precopy-loop rounds/);
+  failsWith({ precopyLoop: 'qemu', autoConverge: 'on' }, '--auto-converge', /--auto-converge does not work with --precopy-loop qemu yet/);
+  failsWith({ precopyLoop: 'qemu', maxIterations: '5' }, '--max-iterations', /does not work with --precopy-loop qemu yet/);
   failsWith({ maxIterations: '0' }, '--max-iterations', /--max-iterations must be a whole number from 1 to 10000/);
 });

@@ -28,7 +28,7 @@ import { formatMs } from '../util/format.js';
 import { createPolicy } from '../policy/registry.js';
 import { createAids } from '../converge/registry.js';
 import { createPrecopyLoop } from '../precopy/registry.js';
-import { PrecopyFailure } from '../precopy/loop.js';
+import { PrecopyFailure, type PrecopyContext } from '../precopy/loop.js';
 import { summarizeCodecs } from '../codec/summary.js';
 import { deviceStateBytes, deviceStateImage } from './device-state.js';
 
@@ -80,8 +80,8 @@ async function migrate(
   const stages: StageRecord[] = [];
   const policy = createPolicy(config.policy);
   const aids = createAids(config);
-  // The send rate: the aids' (adaptive rate) under --max-bandwidth, which is lifted at suspension.
-  let maxBandwidth = config.maxBandwidthBitsPerSec;
+  // The send rate: the aids' (adaptive rate) under the loop's limit (--max-bandwidth), lifted at suspension.
+  let maxBandwidth: number | null = null;
   const applyRate = (): void => transport.setRate(lowerRate(maxBandwidth, controls.rateBitsPerSec));
   const controls: AidControls = {
     throttle: 0,
@@ -96,7 +96,6 @@ async function migrate(
       applyRate();
     },
   };
-  if (maxBandwidth !== null) applyRate();
   let lastDecision: PolicyDecision | undefined;
   let failure: string | undefined;
   let suspended = false;
@@ -116,6 +115,20 @@ async function migrate(
   const sender = new Sender(source, transport, dirtyLog, checkpoint, encoding, world.chargeCpu);
   const rounds = new Rounds({ source, dirtyLog, sender, transport, clock, guest, controls, encoding, emit });
   const postcopy = config.postcopy && target ? new PostcopyPush(source, target, config.vcpus) : undefined;
+  const loop = createPrecopyLoop(config.precopyLoop);
+  const loopContext: PrecopyContext = {
+    rounds, dirtyLog, aids, controls, checkpoint, source, sender, clock,
+    settings: {
+      pageSizeBytes: config.pageSizeBytes, ramBytes: config.ramBytes, maxIterations: config.maxIterations,
+      postcopy: postcopy !== undefined, postcopyAfterRounds: config.postcopyAfterRounds, maxBandwidthBitsPerSec: config.maxBandwidthBitsPerSec,
+    },
+    decide: (state) => (lastDecision = policy.decide(state)),
+    note: (decision) => { lastDecision = decision; },
+    limitRate: (bitsPerSec) => {
+      maxBandwidth = bitsPerSec;
+      applyRate();
+    },
+  };
   const stage = async (name: StageName, body: () => Promise<void>): Promise<void> => {
     const startMs = clock.nowMs();
     emit({ kind: 'stage-start', stage: name, atMs: startMs });
@@ -143,14 +156,7 @@ async function migrate(
         lastDecision = { action: 'switchover', why: 'pure post-copy: no pre-copy round' };
         return;
       }
-      const outcome = await createPrecopyLoop(config.precopyLoop).run({
-        rounds, dirtyLog, aids, controls, checkpoint,
-        settings: {
-          pageSizeBytes: config.pageSizeBytes, ramBytes: config.ramBytes, maxIterations: config.maxIterations,
-          postcopy: postcopy !== undefined, postcopyAfterRounds: config.postcopyAfterRounds,
-        },
-        decide: (state) => (lastDecision = policy.decide(state)),
-      });
+      const outcome = await loop.run(loopContext);
       lastDecision = outcome.decision;
       postcopyAfter = outcome.postcopyAfter;
     });
@@ -178,7 +184,7 @@ async function migrate(
         rounds.add(rounds.pagelessRound(startMs, missing, bytes), `guest suspended; ${missing} pages left for post-copy`);
         return;
       }
-      const it = await rounds.send('stop-and-copy', false);
+      const it = await loop.final(loopContext);
       it.bytesSent += await sender.sendBlob(FrameType.DeviceState, state, it.index);
       await rounds.delivered();
       it.durationMs = clock.nowMs() - it.startMs;

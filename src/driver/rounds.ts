@@ -27,6 +27,24 @@ export interface RoundParts {
   emit: EventSink;
 }
 
+/** What a round's record is measured from (Rounds.begin). */
+export interface RoundProbe {
+  index: number;
+  phase: IterationRecord['phase'];
+  startMs: number;
+  writesAtStart: number;
+  meteredAtStart: number;
+  throttlePercent: number;
+  rateLimitBitsPerSec: number | null;
+}
+
+/** Adds one send's totals to another's. */
+export function addTotals(into: SendTotals, t: SendTotals): void {
+  into.pages += t.pages;
+  into.bytes += t.bytes;
+  into.unchanged += t.unchanged;
+}
+
 export class Rounds {
   /** Every round so far, in order: pre-copy rounds, then the stop-and-copy round. */
   readonly records: IterationRecord[] = [];
@@ -41,18 +59,45 @@ export class Rounds {
     await this.p.clock.sleepUntil(await this.p.transport.drain());
   }
 
+  /** A round starts now: what its record is measured from. */
+  begin(phase: IterationRecord['phase']): RoundProbe {
+    const { clock, guest, transport, controls } = this.p;
+    return {
+      index: this.records.length, phase, startMs: clock.nowMs(), writesAtStart: guest.totalWrites(),
+      meteredAtStart: transport.unchangedPages(), throttlePercent: controls.throttle * 100, rateLimitBitsPerSec: controls.rateBitsPerSec,
+    };
+  }
+
+  /**
+   * The record of the round begun with `probe`, ending now: `dirtyPages` found for it, what it
+   * sent, the CPU time of its fetches, and the pages pending after it (0 for a stop-and-copy round).
+   */
+  end(probe: RoundProbe, dirtyPages: number, sent: SendTotals, scanMs: number, pendingPages: number): IterationRecord {
+    const { source, dirtyLog, clock, guest, transport, controls } = this.p;
+    const durationMs = Math.max(clock.nowMs() - probe.startMs, 1e-3);
+    const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
+    return {
+      index: probe.index, phase: probe.phase, startMs: probe.startMs, dirtyPages, pagesSent: sent.pages, bytesSent: sent.bytes, durationMs, scanMs,
+      dirtyPagesPerSec: (pendingPages * 1000) / durationMs,
+      achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
+      expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * source.layout.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
+      pagesResentUnchanged: sent.unchanged + transport.unchangedPages() - probe.meteredAtStart,
+      throttlePercent: probe.throttlePercent,
+      rateLimitBitsPerSec: probe.rateLimitBitsPerSec,
+      downtimeLimitMs: controls.downtimeLimitMs,
+      guestPageWritesPerSec: ((guest.totalWrites() - probe.writesAtStart) * 1000) / durationMs,
+      ...dirtyLog.takeRoundStats(),
+      ...(this.p.encoding ? { codec: this.takeCodecRound() } : {}),
+    };
+  }
+
   /**
    * Sends one round: every page (`all`, round 0) or what a fresh fetch of the dirty log finds, and
    * waits for it to arrive. Returns its record; add() keeps it.
    */
   async send(phase: IterationRecord['phase'], all: boolean): Promise<IterationRecord> {
-    const { source, dirtyLog, sender, transport, clock, guest, controls } = this.p;
-    const index = this.records.length;
-    const startMs = clock.nowMs();
-    const writesAtStart = guest.totalWrites();
-    const meteredAtStart = transport.unchangedPages();
-    const throttlePercent = controls.throttle * 100;
-    const rateLimitBitsPerSec = controls.rateBitsPerSec;
+    const { source, dirtyLog, sender } = this.p;
+    const probe = this.begin(phase);
     let dirtyPages = 0;
     const scanStart = performance.now();
     const counts = source.slots.map((_, i) => {
@@ -63,29 +108,9 @@ export class Rounds {
     // Measured CPU time on either clock: the cost of the strategy is what it is compared on.
     const scanMs = performance.now() - scanStart;
     const sent: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
-    for (let i = 0; i < counts.length; i++) {
-      const t = await sender.sendList(i, counts[i], index);
-      sent.pages += t.pages;
-      sent.bytes += t.bytes;
-      sent.unchanged += t.unchanged;
-    }
+    for (let i = 0; i < counts.length; i++) addTotals(sent, await sender.sendList(i, counts[i], probe.index));
     await this.delivered();
-    const durationMs = Math.max(clock.nowMs() - startMs, 1e-3);
-    const pendingPages = phase === 'precopy' ? dirtyLog.pending() : 0;
-    const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
-    return {
-      index, phase, startMs, dirtyPages, pagesSent: sent.pages, bytesSent: sent.bytes, durationMs, scanMs,
-      dirtyPagesPerSec: (pendingPages * 1000) / durationMs,
-      achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
-      expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * source.layout.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
-      pagesResentUnchanged: sent.unchanged + transport.unchangedPages() - meteredAtStart,
-      throttlePercent,
-      rateLimitBitsPerSec,
-      downtimeLimitMs: controls.downtimeLimitMs,
-      guestPageWritesPerSec: ((guest.totalWrites() - writesAtStart) * 1000) / durationMs,
-      ...dirtyLog.takeRoundStats(),
-      ...(this.p.encoding ? { codec: this.takeCodecRound() } : {}),
-    };
+    return this.end(probe, dirtyPages, sent, scanMs, phase === 'precopy' ? dirtyLog.pending() : 0);
   }
 
   /**

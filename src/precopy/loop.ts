@@ -9,6 +9,10 @@ import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { AidControls, ConvergenceAid } from '../converge/aid.js';
 import type { PolicyDecision, PolicyState } from '../policy/policy.js';
 import type { Rounds } from '../driver/rounds.js';
+import type { IterationRecord } from '../result/schema.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { Sender } from '../driver/sender.js';
+import type { Clock } from '../clock/clock.js';
 
 export interface PrecopySettings {
   pageSizeBytes: number;
@@ -18,17 +22,27 @@ export interface PrecopySettings {
   /** Post-copy may take over: when the policy gives up, or after postcopyAfterRounds rounds. */
   postcopy: boolean;
   postcopyAfterRounds: number | null;
+  /** QEMU's max-bandwidth, bits/s (null: none): the loop applies it, with limitRate or by its own windows. */
+  maxBandwidthBitsPerSec: number | null;
 }
 
 export interface PrecopyContext {
   /** Sends rounds and keeps their records. */
   readonly rounds: Rounds;
+  /** For a loop that sends page by page: the memory, the sender, the run's clock. */
+  readonly source: GuestMemory;
+  readonly sender: Sender;
+  readonly clock: Clock;
+  /** Limits the send rate to `bitsPerSec` (under the aids' rate) until the guest is suspended. */
+  limitRate(bitsPerSec: number | null): void;
   readonly dirtyLog: DirtyLog;
   readonly aids: readonly ConvergenceAid[];
   readonly controls: AidControls;
   readonly settings: PrecopySettings;
   /** Asks the stop policy; the answer is the run's last decision (a timeout reports it). */
   decide(state: PolicyState): PolicyDecision;
+  /** For a loop with a switch-over rule of its own: its last decision (a timeout reports it). */
+  note(decision: PolicyDecision): void;
   /** Throws to end the run: the timeout passed, or the run was interrupted. */
   checkpoint(): void;
 }
@@ -44,6 +58,12 @@ export interface PrecopyLoop {
   readonly name: string;
   /** Runs pre-copy to its end; throws PrecopyFailure when the policy gives up without post-copy. */
   run(context: PrecopyContext): Promise<PrecopyOutcome>;
+  /**
+   * The stop-and-copy copy, the guest suspended: sends every page still to go (what the dirty
+   * log holds, and what the loop holds back) and returns the round's record, device state not
+   * yet included.
+   */
+  final(context: PrecopyContext): Promise<IterationRecord>;
 }
 
 /** Pre-copy gave up: the run fails with this reason and the guest stays on the source. */

@@ -1,9 +1,11 @@
 /** The pre-copy loops: adding one is a file beside this and a line here. */
 import type { PrecopyLoop } from './loop.js';
 import { RoundBasedLoop } from './rounds.js';
+import { QemuLoop } from './qemu.js';
 
 export const PRECOPY_LOOPS = {
   rounds: () => new RoundBasedLoop(),
+  qemu: () => new QemuLoop(),
 } as const satisfies Record<string, () => PrecopyLoop>;
 
 export type PrecopyLoopName = keyof typeof PRECOPY_LOOPS;

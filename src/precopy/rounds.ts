@@ -3,6 +3,7 @@
  * and sends what it found; after each round the aids act and the stop policy decides.
  */
 import type { PrecopyContext, PrecopyLoop, PrecopyOutcome } from './loop.js';
+import type { IterationRecord } from '../result/schema.js';
 import { PrecopyFailure } from './loop.js';
 
 export class RoundBasedLoop implements PrecopyLoop {
@@ -10,6 +11,7 @@ export class RoundBasedLoop implements PrecopyLoop {
 
   async run(ctx: PrecopyContext): Promise<PrecopyOutcome> {
     const { rounds, dirtyLog, aids, controls, settings } = ctx;
+    ctx.limitRate(settings.maxBandwidthBitsPerSec);
     let totalBytes = 0;
     for (let index = 0; ; index++) {
       const it = await rounds.send('precopy', index === 0);
@@ -37,5 +39,10 @@ export class RoundBasedLoop implements PrecopyLoop {
       if (decision.action === 'fail') throw new PrecopyFailure(decision.why);
       ctx.checkpoint();
     }
+  }
+
+  /** What the dirty log holds now, in one round. */
+  final(ctx: PrecopyContext): Promise<IterationRecord> {
+    return ctx.rounds.send('stop-and-copy', false);
   }
 }
