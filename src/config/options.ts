@@ -157,7 +157,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   content: {
     flags: '--content <kind>',
-    description: 'initial page content: zero, text (compressible), random (incompressible), or mixed:ZERO%:TEXT%:RANDOM%; a write keeps its page\'s kind',
+    description: 'initial page content: zero, text (compressible), random (incompressible), or mixed:ZERO%:TEXT%:RANDOM%; a write keeps its page\'s kind, and fills a zero page with text or random data (a zero page is free memory)',
     defaultText: 'mixed:25:40:35', example: 'text',
     resolve: (c) => ({ content: parseContent(c.typed('content')) }),
   },

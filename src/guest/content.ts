@@ -47,6 +47,23 @@ export function pageKind(seed: number, page: number, mix: ContentMix): PageKind 
 }
 
 /**
+ * The kind of the data a write puts into a page: the page's own kind, except that a zero page is
+ * free memory, and a guest that writes it fills it with data: text or random, in the proportion
+ * of the mix's text and random shares (random where the mix has neither). So a written page is
+ * not a zero page any more, as in a real guest, and its later writes keep that kind.
+ */
+export function writtenKind(seed: number, page: number, mix: ContentMix): PageKind {
+  const kind = pageKind(seed, page, mix);
+  if (kind !== PageKind.Zero) return kind;
+  const data = mix.textPercent + mix.randomPercent;
+  if (data === 0) return PageKind.Random;
+  return deriveSeed(seed ^ WRITTEN_KIND_STREAM, page) % 10_000 < (10_000 * mix.textPercent) / data ? PageKind.Text : PageKind.Random;
+}
+
+/** Tells writtenKind's draw apart from pageKind's. */
+const WRITTEN_KIND_STREAM = 0x77_72_69_74;
+
+/**
  * Fills `pages` (the slot's page area, starting at global page firstPage) with initial content.
  * The memory is fresh, so zero pages are only touched (one byte per 4 KiB): faulting them in now
  * keeps the page faults (2-10 us each here) out of the migration's writes and copies.
@@ -174,9 +191,9 @@ export function fillContentRange(
 }
 
 /**
- * Writes `length` bytes at `at` in `view` with data of the page's kind: zeros stay zeros, text
- * gets a slice of the text corpus, random gets random bytes. So compression and delta ratios of
- * dirtied pages stay those of their kind.
+ * Writes `length` bytes at `at` in `view` with data of `kind` (writtenKind: a zero page's writes
+ * are data, not zeros): text gets a slice of the text corpus, random gets random bytes, zero
+ * zeros. So compression and delta ratios of dirtied pages stay those of their kind.
  */
 export function writeOfKind(view: Uint8Array, at: number, length: number, kind: PageKind, rng: Xorshift128, text: Uint8Array): void {
   if (kind === PageKind.Zero) {

@@ -6,7 +6,7 @@
 import type { ContentMix, WritePattern } from '../config/types.js';
 import type { GuestShape } from '../protocol.js';
 import { pageChooser, type PageChooser } from './pattern.js';
-import { pageKind, textCorpus, writeOfKind } from './content.js';
+import { textCorpus, writeOfKind, writtenKind } from './content.js';
 import { Xorshift128, deriveSeed } from '../util/prng.js';
 
 export interface WriteStreamSpec {
@@ -54,7 +54,7 @@ export class WriteStream {
    */
   write(pages: Uint8Array, page: number, local: number): number {
     const at = local * this.spec.guest.pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
-    writeOfKind(pages, at, this.spec.writeSizeBytes, pageKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
+    writeOfKind(pages, at, this.spec.writeSizeBytes, writtenKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
     return at;
   }
 }
