@@ -106,12 +106,12 @@ export class FrameReceiver {
     } else if (h.type === FrameType.Pages) {
       const checked = k.checkPages(bodyPtr, h.bodyLengthBytes, h.count, DESCRIPTOR_BYTES, layout.firstPage, layout.pageCount, size);
       if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'pages');
-      const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
       if (frame.memory === target.memory && !this.meterResends) {
         // In the target slot's own memory: the unpack kernel copies four pages at a time.
         this.counts.pages += this.kernels[slot].unpackPages(layout.pagesPtr, size, layout.pageCount, layout.firstPage, bodyPtr, h.bodyLengthBytes, h.count);
-        if (this.trackArrivals) this.arrivedPages(slot, locals);
+        if (this.trackArrivals) this.arrivedPages(slot, localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage));
       } else {
+        const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
         const data = h.count * DESCRIPTOR_BYTES;
         this.placeRaw(slot, locals, body, (i) => data + i * size, h.round, pages);
       }
