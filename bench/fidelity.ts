@@ -25,7 +25,7 @@ const USAGE = `usage: node dist/bench/fidelity.js [--json] [--filter TEXT] [--pr
   --json                print one JSON document on stdout instead of the table
   --filter TEXT         run only the scenarios whose name contains TEXT (e.g. r256, xbzrle, _ac)
   --precopy-loop NAME   the pre-copy loop to run them with (default rounds); a scenario the loop
-                        does not support yet (qemu: auto-converge) runs with rounds, marked so`;
+                        does not support runs with rounds, marked so`;
 
 const OUT_FILE = new URL('../../results/fidelity.json', import.meta.url);
 

@@ -6,6 +6,7 @@ import type { SlotHandle } from './memory/layout.js';
 import type { ContentMix, WritePattern } from './config/types.js';
 import type { MarkMode } from './dirtylog/dirty-log.js';
 import type { ChainSettings, ChainStats } from './codec/chain-encoder.js';
+import type { CodecPhase } from './codec/codec.js';
 
 export type { SlotHandle } from './memory/layout.js';
 
@@ -130,6 +131,8 @@ export interface EncodeTask {
   count: number;
   bodyPtr: number;
   capacityBytes: number;
+  /** The migration's phase, for codecs with QEMU's rules (the qemu pre-copy loop gives it). */
+  phase?: CodecPhase;
 }
 
 export interface EncodeResult {

@@ -36,3 +36,31 @@ test('virtual clock: the same result twice; real clock: completes verified', asy
   assert.equal(real.status, 'completed', real.reason);
   assert.equal(real.verified, true);
 });
+
+test('xbzrle under the qemu loop: nothing until the scan wraps, then hits; verified; a cache not a power of two is refused', async () => {
+  const q = await runMigration(resolveRunConfig({ ...scenario, clock: 'virtual', precopyLoop: 'qemu', codec: 'zero,xbzrle', xbzrleCache: '8MiB', compressThreads: '2' }));
+  assert.equal(q.status, 'completed', q.reason);
+  assert.equal(q.verified, true);
+  const first = q.iterations[0].codec!;
+  // The first record ends at the first sync, near the end of the first pass: no page wrapped yet.
+  assert.equal((first.xbzrleCacheHits ?? 0) + (first.xbzrleCacheMisses ?? 0), 0);
+  assert.ok((q.totals.codec?.xbzrleCacheHits ?? 0) > 0);
+  assert.throws(() => resolveRunConfig({ ...scenario, precopyLoop: 'qemu', codec: 'zero,xbzrle', xbzrleCache: '12MiB' }), /power-of-two --xbzrle-cache/);
+});
+
+test('auto-converge under the qemu loop: weighed once per period of over 1 s, raised every second high period', async () => {
+  const q = await runMigration(resolveRunConfig({
+    ...scenario, clock: 'virtual', precopyLoop: 'qemu', dirtyRate: '12000pages/s', autoConverge: true, timeout: '60s',
+  }));
+  assert.equal(q.status, 'completed', q.reason);
+  const steps: number[] = [];
+  let last = 0;
+  for (const it of q.iterations) {
+    if (it.throttlePercent !== last) steps.push(it.startMs);
+    last = it.throttlePercent;
+  }
+  assert.ok(steps.length >= 2, `throttle raised ${steps.length} times`);
+  // Two periods of more than 1 s each between raises.
+  for (let i = 1; i < steps.length; i++) assert.ok(steps[i] - steps[i - 1] > 2000, `raises at ${steps.join(', ')} ms`);
+  assert.ok(steps[0] > 2000, `first raise at ${steps[0]} ms`);
+});

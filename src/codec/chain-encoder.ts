@@ -5,7 +5,7 @@
  */
 import type { SlotHandle } from '../memory/layout.js';
 import type { Kernels } from '../kernel/types.js';
-import type { CodecName, CodecStats, PageCodec } from './codec.js';
+import type { CodecName, CodecPhase, CodecStats, PageCodec } from './codec.js';
 import { createCodecChain } from './registry.js';
 import { encodePages, newRawStats } from './frame-codec.js';
 import { zeroTestInMemories } from './zero.js';
@@ -31,8 +31,12 @@ export class ChainEncoder {
     this.pages = slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * s.layout.pageSizeBytes));
   }
 
-  /** Encodes `count` slot-local pages listed at listPtr into the body at bodyPtr; returns its length. */
-  encode(slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number): number {
+  /**
+   * Encodes `count` slot-local pages listed at listPtr into the body at bodyPtr; returns its
+   * length. `phase`, when given, is handed to the codecs that follow it first (CodecPhase).
+   */
+  encode(slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): number {
+    if (phase !== undefined) for (const c of this.chain) c.phase?.(phase);
     const s = this.slots[slot];
     const list = new Uint32Array(s.memory.buffer, listPtr, count);
     const out = new Uint8Array(s.memory.buffer, bodyPtr, capacityBytes);

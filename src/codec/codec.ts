@@ -13,6 +13,20 @@ export type CodecName = 'raw' | 'zero' | 'xbzrle' | 'lz4' | 'deflate';
 /** Codec ids in descriptors. Never renumber: they are part of the wire format. */
 export const CODEC_IDS: Record<CodecName, number> = { raw: 0, zero: 1, xbzrle: 2, lz4: 3, deflate: 4 };
 
+/**
+ * Where a migration stands, for codecs that follow QEMU's rules where it has them (xbzrle: when
+ * the cache starts, which entries are fresh, no inserts in the last stage). The qemu pre-copy
+ * loop gives it with every frame; without it a codec applies its own, round-less rules.
+ */
+export interface CodecPhase {
+  /** QEMU's dirty-sync-count: syncs so far, the set-up sync included (the cache's generation). */
+  generation: number;
+  /** The scan cursor has wrapped once: xbzrle is on (QEMU's xbzrle_started). */
+  started: boolean;
+  /** The guest is stopped: the last stage sends what remains (QEMU's last_stage). */
+  lastStage: boolean;
+}
+
 /** A codec's own statistics: the result schema's CodecResult (src/result/schema.ts). */
 export type CodecStats = CodecResult;
 
@@ -25,6 +39,8 @@ export interface PageCodec {
    * `out.length`.
    */
   encode(page: Uint8Array, pageNumber: number, out: Uint8Array): number;
+  /** The phase the next pages are sent in (see CodecPhase); a codec without phase rules has none. */
+  phase?(phase: CodecPhase): void;
   /**
    * Called for every page the chain sent, whichever codec took it, with the bytes the target now
    * holds for it; a stateful codec (xbzrle) keeps its state in step with the target here.

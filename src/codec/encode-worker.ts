@@ -16,7 +16,7 @@ export function encode(task: EncodeTask): EncodeResult {
   encoder ??= new ChainEncoder(data.slots, data.slots.map((s) => instantiateKernels(data.module, s.memory)), data.settings);
   const t0 = performance.now();
   try {
-    const bodyLength = encoder.encode(task.slot, task.listPtr, task.count, task.bodyPtr, task.capacityBytes);
+    const bodyLength = encoder.encode(task.slot, task.listPtr, task.count, task.bodyPtr, task.capacityBytes, task.phase);
     return { kind: 'encoded', bodyLength, cpuMs: performance.now() - t0, stats: encoder.stats() };
   } finally {
     // The frame's pages have been read (or never will be): a write held for them may go on.

@@ -4,13 +4,20 @@
  * target holds for that page (as last sent). The bytes live in a region of a wasm memory, so the
  * encode kernel diffs the new version against them in place.
  *
- * Differences from QEMU: any entry count, not only powers of two (QEMU rejects others), indexed by
- * page number modulo entries; and an entry is always replaced on a miss, where QEMU keeps an entry
- * hit in the last two dirty-bitmap syncs (CACHED_PAGE_LIFETIME), since codecs here see no rounds.
+ * Any entry count is taken, indexed by page number modulo entries (QEMU accepts only powers of
+ * two, where that is its `& (entries - 1)`; the qemu pre-copy loop asks for one).
+ *
+ * Generations: given the migration's sync count (QEMU's dirty-sync-count), a hit stamps its entry
+ * with it, and an insert refuses to evict an entry of another page stamped in this generation or
+ * the one before (page_cache.c's cache_insert, CACHED_PAGE_LIFETIME 2). Without a generation
+ * (codecs that see no syncs), a miss always replaces the entry.
  *
  * One spare slot beyond the entries lets the encoder stage a new version and then make it the
  * entry's bytes by swapping slot indexes instead of copying a page.
  */
+/** Generations an entry is kept from eviction after it was inserted or hit (page_cache.c). */
+export const CACHED_PAGE_LIFETIME = 2;
+
 export class XbzrleCache {
   /** Entries: pages the cache can hold. */
   readonly entries: number;
@@ -18,6 +25,8 @@ export class XbzrleCache {
   private readonly tags: Float64Array;
   /** Slot (page-sized place in the region) holding each entry's bytes. */
   private readonly slotOf: Uint32Array;
+  /** Generation each entry was inserted or last hit in. */
+  private readonly ages: Float64Array;
   private spare: number;
   private occupied = 0;
 
@@ -43,6 +52,7 @@ export class XbzrleCache {
       throw new RangeError(`xbzrle cache of ${this.entries} pages does not fit its memory`);
     }
     this.tags = new Float64Array(this.entries).fill(-1);
+    this.ages = new Float64Array(this.entries);
     this.slotOf = Uint32Array.from({ length: this.entries }, (_, i) => i);
     this.spare = this.entries;
   }
@@ -52,21 +62,35 @@ export class XbzrleCache {
     return this.occupied;
   }
 
-  /** Where the cached bytes of pageNumber start in the memory, or -1 when it is not cached. */
-  lookup(pageNumber: number): number {
+  /**
+   * Where the cached bytes of pageNumber start in the memory, or -1 when it is not cached. A hit
+   * in a generation stamps the entry with it (cache_is_cached).
+   */
+  lookup(pageNumber: number, generation?: number): number {
     if (this.entries === 0) return -1;
     const entry = pageNumber % this.entries;
-    return this.tags[entry] === pageNumber ? this.slotPtr(this.slotOf[entry]) : -1;
+    if (this.tags[entry] !== pageNumber) return -1;
+    if (generation !== undefined) this.ages[entry] = generation;
+    return this.slotPtr(this.slotOf[entry]);
   }
 
-  /** Caches a copy of `page` as pageNumber's, evicting whatever shared its entry. */
-  insert(pageNumber: number, page: Uint8Array): void {
-    if (this.entries === 0) return;
+  /**
+   * Caches a copy of `page` as pageNumber's, evicting whatever shared its entry; in a generation,
+   * not an entry of another page inserted or hit in it or the one before. Says whether it cached.
+   */
+  insert(pageNumber: number, page: Uint8Array, generation?: number): boolean {
+    if (this.entries === 0) return false;
     this.checkLength(page);
     const entry = pageNumber % this.entries;
-    if (this.tags[entry] === -1) this.occupied++;
+    const tag = this.tags[entry];
+    if (generation !== undefined) {
+      if (tag !== -1 && tag !== pageNumber && this.ages[entry] + CACHED_PAGE_LIFETIME > generation) return false;
+      this.ages[entry] = generation;
+    }
+    if (tag === -1) this.occupied++;
     this.tags[entry] = pageNumber;
     this.bytes.set(page, this.slotPtr(this.slotOf[entry]));
+    return true;
   }
 
   /** If pageNumber is cached, overwrites its bytes with `page`; says whether it was. */

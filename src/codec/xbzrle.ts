@@ -13,7 +13,7 @@
  */
 import { instantiateKernels, loadKernelModuleSync } from '../kernel/loader.js';
 import { RESERVED_LOW_BYTES, type Kernels } from '../kernel/types.js';
-import { CODEC_IDS, CodecError, type CodecStats, type PageCodec } from './codec.js';
+import { CODEC_IDS, CodecError, type CodecPhase, type CodecStats, type PageCodec } from './codec.js';
 import { XbzrleCache } from './xbzrle-cache.js';
 import type { KernelBinding } from './zero.js';
 
@@ -69,6 +69,8 @@ export class XbzrleCodec implements PageCodec {
   private readonly counts: Required<CodecStats> = {
     pages: 0, bytesIn: 0, bytesOut: 0, encodeMs: 0, cacheHits: 0, cacheMisses: 0, overflows: 0,
   };
+  /** QEMU's rules, when the pre-copy loop gives the phase (see phase()). */
+  private qemu: CodecPhase | null = null;
   /** The page number and array of the last encode(): its cache entry already holds those bytes. */
   private lastPageNumber = -1;
   private lastPage: Uint8Array | null = null;
@@ -100,21 +102,34 @@ export class XbzrleCodec implements PageCodec {
   }
 
   /**
-   * On a cache hit: the delta, if shorter than the page and within `out`; else -1 (an overflow).
-   * On a miss: caches the page and returns -1. Either way the cache ends holding `page`'s bytes,
-   * which the caller must send unchanged by some codec (see sent()).
+   * From now on, QEMU's rules (save_xbzrle_page, ram.c): nothing is encoded or cached until the
+   * scan has wrapped once; a miss inserts under the cache's lifetime rule, and not in the last
+   * stage, where a hit does not update its entry either; entries age by sync generation.
+   */
+  phase(phase: CodecPhase): void {
+    this.qemu = { ...phase };
+  }
+
+  /**
+   * On a cache hit: the delta, if shorter than the page and within `out` (0 for an unchanged
+   * page); else -1 (an overflow). On a miss: caches the page (see phase()) and returns -1. Either
+   * way the cache ends holding `page`'s bytes, unless QEMU's rules say otherwise; the caller must
+   * send the page unchanged by some codec when this returns -1 (see sent()).
    */
   encode(page: Uint8Array, pageNumber: number, out: Uint8Array): number {
+    const qemu = this.qemu;
+    if (qemu !== null && !qemu.started) return -1;
     const t0 = performance.now();
     const size = this.pageSizeBytes;
     if (page.length !== size) throw new RangeError(`page of ${page.length} bytes to an xbzrle codec of ${size}-byte pages`);
     this.lastPageNumber = pageNumber;
     this.lastPage = page;
-    const oldPtr = this.cache.lookup(pageNumber);
+    const oldPtr = this.cache.lookup(pageNumber, qemu?.generation);
     let result = -1;
     if (oldPtr < 0) {
       this.counts.cacheMisses++;
-      this.cache.insert(pageNumber, page);
+      if (qemu === null) this.cache.insert(pageNumber, page);
+      else if (!qemu.lastStage) this.cache.insert(pageNumber, page, qemu.generation);
     } else {
       this.counts.cacheHits++;
       const newPtr = this.cache.sparePtr();
@@ -122,7 +137,8 @@ export class XbzrleCodec implements PageCodec {
       // Shorter than the page only: a delta as long as the page saves nothing.
       const capBytes = Math.min(out.length, size - 1);
       result = this.kernels.xbzrleEncode(oldPtr, newPtr, size, this.outPtr, capBytes);
-      this.cache.commitSpare(pageNumber);
+      // The last stage leaves the cache as it was: nothing is sent after it.
+      if (qemu === null || !qemu.lastStage) this.cache.commitSpare(pageNumber);
       if (result < 0) {
         this.counts.overflows++;
       } else {
@@ -137,15 +153,19 @@ export class XbzrleCodec implements PageCodec {
   }
 
   /**
-   * Keeps the cache in step with the target (QEMU's xbzrle_cache_zero_page, for every codec): a
-   * cached page sent by another codec gets the bytes the target now holds. Right after encode()
-   * was given this same array for this page there is nothing to copy: the entry holds those bytes.
+   * Keeps the cache in step with the target: a cached page sent by another codec gets the bytes
+   * the target now holds. A page encode() was just given (this same array) needs nothing more:
+   * encode() cached it, or by QEMU's rules did not. Under QEMU's rules (phase()) a page another codec sent (the zero codec: QEMU's
+   * xbzrle_cache_zero_page) is inserted, under the lifetime rule, once the cache has started.
    */
   sent(page: Uint8Array, pageNumber: number): void {
     const same = pageNumber === this.lastPageNumber && page === this.lastPage;
     this.lastPage = null;
     this.lastPageNumber = -1;
-    if (!same) this.cache.updateIfCached(pageNumber, page);
+    if (same) return;
+    const qemu = this.qemu;
+    if (qemu === null) this.cache.updateIfCached(pageNumber, page);
+    else if (qemu.started && !qemu.lastStage) this.cache.insert(pageNumber, page, qemu.generation);
   }
 
   decode(encoded: Uint8Array, pageNumber: number, target: Uint8Array): void {

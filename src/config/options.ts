@@ -238,9 +238,13 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
         // Not (yet) part of QEMU's loop here: say so rather than ignore them.
         const policy = c.text('policy');
         if (policy !== undefined && policy.trim().toLowerCase() !== 'qemu') throw new OptionError('--precopy-loop', `--precopy-loop qemu switches over by QEMU's own rule; --policy ${policy} applies to --precopy-loop rounds`);
-        const other = (['maxIterations', 'postcopy', 'postcopyAfter', 'autoConverge', 'sdps', 'adaptiveRate', 'downtimeRamp'] as const)
+        const other = (['maxIterations', 'postcopy', 'postcopyAfter', 'sdps', 'adaptiveRate', 'downtimeRamp'] as const)
           .find((k) => (k === 'maxIterations' || k === 'postcopyAfter' || k === 'downtimeRamp' ? c.text(k) !== undefined : c.flag(k)));
         if (other) throw new OptionError(flagOf(other), `${flagOf(other)} does not work with --precopy-loop qemu yet`);
+        const cacheBytes = c.config.xbzrleCacheBytes as number;
+        if ((c.config.codecs as string[]).includes('xbzrle') && (cacheBytes & (cacheBytes - 1)) !== 0) {
+          throw new OptionError('--xbzrle-cache', `--precopy-loop qemu takes a power-of-two --xbzrle-cache, as QEMU does, such as 64MiB (got ${JSON.stringify(c.typed('xbzrleCache'))}: ${formatBytes(cacheBytes)})`);
+        }
       }
       return { precopyLoop };
     },

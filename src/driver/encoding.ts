@@ -9,6 +9,7 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { EncodeResult, EncodeTask, EncoderWorkerData } from '../protocol.js';
 import type { ReadProgress, WriteGate } from '../guest/write-gate.js';
 import { ChannelError } from '../channel/transport.js';
+import type { CodecPhase } from '../codec/codec.js';
 import { ChainEncoder, sumChainStats, type ChainSettings, type ChainStats } from '../codec/chain-encoder.js';
 
 const ENCODE_WORKER = new URL('../codec/encode-worker.js', import.meta.url).href;
@@ -28,7 +29,7 @@ export interface FrameEncoding {
   readonly depth: number;
   /** Whether a page must always go to the same lane (a codec with state per page, xbzrle). */
   readonly sticky: boolean;
-  encode(lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number): Promise<EncodedBody>;
+  encode(lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): Promise<EncodedBody>;
   /** Resolves once every lane can take frames. */
   open(): Promise<void>;
   /** Cumulative statistics of every lane. */
@@ -69,9 +70,9 @@ export class InlineEncoding implements FrameEncoding {
     this.encoder = new ChainEncoder(source.slots, source.kernels, chain);
   }
 
-  async encode(_lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number): Promise<EncodedBody> {
+  async encode(_lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): Promise<EncodedBody> {
     const t0 = performance.now();
-    const bodyLength = this.encoder.encode(slot, listPtr, count, bodyPtr, capacityBytes);
+    const bodyLength = this.encoder.encode(slot, listPtr, count, bodyPtr, capacityBytes, phase);
     return { bodyLength, cpuMs: performance.now() - t0 };
   }
 
@@ -130,11 +131,11 @@ export class ThreadedEncoding implements FrameEncoding {
     }));
   }
 
-  async encode(lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number): Promise<EncodedBody> {
+  async encode(lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): Promise<EncodedBody> {
     // A lane's thread runs its tasks in order: this is its frame number `issued`.
     const frame = this.issued[lane]++;
     if (this.gate) this.gate.hold(this.progress[lane], frame, slot, new Uint32Array(this.source.slots[slot].memory.buffer, listPtr, count));
-    const task: EncodeTask = { kind: 'encode', slot, listPtr, count, bodyPtr, capacityBytes };
+    const task: EncodeTask = { kind: 'encode', slot, listPtr, count, bodyPtr, capacityBytes, phase };
     const r = (await this.pools[lane].run(task, { name: 'encode' })) as EncodeResult;
     this.latest[lane] = r.stats;
     return { bodyLength: r.bodyLength, cpuMs: r.cpuMs };

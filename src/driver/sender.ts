@@ -7,6 +7,7 @@ import type { FrameBuffer, Transport } from '../channel/transport.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import type { EncodedBody, FrameEncoding } from './encoding.js';
+import type { CodecPhase } from '../codec/codec.js';
 
 export interface SendTotals {
   pages: number;
@@ -43,9 +44,12 @@ export class Sender {
     return l.pageCount;
   }
 
-  /** Sends the first `count` pages of the slot's list. */
-  async sendList(slot: number, count: number, round: number): Promise<SendTotals> {
-    if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round);
+  /**
+   * Sends the first `count` pages of the slot's list; `phase` goes to the codecs with every frame
+   * (the qemu pre-copy loop's, CodecPhase).
+   */
+  async sendList(slot: number, count: number, round: number, phase?: CodecPhase): Promise<SendTotals> {
+    if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round, phase);
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
     const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
@@ -78,7 +82,7 @@ export class Sender {
    * The codec path: frames are encoded by the encoding's lanes, several at once, and handed to the
    * channel in the order their buffers were taken (the channel frees buffers in that order).
    */
-  private async sendEncoded(encoding: FrameEncoding, slot: number, count: number, round: number): Promise<SendTotals> {
+  private async sendEncoded(encoding: FrameEncoding, slot: number, count: number, round: number, phase?: CodecPhase): Promise<SendTotals> {
     const l = this.source.slots[slot].layout;
     const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
     const segments = encoding.lanes > 1 && encoding.sticky ? this.partitionByLane(slot, count, encoding.lanes) : [{ offset: 0, count, lane: -1 }];
@@ -99,7 +103,7 @@ export class Sender {
           const n = Math.min(l.pagesPerFrame, seg.offset + seg.count - off);
           const buf = await this.nextBuffer(slot, off, n, round, totals);
           const lane = seg.lane >= 0 ? seg.lane : next++ % encoding.lanes;
-          const body = encoding.encode(lane, slot, l.listPtr + off * 4, n, buf.ptr + HEADER_BYTES, buf.capacityBytes - HEADER_BYTES);
+          const body = encoding.encode(lane, slot, l.listPtr + off * 4, n, buf.ptr + HEADER_BYTES, buf.capacityBytes - HEADER_BYTES, phase);
           body.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
           inflight.push({ buf, n, body });
         }

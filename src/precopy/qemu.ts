@@ -14,6 +14,12 @@
  *   (all bytes on the wire / its length, no smoothing) sets threshold = bandwidth x downtime limit.
  * - The threshold starts at 0, so no sync happens until the first window has closed.
  * - Completion (ram_save_complete) syncs a last time and sends every set bit, unthrottled.
+ * - Convergence aids (auto-converge) act inside a sync, once per period of more than 1 s
+ *   (migration_bitmap_sync -> migration_trigger_throttle): the period's facts are the pages newly
+ *   set by its syncs and the bytes sent in it. With an aid on, a sync is forced every 5 s if none
+ *   happened since the last tick (cpu_throttle_dirty_sync_timer_tick), once a sync past set-up has.
+ * - Codecs get the phase with every frame (CodecPhase): xbzrle starts when the cursor first wraps
+ *   (find_dirty_block), its cache ages by sync count, and the last stage inserts nothing.
  * The switch-over rule is QEMU's own; --policy does not apply (the resolver says so).
  */
 import type { PrecopyContext, PrecopyLoop, PrecopyOutcome } from './loop.js';
@@ -22,11 +28,16 @@ import type { SendTotals } from '../driver/sender.js';
 import type { RoundProbe } from '../driver/rounds.js';
 import { addTotals } from '../driver/rounds.js';
 import { formatBytes } from '../util/format.js';
+import type { CodecPhase } from '../codec/codec.js';
 
 /** BUFFER_DELAY: the rate limit's and the bandwidth's window, ms (migration-stats.h). */
 const WINDOW_MS = 100;
 /** MAX_WAIT: the longest one iteration sends, ms (ram.c). */
 const MAX_WAIT_MS = 50;
+/** A throttle period is longer than this, ms (migration_bitmap_sync). */
+const PERIOD_MS = 1000;
+/** CPU_THROTTLE_DIRTY_SYNC_TIMESLICE_MS: the forced-sync timer's tick, ms (cpu-throttle.c). */
+const FORCED_SYNC_TICK_MS = 5000;
 /** Pages packed into one frame while iterating: small, so a window's budget is overshot by little (QEMU checks before every page). */
 const ITERATE_FRAME_PAGES = 32;
 
@@ -38,6 +49,15 @@ export class QemuLoop implements PrecopyLoop {
   private cursorSlot = 0;
   private cursorPage = 0;
   private syncs = 0;
+  /** The cursor has wrapped once (QEMU's xbzrle_started). */
+  private wrapped = false;
+  /** Bytes put on the wire so far (migration_transferred_bytes, pages' share). */
+  private sentBytes = 0;
+  /** The throttle period: its start, the pages its syncs newly set, the bytes sent before it. */
+  private periodStartMs = 0;
+  private periodDirtyPages = 0;
+  private periodStartBytes = 0;
+  private periods = 0;
 
   async run(ctx: PrecopyContext): Promise<PrecopyOutcome> {
     const { source, sender, clock, rounds, settings, controls } = ctx;
@@ -45,10 +65,13 @@ export class QemuLoop implements PrecopyLoop {
     // Set-up: every page to send; the set-up sync (dirty logging has just started).
     this.bmap = source.slots.map((s) => new Uint8Array(s.layout.pageCount).fill(1));
     this.toSend = source.layout.pageCount;
+    this.periodStartMs = clock.nowMs();
     this.sync(ctx);
+    // The forced-sync timer, armed with auto-converge (any aid here): a tick every 5 s.
+    let nextTickMs = ctx.aids.length > 0 ? clock.nowMs() + FORCED_SYNC_TICK_MS : Infinity;
+    let syncsAtTick = this.syncs;
     const windowBudget = settings.maxBandwidthBitsPerSec === null ? Infinity : settings.maxBandwidthBitsPerSec / 8 / 10;
     let threshold = 0;
-    let sentBytes = 0;
     let windowStartMs = clock.nowMs();
     let windowStartBytes = 0;
     let budgetUsed = 0;
@@ -61,17 +84,28 @@ export class QemuLoop implements PrecopyLoop {
       await rounds.delivered();
       rounds.add(rounds.end(probe, found, sent, scanMs, this.toSend), why);
     };
+    /** A sync ends one record and starts the next. */
+    const syncRecord = async (why: string): Promise<void> => {
+      await closeRecord(why);
+      const t0 = performance.now();
+      found = this.sync(ctx);
+      scanMs = performance.now() - t0;
+      // After the sync: the record starts with what its aids set (the throttle).
+      probe = rounds.begin('precopy');
+      sent = { pages: 0, bytes: 0, unchanged: 0 };
+    };
     for (;;) {
       ctx.checkpoint();
+      if (clock.nowMs() >= nextTickMs) {
+        // cpu_throttle_dirty_sync_timer_tick: no sync since the last tick (set-up's aside): force one.
+        if (this.syncs > 1 && this.syncs === syncsAtTick) await syncRecord(`no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync`);
+        syncsAtTick = this.syncs;
+        nextTickMs += FORCED_SYNC_TICK_MS;
+      }
       // migration_iteration_run
       let pending = this.toSend * pageBytes;
       if (pending < threshold) {
-        await closeRecord(`estimate ${formatBytes(pending)} < threshold ${formatBytes(threshold)}: sync`);
-        probe = rounds.begin('precopy');
-        const t0 = performance.now();
-        found = this.sync(ctx);
-        scanMs = performance.now() - t0;
-        sent = { pages: 0, bytes: 0, unchanged: 0 };
+        await syncRecord(`estimate ${formatBytes(pending)} < threshold ${formatBytes(threshold)}: sync`);
         pending = this.toSend * pageBytes;
       }
       if (pending === 0 || pending < threshold) {
@@ -89,9 +123,9 @@ export class QemuLoop implements PrecopyLoop {
         const maxPages = windowBudget === Infinity ? ITERATE_FRAME_PAGES : Math.min(ITERATE_FRAME_PAGES, Math.floor((windowBudget - budgetUsed) / pageBytes) + 1);
         const { slot, n } = this.gather(ctx, maxPages);
         if (n === 0) break; // a full circle found nothing
-        const t = await sender.sendList(slot, n, probe.index);
+        const t = await sender.sendList(slot, n, probe.index, this.phase(false));
         addTotals(sent, t);
-        sentBytes += t.bytes;
+        this.sentBytes += t.bytes;
         budgetUsed += t.bytes;
         if (clock.nowMs() - iterateStartMs > MAX_WAIT_MS) break;
       }
@@ -99,9 +133,9 @@ export class QemuLoop implements PrecopyLoop {
       if (budgetUsed > windowBudget) await clock.sleepUntil(windowStartMs + WINDOW_MS);
       const now = clock.nowMs();
       if (now >= windowStartMs + WINDOW_MS) {
-        threshold = ((sentBytes - windowStartBytes) / (now - windowStartMs)) * controls.downtimeLimitMs;
+        threshold = ((this.sentBytes - windowStartBytes) / (now - windowStartMs)) * controls.downtimeLimitMs;
         windowStartMs = now;
-        windowStartBytes = sentBytes;
+        windowStartBytes = this.sentBytes;
         budgetUsed = 0;
       } else if (this.toSend === 0) {
         // Nothing to send before the window closes: the thread waits for it (the next check is then due).
@@ -115,21 +149,28 @@ export class QemuLoop implements PrecopyLoop {
     const { rounds, sender, source } = ctx;
     const probe: RoundProbe = rounds.begin('stop-and-copy');
     const t0 = performance.now();
-    this.sync(ctx);
+    this.sync(ctx, true);
     const scanMs = performance.now() - t0;
     const found = this.toSend;
     const sent: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
     for (;;) {
       const { slot, n } = this.gather(ctx, source.slots[this.cursorSlot].layout.pagesPerFrame);
       if (n === 0) break;
-      addTotals(sent, await sender.sendList(slot, n, probe.index));
+      addTotals(sent, await sender.sendList(slot, n, probe.index, this.phase(true)));
     }
     await rounds.delivered();
     return rounds.end(probe, found, sent, scanMs, 0);
   }
 
-  /** migration_bitmap_sync: the dirty log's pages into the bitmap; returns how many bits it set. */
-  private sync(ctx: PrecopyContext): number {
+  private phase(lastStage: boolean): CodecPhase {
+    return { generation: this.syncs, started: this.wrapped, lastStage };
+  }
+
+  /**
+   * migration_bitmap_sync: the dirty log's pages into the bitmap; returns how many bits it set.
+   * The last (the guest stopped) leaves the aids alone.
+   */
+  private sync(ctx: PrecopyContext, last = false): number {
     this.syncs++;
     let added = 0;
     ctx.source.slots.forEach((s, slot) => {
@@ -144,6 +185,19 @@ export class QemuLoop implements PrecopyLoop {
       }
     });
     this.toSend += added;
+    this.periodDirtyPages += added;
+    const now = ctx.clock.nowMs();
+    if (!last && now > this.periodStartMs + PERIOD_MS) {
+      // migration_trigger_throttle: the aids weigh the period just ended.
+      const facts = {
+        round: this.periods++, durationMs: now - this.periodStartMs, bytesSent: this.sentBytes - this.periodStartBytes,
+        pagesDirtied: this.periodDirtyPages, pageSizeBytes: ctx.settings.pageSizeBytes,
+      };
+      for (const aid of ctx.aids) aid.afterRound(facts, ctx.controls);
+      this.periodStartMs = now;
+      this.periodDirtyPages = 0;
+      this.periodStartBytes = this.sentBytes;
+    }
     return added;
   }
 
@@ -172,6 +226,7 @@ export class QemuLoop implements PrecopyLoop {
       if (p >= bmap.length) {
         this.cursorSlot = (slot + 1) % slots.length;
         this.cursorPage = 0;
+        if (this.cursorSlot === 0) this.wrapped = true;
       }
       if (n > 0) {
         this.toSend -= n;
