@@ -30,6 +30,8 @@ export interface WriterTask {
   vcpus: number;
   pattern: WritePattern;
   writeSizeBytes: number;
+  /** After a throttle sleep, the writes due in its last catchUpMs are made up, the rest dropped. */
+  catchUpMs: number;
   seed: number;
   content: ContentMix;
   /** How a write is logged: bitmap bit, plus summary bit, or a push into this vCPU's ring. */

@@ -11,6 +11,8 @@ export interface Reference {
     ram_mib: number; wss_mib: number; dirty_rate_pages_per_s: number; pattern: 'random' | 'seq';
     max_bandwidth_bytes_per_s: number; downtime_limit_ms: number; xbzrle: boolean; xbzrle_cache_mib: number | null;
     auto_converge: boolean; link_bw_bytes_per_s: number | null; timeout_s: number; page_size: number;
+    /** The dirtier's catch-up after it could not run, ms (dirtier.c's BACKLOG_MS). */
+    dirtier_backlog_ms: number;
   };
   summary: {
     converged: boolean; total_time_ms: number; downtime_ms: number | null; ram_transferred: number;
@@ -50,6 +52,8 @@ export function scenarioOptions(ref: Reference): RawRunOptions {
     link: p.link_bw_bytes_per_s === null ? 'unlimited' : `${p.link_bw_bytes_per_s * 8}bit/s`, latency: '0ms',
     policy: 'qemu', downtimeLimit: `${p.downtime_limit_ms}ms`, timeout: `${p.timeout_s}s`,
     codec: p.xbzrle ? 'zero,xbzrle' : 'zero', seed: '1',
+    // The dirtier makes up at most its backlog of writes after being descheduled (a throttle sleep).
+    catchUp: `${p.dirtier_backlog_ms}ms`,
   };
   if (p.xbzrle && p.xbzrle_cache_mib !== null) options.xbzrleCache = `${p.xbzrle_cache_mib}MiB`;
   if (p.auto_converge) options.autoConverge = true;

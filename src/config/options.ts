@@ -24,7 +24,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 
 /** The run options, by their camelCase names (commander's attribute names: `--page-size` is `pageSize`). */
 export const RUN_OPTION_KEYS = [
-  'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'content', 'codec', 'xbzrleCache', 'deflateLevel',
+  'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'codec', 'xbzrleCache', 'deflateLevel',
   'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'precopyLoop', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
   'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'streams', 'fault',
@@ -154,6 +154,12 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
       }
       return { writeSizeBytes };
     },
+  },
+  catchUp: {
+    flags: '--catch-up <duration>',
+    description: 'the workload after a throttle sleep (QEMU sleeps a throttled vCPU 10 ms x p/(1-p) after each 10 ms it runs): it makes up the writes that fell due in the sleep\'s last DURATION and drops the rest; 0 for a CPU-bound workload, more for a paced one that catches up',
+    defaultText: '0ms', example: '2ms',
+    resolve: (c) => ({ catchUpMs: parseDuration('--catch-up', c.typed('catchUp')) }),
   },
   content: {
     flags: '--content <kind>',

@@ -30,6 +30,8 @@ export interface RunConfig {
   pattern: WritePattern;
   /** Bytes changed by one write (default 8). */
   writeSizeBytes: number;
+  /** After a throttle sleep, the writes due in its last catchUpMs are made up, the rest dropped. */
+  catchUpMs: number;
   /** Link rate in bits per second (decimal); null means unlimited. */
   linkBitsPerSec: number | null;
   /** One-way link latency, milliseconds. */

@@ -4,6 +4,8 @@
  * downtime limit. The driver holds a list of them; src/converge/registry.ts builds it from the
  * configuration.
  */
+import type { ThrottleHow } from '../guest/throttle.js';
+
 export interface RoundFacts {
   /** Index of the round just finished. */
   round: number;
@@ -17,7 +19,8 @@ export interface RoundFacts {
 export interface AidControls {
   /** The fraction of time the vCPUs are held back now. */
   throttle: number;
-  setThrottle(fraction: number): void;
+  /** `how`: in QEMU's sleep slices, or slowing the vCPUs' pace evenly (the default). */
+  setThrottle(fraction: number, how?: ThrottleHow): void;
   /** The send rate limit now, bits/s; null: the link's full rate. */
   rateBitsPerSec: number | null;
   setRate(bitsPerSec: number | null): void;

@@ -24,6 +24,7 @@ export class AutoConverge implements ConvergenceAid {
     if (++this.highCount < 2) return;
     this.highCount = 0;
     const next = c.throttle === 0 ? this.o.initialPercent / 100 : c.throttle + this.o.incrementPercent / 100;
-    c.setThrottle(Math.min(next, this.o.maxPercent / 100));
+    // QEMU's throttle: the vCPUs sleep in slices (src/guest/throttle.ts).
+    c.setThrottle(Math.min(next, this.o.maxPercent / 100), 'slices');
   }
 }

@@ -9,6 +9,7 @@ import type { MigrationResult, PostcopyResult, StageName, StageRecord } from '..
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestHost } from '../guest/host.js';
 import { shapeOf, type World } from '../world/world.js';
+import type { ThrottleHow } from '../guest/throttle.js';
 import type { AidControls } from '../converge/aid.js';
 import type { PolicyDecision } from '../policy/policy.js';
 import { loadKernelModule } from '../kernel/loader.js';
@@ -87,9 +88,9 @@ async function migrate(
     throttle: 0,
     rateBitsPerSec: null,
     downtimeLimitMs: config.downtimeLimitMs,
-    setThrottle(fraction: number) {
+    setThrottle(fraction: number, how?: ThrottleHow) {
       this.throttle = Math.round(fraction * 1000) / 1000; // per-mille, as the control block holds it
-      guest.setThrottle(this.throttle);
+      guest.setThrottle(this.throttle, how);
     },
     setRate(bitsPerSec: number | null) {
       this.rateBitsPerSec = bitsPerSec;

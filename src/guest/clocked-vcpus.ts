@@ -7,6 +7,7 @@
  */
 import type { VirtualClock } from '../clock/virtual.js';
 import type { GuestHost, GuestReport } from './host.js';
+import type { ThrottleHow } from './throttle.js';
 
 export interface ClockedVcpu {
   /** Simulated time of its next write, ms. */
@@ -24,9 +25,14 @@ export interface VcpuSteps<V extends ClockedVcpu> {
   write(v: V): void;
   /** Adds `ms` of blocked time to v's count. */
   addBlockedMs(v: V, ms: number): void;
+  /**
+   * When v's next write happens, if not at v.nextWriteMs (a throttled vCPU sleeps); it may move
+   * v.nextWriteMs on past writes its workload drops.
+   */
+  place?(v: V): number;
 }
 
-/** Does every write due in (fromMs, toMs], `periodMs` apart per vCPU. */
+/** Does every write due in (fromMs, toMs], `periodMs` apart per vCPU (where steps.place puts them). */
 export function advanceVcpus<V extends ClockedVcpu>(vcpus: readonly V[], fromMs: number, toMs: number, periodMs: number, steps: VcpuSteps<V>): void {
   for (const v of vcpus) {
     if (v.blockedSinceMs !== null) {
@@ -35,10 +41,12 @@ export function advanceVcpus<V extends ClockedVcpu>(vcpus: readonly V[], fromMs:
       v.nextWriteMs = Math.max(v.nextWriteMs, fromMs);
       v.blockedSinceMs = null;
     }
-    while (v.nextWriteMs <= toMs) {
+    for (;;) {
+      const at = steps.place ? steps.place(v) : v.nextWriteMs;
+      if (at > toMs) break;
       if (!steps.mayWrite(v)) {
         steps.block(v);
-        v.blockedSinceMs = v.nextWriteMs;
+        v.blockedSinceMs = at;
         break;
       }
       steps.write(v);
@@ -92,7 +100,7 @@ export abstract class ClockedGuest<V extends ClockedVcpu> implements GuestHost {
     this.onResume(now);
   }
 
-  abstract setThrottle(fraction: number): void;
+  abstract setThrottle(fraction: number, how?: ThrottleHow): void;
 
   totalWrites(): number {
     return this.vcpus.reduce((n, v) => n + v.writes, 0);

@@ -4,12 +4,16 @@
  *   Int32 [STATE]          RUN | PAUSE | STOP, written by the driver
  *   Int32 [STARTED]        vCPUs that have begun running
  *   Int32 [THROTTLE]       per-mille of its time each vCPU is held back (auto-converge, SDPS)
+ *   Int32 [SLICED]         1: held back in QEMU's sleep slices (throttle.ts); 0: its pace slowed evenly
  *   Int32 [ACK + vcpu]     1 while that vCPU is parked in a pause, written by the vCPU
  *   BigInt64 [WRITES + v]  page writes done by vCPU v so far, written by the vCPU
  */
+import type { ThrottleHow } from './throttle.js';
+
 export const STATE = 0;
 export const STARTED = 1;
 export const THROTTLE = 2;
+export const SLICED = 3;
 export const ACK = 8;
 export const MAX_VCPUS = 256;
 
@@ -84,8 +88,9 @@ export class GuestControl {
     this.set(PAUSE);
   }
 
-  /** Holds every vCPU back `fraction` of its time (0 .. 0.99): its write rate drops by as much. */
-  setThrottle(fraction: number): void {
+  /** Holds every vCPU back `fraction` of its time (0 .. 0.99), as `how` says (ThrottleHow). */
+  setThrottle(fraction: number, how: ThrottleHow = 'even'): void {
+    Atomics.store(this.v.i32, SLICED, how === 'slices' ? 1 : 0);
     Atomics.store(this.v.i32, THROTTLE, Math.round(fraction * 1000));
   }
 

@@ -4,6 +4,7 @@
  */
 import { Piscina } from 'piscina';
 import type { GuestShape, PostcopyWriterTask, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
+import type { ThrottleHow } from './throttle.js';
 import { GuestControl } from './control.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import type { GuestHost, GuestOptions, GuestReport } from './host.js';
@@ -37,7 +38,7 @@ export class RunningGuest implements GuestHost {
     });
     this.tasks = [];
     const common = {
-      guest, control: this.control.sab, pageWritesPerSec: config.pageWritesPerSec / config.vcpus, vcpus: config.vcpus,
+      guest, control: this.control.sab, pageWritesPerSec: config.pageWritesPerSec / config.vcpus, vcpus: config.vcpus, catchUpMs: config.catchUpMs,
       pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, content: config.content,
     };
     if (Array.isArray(where)) {
@@ -69,8 +70,8 @@ export class RunningGuest implements GuestHost {
     this.control.resume();
   }
 
-  setThrottle(fraction: number): void {
-    this.control.setThrottle(fraction);
+  setThrottle(fraction: number, how?: ThrottleHow): void {
+    this.control.setThrottle(fraction, how);
   }
 
   totalWrites(): number {

@@ -9,14 +9,16 @@ export interface GuestReport {
   achievedPageWritesPerSec: number;
 }
 
+import type { ThrottleHow } from './throttle.js';
+
 export interface GuestHost {
   /** Resolves once every vCPU runs. */
   started(): Promise<void>;
   /** Suspends the guest: resolves when no vCPU is mid-write (the barrier before the final scan). */
   pause(whileWaiting: () => void): Promise<void>;
   resume(): void;
-  /** Holds every vCPU back `fraction` of its time (auto-converge, SDPS): its write rate drops as much. */
-  setThrottle(fraction: number): void;
+  /** Holds every vCPU back `fraction` of its time (auto-converge, SDPS), as `how` says (throttle.ts). */
+  setThrottle(fraction: number, how?: ThrottleHow): void;
   /** Page writes all vCPUs have done so far. */
   totalWrites(): number;
   /** Stops the vCPUs for good and reports what they did. */
@@ -31,6 +33,8 @@ export interface GuestOptions {
   pattern: WritePattern;
   /** Bytes changed by one write. */
   writeSizeBytes: number;
+  /** After a throttle sleep, the writes due in its last catchUpMs are made up, the rest dropped. */
+  catchUpMs: number;
   /** Seed of the write streams (and of the content they keep). */
   seed: number;
   content: ContentMix;

@@ -2,7 +2,8 @@
  * The guest under the virtual clock: the same vCPU write path (src/guest/vcpu.ts), advanced by
  * the driver's clock instead of running on threads. Each vCPU writes at exact instants of
  * simulated time (its rate's period apart), vCPUs in order, so the bytes dirtied are a pure
- * function of the options and the seed. A vCPU whose dirty ring is full stalls until a harvest.
+ * function of the options and the seed. A vCPU whose dirty ring is full stalls until a harvest; a
+ * throttled one sleeps in QEMU's slices (throttle.ts).
  */
 import type { GuestShape, SlotHandle } from '../protocol.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
@@ -10,6 +11,7 @@ import type { GuestOptions } from './host.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { WriteGate } from './write-gate.js';
 import { Vcpu } from './vcpu.js';
+import { ThrottleSlices, type ThrottleHow } from './throttle.js';
 import { STALLS } from '../dirtylog/ring.js';
 import { ClockedGuest, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
 
@@ -22,8 +24,10 @@ const ring = (v: SimulatedVcpu): NonNullable<Vcpu['ring']> => v.cpu.ring as NonN
 export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
   protected readonly vcpus: SimulatedVcpu[];
   protected readonly steps: VcpuSteps<SimulatedVcpu>;
-  /** Milliseconds between two writes of one vCPU, unthrottled (periodMs: as throttled now). */
+  /** Milliseconds between two writes of one vCPU, unthrottled (periodMs: as slowed evenly now). */
   private readonly basePeriodMs: number;
+  /** The throttle's sleeps, or null while not throttled in slices. */
+  private slices: ThrottleSlices | null = null;
 
   /**
    * `gate` is asked before each write, once its page is chosen: a thread that has yet to read that
@@ -33,6 +37,7 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
     const periodMs = config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity;
     super(clock, periodMs, false);
     this.basePeriodMs = periodMs;
+    const catchUpMs = config.catchUpMs;
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new Vcpu({
         vcpu, vcpus: config.vcpus, slots, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
@@ -50,6 +55,18 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
       block: (v) => Atomics.store(ring(v).i32, STALLS, ring(v).i32[STALLS] + 1),
       write: (v) => v.cpu.write(hold),
       addBlockedMs: (v, ms) => { ring(v).stallMs[0] += ms; },
+      // A write due while the vCPU sleeps happens when it wakes, if within the catch-up; else it is dropped.
+      place: (v) => {
+        for (;;) {
+          const t = v.nextWriteMs;
+          const wake = this.slices?.sleepEndAt(t) ?? null;
+          if (wake === null) return t;
+          const keepFrom = wake - catchUpMs;
+          if (t >= keepFrom) return wake;
+          const skip = Math.max(1, Math.ceil((keepFrom - t) / this.periodMs));
+          v.nextWriteMs += skip * this.periodMs;
+        }
+      },
     };
   }
 
@@ -61,8 +78,15 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
     for (const v of this.vcpus) v.nextWriteMs = Math.max(v.nextWriteMs, nowMs);
   }
 
-  setThrottle(fraction: number): void {
-    // Writes already due keep their instants; later ones come at the throttled period.
-    this.periodMs = fraction >= 1 ? Infinity : this.basePeriodMs / (1 - fraction);
+  setThrottle(fraction: number, how: ThrottleHow = 'even'): void {
+    if (how === 'slices') {
+      // The timer re-arms at the change; writes keep their paced instants, throttle.ts says which run.
+      this.periodMs = this.basePeriodMs;
+      this.slices = fraction > 0 ? new ThrottleSlices(this.clock.nowMs(), Math.min(fraction, 0.999)) : null;
+    } else {
+      // Writes already due keep their instants; later ones come at the slowed period.
+      this.slices = null;
+      this.periodMs = fraction >= 1 ? Infinity : this.basePeriodMs / (1 - fraction);
+    }
   }
 }

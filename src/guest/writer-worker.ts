@@ -5,8 +5,9 @@
  */
 import type { PostcopyWriterTask, WriterReport, WriterTask } from '../protocol.js';
 import { PostcopyVcpu } from './postcopy-vcpu.js';
-import { ACK, PAUSE, RUN, STARTED, STATE, STOP, THROTTLE, controlViews } from './control.js';
+import { ACK, PAUSE, RUN, SLICED, STARTED, STATE, STOP, THROTTLE, controlViews } from './control.js';
 import { Vcpu } from './vcpu.js';
+import { ThrottleSlices } from './throttle.js';
 import { STALLED, STALLS, TAIL } from '../dirtylog/ring.js';
 
 /** A vCPU that fell behind (descheduled) catches up at most this much backlog at once. */
@@ -62,14 +63,19 @@ export function postcopyWriter(task: PostcopyWriterTask): WriterReport {
 }
 
 /**
- * The vCPU loop both kinds share: `writeOne` at the vCPU's share of the rate (as throttled by the
- * control block), parked while the driver holds the guest paused, until told to stop.
+ * The vCPU loop both kinds share: `writeOne` at the vCPU's share of the rate, parked while the
+ * driver holds the guest paused, until told to stop. Throttled by the control block, it sleeps in
+ * QEMU's slices (throttle.ts) and on waking makes up the writes due in the sleep's last
+ * catchUpMs, dropping the rest (the post-copy guest is never throttled).
  */
-function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPerSec: number }, writeOne: () => void): WriterReport {
+function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPerSec: number; catchUpMs?: number }, writeOne: () => void): WriterReport {
   const { i32, writes } = controlViews(task.control);
   const baseRatePerMs = task.pageWritesPerSec / 1000;
-  let throttle = 0; // per-mille
   let ratePerMs = baseRatePerMs;
+  const catchUpWrites = Math.floor((task.catchUpMs ?? 0) * baseRatePerMs);
+  let throttle = 0; // per-mille
+  let sliced = 0;
+  let slices: ThrottleSlices | null = null;
 
   let done = 0;
   let liveMs = 0;
@@ -95,15 +101,35 @@ function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPe
       continue;
     }
     const t = Atomics.load(i32, THROTTLE);
-    if (t !== throttle) {
-      // A throttled vCPU runs (1 - throttle) of its time: its pace restarts at the new rate.
+    const s = Atomics.load(i32, SLICED);
+    if (t !== throttle || s !== sliced) {
       throttle = t;
-      ratePerMs = (baseRatePerMs * (1000 - t)) / 1000;
-      origin = performance.now();
-      paceDone = 0;
+      sliced = s;
+      if (s === 1) {
+        // cpu_throttle_set: the timer re-arms now; the pace stays the workload's own.
+        slices = t > 0 ? new ThrottleSlices(performance.now(), Math.min(t, 999) / 1000) : null;
+        ratePerMs = baseRatePerMs;
+      } else {
+        // Slowed evenly: the vCPU runs (1 - throttle) of its time; its pace restarts at the new rate.
+        slices = null;
+        ratePerMs = (baseRatePerMs * (1000 - t)) / 1000;
+        origin = performance.now();
+        paceDone = 0;
+      }
     }
     if (ratePerMs <= 0) {
       Atomics.wait(i32, STATE, RUN, 100);
+      continue;
+    }
+    const wake = slices?.sleepEndAt(performance.now()) ?? null;
+    if (wake !== null) {
+      // Asleep: wake at the sleep's end (or when the driver changes the state), then drop what
+      // fell due before the catch-up.
+      for (let now = performance.now(); now < wake && Atomics.load(i32, STATE) === RUN; now = performance.now()) {
+        Atomics.wait(i32, STATE, RUN, Math.max(0.05, wake - now));
+      }
+      const owed = Math.floor((performance.now() - origin) * ratePerMs) - paceDone;
+      if (owed > catchUpWrites) paceDone += owed - catchUpWrites;
       continue;
     }
     const elapsed = performance.now() - origin;
