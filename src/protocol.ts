@@ -33,6 +33,7 @@ export interface WriterTask {
   /** After a throttle sleep, the writes due in its last catchUpMs are made up, the rest dropped. */
   catchUpMs: number;
   seed: number;
+  writeSeed: number;
   content: ContentMix;
   /** How a write is logged: bitmap bit, plus summary bit, or a push into this vCPU's ring. */
   mark: MarkMode;
@@ -49,6 +50,7 @@ export interface PostcopyWriterTask {
   pattern: WritePattern;
   writeSizeBytes: number;
   seed: number;
+  writeSeed: number;
   content: ContentMix;
   targetSlots: SlotHandle[];
   shadowSlots: SlotHandle[];

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OptionError } from '../src/config/errors.js';
-import { resolveRunConfig } from '../src/config/options.js';
+import { repeatConfig, resolveRunConfig } from '../src/config/options.js';
 import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
 import { RUN_OPTION_SPECS } from '../src/config/options.js';
 
@@ -43,11 +43,12 @@ test('options parse into the config', () => {
     dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30', clock: 'virtual',
     autoConverge: 'on', throttleMax: '80%', adaptiveRate: 'true', adaptiveMax: '500Mbit/s', downtimeRamp: '50ms:2s:10',
     postcopyAfter: '3', codec: 'zero,xbzrle,lz4', xbzrleCache: '10%', deflateLevel: '6', compressThreads: '2', chargeCpu: 'on',
+    catchUp: '2ms',
   });
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, pageWritesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
-    latencyMs: 2, maxBandwidthBitsPerSec: null, policy: 'xen', precopyLoop: 'rounds', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42,
+    latencyMs: 2, maxBandwidthBitsPerSec: null, policy: 'xen', precopyLoop: 'rounds', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42, writeSeed: 42, catchUpMs: 2,
     dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
     autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
@@ -108,7 +109,22 @@ test('cross-checks name the option and the accepted form', () => {
   failsWith({ policy: 'vmware' }, '--policy', /--policy must be one of qemu, hyperv, xen \(got "vmware"\)/);
   failsWith({ precopyLoop: 'vmware' }, '--precopy-loop', /--precopy-loop must be one of rounds, qemu \(got "vmware"\)/);
   failsWith({ precopyLoop: 'qemu', policy: 'xen' }, '--precopy-loop', /--policy xen applies to --precopy-loop rounds/);
-  failsWith({ precopyLoop: 'qemu', autoConverge: 'on' }, '--auto-converge', /--auto-converge does not work with --precopy-loop qemu yet/);
+  failsWith({ precopyLoop: 'qemu', sdps: 'on' }, '--sdps', /--sdps does not work with --precopy-loop qemu yet/);
+  failsWith({ catchUp: 'soon' }, '--catch-up', /--catch-up must be/);
   failsWith({ precopyLoop: 'qemu', maxIterations: '5' }, '--max-iterations', /does not work with --precopy-loop qemu yet/);
   failsWith({ maxIterations: '0' }, '--max-iterations', /--max-iterations must be a whole number from 1 to 10000/);
+});
+
+test('repeats of a configuration write with their own seeds, derived from the seed; the memory seed stays', () => {
+  const c = resolveRunConfig({ seed: '7' });
+  assert.equal(repeatConfig(c, 0), c);
+  const seeds = [1, 2, 3].map((r) => repeatConfig(c, r));
+  for (const s of seeds) {
+    assert.equal(s.seed, 7);
+    assert.notEqual(s.writeSeed, 7);
+  }
+  assert.equal(new Set(seeds.map((s) => s.writeSeed)).size, 3);
+  assert.equal(repeatConfig(c, 2).writeSeed, seeds[1].writeSeed);
+  assert.notEqual(repeatConfig(resolveRunConfig({ seed: '8' }), 1).writeSeed, seeds[0].writeSeed);
+  assert.throws(() => repeatConfig(c, -1), RangeError);
 });

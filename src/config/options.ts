@@ -12,6 +12,7 @@ import type { DowntimeRampOptions } from '../converge/downtime-ramp.js';
 import { OptionError } from './errors.js';
 import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
 import { formatBytes } from '../util/format.js';
+import { deriveSeed } from '../util/prng.js';
 import { POLICY_NAMES } from '../policy/registry.js';
 import { parseCodecList } from '../codec/registry.js';
 import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
@@ -379,9 +380,12 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   seed: {
     flags: '--seed <n>',
-    description: 'seed of the initial memory content and the write streams, 0 to 4294967295',
+    description: 'seed of the initial memory content and the write streams, 0 to 4294967295 (a suite\'s repeats derive their write streams\' seeds from it)',
     defaultText: '1', example: '42',
-    resolve: (c) => ({ seed: parseCount('--seed', c.typed('seed'), LIMITS.seed) }),
+    resolve: (c) => {
+      const seed = parseCount('--seed', c.typed('seed'), LIMITS.seed);
+      return { seed, writeSeed: seed };
+    },
   },
   target: {
     flags: '--target <url>',
@@ -593,3 +597,17 @@ function parseXbzrleCache(text: string, ramBytes: number, pageSizeBytes: number)
 
 /** QEMU's auto-converge defaults (migration/options.c), as --auto-converge alone resolves them. */
 export const DEFAULT_AUTO_CONVERGE: AutoConvergeOptions = Object.freeze(resolveRunConfig({ autoConverge: true }).autoConverge as AutoConvergeOptions);
+
+/** deriveSeed's stream numbers for repeats: apart from the vCPUs' (0, 1, ...). */
+const REPEAT_STREAM = 0x7e9e_0000;
+
+/**
+ * The configuration of repeat `repeat` (0-based) of a run: repeat 0 is the configuration itself;
+ * each later one writes with its own write-stream seed, derived from the seed, so repeats differ
+ * in their workload (min-max ranges mean something) while starting from the same memory (whose
+ * set-up a suite reuses). The same repeat gets the same seed on every machine.
+ */
+export function repeatConfig(config: RunConfig, repeat: number): RunConfig {
+  if (!Number.isInteger(repeat) || repeat < 0) throw new RangeError(`a repeat is a whole number from 0, got ${repeat}`);
+  return repeat === 0 ? config : { ...config, writeSeed: deriveSeed(config.seed, REPEAT_STREAM + repeat) };
+}

@@ -48,8 +48,14 @@ export interface RunConfig {
   maxIterations: number | null;
   /** Bound on the whole migration on its clock (simulated time on the virtual clock), ms; null: none. */
   timeoutMs: number | null;
-  /** Seed of the initial content and of the write streams. */
+  /** Seed of the initial content and, unless writeSeed differs, of the write streams. */
   seed: number;
+  /**
+   * Seed of the write streams (which pages, where, what bytes): the seed itself, or, for a suite's
+   * repeat r > 0, one derived from it (repeatConfig), so repeats of one configuration differ in
+   * their workload while their guests start from the same memory.
+   */
+  writeSeed: number;
   /** `real`: worker threads in real time; `virtual`: simulated time, deterministic for a seed. */
   clock: 'real' | 'virtual';
   /** Shares of zero, text-like and random pages; writes keep a page's kind. */

@@ -39,7 +39,7 @@ export class RunningGuest implements GuestHost {
     this.tasks = [];
     const common = {
       guest, control: this.control.sab, pageWritesPerSec: config.pageWritesPerSec / config.vcpus, vcpus: config.vcpus, catchUpMs: config.catchUpMs,
-      pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, content: config.content,
+      pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, writeSeed: config.writeSeed, content: config.content,
     };
     if (Array.isArray(where)) {
       for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {

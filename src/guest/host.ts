@@ -35,7 +35,9 @@ export interface GuestOptions {
   writeSizeBytes: number;
   /** After a throttle sleep, the writes due in its last catchUpMs are made up, the rest dropped. */
   catchUpMs: number;
-  /** Seed of the write streams (and of the content they keep). */
+  /** Seed of the content the writes keep (what a written zero page becomes). */
   seed: number;
+  /** Seed of the write streams: the seed, or a suite repeat's own (RunConfig.writeSeed). */
+  writeSeed: number;
   content: ContentMix;
 }

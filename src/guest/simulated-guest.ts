@@ -41,7 +41,7 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new Vcpu({
         vcpu, vcpus: config.vcpus, slots, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
-        seed: config.seed, content: config.content, mark,
+        seed: config.seed, writeSeed: config.writeSeed, content: config.content, mark,
       }),
       // vCPUs are staggered within a period so their writes interleave in time.
       nextWriteMs: vcpu === 0 ? 0 : (periodMs * vcpu) / config.vcpus,

@@ -31,7 +31,7 @@ export class SimulatedPostcopyGuest extends ClockedGuest<SimulatedVcpu> {
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new PostcopyVcpu({
         vcpu, vcpus: config.vcpus, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
-        seed: config.seed, content: config.content, targetSlots: where.targetSlots, shadowSlots: where.shadowSlots,
+        seed: config.seed, writeSeed: config.writeSeed, content: config.content, targetSlots: where.targetSlots, shadowSlots: where.shadowSlots,
         requests: where.requestRings[vcpu],
       }),
       nextWriteMs: 0,

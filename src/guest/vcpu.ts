@@ -18,6 +18,7 @@ export interface VcpuSpec {
   pattern: WritePattern;
   writeSizeBytes: number;
   seed: number;
+  writeSeed: number;
   content: ContentMix;
   mark: MarkMode;
 }

@@ -15,7 +15,10 @@ export interface WriteStreamSpec {
   guest: GuestShape;
   pattern: WritePattern;
   writeSizeBytes: number;
+  /** Seed of the content (what kind a written zero page becomes). */
   seed: number;
+  /** Seed of the writes: which pages, where in them, what bytes (a suite's repeat derives its own). */
+  writeSeed: number;
   content: ContentMix;
 }
 
@@ -33,7 +36,7 @@ export class WriteStream {
 
   /** `stream` tells streams of one vCPU apart (the source's guest, and its continuation on the target). */
   constructor(private readonly spec: WriteStreamSpec, stream: number) {
-    this.rng = new Xorshift128(deriveSeed(spec.seed, stream + spec.vcpu));
+    this.rng = new Xorshift128(deriveSeed(spec.writeSeed, stream + spec.vcpu));
     this.chooser = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
     this.maxOffset = spec.guest.pageSizeBytes - spec.writeSizeBytes;
   }

@@ -10,7 +10,8 @@ export function resultConfig(c: RunConfig): ResultConfig {
   return {
     ramBytes: c.ramBytes, pageSizeBytes: c.pageSizeBytes, vcpus: c.vcpus, dirtyPagesPerSec: c.pageWritesPerSec,
     pattern: { ...c.pattern }, writeSizeBytes: c.writeSizeBytes, linkBitsPerSec: c.linkBitsPerSec, latencyMs: c.latencyMs, maxBandwidthBitsPerSec: c.maxBandwidthBitsPerSec,
-    policy: c.policy, precopyLoop: c.precopyLoop, downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed,
+    policy: c.policy, precopyLoop: c.precopyLoop, downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed, writeSeed: c.writeSeed,
+    catchUpMs: c.catchUpMs,
     clock: c.clock, content: { ...c.content }, autoConverge: c.autoConverge && { ...c.autoConverge }, sdps: c.sdps,
     adaptiveRate: c.adaptiveRate, adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec, downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },
     postcopy: c.postcopy, postcopyAfterRounds: c.postcopyAfterRounds, codecs: [...c.codecs], xbzrleCacheBytes: c.xbzrleCacheBytes,

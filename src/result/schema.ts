@@ -56,6 +56,10 @@ export interface ResultConfig {
   maxIterations: number | null;
   timeoutMs: number | null;
   seed: number;
+  /** Seed of the write streams: `seed`, or a suite repeat's own (absent in results before repeats differed: `seed`). */
+  writeSeed?: number;
+  /** A vCPU's catch-up after a throttle sleep, ms (absent in results before it existed: 0, and throttles slowed the pace evenly). */
+  catchUpMs?: number;
   clock: 'real' | 'virtual';
   content: { zeroPercent: number; textPercent: number; randomPercent: number };
   autoConverge: { thresholdPercent: number; initialPercent: number; incrementPercent: number; maxPercent: number } | null;

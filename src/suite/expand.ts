@@ -6,7 +6,7 @@
  * configuration as evenly as it could.
  */
 import { OptionError } from '../config/errors.js';
-import { flagOf, resolveRunConfig, type RunOptionKey } from '../config/options.js';
+import { flagOf, repeatConfig, resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
 import { SuiteError } from './parse.js';
 import { reduceMatrix, reduceOptions } from './reduce.js';
@@ -51,7 +51,7 @@ export function expandSuite(spec: SuiteSpec, opts: ExpandOptions = {}): SuitePla
   const repeat = reduce ? 1 : spec.repeat;
   for (let r = 0; r < repeat; r++) {
     for (const c of configurations.values()) {
-      runs.push({ runId: runIdOf(c.configId, r), configId: c.configId, repeat: r, varied: { ...c.varied }, options: c.options, config: c.config });
+      runs.push({ runId: runIdOf(c.configId, r), configId: c.configId, repeat: r, varied: { ...c.varied }, options: c.options, config: repeatConfig(c.config, r) });
     }
   }
 

@@ -53,7 +53,7 @@ export interface WorldFactory {
 export function guestOptions(config: RunConfig): GuestOptions {
   return {
     vcpus: config.vcpus, pageWritesPerSec: config.pageWritesPerSec, pattern: config.pattern,
-    writeSizeBytes: config.writeSizeBytes, catchUpMs: config.catchUpMs, seed: config.seed, content: config.content,
+    writeSizeBytes: config.writeSizeBytes, catchUpMs: config.catchUpMs, seed: config.seed, writeSeed: config.writeSeed, content: config.content,
   };
 }
 
