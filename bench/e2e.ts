@@ -54,8 +54,15 @@ interface CaseDef {
   memory?: 'suite' | 'setup' | 'receiver';
 }
 
+/**
+ * Every case starts from the defaults with the round-based rule (`--policy qemu-rounds`): these
+ * cases time the pipeline (set-up, pack, link, receiver), and their README figures were measured
+ * on it; QEMU's own loop (the default policy) sends the same pages in more, smaller steps.
+ */
+const BASE: RunConfig = { ...DEFAULT_RUN_CONFIG, policy: 'qemu-rounds' };
+
 const idle = (ramBytes: number, linkBitsPerSec: number | null): RunConfig => ({
-  ...DEFAULT_RUN_CONFIG, ramBytes, linkBitsPerSec, pageWritesPerSec: 0,
+  ...BASE, ramBytes, linkBitsPerSec, pageWritesPerSec: 0,
 });
 
 /**
@@ -67,7 +74,7 @@ const idle = (ramBytes: number, linkBitsPerSec: number | null): RunConfig => ({
 const CASES: CaseDef[] = [
   {
     name: 'virtual-clock', title: '4 GiB guest at 10 Gbit/s, 100 MB/s dirtying, virtual clock',
-    config: { ...DEFAULT_RUN_CONFIG, ramBytes: 4 * GiB, linkBitsPerSec: 10e9 }, memcpy: false, virtual: true,
+    config: { ...BASE, ramBytes: 4 * GiB, linkBitsPerSec: 10e9 }, memcpy: false, virtual: true,
   },
   { name: 'throughput', title: 'idle 2 GiB guest, unlimited link, raw', config: idle(2 * GiB, null), memcpy: true },
   // Round 0 sends RAM * (4096 + 8) / 4096 bytes plus frame headers: 2.15 s for both.
@@ -76,15 +83,15 @@ const CASES: CaseDef[] = [
   // Memory (issue 11): each in its own process too.
   {
     name: 'suite-memory', title: 'suite of 20 runs of a 1 GiB guest in one process (virtual clock)',
-    config: { ...DEFAULT_RUN_CONFIG, ramBytes: GiB }, memcpy: false, memory: 'suite',
+    config: { ...BASE, ramBytes: GiB }, memcpy: false, memory: 'suite',
   },
   {
     name: 'setup-floor', title: 'set-up of a fresh 4 GiB guest against faulting in the same bytes',
-    config: { ...DEFAULT_RUN_CONFIG, ramBytes: 4 * GiB }, memcpy: false, memory: 'setup',
+    config: { ...BASE, ramBytes: 4 * GiB }, memcpy: false, memory: 'setup',
   },
   {
     name: 'receiver-memory', title: 'receiver after 20 migrations alternating 512 MiB and 512 MiB + 4 KiB',
-    config: { ...DEFAULT_RUN_CONFIG, ramBytes: 512 * MiB }, memcpy: false, memory: 'receiver',
+    config: { ...BASE, ramBytes: 512 * MiB }, memcpy: false, memory: 'receiver',
   },
 ];
 

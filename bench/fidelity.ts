@@ -21,11 +21,12 @@ import { runMigration } from '../src/driver/migrate.js';
 import type { MigrationResult } from '../src/result/schema.js';
 import { parseBenchArgs, progress } from './lib/args.js';
 
-const USAGE = `usage: node dist/bench/fidelity.js [--json] [--filter TEXT] [--precopy-loop NAME]
-  --json                print one JSON document on stdout instead of the table
-  --filter TEXT         run only the scenarios whose name contains TEXT (e.g. r256, xbzrle, _ac)
-  --precopy-loop NAME   the pre-copy loop to run them with (default rounds); a scenario the loop
-                        does not support runs with rounds, marked so`;
+const USAGE = `usage: node dist/bench/fidelity.js [--json] [--filter TEXT] [--policy qemu|qemu-rounds]
+  --json            print one JSON document on stdout instead of the table
+  --filter TEXT     run only the scenarios whose name contains TEXT (e.g. r256, xbzrle, _ac)
+  --policy NAME     qemu (default: QEMU's own loop) or qemu-rounds (QEMU's rule after each round)`;
+
+const POLICIES = ['qemu', 'qemu-rounds'];
 
 const OUT_FILE = new URL('../../results/fidelity.json', import.meta.url);
 
@@ -76,21 +77,19 @@ function median(values: readonly number[]): number | null {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const loopAt = argv.indexOf('--precopy-loop');
-  const loop = loopAt >= 0 ? argv.splice(loopAt, 2)[1] ?? 'rounds' : 'rounds';
+  const policyAt = argv.indexOf('--policy');
+  const policy = policyAt >= 0 ? argv.splice(policyAt, 2)[1] ?? '' : 'qemu';
+  if (!POLICIES.includes(policy)) {
+    process.stderr.write(`--policy must be qemu or qemu-rounds (got ${JSON.stringify(policy)})\n${USAGE}\n`);
+    process.exit(2);
+  }
   const args = parseBenchArgs(argv, USAGE);
   const references = loadReferences(args.filter);
   if (references.length === 0) throw new Error(`no reference scenario matches ${JSON.stringify(args.filter)}`);
   const results: ScenarioResult[] = [];
   for (const [i, ref] of references.entries()) {
-    const options = scenarioOptions(ref);
-    let config;
-    try {
-      config = resolveRunConfig({ ...options, precopyLoop: loop });
-      options.precopyLoop = loop;
-    } catch {
-      config = resolveRunConfig(options); // not supported by that loop yet: the default loop
-    }
+    const options = { ...scenarioOptions(ref), policy };
+    const config = resolveRunConfig(options);
     const t0 = performance.now();
     const r = await runMigration(config);
     const qemu = qemuSide(ref);
@@ -116,13 +115,13 @@ async function main(): Promise<void> {
     medianAbsErrorSyncs: median(bothConverged.map((s) => Math.abs(s.errors.syncs))),
   };
   mkdirSync(new URL('.', OUT_FILE), { recursive: true });
-  const document = { tool: 'migbench', suite: 'fidelity', precopyLoop: loop, startedAt: new Date().toISOString(), reference: 'QEMU 10.0.2, bench/reference/qemu/', summary, scenarios: results };
+  const document = { tool: 'migbench', suite: 'fidelity', policy, startedAt: new Date().toISOString(), reference: 'QEMU 10.0.2, bench/reference/qemu/', summary, scenarios: results };
   writeFileSync(OUT_FILE, `${JSON.stringify(document, null, 1)}\n`);
   if (args.json) {
     process.stdout.write(`${JSON.stringify(document, null, 1)}\n`);
     return;
   }
-  process.stdout.write(`${formatTable(results)}\n${formatSummary(summary)}\nwritten: results/fidelity.json\n`);
+  process.stdout.write(`--policy ${policy}\n${formatTable(results)}\n${formatSummary(summary)}\nwritten: results/fidelity.json\n`);
 }
 
 const pct = (x: number | null): string => (x === null ? '' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`);
@@ -138,7 +137,7 @@ function formatTable(results: readonly ScenarioResult[]): string {
   for (const s of results) {
     const both = s.qemu.converged && s.migbench.converged;
     t.push([
-      s.options.precopyLoop === undefined || s.options.precopyLoop === 'rounds' ? s.name : `${s.name} (${s.options.precopyLoop})`,
+      s.name,
       `${verdict(s.qemu)} / ${verdict(s.migbench)}${s.qemu.converged === s.migbench.converged ? '' : ' ✗'}`,
       `${secs(s.qemu.totalTimeMs)} / ${secs(s.migbench.totalTimeMs)}`, both ? pct(s.errors.totalTime) : '',
       `${mib(s.qemu.bytes)} / ${mib(s.migbench.bytes)}`, both ? pct(s.errors.bytes) : '',

@@ -27,7 +27,7 @@ const CASES: { args: string[]; mentions: string[] }[] = [
   { args: ['run', '--dirty-rate', 'fast'], mentions: ['--dirty-rate', '"fast"', '200MB/s'] },
   { args: ['run', '--timeout', 'soon'], mentions: ['--timeout', '"soon"', '120s'] },
   { args: ['run', '--latency', '1'], mentions: ['--latency', '"1"', 'unit'] },
-  { args: ['run', '--policy', 'vmware'], mentions: ['--policy', 'qemu, hyperv, xen'] },
+  { args: ['run', '--policy', 'vmware'], mentions: ['--policy', 'qemu, qemu-rounds, hyperv, xen'] },
   { args: ['run', '--seed', '4294967296'], mentions: ['--seed', '4294967295'] },
   { args: ['run', '--export-json', '/nonexistent-dir/result.json'], mentions: ['--export-json', 'existing directory'] },
   { args: ['run', '--frobnicate'], mentions: ['unknown option', '--frobnicate'] },

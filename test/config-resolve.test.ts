@@ -39,7 +39,7 @@ test('output options are not run options and are ignored', () => {
 test('options parse into the config', () => {
   const c = resolveRunConfig({
     ram: '512MiB', pageSize: '2MiB', vcpus: '8', dirtyRate: '1GB/s', pattern: 'hotset:0.1:0.9', writeSize: '64',
-    link: 'unlimited', latency: '2ms', policy: 'xen', precopyLoop: 'Rounds', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
+    link: 'unlimited', latency: '2ms', policy: 'Xen', downtimeLimit: '50ms', maxIterations: '30', timeout: 'none', seed: '42',
     dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30', clock: 'virtual',
     autoConverge: 'on', throttleMax: '80%', adaptiveRate: 'true', adaptiveMax: '500Mbit/s', downtimeRamp: '50ms:2s:10',
     postcopyAfter: '3', codec: 'zero,xbzrle,lz4', xbzrleCache: '10%', deflateLevel: '6', compressThreads: '2', chargeCpu: 'on',
@@ -48,7 +48,7 @@ test('options parse into the config', () => {
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, pageWritesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
-    latencyMs: 2, maxBandwidthBitsPerSec: null, policy: 'xen', precopyLoop: 'rounds', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42, writeSeed: 42, catchUpMs: 2,
+    latencyMs: 2, maxBandwidthBitsPerSec: null, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42, writeSeed: 42, catchUpMs: 2,
     dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
     autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
@@ -106,12 +106,12 @@ test('cross-checks name the option and the accepted form', () => {
   failsWith({ downtimeLimit: '0ms' }, '--downtime-limit', /--downtime-limit must be a positive duration/);
   failsWith({ timeout: '0s' }, '--timeout', /--timeout must be a positive duration such as 120s or 5m, or none/);
   failsWith({ latency: '11s' }, '--latency', /--latency must be a duration from 0 to 10s/);
-  failsWith({ policy: 'vmware' }, '--policy', /--policy must be one of qemu, hyperv, xen \(got "vmware"\)/);
-  failsWith({ precopyLoop: 'vmware' }, '--precopy-loop', /--precopy-loop must be one of rounds, qemu \(got "vmware"\)/);
-  failsWith({ precopyLoop: 'qemu', policy: 'xen' }, '--precopy-loop', /--policy xen applies to --precopy-loop rounds/);
-  failsWith({ precopyLoop: 'qemu', sdps: 'on' }, '--sdps', /--sdps does not work with --precopy-loop qemu yet/);
+  failsWith({ policy: 'vmware' }, '--policy', /--policy must be one of qemu, qemu-rounds, hyperv, xen \(got "vmware"\)/);
+  failsWith({ sdps: 'on' }, '--sdps', /--sdps works with the round-based policies: --policy qemu-rounds/);
+  failsWith({ policy: 'qemu', postcopy: 'on' }, '--postcopy', /--postcopy works with the round-based policies/);
   failsWith({ catchUp: 'soon' }, '--catch-up', /--catch-up must be/);
-  failsWith({ precopyLoop: 'qemu', maxIterations: '5' }, '--max-iterations', /does not work with --precopy-loop qemu yet/);
+  failsWith({ maxIterations: '5' }, '--max-iterations', /--policy qemu is QEMU's own loop, which does not take it yet/);
+  assert.equal(resolveRunConfig({ policy: 'qemu-rounds', maxIterations: '5' }).maxIterations, 5);
   failsWith({ maxIterations: '0' }, '--max-iterations', /--max-iterations must be a whole number from 1 to 10000/);
 });
 

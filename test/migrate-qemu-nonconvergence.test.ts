@@ -8,7 +8,7 @@ const hopeless = smallConfig({
   ramBytes: 16 * 1024 * 1024,
   pageWritesPerSec: Math.floor(40e6 / 4096),
   linkBitsPerSec: 100e6,
-  policy: 'qemu',
+  policy: 'qemu-rounds',
   downtimeLimitMs: 30,
 });
 
@@ -21,7 +21,7 @@ test('a guest dirtying faster than the link fails at the timeout under qemu, the
   assert.ok(!result.stages.some((s) => s.name === 'stop-and-copy'), 'the guest was never suspended');
 });
 
-test('--max-iterations bounds qemu: failed with the rounds in the reason', async () => {
+test('--max-iterations bounds qemu-rounds: failed with the rounds in the reason', async () => {
   const result = await runMigration({ ...hopeless, maxIterations: 2, timeoutMs: 30_000 });
   assert.equal(result.status, 'failed');
   assert.match(result.reason ?? '', /did not converge within 2 iterations/);

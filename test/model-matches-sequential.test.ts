@@ -5,7 +5,7 @@ import { predictPrecopy } from '../src/model/precopy.js';
 import { smallConfig } from './fixtures/migrate.js';
 
 test('the analytic model matches a sequential-pattern virtual run within a few percent', async () => {
-  for (const policy of ['qemu', 'xen'] as const) {
+  for (const policy of ['qemu-rounds', 'xen'] as const) {
     const config = smallConfig({
       clock: 'virtual', ramBytes: 64 * 1024 * 1024, pattern: { kind: 'sequential' },
       pageWritesPerSec: Math.floor(40e6 / 4096), linkBitsPerSec: 1e9, latencyMs: 0.1, policy, downtimeLimitMs: 30,

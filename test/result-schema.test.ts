@@ -13,11 +13,15 @@ import { smallConfig } from './fixtures/migrate.js';
 
 /** RunConfig fields the schema names otherwise (its version 1 names). */
 const RENAMED: Record<string, string> = { pageWritesPerSec: 'dirtyPagesPerSec' };
+/** Result config fields derived from the options: the pre-copy loop is the policy's. */
+const DERIVED = ['precopyLoop'];
 
 test('every run option is in the result\'s config: a new one needs a decision in ResultConfig', () => {
-  const expected = Object.keys(DEFAULT_RUN_CONFIG).map((k) => RENAMED[k] ?? k).sort();
+  const expected = [...Object.keys(DEFAULT_RUN_CONFIG).map((k) => RENAMED[k] ?? k), ...DERIVED].sort();
   assert.deepEqual(Object.keys(resultConfig(DEFAULT_RUN_CONFIG)).sort(), expected);
   assert.equal(resultConfig(DEFAULT_RUN_CONFIG).dirtyPagesPerSec, DEFAULT_RUN_CONFIG.pageWritesPerSec);
+  assert.equal(resultConfig(DEFAULT_RUN_CONFIG).precopyLoop, 'qemu');
+  assert.equal(resultConfig({ ...DEFAULT_RUN_CONFIG, policy: 'qemu-rounds' }).precopyLoop, 'rounds');
 });
 
 test('the result\'s config is a copy, and the token never appears in it', () => {

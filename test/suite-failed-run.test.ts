@@ -22,6 +22,7 @@ base:
   link: 200Mbit/s
   downtime-limit: 30ms
   max-iterations: 2
+  policy: qemu-rounds
   timeout: 20s
 matrix:
   dirty-rate: [60MB/s, 0]

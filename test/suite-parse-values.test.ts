@@ -15,6 +15,7 @@ base:
   pageSize: 4KiB
   vcpus: 1
   max-iterations: 5
+  policy: qemu-rounds
   sdps: true
 matrix:
   - dirty-rate: [0, 10MB/s]

@@ -14,8 +14,9 @@ import type { FaultSpec } from '../src/channel/fault.js';
 const receiver = await startReceiver();
 after(() => receiver.server.close());
 
+// Faults fire at a round: the round-based loop's, whose round 1 is the first resend.
 const config = (fault: FaultSpec, o: Partial<RunConfig> = {}): RunConfig => smallConfig({
-  ramBytes: 16 * 1024 * 1024, pageWritesPerSec: 5_000, linkBitsPerSec: 1e9, target: receiver.address, fault, ...o,
+  policy: 'qemu-rounds', ramBytes: 16 * 1024 * 1024, pageWritesPerSec: 5_000, linkBitsPerSec: 1e9, target: receiver.address, fault, ...o,
 });
 
 const cases: [FaultSpec, RegExp, number][] = [

@@ -30,7 +30,7 @@ test('virtual clock: under auto-converge, the guest keeps more of its pace the m
   const options = {
     clock: 'virtual', ram: '32MiB', vcpus: '1', dirtyRate: '12000pages/s', pattern: 'hotset:0.5:1', content: 'random',
     maxBandwidth: '64Mbit/s', link: 'unlimited', latency: '0ms', downtimeLimit: '100ms', seed: '5', autoConverge: true,
-    precopyLoop: 'qemu', timeout: '60s',
+    timeout: '60s',
   };
   const share = async (catchUp: string): Promise<number> => {
     const r = await runMigration(resolveRunConfig({ ...options, catchUp }));

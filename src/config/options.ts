@@ -13,10 +13,9 @@ import { OptionError } from './errors.js';
 import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
 import { formatBytes } from '../util/format.js';
 import { deriveSeed } from '../util/prng.js';
-import { POLICY_NAMES } from '../policy/registry.js';
+import { POLICY_LOOPS, POLICY_NAMES } from '../policy/registry.js';
 import { parseCodecList } from '../codec/registry.js';
 import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
-import { PRECOPY_LOOP_NAMES } from '../precopy/registry.js';
 import { parseTarget } from './address.js';
 import { parseFault } from '../channel/fault.js';
 
@@ -26,7 +25,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 /** The run options, by their camelCase names (commander's attribute names: `--page-size` is `pageSize`). */
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'codec', 'xbzrleCache', 'deflateLevel',
-  'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'precopyLoop', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
+  'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
   'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'streams', 'fault',
 ] as const;
@@ -231,34 +230,14 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   policy: {
     flags: '--policy <name>',
-    description: 'stop policy: qemu (switch over when pending bytes fit the downtime limit), hyperv (small dirty set, or after 10 passes), xen (< 50 dirty pages, 29 rounds, or 3 x RAM sent)',
+    description: "stop policy: qemu (QEMU 10.0's own loop: a circular scan, a dirty-log sync whenever the estimate of what remains drops below bandwidth x downtime limit, --max-bandwidth as 100 ms windows, xbzrle and auto-converge by QEMU's rules), qemu-rounds (QEMU's switch-over rule after each round: round 0 sends every page, each later round what the dirty log found), hyperv (small dirty set, or after 10 passes), xen (< 50 dirty pages, 29 rounds, or 3 x RAM sent)",
     defaultText: 'qemu', example: 'xen',
+    // What its loop does not take is checked once every option has resolved (checkPolicyLoop).
     resolve: (c) => ({ policy: parseName('--policy', c.typed('policy'), POLICY_NAMES) }),
-  },
-  precopyLoop: {
-    flags: '--precopy-loop <name>',
-    description: "the pre-copy loop: rounds (round 0 sends every page; each later round fetches the dirty log and sends what it found; the policy decides after each round), or qemu (QEMU 10.0's: a circular scan, a dirty-log sync whenever the estimate of what remains drops below bandwidth x downtime limit, --max-bandwidth as 100 ms windows; QEMU's own switch-over rule)",
-    defaultText: 'rounds', example: 'qemu',
-    resolve: (c) => {
-      const precopyLoop = parseName('--precopy-loop', c.typed('precopyLoop'), PRECOPY_LOOP_NAMES);
-      if (precopyLoop === 'qemu') {
-        // Not (yet) part of QEMU's loop here: say so rather than ignore them.
-        const policy = c.text('policy');
-        if (policy !== undefined && policy.trim().toLowerCase() !== 'qemu') throw new OptionError('--precopy-loop', `--precopy-loop qemu switches over by QEMU's own rule; --policy ${policy} applies to --precopy-loop rounds`);
-        const other = (['maxIterations', 'postcopy', 'postcopyAfter', 'sdps', 'adaptiveRate', 'downtimeRamp'] as const)
-          .find((k) => (k === 'maxIterations' || k === 'postcopyAfter' || k === 'downtimeRamp' ? c.text(k) !== undefined : c.flag(k)));
-        if (other) throw new OptionError(flagOf(other), `${flagOf(other)} does not work with --precopy-loop qemu yet`);
-        const cacheBytes = c.config.xbzrleCacheBytes as number;
-        if ((c.config.codecs as string[]).includes('xbzrle') && (cacheBytes & (cacheBytes - 1)) !== 0) {
-          throw new OptionError('--xbzrle-cache', `--precopy-loop qemu takes a power-of-two --xbzrle-cache, as QEMU does, such as 64MiB (got ${JSON.stringify(c.typed('xbzrleCache'))}: ${formatBytes(cacheBytes)})`);
-        }
-      }
-      return { precopyLoop };
-    },
   },
   downtimeLimit: {
     flags: '--downtime-limit <duration>',
-    description: 'downtime the qemu policy aims for',
+    description: 'downtime the qemu and qemu-rounds policies aim for',
     defaultText: '300ms', example: '50ms',
     resolve: (c) => {
       const downtimeLimitMs = parseDuration('--downtime-limit', c.typed('downtimeLimit'));
@@ -271,7 +250,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   maxIterations: {
     flags: '--max-iterations <n>',
-    description: 'cap on pre-copy rounds, 1 to 10000 (qemu fails past it; hyperv and xen switch over)',
+    description: 'cap on pre-copy rounds, 1 to 10000 (qemu-rounds fails past it; hyperv and xen switch over)',
     defaultText: "the policy's own", example: '30',
     resolve: (c) => {
       const text = c.text('maxIterations');
@@ -442,7 +421,32 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   for (const key of [...RESOLVE_FIRST, ...RUN_OPTION_KEYS.filter((k) => !RESOLVE_FIRST.includes(k))]) {
     Object.assign(c.config, SPECS[key].resolve?.(c));
   }
-  return c.config as RunConfig;
+  const config = c.config as RunConfig;
+  checkPolicyLoop(config);
+  return config;
+}
+
+/**
+ * What a policy's loop does not take (yet), said rather than ignored: QEMU's loop (--policy qemu)
+ * takes none of the round-based aids, post-copy or --max-iterations, and only a power-of-two xbzrle
+ * cache, as QEMU. The resolver checks it once every option is valid on its own; runMigration checks
+ * a configuration built in code. Throws an OptionError naming the option.
+ */
+export function checkPolicyLoop(config: RunConfig): void {
+  if (POLICY_LOOPS[config.policy] !== 'qemu') return;
+  const present: [RunOptionKey, boolean][] = [
+    ['maxIterations', config.maxIterations !== null], ['postcopyAfter', config.postcopyAfterRounds !== null],
+    ['postcopy', config.postcopy], ['sdps', config.sdps],
+    ['adaptiveRate', config.adaptiveRate], ['downtimeRamp', config.downtimeRamp !== null],
+  ];
+  const other = present.find(([, on]) => on)?.[0];
+  if (other) {
+    throw new OptionError(flagOf(other), `${flagOf(other)} works with the round-based policies: --policy qemu-rounds (QEMU's switch-over rule after each round), hyperv or xen; --policy qemu is QEMU's own loop, which does not take it yet`);
+  }
+  const cacheBytes = config.xbzrleCacheBytes;
+  if (config.codecs.includes('xbzrle') && !Number.isInteger(Math.log2(cacheBytes))) {
+    throw new OptionError('--xbzrle-cache', `--policy qemu takes a power-of-two --xbzrle-cache, as QEMU does, such as 64MiB (got ${formatBytes(cacheBytes)}); --policy qemu-rounds takes any size`);
+  }
 }
 
 /** Every option at its default. */

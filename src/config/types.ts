@@ -7,7 +7,7 @@ export type WritePattern =
   /** Writes walk the guest's pages in order, wrapping around. */
   | { kind: 'sequential' };
 
-export type PolicyName = 'qemu' | 'hyperv' | 'xen';
+export type PolicyName = 'qemu' | 'qemu-rounds' | 'hyperv' | 'xen';
 export type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { ContentMix } from '../guest/content.js';
@@ -84,8 +84,6 @@ export interface RunConfig {
   postcopy: boolean;
   /** Switch to post-copy after this many pre-copy rounds; null: only when the policy gives up. */
   postcopyAfterRounds: number | null;
-  /** The pre-copy loop (src/precopy/registry.ts): what to send next and when to fetch the dirty log. */
-  precopyLoop: string;
   /** Dirty tracking strategy (src/dirtylog/). */
   dirtyLog: DirtyLogName;
   /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */

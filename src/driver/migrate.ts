@@ -4,6 +4,7 @@
  * and returns the result. It never prints; it emits events.
  */
 import type { RunConfig } from '../config/types.js';
+import { checkPolicyLoop } from '../config/options.js';
 import type { EventSink } from './events.js';
 import type { MigrationResult, PostcopyResult, StageName, StageRecord } from '../result/schema.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
@@ -29,6 +30,7 @@ import { formatMs } from '../util/format.js';
 import { createPolicy } from '../policy/registry.js';
 import { createAids } from '../converge/registry.js';
 import { createPrecopyLoop } from '../precopy/registry.js';
+import { POLICY_LOOPS } from '../policy/registry.js';
 import { PrecopyFailure, type PrecopyContext } from '../precopy/loop.js';
 import { summarizeCodecs } from '../codec/summary.js';
 import { deviceStateBytes, deviceStateImage } from './device-state.js';
@@ -52,7 +54,9 @@ function lowerRate(a: number | null, b: number | null): number | null {
 const ANNOUNCE_PACKET_BYTES = 60;
 
 export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Promise<MigrationResult> {
-  // Before anything is allocated: a run that cannot fit is refused with what it needs.
+  // Before anything is allocated: a configuration its policy's loop cannot run is refused (the
+  // resolver's check, for configurations built in code), and a run that cannot fit, with what it needs.
+  checkPolicyLoop(config);
   admit(config);
   const module = await loadKernelModule();
   const layouts = runLayouts(config);
@@ -116,7 +120,7 @@ async function migrate(
   const sender = new Sender(source, transport, dirtyLog, checkpoint, encoding, world.chargeCpu);
   const rounds = new Rounds({ source, dirtyLog, sender, transport, clock, guest, controls, encoding, emit });
   const postcopy = config.postcopy && target ? new PostcopyPush(source, target, config.vcpus) : undefined;
-  const loop = createPrecopyLoop(config.precopyLoop);
+  const loop = createPrecopyLoop(POLICY_LOOPS[config.policy]);
   const loopContext: PrecopyContext = {
     rounds, dirtyLog, aids, controls, checkpoint, source, sender, clock,
     settings: {

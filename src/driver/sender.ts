@@ -17,6 +17,17 @@ export interface SendTotals {
   unchanged: number;
 }
 
+/** How a page list is sent. */
+export interface SendHow {
+  /** Goes to the codecs with every frame (the qemu pre-copy loop's, CodecPhase). */
+  phase?: CodecPhase;
+  /**
+   * The list is the first pass over memory with no dirty-log fetch before it (the dirty log's
+   * beforeSend firstRound); default: round 0. A loop that fetched before it sends says false.
+   */
+  firstPass?: boolean;
+}
+
 export class Sender {
   private readonly views: DataView[];
 
@@ -45,11 +56,11 @@ export class Sender {
   }
 
   /**
-   * Sends the first `count` pages of the slot's list; `phase` goes to the codecs with every frame
-   * (the qemu pre-copy loop's, CodecPhase).
+   * Sends the first `count` pages of the slot's list as frames of round `round` (see SendHow).
    */
-  async sendList(slot: number, count: number, round: number, phase?: CodecPhase): Promise<SendTotals> {
-    if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round, phase);
+  async sendList(slot: number, count: number, round: number, how: SendHow = {}): Promise<SendTotals> {
+    const firstPass = how.firstPass ?? round === 0;
+    if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round, firstPass, how.phase);
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
     const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
@@ -61,11 +72,11 @@ export class Sender {
       if (sendRefs) {
         this.checkpoint();
         this.dirtyLog.service();
-        totals.bytes += await sendRefs(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, round === 0));
+        totals.bytes += await sendRefs(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, firstPass));
         totals.pages += n;
         continue;
       }
-      const buf = await this.nextBuffer(slot, off, n, round, totals);
+      const buf = await this.nextBuffer(slot, off, n, firstPass, totals);
       const t0 = performance.now();
       const body = buf.ptr + HEADER_BYTES;
       const len = k.packPages(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.firstPage, body, buf.capacityBytes - HEADER_BYTES);
@@ -82,7 +93,7 @@ export class Sender {
    * The codec path: frames are encoded by the encoding's lanes, several at once, and handed to the
    * channel in the order their buffers were taken (the channel frees buffers in that order).
    */
-  private async sendEncoded(encoding: FrameEncoding, slot: number, count: number, round: number, phase?: CodecPhase): Promise<SendTotals> {
+  private async sendEncoded(encoding: FrameEncoding, slot: number, count: number, round: number, firstPass: boolean, phase?: CodecPhase): Promise<SendTotals> {
     const l = this.source.slots[slot].layout;
     const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
     const segments = encoding.lanes > 1 && encoding.sticky ? this.partitionByLane(slot, count, encoding.lanes) : [{ offset: 0, count, lane: -1 }];
@@ -101,7 +112,7 @@ export class Sender {
         for (let off = seg.offset; off < seg.offset + seg.count; off += l.pagesPerFrame) {
           while (inflight.length >= encoding.depth) await finishOldest();
           const n = Math.min(l.pagesPerFrame, seg.offset + seg.count - off);
-          const buf = await this.nextBuffer(slot, off, n, round, totals);
+          const buf = await this.nextBuffer(slot, off, n, firstPass, totals);
           const lane = seg.lane >= 0 ? seg.lane : next++ % encoding.lanes;
           const body = encoding.encode(lane, slot, l.listPtr + off * 4, n, buf.ptr + HEADER_BYTES, buf.capacityBytes - HEADER_BYTES, phase);
           body.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
@@ -117,12 +128,12 @@ export class Sender {
   }
 
   /** Per frame, before its pages are copied: checks, the dirty log's clear, the resend meter. */
-  private async nextBuffer(slot: number, off: number, n: number, round: number, totals: SendTotals): Promise<FrameBuffer> {
+  private async nextBuffer(slot: number, off: number, n: number, firstPass: boolean, totals: SendTotals): Promise<FrameBuffer> {
     this.checkpoint();
     this.dirtyLog.service();
     const l = this.source.slots[slot].layout;
     const buf = await this.channel.acquire(slot);
-    this.dirtyLog.beforeSend(slot, off, n, round === 0);
+    this.dirtyLog.beforeSend(slot, off, n, firstPass);
     // The resend meter, unless the transport runs it over the packed raw frames itself.
     if (!(this.channel.metersRawPages && !this.encoding)) {
       totals.unchanged += this.source.kernels[slot].countUnchanged(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.hashesPtr);

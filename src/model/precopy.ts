@@ -82,8 +82,12 @@ function decide(
 ): { stop: boolean; failed?: boolean; why: string } {
   const max = c.maxIterations;
   switch (c.policy) {
-    case 'qemu': {
-      if (pendingPages * c.pageSizeBytes <= bandwidthBytesPerMs * c.downtimeLimitMs) return { stop: true, why: 'pending bytes fit the downtime limit' };
+    // The model is round-based: it weighs QEMU's rule after each round for both (for `qemu`, QEMU's
+    // own loop, that is an approximation: the loop syncs more often than it has rounds).
+    case 'qemu':
+    case 'qemu-rounds': {
+      const approx = c.policy === 'qemu' ? " (QEMU's rule weighed per round: the model is round-based, QEMU's own loop syncs more often)" : '';
+      if (pendingPages * c.pageSizeBytes <= bandwidthBytesPerMs * c.downtimeLimitMs) return { stop: true, why: `pending bytes fit the downtime limit${approx}` };
       if (max !== null && roundsDone >= max) return { stop: true, failed: true, why: `did not converge within ${max} iterations` };
       return { stop: false, why: '' };
     }

@@ -3,6 +3,8 @@
  * bytes can be sent within the downtime limit at the bandwidth measured:
  *   thresholdBytes = bandwidthBytesPerSec * downtimeLimitMs / 1000.
  * QEMU itself never gives up; --max-iterations makes it fail instead of looping forever.
+ * Weighed after each round of the round-based loop (`--policy qemu-rounds`); `--policy qemu` runs
+ * QEMU's own loop (src/precopy/qemu.ts), which applies the rule where QEMU does.
  */
 import type { PolicyDecision, PolicyState, StopPolicy } from './policy.js';
 import { pendingBytes } from './policy.js';

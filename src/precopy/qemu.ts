@@ -18,6 +18,8 @@
  *   (migration_bitmap_sync -> migration_trigger_throttle): the period's facts are the pages newly
  *   set by its syncs and the bytes sent in it. With an aid on, a sync is forced every 5 s if none
  *   happened since the last tick (cpu_throttle_dirty_sync_timer_tick), once a sync past set-up has.
+ * - The set-up sync fetches the dirty log before any page is sent: no send is a first pass in the
+ *   dirty log's sense (a dirty ring resets every page it sends).
  * - Codecs get the phase with every frame (CodecPhase): xbzrle starts when the cursor first wraps
  *   (find_dirty_block), its cache ages by sync count, and the last stage inserts nothing.
  * The switch-over rule is QEMU's own; --policy does not apply (the resolver says so).
@@ -38,7 +40,11 @@ const MAX_WAIT_MS = 50;
 const PERIOD_MS = 1000;
 /** CPU_THROTTLE_DIRTY_SYNC_TIMESLICE_MS: the forced-sync timer's tick, ms (cpu-throttle.c). */
 const FORCED_SYNC_TICK_MS = 5000;
-/** Pages packed into one frame while iterating: small, so a window's budget is overshot by little (QEMU checks before every page). */
+/**
+ * Pages packed into one frame while a rate limit holds: small, so a window's budget is overshot by
+ * little (QEMU checks before every page). Without one, frames are full: QEMU's 50 ms check every
+ * 64 pages is then what ends an iteration, and a full frame takes far less than that.
+ */
 const ITERATE_FRAME_PAGES = 32;
 
 export class QemuLoop implements PrecopyLoop {
@@ -120,10 +126,10 @@ export class QemuLoop implements PrecopyLoop {
       // ram_save_iterate: until the window's budget is spent, for at most 50 ms.
       const iterateStartMs = clock.nowMs();
       while (budgetUsed <= windowBudget) {
-        const maxPages = windowBudget === Infinity ? ITERATE_FRAME_PAGES : Math.min(ITERATE_FRAME_PAGES, Math.floor((windowBudget - budgetUsed) / pageBytes) + 1);
+        const maxPages = windowBudget === Infinity ? source.slots[this.cursorSlot].layout.pagesPerFrame : Math.min(ITERATE_FRAME_PAGES, Math.floor((windowBudget - budgetUsed) / pageBytes) + 1);
         const { slot, n } = this.gather(ctx, maxPages);
         if (n === 0) break; // a full circle found nothing
-        const t = await sender.sendList(slot, n, probe.index, this.phase(false));
+        const t = await sender.sendList(slot, n, probe.index, { phase: this.phase(false), firstPass: false });
         addTotals(sent, t);
         this.sentBytes += t.bytes;
         budgetUsed += t.bytes;
@@ -156,7 +162,7 @@ export class QemuLoop implements PrecopyLoop {
     for (;;) {
       const { slot, n } = this.gather(ctx, source.slots[this.cursorSlot].layout.pagesPerFrame);
       if (n === 0) break;
-      addTotals(sent, await sender.sendList(slot, n, probe.index, this.phase(true)));
+      addTotals(sent, await sender.sendList(slot, n, probe.index, { phase: this.phase(true), firstPass: false }));
     }
     await rounds.delivered();
     return rounds.end(probe, found, sent, scanMs, 0);

@@ -29,10 +29,12 @@ export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment,
     ['content', `${config.content.zeroPercent} % zero · ${config.content.textPercent} % text · ${config.content.randomPercent} % random pages`],
     ['dirtying', `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})`
       + ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`],
-    ['link', `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}`],
+    ['link', `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}`
+      + (config.maxBandwidthBitsPerSec == null ? '' : ` · max-bandwidth ${formatLink(config.maxBandwidthBitsPerSec)} until suspension`)],
     ['tracking', config.dirtyLog === 'ring' ? `ring of ${count(config.ringSizeEntries)} entries per vCPU` : config.dirtyLog],
-    ['policy', `${config.policy} · downtime limit ${formatMs(config.downtimeLimitMs)}`
-      + ` · max iterations ${config.maxIterations ?? "policy's own"}`
+    ['policy', `${config.policy}${config.precopyLoop === 'qemu' ? " (QEMU's own loop: a round is the interval from one dirty-log sync to the next)" : ''}`
+      + ` · downtime limit ${formatMs(config.downtimeLimitMs)}`
+      + (config.precopyLoop === 'qemu' ? '' : ` · max iterations ${config.maxIterations ?? "policy's own"}`)
       + ` · timeout ${config.timeoutMs === null ? 'none' : formatMs(config.timeoutMs)}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -204,7 +206,7 @@ export function formatTotalsTable(r: MigrationResult): string {
     ['Total time (ms)', fixed(tot.totalTimeMs, 1),
       `connect to announce${tot.totalTimeMs >= 1000 ? ` = ${formatMs(tot.totalTimeMs)}` : ''}`],
     ['Downtime (ms)', fixed(tot.downtimeMs, 1),
-      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}`],
+      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' || c.policy === 'qemu-rounds' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}`],
     [`Bytes sent (${bytes.name})`, fixed(tot.bytesSent / bytes.divisor, bytes.digits),
       `${fixed(tot.ramMultiplesSent, 2)} × RAM (${formatBytes(c.ramBytes)})`],
     ['Pages sent (pages)', count(tot.pagesSent), `RAM is ${count(c.ramBytes / c.pageSizeBytes)} pages`],

@@ -1,6 +1,7 @@
 /** A run's options as its result records them (ResultConfig, src/result/schema.ts). */
 import type { RunConfig } from '../config/types.js';
 import type { ResultConfig } from './schema.js';
+import { POLICY_LOOPS } from '../policy/registry.js';
 
 /**
  * The options as the result schema has them, field by field: a field added to RunConfig is not in
@@ -10,7 +11,7 @@ export function resultConfig(c: RunConfig): ResultConfig {
   return {
     ramBytes: c.ramBytes, pageSizeBytes: c.pageSizeBytes, vcpus: c.vcpus, dirtyPagesPerSec: c.pageWritesPerSec,
     pattern: { ...c.pattern }, writeSizeBytes: c.writeSizeBytes, linkBitsPerSec: c.linkBitsPerSec, latencyMs: c.latencyMs, maxBandwidthBitsPerSec: c.maxBandwidthBitsPerSec,
-    policy: c.policy, precopyLoop: c.precopyLoop, downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed, writeSeed: c.writeSeed,
+    policy: c.policy, precopyLoop: POLICY_LOOPS[c.policy], downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed, writeSeed: c.writeSeed,
     catchUpMs: c.catchUpMs,
     clock: c.clock, content: { ...c.content }, autoConverge: c.autoConverge && { ...c.autoConverge }, sdps: c.sdps,
     adaptiveRate: c.adaptiveRate, adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec, downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },

@@ -50,7 +50,7 @@ export interface ResultConfig {
   /** The migration's own rate limit, lifted at suspension (absent in results before it existed: none). */
   maxBandwidthBitsPerSec?: number | null;
   policy: string;
-  /** The pre-copy loop (absent in results before it could be chosen: it was `rounds`). */
+  /** The pre-copy loop the policy ran on (absent in results before there were two: `rounds`). */
   precopyLoop?: string;
   downtimeLimitMs: number;
   maxIterations: number | null;

@@ -20,10 +20,13 @@ export interface CharacterizationCase {
 }
 
 
-/** 32 MiB, 1 Gbit/s, 60k page writes/s on a hot set, 100 ms downtime limit: several rounds, well under a second each. */
+/**
+ * 32 MiB, 1 Gbit/s, 60k page writes/s on a hot set, 100 ms downtime limit: several rounds, well
+ * under a second each. Recorded when `qemu` was the round-based rule, now `qemu-rounds`.
+ */
 const V: RawRunOptions = {
   clock: 'virtual', ram: '32MiB', link: '1Gbit/s', dirtyRate: '240MB/s', pattern: 'hotset:0.2:0.8', seed: '7', vcpus: '2',
-  downtimeLimit: '100ms', timeout: '30s',
+  downtimeLimit: '100ms', timeout: '30s', policy: 'qemu-rounds',
 };
 
 export const VIRTUAL_CASES: CharacterizationCase[] = [
@@ -52,17 +55,23 @@ export const VIRTUAL_CASES: CharacterizationCase[] = [
   { name: 'sequential, 4 vCPUs, 5 ms latency', options: { ...V, pattern: 'sequential', vcpus: '4', latency: '5ms' } },
   { name: 'content all random, write size 64', options: { ...V, content: 'random', writeSize: '64' } },
   { name: 'page size 8KiB', options: { ...V, pageSize: '8KiB' } },
+  // QEMU's own loop (--policy qemu), recorded when it became the qemu policy.
+  { name: 'qemu engine raw', options: { ...V, policy: 'qemu' } },
+  { name: 'qemu engine max-bandwidth zero,xbzrle', options: { ...V, policy: 'qemu', dirtyRate: '40MB/s', maxBandwidth: '400Mbit/s', codec: 'zero,xbzrle', xbzrleCache: '4MiB' } },
+  { name: 'qemu engine auto-converge catch-up', options: { ...V, policy: 'qemu', dirtyRate: '400MB/s', autoConverge: true, downtimeLimit: '50ms', catchUp: '2ms' } },
 ];
 
 /** Real-clock runs: outcome and structure only. */
 export const REAL_CASES: CharacterizationCase[] = [
-  { name: 'real in-process raw', options: { ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', seed: '3' } },
-  { name: 'real in-process zero,lz4', options: { ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', codec: 'zero,lz4', seed: '3' } },
-  { name: 'real in-process postcopy', options: { ram: '16MiB', link: '1Gbit/s', dirtyRate: '20MB/s', postcopy: true, postcopyAfter: '1', seed: '3' } },
+  { name: 'real in-process raw', options: { policy: 'qemu-rounds', ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', seed: '3' } },
+  { name: 'real in-process zero,lz4', options: { policy: 'qemu-rounds', ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', codec: 'zero,lz4', seed: '3' } },
+  { name: 'real in-process postcopy', options: { policy: 'qemu-rounds', ram: '16MiB', link: '1Gbit/s', dirtyRate: '20MB/s', postcopy: true, postcopyAfter: '1', seed: '3' } },
+  { name: 'real in-process qemu engine', options: { ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', seed: '3' } },
 ];
 
 /** TCP runs, against a receiver on loopback (target and token filled in by the test). */
 export const TCP_CASES: CharacterizationCase[] = [
-  { name: 'tcp raw 2 streams', options: { ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', streams: '2', seed: '3' } },
-  { name: 'tcp zero,lz4', options: { ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', codec: 'zero,lz4', seed: '3' } },
+  { name: 'tcp raw 2 streams', options: { policy: 'qemu-rounds', ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', streams: '2', seed: '3' } },
+  { name: 'tcp zero,lz4', options: { policy: 'qemu-rounds', ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', codec: 'zero,lz4', seed: '3' } },
+  { name: 'tcp qemu engine', options: { ram: '16MiB', link: '2Gbit/s', dirtyRate: '20MB/s', seed: '3' } },
 ];
