@@ -57,10 +57,15 @@ function qemuSide(ref: Reference): Side {
   };
 }
 
+/**
+ * migbench's side: with --policy qemu, QEMU's own statistics of the run (its wire bytes, its sync
+ * count); with qemu-rounds, migbench's bytes on its wire and its rounds.
+ */
 function migbenchSide(r: MigrationResult): Side {
   const converged = r.status === 'completed';
   return {
-    converged, totalTimeMs: r.totals.totalTimeMs, bytes: r.totals.bytesSent, syncs: r.totals.iterations,
+    converged, totalTimeMs: r.totals.totalTimeMs, bytes: r.qemu?.transferredBytes ?? r.totals.bytesSent,
+    syncs: r.qemu?.dirtySyncCount ?? r.totals.iterations,
     downtimeMs: converged ? r.totals.downtimeMs : null,
     maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
   };

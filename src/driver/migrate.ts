@@ -265,5 +265,6 @@ async function migrate(
     config, startedAt, failure, resumed, verified, switchoverReason: lastDecision?.why, totalTimeMs, downtimeMs, bytesSent,
     wallTimeMs, setup, codec, beforePageWritesPerSec, guest: await guest.shutdown(), stages, iterations: rounds.records,
     postcopy: postcopyRecord ? { ...postcopyRecord, guestPageWrites: targetReport?.pageWrites ?? 0 } : undefined,
+    qemu: loop.qemuStats?.(deviceStateBytes(config.vcpus), Math.max(0, ...rounds.records.map((it) => it.throttlePercent))),
   });
 }

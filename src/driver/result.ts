@@ -1,7 +1,7 @@
 /** A run's result, assembled from what the stages recorded. */
 import type { RunConfig } from '../config/types.js';
 import type {
-  CodecSummary, GuestPerf, IterationRecord, MigrationResult, PostcopyResult, SetupRecord, StageRecord,
+  CodecSummary, GuestPerf, IterationRecord, MigrationResult, PostcopyResult, SetupRecord, StageRecord, QemuStats,
 } from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
@@ -28,6 +28,8 @@ export interface RunRecord {
   stages: StageRecord[];
   iterations: IterationRecord[];
   postcopy: PostcopyResult | undefined;
+  /** QEMU's statistics, from a loop that models QEMU's. */
+  qemu?: QemuStats;
 }
 
 export function buildResult(r: RunRecord): MigrationResult {
@@ -63,6 +65,7 @@ export function buildResult(r: RunRecord): MigrationResult {
     stages: r.stages,
     iterations,
     ...(r.postcopy ? { postcopy: r.postcopy } : {}),
+    ...(r.qemu ? { qemu: r.qemu } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import type { GuestHost } from '../guest/host.js';
 import type { AidControls } from '../converge/aid.js';
 import type { EventSink } from './events.js';
 import type { FrameEncoding } from './encoding.js';
-import type { Sender, SendTotals } from './sender.js';
+import { noTotals, type Sender, type SendTotals } from './sender.js';
 import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
 import { summarizeCodecs } from '../codec/summary.js';
 
@@ -43,6 +43,9 @@ export function addTotals(into: SendTotals, t: SendTotals): void {
   into.pages += t.pages;
   into.bytes += t.bytes;
   into.unchanged += t.unchanged;
+  into.qemuBytes += t.qemuBytes;
+  into.qemuNormal += t.qemuNormal;
+  into.qemuDuplicate += t.qemuDuplicate;
 }
 
 export class Rounds {
@@ -107,7 +110,7 @@ export class Rounds {
     });
     // Measured CPU time on either clock: the cost of the strategy is what it is compared on.
     const scanMs = performance.now() - scanStart;
-    const sent: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
+    const sent = noTotals();
     for (let i = 0; i < counts.length; i++) addTotals(sent, await sender.sendList(i, counts[i], probe.index));
     await this.delivered();
     return this.end(probe, dirtyPages, sent, scanMs, phase === 'precopy' ? dirtyLog.pending() : 0);

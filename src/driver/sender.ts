@@ -7,7 +7,8 @@ import type { FrameBuffer, Transport } from '../channel/transport.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import type { EncodedBody, FrameEncoding } from './encoding.js';
-import type { CodecPhase } from '../codec/codec.js';
+import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
+import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 
 export interface SendTotals {
   pages: number;
@@ -15,7 +16,26 @@ export interface SendTotals {
   bytes: number;
   /** Pages whose bytes had not changed since they were last sent. */
   unchanged: number;
+  /**
+   * What QEMU would have put on its wire for these pages (docs/qemu-precopy.md section 6): a
+   * normal page 8 + page size, a zero page 9, an xbzrle page 11 + its delta and an unchanged one
+   * nothing; a page of another codec 8 + its bytes (QEMU has none of them on this path).
+   */
+  qemuBytes: number;
+  /** Of those pages, by QEMU's counters: sent whole (`normal`), as zero pages (`duplicate`). */
+  qemuNormal: number;
+  qemuDuplicate: number;
 }
+
+/** Empty totals. */
+export function noTotals(): SendTotals {
+  return { pages: 0, bytes: 0, unchanged: 0, qemuBytes: 0, qemuNormal: 0, qemuDuplicate: 0 };
+}
+
+/** QEMU's wire bytes for a page by codec (docs/qemu-precopy.md section 6). */
+export const QEMU_PAGE_HEADER_BYTES = 8;
+const QEMU_ZERO_PAGE_BYTES = 9;
+const QEMU_XBZRLE_OVERHEAD_BYTES = 11;
 
 /** How a page list is sent. */
 export interface SendHow {
@@ -63,7 +83,7 @@ export class Sender {
     if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round, firstPass, how.phase);
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
-    const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
+    const totals = noTotals();
     // Pages go by reference where the receiver reads the source's memory; that transport meters
     // raw pages itself.
     const sendRefs = this.channel.sendPageRefs;
@@ -74,6 +94,8 @@ export class Sender {
         this.dirtyLog.service();
         totals.bytes += await sendRefs(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, firstPass));
         totals.pages += n;
+        totals.qemuBytes += n * (QEMU_PAGE_HEADER_BYTES + l.pageSizeBytes);
+        totals.qemuNormal += n;
         continue;
       }
       const buf = await this.nextBuffer(slot, off, n, firstPass, totals);
@@ -85,6 +107,8 @@ export class Sender {
       this.finish(buf, FrameType.Pages, n, len, round);
       totals.pages += n;
       totals.bytes += HEADER_BYTES + len;
+      totals.qemuBytes += n * (QEMU_PAGE_HEADER_BYTES + l.pageSizeBytes);
+      totals.qemuNormal += n;
     }
     return totals;
   }
@@ -95,13 +119,14 @@ export class Sender {
    */
   private async sendEncoded(encoding: FrameEncoding, slot: number, count: number, round: number, firstPass: boolean, phase?: CodecPhase): Promise<SendTotals> {
     const l = this.source.slots[slot].layout;
-    const totals: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
+    const totals = noTotals();
     const segments = encoding.lanes > 1 && encoding.sticky ? this.partitionByLane(slot, count, encoding.lanes) : [{ offset: 0, count, lane: -1 }];
     const inflight: { buf: FrameBuffer; n: number; body: Promise<EncodedBody> }[] = [];
     const finishOldest = async (): Promise<void> => {
       const f = inflight.shift() as (typeof inflight)[number];
       const { bodyLength, cpuMs } = await f.body;
       await this.chargeCpu?.(cpuMs / encoding.lanes);
+      this.countQemu(f.buf, f.n, l.pageSizeBytes, totals);
       this.finish(f.buf, FrameType.Pages, f.n, bodyLength, round);
       totals.pages += f.n;
       totals.bytes += HEADER_BYTES + bodyLength;
@@ -158,6 +183,26 @@ export class Sender {
       at += pages.length;
     });
     return segments;
+  }
+
+  /** Adds an encoded frame's pages to QEMU's counts, from its descriptors (codec id, length). */
+  private countQemu(buf: FrameBuffer, count: number, pageSizeBytes: number, totals: SendTotals): void {
+    const view = this.views[buf.slot];
+    const at = buf.ptr + HEADER_BYTES;
+    for (let i = 0; i < count; i++) {
+      const word = view.getUint32(at + i * DESCRIPTOR_BYTES + 4, true);
+      const id = word >>> 24;
+      const length = word & 0xff_ffff;
+      if (id === CODEC_IDS.zero) {
+        totals.qemuBytes += QEMU_ZERO_PAGE_BYTES;
+        totals.qemuDuplicate++;
+      } else if (id === CODEC_IDS.xbzrle) {
+        if (length > 0) totals.qemuBytes += QEMU_XBZRLE_OVERHEAD_BYTES + length;
+      } else {
+        totals.qemuBytes += QEMU_PAGE_HEADER_BYTES + (id === CODEC_IDS.raw ? pageSizeBytes : length);
+        if (id === CODEC_IDS.raw) totals.qemuNormal++;
+      }
+    }
   }
 
   /** Sends a non-page frame whose body is `body` (device state, end of migration, announce). */

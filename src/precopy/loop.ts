@@ -9,7 +9,7 @@ import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { AidControls, ConvergenceAid } from '../converge/aid.js';
 import type { PolicyDecision, PolicyState } from '../policy/policy.js';
 import type { Rounds } from '../driver/rounds.js';
-import type { IterationRecord } from '../result/schema.js';
+import type { IterationRecord, QemuStats } from '../result/schema.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Sender } from '../driver/sender.js';
 import type { Clock } from '../clock/clock.js';
@@ -64,6 +64,8 @@ export interface PrecopyLoop {
    * yet included.
    */
   final(context: PrecopyContext): Promise<IterationRecord>;
+  /** A loop that models QEMU's: its statistics as QEMU reports them, the device state's bytes added. */
+  qemuStats?(deviceStateBytes: number, maxThrottlePercent: number): QemuStats;
 }
 
 /** Pre-copy gave up: the run fails with this reason and the guest stays on the source. */

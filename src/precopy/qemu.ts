@@ -25,8 +25,8 @@
  * The switch-over rule is QEMU's own; --policy does not apply (the resolver says so).
  */
 import type { PrecopyContext, PrecopyLoop, PrecopyOutcome } from './loop.js';
-import type { IterationRecord } from '../result/schema.js';
-import type { SendTotals } from '../driver/sender.js';
+import type { IterationRecord, QemuStats } from '../result/schema.js';
+import { noTotals, type SendTotals } from '../driver/sender.js';
 import type { RoundProbe } from '../driver/rounds.js';
 import { addTotals } from '../driver/rounds.js';
 import { formatBytes } from '../util/format.js';
@@ -34,6 +34,8 @@ import type { CodecPhase } from '../codec/codec.js';
 
 /** BUFFER_DELAY: the rate limit's and the bandwidth's window, ms (migration-stats.h). */
 const WINDOW_MS = 100;
+/** A ram_save_iterate call's section framing on QEMU's wire: PART header 5, EOS 8, footer 5 (savevm.c). */
+const ITERATE_FRAMING_BYTES = 18;
 /** MAX_WAIT: the longest one iteration sends, ms (ram.c). */
 const MAX_WAIT_MS = 50;
 /** A throttle period is longer than this, ms (migration_bitmap_sync). */
@@ -57,8 +59,15 @@ export class QemuLoop implements PrecopyLoop {
   private syncs = 0;
   /** The cursor has wrapped once (QEMU's xbzrle_started). */
   private wrapped = false;
-  /** Bytes put on the wire so far (migration_transferred_bytes, pages' share). */
-  private sentBytes = 0;
+  /** Bytes on QEMU's wire so far (migration_transferred_bytes), by its costs per page and call. */
+  private transferred = 0;
+  /** ram_save_iterate calls; pages sent whole and as zero pages; pages each sync newly set. */
+  private iterations = 0;
+  private normal = 0;
+  private duplicate = 0;
+  private readonly pagesPerSync: number[] = [];
+  /** QEMU's expected downtime after the last pre-copy sync, ms (null before a window closed). */
+  private expectedDowntimeMs: number | null = null;
   /** The throttle period: its start, the pages its syncs newly set, the bytes sent before it. */
   private periodStartMs = 0;
   private periodDirtyPages = 0;
@@ -81,49 +90,56 @@ export class QemuLoop implements PrecopyLoop {
     let windowStartMs = clock.nowMs();
     let windowStartBytes = 0;
     let budgetUsed = 0;
-    // A record per sync interval: from one sync to the next.
+    // A record per sync interval: from one sync to the next (the record ends with the sync).
     let probe = rounds.begin('precopy');
     let found = this.toSend;
-    let sent: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
+    let sent = noTotals();
     let scanMs = 0;
-    const closeRecord = async (why: string): Promise<void> => {
+    /** A sync (timed), which ends the record. */
+    const timedSync = (): { added: number; syncMs: number } => {
+      const t0 = performance.now();
+      const added = this.sync(ctx);
+      return { added, syncMs: performance.now() - t0 };
+    };
+    /** Ends the record (at a sync, or the switch-over); after a sync the next starts with what it found. */
+    const endRecord = async (why: string, next: { added: number; syncMs: number } | null): Promise<void> => {
       await rounds.delivered();
       rounds.add(rounds.end(probe, found, sent, scanMs, this.toSend), why);
-    };
-    /** A sync ends one record and starts the next. */
-    const syncRecord = async (why: string): Promise<void> => {
-      await closeRecord(why);
-      const t0 = performance.now();
-      found = this.sync(ctx);
-      scanMs = performance.now() - t0;
+      if (next === null) return;
       // After the sync: the record starts with what its aids set (the throttle).
       probe = rounds.begin('precopy');
-      sent = { pages: 0, bytes: 0, unchanged: 0 };
+      [found, scanMs, sent] = [next.added, next.syncMs, noTotals()];
     };
     for (;;) {
       ctx.checkpoint();
       if (clock.nowMs() >= nextTickMs) {
         // cpu_throttle_dirty_sync_timer_tick: no sync since the last tick (set-up's aside): force one.
-        if (this.syncs > 1 && this.syncs === syncsAtTick) await syncRecord(`no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync`);
+        if (this.syncs > 1 && this.syncs === syncsAtTick) {
+          const s = timedSync();
+          await endRecord(`no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync found ${s.added} pages`, s);
+        }
         syncsAtTick = this.syncs;
         nextTickMs += FORCED_SYNC_TICK_MS;
       }
-      // migration_iteration_run
-      let pending = this.toSend * pageBytes;
-      if (pending < threshold) {
-        await syncRecord(`estimate ${formatBytes(pending)} < threshold ${formatBytes(threshold)}: sync`);
-        pending = this.toSend * pageBytes;
-      }
+      // migration_iteration_run: the estimate; below the threshold, the exact figure (a sync).
+      const estimate = this.toSend * pageBytes;
+      const synced = estimate < threshold ? timedSync() : null;
+      const pending = this.toSend * pageBytes;
+      // expected_downtime: what the last sync left, at the last window's bandwidth.
+      if (synced !== null) this.expectedDowntimeMs = (pending / threshold) * controls.downtimeLimitMs;
       if (pending === 0 || pending < threshold) {
         const decision = {
           action: 'switchover' as const,
           why: `pending ${formatBytes(pending)} < threshold ${formatBytes(threshold)} (${controls.downtimeLimitMs} ms at the last window's bandwidth), after ${this.syncs} syncs`,
         };
         ctx.note(decision);
-        await closeRecord(decision.why);
+        await endRecord(decision.why, null);
         return { decision, postcopyAfter: null };
       }
-      // ram_save_iterate: until the window's budget is spent, for at most 50 ms.
+      if (synced !== null) await endRecord(`estimate ${formatBytes(estimate)} < threshold ${formatBytes(threshold)}: the sync found ${synced.added} pages`, synced);
+      // ram_save_iterate: until the window's budget is spent, for at most 50 ms; 18 bytes of
+      // section framing each time (QEMU's wire, docs/qemu-precopy.md section 6).
+      this.iterations++;
       const iterateStartMs = clock.nowMs();
       while (budgetUsed <= windowBudget) {
         const maxPages = windowBudget === Infinity ? source.slots[this.cursorSlot].layout.pagesPerFrame : Math.min(ITERATE_FRAME_PAGES, Math.floor((windowBudget - budgetUsed) / pageBytes) + 1);
@@ -131,17 +147,19 @@ export class QemuLoop implements PrecopyLoop {
         if (n === 0) break; // a full circle found nothing
         const t = await sender.sendList(slot, n, probe.index, { phase: this.phase(false), firstPass: false });
         addTotals(sent, t);
-        this.sentBytes += t.bytes;
-        budgetUsed += t.bytes;
+        this.count(t);
+        budgetUsed += t.qemuBytes;
         if (clock.nowMs() - iterateStartMs > MAX_WAIT_MS) break;
       }
+      this.transferred += ITERATE_FRAMING_BYTES;
+      budgetUsed += ITERATE_FRAMING_BYTES;
       // migration_rate_limit: past the budget, sleep to the window's end; a window of 100 ms closes.
       if (budgetUsed > windowBudget) await clock.sleepUntil(windowStartMs + WINDOW_MS);
       const now = clock.nowMs();
       if (now >= windowStartMs + WINDOW_MS) {
-        threshold = ((this.sentBytes - windowStartBytes) / (now - windowStartMs)) * controls.downtimeLimitMs;
+        threshold = ((this.transferred - windowStartBytes) / (now - windowStartMs)) * controls.downtimeLimitMs;
         windowStartMs = now;
-        windowStartBytes = this.sentBytes;
+        windowStartBytes = this.transferred;
         budgetUsed = 0;
       } else if (this.toSend === 0) {
         // Nothing to send before the window closes: the thread waits for it (the next check is then due).
@@ -158,14 +176,32 @@ export class QemuLoop implements PrecopyLoop {
     this.sync(ctx, true);
     const scanMs = performance.now() - t0;
     const found = this.toSend;
-    const sent: SendTotals = { pages: 0, bytes: 0, unchanged: 0 };
+    const sent = noTotals();
     for (;;) {
       const { slot, n } = this.gather(ctx, source.slots[this.cursorSlot].layout.pagesPerFrame);
       if (n === 0) break;
-      addTotals(sent, await sender.sendList(slot, n, probe.index, { phase: this.phase(true), firstPass: false }));
+      const t = await sender.sendList(slot, n, probe.index, { phase: this.phase(true), firstPass: false });
+      addTotals(sent, t);
+      this.count(t);
     }
+    this.transferred += ITERATE_FRAMING_BYTES; // ram_save_complete's section framing
     await rounds.delivered();
     return rounds.end(probe, found, sent, scanMs, 0);
+  }
+
+  /** QEMU's statistics of the run (query-migrate's names), the device state's bytes added. */
+  qemuStats(deviceStateBytes: number, maxThrottlePercent: number): QemuStats {
+    return {
+      dirtySyncCount: this.syncs, pagesPerSync: [...this.pagesPerSync], iterations: this.iterations,
+      transferredBytes: this.transferred + deviceStateBytes, normalPages: this.normal, duplicatePages: this.duplicate,
+      expectedDowntimeMs: this.expectedDowntimeMs, maxThrottlePercent,
+    };
+  }
+
+  private count(t: SendTotals): void {
+    this.transferred += t.qemuBytes;
+    this.normal += t.qemuNormal;
+    this.duplicate += t.qemuDuplicate;
   }
 
   private phase(lastStage: boolean): CodecPhase {
@@ -191,18 +227,19 @@ export class QemuLoop implements PrecopyLoop {
       }
     });
     this.toSend += added;
+    this.pagesPerSync.push(added);
     this.periodDirtyPages += added;
     const now = ctx.clock.nowMs();
     if (!last && now > this.periodStartMs + PERIOD_MS) {
       // migration_trigger_throttle: the aids weigh the period just ended.
       const facts = {
-        round: this.periods++, durationMs: now - this.periodStartMs, bytesSent: this.sentBytes - this.periodStartBytes,
+        round: this.periods++, durationMs: now - this.periodStartMs, bytesSent: this.transferred - this.periodStartBytes,
         pagesDirtied: this.periodDirtyPages, pageSizeBytes: ctx.settings.pageSizeBytes,
       };
       for (const aid of ctx.aids) aid.afterRound(facts, ctx.controls);
       this.periodStartMs = now;
       this.periodDirtyPages = 0;
-      this.periodStartBytes = this.sentBytes;
+      this.periodStartBytes = this.transferred;
     }
     return added;
   }

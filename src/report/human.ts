@@ -85,7 +85,28 @@ export function formatResult(result: MigrationResult): string {
     formatTotalsTable(result),
     ...(result.totals.codec ? ['', `Codecs (${result.config.codecs.join(', ')}; ${result.config.compressThreads || 'no'} encoder threads)`, formatCodecTable(result)] : []),
     ...(result.postcopy ? ['', 'Post-copy', formatPostcopyTable(result)] : []),
+    ...(result.qemu ? ['', "QEMU's statistics (query-migrate's names; QEMU's wire bytes)", formatQemuTable(result)] : []),
   ].join('\n');
+}
+
+/** QEMU's own statistics of a --policy qemu run, beside migbench's. */
+export function formatQemuTable(r: MigrationResult): string {
+  const q = r.qemu;
+  if (!q) return '';
+  const t = newTable(['Statistic (unit)', 'Value', 'migbench\'s own'], ['left', 'right', 'left']);
+  const syncs = q.pagesPerSync;
+  const shown = syncs.length > 12 ? `${syncs.slice(0, 8).map(count).join(', ')}, … ${syncs.slice(-3).map(count).join(', ')}` : syncs.map(count).join(', ');
+  t.push(
+    ['dirty-sync-count (syncs)', count(q.dirtySyncCount), `${count(r.totals.iterations)} rounds (a round ends at a sync)`],
+    ['pages per sync (pages)', shown, 'newly set in the bitmap'],
+    ['transferred (MiB)', fixed(q.transferredBytes / 2 ** 20, 1), `${fixed(r.totals.bytesSent / 2 ** 20, 1)} MiB in migbench's frames`],
+    ['normal (pages)', count(q.normalPages), 'sent whole'],
+    ['duplicate (pages)', count(q.duplicatePages), 'zero pages'],
+    ['ram_save_iterate calls', count(q.iterations), '18 bytes of framing each'],
+    ['expected-downtime (ms)', q.expectedDowntimeMs === null ? '-' : fixed(q.expectedDowntimeMs, 1), `${fixed(r.totals.downtimeMs, 1)} ms measured`],
+    ['cpu-throttle-percentage, highest (%)', count(q.maxThrottlePercent), ''],
+  );
+  return t.toString();
 }
 
 /** Per round and in total: bytes before and after encoding, ratio, zero pages, xbzrle's cache, CPU. */

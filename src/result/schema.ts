@@ -151,6 +151,30 @@ export interface StageRecord {
 }
 
 /** One copy round. Round 0 is the first full copy; the last round is the stop-and-copy round. */
+/**
+ * QEMU's own statistics of a run of its loop (`--policy qemu`), as query-migrate names them, so a
+ * run compares with a real QEMU's figures directly. Bytes are QEMU's wire bytes (docs/qemu-precopy.md
+ * section 6), not migbench's frames.
+ */
+export interface QemuStats {
+  /** dirty-sync-count: bitmap syncs, the set-up sync and the last included. */
+  dirtySyncCount: number;
+  /** Pages each sync newly set in QEMU's bitmap, in order (the set-up sync's first). */
+  pagesPerSync: number[];
+  /** ram_save_iterate calls (18 bytes of section framing each). */
+  iterations: number;
+  /** transferred: pages at QEMU's cost (normal 8 + page, zero 9, xbzrle 11 + delta), 18 per call, the device state. */
+  transferredBytes: number;
+  /** normal: pages sent whole (xbzrle misses and overflows included). */
+  normalPages: number;
+  /** duplicate: zero pages. */
+  duplicatePages: number;
+  /** expected-downtime after the last pre-copy sync: what it left at the last window's bandwidth, ms; null before one. */
+  expectedDowntimeMs: number | null;
+  /** The highest cpu-throttle-percentage. */
+  maxThrottlePercent: number;
+}
+
 export interface IterationRecord {
   index: number;
   /** `precopy` rounds run with the guest live; the `stop-and-copy` round with it suspended. */
@@ -271,4 +295,6 @@ export interface MigrationResult {
   postcopy?: PostcopyResult;
   /** The analytic model's prediction for the same configuration (`run --model`). */
   model?: ModelPrediction;
+  /** With `--policy qemu`: QEMU's own statistics of the run. */
+  qemu?: QemuStats;
 }
