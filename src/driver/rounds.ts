@@ -75,13 +75,18 @@ export class Rounds {
    * The record of the round begun with `probe`, ending now: `dirtyPages` found for it, what it
    * sent, the CPU time of its fetches, and the pages pending after it (0 for a stop-and-copy round).
    */
-  end(probe: RoundProbe, dirtyPages: number, sent: SendTotals, scanMs: number, pendingPages: number): IterationRecord {
+  /**
+   * The record of a round: `pendingPages` are left to send after it (its expected downtime),
+   * `dirtiedPages` were dirtied during it (its dirty rate): for a round that sends what it found,
+   * the same pages.
+   */
+  end(probe: RoundProbe, dirtyPages: number, sent: SendTotals, scanMs: number, pendingPages: number, dirtiedPages = pendingPages): IterationRecord {
     const { source, dirtyLog, clock, guest, transport, controls } = this.p;
     const durationMs = Math.max(clock.nowMs() - probe.startMs, 1e-3);
     const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
     return {
       index: probe.index, phase: probe.phase, startMs: probe.startMs, dirtyPages, pagesSent: sent.pages, bytesSent: sent.bytes, durationMs, scanMs,
-      dirtyPagesPerSec: (pendingPages * 1000) / durationMs,
+      dirtyPagesPerSec: (dirtiedPages * 1000) / durationMs,
       achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
       expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * source.layout.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
       pagesResentUnchanged: sent.unchanged + transport.unchangedPages() - probe.meteredAtStart,

@@ -101,14 +101,15 @@ export class QemuLoop implements PrecopyLoop {
       const added = this.sync(ctx);
       return { added, syncMs: performance.now() - t0 };
     };
-    /** Ends the record (at a sync, or the switch-over); after a sync the next starts with what it found. */
-    const endRecord = async (why: string, next: { added: number; syncMs: number } | null): Promise<void> => {
+    /** Ends the record at a sync (or at the switch-over: `next` false); the next starts with what the sync found. */
+    const endRecord = async (why: string, sync: { added: number; syncMs: number } | null, next = true): Promise<void> => {
       await rounds.delivered();
-      rounds.add(rounds.end(probe, found, sent, scanMs, this.toSend), why);
-      if (next === null) return;
+      // Dirtied during the record: what the sync that ends it newly found.
+      rounds.add(rounds.end(probe, found, sent, scanMs, this.toSend, sync?.added ?? 0), why);
+      if (sync === null || !next) return;
       // After the sync: the record starts with what its aids set (the throttle).
       probe = rounds.begin('precopy');
-      [found, scanMs, sent] = [next.added, next.syncMs, noTotals()];
+      [found, scanMs, sent] = [sync.added, sync.syncMs, noTotals()];
     };
     for (;;) {
       ctx.checkpoint();
@@ -133,7 +134,7 @@ export class QemuLoop implements PrecopyLoop {
           why: `pending ${formatBytes(pending)} < threshold ${formatBytes(threshold)} (${controls.downtimeLimitMs} ms at the last window's bandwidth), after ${this.syncs} syncs`,
         };
         ctx.note(decision);
-        await endRecord(decision.why, null);
+        await endRecord(decision.why, synced, false);
         return { decision, postcopyAfter: null };
       }
       if (synced !== null) await endRecord(`estimate ${formatBytes(estimate)} < threshold ${formatBytes(threshold)}: the sync found ${synced.added} pages`, synced);
