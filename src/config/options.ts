@@ -250,7 +250,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   maxIterations: {
     flags: '--max-iterations <n>',
-    description: 'cap on pre-copy rounds, 1 to 10000 (qemu-rounds fails past it; hyperv and xen switch over)',
+    description: 'cap on pre-copy rounds, 1 to 10000 (qemu-rounds fails past it; hyperv and xen switch over) (round-based policies: qemu-rounds, hyperv, xen)',
     defaultText: "the policy's own", example: '30',
     resolve: (c) => {
       const text = c.text('maxIterations');
@@ -311,14 +311,14 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   sdps: {
     flags: '--sdps',
-    description: "vMotion's stun during page send: when the guest dirties faster than the link sends, stun its vCPUs in proportion",
-    defaultText: 'off', example: '--sdps',
+    description: "vMotion's stun during page send: when the guest dirties faster than the link sends, stun its vCPUs in proportion (round-based policies: qemu-rounds, hyperv, xen)",
+    defaultText: 'off', example: '--policy qemu-rounds --sdps',
     resolve: (c) => ({ sdps: c.flag('sdps') }),
   },
   adaptiveRate: {
     flags: '--adaptive-rate',
-    description: "Xen's adaptive send rate: 100 Mbit/s first, then the last round's dirty rate + 50 Mbit/s, capped at the link (and --adaptive-max); the last round at full rate",
-    defaultText: 'off', example: '--adaptive-rate --adaptive-max 500Mbit/s',
+    description: "Xen's adaptive send rate: 100 Mbit/s first, then the last round's dirty rate + 50 Mbit/s, capped at the link (and --adaptive-max); the last round at full rate (round-based policies: qemu-rounds, hyperv, xen)",
+    defaultText: 'off', example: '--policy xen --adaptive-rate --adaptive-max 500Mbit/s',
     resolve: (c) => ({ adaptiveRate: c.flag('adaptiveRate') }),
   },
   adaptiveMax: {
@@ -334,7 +334,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   downtimeRamp: {
     flags: '--downtime-ramp <start:end:steps>',
-    description: 'a downtime limit rising from START to END over STEPS rounds (as KubeVirt proposes), instead of --downtime-limit',
+    description: 'a downtime limit rising from START to END over STEPS rounds (as KubeVirt proposes), instead of --downtime-limit (round-based policies: qemu-rounds, hyperv, xen)',
     defaultText: 'none', example: '50ms:2s:10',
     resolve: (c) => {
       const text = c.text('downtimeRamp');
@@ -343,14 +343,14 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   postcopy: {
     flags: '--postcopy',
-    description: 'switch to post-copy when the policy gives up: suspend, send the device state, resume on the target at once and push the remaining pages in the background, pages a vCPU touches first',
-    defaultText: 'off', example: '--postcopy --max-iterations 5',
+    description: 'switch to post-copy when the policy gives up: suspend, send the device state, resume on the target at once and push the remaining pages in the background, pages a vCPU touches first (round-based policies: qemu-rounds, hyperv, xen)',
+    defaultText: 'off', example: '--policy qemu-rounds --postcopy --max-iterations 5',
     // --postcopy-after N implies --postcopy.
     resolve: (c) => ({ postcopy: c.flag('postcopy') || c.text('postcopyAfter') !== undefined }),
   },
   postcopyAfter: {
     flags: '--postcopy-after <rounds>',
-    description: 'switch to post-copy after this many pre-copy rounds (implies --postcopy); 0 is pure post-copy: every page moves after the switch',
+    description: 'switch to post-copy after this many pre-copy rounds (implies --postcopy); 0 is pure post-copy: every page moves after the switch (round-based policies: qemu-rounds, hyperv, xen)',
     defaultText: 'none', example: '3',
     resolve: (c) => {
       const text = c.text('postcopyAfter');
