@@ -25,7 +25,7 @@ test('no options resolve to DEFAULT_RUN_CONFIG', () => {
 test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => {
   const typed: Record<string, string> = {};
   // Defaults said in words, and settings that only apply with a switch that is off by default.
-  const untyped = ['maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'target', 'token', 'streams', 'fault'];
+  const untyped = ['contentHot', 'maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'target', 'token', 'streams', 'fault'];
   for (const spec of RUN_OPTION_SPECS) {
     if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;
   }
@@ -49,7 +49,9 @@ test('options parse into the config', () => {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, pageWritesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
     latencyMs: 2, maxBandwidthBitsPerSec: null, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42, writeSeed: 42, catchUpMs: 2,
-    dirtyLog: 'ring', ringSizeEntries: 1024, content: { zeroPercent: 10, textPercent: 60, randomPercent: 30 }, clock: 'virtual',
+    dirtyLog: 'ring', ringSizeEntries: 1024, clock: 'virtual',
+    // A hot set of 0.1 x 256 pages: the zero pages lie outside it.
+    content: { zeroPercent: 10, textPercent: 60, randomPercent: 30, placement: { pageCount: 256, hotPages: 26 } },
     autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
     postcopy: true, postcopyAfterRounds: 3, codecs: ['zero', 'xbzrle', 'lz4'], xbzrleCacheBytes: 512 * 2 ** 20 / 10 - (512 * 2 ** 20 / 10) % (2 * 2 ** 20),
@@ -127,4 +129,15 @@ test('repeats of a configuration write with their own seeds, derived from the se
   assert.equal(repeatConfig(c, 2).writeSeed, seeds[1].writeSeed);
   assert.notEqual(repeatConfig(resolveRunConfig({ seed: '8' }), 1).writeSeed, seeds[0].writeSeed);
   assert.throws(() => repeatConfig(c, -1), RangeError);
+});
+
+test('--content-hot gives the hot set its own content; without a hot set it is refused', () => {
+  const c = resolveRunConfig({ ram: '64MiB', pattern: 'hotset:0.25:0.9', content: 'mixed:60:20:20', contentHot: 'random' });
+  assert.deepEqual(c.content, {
+    zeroPercent: 60, textPercent: 20, randomPercent: 20,
+    placement: { pageCount: 16384, hotPages: 4096, hot: { zeroPercent: 0, textPercent: 0, randomPercent: 100 } },
+  });
+  failsWith({ contentHot: 'random' }, '--content-hot', /--content-hot applies with --pattern hotset/);
+  failsWith({ pattern: 'hotset:0.5:1', contentHot: 'warm' }, '--content-hot', /--content-hot must be zero, text, random or mixed/);
+  assert.equal(resolveRunConfig({ pattern: 'sequential' }).content.placement, undefined);
 });

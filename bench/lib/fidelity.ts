@@ -34,7 +34,8 @@ export function loadReferences(filter: string | null = null): Reference[] {
  * migration (its target is 1-2 % beyond what the TCG guest reaches; the rate during the migration
  * is not used, as it holds the migration's own effects); the working set is the hot set and takes every write
  * (random) or the guest is walked in order (seq); QEMU's own zero-page count gives the share of
- * zero pages, the rest random (the dirtier fills its working set with random bytes); codec zero
+ * zero pages, which lie outside the hot set (the dirtier fills its working set with random
+ * bytes: the zero pages are free memory), the rest random; codec zero
  * (QEMU sends a zero page as a few bytes), plus xbzrle with its cache where QEMU had it.
  */
 export function scenarioOptions(ref: Reference): RawRunOptions {

@@ -13,6 +13,7 @@ import { OptionError } from './errors.js';
 import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parsePattern, parseSize } from './units.js';
 import { formatBytes } from '../util/format.js';
 import { deriveSeed } from '../util/prng.js';
+import { hotPageCount } from '../guest/pattern.js';
 import { POLICY_LOOPS, POLICY_NAMES } from '../policy/registry.js';
 import { parseCodecList } from '../codec/registry.js';
 import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
@@ -24,7 +25,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 
 /** The run options, by their camelCase names (commander's attribute names: `--page-size` is `pageSize`). */
 export const RUN_OPTION_KEYS = [
-  'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'codec', 'xbzrleCache', 'deflateLevel',
+  'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'contentHot', 'codec', 'xbzrleCache', 'deflateLevel',
   'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
   'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'streams', 'fault',
@@ -163,9 +164,15 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   content: {
     flags: '--content <kind>',
-    description: 'initial page content: zero, text (compressible), random (incompressible), or mixed:ZERO%:TEXT%:RANDOM%; a write keeps its page\'s kind, and fills a zero page with text or random data (a zero page is free memory)',
+    description: 'initial page content: zero, text (compressible), random (incompressible), or mixed:ZERO%:TEXT%:RANDOM%; a write keeps its page\'s kind, and fills a zero page with text or random data (a zero page is free memory: with a hot set, zero pages lie outside it while they fit)',
     defaultText: 'mixed:25:40:35', example: 'text',
-    resolve: (c) => ({ content: parseContent(c.typed('content')) }),
+    resolve: resolveContent,
+  },
+  contentHot: {
+    flags: '--content-hot <kind>',
+    description: 'with --pattern hotset: the hot set\'s own content (zero, text, random or mixed:ZERO%:TEXT%:RANDOM%); --content is then the rest\'s',
+    defaultText: 'none (zero pages outside the hot set)', example: 'random',
+    // Resolved with --content (resolveContent).
   },
   codec: {
     flags: '--codec <list>',
@@ -481,8 +488,22 @@ function resolveRemote(c: ResolveContext): Pick<RunConfig, 'target' | 'token' | 
   };
 }
 
+/** --content and --content-hot: the shares, placed around the hot set where there is one. */
+function resolveContent(c: ResolveContext): Pick<RunConfig, 'content'> {
+  const mix = parseContent('--content', c.typed('content'));
+  const hotText = c.text('contentHot');
+  const pattern = c.config.pattern as RunConfig['pattern'];
+  if (pattern.kind !== 'hotset') {
+    if (hotText !== undefined) throw new OptionError('--content-hot', `--content-hot applies with --pattern hotset:FRACTION:PROBABILITY (the pattern is ${pattern.kind})`);
+    return { content: mix };
+  }
+  const pageCount = (c.config.ramBytes as number) / (c.config.pageSizeBytes as number);
+  const placement = { pageCount, hotPages: hotPageCount(pageCount, pattern.fraction) };
+  return { content: { ...mix, placement: hotText === undefined ? placement : { ...placement, hot: parseContent('--content-hot', hotText) } } };
+}
+
 /** `zero`, `text`, `random`, or `mixed:ZERO%:TEXT%:RANDOM%` adding up to 100. */
-function parseContent(text: string): RunConfig['content'] {
+function parseContent(flag: string, text: string): { zeroPercent: number; textPercent: number; randomPercent: number } {
   const t = text.trim().toLowerCase();
   if (t === 'zero') return { zeroPercent: 100, textPercent: 0, randomPercent: 0 };
   if (t === 'text') return { zeroPercent: 0, textPercent: 100, randomPercent: 0 };
@@ -490,8 +511,8 @@ function parseContent(text: string): RunConfig['content'] {
   const m = /^mixed:(\d+(?:\.\d+)?)%?:(\d+(?:\.\d+)?)%?:(\d+(?:\.\d+)?)%?$/.exec(t);
   const shares = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
   if (!m || Math.abs(shares[0] + shares[1] + shares[2] - 100) > 1e-9) {
-    throw new OptionError('--content',
-      `--content must be zero, text, random or mixed:ZERO%:TEXT%:RANDOM% adding up to 100, such as mixed:25:40:35 (got ${JSON.stringify(text)})`);
+    throw new OptionError(flag,
+      `${flag} must be zero, text, random or mixed:ZERO%:TEXT%:RANDOM% adding up to 100, such as mixed:25:40:35 (got ${JSON.stringify(text)})`);
   }
   return { zeroPercent: shares[0], textPercent: shares[1], randomPercent: shares[2] };
 }

@@ -12,6 +12,19 @@ export interface ContentMix {
   zeroPercent: number;
   textPercent: number;
   randomPercent: number;
+  /**
+   * Where the kinds lie, for a guest with a hot set (its first `hotPages` of `pageCount` pages):
+   * with `hot`, the hot set has that mix of its own and the rest this one; without, the shares are
+   * of the whole guest, and its zero pages are free memory: outside the hot set while they fit
+   * there. Absent (no hot set): every page draws from the shares alike.
+   */
+  placement?: ContentPlacement;
+}
+
+export interface ContentPlacement {
+  pageCount: number;
+  hotPages: number;
+  hot?: { zeroPercent: number; textPercent: number; randomPercent: number };
 }
 
 
@@ -38,12 +51,29 @@ export function textCorpus(): Uint8Array {
   return out;
 }
 
-/** The kind of a page: a pure function of seed and page number. */
+/** The kind of a page: a pure function of seed and page number (and the mix's placement). */
 export function pageKind(seed: number, page: number, mix: ContentMix): PageKind {
-  const r = deriveSeed(seed, page) % 100;
-  if (r < mix.zeroPercent) return PageKind.Zero;
-  if (r < mix.zeroPercent + mix.textPercent) return PageKind.Text;
-  return PageKind.Random;
+  const pl = mix.placement;
+  if (pl === undefined) {
+    const r = deriveSeed(seed, page) % 100;
+    if (r < mix.zeroPercent) return PageKind.Zero;
+    if (r < mix.zeroPercent + mix.textPercent) return PageKind.Text;
+    return PageKind.Random;
+  }
+  const hot = page < pl.hotPages;
+  const shares = hot && pl.hot !== undefined ? pl.hot : mix;
+  let zeroShare = shares.zeroPercent / 100;
+  if (pl.hot === undefined) {
+    // The guest's zero pages, outside the hot set while they fit.
+    const zeros = zeroShare * pl.pageCount;
+    const cold = pl.pageCount - pl.hotPages;
+    zeroShare = hot ? Math.max(0, zeros - cold) / pl.hotPages : cold > 0 ? Math.min(1, zeros / cold) : 0;
+  }
+  const u = deriveSeed(seed, page) / 2 ** 32;
+  if (u < zeroShare) return PageKind.Zero;
+  const data = shares.textPercent + shares.randomPercent;
+  if (data === 0) return PageKind.Zero;
+  return (u - zeroShare) / (1 - zeroShare) < shares.textPercent / data ? PageKind.Text : PageKind.Random;
 }
 
 /**

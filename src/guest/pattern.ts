@@ -11,7 +11,7 @@ export function pageChooser(
     case 'uniform':
       return () => rng.below(pageCount);
     case 'hotset': {
-      const hotPages = Math.max(1, Math.min(pageCount, Math.round(pageCount * pattern.fraction)));
+      const hotPages = hotPageCount(pageCount, pattern.fraction);
       const coldPages = pageCount - hotPages;
       const p = pattern.probability;
       return () => (coldPages === 0 || rng.nextFloat() < p ? rng.below(hotPages) : hotPages + rng.below(coldPages));
@@ -27,4 +27,9 @@ export function pageChooser(
       };
     }
   }
+}
+
+/** The hot set of `hotset:FRACTION:…` on a guest of pageCount pages: its first this many pages. */
+export function hotPageCount(pageCount: number, fraction: number): number {
+  return Math.max(1, Math.min(pageCount, Math.round(pageCount * fraction)));
 }

@@ -92,7 +92,7 @@ function clearItems(memory: number, slot: number, from: number, to: number): Set
 const filledWith = new WeakMap<WebAssembly.Memory, string>();
 
 const contentTag = (l: SlotLayout, seed: number, c: ContentMix): string =>
-  `${seed}:${c.zeroPercent}:${c.textPercent}:${c.randomPercent}:${l.firstPage}:${l.pageCount}:${l.pageSizeBytes}:${l.pagesPtr}`;
+  `${seed}:${c.zeroPercent}:${c.textPercent}:${c.randomPercent}:${JSON.stringify(c.placement ?? null)}:${l.firstPage}:${l.pageCount}:${l.pageSizeBytes}:${l.pagesPtr}`;
 
 interface SetupItems {
   memories: GuestMemory[];

@@ -26,7 +26,7 @@ export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment,
     ['cpu', `${env.cpu} · ${env.cores} cores`],
     ['guest', `${formatBytes(config.ramBytes)} RAM = ${count(pages)} pages of ${formatBytes(config.pageSizeBytes)}`
       + ` · ${config.vcpus} vCPU${config.vcpus === 1 ? '' : 's'} · seed ${config.seed}`],
-    ['content', `${config.content.zeroPercent} % zero · ${config.content.textPercent} % text · ${config.content.randomPercent} % random pages`],
+    ['content', formatContent(config.content)],
     ['dirtying', `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})`
       + ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`],
     ['link', `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}`
@@ -39,6 +39,14 @@ export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment,
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+export function formatContent(c: ResultConfig['content']): string {
+  const shares = (m: { zeroPercent: number; textPercent: number; randomPercent: number }): string => `${m.zeroPercent} % zero · ${m.textPercent} % text · ${m.randomPercent} % random`;
+  const pl = c.placement;
+  if (pl === undefined) return `${shares(c)} pages`;
+  if (pl.hot !== undefined) return `hot set ${shares(pl.hot)} · the rest ${shares(c)}`;
+  return `${shares(c)} pages · zero pages outside the hot set while they fit`;
 }
 
 export function formatPattern(p: WritePattern): string {

@@ -13,7 +13,7 @@ export function resultConfig(c: RunConfig): ResultConfig {
     pattern: { ...c.pattern }, writeSizeBytes: c.writeSizeBytes, linkBitsPerSec: c.linkBitsPerSec, latencyMs: c.latencyMs, maxBandwidthBitsPerSec: c.maxBandwidthBitsPerSec,
     policy: c.policy, precopyLoop: POLICY_LOOPS[c.policy], downtimeLimitMs: c.downtimeLimitMs, maxIterations: c.maxIterations, timeoutMs: c.timeoutMs, seed: c.seed, writeSeed: c.writeSeed,
     catchUpMs: c.catchUpMs,
-    clock: c.clock, content: { ...c.content }, autoConverge: c.autoConverge && { ...c.autoConverge }, sdps: c.sdps,
+    clock: c.clock, content: structuredClone(c.content), autoConverge: c.autoConverge && { ...c.autoConverge }, sdps: c.sdps,
     adaptiveRate: c.adaptiveRate, adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec, downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },
     postcopy: c.postcopy, postcopyAfterRounds: c.postcopyAfterRounds, codecs: [...c.codecs], xbzrleCacheBytes: c.xbzrleCacheBytes,
     deflateLevel: c.deflateLevel, compressThreads: c.compressThreads, chargeCpu: c.chargeCpu, dirtyLog: c.dirtyLog,

@@ -61,7 +61,14 @@ export interface ResultConfig {
   /** A vCPU's catch-up after a throttle sleep, ms (absent in results before it existed: 0, and throttles slowed the pace evenly). */
   catchUpMs?: number;
   clock: 'real' | 'virtual';
-  content: { zeroPercent: number; textPercent: number; randomPercent: number };
+  /**
+   * Shares of the kinds; with a hot set, `placement`: its pages, and the hot set's own shares
+   * (`hot`) or none (zero pages outside the hot set while they fit; absent in results before it).
+   */
+  content: {
+    zeroPercent: number; textPercent: number; randomPercent: number;
+    placement?: { pageCount: number; hotPages: number; hot?: { zeroPercent: number; textPercent: number; randomPercent: number } };
+  };
   autoConverge: { thresholdPercent: number; initialPercent: number; incrementPercent: number; maxPercent: number } | null;
   sdps: boolean;
   adaptiveRate: boolean;
