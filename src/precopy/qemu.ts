@@ -1,6 +1,6 @@
 /**
- * QEMU 10.0's pre-copy loop (docs/qemu-precopy.md, sections 1-3, read from migration/migration.c
- * and migration/ram.c): not "send every dirty page, then sync".
+ * QEMU 10.0's pre-copy loop, `--policy qemu` (docs/qemu-precopy.md, sections 1-6, read from
+ * migration/migration.c and migration/ram.c): not "send every dirty page, then sync".
  * - QEMU keeps its own bitmap of pages to send, all set at set-up. A sync (migration_bitmap_sync)
  *   fetches the dirty log and sets the bits of pages written since; only newly set bits count.
  * - A sync happens when the estimate of what remains (set bits x page size) is below the
@@ -12,6 +12,8 @@
  *   most 50 ms. The rate limit allows max-bandwidth / 10 bytes per 100 ms window; past it the
  *   migration sleeps to the window's end. When a window of at least 100 ms closes, its bandwidth
  *   (all bytes on the wire / its length, no smoothing) sets threshold = bandwidth x downtime limit.
+ *   Bytes are QEMU's wire bytes (section 6): 8 + page for a normal page, 9 for a zero page, 11 +
+ *   delta for an xbzrle page, nothing for an unchanged one, 18 per ram_save_iterate call.
  * - The threshold starts at 0, so no sync happens until the first window has closed.
  * - Completion (ram_save_complete) syncs a last time and sends every set bit, unthrottled.
  * - Convergence aids (auto-converge) act inside a sync, once per period of more than 1 s
@@ -22,7 +24,9 @@
  *   dirty log's sense (a dirty ring resets every page it sends).
  * - Codecs get the phase with every frame (CodecPhase): xbzrle starts when the cursor first wraps
  *   (find_dirty_block), its cache ages by sync count, and the last stage inserts nothing.
- * The switch-over rule is QEMU's own; --policy does not apply (the resolver says so).
+ * - A record runs from one sync to the next; the one that decides the switch-over ends the last.
+ *   qemuStats() gives QEMU's own figures of the run (dirty-sync-count, transferred, ...).
+ * Options QEMU's loop does not take are refused by checkPolicyLoop (src/config/options.ts).
  */
 import type { PrecopyContext, PrecopyLoop, PrecopyOutcome } from './loop.js';
 import type { IterationRecord, QemuStats } from '../result/schema.js';
