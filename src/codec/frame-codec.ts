@@ -17,8 +17,8 @@
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CODEC_IDS, CodecError, type CodecStats, type PageCodec } from './codec.js';
 
-/** The descriptor's length field is 24 bits. */
-const MAX_ENCODED_BYTES = 0xff_ffff;
+/** The descriptor's length field is 24 bits: its mask, and the longest encoded page. */
+export const MAX_ENCODED_BYTES = 0xff_ffff;
 
 /** Fresh counters for the pages no codec took (raw); encodeMs stays 0: the copy is not timed. */
 export function newRawStats(): CodecStats {

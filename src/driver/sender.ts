@@ -9,6 +9,7 @@ import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import type { EncodedBody, FrameEncoding } from './encoding.js';
 import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
+import { MAX_ENCODED_BYTES } from '../codec/frame-codec.js';
 
 export interface SendTotals {
   pages: number;
@@ -33,7 +34,7 @@ export function noTotals(): SendTotals {
 }
 
 /** QEMU's wire bytes for a page by codec (docs/qemu-precopy.md section 6). */
-export const QEMU_PAGE_HEADER_BYTES = 8;
+const QEMU_PAGE_HEADER_BYTES = 8;
 const QEMU_ZERO_PAGE_BYTES = 9;
 const QEMU_XBZRLE_OVERHEAD_BYTES = 11;
 
@@ -192,7 +193,7 @@ export class Sender {
     for (let i = 0; i < count; i++) {
       const word = view.getUint32(at + i * DESCRIPTOR_BYTES + 4, true);
       const id = word >>> 24;
-      const length = word & 0xff_ffff;
+      const length = word & MAX_ENCODED_BYTES;
       if (id === CODEC_IDS.zero) {
         totals.qemuBytes += QEMU_ZERO_PAGE_BYTES;
         totals.qemuDuplicate++;

@@ -4,22 +4,14 @@
  * stores its bytes first and logs the page after: bitmap bit, then a summary bit (two-level) or a
  * push into the vCPU's dirty ring on the page's first write since it was reset (ring).
  */
-import type { ContentMix, WritePattern } from '../config/types.js';
-import type { GuestShape, SlotHandle } from '../protocol.js';
+import type { SlotHandle } from '../protocol.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import { HEAD, TAIL, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
-import { WriteStream } from './write-stream.js';
+import { WriteStream, type WriteStreamSpec } from './write-stream.js';
 
-export interface VcpuSpec {
-  vcpu: number;
-  vcpus: number;
+/** A write stream's spec, plus where the vCPU writes and how it logs a write. */
+export interface VcpuSpec extends WriteStreamSpec {
   slots: SlotHandle[];
-  guest: GuestShape;
-  pattern: WritePattern;
-  writeSizeBytes: number;
-  seed: number;
-  writeSeed: number;
-  content: ContentMix;
   mark: MarkMode;
 }
 
