@@ -98,8 +98,9 @@ export function collectDirty(bitmapPtr: usize, firstWord: u32, wordCount: u32, o
  * Atomically clears the bits of `count` u32 page numbers at listPtr. Runs of pages in one word (the
  * usual case: lists come from scans, so they are ascending) cost a single atomic AND.
  */
-export function clearPages(bitmapPtr: usize, listPtr: usize, count: u32): void {
+export function clearPages(bitmapPtr: usize, listPtr: usize, count: u32): u32 {
   let i: u32 = 0;
+  let cleared: u64 = 0;
   while (i < count) {
     let page = load<u32>(listPtr + (<usize>i << 2));
     let word = page >> 6;
@@ -111,8 +112,10 @@ export function clearPages(bitmapPtr: usize, listPtr: usize, count: u32): void {
       mask |= <u64>1 << (<u64>next & 63);
       i++;
     }
-    atomic.and<u64>(bitmapPtr + (<usize>word << 3), ~mask);
+    let old = atomic.and<u64>(bitmapPtr + (<usize>word << 3), ~mask);
+    cleared += popcnt<u64>(old & mask);
   }
+  return <u32>cleared;
 }
 
 /** Population count of bitmap words [firstWord, firstWord + wordCount). */

@@ -19,7 +19,7 @@ interface KernelExports {
   markDirty(bitmapPtr: number, page: number): void;
   scanAndClear(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number): number;
   collectDirty(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number): number;
-  clearPages(bitmapPtr: number, listPtr: number, count: number): void;
+  clearPages(bitmapPtr: number, listPtr: number, count: number): number;
   countDirty(bitmapPtr: number, firstWord: number, wordCount: number): number;
   isZero(ptr: number, len: number): number;
   fillBytes(ptr: number, len: number, value: number): void;

@@ -100,16 +100,19 @@ export class ReferenceKernels implements Kernels {
     return (out - outPtr) / 4;
   }
 
-  clearPages(bitmapPtr: number, listPtr: number, count: number): void {
+  clearPages(bitmapPtr: number, listPtr: number, count: number): number {
     checkBitmapAlignment(bitmapPtr);
     this.reach(listPtr + count * 4);
     const view = this.view;
     const base = bitmapPtr >>> 2;
+    let cleared = 0;
     for (let i = 0; i < count; i++) {
       const page = view.getUint32(listPtr + i * 4, true);
       this.reach(bitmapPtr + (page >>> 5) * 4 + 4);
-      Atomics.and(this.i32, base + (page >>> 5), ~(1 << (page & 31)));
+      const bit = 1 << (page & 31);
+      if ((Atomics.and(this.i32, base + (page >>> 5), ~bit) & bit) !== 0) cleared++;
     }
+    return cleared;
   }
 
   scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number {

@@ -29,8 +29,8 @@ export interface Kernels {
   /** Like scanAndClear but leaves the bitmap untouched (KVM's CLEAR_DIRTY_LOG fetch). */
   collectDirty(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number): number;
 
-  /** Atomically clears the dirty bits of `count` u32 page numbers listed at listPtr (atomic AND-NOT). */
-  clearPages(bitmapPtr: number, listPtr: number, count: number): void;
+  /** Atomically clears the dirty bits of `count` u32 page numbers listed at listPtr (atomic AND-NOT); returns how many were set. */
+  clearPages(bitmapPtr: number, listPtr: number, count: number): number;
 
   /** Population count of bitmap words [firstWord, firstWord + wordCount). */
   countDirty(bitmapPtr: number, firstWord: number, wordCount: number): number;
