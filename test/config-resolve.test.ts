@@ -43,13 +43,13 @@ test('options parse into the config', () => {
     dirtyLog: 'ring', ringSize: '1024', content: 'mixed:10:60:30', clock: 'virtual',
     autoConverge: 'on', throttleMax: '80%', adaptiveRate: 'true', adaptiveMax: '500Mbit/s', downtimeRamp: '50ms:2s:10',
     postcopyAfter: '3', codec: 'zero,xbzrle,lz4', xbzrleCache: '10%', deflateLevel: '6', compressThreads: '2', chargeCpu: 'on',
-    catchUp: '2ms',
+    catchUp: '2ms', dirtyCost: 'kvm,ring-full-exit=10us,reset=0.5us',
   });
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20, pageSizeBytes: 2 * 2 ** 20, vcpus: 8, pageWritesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 }, writeSizeBytes: 64, linkBitsPerSec: null,
     latencyMs: 2, maxBandwidthBitsPerSec: null, policy: 'xen', downtimeLimitMs: 50, maxIterations: 30, timeoutMs: null, seed: 42, writeSeed: 42, catchUpMs: 2,
-    dirtyLog: 'ring', ringSizeEntries: 1024, clock: 'virtual',
+    dirtyLog: 'ring', ringSizeEntries: 1024, dirtyCost: { preset: 'kvm', overrides: { ringFullExitUs: 10, resetUs: 0.5 } }, clock: 'virtual',
     // A hot set of 0.1 x 256 pages: the zero pages lie outside it.
     content: { zeroPercent: 10, textPercent: 60, randomPercent: 30, placement: { pageCount: 256, hotPages: 26 } },
     autoConverge: { thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 80 }, sdps: false,

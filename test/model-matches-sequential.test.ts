@@ -9,6 +9,8 @@ test('the analytic model matches a sequential-pattern virtual run within a few p
     const config = smallConfig({
       clock: 'virtual', ramBytes: 64 * 1024 * 1024, pattern: { kind: 'sequential' },
       pageWritesPerSec: Math.floor(40e6 / 4096), linkBitsPerSec: 1e9, latencyMs: 0.1, policy, downtimeLimitMs: 30,
+      // The analytic model has no dirty-tracking costs: the run pays none either.
+      dirtyCost: { preset: 'none', overrides: {} },
     });
     const model = predictPrecopy(config);
     const run = await runMigration(config);

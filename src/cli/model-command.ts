@@ -16,7 +16,8 @@ export const modelCommand: CliCommand = {
     const cmd = program
       .command('model')
       .description('predict a pre-copy migration with the analytic model (lambda = dirty rate / link rate), without running it');
-    for (const spec of RUN_OPTION_SPECS) cmd.option(spec.flags, runOptionHelp(spec));
+    // The model has no dirty-tracking costs: --dirty-cost is not offered where it would be ignored.
+    for (const spec of RUN_OPTION_SPECS) if (spec.key !== 'dirtyCost') cmd.option(spec.flags, runOptionHelp(spec));
     cmd
       .option('--json', 'print the prediction as JSON on stdout')
       .addHelpText('after', '\nExamples:\n  migbench model --ram 4GiB --link 10Gbit/s --dirty-rate 600MB/s\n  migbench run --clock virtual --pattern sequential --model')

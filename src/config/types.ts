@@ -88,6 +88,8 @@ export interface RunConfig {
   dirtyLog: DirtyLogName;
   /** Entries of each vCPU's dirty ring, a power of two (dirtyLog 'ring' only). */
   ringSizeEntries: number;
+  /** What dirty tracking costs the host and the guest (src/dirtylog/cost.ts). */
+  dirtyCost: DirtyCostSpec;
   /** Migrate over TCP to a `migbench receive` there; null: the in-process (or virtual) channel. */
   target: HostPort | null;
   /** Shared secret the receiver checks (--target only); null: none. */
@@ -96,4 +98,10 @@ export interface RunConfig {
   streams: number;
   /** A fault the TCP transport injects (--target only); null: none. */
   fault: FaultSpec | null;
+}
+
+/** `--dirty-cost` as given: a preset and the parameters set over it, microseconds (src/dirtylog/cost.ts). */
+export interface DirtyCostSpec {
+  preset: 'kvm' | 'none';
+  overrides: Partial<Record<'faultUs' | 'ringFullExitUs' | 'enablePerGiBUs' | 'syncUs' | 'syncPerGiBUs' | 'protectPerPageUs' | 'clearUs' | 'harvestPerEntryUs' | 'resetUs', number>>;
 }

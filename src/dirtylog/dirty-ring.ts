@@ -1,13 +1,22 @@
 /**
  * KVM's dirty ring: each vCPU pushes the pages it dirties into its own ring (src/dirtylog/ring.ts);
- * the driver harvests every ring into per-slot pending lists, at each round and whenever a vCPU is
- * stalled on a full ring or a ring is three-quarters full. A harvested page stays write-protected
+ * the driver harvests every ring into per-slot pending lists, at each fetch and whenever a vCPU is
+ * stalled on a full ring. Between those, with --dirty-cost none every ring three-quarters full is
+ * harvested too (an eager reaper: ring-full stalls are rare); with the KVM cost model, QEMU's reaper
+ * thread harvests once a second (kvm_dirty_ring_reaper_thread), so a vCPU that dirties more than
+ * its ring holds in that time exits on a full ring (KVM_EXIT_DIRTY_RING_FULL) and waits for the
+ * harvest. QEMU resets the rings at each reap; here a harvested page stays write-protected
  * (its bitmap bit set: no second push) until it is reset just before its copy, as
  * KVM_RESET_DIRTY_RINGS does, so pending lists hold each page once.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { DirtyLog, DirtyLogRoundStats, MarkMode } from './dirty-log.js';
+import type { DirtyCosts } from './cost-meter.js';
+import { chargeEnable } from './bitmap.js';
 import { HEAD, STALLED, STALLS, TAIL, createRing, ringDrain, ringFill, ringViews, type RingViews } from './ring.js';
+
+/** QEMU's reaper thread sleeps this long between reaps, ms (kvm_dirty_ring_reaper_thread). */
+const REAPER_PERIOD_MS = 1000;
 
 export class DirtyRingLog implements DirtyLog {
   readonly name: DirtyLog['name'] = 'ring';
@@ -19,11 +28,14 @@ export class DirtyRingLog implements DirtyLog {
   /** Per slot, one byte per page: scratch for dropping duplicates. */
   private readonly seen: Uint8Array[];
   private lastStalls = 0;
+  /** QEMU's reaper (the KVM cost model): when it last harvested, on the run's clock; null: the eager reaper. */
+  private lastReapMs: number | null;
   private lastStallMs = 0;
 
-  constructor(private readonly memory: GuestMemory, vcpus: number, ringSizeEntries: number) {
+  constructor(private readonly memory: GuestMemory, vcpus: number, ringSizeEntries: number, readonly costs: DirtyCosts) {
     const sabs = Array.from({ length: vcpus }, () => createRing(ringSizeEntries));
-    this.markMode = { kind: 'ring', rings: sabs };
+    this.markMode = { kind: 'ring', rings: sabs, cost: costs.vcpu };
+    this.lastReapMs = costs.on ? 0 : null;
     this.rings = sabs.map(ringViews);
     // Each page is pending at most once, but for the duplicates start() may let through.
     this.pendingLists = memory.slots.map((s) => new Uint32Array(s.layout.pageCount + vcpus * ringSizeEntries));
@@ -40,12 +52,18 @@ export class DirtyRingLog implements DirtyLog {
       Atomics.notify(r.i32, TAIL);
     }
     this.memory.clearDirtyLog();
+    chargeEnable(this.memory, this.costs);
     this.pendingCounts.fill(0);
     this.takeRoundStats();
   }
 
   fetch(slot: number): number {
-    if (slot === 0) this.harvest();
+    if (slot === 0) {
+      // The reap: its entry, and one KVM_RESET_DIRTY_RINGS for what it harvests (its pages are re-armed before their copy, below).
+      this.costs.meter.charge('syncMs', this.costs.params.syncUs);
+      this.costs.meter.charge('resetMs', this.costs.params.resetUs);
+      this.harvest();
+    }
     const s = this.memory.slots[slot];
     const n = this.compact(slot);
     new Uint32Array(s.memory.buffer, s.layout.listPtr, n).set(this.pendingLists[slot].subarray(0, n));
@@ -78,20 +96,36 @@ export class DirtyRingLog implements DirtyLog {
     // Round 0 sends every page regardless of the rings; its list is not theirs to reset.
     if (firstRound) return;
     const l = this.memory.slots[slot].layout;
-    this.memory.kernels[slot].clearPages(l.bitmapPtr, l.listPtr + offset * 4, count);
+    const cleared = this.memory.kernels[slot].clearPages(l.bitmapPtr, l.listPtr + offset * 4, count);
+    // KVM_RESET_DIRTY_RINGS's work on these pages: each harvested one write-protected again.
+    this.costs.meter.charge('resetMs', cleared * this.costs.params.protectPerPageUs);
   }
 
   pending(): number {
     return this.pendingCounts.reduce((a, b) => a + b, 0) + this.rings.reduce((n, r) => n + ringFill(r), 0);
   }
 
-  service(): void {
+  service(nowMs: number): void {
+    const eager = this.lastReapMs === null;
+    if (!eager && nowMs - (this.lastReapMs as number) >= REAPER_PERIOD_MS) {
+      this.reap(nowMs);
+      return;
+    }
     for (const r of this.rings) {
-      if (Atomics.load(r.i32, STALLED) === 1 || ringFill(r) * 4 >= r.size * 3) {
-        this.harvest();
+      if (Atomics.load(r.i32, STALLED) === 1 || (eager && ringFill(r) * 4 >= r.size * 3)) {
+        this.reap(nowMs);
         return;
       }
     }
+  }
+
+  /** A harvest outside a fetch (the reaper's, or a full ring's): the reap's entry and reset are charged as the fetch's are. */
+  private reap(nowMs: number): void {
+    if (this.lastReapMs !== null) {
+      this.lastReapMs = nowMs;
+      this.costs.meter.charge('harvestMs', this.costs.params.syncUs + this.costs.params.resetUs);
+    }
+    this.harvest();
   }
 
   takeRoundStats(): DirtyLogRoundStats {
@@ -106,12 +140,15 @@ export class DirtyRingLog implements DirtyLog {
   /** Moves every ring's entries to the pending lists and frees the rings (unstalling vCPUs). */
   private harvest(): void {
     const pagesPerSlot = this.memory.layout.pagesPerSlot;
+    let entries = 0;
     for (const r of this.rings) {
       ringDrain(r, (page) => {
+        entries++;
         const slot = Math.floor(page / pagesPerSlot);
         if (this.pendingCounts[slot] === this.pendingLists[slot].length) this.compact(slot);
         this.pendingLists[slot][this.pendingCounts[slot]++] = page - slot * pagesPerSlot;
       });
     }
+    this.costs.meter.charge('harvestMs', entries * this.costs.params.harvestPerEntryUs);
   }
 }

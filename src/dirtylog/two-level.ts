@@ -3,11 +3,18 @@
  * without reading their words, which pays on large, sparsely written guests.
  */
 import type { DirtyLog, MarkMode } from './dirty-log.js';
-import { BitmapDirtyLog } from './bitmap.js';
+import type { DirtyCosts } from './cost-meter.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import { BitmapDirtyLog, chargeSync } from './bitmap.js';
 
 export class TwoLevelDirtyLog extends BitmapDirtyLog {
   override readonly name: DirtyLog['name'] = 'two-level';
-  override readonly markMode: MarkMode = { kind: 'two-level' };
+  override readonly markMode: MarkMode;
+
+  constructor(memory: GuestMemory, costs: DirtyCosts) {
+    super(memory, costs);
+    this.markMode = { kind: 'two-level', cost: costs.vcpu };
+  }
 
   override start(): void {
     super.start();
@@ -16,8 +23,12 @@ export class TwoLevelDirtyLog extends BitmapDirtyLog {
 
   override fetch(slot: number): number {
     const l = this.memory.slots[slot].layout;
-    return this.checked(
+    const n = this.checked(
       this.memory.kernels[slot].scanAndClearTwoLevel(l.summaryPtr, l.bitmapPtr, l.bitmapWords, l.listPtr, l.bitmapWords * 64),
     );
+    // The walk of the summary (its per-GiB cost is the summary's), each dirty page protected again.
+    chargeSync(this.memory, this.costs, slot);
+    this.costs.meter.charge('syncMs', n * this.costs.params.protectPerPageUs);
+    return n;
   }
 }

@@ -117,7 +117,7 @@ async function migrate(
       throw new RunFailure(`did not converge within the timeout of ${formatMs(config.timeoutMs ?? 0)} (${rounds.records.length} rounds${state})`);
     }
   };
-  const sender = new Sender(source, transport, dirtyLog, checkpoint, encoding, world.chargeCpu);
+  const sender = new Sender(source, transport, dirtyLog, clock, checkpoint, encoding, world.chargeCpu);
   const rounds = new Rounds({ source, dirtyLog, sender, transport, clock, guest, controls, encoding, emit });
   const postcopy = config.postcopy && target ? new PostcopyPush(source, target, config.vcpus) : undefined;
   const loop = createPrecopyLoop(POLICY_LOOPS[config.policy]);
@@ -155,6 +155,7 @@ async function migrate(
     });
     await stage('precopy', async () => {
       dirtyLog.start();
+      await dirtyLog.costs.meter.pay(clock, true); // enabling dirty logging
       for (const aid of aids) aid.start?.(controls);
       if (postcopy && config.postcopyAfterRounds === 0) {
         postcopyAfter = 0;
@@ -173,7 +174,7 @@ async function migrate(
     let suspendAtMs = 0;
     await stage('stop-and-copy', async () => {
       suspendAtMs = clock.nowMs();
-      await guest.pause(() => dirtyLog.service()); // the barrier: no vCPU is mid-write past this point
+      await guest.pause(() => dirtyLog.service(clock.nowMs())); // the barrier: no vCPU is mid-write past this point
       suspended = true;
       maxBandwidth = null; // QEMU lifts max-bandwidth at switchover
       applyRate();
@@ -183,6 +184,7 @@ async function migrate(
         // Post-copy: only the device state goes now; what is dirty becomes the target's missing set.
         const startMs = clock.nowMs();
         const missing = postcopy.markMissing(sender, dirtyLog, postcopyAfter === 0);
+        await dirtyLog.costs.meter.pay(clock, true);
         transport.trackArrivals();
         const bytes = await sender.sendBlob(FrameType.DeviceState, state, rounds.records.length);
         await rounds.delivered();

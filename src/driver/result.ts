@@ -1,4 +1,5 @@
 /** A run's result, assembled from what the stages recorded. */
+import { addRoundCost, noRoundCost } from '../dirtylog/cost-meter.js';
 import type { RunConfig } from '../config/types.js';
 import type {
   CodecSummary, GuestPerf, IterationRecord, MigrationResult, PostcopyResult, SetupRecord, StageRecord, QemuStats,
@@ -60,6 +61,7 @@ export function buildResult(r: RunRecord): MigrationResult {
       ramMultiplesSent: r.bytesSent / config.ramBytes,
       setup: r.setup,
       ...(r.codec ? { codec: r.codec } : {}),
+      ...(iterations.some((i) => i.dirtyCost) ? { dirtyCost: iterations.reduce((t, i) => (i.dirtyCost ? addRoundCost(t, i.dirtyCost) : t), noRoundCost()) } : {}),
       guestPerf: guestPerf(config.pageSizeBytes, r.beforePageWritesPerSec, iterations, r.postcopy?.guestPageWritesPerSec ?? null),
     },
     stages: r.stages,

@@ -14,6 +14,7 @@ import type { FrameEncoding } from './encoding.js';
 import { noTotals, type Sender, type SendTotals } from './sender.js';
 import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
 import { summarizeCodecs } from '../codec/summary.js';
+import { diffRoundCost, snapshotCost, type RoundDirtyCost } from '../dirtylog/cost-meter.js';
 
 export interface RoundParts {
   source: GuestMemory;
@@ -52,9 +53,12 @@ export class Rounds {
   /** Every round so far, in order: pre-copy rounds, then the stop-and-copy round. */
   readonly records: IterationRecord[] = [];
   private codecSnapshot: ChainStats;
+  /** Dirty-tracking costs at the last record's end: a record carries what was charged since (enabling the log falls in the first). */
+  private costSnapshot: RoundDirtyCost;
 
   constructor(private readonly p: RoundParts) {
     this.codecSnapshot = p.encoding?.stats() ?? {};
+    this.costSnapshot = snapshotCost(p.dirtyLog.costs);
   }
 
   /** Waits until everything sent has reached the target, link latency included. */
@@ -64,7 +68,7 @@ export class Rounds {
 
   /** A round starts now: what its record is measured from. */
   begin(phase: IterationRecord['phase']): RoundProbe {
-    const { clock, guest, transport, controls } = this.p;
+    const { clock, guest, transport, controls, dirtyLog } = this.p;
     return {
       index: this.records.length, phase, startMs: clock.nowMs(), writesAtStart: guest.totalWrites(),
       meteredAtStart: transport.unchangedPages(), throttlePercent: controls.throttle * 100, rateLimitBitsPerSec: controls.rateBitsPerSec,
@@ -95,6 +99,7 @@ export class Rounds {
       downtimeLimitMs: controls.downtimeLimitMs,
       guestPageWritesPerSec: ((guest.totalWrites() - probe.writesAtStart) * 1000) / durationMs,
       ...dirtyLog.takeRoundStats(),
+      ...(dirtyLog.costs.on ? { dirtyCost: this.takeCostRound() } : {}),
       ...(this.p.encoding ? { codec: this.takeCodecRound() } : {}),
     };
   }
@@ -115,6 +120,8 @@ export class Rounds {
     });
     // Measured CPU time on either clock: the cost of the strategy is what it is compared on.
     const scanMs = performance.now() - scanStart;
+    // The host's side of the fetch (the ioctl, the walk, re-protection): the sender waits it.
+    await dirtyLog.costs.meter.pay(this.p.clock, phase === 'stop-and-copy');
     const sent = noTotals();
     for (let i = 0; i < counts.length; i++) addTotals(sent, await sender.sendList(i, counts[i], probe.index));
     await this.delivered();
@@ -140,6 +147,14 @@ export class Rounds {
   add(record: IterationRecord, decision: string): void {
     this.records.push(record);
     this.p.emit({ kind: 'round', iteration: record, policyDecision: decision });
+  }
+
+  /** The dirty log's costs since the last call. */
+  private takeCostRound(): RoundDirtyCost {
+    const now = snapshotCost(this.p.dirtyLog.costs);
+    const round = diffRoundCost(now, this.costSnapshot);
+    this.costSnapshot = now;
+    return round;
   }
 
   /** The codecs' work since the last call. */

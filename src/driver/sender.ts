@@ -4,6 +4,7 @@
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { FrameBuffer, Transport } from '../channel/transport.js';
+import type { Clock } from '../clock/clock.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import type { EncodedBody, FrameEncoding } from './encoding.js';
@@ -61,6 +62,8 @@ export class Sender {
     private readonly source: GuestMemory,
     private readonly channel: Transport,
     private readonly dirtyLog: DirtyLog,
+    /** The run's clock: the sender waits the dirty log's host costs on it (src/dirtylog/cost.ts). */
+    private readonly clock: Clock,
     private readonly checkpoint: () => void,
     private readonly encoding?: FrameEncoding,
     private readonly chargeCpu?: (ms: number) => Promise<void>,
@@ -92,7 +95,8 @@ export class Sender {
       const n = Math.min(l.pagesPerFrame, count - off);
       if (sendRefs) {
         this.checkpoint();
-        this.dirtyLog.service();
+        this.dirtyLog.service(this.clock.nowMs());
+        await this.dirtyLog.costs.meter.pay(this.clock);
         totals.bytes += await sendRefs(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, firstPass));
         totals.pages += n;
         totals.qemuBytes += n * (QEMU_PAGE_HEADER_BYTES + l.pageSizeBytes);
@@ -156,10 +160,11 @@ export class Sender {
   /** Per frame, before its pages are copied: checks, the dirty log's clear, the resend meter. */
   private async nextBuffer(slot: number, off: number, n: number, firstPass: boolean, totals: SendTotals): Promise<FrameBuffer> {
     this.checkpoint();
-    this.dirtyLog.service();
+    this.dirtyLog.service(this.clock.nowMs());
     const l = this.source.slots[slot].layout;
     const buf = await this.channel.acquire(slot);
     this.dirtyLog.beforeSend(slot, off, n, firstPass);
+    await this.dirtyLog.costs.meter.pay(this.clock); // the harvest and the clear, before the copy
     // The resend meter, unless the transport runs it over the packed raw frames itself.
     if (!(this.channel.metersRawPages && !this.encoding)) {
       totals.unchanged += this.source.kernels[slot].countUnchanged(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.hashesPtr);

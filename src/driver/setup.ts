@@ -10,6 +10,7 @@ import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { GuestHost } from '../guest/host.js';
 import type { World } from '../world/world.js';
 import { createDirtyLog } from '../dirtylog/registry.js';
+import { costParams } from '../dirtylog/cost.js';
 import { setUpMemories } from '../memory/setup.js';
 
 export interface Prepared {
@@ -26,7 +27,9 @@ export async function prepare(
   config: RunConfig, world: World, module: WebAssembly.Module, source: GuestMemory, target: GuestMemory | null,
 ): Promise<Prepared> {
   const setupStartMs = performance.now();
-  const dirtyLog = createDirtyLog(config.dirtyLog, source, { vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries });
+  const dirtyLog = createDirtyLog(config.dirtyLog, source, {
+    vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries, cost: costParams(config.dirtyCost, config.dirtyLog),
+  });
   // The source guest boots with its initial content and the target host's memory is made ready
   // (zero, faulted in), on every core, while a TCP transport connects and the receiver readies its own.
   const prepared = world.transport.prepare();

@@ -22,7 +22,10 @@ export interface VcpuSteps<V extends ClockedVcpu> {
   mayWrite(v: V): boolean;
   /** v blocks before its next write: what that does (counts a ring stall, requests the page). */
   block(v: V): void;
-  write(v: V): void;
+  /** Does v's write; returns the ms it cost v beyond its pace (a write-protect fault), if any. */
+  write(v: V): number | void;
+  /** What v pays on its way back from a block (a ring-full exit's re-entry), ms. */
+  unblockCostMs?(v: V): number;
   /** Adds `ms` of blocked time to v's count. */
   addBlockedMs(v: V, ms: number): void;
   /**
@@ -38,7 +41,7 @@ export function advanceVcpus<V extends ClockedVcpu>(vcpus: readonly V[], fromMs:
     if (v.blockedSinceMs !== null) {
       if (!steps.mayWrite(v)) continue;
       steps.addBlockedMs(v, fromMs - v.blockedSinceMs);
-      v.nextWriteMs = Math.max(v.nextWriteMs, fromMs);
+      v.nextWriteMs = Math.max(v.nextWriteMs, fromMs) + (steps.unblockCostMs?.(v) ?? 0);
       v.blockedSinceMs = null;
     }
     for (;;) {
@@ -49,9 +52,10 @@ export function advanceVcpus<V extends ClockedVcpu>(vcpus: readonly V[], fromMs:
         v.blockedSinceMs = at;
         break;
       }
-      steps.write(v);
+      const lostMs = steps.write(v) ?? 0;
       v.writes++;
-      v.nextWriteMs += periodMs;
+      // Time the write lost in the hypervisor delays the vCPU's later writes.
+      v.nextWriteMs += periodMs + lostMs;
     }
   }
 }

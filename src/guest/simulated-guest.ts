@@ -12,7 +12,7 @@ import type { VirtualClock } from '../clock/virtual.js';
 import type { WriteGate } from './write-gate.js';
 import { Vcpu } from './vcpu.js';
 import { ThrottleSlices, type ThrottleHow } from './throttle.js';
-import { STALLS } from '../dirtylog/ring.js';
+import { STALLED, STALLS } from '../dirtylog/ring.js';
 import { ClockedGuest, endBlocks, type ClockedVcpu, type VcpuSteps } from './clocked-vcpus.js';
 
 interface SimulatedVcpu extends ClockedVcpu {
@@ -52,9 +52,17 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
     // A vCPU blocks on a full dirty ring, until a harvest.
     this.steps = {
       mayWrite: (v) => !v.cpu.ringFull(),
-      block: (v) => Atomics.store(ring(v).i32, STALLS, ring(v).i32[STALLS] + 1),
+      // KVM_EXIT_DIRTY_RING_FULL: counted, and flagged for the reaper (the dirty log's service()).
+      block: (v) => {
+        Atomics.store(ring(v).i32, STALLS, ring(v).i32[STALLS] + 1);
+        Atomics.store(ring(v).i32, STALLED, 1);
+      },
       write: (v) => v.cpu.write(hold),
-      addBlockedMs: (v, ms) => { ring(v).stallMs[0] += ms; },
+      addBlockedMs: (v, ms) => {
+        ring(v).stallMs[0] += ms;
+        Atomics.store(ring(v).i32, STALLED, 0);
+      },
+      unblockCostMs: (v) => v.cpu.ringFullExit(),
       // A write due while the vCPU sleeps happens when it wakes, if within the catch-up; else it is dropped.
       place: (v) => {
         for (;;) {

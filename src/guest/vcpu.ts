@@ -8,6 +8,7 @@ import type { SlotHandle } from '../protocol.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import { HEAD, TAIL, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { WriteStream, type WriteStreamSpec } from './write-stream.js';
+import { FAULTS, FAULT_MS, RING_EXITS, RING_EXIT_MS, loggingFlag, vcpuCounters } from '../dirtylog/cost-meter.js';
 
 /** A write stream's spec, plus where the vCPU writes and how it logs a write. */
 export interface VcpuSpec extends WriteStreamSpec {
@@ -24,6 +25,11 @@ export class Vcpu {
   /** Per slot, a byte per page: written since set-up filled it (SlotLayout.touchedPtr). */
   private readonly touched: Uint8Array[];
   private readonly stream: WriteStream;
+  /** This vCPU's dirty-tracking cost counters (src/dirtylog/cost.ts), or null: it pays nothing. */
+  private readonly costCounters: Float64Array | null;
+  private readonly logging: Float64Array | null;
+  private readonly faultMs: number;
+  private readonly ringFullExitMs: number;
 
   constructor(private readonly spec: VcpuSpec) {
     const size = spec.guest.pageSizeBytes;
@@ -33,6 +39,20 @@ export class Vcpu {
     this.touched = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.ring = spec.mark.kind === 'ring' ? ringViews(spec.mark.rings[spec.vcpu]) : undefined;
     this.stream = new WriteStream(spec, 1000);
+    const cost = spec.mark.cost;
+    this.costCounters = cost ? vcpuCounters(cost, spec.vcpu) : null;
+    this.logging = cost ? loggingFlag(cost) : null;
+    this.faultMs = cost?.faultMs ?? 0;
+    this.ringFullExitMs = cost?.ringFullExitMs ?? 0;
+  }
+
+  /** A ring-full exit to userspace and back (the wait for the harvest apart): counts it, returns its ms. */
+  ringFullExit(): number {
+    const c = this.costCounters;
+    if (c === null || this.ringFullExitMs === 0) return 0;
+    c[RING_EXITS]++;
+    c[RING_EXIT_MS] += this.ringFullExitMs;
+    return this.ringFullExitMs;
   }
 
   /** Whether the next write may have to push into a full ring: the vCPU must stall first. */
@@ -44,9 +64,10 @@ export class Vcpu {
   /**
    * One write; the caller has made sure the ring (if any) has room. `hold`, when given, runs once
    * the page is chosen and before its bytes change (another thread may still have to read that
-   * page: src/guest/write-gate.ts).
+   * page: src/guest/write-gate.ts). Returns the milliseconds the write cost the vCPU beyond its
+   * pace: a write-protect fault when the page's bit was clear (src/dirtylog/cost.ts), else 0.
    */
-  write(hold?: (slot: number, localPage: number) => void): void {
+  write(hold?: (slot: number, localPage: number) => void): number {
     const page = this.stream.choose();
     const { slot, local } = this.stream.place(page);
     hold?.(slot, local);
@@ -61,5 +82,11 @@ export class Vcpu {
     } else if (this.ring !== undefined && (old & bit) === 0) {
       ringPush(this.ring, page);
     }
+    // The page was write-protected (its bit clear since the last fetch, clear or reset): a fault.
+    const c = this.costCounters;
+    if (c === null || this.faultMs === 0 || (old & bit) !== 0 || (this.logging as Float64Array)[0] !== 1) return 0;
+    c[FAULTS]++;
+    c[FAULT_MS] += this.faultMs;
+    return this.faultMs;
   }
 }

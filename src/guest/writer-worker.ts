@@ -19,8 +19,8 @@ export function writer(task: WriterTask): WriterReport {
   const { i32 } = controlViews(task.control);
   const cpu = new Vcpu(task);
 
-  /** KVM exits to userspace on a full ring; the vCPU waits until the driver harvests. */
-  const stallOnFullRing = (): void => {
+  /** KVM exits to userspace on a full ring; the vCPU waits until the driver harvests. Returns the exit's cost, ms. */
+  const stallOnFullRing = (): number => {
     const r = cpu.ring as NonNullable<typeof cpu.ring>;
     const t0 = performance.now();
     Atomics.store(r.i32, STALLS, r.i32[STALLS] + 1);
@@ -31,11 +31,12 @@ export function writer(task: WriterTask): WriterReport {
     }
     Atomics.store(r.i32, STALLED, 0);
     r.stallMs[0] += performance.now() - t0;
+    return cpu.ringFullExit();
   };
 
   return runPaced(task, () => {
-    if (cpu.ringFull()) stallOnFullRing();
-    if (!cpu.ringFull()) cpu.write();
+    const exitMs = cpu.ringFull() ? stallOnFullRing() : 0;
+    return exitMs + (cpu.ringFull() ? 0 : cpu.write());
   });
 }
 
@@ -52,13 +53,14 @@ export function postcopyWriter(task: PostcopyWriterTask): WriterReport {
       const t0 = performance.now();
       cpu.request(page);
       while (cpu.isMissing(page)) {
-        if (Atomics.load(i32, STATE) === STOP) return; // torn down: the page will not come
+        if (Atomics.load(i32, STATE) === STOP) return 0; // torn down: the page will not come
         const [array, index, seen] = cpu.waitWord(page);
         Atomics.wait(array, index, seen, 5);
       }
       cpu.requests.stallMs[0] += performance.now() - t0;
     }
     cpu.write();
+    return 0;
   });
 }
 
@@ -66,9 +68,11 @@ export function postcopyWriter(task: PostcopyWriterTask): WriterReport {
  * The vCPU loop both kinds share: `writeOne` at the vCPU's share of the rate, parked while the
  * driver holds the guest paused, until told to stop. Throttled by the control block, it sleeps in
  * QEMU's slices (throttle.ts) and on waking makes up the writes due in the sleep's last
- * catchUpMs, dropping the rest (the post-copy guest is never throttled).
+ * catchUpMs, dropping the rest (the post-copy guest is never throttled). `writeOne` returns the
+ * milliseconds the write cost the vCPU in the hypervisor (src/dirtylog/cost.ts): its pace slips
+ * by that much, as a vCPU's does that loses time to faults.
  */
-function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPerSec: number; catchUpMs?: number }, writeOne: () => void): WriterReport {
+function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPerSec: number; catchUpMs?: number }, writeOne: () => number): WriterReport {
   const { i32, writes } = controlViews(task.control);
   const baseRatePerMs = task.pageWritesPerSec / 1000;
   let ratePerMs = baseRatePerMs;
@@ -147,7 +151,12 @@ function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPe
     let n = 0;
     for (; n < due; n++) {
       if (n % CONTROL_CHECK_WRITES === CONTROL_CHECK_WRITES - 1 && Atomics.load(i32, STATE) !== RUN) break;
-      writeOne();
+      const lostMs = writeOne();
+      if (lostMs > 0) {
+        // Time lost in the hypervisor: the writes it would have paced come that much later.
+        origin += lostMs;
+        due = Math.min(due, Math.floor((performance.now() - origin) * ratePerMs) - paceDone);
+      }
     }
     done += n;
     paceDone += n;

@@ -86,6 +86,7 @@ export class QemuLoop implements PrecopyLoop {
     this.toSend = source.layout.pageCount;
     this.periodStartMs = clock.nowMs();
     this.sync(ctx);
+    await ctx.dirtyLog.costs.meter.pay(clock);
     // The forced-sync timer, armed with auto-converge (any aid here): a tick every 5 s.
     let nextTickMs = ctx.aids.length > 0 ? clock.nowMs() + FORCED_SYNC_TICK_MS : Infinity;
     let syncsAtTick = this.syncs;
@@ -121,6 +122,7 @@ export class QemuLoop implements PrecopyLoop {
         // cpu_throttle_dirty_sync_timer_tick: no sync since the last tick (set-up's aside): force one.
         if (this.syncs > 1 && this.syncs === syncsAtTick) {
           const s = timedSync();
+          await ctx.dirtyLog.costs.meter.pay(clock);
           await endRecord(`no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync found ${s.added} pages`, s);
         }
         syncsAtTick = this.syncs;
@@ -129,6 +131,7 @@ export class QemuLoop implements PrecopyLoop {
       // migration_iteration_run: the estimate; below the threshold, the exact figure (a sync).
       const estimate = this.toSend * pageBytes;
       const synced = estimate < threshold ? timedSync() : null;
+      if (synced !== null) await ctx.dirtyLog.costs.meter.pay(clock); // the sync's host cost
       const pending = this.toSend * pageBytes;
       // expected_downtime: what the last sync left, at the last window's bandwidth.
       if (synced !== null) this.expectedDowntimeMs = (pending / threshold) * controls.downtimeLimitMs;
@@ -180,6 +183,7 @@ export class QemuLoop implements PrecopyLoop {
     const t0 = performance.now();
     this.sync(ctx, true);
     const scanMs = performance.now() - t0;
+    await ctx.dirtyLog.costs.meter.pay(ctx.clock, true); // the guest is suspended: the downtime waits it
     const found = this.toSend;
     const sent = noTotals();
     for (;;) {

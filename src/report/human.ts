@@ -4,6 +4,7 @@
  * Units are in every column header (or, in the totals table, in every row label), so the cells
  * hold bare numbers that line up.
  */
+import { guestCostMs, hostCostMs } from '../dirtylog/cost-meter.js';
 import Table from 'cli-table3';
 import type { WritePattern } from '../config/types.js';
 import type { CodecSummary, ResultConfig, Environment, IterationRecord, MigrationResult, StageRecord } from '../result/schema.js';
@@ -210,6 +211,12 @@ export function formatRoundsTable(iterations: readonly IterationRecord[]): strin
       { head: 'Stalled\n(ms)', align: 'right', cell: (i) => fixed(i.ringStallMs ?? 0, 1) },
     );
   }
+  if (iterations.some((i) => i.dirtyCost !== undefined)) {
+    columns.push(
+      { head: 'Host dirty-\ntrack (ms)', align: 'right', cell: (i) => (i.dirtyCost ? fixed(hostCostMs(i.dirtyCost), 2) : '') },
+      { head: 'Guest faults\n(ms, vCPUs)', align: 'right', cell: (i) => (i.dirtyCost ? fixed(guestCostMs(i.dirtyCost), 1) : '') },
+    );
+  }
   const t = newTable(columns.map((c) => c.head), columns.map((c) => c.align));
   const row = (i: IterationRecord): string[] => columns.map((c) => c.cell(i));
   if (iterations.length <= ROUNDS_HEAD + ROUNDS_TAIL + 1) {
@@ -248,6 +255,16 @@ export function formatTotalsTable(r: MigrationResult): string {
       + (configuredDirty > 0 ? ` (${percent(tot.achievedDirtyPagesPerSec / configuredDirty)} achieved)` : '')],
     ['Guest page writes (writes)', count(tot.guestPageWrites), 'by all vCPUs while live'],
   );
+  const d = tot.dirtyCost;
+  if (d) {
+    const parts = (Object.entries(d.host) as [string, number][]).filter(([, ms]) => ms > 0).map(([k, ms]) => `${k.replace(/Ms$/, '')} ${fixed(ms, 2)}`);
+    t.push(
+      ['Dirty tracking, host (ms)', fixed(hostCostMs(d), 2), `the migration thread waited (--dirty-cost ${c.dirtyCost ?? 'kvm'}): ${parts.join(', ') || 'nothing'}`],
+      ['Dirty tracking, guest (ms)', fixed(guestCostMs(d), 1),
+        `summed over vCPUs: ${count(d.guest.faults)} write-protect faults ${fixed(d.guest.faultMs, 1)} ms`
+        + (d.guest.ringFullExits > 0 ? `, ${count(d.guest.ringFullExits)} ring-full exits ${fixed(d.guest.ringFullExitMs, 1)} ms` : '')],
+    );
+  }
   const g = tot.guestPerf;
   if (g) {
     const pace = (rate: number | null, ms: number | null): string => (rate === null ? 'n/a' : `${count(rate)} writes/s${ms === null ? '' : ` = ${fixed(ms, 0)} ms per GiB`}`);

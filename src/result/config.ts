@@ -2,6 +2,7 @@
 import type { RunConfig } from '../config/types.js';
 import type { ResultConfig } from './schema.js';
 import { POLICY_LOOPS } from '../policy/registry.js';
+import { formatDirtyCost } from '../dirtylog/cost.js';
 
 /**
  * The options as the result schema has them, field by field: a field added to RunConfig is not in
@@ -17,7 +18,7 @@ export function resultConfig(c: RunConfig): ResultConfig {
     adaptiveRate: c.adaptiveRate, adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec, downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },
     postcopy: c.postcopy, postcopyAfterRounds: c.postcopyAfterRounds, codecs: [...c.codecs], xbzrleCacheBytes: c.xbzrleCacheBytes,
     deflateLevel: c.deflateLevel, compressThreads: c.compressThreads, chargeCpu: c.chargeCpu, dirtyLog: c.dirtyLog,
-    ringSizeEntries: c.ringSizeEntries, target: c.target && { ...c.target }, token: c.token === null ? null : '(hidden)',
+    ringSizeEntries: c.ringSizeEntries, dirtyCost: formatDirtyCost(c.dirtyCost), target: c.target && { ...c.target }, token: c.token === null ? null : '(hidden)',
     streams: c.streams, fault: c.fault && { ...c.fault },
   };
 }

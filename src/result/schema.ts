@@ -83,6 +83,8 @@ export interface ResultConfig {
   chargeCpu: boolean;
   dirtyLog: string;
   ringSizeEntries: number;
+  /** --dirty-cost as given (`kvm`, `kvm,fault=5us`, `none`); absent in results from before it existed (none). */
+  dirtyCost?: string;
   target: { host: string; port: number } | null;
   /** Never the secret: '(hidden)' when one was given. */
   token: string | null;
@@ -182,6 +184,14 @@ export interface QemuStats {
   maxThrottlePercent: number;
 }
 
+/** What dirty tracking cost (--dirty-cost), ms: a round's, or (Totals) the run's. */
+export interface DirtyCostRecord {
+  /** The migration thread's waits: enabling the log, fetches (syncs), CLEAR_DIRTY_LOG calls, ring harvests and resets. */
+  host: { enableMs: number; syncMs: number; clearMs: number; harvestMs: number; resetMs: number };
+  /** The vCPUs' losses, summed over vCPUs: write-protect faults and ring-full exits (their count and time). */
+  guest: { faults: number; faultMs: number; ringFullExits: number; ringFullExitMs: number };
+}
+
 export interface IterationRecord {
   index: number;
   /** `precopy` rounds run with the guest live; the `stop-and-copy` round with it suspended. */
@@ -218,6 +228,12 @@ export interface IterationRecord {
   ringFullStalls?: number;
   /** --dirty-log ring: milliseconds vCPUs spent stalled on full rings, summed, during the round. */
   ringStallMs?: number;
+  /**
+   * What dirty tracking cost during the round (unless --dirty-cost none), ms: the host's (enabling
+   * the log, syncs, clears, ring harvests and resets), which the migration thread waited, and the
+   * guest's (write-protect faults and ring-full exits, summed over vCPUs), which held the vCPUs.
+   */
+  dirtyCost?: DirtyCostRecord;
 }
 
 /** The guest's pace around the migration (guestperf's measure): slowdown from throttling and faults shows. */
@@ -255,6 +271,8 @@ export interface Totals {
   setup?: SetupRecord;
   /** With --codec: what encoding did over the whole run. */
   codec?: CodecSummary;
+  /** Unless --dirty-cost none: what dirty tracking cost over the run, the sum of the rounds' dirtyCost. */
+  dirtyCost?: DirtyCostRecord;
   guestPerf?: GuestPerf;
 }
 

@@ -3,6 +3,7 @@
  * reads a number from a MigrationResult, or undefined when the result does not carry it.
  */
 import type { MigrationResult } from '../result/schema.js';
+import { hostCostMs } from '../dirtylog/cost-meter.js';
 
 export interface Metric {
   name: string;
@@ -51,6 +52,14 @@ export const METRICS: readonly Metric[] = [
     name: 'max-throttle', label: 'highest throttle (%)', column: 'max_throttle_percent', displayScale: 1,
     value: (r) => (r.iterations.some((i) => i.throttlePercent !== undefined)
       ? Math.max(0, ...r.iterations.map((i) => i.throttlePercent ?? 0)) : undefined),
+  },
+  {
+    name: 'sync-time', label: 'host dirty-tracking time (ms)', column: 'host_dirty_tracking_ms', displayScale: 1,
+    value: (r) => (r.totals.dirtyCost ? hostCostMs(r.totals.dirtyCost) : undefined),
+  },
+  {
+    name: 'guest-slowdown', label: 'guest slowdown during pre-copy (%)', column: 'guest_slowdown_percent', displayScale: 1,
+    value: (r) => (r.totals.guestPerf?.slowdownDuring == null ? undefined : (1 - r.totals.guestPerf.slowdownDuring) * 100),
   },
   { name: 'ring-stalls', label: 'dirty-ring full stalls', column: 'ring_full_stalls', displayScale: 1, value: (r) => sumOver(r, (i) => i.ringFullStalls) },
   { name: 'wall-time', label: 'wall time (ms)', column: 'wall_time_ms', displayScale: 1, value: (r) => r.totals.wallTimeMs },
