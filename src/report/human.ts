@@ -32,7 +32,8 @@ export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment,
       + ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`],
     ['link', `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}`
       + (config.maxBandwidthBitsPerSec == null ? '' : ` · max-bandwidth ${formatLink(config.maxBandwidthBitsPerSec)} until suspension`)],
-    ['tracking', config.dirtyLog === 'ring' ? `ring of ${count(config.ringSizeEntries)} entries per vCPU` : config.dirtyLog],
+    ['tracking', `${config.dirtyLog === 'ring' ? `ring of ${count(config.ringSizeEntries)} entries per vCPU` : config.dirtyLog}`
+      + ` · ${config.dirtyCost === undefined || config.dirtyCost === 'none' ? 'no host costs (--dirty-cost none)' : `KVM's costs (--dirty-cost ${config.dirtyCost})`}`],
     ['policy', `${config.policy}${config.precopyLoop === 'qemu' ? " (QEMU's own loop: a round is the interval from one dirty-log sync to the next)" : ''}`
       + ` · downtime limit ${formatMs(config.downtimeLimitMs)}`
       + (config.precopyLoop === 'qemu' ? '' : ` · max iterations ${config.maxIterations ?? "policy's own"}`)
