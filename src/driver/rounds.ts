@@ -61,8 +61,12 @@ export class Rounds {
     this.costSnapshot = snapshotCost(p.dirtyLog.costs);
   }
 
-  /** Waits until everything sent has reached the target, link latency included. */
+  /**
+   * Waits until everything sent has reached the target, link latency included, after what the
+   * dirty log still owes (the last frame's clear or reset): a round ends with its costs paid.
+   */
   async delivered(): Promise<void> {
+    await this.p.dirtyLog.costs.meter.pay(this.p.clock, true);
     await this.p.clock.sleepUntil(await this.p.transport.drain());
   }
 
