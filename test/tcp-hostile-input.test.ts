@@ -9,6 +9,7 @@ import { runMigration } from '../src/driver/migrate.js';
 import { smallConfig } from './fixtures/migrate.js';
 import { startReceiver } from './fixtures/receiver.js';
 import { exchange, frame, hello, pagesBody } from './fixtures/wire-client.js';
+import { computeMac } from '../src/wire/mac-worker.js';
 
 const receiver = await startReceiver({ token: 's3cret' });
 after(() => receiver.server.close());
@@ -80,6 +81,22 @@ test('a truncated stream is rejected', async () => {
 
 test('a kill frame without --allow-kill is rejected', () =>
   rejected([good(), frame(new Uint8Array(0), { type: 6 })], /not started with --allow-kill/));
+
+test('verify: one request per migration, with a 32-byte key, after the device state; answered with the MAC', async () => {
+  const key = Buffer.alloc(32, 7);
+  const state = Buffer.alloc(4096, 9);
+  await rejected([good(), frame(key, { type: 5 })], /a verify request before the device state: the migration is not complete/);
+  await rejected([good(), frame(state, { type: 2 }), frame(new Uint8Array(0), { type: 5 })], /a verify frame carries a 32-byte key, not 0 bytes/);
+  await rejected([good(), frame(state, { type: 2 }), frame(key, { type: 5 }), frame(key, { type: 5 })], /a second verify request: one per migration/);
+  await rejected([good(), frame(state, { type: 2 }), frame(state, { type: 2 })], /a second device state frame/);
+  // Answered: HMAC-SHA256 under the key, of the shape, the (zero) target memory and the device state.
+  const x = await exchange(receiver.address, [good(), frame(state, { type: 2 }), frame(key, { type: 5 })], { timeoutMs: 2000 });
+  const mac = x.feedback.find((f) => f.kind === 'mac');
+  assert.ok(mac && mac.kind === 'mac', 'a MAC came back');
+  const memory = new SharedArrayBuffer(8 * 1024 * 1024);
+  const expected = computeMac({ key, pageSizeBytes: 4096, pageCount: 2048, ranges: [{ buffer: memory, offset: 0, length: memory.byteLength }], deviceState: state });
+  assert.deepEqual(mac.mac, expected);
+});
 
 test('the receiver still accepts a good migration after all that', async () => {
   const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: receiver.address, token: 's3cret' }));

@@ -1,4 +1,4 @@
-/** Over real sockets on loopback, both hosts agree (verified by digest) for streams, codecs and every dirty log. */
+/** Over real sockets on loopback, both hosts agree (verified by a keyed MAC) for streams, codecs and every dirty log. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runMigration } from '../src/driver/migrate.js';
@@ -23,7 +23,7 @@ test('2 streams with zero,lz4 complete verified, and the receiver reports the mi
   const [s] = (await receiver.waitForMigrations(before + 1)).slice(before);
   assert.equal(s.status, 'completed');
   assert.equal(s.streams, 2);
-  assert.equal(s.bytes, r.totals.bytesSent + 32, 'both hosts count the same bytes (the receiver also the 32-byte Verify request)');
+  assert.equal(s.bytes, r.totals.bytesSent + 32 + 32, 'both hosts count the same bytes (the receiver also the Verify request: a 32-byte header and its 32-byte key)');
 });
 
 for (const dirtyLog of ['bitmap', 'bitmap-chunked', 'two-level', 'ring'] as const) {

@@ -12,7 +12,7 @@
  * the guest stays on the source. Every wait is bounded.
  */
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import type { LinkShare } from '../link/link.js';
@@ -20,7 +20,7 @@ import { ChannelError, type FrameBuffer, type Transport } from './transport.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { decodeReply, encodeHello, MIGRATION_ID_BYTES } from '../wire/handshake.js';
 import { decodeFeedback } from '../wire/feedback.js';
-import { memoryDigest } from '../wire/digest.js';
+import { MAC_KEY_BYTES, MAC_NAME, memoryMac } from '../wire/mac.js';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import { describeFault, type FaultSpec } from './fault.js';
 
@@ -38,8 +38,9 @@ export interface TcpTransportOptions {
 /** Connecting and the handshake; the receiver allocates (and faults in) the target memory meanwhile. */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 const DEFAULT_ACK_TIMEOUT_MS = 5_000;
-/** The receiver hashes all of target memory for the digest. */
-const DIGEST_TIMEOUT_MS = 60_000;
+/** The receiver MACs all of target memory (about 0.7 s per GiB here): this long, plus 10 s per GiB. */
+const MAC_TIMEOUT_MS = 60_000;
+const MAC_TIMEOUT_MS_PER_GIB = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 /** Frames in flight (sent, not acknowledged) per stream: enough to keep loopback busy. */
 const WINDOW_FRAMES_PER_STREAM = 8;
@@ -85,7 +86,10 @@ export class TcpTransport implements Transport {
   private faultFired = false;
   private faultNote = '';
   private stalled = false;
-  private digest?: bigint;
+  /** The receiver's MAC of target memory, once it came. */
+  private mac?: Buffer;
+  /** The device state as sent: the MAC covers it. */
+  private deviceState: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly source: GuestMemory,
@@ -156,6 +160,8 @@ export class TcpTransport implements Transport {
     this.round = this.views[buffer.slot].getUint32(buffer.ptr + 16, true);
     // A view of the frame buffer: the socket reads it in place.
     const frame = Buffer.from(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes);
+    // The device state as sent, for the MAC (a copy: the buffer is reused).
+    if (frame.readUInt16LE(6) === FrameType.DeviceState) this.deviceState = Buffer.from(frame.subarray(HEADER_BYTES));
     if (this.injectFault(frame) === 'dropped') return done();
     this.link.occupy(lengthBytes, epochNow(), this.outstandingFrames() === 0);
     this.write(this.streams[this.nextStream++ % this.streams.length], frame, done);
@@ -189,21 +195,29 @@ export class TcpTransport implements Transport {
     return this.streams.reduce((n, s) => n + s.ackedBytes, 0);
   }
 
-  /** Both hosts hash their memory (src/wire/digest.ts); the source is suspended, the rounds over. */
+  /**
+   * Both hosts MAC their memory and the device state (src/wire/mac.ts) under a key drawn now, once
+   * every frame is acknowledged: the source is suspended, the rounds over.
+   */
   async verify(): Promise<string | null> {
     await this.drain();
-    this.digest = undefined;
-    this.write(this.streams[0], this.controlFrame(FrameType.Verify));
-    const deadline = performance.now() + DIGEST_TIMEOUT_MS;
-    while (this.digest === undefined) {
+    this.mac = undefined;
+    const key = randomBytes(MAC_KEY_BYTES);
+    const local = memoryMac(this.source, key, this.deviceState);
+    local.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    this.write(this.streams[0], this.controlFrame(FrameType.Verify, key));
+    const timeoutMs = MAC_TIMEOUT_MS + MAC_TIMEOUT_MS_PER_GIB * (this.source.layout.pageCount * this.source.layout.pageSizeBytes) / 2 ** 30;
+    const deadline = performance.now() + timeoutMs;
+    while (this.mac === undefined) {
       if (this.failure) throw this.failure;
-      if (performance.now() > deadline) throw new ChannelError(`no memory digest from the receiver at ${this.address} within ${DIGEST_TIMEOUT_MS / 1000} s`);
+      if (performance.now() > deadline) throw new ChannelError(`no ${MAC_NAME} of target memory from the receiver at ${this.address} within ${(timeoutMs / 1000).toFixed(0)} s`);
       await this.change(100);
     }
-    const local = memoryDigest(this.source);
-    return local === this.digest
+    const mine = await local;
+    return timingSafeEqual(mine, this.mac)
       ? null
-      : `verification failed: the target's memory digest ${hex(this.digest)} differs from the source's ${hex(local)}`;
+      : `verification failed: the target's ${MAC_NAME} digest of memory and device state (keyed after the data was in) differs from the source's: `
+        + 'pages or the device state were changed on the way or on the target';
   }
 
   close(): Promise<void> {
@@ -298,8 +312,8 @@ export class TcpTransport implements Transport {
       s.inbox = s.inbox.subarray(decoded.bytes);
       const f = decoded.feedback;
       if (f.kind === 'error') return this.fail(`the receiver at ${this.address} rejected the migration in round ${this.round}: ${f.message}`);
-      if (f.kind === 'digest') {
-        this.digest = f.digest;
+      if (f.kind === 'mac') {
+        this.mac = f.mac;
       } else {
         if (f.frames > s.sentFrames || f.bytes > s.sentBytes || f.frames < s.ackedFrames) {
           return this.fail(`the receiver at ${this.address} acknowledged frames that were not sent`);
@@ -353,11 +367,15 @@ export class TcpTransport implements Transport {
     }
   }
 
-  /** A header-only frame (Verify, Kill), its checksum that of an empty body. */
-  private controlFrame(type: FrameType): Buffer {
-    const frame = Buffer.alloc(HEADER_BYTES);
-    const checksum = this.source.kernels[0].hash64(0, 0, 0n);
-    writeFrameHeader(new DataView(frame.buffer, frame.byteOffset, HEADER_BYTES), 0, { type, count: 0, bodyLengthBytes: 0, round: this.round, checksum });
+  /** A frame of the driver's own (Verify with its key, Kill), checksummed as every frame is. */
+  private controlFrame(type: FrameType, body: Uint8Array = new Uint8Array(0)): Buffer {
+    const frame = Buffer.alloc(HEADER_BYTES + body.length);
+    frame.set(body, HEADER_BYTES);
+    // XXH64 by the kernel, over the body placed in the page-hash scratch (the rounds are over, or it is empty).
+    const scratch = this.source.slots[0];
+    new Uint8Array(scratch.memory.buffer, scratch.layout.hashesPtr, body.length).set(body);
+    const checksum = this.source.kernels[0].hash64(scratch.layout.hashesPtr, body.length, 0n);
+    writeFrameHeader(new DataView(frame.buffer, frame.byteOffset, HEADER_BYTES), 0, { type, count: 0, bodyLengthBytes: body.length, round: this.round, checksum });
     return frame;
   }
 
@@ -398,4 +416,3 @@ export class TcpTransport implements Transport {
   }
 }
 
-const hex = (n: bigint): string => n.toString(16).padStart(16, '0');

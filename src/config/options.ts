@@ -387,7 +387,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   target: {
     flags: '--target <url>',
-    description: 'migrate over real TCP sockets to a `migbench receive` at tcp://HOST:PORT (real clock only); verified means both hosts\' memory digests agree',
+    description: 'migrate over real TCP sockets to a `migbench receive` at tcp://HOST:PORT (real clock only); verified means both hosts\' HMAC-SHA256 of memory and device state agree, keyed after the data is in',
     defaultText: 'none (in-process channel)', example: 'tcp://127.0.0.1:7000',
     // With what only applies with it: --token, --streams, --fault.
     resolve: resolveRemote,

@@ -181,7 +181,10 @@ export class Connection implements StreamLink {
     this.bytes += length;
     if (this.state !== 'frames') return;
     this.socket.write(encodeFeedback({ kind: 'ack', frames: this.frames, bytes: this.bytes }));
-    if (r.digest !== undefined) this.socket.write(encodeFeedback({ kind: 'digest', digest: r.digest }));
+    r.mac?.then(
+      (mac) => { if (this.state === 'frames') this.socket.write(encodeFeedback({ kind: 'mac', mac })); },
+      (e: unknown) => this.error(`the MAC of target memory failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   private refuse(reason: string): void {

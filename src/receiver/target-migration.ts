@@ -6,7 +6,7 @@
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { FrameReceiver, receiverDecoders } from '../channel/receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, type FrameHeader } from '../wire/frame.js';
-import { memoryDigest } from '../wire/digest.js';
+import { MAC_KEY_BYTES, memoryMac } from '../wire/mac.js';
 import type { Hello } from '../wire/handshake.js';
 
 export interface MigrationSummary {
@@ -44,6 +44,9 @@ export class TargetMigration {
   private bytes = 0;
   private resumedAtMs: number | null = null;
   private done = false;
+  /** The device state as it arrived, kept for the MAC. */
+  private deviceState: Buffer | null = null;
+  private verifyRequested = false;
   private joinTimer?: NodeJS.Timeout;
 
   constructor(
@@ -98,10 +101,10 @@ export class TargetMigration {
   /**
    * Receives the whole frame assembled in stream `index`'s buffer, its header checked as it came
    * in (Connection). Throws FrameError (or a codec's
-   * RangeError, wrapped by FrameReceiver) on anything wrong; returns the digest to send back for a
-   * Verify frame.
+   * RangeError, wrapped by FrameReceiver) on anything wrong; for a Verify frame, returns the MAC of
+   * target memory and device state under its key, computed off the event loop.
    */
-  receive(index: number, lengthBytes: number, header: FrameHeader): { type: FrameType; digest?: bigint } {
+  receive(index: number, lengthBytes: number, header: FrameHeader): { type: FrameType; mac?: Promise<Buffer> } {
     const slot0 = this.memory.slots[0];
     const at = this.frameBufferPtr(index);
     const view = new DataView(slot0.memory.buffer);
@@ -124,16 +127,30 @@ export class TargetMigration {
       new Uint8Array(target.memory.buffer).set(new Uint8Array(slot0.memory.buffer, at, lengthBytes), ptr);
       frame = { memory: target.memory, kernels: this.memory.kernels[slot], ptr, lengthBytes };
     }
+    if (type === FrameType.DeviceState && this.deviceState !== null) throw new FrameError(`a second device state frame in round ${round}`);
+    if (type === FrameType.Verify) this.checkVerify(lengthBytes);
     this.receiver.receive(slot, frame, header);
+    if (type === FrameType.DeviceState) this.deviceState = Buffer.from(new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, lengthBytes - HEADER_BYTES));
     this.frames++;
     this.bytes += lengthBytes;
     if (type === FrameType.End) this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on
-    if (type === FrameType.Verify) return { type, digest: memoryDigest(this.memory) };
+    if (type === FrameType.Verify) {
+      const key = Buffer.from(new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, MAC_KEY_BYTES));
+      return { type, mac: memoryMac(this.memory, key, this.deviceState as Buffer) };
+    }
     if (type === FrameType.Kill) {
       if (!this.allowKill) throw new FrameError('a kill frame, but this receiver was not started with --allow-kill');
       this.onKill();
     }
     return { type };
+  }
+
+  /** One verify request per migration, with its key, once the migration is whole. */
+  private checkVerify(lengthBytes: number): void {
+    if (this.verifyRequested) throw new FrameError('a second verify request: one per migration');
+    this.verifyRequested = true;
+    if (lengthBytes - HEADER_BYTES !== MAC_KEY_BYTES) throw new FrameError(`a verify frame carries a ${MAC_KEY_BYTES}-byte key, not ${lengthBytes - HEADER_BYTES} bytes`);
+    if (this.deviceState === null) throw new FrameError('a verify request before the device state: the migration is not complete');
   }
 
   /** A stream ended cleanly on the source's side (after the end of migration, or it is truncated). */

@@ -1,34 +1,36 @@
 /**
  * What a receiver sends back on a stream once it accepted it (src/wire/handshake.ts for before):
- * acknowledgements, the digest of target memory, and the reason it gave up. Little-endian.
- *   0  u32 magic 'MGBA'   4  u16 kind (1 ACK, 2 DIGEST, 3 ERROR)   6  u16 reserved
- *   8  u64 ACK: frames received on this stream so far; DIGEST: the digest (src/wire/digest.ts)
+ * acknowledgements, the MAC of target memory, and the reason it gave up. Little-endian.
+ *   0  u32 magic 'MGBA'   4  u16 kind (1 ACK, 3 ERROR, 4 MAC)   6  u16 reserved
+ *   8  u64 ACK: frames received on this stream so far
  *  16  u64 ACK: bytes received on this stream so far (headers included)
- *  24  u32 ERROR: message length (0..1024)   28  message (UTF-8)
+ *  24  u32 length of what follows: ERROR's message (0..1024), MAC's 32 bytes
+ *  28  ERROR: the message (UTF-8); MAC: the HMAC-SHA256 of target memory and device state (src/wire/mac.ts)
+ * (Kind 2, an unkeyed XXH64 digest of memory, is gone: it could be matched by a forger.)
  */
+import { MAC_BYTES } from './mac.js';
+
 export const FEEDBACK_MAGIC = 0x4142474d; // 'MGBA'
 export const FEEDBACK_FIXED_BYTES = 28;
 const MAX_MESSAGE_BYTES = 1024;
 
 export type Feedback =
   | { kind: 'ack'; frames: number; bytes: number }
-  | { kind: 'digest'; digest: bigint }
+  | { kind: 'mac'; mac: Buffer }
   | { kind: 'error'; message: string };
 
-const KIND = { ack: 1, digest: 2, error: 3 } as const;
+const KIND = { ack: 1, error: 3, mac: 4 } as const;
 
 export class FeedbackError extends Error {}
 
 export function encodeFeedback(f: Feedback): Buffer {
-  const message = f.kind === 'error' ? Buffer.from(f.message, 'utf8').subarray(0, MAX_MESSAGE_BYTES) : Buffer.alloc(0);
+  const message = f.kind === 'error' ? Buffer.from(f.message, 'utf8').subarray(0, MAX_MESSAGE_BYTES) : f.kind === 'mac' ? f.mac : Buffer.alloc(0);
   const b = Buffer.alloc(FEEDBACK_FIXED_BYTES + message.length);
   b.writeUInt32LE(FEEDBACK_MAGIC, 0);
   b.writeUInt16LE(KIND[f.kind], 4);
   if (f.kind === 'ack') {
     b.writeBigUInt64LE(BigInt(f.frames), 8);
     b.writeBigUInt64LE(BigInt(f.bytes), 16);
-  } else if (f.kind === 'digest') {
-    b.writeBigUInt64LE(f.digest, 8);
   }
   b.writeUInt32LE(message.length, 24);
   message.copy(b, FEEDBACK_FIXED_BYTES);
@@ -45,7 +47,10 @@ export function decodeFeedback(b: Buffer): { feedback: Feedback; bytes: number }
   if (b.length < FEEDBACK_FIXED_BYTES + len) return null;
   const bytes = FEEDBACK_FIXED_BYTES + len;
   if (kind === KIND.ack) return { feedback: { kind: 'ack', frames: Number(b.readBigUInt64LE(8)), bytes: Number(b.readBigUInt64LE(16)) }, bytes };
-  if (kind === KIND.digest) return { feedback: { kind: 'digest', digest: b.readBigUInt64LE(8) }, bytes };
+  if (kind === KIND.mac) {
+    if (len !== MAC_BYTES) throw new FeedbackError(`a MAC of ${len} bytes, not ${MAC_BYTES}`);
+    return { feedback: { kind: 'mac', mac: Buffer.from(b.subarray(FEEDBACK_FIXED_BYTES, bytes)) }, bytes };
+  }
   if (kind === KIND.error) return { feedback: { kind: 'error', message: b.subarray(FEEDBACK_FIXED_BYTES, bytes).toString('utf8') }, bytes };
   throw new FeedbackError(`unknown feedback kind ${kind}`);
 }

@@ -17,7 +17,7 @@ export const enum FrameType {
   DeviceState = 2,
   End = 3,
   Announce = 4,
-  /** TCP only, empty body: the receiver answers with the digest of target memory (src/wire/feedback.ts). */
+  /** TCP only, a 32-byte key as body: the receiver answers with the MAC of target memory (src/wire/mac.ts, src/wire/feedback.ts). */
   Verify = 5,
   /** TCP only, test-only (the kill-receiver fault): a receiver started with --allow-kill exits at once. */
   Kill = 6,
