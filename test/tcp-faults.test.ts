@@ -64,3 +64,13 @@ test('the receiver keeps listening after the faults', async () => {
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
 });
+
+test('a --fault whose round never comes does not pass unnoticed: the result and stderr say it never fired', async () => {
+  const r = await runMigration(config({ kind: 'drop', round: 99 }));
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.verified, true);
+  assert.equal(r.warnings?.length, 1);
+  assert.match(r.warnings?.[0] ?? '', /^--fault drop@99 never fired: the run ended in round \d+, before round 99$/);
+  const fired = await runMigration(config({ kind: 'drop', round: 1 }));
+  assert.equal(fired.warnings, undefined, 'a fault that fired is no warning');
+});

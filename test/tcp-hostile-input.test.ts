@@ -82,6 +82,30 @@ test('a truncated stream is rejected', async () => {
 test('a kill frame without --allow-kill is rejected', () =>
   rejected([good(), frame(new Uint8Array(0), { type: 6 })], /not started with --allow-kill/));
 
+test('unknown handshake flags and non-zero reserved fields are refused', async () => {
+  const flags = good();
+  flags.writeUInt16LE(0x3, 6);
+  await refused([flags], /unknown handshake flags 0x2/);
+  const reserved = good();
+  reserved.writeUInt16LE(1, 30);
+  await refused([reserved], /the handshake's reserved field is 0x1, not 0/);
+  const f = frame(pagesBody([1]), { count: 1 });
+  f.writeUInt32LE(5, 20);
+  await rejected([good(), f], /a frame header's reserved field is 0x5, not 0/);
+});
+
+/** Every page of the 8 MiB guest once, in frames of 256 pages. */
+const allPages = (): Buffer[] => Array.from({ length: 8 }, (_, i) => frame(pagesBody(Array.from({ length: 256 }, (_, j) => i * 256 + j)), { count: 256 }));
+
+test('a migration that is not complete is refused as such at its end, and frames after the end are refused', async () => {
+  const state = Buffer.alloc(4096, 9);
+  const end = frame(new Uint8Array(0), { type: 3 });
+  await rejected([good(), end], /end of migration with 2048 of 2048 pages never sent: the migration is not complete/);
+  await rejected([good(), ...allPages().slice(1), frame(state, { type: 2 }), end], /256 of 2048 pages never sent/);
+  await rejected([good(), ...allPages(), end], /end of migration without the device state/);
+  await rejected([good(), ...allPages(), frame(state, { type: 2 }), end, frame(pagesBody([1]), { count: 1 })], /a frame of type 1 after the end of migration/);
+});
+
 test('verify: one request per migration, with a 32-byte key, after the device state; answered with the MAC', async () => {
   const key = Buffer.alloc(32, 7);
   const state = Buffer.alloc(4096, 9);

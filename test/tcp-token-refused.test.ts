@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { BIN, spawnReceiver } from './fixtures/receiver-process.js';
+import { resolvesToLoopback } from '../src/config/address.js';
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -42,5 +43,19 @@ test('a wrong token: the source fails saying the receiver refused it, the receiv
 test('binding beyond loopback without --token is refused', () => {
   const r = spawnSync(process.execPath, [BIN, 'receive', '--listen', '0.0.0.0:0'], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /binding 0\.0\.0\.0:0 \(beyond loopback\) needs --token/);
+  assert.match(r.stderr, /binding 0\.0\.0\.0:0 \(beyond loopback: it does not resolve to 127\.0\.0\.0\/8 or ::1 only\) needs --token/);
+});
+
+test('loopback is decided on the resolved address, not the text: 127.attacker.example is a name', async () => {
+  assert.equal(await resolvesToLoopback('127.attacker.example'), false);
+  assert.equal(await resolvesToLoopback('127.0.0.1'), true);
+  assert.equal(await resolvesToLoopback('127.9.8.7'), true);
+  assert.equal(await resolvesToLoopback('::1'), true);
+  assert.equal(await resolvesToLoopback('::ffff:127.0.0.1'), true);
+  assert.equal(await resolvesToLoopback('localhost'), true);
+  assert.equal(await resolvesToLoopback('0.0.0.0'), false);
+  assert.equal(await resolvesToLoopback('10.0.0.1'), false);
+  const r = spawnSync(process.execPath, [BIN, 'receive', '--listen', '127.attacker.example:0'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /binding 127\.attacker\.example:0 \(beyond loopback/);
 });

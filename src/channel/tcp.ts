@@ -83,7 +83,7 @@ export class TcpTransport implements Transport {
   private lastAckMs = 0;
   private lastProgressMs = performance.now();
   private round = 0;
-  private faultFired = false;
+  private firedFault = false;
   private faultNote = '';
   private stalled = false;
   /** The receiver's MAC of target memory, once it came. */
@@ -336,11 +336,15 @@ export class TcpTransport implements Transport {
     else s.socket.write(frame, () => done?.());
   }
 
+  faultFired(): boolean {
+    return this.firedFault;
+  }
+
   /** The --fault, when the round it names begins. Returns 'dropped' when the frame is not to go. */
   private injectFault(frame: Buffer): 'dropped' | 'sent' {
     const f = this.options.fault;
-    if (!f || this.faultFired || this.round < f.round) return 'sent';
-    this.faultFired = true;
+    if (!f || this.firedFault || this.round < f.round) return 'sent';
+    this.firedFault = true;
     this.faultNote = ` (injected fault ${describeFault(f)})`;
     switch (f.kind) {
       case 'drop':

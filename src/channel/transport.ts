@@ -14,6 +14,8 @@ export interface FrameBuffer {
 }
 
 export interface Transport {
+  /** With an injected --fault (TCP): whether it fired; a fault whose round never came did not. */
+  faultFired?(): boolean;
   /** Before the clock starts, beside the memories' set-up: what the transport needs ready (TCP: connect and shake hands). */
   prepare(): Promise<void>;
   /** The connect stage's handshake. */

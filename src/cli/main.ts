@@ -17,6 +17,7 @@ import { migbenchVersion } from './version.js';
 const COMMANDS: readonly CliCommand[] = [runCommand, suiteCommand, reportCommand, compareCommand, modelCommand, receiveCommand];
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedStdout();
   const io = processIO();
   try {
     return await runCli(argv, io);
@@ -80,6 +81,18 @@ function outputFor(io: CliIO): OutputConfiguration {
 
 function oneLine(s: string): string {
   return s.trim().split(/\s*\n\s*/).join(' ');
+}
+
+/**
+ * `migbench run --help | head -1`: the reader went away. Nothing more can be said on stdout, and it
+ * is not a failure of the run: the process ends at once, with no stack trace (exit 0, as `yes` and
+ * `seq` do under a closed pipe when they ignore SIGPIPE).
+ */
+function endQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
 }
 
 function processIO(): CliIO {

@@ -76,6 +76,7 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
   try {
     address = await s.listen();
   } catch (e) {
+    if (e instanceof ReceiverError) return ctx.usageError('migbench receive')(e.message);
     io.err(`migbench: cannot listen on ${opts.listen}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }

@@ -122,6 +122,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     }
     throw e;
   }
+  for (const w of result.warnings ?? []) io.err(`migbench: warning: ${w}\n`);
   if (opts.model === true) result.model = predictPrecopy(config);
   io.out(json ? `${toJson(result)}\n` : `${liveRounds ? '\n' : ''}${formatResult(result)}\n`);
   if (!json && result.model) io.out(`\n${formatModelComparison(result.model, result)}\n`);

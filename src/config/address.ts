@@ -1,5 +1,6 @@
 /** Network addresses on the command line: `--target tcp://HOST:PORT` and `--listen HOST:PORT`. */
 import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
 import { OptionError } from './errors.js';
 
 export interface HostPort {
@@ -27,9 +28,30 @@ export function parseTarget(option: string, text: string): HostPort {
   return hp;
 }
 
-/** Loopback addresses: a receiver may bind them without a token. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || /^127\./.test(host) || host === '::1';
+/** Whether an IP address (not a name) is a loopback one: 127.0.0.0/8, ::1, or 127/8 mapped into IPv6. */
+export function isLoopbackAddress(address: string): boolean {
+  if (isIP(address) === 4) return /^127\.\d+\.\d+\.\d+$/.test(address);
+  if (isIP(address) === 6) {
+    const a = address.toLowerCase();
+    return a === '::1' || a === '0:0:0:0:0:0:0:1' || /^::ffff:127\.\d+\.\d+\.\d+$/.test(a);
+  }
+  return false;
+}
+
+/**
+ * Whether a host a receiver binds is loopback, decided on what it resolves to (a receiver may bind
+ * loopback without a token): an address is judged as it is; a name by every address it resolves
+ * to, all of which must be loopback (`localhost` is; `127.attacker.example` is a name like any
+ * other, and not loopback unless it resolves so). A name that does not resolve is not loopback.
+ */
+export async function resolvesToLoopback(host: string): Promise<boolean> {
+  if (isIP(host) !== 0) return isLoopbackAddress(host);
+  try {
+    const addresses = await lookup(host, { all: true });
+    return addresses.length > 0 && addresses.every((a) => isLoopbackAddress(a.address));
+  } catch {
+    return false;
+  }
 }
 
 export function formatHostPort(hp: HostPort): string {

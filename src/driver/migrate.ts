@@ -4,6 +4,7 @@
  * and returns the result. It never prints; it emits events.
  */
 import type { RunConfig } from '../config/types.js';
+import { describeFault } from '../channel/fault.js';
 import { checkPolicyLoop } from '../config/options.js';
 import type { EventSink } from './events.js';
 import type { MigrationResult, PostcopyResult, StageName, StageRecord } from '../result/schema.js';
@@ -253,6 +254,11 @@ async function migrate(
     if (verdict !== null) failure = verdict;
   }
   await transport.close();
+  // A --fault whose round never came: the run says so rather than pass for one that survived it.
+  const warnings: string[] = [];
+  if (config.fault !== null && transport.faultFired?.() === false) {
+    warnings.push(`--fault ${describeFault(config.fault)} never fired: the run ended in round ${Math.max(0, rounds.records.length - 1)}, before round ${config.fault.round}`);
+  }
   const codec = encoding ? summarizeCodecs(encoding.stats()) : undefined;
   await encoding?.close();
   // A migration that did not complete leaves the guest running on the source, unthrottled; past
@@ -268,5 +274,6 @@ async function migrate(
     wallTimeMs, setup, codec, beforePageWritesPerSec, guest: await guest.shutdown(), stages, iterations: rounds.records,
     postcopy: postcopyRecord ? { ...postcopyRecord, guestPageWrites: targetReport?.pageWrites ?? 0 } : undefined,
     qemu: loop.qemuStats?.(deviceStateBytes(config.vcpus), Math.max(0, ...rounds.records.map((it) => it.throttlePercent))),
+    warnings,
   });
 }

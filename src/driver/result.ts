@@ -31,6 +31,8 @@ export interface RunRecord {
   postcopy: PostcopyResult | undefined;
   /** QEMU's statistics, from a loop that models QEMU's. */
   qemu?: QemuStats;
+  /** What the run could not do as asked, without failing (a --fault that never fired). */
+  warnings?: string[];
 }
 
 export function buildResult(r: RunRecord): MigrationResult {
@@ -68,6 +70,7 @@ export function buildResult(r: RunRecord): MigrationResult {
     iterations,
     ...(r.postcopy ? { postcopy: r.postcopy } : {}),
     ...(r.qemu ? { qemu: r.qemu } : {}),
+    ...(r.warnings && r.warnings.length > 0 ? { warnings: [...r.warnings] } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import { memoryAvailable, targetNeedBytes } from '../memory/admission.js';
 import { setUpMemories } from '../memory/setup.js';
 import { formatBytes } from '../util/format.js';
 import { tokenMatches, type Hello } from '../wire/handshake.js';
-import { formatHostPort, isLoopback, type HostPort } from '../config/address.js';
+import { formatHostPort, resolvesToLoopback, type HostPort } from '../config/address.js';
 import { Connection } from './connection.js';
 import { short, TargetMigration, type MigrationSummary } from './target-migration.js';
 
@@ -44,14 +44,16 @@ export class ReceiverServer {
   private module?: WebAssembly.Module;
   private active?: TargetMigration;
 
-  constructor(private readonly options: ReceiverOptions) {
-    if (!isLoopback(options.listen.host) && options.token === null) {
-      throw new ReceiverError(`binding ${formatHostPort(options.listen)} (beyond loopback) needs --token`);
-    }
-  }
+  constructor(private readonly options: ReceiverOptions) {}
 
-  /** Starts listening; resolves with the address (port 0 picks one). */
+  /**
+   * Starts listening; resolves with the address (port 0 picks one). Beyond loopback (decided on
+   * what the host resolves to) it needs a token: a ReceiverError says so.
+   */
   async listen(): Promise<HostPort> {
+    if (this.options.token === null && !(await resolvesToLoopback(this.options.listen.host))) {
+      throw new ReceiverError(`binding ${formatHostPort(this.options.listen)} (beyond loopback: it does not resolve to 127.0.0.0/8 or ::1 only) needs --token`);
+    }
     this.module = await loadKernelModule();
     this.server.on('connection', (socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { FrameReceiver, receiverDecoders } from '../channel/receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, type FrameHeader } from '../wire/frame.js';
+import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { MAC_KEY_BYTES, memoryMac } from '../wire/mac.js';
 import type { Hello } from '../wire/handshake.js';
 
@@ -47,6 +48,9 @@ export class TargetMigration {
   /** The device state as it arrived, kept for the MAC. */
   private deviceState: Buffer | null = null;
   private verifyRequested = false;
+  /** A byte per page: 1 once it arrived (a migration whose pages did not all come is not complete). */
+  private readonly arrived: Uint8Array;
+  private arrivedPages = 0;
   private joinTimer?: NodeJS.Timeout;
 
   constructor(
@@ -63,6 +67,7 @@ export class TargetMigration {
     this.hello = hello;
     const decoders = hello.codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined;
     this.receiver = new FrameReceiver(memory.slots, memory.kernels, { verifyChecksums: true, decoders });
+    this.arrived = new Uint8Array(memory.layout.pageCount);
     this.links = Array.from({ length: hello.streamCount }, () => undefined);
     this.ended = this.links.map(() => false);
     this.joinTimer = setTimeout(() => {
@@ -127,9 +132,14 @@ export class TargetMigration {
       new Uint8Array(target.memory.buffer).set(new Uint8Array(slot0.memory.buffer, at, lengthBytes), ptr);
       frame = { memory: target.memory, kernels: this.memory.kernels[slot], ptr, lengthBytes };
     }
+    if (this.resumedAtMs !== null && type !== FrameType.Verify && type !== FrameType.Announce && type !== FrameType.Kill) {
+      throw new FrameError(`a frame of type ${type} after the end of migration`);
+    }
     if (type === FrameType.DeviceState && this.deviceState !== null) throw new FrameError(`a second device state frame in round ${round}`);
+    if (type === FrameType.End) this.checkComplete();
     if (type === FrameType.Verify) this.checkVerify(lengthBytes);
     this.receiver.receive(slot, frame, header);
+    if (type === FrameType.Pages) this.markArrived(view, at + HEADER_BYTES, header.count);
     if (type === FrameType.DeviceState) this.deviceState = Buffer.from(new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, lengthBytes - HEADER_BYTES));
     this.frames++;
     this.bytes += lengthBytes;
@@ -143,6 +153,26 @@ export class TargetMigration {
       this.onKill();
     }
     return { type };
+  }
+
+  /** Pages of a checked frame (its descriptors name them, u32 global page number first) have arrived. */
+  private markArrived(view: DataView, descriptorsAt: number, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const page = view.getUint32(descriptorsAt + i * DESCRIPTOR_BYTES, true);
+      if (this.arrived[page] === 0) {
+        this.arrived[page] = 1;
+        this.arrivedPages++;
+      }
+    }
+  }
+
+  /** The end of migration: every page arrived at least once, and the device state. */
+  private checkComplete(): void {
+    const pages = this.memory.layout.pageCount;
+    if (this.arrivedPages < pages) {
+      throw new FrameError(`end of migration with ${pages - this.arrivedPages} of ${pages} pages never sent: the migration is not complete`);
+    }
+    if (this.deviceState === null) throw new FrameError('end of migration without the device state: the migration is not complete');
   }
 
   /** One verify request per migration, with its key, once the migration is whole. */

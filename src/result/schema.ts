@@ -322,4 +322,6 @@ export interface MigrationResult {
   model?: ModelPrediction;
   /** With `--policy qemu`: QEMU's own statistics of the run. */
   qemu?: QemuStats;
+  /** What the run could not do as asked, without failing: e.g. a `--fault` whose round never came. */
+  warnings?: string[];
 }

@@ -63,6 +63,8 @@ export function parseFrameHeader(view: DataView, at: number, available: number, 
   if (version !== WIRE_VERSION) throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
   const type = view.getUint16(at + 6, true);
   if (type < FrameType.Pages || type > FrameType.PageRefs) throw new FrameError(`unknown frame type ${type}`);
+  const reserved = view.getUint32(at + 20, true);
+  if (reserved !== 0) throw new FrameError(`a frame header's reserved field is 0x${reserved.toString(16)}, not 0`);
   const bodyLengthBytes = view.getUint32(at + 12, true);
   if (bodyLengthBytes > maxBodyBytes) throw new FrameError(`frame body of ${bodyLengthBytes} bytes exceeds the limit of ${maxBodyBytes}`);
   if (HEADER_BYTES + bodyLengthBytes > available) {

@@ -88,6 +88,9 @@ export function decodeHello(b: Buffer): Hello {
   const ram = b.readBigUInt64LE(16);
   const streamIndex = b.readUInt16LE(24);
   const streamCount = b.readUInt16LE(26);
+  const flags = b.readUInt16LE(6);
+  if ((flags & ~FLAG_CODECS) !== 0) throw new HandshakeError(`unknown handshake flags 0x${(flags & ~FLAG_CODECS).toString(16)} (this receiver knows 0x${FLAG_CODECS.toString(16)}, codecs)`);
+  if (b.readUInt16LE(30) !== 0) throw new HandshakeError(`the handshake's reserved field is 0x${b.readUInt16LE(30).toString(16)}, not 0`);
   if (pageSizeBytes < 4096 || pageSizeBytes > 2 * 1024 * 1024 || (pageSizeBytes & (pageSizeBytes - 1)) !== 0) {
     throw new HandshakeError(`bad page size ${pageSizeBytes} (a power of two from 4 KiB to 2 MiB)`);
   }
