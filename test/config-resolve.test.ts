@@ -25,7 +25,7 @@ test('no options resolve to DEFAULT_RUN_CONFIG', () => {
 test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => {
   const typed: Record<string, string> = {};
   // Defaults said in words, and settings that only apply with a switch that is off by default.
-  const untyped = ['contentHot', 'maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'target', 'token', 'streams', 'fault'];
+  const untyped = ['contentHot', 'maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'target', 'token', 'tokenFile', 'streams', 'fault'];
   for (const spec of RUN_OPTION_SPECS) {
     if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;
   }

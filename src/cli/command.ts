@@ -41,3 +41,6 @@ export interface CliCommand {
   /** Adds the command (with its options and action) to `program` and returns it. */
   register(program: Command, ctx: CliCommandContext): Command;
 }
+
+/** Said when a secret is given where `ps` shows it (run, receive). */
+export const TOKEN_ON_COMMAND_LINE = 'migbench: warning: --token on the command line is visible to other users of this machine (ps); use MIGBENCH_TOKEN or --token-file\n';

@@ -18,7 +18,7 @@ import { formatConfigHeader, formatResult, formatRoundLine } from '../report/hum
 import { toJson } from '../report/json.js';
 import { predictPrecopy } from '../model/precopy.js';
 import { formatModelComparison } from '../report/model.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
 import { RUN_OPTION_SPECS, runOptionHelp } from '../config/options.js';
 
 /** What commander hands the action: the run options as typed, plus the output options. */
@@ -75,6 +75,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     if (e instanceof OptionError) return ctx.usageError('migbench run')(e.message);
     throw e;
   }
+  if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
 
   // Before anything is allocated or printed: a run this machine cannot hold is refused at once.
   const { admissionRefusal, AdmissionError } = await import('../memory/admission.js');

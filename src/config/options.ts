@@ -21,6 +21,7 @@ import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import { costParams, parseDirtyCost } from '../dirtylog/cost.js';
 import { parseTarget } from './address.js';
 import { parseFault } from '../channel/fault.js';
+import { readFileSync } from 'node:fs';
 
 /** Option values as commander or a suite file give them: text, or true for a switch given alone. */
 export type RawRunOptions = Record<string, string | boolean | undefined>;
@@ -30,7 +31,7 @@ export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'contentHot', 'codec', 'xbzrleCache', 'deflateLevel',
   'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'dirtyCost', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
-  'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'streams', 'fault',
+  'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'tokenFile', 'streams', 'fault',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -394,8 +395,13 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   token: {
     flags: '--token <secret>',
-    description: 'with --target: the shared secret the receiver checks (required by a receiver bound beyond loopback)',
-    defaultText: 'none', example: 's3cret',
+    description: 'with --target: the shared secret the receiver checks (required by a receiver bound beyond loopback); visible to other users of this machine (ps): prefer MIGBENCH_TOKEN or --token-file',
+    defaultText: 'MIGBENCH_TOKEN, else none', example: 's3cret',
+  },
+  tokenFile: {
+    flags: '--token-file <path>',
+    description: 'with --target: read the shared secret from this file (its first line)',
+    defaultText: 'none', example: '~/.migbench-token',
   },
   streams: {
     flags: '--streams <n>',
@@ -478,7 +484,7 @@ function resolveRemote(c: ResolveContext): Pick<RunConfig, 'target' | 'token' | 
   const { raw } = c;
   const targetText = c.text('target');
   if (targetText === undefined) {
-    const stray = (['token', 'streams', 'fault'] as const).find((k) => raw[k] !== undefined);
+    const stray = (['token', 'tokenFile', 'streams', 'fault'] as const).find((k) => raw[k] !== undefined);
     if (stray) throw new OptionError(flagOf(stray), `${flagOf(stray)} only applies with --target`);
     return { target: null, token: null, streams: parseCount('--streams', c.typed('streams'), LIMITS.streams), fault: null };
   }
@@ -489,8 +495,7 @@ function resolveRemote(c: ResolveContext): Pick<RunConfig, 'target' | 'token' | 
   if (raw.latency !== undefined) {
     throw new OptionError('--latency', '--latency emulates the in-process link; with --target the real network\'s latency applies');
   }
-  const token = c.text('token');
-  if (token !== undefined && Buffer.byteLength(token, 'utf8') > 256) throw new OptionError('--token', '--token must be at most 256 bytes such as s3cret');
+  const token = resolveToken(c.text('token'), c.text('tokenFile'));
   const faultText = c.text('fault');
   return {
     target: parseTarget('--target', targetText),
@@ -498,6 +503,28 @@ function resolveRemote(c: ResolveContext): Pick<RunConfig, 'target' | 'token' | 
     streams: parseCount('--streams', c.typed('streams'), LIMITS.streams),
     fault: faultText === undefined ? null : parseFault('--fault', faultText),
   };
+}
+
+/**
+ * The shared secret of a --target run: --token, the first line of --token-file, or the environment's
+ * MIGBENCH_TOKEN, in that order; null for none. At most 256 bytes.
+ */
+function resolveToken(given: string | undefined, file: string | undefined): string | null {
+  if (given !== undefined && file !== undefined) throw new OptionError('--token-file', 'give --token or --token-file, not both');
+  let token = given;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new OptionError('--token-file', `--token-file ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    token = text.split(/\r?\n/)[0];
+    if (token === '') throw new OptionError('--token-file', `--token-file ${file} holds no token on its first line`);
+  }
+  token ??= process.env.MIGBENCH_TOKEN || undefined;
+  if (token !== undefined && Buffer.byteLength(token, 'utf8') > 256) throw new OptionError('--token', 'the token must be at most 256 bytes such as s3cret');
+  return token ?? null;
 }
 
 /** --content and --content-hot: the shares, placed around the hot set where there is one. */

@@ -4,7 +4,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PLAN_VERSION, type SuitePlan, type SuiteRecord } from './schema.js';
+import { PLAN_VERSION, hideSecrets, type SuitePlan, type SuiteRecord } from './schema.js';
 import { summarize, summaryCsv, summaryMarkdown } from './summary.js';
 
 export const PLAN_FILE = 'suite.json';
@@ -13,7 +13,7 @@ export const SUMMARY_MD = 'summary.md';
 export const REPORT_HTML = 'report.html';
 
 export async function writePlan(dir: string, plan: SuitePlan): Promise<void> {
-  await writeAtomically(path.join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 2)}\n`);
+  await writeAtomically(path.join(dir, PLAN_FILE), `${JSON.stringify(plan, hideSecrets, 2)}\n`);
 }
 
 /** The plan, or undefined when DIR has none. */

@@ -4,7 +4,7 @@
  */
 import { open, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { RECORD_VERSION, type SuiteRecord } from './schema.js';
+import { RECORD_VERSION, hideSecrets, type SuiteRecord } from './schema.js';
 
 export const RESULTS_FILE = 'results.jsonl';
 
@@ -70,7 +70,7 @@ export class RecordWriter {
   }
 
   async append(record: SuiteRecord): Promise<void> {
-    await this.handle.write(`${JSON.stringify(record)}\n`);
+    await this.handle.write(`${JSON.stringify(record, hideSecrets)}\n`);
     await this.handle.datasync();
   }
 

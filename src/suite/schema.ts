@@ -100,3 +100,11 @@ export interface SuiteRecord {
   wallMs: number;
   result?: MigrationResult;
 }
+
+/**
+ * A JSON.stringify replacer that keeps secrets out of every file a suite writes: a `token` (in a
+ * run's options and its resolved config) is written as '(hidden)', as a run's result writes it.
+ */
+export function hideSecrets(key: string, value: unknown): unknown {
+  return key === 'token' && typeof value === 'string' ? '(hidden)' : value;
+}
