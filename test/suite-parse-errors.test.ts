@@ -34,7 +34,7 @@ const CASES: { what: string; text: string; line: number; mentions: string[] }[] 
   {
     what: 'a duplicate key',
     text: 'name: x\nbase:\n  ram: 16MiB\n  ram: 32MiB\n',
-    line: 4, mentions: ['ram: not valid YAML', 'unique'],
+    line: 4, mentions: ['base.ram', 'given twice'],
   },
   {
     what: 'an unknown top-level key',

@@ -15,6 +15,8 @@ import { PLAN_VERSION, type MatrixBlock, type OptionTexts, type OptionValue, typ
 
 /** More configurations than this is a typo in the matrix, not a benchmark. */
 export const MAX_CONFIGURATIONS = 10_000;
+/** Runs of a suite (configurations x repeats), checked before any run is planned. */
+export const MAX_RUNS = 100_000;
 
 export interface ExpandOptions {
   /** Shrink to a smoke test (src/suite/reduce.ts). */
@@ -36,6 +38,10 @@ export function expandSuite(spec: SuiteSpec, opts: ExpandOptions = {}): SuitePla
   const count = blocks.reduce((n, b) => n + b.axes.reduce((m, a) => m * a.values.length, 1), 0);
   if (count > MAX_CONFIGURATIONS) {
     throw new SuiteError(spec.file, blocks[0]?.line, 'matrix', `crosses to ${count} configurations; at most ${MAX_CONFIGURATIONS}`);
+  }
+  const plannedRuns = Math.max(1, count) * (reduce ? 1 : spec.repeat);
+  if (plannedRuns > MAX_RUNS) {
+    throw new SuiteError(spec.file, blocks[0]?.line, 'repeat', `${count} configurations x ${spec.repeat} repeats is ${plannedRuns} runs; at most ${MAX_RUNS}`);
   }
 
   const configurations = new Map<string, Configuration>();

@@ -30,6 +30,14 @@ export class SuiteError extends Error {
 const TOP_KEYS = ['name', 'description', 'base', 'matrix', 'repeat', 'comparisons'] as const;
 const COMPARISON_KEYS = ['name', 'title', 'vary', 'metric', 'tradeoff'] as const;
 const MAX_REPEAT = 1000;
+/**
+ * Limits a suite file is held to before anything is expanded, so a small hostile or mistaken file
+ * is refused at once instead of exhausting memory: its size, its matrix blocks, the values of one
+ * option (configurations x repeats are bounded in expand.ts).
+ */
+export const MAX_SUITE_BYTES = 128 * 1024;
+export const MAX_MATRIX_BLOCKS = 1000;
+export const MAX_VALUES_PER_OPTION = 10_000;
 
 /** `dirty-rate` as the user spells run options in a suite file. */
 export function kebabOf(key: string): string {
@@ -43,8 +51,11 @@ export function runOptionKeyOf(name: string): RunOptionKey | undefined {
 }
 
 export function parseSuite(text: string, file: string): SuiteSpec {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SUITE_BYTES) throw new SuiteError(file, undefined, undefined, `${bytes} bytes; a suite file is at most ${MAX_SUITE_BYTES} bytes (128 KiB)`);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by pairsOf in linear time (the YAML library's own check is quadratic).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   // Typed, so that TypeScript narrows after a call (it never returns).
   const fail: Fail = (node, key, detail) => {
     throw new SuiteError(file, lineOf(node), key, detail);
@@ -99,6 +110,7 @@ export function parseSuite(text: string, file: string): SuiteSpec {
       matrix.push(matrixBlock(m, 'matrix', lineOf, fail));
     } else if (isSeq(m)) {
       if (m.items.length === 0) fail(m, 'matrix', 'an empty list: give at least one mapping of options to values');
+      if (m.items.length > MAX_MATRIX_BLOCKS) fail(m, 'matrix', `a list of ${m.items.length} blocks; at most ${MAX_MATRIX_BLOCKS}`);
       m.items.forEach((item, i) => {
         if (!isMap(item)) fail(item as Node, `matrix[${i}]`, 'must be a mapping of run options to lists of values');
         matrix.push(matrixBlock(item as YAMLMap, `matrix[${i}]`, lineOf, fail));
@@ -144,7 +156,9 @@ function pairsOf(map: YAMLMap, fail: Fail, where?: string): Map<string, Pair> {
     if (!isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
       fail(keyNode ?? (map as Node), where, 'keys must be plain names');
     }
-    out.set(String((keyNode as unknown as { value: unknown }).value), pair);
+    const key = String((keyNode as unknown as { value: unknown }).value);
+    if (out.has(key)) fail(keyNode, where === undefined ? key : `${where}.${key}`, 'is given twice (a key appears once in a mapping)');
+    out.set(key, pair);
   }
   return out;
 }
@@ -185,14 +199,17 @@ function matrixBlock(map: YAMLMap, where: string, lineOf: (n: Node | null | unde
     const valueNode = pair.value as Node | null;
     const items: (Node | null)[] = isSeq(valueNode) ? (valueNode.items as (Node | null)[]) : [valueNode];
     if (items.length === 0) fail(valueNode, path, 'an empty list: give at least one value');
+    if (items.length > MAX_VALUES_PER_OPTION) fail(valueNode, path, `a list of ${items.length} values; at most ${MAX_VALUES_PER_OPTION}`);
     const values: OptionValue[] = items.map((item, i) => ({
       key,
       text: scalarText(item, isSeq(valueNode) ? `${path}[${i}]` : path, fail),
       line: lineOf(item) ?? lineOf(pair.key as Node) ?? 0,
       path: isSeq(valueNode) ? `${path}[${i}]` : path,
     }));
+    const seen = new Set<string>();
     values.forEach((v, i) => {
-      if (values.findIndex((w) => w.text === v.text) !== i) fail(items[i], v.path, `${JSON.stringify(v.text)} is listed twice`);
+      if (seen.has(v.text)) fail(items[i], v.path, `${JSON.stringify(v.text)} is listed twice`);
+      seen.add(v.text);
     });
     axes.push({ key, values });
   }
