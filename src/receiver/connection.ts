@@ -34,6 +34,8 @@ export class Connection implements StreamLink {
   private target?: Uint8Array;
   private frames = 0;
   private bytes = 0;
+  /** Running while a frame is partly in: a frame must be whole within frameTimeoutMs of its first byte. */
+  private frameTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly socket: net.Socket,
@@ -42,6 +44,8 @@ export class Connection implements StreamLink {
     private readonly onRefused: (peer: string, reason: string) => void,
     handshakeTimeoutMs: number,
     idleTimeoutMs: number,
+    /** The slowest sender kept: a frame (1 MiB at most) must arrive whole within this long. */
+    private readonly frameTimeoutMs: number,
   ) {
     socket.setNoDelay(true);
     const handshakeTimer = setTimeout(() => this.refuse(`no handshake within ${handshakeTimeoutMs / 1000} s`), handshakeTimeoutMs);
@@ -64,6 +68,7 @@ export class Connection implements StreamLink {
     });
     socket.on('error', () => undefined); // 'close' follows; a reset peer is reported there
     socket.on('close', () => {
+      clearTimeout(this.frameTimer);
       clearTimeout(handshakeTimer);
       if (this.state === 'frames' || this.state === 'joining') this.error('connection reset by the source');
       this.state = 'closed';
@@ -150,6 +155,7 @@ export class Connection implements StreamLink {
     const at = m.frameBufferPtr(this.index);
     const target = this.target as Uint8Array;
     if (this.headerFilled < HEADER_BYTES) {
+      if (this.headerFilled === 0) this.startFrameTimer();
       const n = Math.min(HEADER_BYTES - this.headerFilled, chunk.length - off);
       chunk.copy(this.header, this.headerFilled, off, off + n);
       this.headerFilled += n;
@@ -171,7 +177,19 @@ export class Connection implements StreamLink {
     return n;
   }
 
+  /** A frame began: it must be whole in time, or the sender is too slow and the migration is dropped. */
+  private startFrameTimer(): void {
+    clearTimeout(this.frameTimer);
+    this.frameTimer = setTimeout(() => {
+      const got = this.headerFilled + this.bodyFilled;
+      const of = this.headerFilled < HEADER_BYTES ? `${got} bytes of its header` : `${got} of its ${HEADER_BYTES + this.bodyBytes} bytes`;
+      this.error(`too slow: a frame begun ${this.frameTimeoutMs / 1000} s ago has ${of} (a frame must arrive within ${this.frameTimeoutMs / 1000} s)`);
+    }, this.frameTimeoutMs);
+    this.frameTimer.unref();
+  }
+
   private complete(): void {
+    clearTimeout(this.frameTimer);
     const m = this.migration as TargetMigration;
     const length = HEADER_BYTES + this.bodyBytes;
     this.headerFilled = 0;

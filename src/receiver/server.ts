@@ -33,6 +33,19 @@ export interface ReceiverOptions {
   idleTimeoutMs?: number;
   /** All streams of a migration must have joined within this long of the first. */
   joinTimeoutMs?: number;
+  /** A frame must arrive whole within this long of its first byte (default 10 s: 1 MiB at 0.84 Mbit/s). */
+  frameTimeoutMs?: number;
+  /** A migration must end within this long of its first handshake; default migrationDeadlineMs(RAM). */
+  migrationDeadlineMs?: number;
+}
+
+/**
+ * How long a migration of `ramBytes` may take on this receiver, which does not know the link: 10
+ * minutes, plus four passes over the RAM at 1 MB/s (1 GiB: 81.6 minutes in all). A sender slower
+ * than that is dropped with a reason.
+ */
+export function migrationDeadlineMs(ramBytes: number): number {
+  return 10 * 60_000 + (4 * ramBytes) / 1e6 * 1000;
 }
 
 export class ReceiverError extends Error {}
@@ -85,6 +98,7 @@ export class ReceiverServer {
       (peer, reason) => this.options.onRefused?.(peer, reason),
       this.options.handshakeTimeoutMs ?? 10_000,
       this.options.idleTimeoutMs ?? 60_000,
+      this.options.frameTimeoutMs ?? 10_000,
     );
   }
 
@@ -121,6 +135,7 @@ export class ReceiverServer {
       },
       this.options.joinTimeoutMs ?? 10_000,
       ready,
+      this.options.migrationDeadlineMs ?? migrationDeadlineMs(hello.ramBytes),
     );
     return { migration: this.active };
   }

@@ -52,6 +52,7 @@ export class TargetMigration {
   private readonly arrived: Uint8Array;
   private arrivedPages = 0;
   private joinTimer?: NodeJS.Timeout;
+  private deadlineTimer?: NodeJS.Timeout;
 
   constructor(
     hello: Hello,
@@ -62,6 +63,8 @@ export class TargetMigration {
     joinTimeoutMs: number,
     /** Resolves once the target memory is ready (zero, faulted in): streams are accepted then. */
     readonly ready: Promise<void> = Promise.resolve(),
+    /** The migration must end within this long of its first handshake, or it is dropped. */
+    deadlineMs = Infinity,
   ) {
     this.id = hello.migrationId;
     this.hello = hello;
@@ -75,6 +78,12 @@ export class TargetMigration {
       this.fail(`${missing} of ${hello.streamCount} streams did not join within ${joinTimeoutMs / 1000} s`);
     }, joinTimeoutMs);
     this.joinTimer.unref();
+    if (Number.isFinite(deadlineMs)) {
+      this.deadlineTimer = setTimeout(() => {
+        this.fail(`too slow: not complete ${(deadlineMs / 1000).toFixed(1)} s after its first handshake (the deadline for a guest of ${this.hello.ramBytes} bytes)`);
+      }, deadlineMs);
+      this.deadlineTimer.unref();
+    }
   }
 
   /** Why a stream with this HELLO may not join, or null. */
@@ -197,6 +206,7 @@ export class TargetMigration {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.joinTimer);
+    clearTimeout(this.deadlineTimer);
     for (const l of this.links) l?.abort(reason);
     this.onDone(this.summary('failed', reason));
   }
@@ -208,6 +218,7 @@ export class TargetMigration {
   private finish(): void {
     this.done = true;
     clearTimeout(this.joinTimer);
+    clearTimeout(this.deadlineTimer);
     this.onDone(this.summary('completed'));
   }
 

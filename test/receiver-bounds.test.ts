@@ -1,0 +1,74 @@
+/**
+ * A peer cannot hold the receiver: a frame must arrive whole within the frame timeout of its first
+ * byte (half a frame, or one byte now and then, is dropped with a reason), and a migration must end
+ * within its deadline however it trickles whole frames; the receiver then takes a good migration.
+ * (Verify floods and incomplete migrations: test/tcp-hostile-input.test.ts.)
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { runMigration } from '../src/driver/migrate.js';
+import { smallConfig } from './fixtures/migrate.js';
+import { startReceiver } from './fixtures/receiver.js';
+import { frame, hello, pagesBody } from './fixtures/wire-client.js';
+
+const receiver = await startReceiver({ frameTimeoutMs: 500, migrationDeadlineMs: 2000 });
+after(() => receiver.server.close());
+
+/** Connects, says hello, then calls `drip` with a writer until the receiver closes; resolves with ms until then. */
+function hostile(drip: (write: (b: Buffer) => void) => NodeJS.Timeout): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const socket = net.connect(receiver.address);
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('connect', () => {
+      socket.write(hello());
+      timer = drip((b) => { if (!socket.destroyed) socket.write(b); });
+    });
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(performance.now() - t0);
+    });
+  });
+}
+
+async function goodMigrationCompletes(): Promise<void> {
+  const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: receiver.address, dirtyCost: { preset: 'none', overrides: {} } }));
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.verified, true);
+}
+
+test('half a frame is dropped after the frame timeout, with a reason; then a good migration completes', async () => {
+  const before = receiver.summaries.length;
+  const f = frame(pagesBody([1]), { count: 1 });
+  const ms = await hostile((write) => { write(f.subarray(0, 10)); return setInterval(() => undefined, 1000); });
+  assert.ok(ms < 3000, `held ${ms.toFixed(0)} ms`);
+  const [s] = (await receiver.waitForMigrations(before + 1)).slice(before);
+  assert.equal(s.status, 'failed');
+  assert.match(s.reason ?? '', /too slow: a frame begun 0\.5 s ago has 10 bytes of its header \(a frame must arrive within 0\.5 s\)/);
+  await goodMigrationCompletes();
+});
+
+test('one byte every 100 ms is dropped the same way', async () => {
+  const before = receiver.summaries.length;
+  const f = frame(pagesBody([1]), { count: 1 });
+  let i = 0;
+  const ms = await hostile((write) => setInterval(() => write(f.subarray(i, ++i)), 100));
+  assert.ok(ms < 3000, `held ${ms.toFixed(0)} ms`);
+  const [s] = (await receiver.waitForMigrations(before + 1)).slice(before);
+  assert.match(s.reason ?? '', /too slow: a frame begun 0\.5 s ago has [1-9] bytes of its header/);
+  await goodMigrationCompletes();
+});
+
+test('whole frames trickled past the migration\'s deadline: dropped, with a reason', async () => {
+  const before = receiver.summaries.length;
+  let page = 0;
+  const ms = await hostile((write) => setInterval(() => write(frame(pagesBody([page++]), { count: 1 })), 200));
+  assert.ok(ms < 5000, `held ${ms.toFixed(0)} ms`);
+  const [s] = (await receiver.waitForMigrations(before + 1)).slice(before);
+  assert.match(s.reason ?? '', /too slow: not complete 2\.0 s after its first handshake/);
+  assert.ok(s.frames >= 3, 'frames came, but too slowly');
+  await goodMigrationCompletes();
+});
