@@ -72,3 +72,30 @@ test('whole frames trickled past the migration\'s deadline: dropped, with a reas
   assert.ok(s.frames >= 3, 'frames came, but too slowly');
   await goodMigrationCompletes();
 });
+
+test('with --max-migrations 2, a legitimate migration completes while a slow stream is being dropped', async () => {
+  const two = await startReceiver({ frameTimeoutMs: 5000, maxMigrations: 2 });
+  try {
+    const f = frame(pagesBody([1]), { count: 1 });
+    const socket = net.connect(two.address);
+    const closed = new Promise<number>((resolve) => {
+      const t0 = performance.now();
+      socket.on('close', () => resolve(performance.now() - t0));
+    });
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    await new Promise<void>((resolve) => socket.on('connect', () => { socket.write(hello()); socket.write(f.subarray(0, 10)); resolve(); }));
+    // The hostile stream holds one place; the source takes the other and finishes before the frame timeout.
+    const t0 = performance.now();
+    const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: two.address, dirtyCost: { preset: 'none', overrides: {} } }));
+    assert.equal(r.status, 'completed', r.reason);
+    assert.equal(r.verified, true);
+    assert.ok(performance.now() - t0 < 4500, 'it did not wait for the slow stream to go');
+    const heldMs = await closed;
+    assert.ok(heldMs >= 4900 && heldMs < 8000, `the slow stream was dropped after ${heldMs.toFixed(0)} ms`);
+    const failed = (await two.waitForMigrations(2)).find((s) => s.status === 'failed');
+    assert.match(failed?.reason ?? '', /too slow: a frame begun 5 s ago/);
+  } finally {
+    await two.server.close();
+  }
+});

@@ -3,11 +3,11 @@
  * address it listens on, one line per migration (stdout), refused connections on stderr, and runs
  * until SIGINT or SIGTERM, then closes and exits 0.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OptionError } from '../config/errors.js';
+import { resolveToken } from '../config/options.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
-import { parseSize } from '../config/units.js';
+import { parseCount, parseSize } from '../config/units.js';
 import { formatBytes, formatMs } from '../util/format.js';
 import { EXIT_OK, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext } from './command.js';
 import type { MigrationSummary } from '../receiver/target-migration.js';
@@ -17,6 +17,7 @@ interface ReceiveOptions {
   token?: string;
   tokenFile?: string;
   maxRam?: string;
+  maxMigrations?: string;
   allowKill?: boolean;
 }
 
@@ -26,8 +27,8 @@ A guest whose target memory does not fit in what this host has available (or
 is over --max-ram) is refused at its handshake, and the source is told why.
 
 Examples:
-  migbench receive --listen 127.0.0.1:0 --token s3cret
-  migbench run --target tcp://127.0.0.1:PORT --token s3cret --ram 512MiB --streams 2`;
+  MIGBENCH_TOKEN=s3cret migbench receive --listen 127.0.0.1:0
+  MIGBENCH_TOKEN=s3cret migbench run --target tcp://127.0.0.1:PORT --ram 512MiB --streams 2`;
 
 export const receiveCommand: CliCommand = {
   name: 'receive',
@@ -38,6 +39,7 @@ export const receiveCommand: CliCommand = {
       .option('--listen <host:port>', 'address to listen on; port 0 picks a free one (default: 127.0.0.1:0; e.g. 0.0.0.0:7000)', '127.0.0.1:0')
       .option('--token <secret>', 'shared secret a source must present; required to bind beyond loopback; visible to other users (ps): prefer MIGBENCH_TOKEN or --token-file (default: MIGBENCH_TOKEN, else none; e.g. s3cret)')
       .option('--token-file <path>', 'read the shared secret from this file (its first line)')
+      .option('--max-migrations <n>', 'migrations taken at once, each with its own target memory, 1 to 16 (default: 1, one after another; another source is told the receiver is busy)')
       .option('--max-ram <size>', 'refuse guests with more RAM than this, telling the source why (default: any guest whose target memory fits in what this host has available; e.g. 8GiB)')
       .option('--allow-kill', 'tests only: exit abruptly when a source sends the kill-receiver fault (default: off)')
       .addHelpText('after', EXAMPLES)
@@ -54,25 +56,15 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
   let server;
   try {
     const listen = parseHostPort('--listen', opts.listen, 'HOST:PORT such as 127.0.0.1:7000 (port 0 picks one)');
-    if (opts.token !== undefined && opts.tokenFile !== undefined) throw new OptionError('--token-file', 'give --token or --token-file, not both');
-    let token = opts.token;
-    if (opts.tokenFile !== undefined) {
-      try {
-        token = readFileSync(opts.tokenFile, 'utf8').split(/\r?\n/)[0];
-      } catch (e) {
-        throw new OptionError('--token-file', `--token-file ${opts.tokenFile} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
-    token ??= io.env.MIGBENCH_TOKEN || undefined;
-    if (token !== undefined && (token === '' || Buffer.byteLength(token) > 256)) {
-      throw new OptionError('--token', 'the token must be 1 to 256 bytes such as s3cret');
-    }
+    const token = resolveToken(opts.token, opts.tokenFile, io.env);
     if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
     const maxRamBytes = opts.maxRam === undefined ? null : parseSize('--max-ram', opts.maxRam);
+    const maxMigrations = opts.maxMigrations === undefined ? 1 : parseCount('--max-migrations', opts.maxMigrations, { min: 1, max: 16 });
     server = new ReceiverServer({
       listen,
-      token: token ?? null,
+      token,
       maxRamBytes,
+      maxMigrations,
       allowKill: opts.allowKill === true,
       onKill: () => process.kill(process.pid, 'SIGKILL'),
       onMigration: (s) => {

@@ -507,9 +507,9 @@ function resolveRemote(c: ResolveContext): Pick<RunConfig, 'target' | 'token' | 
 
 /**
  * The shared secret of a --target run: --token, the first line of --token-file, or the environment's
- * MIGBENCH_TOKEN, in that order; null for none. At most 256 bytes.
+ * MIGBENCH_TOKEN, in that order; null for none. 1 to 256 bytes. `migbench receive` takes its own the same way.
  */
-function resolveToken(given: string | undefined, file: string | undefined): string | null {
+export function resolveToken(given: string | undefined, file: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   if (given !== undefined && file !== undefined) throw new OptionError('--token-file', 'give --token or --token-file, not both');
   let token = given;
   if (file !== undefined) {
@@ -522,8 +522,8 @@ function resolveToken(given: string | undefined, file: string | undefined): stri
     token = text.split(/\r?\n/)[0];
     if (token === '') throw new OptionError('--token-file', `--token-file ${file} holds no token on its first line`);
   }
-  token ??= process.env.MIGBENCH_TOKEN || undefined;
-  if (token !== undefined && Buffer.byteLength(token, 'utf8') > 256) throw new OptionError('--token', 'the token must be at most 256 bytes such as s3cret');
+  token ??= env.MIGBENCH_TOKEN || undefined;
+  if (token !== undefined && (token === '' || Buffer.byteLength(token, 'utf8') > 256)) throw new OptionError('--token', 'the token must be 1 to 256 bytes such as s3cret');
   return token ?? null;
 }
 

@@ -37,6 +37,8 @@ export interface ReceiverOptions {
   frameTimeoutMs?: number;
   /** A migration must end within this long of its first handshake; default migrationDeadlineMs(RAM). */
   migrationDeadlineMs?: number;
+  /** Migrations taken at once, each with its own target memory (default 1: one after another). */
+  maxMigrations?: number;
 }
 
 /**
@@ -55,7 +57,10 @@ export class ReceiverServer {
   private readonly server = net.createServer({ allowHalfOpen: true });
   private readonly sockets = new Set<net.Socket>();
   private module?: WebAssembly.Module;
-  private active?: TargetMigration;
+  /** Migrations under way, by id: at most maxMigrations at once. */
+  private readonly active = new Map<string, TargetMigration>();
+  /** The last migrations that ended (a stream of one that comes late is refused, not a new migration). */
+  private readonly ended: string[] = [];
 
   constructor(private readonly options: ReceiverOptions) {}
 
@@ -83,7 +88,7 @@ export class ReceiverServer {
   /** Stops listening and ends what runs (its migration fails). */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.active?.fail('the receiver is shutting down');
+    for (const m of this.active.values()) m.fail('the receiver is shutting down');
     for (const s of this.sockets) s.destroy();
     await closed;
   }
@@ -107,11 +112,16 @@ export class ReceiverServer {
     if (token !== null && !tokenMatches(token, hello.token)) {
       return { refused: hello.token === '' ? 'this receiver needs a token (--token)' : 'wrong token' };
     }
-    const active = this.active;
-    if (active && !active.finished) {
-      if (active.id !== hello.migrationId) return { refused: `busy with migration ${short(active.id)}; try again when it ends` };
-      const why = active.refusal(hello);
-      return why === null ? { migration: active } : { refused: why };
+    if (this.ended.includes(hello.migrationId)) return { refused: `migration ${short(hello.migrationId)} has already ended` };
+    const mine = this.active.get(hello.migrationId);
+    if (mine) {
+      const why = mine.refusal(hello);
+      return why === null ? { migration: mine } : { refused: why };
+    }
+    const max = this.options.maxMigrations ?? 1;
+    if (this.active.size >= max) {
+      const ids = [...this.active.keys()].map(short).join(', ');
+      return { refused: `busy with ${max === 1 ? 'migration' : `${this.active.size} migrations (--max-migrations ${max}):`} ${ids}; try again when one ends` };
     }
     const layout = planGuestLayout(hello.ramBytes, hello.pageSizeBytes, undefined, Math.max(DEFAULT_FRAME_BUFFERS, hello.streamCount));
     const why = this.refusal(hello, layout);
@@ -126,9 +136,12 @@ export class ReceiverServer {
     // touches are not measured as the network (see README); on the set-up threads, while this
     // event loop goes on serving (and refusing) other connections.
     const ready = setUpMemories({ module: this.module as WebAssembly.Module, zero: [memory], mainThreadWorks: false }).then(() => undefined);
-    this.active = new TargetMigration(
+    const migration = new TargetMigration(
       hello, memory, this.options.allowKill ?? false, () => this.options.onKill?.(),
       (summary) => {
+        this.active.delete(hello.migrationId);
+        this.ended.push(hello.migrationId);
+        if (this.ended.length > 64) this.ended.shift();
         // Back to the pool once set-up has let go of it too (a migration may fail during it).
         void ready.catch(() => undefined).then(() => memoryPool.release(memory));
         this.options.onMigration?.(summary);
@@ -137,7 +150,8 @@ export class ReceiverServer {
       ready,
       this.options.migrationDeadlineMs ?? migrationDeadlineMs(hello.ramBytes),
     );
-    return { migration: this.active };
+    this.active.set(hello.migrationId, migration);
+    return { migration };
   }
 
   /** Why a handshake's guest cannot be taken (--max-ram, or the memory this host has), or null. */
