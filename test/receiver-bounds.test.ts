@@ -11,6 +11,7 @@ import { runMigration } from '../src/driver/migrate.js';
 import { smallConfig } from './fixtures/migrate.js';
 import { startReceiver } from './fixtures/receiver.js';
 import { frame, hello, pagesBody } from './fixtures/wire-client.js';
+import { spawnReceiver } from './fixtures/receiver-process.js';
 
 const receiver = await startReceiver({ frameTimeoutMs: 500, migrationDeadlineMs: 2000 });
 after(() => receiver.server.close());
@@ -97,5 +98,24 @@ test('with --max-migrations 2, a legitimate migration completes while a slow str
     assert.match(failed?.reason ?? '', /too slow: a frame begun 5 s ago/);
   } finally {
     await two.server.close();
+  }
+});
+
+test('migbench receive --frame-timeout sets the bound (a slower link may need it raised)', async () => {
+  const r = await spawnReceiver(['--frame-timeout', '700ms']);
+  try {
+    const socket = net.connect(r.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    const t0 = performance.now();
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now() - t0)));
+    socket.on('connect', () => { socket.write(hello()); socket.write(frame(pagesBody([1]), { count: 1 }).subarray(0, 40)); });
+    const ms = await closed;
+    assert.ok(ms >= 650 && ms < 5000, `dropped after ${ms.toFixed(0)} ms`);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.match(r.stderr(), /too slow: a frame begun 0\.7 s ago has 40 of its \d+ bytes \(a frame must arrive within 0\.7 s\)/);
+  } finally {
+    r.child.kill('SIGTERM');
+    await r.exited();
   }
 });

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { OptionError } from '../config/errors.js';
 import { resolveToken } from '../config/options.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
-import { parseCount, parseSize } from '../config/units.js';
+import { parseCount, parseDuration, parseSize } from '../config/units.js';
 import { formatBytes, formatMs } from '../util/format.js';
 import { EXIT_OK, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext } from './command.js';
 import type { MigrationSummary } from '../receiver/target-migration.js';
@@ -18,6 +18,7 @@ interface ReceiveOptions {
   tokenFile?: string;
   maxRam?: string;
   maxMigrations?: string;
+  frameTimeout?: string;
   allowKill?: boolean;
 }
 
@@ -39,6 +40,7 @@ export const receiveCommand: CliCommand = {
       .option('--listen <host:port>', 'address to listen on; port 0 picks a free one (default: 127.0.0.1:0; e.g. 0.0.0.0:7000)', '127.0.0.1:0')
       .option('--token <secret>', 'shared secret a source must present; required to bind beyond loopback; visible to other users (ps): prefer MIGBENCH_TOKEN or --token-file (default: MIGBENCH_TOKEN, else none; e.g. s3cret)')
       .option('--token-file <path>', 'read the shared secret from this file (its first line)')
+      .option('--frame-timeout <duration>', 'a frame must arrive whole within this long of its first byte, or its migration is dropped as too slow (default: 10s, a 1 MiB frame at 0.84 Mbit/s; raise it for slower links)')
       .option('--max-migrations <n>', 'migrations taken at once, each with its own target memory, 1 to 16 (default: 1, one after another; another source is told the receiver is busy)')
       .option('--max-ram <size>', 'refuse guests with more RAM than this, telling the source why (default: any guest whose target memory fits in what this host has available; e.g. 8GiB)')
       .option('--allow-kill', 'tests only: exit abruptly when a source sends the kill-receiver fault (default: off)')
@@ -60,11 +62,16 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
     if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
     const maxRamBytes = opts.maxRam === undefined ? null : parseSize('--max-ram', opts.maxRam);
     const maxMigrations = opts.maxMigrations === undefined ? 1 : parseCount('--max-migrations', opts.maxMigrations, { min: 1, max: 16 });
+    const frameTimeoutMs = opts.frameTimeout === undefined ? undefined : parseDuration('--frame-timeout', opts.frameTimeout);
+    if (frameTimeoutMs !== undefined && !(frameTimeoutMs >= 100 && frameTimeoutMs <= 3_600_000)) {
+      throw new OptionError('--frame-timeout', `--frame-timeout must be from 100ms to 1h such as 30s (got ${JSON.stringify(opts.frameTimeout)})`);
+    }
     server = new ReceiverServer({
       listen,
       token,
       maxRamBytes,
       maxMigrations,
+      frameTimeoutMs,
       allowKill: opts.allowKill === true,
       onKill: () => process.kill(process.pid, 'SIGKILL'),
       onMigration: (s) => {
