@@ -75,7 +75,7 @@ test('whole frames trickled past the migration\'s deadline: dropped, with a reas
 });
 
 test('with --max-migrations 2, a legitimate migration completes while a slow stream is being dropped', async () => {
-  const two = await startReceiver({ frameTimeoutMs: 5000, maxMigrations: 2 });
+  const two = await startReceiver({ frameTimeoutMs: 8000, maxMigrations: 2 });
   try {
     const f = frame(pagesBody([1]), { count: 1 });
     const socket = net.connect(two.address);
@@ -91,11 +91,11 @@ test('with --max-migrations 2, a legitimate migration completes while a slow str
     const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: two.address, dirtyCost: { preset: 'none', overrides: {} } }));
     assert.equal(r.status, 'completed', r.reason);
     assert.equal(r.verified, true);
-    assert.ok(performance.now() - t0 < 4500, 'it did not wait for the slow stream to go');
+    assert.ok(performance.now() - t0 < 7000, 'it did not wait for the slow stream to go');
     const heldMs = await closed;
-    assert.ok(heldMs >= 4900 && heldMs < 8000, `the slow stream was dropped after ${heldMs.toFixed(0)} ms`);
+    assert.ok(heldMs >= 7900 && heldMs < 12000, `the slow stream was dropped after ${heldMs.toFixed(0)} ms`);
     const failed = (await two.waitForMigrations(2)).find((s) => s.status === 'failed');
-    assert.match(failed?.reason ?? '', /too slow: a frame begun 5 s ago/);
+    assert.match(failed?.reason ?? '', /too slow: a frame begun 8 s ago/);
   } finally {
     await two.server.close();
   }
