@@ -10,6 +10,7 @@ export type WritePattern =
 export type PolicyName = 'qemu' | 'qemu-rounds' | 'hyperv' | 'xen';
 export type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { DirtyLogName } from '../dirtylog/dirty-log.js';
+import type { DirtyCostParams } from '../dirtylog/cost-meter.js';
 import type { ContentMix } from '../guest/content.js';
 import type { CodecName } from '../codec/codec.js';
 import type { AutoConvergeOptions } from '../converge/auto-converge.js';
@@ -103,5 +104,5 @@ export interface RunConfig {
 /** `--dirty-cost` as given: a preset and the parameters set over it, microseconds (src/dirtylog/cost.ts). */
 export interface DirtyCostSpec {
   preset: 'kvm' | 'none';
-  overrides: Partial<Record<'faultUs' | 'ringFullExitUs' | 'enablePerGiBUs' | 'syncUs' | 'syncPerGiBUs' | 'protectPerPageUs' | 'clearUs' | 'harvestPerEntryUs' | 'resetUs', number>>;
+  overrides: Partial<DirtyCostParams>;
 }

@@ -57,9 +57,13 @@ export function loggingFlag(cost: VcpuCost): Float64Array {
 /** The guest's dirty-tracking costs over all vCPUs so far. */
 export type GuestCostTotals = DirtyCostRecord['guest'];
 
+export function noGuestCosts(): GuestCostTotals {
+  return { faults: 0, faultMs: 0, ringFullExits: 0, ringFullExitMs: 0 };
+}
+
 export function guestCostTotals(cost: VcpuCost): GuestCostTotals {
   const all = new Float64Array(cost.counters);
-  const t = { faults: 0, faultMs: 0, ringFullExits: 0, ringFullExitMs: 0 };
+  const t = noGuestCosts();
   for (let i = 0; i + FIELDS <= all.length; i += FIELDS) {
     t.faults += all[i + FAULTS];
     t.faultMs += all[i + FAULT_MS];
@@ -140,7 +144,7 @@ export function addRoundCost(a: RoundDirtyCost, b: RoundDirtyCost, sign = 1): Ro
 }
 
 export function noRoundCost(): RoundDirtyCost {
-  return { host: noHostCosts(), guest: { faults: 0, faultMs: 0, ringFullExits: 0, ringFullExitMs: 0 } };
+  return { host: noHostCosts(), guest: noGuestCosts() };
 }
 
 export function diffRoundCost(now: RoundDirtyCost, before: RoundDirtyCost): RoundDirtyCost {

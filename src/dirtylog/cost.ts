@@ -21,9 +21,6 @@ import { OptionError } from '../config/errors.js';
 import { parseDuration } from '../config/units.js';
 
 export type DirtyCostKey = keyof DirtyCostParams;
-// The spec's parameter names are the model's (a compile-time check both ways).
-const _sameKeys: [keyof DirtyCostSpec['overrides'], DirtyCostKey] extends [DirtyCostKey, keyof DirtyCostSpec['overrides']] ? true : never = true;
-void _sameKeys;
 
 /** Parameter names as typed after `--dirty-cost kvm,`: `fault=2us`. */
 export const COST_PARAM_NAMES: Readonly<Record<string, DirtyCostKey>> = {

@@ -58,12 +58,7 @@ export class DirtyRingLog implements DirtyLog {
   }
 
   fetch(slot: number): number {
-    if (slot === 0) {
-      // The reap: its entry, and one KVM_RESET_DIRTY_RINGS for what it harvests (its pages are re-armed before their copy, below).
-      this.costs.meter.charge('syncMs', this.costs.params.syncUs);
-      this.costs.meter.charge('resetMs', this.costs.params.resetUs);
-      this.harvest();
-    }
+    if (slot === 0) this.harvest();
     const s = this.memory.slots[slot];
     const n = this.compact(slot);
     new Uint32Array(s.memory.buffer, s.layout.listPtr, n).set(this.pendingLists[slot].subarray(0, n));
@@ -119,12 +114,9 @@ export class DirtyRingLog implements DirtyLog {
     }
   }
 
-  /** A harvest outside a fetch (the reaper's, or a full ring's): the reap's entry and reset are charged as the fetch's are. */
+  /** A harvest outside a fetch (the reaper's, or a full ring's). */
   private reap(nowMs: number): void {
-    if (this.lastReapMs !== null) {
-      this.lastReapMs = nowMs;
-      this.costs.meter.charge('harvestMs', this.costs.params.syncUs + this.costs.params.resetUs);
-    }
+    if (this.lastReapMs !== null) this.lastReapMs = nowMs;
     this.harvest();
   }
 
@@ -137,8 +129,14 @@ export class DirtyRingLog implements DirtyLog {
     return stats;
   }
 
-  /** Moves every ring's entries to the pending lists and frees the rings (unstalling vCPUs). */
+  /**
+   * A reap: moves every ring's entries to the pending lists and frees the rings (unstalling vCPUs).
+   * Charged as QEMU's kvm_dirty_ring_reap costs: its entry, each entry collected, and one
+   * KVM_RESET_DIRTY_RINGS (whose per-page re-protection is charged before each copy, beforeSend).
+   */
   private harvest(): void {
+    this.costs.meter.charge('syncMs', this.costs.params.syncUs);
+    this.costs.meter.charge('resetMs', this.costs.params.resetUs);
     const pagesPerSlot = this.memory.layout.pagesPerSlot;
     let entries = 0;
     for (const r of this.rings) {
