@@ -76,6 +76,8 @@ export interface ChannelTask {
   queue: SharedArrayBuffer;
   /** The link to pace on (src/link/link.ts); null: unpaced. */
   link: SharedArrayBuffer | null;
+  /** Whose frames these are in the link's usage record (Link.forUser); -1: none. */
+  linkUser: number;
   /** Page codecs are on: the receiver decodes frames with every codec's decoder. */
   codecs: boolean;
   /** This thread runs the resend meter over raw frames (src/channel/channel-worker.ts). */

@@ -25,7 +25,7 @@ export function channel(task: ChannelTask): ChannelReport {
   receiver.meterResends = task.meter;
   // The frames lie in the source's frame buffers: checked there, by kernels bound to that memory.
   const sourceKernels = task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory));
-  const link = task.link === null ? null : new LinkShare(Link.attach(task.link), REAL_TIME_PACING);
+  const link = task.link === null ? null : new LinkShare(Link.attach(task.link, task.linkUser), REAL_TIME_PACING);
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report' };
 

@@ -66,7 +66,7 @@ export class ReceiveThread {
   async open(guest: GuestShape): Promise<void> {
     const task: ChannelTask = {
       kind: 'channel', module: this.module, sourceSlots: this.source.slots, targetSlots: this.target.slots, guest,
-      queue: this.queueSab, link: this.options.link?.shared ?? null, codecs: this.options.codecs, meter: this.options.meter,
+      queue: this.queueSab, link: this.options.link?.shared ?? null, linkUser: this.options.link?.user ?? -1, codecs: this.options.codecs, meter: this.options.meter,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.

@@ -11,10 +11,11 @@ import { runCommand } from './run-command.js';
 import { suiteCommand } from './suite-command.js';
 import { modelCommand } from './model-command.js';
 import { receiveCommand } from './receive-command.js';
+import { evacuateCommand } from './evacuate-command.js';
 import { migbenchVersion } from './version.js';
 
 /** Adding a command (suite, report, compare, model, receive) is adding its file and a line here. */
-const COMMANDS: readonly CliCommand[] = [runCommand, suiteCommand, reportCommand, compareCommand, modelCommand, receiveCommand];
+const COMMANDS: readonly CliCommand[] = [runCommand, evacuateCommand, suiteCommand, reportCommand, compareCommand, modelCommand, receiveCommand];
 
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnClosedStdout();

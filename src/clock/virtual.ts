@@ -9,7 +9,7 @@ import type { Clock } from './clock.js';
 export class VirtualClock implements Clock {
   readonly kind = 'virtual';
   private now = 0;
-  private readonly listeners: ((fromMs: number, toMs: number) => void)[] = [];
+  protected readonly listeners: ((fromMs: number, toMs: number) => void)[] = [];
 
   /** `advance(from, to)` runs each time the clock moves from `from` to `to`. */
   onAdvance(advance: (fromMs: number, toMs: number) => void): void {
@@ -27,6 +27,11 @@ export class VirtualClock implements Clock {
   async sleepUntil(ms: number): Promise<void> {
     await Promise.resolve();
     this.advanceTo(ms);
+  }
+
+  /** `ms` of CPU time pass on this clock (--charge-cpu). */
+  async spend(ms: number): Promise<void> {
+    this.advanceTo(this.nowMs() + ms);
   }
 
   advanceTo(ms: number): void {

@@ -12,7 +12,7 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestHost } from '../guest/host.js';
 import { shapeOf, type World } from '../world/world.js';
 import type { ThrottleHow } from '../guest/throttle.js';
-import type { AidControls } from '../converge/aid.js';
+import type { AidControls, ConvergenceAid } from '../converge/aid.js';
 import type { PolicyDecision } from '../policy/policy.js';
 import { loadKernelModule } from '../kernel/loader.js';
 import { memoryPool } from '../memory/pool.js';
@@ -35,12 +35,24 @@ import { POLICY_LOOPS } from '../policy/registry.js';
 import { PrecopyFailure, type PrecopyContext } from '../precopy/loop.js';
 import { summarizeCodecs } from '../codec/summary.js';
 import { deviceStateBytes, deviceStateImage } from './device-state.js';
+import type { TimelineParticipant } from '../clock/timeline.js';
+import { LimitWatch, type MigrationLimits } from './limits.js';
+import { AutoConverge } from '../converge/auto-converge.js';
+import { DEFAULT_AUTO_CONVERGE } from '../config/options.js';
 
 export interface RunHooks {
   onEvent?: EventSink;
   signal?: AbortSignal;
   /** The link to send over, shared with other migrations; by default one of the configured rate and latency, this run's own. */
   link?: Link;
+  /** Under the virtual clock: run on this shared timeline beside other migrations (src/clock/timeline.ts). */
+  timeline?: TimelineParticipant;
+  /** Time limits with their actions (KubeVirt's completion and progress timeouts). */
+  limits?: MigrationLimits;
+  /** Awaited once set-up is done and the guest runs, before the migration's clock starts (an evacuation's turn). */
+  ready?: () => Promise<void>;
+  /** Called when the migration's clock starts (set-up done). */
+  onStart?: () => void;
 }
 
 /** Thrown inside the driver to end a run as `failed` with a reason. */
@@ -65,7 +77,8 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const [source, target = null] = memoryPool.acquire(factory.localTarget ? [layouts.source, layouts.target] : [layouts.source], module);
   try {
     const link = hooks.link ?? Link.create({ bitsPerSec: config.linkBitsPerSec, latencyMs: config.latencyMs });
-    const world = factory.create({ config, source, target, module, link });
+    if (hooks.timeline && factory !== WORLDS.virtual) throw new Error('a shared timeline is for migrations under the virtual clock');
+    const world = factory.create({ config, source, target, module, link, timeline: hooks.timeline });
     return await migrate(config, hooks, world, module, source, target);
   } finally {
     memoryPool.release(source, target ?? undefined);
@@ -81,7 +94,8 @@ async function migrate(
   const startedAt = new Date().toISOString();
   const emit: EventSink = hooks.onEvent ?? (() => {});
   const { clock, transport, encoding } = world;
-  const { dirtyLog, guest, beforePageWritesPerSec, setup, wallStartMs } = await prepare(config, world, module, source, target);
+  const { dirtyLog, guest, beforePageWritesPerSec, setup, wallStartMs } = await prepare(config, world, module, source, target, hooks.ready);
+  hooks.onStart?.();
 
   const stages: StageRecord[] = [];
   const policy = createPolicy(config.policy);
@@ -111,11 +125,23 @@ async function migrate(
   let targetGuest: GuestHost | undefined;
   let postcopyRecord: Omit<PostcopyResult, 'guestPageWrites'> | undefined;
   const deadlineMs = config.timeoutMs ?? Infinity;
+  const watch = hooks.limits ? new LimitWatch(hooks.limits) : undefined;
+  let postcopyRequested = false;
   const checkpoint = (): void => {
     if (hooks.signal?.aborted) throw new RunFailure('interrupted before the migration completed');
     if (clock.nowMs() > deadlineMs) {
       const state = lastDecision ? `; last check: ${lastDecision.why}` : '';
       throw new RunFailure(`did not converge within the timeout of ${formatMs(config.timeoutMs ?? 0)} (${rounds.records.length} rounds${state})`);
+    }
+    const fired = watch?.check(clock.nowMs());
+    if (!fired) return;
+    emit({ kind: 'limit', event: fired });
+    if (fired.action === 'cancel') throw new RunFailure(`cancelled at ${formatMs(fired.atMs)}: ${fired.why}`);
+    if (fired.action === 'postcopy') postcopyRequested = true;
+    if (fired.action === 'auto-converge' && !aids.some((a) => a instanceof AutoConverge)) {
+      const aid: ConvergenceAid = new AutoConverge(DEFAULT_AUTO_CONVERGE);
+      aids.push(aid);
+      aid.start?.(controls);
     }
   };
   const sender = new Sender(source, transport, dirtyLog, clock, checkpoint, encoding, world.chargeCpu);
@@ -130,6 +156,8 @@ async function migrate(
     },
     decide: (state) => (lastDecision = policy.decide(state)),
     note: (decision) => { lastDecision = decision; },
+    remaining: (bytes) => watch?.remaining(bytes, clock.nowMs()),
+    postcopyRequested: () => postcopyRequested,
     limitRate: (bitsPerSec) => {
       maxBandwidth = bitsPerSec;
       applyRate();
@@ -173,6 +201,7 @@ async function migrate(
       await targetGuest.started();
     }
     let suspendAtMs = 0;
+    watch?.stop(); // no limit applies past the switch-over (nor, as in KubeVirt, in post-copy)
     await stage('stop-and-copy', async () => {
       suspendAtMs = clock.nowMs();
       await guest.pause(() => dirtyLog.service(clock.nowMs())); // the barrier: no vCPU is mid-write past this point
@@ -269,11 +298,13 @@ async function migrate(
   }
   const targetReport = await targetGuest?.shutdown();
   if (postcopyRecord && postcopy) postcopyRecord.blockedMsPerVcpu = postcopy.blockedMsPerVcpu();
-  return buildResult({
+  const result = buildResult({
     config, startedAt, failure, resumed, verified, switchoverReason: lastDecision?.why, totalTimeMs, downtimeMs, bytesSent,
     wallTimeMs, setup, codec, beforePageWritesPerSec, guest: await guest.shutdown(), stages, iterations: rounds.records,
     postcopy: postcopyRecord ? { ...postcopyRecord, guestPageWrites: targetReport?.pageWrites ?? 0 } : undefined,
     qemu: loop.qemuStats?.(deviceStateBytes(config.vcpus), Math.max(0, ...rounds.records.map((it) => it.throttlePercent))),
     warnings,
   });
+  if (watch && watch.events.length > 0) result.limits = watch.events;
+  return result;
 }

@@ -24,7 +24,7 @@ export interface Prepared {
 }
 
 export async function prepare(
-  config: RunConfig, world: World, module: WebAssembly.Module, source: GuestMemory, target: GuestMemory | null,
+  config: RunConfig, world: World, module: WebAssembly.Module, source: GuestMemory, target: GuestMemory | null, ready?: () => Promise<void>,
 ): Promise<Prepared> {
   const setupStartMs = performance.now();
   const dirtyLog = createDirtyLog(config.dirtyLog, source, {
@@ -40,6 +40,8 @@ export async function prepare(
   const guest = world.sourceGuest(dirtyLog.markMode);
   await guest.started();
   const beforePageWritesPerSec = await world.measurePace(guest);
+  // Set up and running, the guest may have to wait for its turn to migrate (an evacuation's limit).
+  await ready?.();
   world.start();
   const wallStartMs = performance.now();
   return {

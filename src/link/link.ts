@@ -16,13 +16,39 @@ const LOCK = 0;
 const F64_NEXT_FREE_MS = 1;
 const F64_BITS_PER_SEC = 2;
 const F64_LATENCY_MS = 3;
-const BYTES = 4 * 8;
+/** The usage record (optional): how many users, its time origin, its bucket width. */
+const F64_USERS = 4;
+const F64_ORIGIN_MS = 5;
+const F64_BUCKET_MS = 6;
+const F64_LAST_BUCKET = 7;
+const HEADER_F64 = 8;
+/** Buckets of the usage record per user; when a frame falls past the last, buckets merge in pairs. */
+export const USAGE_BUCKETS = 2048;
 
 export interface LinkSpec {
   /** Bits per second (decimal); null: unlimited. */
   bitsPerSec: number | null;
   /** One-way latency, ms. */
   latencyMs: number;
+}
+
+/**
+ * A record of who used the link when: bytes per user per time bucket, from `originMs` (in the
+ * link's time base), each bucket `bucketMs` wide at first, twice as wide each time the record
+ * would run past its last bucket. A frame's bytes are spread over the buckets its time on the NIC
+ * covers (bytes / the NIC's rate from its start).
+ */
+export interface UsageSpec {
+  users: number;
+  originMs: number;
+  bucketMs: number;
+}
+
+/** The usage record read back: bytes[user][bucket], buckets `bucketMs` wide from the origin. */
+export interface LinkUsage {
+  bucketMs: number;
+  /** Buckets up to the last one used. */
+  bytes: number[][];
 }
 
 /** A frame's time on the link. */
@@ -38,22 +64,37 @@ export class Link {
   private readonly lock: Int32Array;
   private readonly f64: Float64Array;
 
-  private constructor(readonly shared: SharedArrayBuffer) {
+  /** `user`: whose frames this view's take() counts in the usage record (-1: none). */
+  private constructor(readonly shared: SharedArrayBuffer, readonly user = -1) {
     this.lock = new Int32Array(shared, 0, 2);
     this.f64 = new Float64Array(shared);
   }
 
-  static create(spec: LinkSpec): Link {
-    const link = new Link(new SharedArrayBuffer(BYTES));
+  static create(spec: LinkSpec, usage?: UsageSpec): Link {
+    const users = usage?.users ?? 0;
+    const link = new Link(new SharedArrayBuffer((HEADER_F64 + users * USAGE_BUCKETS) * 8));
     link.f64[F64_NEXT_FREE_MS] = -Infinity;
     link.f64[F64_BITS_PER_SEC] = spec.bitsPerSec ?? Infinity;
     link.f64[F64_LATENCY_MS] = spec.latencyMs;
+    link.f64[F64_USERS] = users;
+    if (usage) {
+      if (!(usage.bucketMs > 0)) throw new RangeError(`a usage bucket must be longer than 0 ms, got ${usage.bucketMs}`);
+      link.f64[F64_ORIGIN_MS] = usage.originMs;
+      link.f64[F64_BUCKET_MS] = usage.bucketMs;
+      link.f64[F64_LAST_BUCKET] = -1;
+    }
     return link;
   }
 
-  /** The same link, from another thread. */
-  static attach(shared: SharedArrayBuffer): Link {
-    return new Link(shared);
+  /** The same link, from another thread; `user`: whose frames it counts in the usage record. */
+  static attach(shared: SharedArrayBuffer, user = -1): Link {
+    return new Link(shared, user);
+  }
+
+  /** The same link, counting this view's frames as `user`'s (0 .. users - 1 of the usage record). */
+  forUser(user: number): Link {
+    if (!(Number.isInteger(user) && user >= 0 && user < this.f64[F64_USERS])) throw new RangeError(`the link records ${this.f64[F64_USERS]} users, not user ${user}`);
+    return new Link(this.shared, user);
   }
 
   get bitsPerSec(): number | null {
@@ -74,11 +115,63 @@ export class Link {
     try {
       const startMs = Math.max(this.f64[F64_NEXT_FREE_MS], earliestMs);
       const bits = this.f64[F64_BITS_PER_SEC];
-      this.f64[F64_NEXT_FREE_MS] = bits === Infinity ? startMs : startMs + bytes / (bits / 8 / 1000);
+      const endMs = bits === Infinity ? startMs : startMs + bytes / (bits / 8 / 1000);
+      this.f64[F64_NEXT_FREE_MS] = endMs;
+      if (this.user >= 0) this.record(bytes, startMs, endMs);
       return startMs;
     } finally {
       Atomics.store(this.lock, LOCK, 0);
     }
+  }
+
+  /** The usage record so far (a copy); null when the link keeps none. */
+  usage(): LinkUsage | null {
+    const users = this.f64[F64_USERS];
+    if (users === 0) return null;
+    while (Atomics.compareExchange(this.lock, LOCK, 0, 1) !== 0);
+    try {
+      const used = this.f64[F64_LAST_BUCKET] + 1;
+      const bytes: number[][] = [];
+      for (let u = 0; u < users; u++) bytes.push(Array.from(this.f64.subarray(HEADER_F64 + u * USAGE_BUCKETS, HEADER_F64 + u * USAGE_BUCKETS + used)));
+      return { bucketMs: this.f64[F64_BUCKET_MS], bytes };
+    } finally {
+      Atomics.store(this.lock, LOCK, 0);
+    }
+  }
+
+  /** Adds a frame's bytes to this user's buckets over [startMs, endMs) (the lock held). */
+  private record(bytes: number, startMs: number, endMs: number): void {
+    const f = this.f64;
+    const origin = f[F64_ORIGIN_MS];
+    while (Math.floor((Math.max(endMs, startMs) - origin) / f[F64_BUCKET_MS]) >= USAGE_BUCKETS) this.widen();
+    const width = f[F64_BUCKET_MS];
+    const base = HEADER_F64 + this.user * USAGE_BUCKETS;
+    const from = Math.max(0, startMs - origin);
+    const to = Math.max(from, endMs - origin);
+    let b = Math.floor(from / width);
+    if (to === from) {
+      f[base + b] += bytes;
+    } else {
+      for (let at = from; at < to; b++) {
+        const next = Math.min(to, (b + 1) * width);
+        f[base + b] += (bytes * (next - at)) / (to - from);
+        at = next;
+      }
+      b--;
+    }
+    if (b > f[F64_LAST_BUCKET]) f[F64_LAST_BUCKET] = b;
+  }
+
+  /** Buckets twice as wide: each pair merges into one. */
+  private widen(): void {
+    const f = this.f64;
+    for (let u = 0; u < f[F64_USERS]; u++) {
+      const base = HEADER_F64 + u * USAGE_BUCKETS;
+      for (let i = 0; i < USAGE_BUCKETS / 2; i++) f[base + i] = f[base + 2 * i] + f[base + 2 * i + 1];
+      f.fill(0, base + USAGE_BUCKETS / 2, base + USAGE_BUCKETS);
+    }
+    f[F64_BUCKET_MS] *= 2;
+    f[F64_LAST_BUCKET] = Math.floor(f[F64_LAST_BUCKET] / 2);
   }
 }
 
@@ -102,8 +195,15 @@ export const REAL_TIME_PACING: PacingRule = { catchUpMs: 20 };
 export class LinkShare {
   private capBitsPerSec: number | null = null;
   private nextFreeMs = -Infinity;
+  /** Where this migration's time 0 lies in the link's time base (a migration of a shared virtual timeline starts later than 0). */
+  private originMs = 0;
 
   constructor(readonly link: Link, private readonly pacing: PacingRule) {}
+
+  /** This migration's times are `originMs` after the link's time 0 from now on. */
+  setOrigin(originMs: number): void {
+    this.originMs = originMs;
+  }
 
   /** This migration's own rate limit from now on (adaptive rate); null: none. */
   setCap(bitsPerSec: number | null): void {
@@ -125,7 +225,7 @@ export class LinkShare {
    */
   occupy(bytes: number, nowMs: number, idle: boolean): Occupancy {
     const earliest = Math.max(this.nextFreeMs, idle ? nowMs : nowMs - this.pacing.catchUpMs);
-    const startMs = this.link.take(bytes, earliest);
+    const startMs = this.link.take(bytes, earliest + this.originMs) - this.originMs;
     const linkBits = this.link.bitsPerSec ?? Infinity;
     const bits = this.capBitsPerSec === null ? linkBits : Math.min(this.capBitsPerSec, linkBits);
     const endMs = bits === Infinity ? startMs : startMs + bytes / (bits / 8 / 1000);

@@ -43,8 +43,12 @@ export interface PrecopyContext {
   decide(state: PolicyState): PolicyDecision;
   /** For a loop with a switch-over rule of its own: its last decision (a timeout reports it). */
   note(decision: PolicyDecision): void;
-  /** Throws to end the run: the timeout passed, or the run was interrupted. */
+  /** Throws to end the run: the timeout passed, a time limit cancelled it, or the run was interrupted. */
   checkpoint(): void;
+  /** The data still to send, bytes, now (after a sync or a round): a time limit's measure of progress. */
+  remaining(bytes: number): void;
+  /** A time limit asked for post-copy: a loop that can switches at the end of its round. */
+  postcopyRequested(): boolean;
 }
 
 export interface PrecopyOutcome {

@@ -111,6 +111,7 @@ export class QemuLoop implements PrecopyLoop {
       await rounds.delivered();
       // Dirtied during the record: what the sync that ends it newly found.
       rounds.add(rounds.end(probe, found, sent, scanMs, this.toSend, sync?.added ?? 0), why);
+      ctx.remaining(this.toSend * pageBytes);
       if (sync === null || !next) return;
       // After the sync: the record starts with what its aids set (the throttle).
       probe = rounds.begin('precopy');
@@ -118,6 +119,11 @@ export class QemuLoop implements PrecopyLoop {
     };
     for (;;) {
       ctx.checkpoint();
+      // An aid turned on during the run (a time limit's auto-converge) arms the timer then.
+      if (nextTickMs === Infinity && ctx.aids.length > 0) {
+        nextTickMs = clock.nowMs() + FORCED_SYNC_TICK_MS;
+        syncsAtTick = this.syncs;
+      }
       if (clock.nowMs() >= nextTickMs) {
         // cpu_throttle_dirty_sync_timer_tick: no sync since the last tick (set-up's aside): force one.
         if (this.syncs > 1 && this.syncs === syncsAtTick) {

@@ -17,6 +17,7 @@ export class RoundBasedLoop implements PrecopyLoop {
       const it = await rounds.send('precopy', index === 0);
       totalBytes += it.bytesSent;
       const pendingPages = dirtyLog.pending();
+      ctx.remaining(pendingPages * settings.pageSizeBytes);
       const facts = { round: index, durationMs: it.durationMs, bytesSent: it.bytesSent, pagesDirtied: pendingPages, pageSizeBytes: settings.pageSizeBytes };
       for (const aid of aids) aid.afterRound(facts, controls);
       let decision = ctx.decide({
@@ -28,11 +29,14 @@ export class RoundBasedLoop implements PrecopyLoop {
       // --postcopy-after N wins at round N even where the policy would switch over (QEMU starts
       // post-copy once it is asked to); before N, a policy's switch-over completes as pre-copy.
       const postcopyDue = settings.postcopyAfterRounds !== null && index + 1 >= settings.postcopyAfterRounds;
-      if (decision.action === 'switchover' && !postcopyDue) return { decision, postcopyAfter: null };
-      if (settings.postcopy && (decision.action === 'fail' || postcopyDue)) {
+      // A time limit that asks for post-copy fired during the round (KubeVirt's allowPostCopy).
+      const postcopyAsked = settings.postcopy && ctx.postcopyRequested();
+      if (decision.action === 'switchover' && !postcopyDue && !postcopyAsked) return { decision, postcopyAfter: null };
+      if (settings.postcopy && (decision.action === 'fail' || postcopyDue || postcopyAsked)) {
         decision = {
           action: 'switchover',
-          why: decision.action === 'fail' ? `post-copy, as the policy gave up: ${decision.why}` : `post-copy after ${index + 1} pre-copy rounds`,
+          why: decision.action === 'fail' ? `post-copy, as the policy gave up: ${decision.why}`
+            : postcopyDue ? `post-copy after ${index + 1} pre-copy rounds` : `post-copy after ${index + 1} pre-copy rounds, as a time limit asked`,
         };
         return { decision, postcopyAfter: index + 1 };
       }

@@ -102,11 +102,11 @@ export async function renderRunHtml(result: MigrationResult, meta: ReportMeta): 
   return page('migbench run', parts.join('\n'), meta);
 }
 
-async function figure(spec: ChartSpec): Promise<string> {
+export async function figure(spec: ChartSpec): Promise<string> {
   return `<figure class="chart">${await renderSvg(spec)}</figure>`;
 }
 
-function htmlTable(head: string[], rows: string[][], leftColumns: number): string {
+export function htmlTable(head: string[], rows: string[][], leftColumns: number): string {
   const cls = (i: number): string => (i < leftColumns ? '' : ' class="num"');
   return `<table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>`
     + rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${esc(c)}</td>`).join('')}</tr>`).join('')
@@ -123,7 +123,7 @@ details { margin: .4rem 0; } summary { cursor: pointer; }
 pre { font-size: .8rem; overflow-x: auto; } .status.failed { color: #b03030; font-weight: 600; }
 `;
 
-function page(title: string, body: string, meta: ReportMeta): string {
+export function page(title: string, body: string, meta: ReportMeta): string {
   const generatedAt = meta.generatedAt ?? new Date().toISOString();
   return `<!DOCTYPE html>
 <html lang="en">
@@ -141,6 +141,6 @@ ${body}
 `;
 }
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

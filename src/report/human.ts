@@ -163,7 +163,7 @@ export function formatStatusLine(r: MigrationResult): string {
   return parts.join(' · ');
 }
 
-function newTable(head: string[], colAligns: Table.HorizontalAlignment[]): Table.Table {
+export function newTable(head: string[], colAligns: Table.HorizontalAlignment[]): Table.Table {
   // No colours: the same text goes to terminals, pipes and files. Compact: no rule between rows.
   return new Table({ head, colAligns, style: { head: [], border: [], compact: true } });
 }

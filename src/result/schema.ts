@@ -324,4 +324,15 @@ export interface MigrationResult {
   qemu?: QemuStats;
   /** What the run could not do as asked, without failing: e.g. a `--fault` whose round never came. */
   warnings?: string[];
+  /** Time limits that fired (an evacuation's KubeVirt-style timeouts), and what was done. */
+  limits?: LimitEvent[];
+}
+
+/** A time limit that fired (src/driver/limits.ts), and what was done. */
+export interface LimitEvent {
+  /** On the run's clock, ms. */
+  atMs: number;
+  limit: 'completion' | 'progress';
+  action: 'cancel' | 'postcopy' | 'auto-converge';
+  why: string;
 }

@@ -4,6 +4,7 @@
  * and seed. The write gate keeps every frame to its pages' bytes at the instant it was sent.
  */
 import { VirtualClock } from '../clock/virtual.js';
+import { TimelineClock } from '../clock/timeline.js';
 import { VirtualTransport } from '../channel/virtual.js';
 import { LinkShare, SIMULATED_PACING } from '../link/link.js';
 import { WriteGate } from '../guest/write-gate.js';
@@ -16,13 +17,15 @@ export const virtualWorld: WorldFactory = {
   localTarget: true,
   create(context): World {
     const { config, source, module } = context;
-    const clock = new VirtualClock();
+    // On a shared timeline (an evacuation's), time 0 is where the migration starts on it.
+    const clock = context.timeline ? new TimelineClock(context.timeline) : new VirtualClock();
     const gate = new WriteGate();
     const codecs = config.codecs.length > 0;
     const shape = shapeOf(source);
+    const share = new LinkShare(context.link, SIMULATED_PACING);
     return {
       clock,
-      transport: new VirtualTransport(source, localTarget(context), module, new LinkShare(context.link, SIMULATED_PACING), clock, gate, {
+      transport: new VirtualTransport(source, localTarget(context), module, share, clock, gate, {
         codecs,
         // Post-copy's blocked vCPUs must see a page arrive at its simulated instant: received here.
         receiveHere: config.postcopy,
@@ -34,8 +37,12 @@ export const virtualWorld: WorldFactory = {
       targetGuest: (placement) => new SimulatedPostcopyGuest(guestOptions(config), placement, shape, clock),
       // The simulated guest writes exactly its rate: that is its pace.
       measurePace: async () => config.pageWritesPerSec,
-      start: () => {},
-      ...(config.chargeCpu ? { chargeCpu: async (ms: number) => clock.advanceTo(clock.nowMs() + ms) } : {}),
+      start: () => {
+        if (!(clock instanceof TimelineClock)) return;
+        clock.start();
+        share.setOrigin(clock.origin);
+      },
+      ...(config.chargeCpu ? { chargeCpu: (ms: number) => clock.spend(ms) } : {}),
     };
   },
 };

@@ -14,6 +14,7 @@ import type { MarkMode } from '../dirtylog/dirty-log.js';
 import type { FrameEncoding } from '../driver/encoding.js';
 import type { Link } from '../link/link.js';
 import type { GuestShape } from '../protocol.js';
+import type { TimelineParticipant } from '../clock/timeline.js';
 
 export interface WorldContext {
   config: RunConfig;
@@ -23,6 +24,8 @@ export interface WorldContext {
   module: WebAssembly.Module;
   /** The link this migration's frames go over (maybe shared with other migrations). */
   link: Link;
+  /** Under the virtual clock: the shared timeline this migration runs on beside others (an evacuation); absent: a clock of its own. */
+  timeline?: TimelineParticipant;
 }
 
 export interface World {
