@@ -181,12 +181,16 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
             emit({ kind: 'vm-start', vm: vm.name, target: t.name, atMs: out.startMs, running: active });
           },
           onEvent: (event) => {
-            if (!timeline && ((event.kind === 'stage-end' && (event.stage === 'postcopy' || (event.stage === 'announce' && !config.postcopy))) || event.kind === 'failed')) release();
+            if ((event.kind === 'stage-end' && (event.stage === 'postcopy' || (event.stage === 'announce' && !config.postcopy))) || event.kind === 'failed') {
+              // It sends nothing more: its end on the evacuation's clock, and (real clock) its slot passes on.
+              out.endMs ??= now();
+              if (!timeline) release();
+            }
             emit({ kind: 'migration', vm: vm.name, event });
           },
         });
         out.result = result;
-        out.endMs = (out.startMs ?? 0) + result.totals.totalTimeMs;
+        out.endMs ??= (out.startMs ?? 0) + result.totals.totalTimeMs;
         if (result.status === 'completed' && result.verified) {
           out.status = 'migrated';
           delete out.reason;
