@@ -36,12 +36,6 @@ const EXPECTED_BUCKETS = 400;
 /** Points of the NIC's series in a result: buckets are merged down to at most this many. */
 const SERIES_POINTS = 400;
 
-interface Running {
-  vm: EvacuationVm;
-  target: number;
-  done: Promise<void>;
-}
-
 export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks = {}): Promise<EvacuationResult> {
   const startedAt = new Date().toISOString();
   const wall0 = performance.now();
@@ -64,13 +58,11 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
     dirtyBytesPerSec: vm.config.pageWritesPerSec * vm.config.pageSizeBytes, options: vm.options,
     status: 'left-behind', reason: 'not started: the evacuation was interrupted', startMs: null, endMs: null,
   }));
-  const running = new Map<number, Running>();
   const perTarget = ev.targets.map(() => 0);
   const placed = ev.targets.map(() => 0);
   let started = 0;
   let active = 0;
   let peakConcurrent = 0;
-  const finished: number[] = [];
   /**
    * Set-up VMs waiting to start their clock, by launch ticket. They start in launch order, as slots
    * free; the first ones (up to the limit) together, once all of them are set up.
@@ -99,7 +91,9 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
   // Under the real clock a VM's set-up (allocating and filling its memories) takes real time, which
   // a real host does not spend: one VM more than the limit is set up ahead and waits, set up, for a
   // slot. Under the virtual clock set-up takes no simulated time.
-  const lookahead = timeline ? 0 : 1;
+  // Over TCP the next one is not set up ahead: its set-up connects, and would take a receiver's
+  // --max-migrations slot before its turn.
+  const lookahead = timeline || ev.targets.some((t) => t.address !== null) ? 0 : 1;
   const scheduler: TimelineParticipant | null = timeline ? timeline.join() : null;
   await scheduler?.turn();
   let kick = (): void => {};
@@ -133,23 +127,44 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
     return best;
   };
 
-  const launch = (vm: EvacuationVm, target: number): Running => {
+  /** Launched VMs that still hold a place against the limits (until they send nothing more). */
+  let inLine = 0;
+  let changed = false;
+  const all: Promise<void>[] = [];
+  const remote = ev.targets.some((t) => t.address !== null);
+
+  const launch = (vm: EvacuationVm, target: number): void => {
     const out = outcomes[vm.index];
     const t = ev.targets[target];
     const config = t.address === null ? vm.config : { ...vm.config, target: t.address };
     out.target = t.name;
     perTarget[target]++;
     placed[target]++;
+    inLine++;
     const participant = timeline?.join();
     const ticket = tickets++;
     let counted = false;
-    let released = false;
-    /** Its slot goes to the next VM in line once it sends nothing more (its announce, or post-copy's last page, or a failure): verification and teardown are not the NIC's. */
-    const release = (): void => {
-      if (!counted || released) return;
-      released = true;
-      active--;
+    let left = false;
+    /**
+     * It leaves the line: its slot (if it had one) goes to the next VM set up and waiting, its
+     * place to the next VM to launch. In this process that is once it sends nothing more (its
+     * announce, post-copy's last page, or a failure): verification is not the NIC's. Over TCP it
+     * is once its migration has ended, verification included, as the receiver counts it until then.
+     */
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      if (counted) active--;
+      else if (!timeline) {
+        // It never got in line to start: the ones behind it must not wait for it.
+        skipped.add(ticket);
+        if (ticket < firstBatch) readyCount++;
+      }
       pump();
+      inLine--;
+      perTarget[target]--;
+      changed = true;
+      notify();
     };
     const done = (async () => {
       await participant?.turn();
@@ -182,9 +197,9 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
           },
           onEvent: (event) => {
             if ((event.kind === 'stage-end' && (event.stage === 'postcopy' || (event.stage === 'announce' && !config.postcopy))) || event.kind === 'failed') {
-              // It sends nothing more: its end on the evacuation's clock, and (real clock) its slot passes on.
+              // It sends nothing more: its end on the evacuation's clock.
               out.endMs ??= now();
-              if (!timeline) release();
+              if (!timeline && !remote) leave();
             }
             emit({ kind: 'migration', vm: vm.name, event });
           },
@@ -199,51 +214,37 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
         }
       } catch (e) {
         out.reason = `the migration could not run: ${e instanceof Error ? e.message : String(e)}`;
-        if (out.startMs !== null) out.endMs = now();
+        if (out.startMs !== null) out.endMs ??= now();
       } finally {
         emit({ kind: 'vm-end', vm: vm.name, atMs: out.endMs ?? now(), status: out.status, reason: out.reason });
-        finished.push(vm.index);
-        // Its slot goes to the next VM in line.
-        if (counted) release();
-        else if (!timeline) {
-          // It never got in line: the ones behind it must not wait for it.
-          skipped.add(ticket);
-          if (ticket < firstBatch) readyCount++;
-        }
-        if (!counted) pump();
-        // The scheduler is queued at this instant before the timeline may move on.
-        notify();
+        // The scheduler is queued at this instant (leave() wakes it) before the timeline may move on.
+        leave();
         participant?.leave();
       }
     })();
-    return { vm, target, done };
+    all.push(done);
   };
 
   try {
-    while (queue.length > 0 || running.size > 0) {
+    while (queue.length > 0 || inLine > 0) {
       // Launch, in order, every VM the limits let go now (and, on the real clock, one ahead).
-      for (let i = 0; i < queue.length && running.size < ev.maxConcurrent + lookahead && !hooks.signal?.aborted;) {
+      for (let i = 0; i < queue.length && inLine < ev.maxConcurrent + lookahead && !hooks.signal?.aborted;) {
         const target = placeOf(queue[i]);
         if (target === null) {
           i++;
           continue;
         }
         const [vm] = queue.splice(i, 1);
-        running.set(vm.index, launch(vm, target));
+        launch(vm, target);
       }
-      if (running.size === 0) break; // interrupted: the rest stay
+      if (inLine === 0) break; // interrupted: the rest stay
       if (scheduler) {
-        while (finished.length === 0) await scheduler.park();
-      } else {
+        while (!changed) await scheduler.park();
+      } else if (!changed) {
         await kicked;
-        rearm();
       }
-      for (const index of finished.splice(0)) {
-        const r = running.get(index);
-        if (r === undefined) continue;
-        running.delete(index);
-        perTarget[r.target]--;
-      }
+      rearm();
+      changed = false;
       if (hooks.signal?.aborted) {
         for (const w of waiting.values()) {
           active++;
@@ -252,6 +253,7 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
         waiting.clear();
       }
     }
+    await Promise.all(all);
   } finally {
     scheduler?.leave();
   }
