@@ -54,3 +54,18 @@ test('a host file: VMs, every-vm and options; a bad value is reported at its fil
   assert.match(typo.stderr, /host\.yaml:3: vms\[1\]\.rma: not a VM option/);
   assert.equal(typo.stdout, '');
 });
+
+test('migbench evacuate --help lists the host options and the run options for every VM; bad input exits 2 before anything runs', () => {
+  const help = migbench('evacuate', '--help');
+  assert.equal(help.status, 0);
+  for (const flag of ['--vm', '--host-file', '--max-concurrent', '--max-per-target', '--order', '--background', '--bandwidth-per-migration',
+    '--completion-timeout-per-gib', '--on-completion-timeout', '--progress-timeout', '--dirty-rate', '--policy', '--codec']) {
+    assert.ok(help.stdout.includes(flag), flag);
+  }
+  const none = migbench('evacuate');
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /at least one VM/);
+  const html = migbench('evacuate', '--vm', 'ram=16MiB', '--html', '/nonexistent-dir/e.html');
+  assert.equal(html.status, 2);
+  assert.match(html.stderr, /--html must be a file path in an existing directory/);
+});

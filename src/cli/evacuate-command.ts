@@ -107,6 +107,9 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
   const { SuiteError } = await import('../suite/parse.js');
   let ev: EvacuationConfig;
   try {
+    const { checkExportPath } = await import('./run-command.js');
+    if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
+    if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'evacuation.html');
     const { text, hostFile } = await evacuationText(opts);
     try {
       ev = resolveEvacuation(text, io.env);

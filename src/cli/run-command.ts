@@ -167,7 +167,7 @@ async function runWithInterrupt(
 }
 
 /** Fail before a long run, not after it, when the export file cannot be created. */
-function checkExportPath(file: string, flag = '--export-json', example = 'result.json'): void {
+export function checkExportPath(file: string, flag = '--export-json', example = 'result.json'): void {
   const dir = path.dirname(path.resolve(file));
   let isDir = false;
   try {

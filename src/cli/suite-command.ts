@@ -34,6 +34,10 @@ A suite file (YAML):
 'matrix' may also be a list of such mappings, each crossed on its own (two sweeps in one suite).
 Errors name the file, line and key. Built-in suites: bench/suites/*.yaml.
 
+A suite of host evacuations ('migbench evacuate') says 'kind: evacuation', gives the source host
+as 'host' (a host file's vms, every-vm and evacuate options) and varies evacuate options in its
+matrix (max-concurrent, order, link, background, ...): see bench/suites/evacuation.yaml.
+
 DIR receives suite.json (the planned runs), results.jsonl (one line per finished run, written as
 it finishes), summary.csv and summary.md (per configuration: mean, min and max of total time,
 downtime, bytes sent and rounds) and report.html (self-contained charts). Run the same command
@@ -78,6 +82,12 @@ export const suiteCommand: CliCommand = {
 async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
   const { io } = ctx;
   const usage = ctx.usageError('migbench suite');
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text !== null) {
+    const { isEvacuationSuite } = await import('../evacuate/suite.js');
+    if (isEvacuationSuite(text)) return evacuationSuiteAction(file, text, opts, ctx);
+  }
   const { loadSuitePlan } = await import('../suite/load.js');
   const { SuiteError } = await import('../suite/parse.js');
   let plan;
@@ -139,6 +149,65 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
   }
   if (outcome.interrupted) {
     io.err(`migbench: suite interrupted; run the same command again to resume\n`);
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
+}
+
+/** A suite of evacuations (`kind: evacuation`, src/evacuate/suite.ts). */
+async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
+  const { io } = ctx;
+  const usage = ctx.usageError('migbench suite');
+  const { parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite, readEvacuationRecords } = await import('../evacuate/suite.js');
+  const { SuiteError } = await import('../suite/parse.js');
+  const { OptionError } = await import('../config/errors.js');
+  let plan;
+  try {
+    if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual') return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
+    plan = planEvacuationSuite(parseEvacuationSuite(text, file), { reduce: opts.reduce === true, clock: opts.clock as 'real' | 'virtual' | undefined });
+  } catch (e) {
+    if (e instanceof SuiteError || e instanceof OptionError) return usage(e.message);
+    throw e;
+  }
+  if (opts.dryRun === true) {
+    const latest = await readEvacuationRecords(opts.out);
+    const lines = plan.runs.map((r) => `${r.runId}  ${(latest.get(r.runId)?.status ?? 'pending').padEnd(9)}  ${Object.entries(r.varied).map(([k, v]) => `${k} ${v}`).join(', ')}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`);
+    io.out(`evacuation suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} evacuations of ${plan.runs[0]?.config.vms.length ?? 0} VMs\n${lines.join('\n')}\n`);
+    return EXIT_OK;
+  }
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    io.err('migbench: interrupted; ending the evacuation in progress and writing the summaries (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const quiet = opts.quiet === true;
+  let outcome;
+  try {
+    outcome = await runEvacuationSuite(plan, {
+      outDir: opts.out, toolVersion: ctx.version, signal: controller.signal, retryFailed: opts.retryFailed === true,
+      onProgress: (e) => {
+        if (quiet || e.kind !== 'run-end') return;
+        const h = e.record.result?.host;
+        const what = Object.entries(e.run.varied).map(([k, v]) => `${k} ${v}`).join(', ');
+        io.err(`[${e.index}/${e.toRun}] ${what}: ${h ? `${(h.evacuationTimeMs / 1000).toFixed(3)} s, worst downtime ${h.downtimeMaxMs.toFixed(1)} ms, ${h.leftBehind} left behind` : e.record.reason}`
+          + ` (${(e.record.wallMs / 1000).toFixed(1)} s wall, ${(e.elapsedMs / 1000).toFixed(0)} s so far)\n`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof SuiteError) return usage(e.message);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (!quiet) {
+    const { readFile } = await import('node:fs/promises');
+    const md = outcome.files.find((f) => f.endsWith('summary.md'));
+    if (md !== undefined) io.out(await readFile(md, 'utf8'));
+    io.err(`ran ${outcome.executed} evacuations, skipped ${outcome.skipped} already done\nwrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`);
+  }
+  if (outcome.interrupted) {
+    io.err('migbench: suite interrupted; run the same command again to resume\n');
     return EXIT_FAILED;
   }
   return EXIT_OK;

@@ -14,7 +14,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAM
 import { SuiteError } from '../suite/parse.js';
 import { OptionError } from '../config/errors.js';
 import { EVACUATION_KEYS, evacuationFlag, setVmKey, type EvacuationKey, type EvacuationText, type VmText } from './config.js';
-import type { RawRunOptions, RunOptionKey } from '../config/options.js';
+import type { RunOptionKey } from '../config/options.js';
 import { VM_OPTION_KEYS } from './config.js';
 
 export const MAX_HOST_FILE_BYTES = 128 * 1024;
@@ -70,11 +70,7 @@ export function readHost(root: Node | null, file: string, lineOf: (n: Node | nul
         for (const p of (item as YAMLMap).items) {
           const k = scalar(p.key as Node, `${path}[${i}]`, fail);
           const v = scalar(p.value as Node, `${path}[${i}].${k}`, fail);
-          try {
-            setVmKey(vm, k, v, (detail) => new SuiteError(file, lineOf(p.key as Node), `${path}[${i}].${k}`, detail));
-          } catch (e) {
-            throw e;
-          }
+          setVmKey(vm, k, v, (detail) => new SuiteError(file, lineOf(p.key as Node), `${path}[${i}].${k}`, detail));
         }
         text.vms.push(vm);
       });
@@ -121,4 +117,3 @@ export function placeError(e: OptionError, host: HostFile): SuiteError | OptionE
   return new SuiteError(host.file, line, e.option.slice(2), e.message);
 }
 
-export type { RawRunOptions };

@@ -57,6 +57,8 @@ export class ReceiverServer {
   private readonly server = net.createServer({ allowHalfOpen: true });
   private readonly sockets = new Set<net.Socket>();
   private module?: WebAssembly.Module;
+  /** Target memory of admitted migrations still being set up (not yet resident), bytes, by id. */
+  private readonly settingUp = new Map<string, number>();
   /** Migrations under way, by id: at most maxMigrations at once. */
   private readonly active = new Map<string, TargetMigration>();
   /** The last migrations that ended (a stream of one that comes late is refused, not a new migration). */
@@ -136,6 +138,10 @@ export class ReceiverServer {
     // touches are not measured as the network (see README); on the set-up threads, while this
     // event loop goes on serving (and refusing) other connections.
     const ready = setUpMemories({ module: this.module as WebAssembly.Module, zero: [memory], mainThreadWorks: false }).then(() => undefined);
+    // Until its pages are faulted in, the host's available memory does not show this migration's:
+    // the next admission counts it (several migrations at once, --max-migrations).
+    this.settingUp.set(hello.migrationId, targetNeedBytes(layout));
+    void ready.catch(() => undefined).then(() => this.settingUp.delete(hello.migrationId));
     const migration = new TargetMigration(
       hello, memory, this.options.allowKill ?? false, () => this.options.onKill?.(),
       (summary) => {
@@ -161,9 +167,11 @@ export class ReceiverServer {
       return `a guest of ${formatBytes(hello.ramBytes)} is over this receiver's --max-ram ${formatBytes(max)}`;
     }
     const need = targetNeedBytes(layout);
-    const available = memoryAvailable();
-    if (need > available.bytes) {
-      return `a guest of ${formatBytes(hello.ramBytes)} needs about ${formatBytes(need)} of target memory but ${formatBytes(available.bytes)} is available on the receiver`;
+    const pending = [...this.settingUp.values()].reduce((n, b) => n + b, 0);
+    const available = memoryAvailable().bytes - pending;
+    if (need > available) {
+      return `a guest of ${formatBytes(hello.ramBytes)} needs about ${formatBytes(need)} of target memory but ${formatBytes(Math.max(0, available))} is available on the receiver`
+        + (pending > 0 ? ` (${formatBytes(pending)} of it is being taken by migrations setting up)` : '');
     }
     return null;
   }
