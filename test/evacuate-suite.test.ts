@@ -46,6 +46,9 @@ test('the reduced evacuation suite runs through the CLI, resumes, and says wheth
   const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
   assert.match(html, /<svg/);
   assert.match(html, /timeline: one lane per VM/);
+  const report = migbench('report', dir);
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(report.stderr, /wrote .*summary\.md/);
   const again = migbench('suite', SUITE, '--out', dir, '--reduce');
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /ran 0 evacuations, skipped 2 already done/);

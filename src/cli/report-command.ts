@@ -22,6 +22,15 @@ export const reportCommand: CliCommand = {
 };
 
 async function reportAction(dir: string, ctx: CliCommandContext): Promise<number> {
+  // A suite of evacuations has its own plan and records (src/evacuate/suite.ts).
+  const { readFile } = await import('node:fs/promises');
+  const raw = await readFile(path.join(dir, 'suite.json'), 'utf8').then((t) => JSON.parse(t) as { kind?: string }).catch(() => undefined);
+  if (raw?.kind === 'evacuation') {
+    const { readEvacuationRecords, writeEvacuationOutputs } = await import('../evacuate/suite.js');
+    const files = await writeEvacuationOutputs(dir, raw as Parameters<typeof writeEvacuationOutputs>[1], await readEvacuationRecords(dir), ctx.version);
+    ctx.io.err(`wrote ${files.join(', ')}\n`);
+    return EXIT_OK;
+  }
   const { readPlan, writeSuiteOutputs } = await import('../suite/outputs.js');
   const { latestByRunId, readRecords } = await import('../suite/records.js');
   const plan = await readPlan(dir).catch((e: unknown) => {

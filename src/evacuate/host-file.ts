@@ -30,9 +30,17 @@ export interface HostFile {
 /** Keys of a host file beside the evacuation's options. */
 const FILE_KEYS = ['vms', 'every-vm'] as const;
 
-export function parseHostFile(source: string, file: string): HostFile {
+/** A YAML file's root, with the line of any node and a failure naming file:line and key. */
+export interface YamlFile {
+  root: Node | null;
+  lineOf: (node: Node | null | undefined) => number | undefined;
+  fail: Fail;
+}
+
+/** Parses a YAML file of at most `maxBytes` (`what`: "a host file"); bad YAML fails at its line. */
+export function readYamlFile(source: string, file: string, maxBytes: number, what: string): YamlFile {
   const bytes = Buffer.byteLength(source, 'utf8');
-  if (bytes > MAX_HOST_FILE_BYTES) throw new SuiteError(file, undefined, undefined, `${bytes} bytes; a host file is at most ${MAX_HOST_FILE_BYTES} bytes (128 KiB)`);
+  if (bytes > maxBytes) throw new SuiteError(file, undefined, undefined, `${bytes} bytes; ${what} is at most ${maxBytes} bytes (${maxBytes / 1024} KiB)`);
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false });
   const lineOf = (node: Node | null | undefined): number | undefined => {
@@ -46,10 +54,15 @@ export function parseHostFile(source: string, file: string): HostFile {
     const line = lineCounter.linePos(doc.errors[0].pos[0]).line;
     throw new SuiteError(file, line, undefined, `not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
   }
-  return readHost(doc.contents as Node, file, lineOf, fail);
+  return { root: doc.contents as Node | null, lineOf, fail };
 }
 
-type Fail = (node: Node | null | undefined, key: string | undefined, detail: string) => never;
+export function parseHostFile(source: string, file: string): HostFile {
+  const { root, lineOf, fail } = readYamlFile(source, file, MAX_HOST_FILE_BYTES, 'a host file');
+  return readHost(root, file, lineOf, fail);
+}
+
+export type Fail = (node: Node | null | undefined, key: string | undefined, detail: string) => never;
 
 /** A host description from a YAML mapping (a host file's root, or a suite's `host`). */
 export function readHost(root: Node | null, file: string, lineOf: (n: Node | null | undefined) => number | undefined, fail: Fail, prefix = ''): HostFile {

@@ -18,13 +18,13 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import { SuiteError, MAX_SUITE_BYTES } from '../suite/parse.js';
 import { OptionError } from '../config/errors.js';
 import { hideSecrets } from '../suite/schema.js';
 import { deriveSeed } from '../util/prng.js';
 import { EVACUATION_KEYS, VM_OPTION_KEYS, evacuationFlag, resolveEvacuation, type EvacuationConfig, type EvacuationKey, type EvacuationText } from './config.js';
-import { readHost, placeError, type HostFile } from './host-file.js';
+import { readHost, readYamlFile, placeError, type HostFile } from './host-file.js';
 import type { EvacuationResult } from './result.js';
 import type { RunOptionKey } from '../config/options.js';
 import { findings, summarizeEvacuations, summaryCells, type EvacuationSummaryRow } from './summary.js';
@@ -83,19 +83,7 @@ export function isEvacuationSuite(text: string): boolean {
 }
 
 export function parseEvacuationSuite(text: string, file: string): EvacuationSuiteSpec {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_SUITE_BYTES) throw new SuiteError(file, undefined, undefined, `${bytes} bytes; a suite file is at most ${MAX_SUITE_BYTES} bytes (128 KiB)`);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const lineOf = (node: Node | null | undefined): number | undefined => {
-    const offset = node?.range?.[0];
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
-  };
-  const fail = (node: Node | null | undefined, key: string | undefined, detail: string): never => {
-    throw new SuiteError(file, lineOf(node), key, detail);
-  };
-  if (doc.errors[0] !== undefined) throw new SuiteError(file, lineCounter.linePos(doc.errors[0].pos[0]).line, undefined, `not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
-  const root = doc.contents as Node;
+  const { root, lineOf, fail } = readYamlFile(text, file, MAX_SUITE_BYTES, 'a suite file');
   if (!isMap(root)) return fail(root, undefined, 'a suite file is a mapping');
   const get = (key: string): Node | undefined => ((root as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === key)?.value ?? undefined) as Node | undefined;
   for (const p of (root as YAMLMap).items) {

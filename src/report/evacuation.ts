@@ -103,7 +103,7 @@ export function timelineSpec(r: EvacuationResult): ChartSpec {
     mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
     encoding: {
       y: { field: 'vm', type: 'nominal', title: null, sort: r.vms.map((v) => v.name) },
-      x: { field: 'start', type: 'quantitative', title: 'time since the first start (s)' },
+      x: { field: 'start', type: 'quantitative', title: 'time since the first start (s)', axis: { titleLimit: 400 } },
       x2: { field: 'end' },
       color: { field: 'phase', type: 'nominal', title: 'phase', scale: { domain: ['pre-copy round', 'suspended', 'post-copy', 'cancelled / failed'], range: ['#4e79a7', '#e15759', '#f28e2b', '#222222'] } },
       tooltip: [{ field: 'vm' }, { field: 'phase' }, { field: 'start', format: ',.3f' }, { field: 'end', format: ',.3f' }, { field: 'detail' }],
@@ -119,7 +119,7 @@ export function nicSpec(r: EvacuationResult): ChartSpec {
     data: { values },
     mark: { type: 'area', interpolate: 'step-after' },
     encoding: {
-      x: { field: 't', type: 'quantitative', title: 'time since the first start (s)' },
+      x: { field: 't', type: 'quantitative', title: 'time since the first start (s)', axis: { titleLimit: 400 } },
       y: { field: 'gbps', type: 'quantitative', stack: 'zero', title: 'NIC throughput (Gbit/s)' },
       color: { field: 'vm', type: 'nominal', title: 'VM', sort: r.vms.map((v) => v.name) },
       order: { field: 'vm' },
