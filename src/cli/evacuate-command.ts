@@ -98,7 +98,7 @@ async function evacuationText(opts: EvacuateCliOptions): Promise<{ text: Evacuat
     if (v !== undefined && key !== 'seed') common[key] = v as string | boolean;
   }
   const vms = [...base.vms, ...(opts.vm ?? []).map((t, i) => parseVmText(t, `--vm ${base.vms.length + i + 1}`))];
-  return { text: { host, common, vms }, hostFile };
+  return { text: { host, common, vms, baseDir: base.baseDir }, hostFile };
 }
 
 async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext): Promise<number> {
@@ -125,6 +125,15 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
     throw e;
   }
   if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
+  {
+    const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
+    try {
+      for (const vm of ev.vms) await checkUserStrategies(vm.config);
+    } catch (e) {
+      if (e instanceof StrategyError) return usage(e.message);
+      throw e;
+    }
+  }
 
   // Before anything is allocated: the largest migrations the limit lets run at once must fit.
   const { admissionRefusal, memoryNeed, AdmissionError } = await import('../memory/admission.js');

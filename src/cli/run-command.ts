@@ -76,6 +76,17 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     throw e;
   }
   if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
+  // A policy or aid file: imported and checked against its interface before anything runs.
+  if (config.userPolicy || config.userAid) {
+    if (opts.model === true && config.userPolicy) return ctx.usageError('migbench run')('--model: the analytic model knows the built-in policies, not a policy from a file');
+    const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
+    try {
+      await checkUserStrategies(config);
+    } catch (e) {
+      if (e instanceof StrategyError) return ctx.usageError('migbench run')(e.message);
+      throw e;
+    }
+  }
 
   // Before anything is allocated or printed: a run this machine cannot hold is refused at once.
   const { admissionRefusal, AdmissionError } = await import('../memory/admission.js');

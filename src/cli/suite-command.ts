@@ -101,6 +101,22 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     throw e;
   }
 
+  // Policy and aid files: each imported and checked once before anything runs.
+  {
+    const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
+    const seen = new Set<string>();
+    try {
+      for (const r of plan.runs) {
+        const key = JSON.stringify([r.config.userPolicy, r.config.userAid]);
+        if (!seen.has(key)) await checkUserStrategies(r.config);
+        seen.add(key);
+      }
+    } catch (e) {
+      if (e instanceof StrategyError) return usage(e.message);
+      throw e;
+    }
+  }
+
   if (opts.dryRun === true) {
     const { latestByRunId, readRecords } = await import('../suite/records.js');
     const { seriesLabel } = await import('../report/comparison-data.js');

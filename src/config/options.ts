@@ -21,7 +21,8 @@ import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import { costParams, parseDirtyCost } from '../dirtylog/cost.js';
 import { parseTarget } from './address.js';
 import { parseFault } from '../channel/fault.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 
 /** Option values as commander or a suite file give them: text, or true for a switch given alone. */
 export type RawRunOptions = Record<string, string | boolean | undefined>;
@@ -29,9 +30,9 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 /** The run options, by their camelCase names (commander's attribute names: `--page-size` is `pageSize`). */
 export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'contentHot', 'codec', 'xbzrleCache', 'deflateLevel',
-  'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
+  'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'policyOpt', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'dirtyCost', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
-  'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'tokenFile', 'streams', 'fault',
+  'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'aid', 'aidOpt', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'tokenFile', 'streams', 'fault',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -72,6 +73,8 @@ export interface ResolveContext {
   flag(key: RunOptionKey): boolean;
   /** Resolved before this option: --page-size, --ram and --clock first, then in table order. */
   config: Partial<RunConfig>;
+  /** Where relative file paths (--policy ./x.js, --aid) start: the working directory, or a suite file's. */
+  baseDir: string;
 }
 
 export interface RunOptionSpec {
@@ -239,11 +242,43 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
     },
   },
   policy: {
-    flags: '--policy <name>',
-    description: "stop policy: qemu (QEMU 10.0's own loop: a circular scan, a dirty-log sync whenever the estimate of what remains drops below bandwidth x downtime limit, --max-bandwidth as 100 ms windows, xbzrle and auto-converge by QEMU's rules), qemu-rounds (QEMU's switch-over rule after each round: round 0 sends every page, each later round what the dirty log found), hyperv (small dirty set, or after 10 passes), xen (< 50 dirty pages, 29 rounds, or 3 x RAM sent)",
-    defaultText: 'qemu', example: 'xen',
+    flags: '--policy <name|file>',
+    description: "stop policy: qemu (QEMU 10.0's own loop: a circular scan, a dirty-log sync whenever the estimate of what remains drops below bandwidth x downtime limit, --max-bandwidth as 100 ms windows, xbzrle and auto-converge by QEMU's rules), qemu-rounds (QEMU's switch-over rule after each round: round 0 sends every page, each later round what the dirty log found), hyperv (small dirty set, or after 10 passes), xen (< 50 dirty pages, 29 rounds, or 3 x RAM sent); or a file of your own, ./my-policy.js (an ES module whose default export (options) => ({ name, decide(state) }) decides after each round; see the README)",
+    defaultText: 'qemu', example: 'xen, ./examples/policies/stop-when-flat.js',
     // What its loop does not take is checked once every option has resolved (checkPolicyLoop).
-    resolve: (c) => ({ policy: parseName('--policy', c.typed('policy'), POLICY_NAMES) }),
+    resolve: (c) => {
+      const text = c.typed('policy');
+      const opts = c.text('policyOpt');
+      if (isStrategyFile(text)) return { policy: 'user', userPolicy: { file: strategyFile('--policy', text, c.baseDir), options: parseStrategyOptions('--policy-opt', opts) } };
+      if (opts !== undefined) throw new OptionError('--policy-opt', '--policy-opt only applies with a policy file (--policy ./my-policy.js)');
+      return { policy: parseName('--policy', text, POLICY_NAMES), userPolicy: null };
+    },
+  },
+  policyOpt: {
+    flags: '--policy-opt <key=value,...>',
+    description: "options for a policy file's factory, as text by key (the file reads them)",
+    defaultText: 'none', example: 'threshold=0.2',
+    // Resolved with --policy.
+  },
+  aid: {
+    flags: '--aid <file>',
+    description: 'a convergence aid of your own: an ES module whose default export (options) => ({ name, afterRound(facts, controls), start?(controls), finalRound?(controls) }) acts after each round, after the built-in aids (see the README)',
+    defaultText: 'none', example: './examples/aids/throttle-when-hot.js',
+    resolve: (c) => {
+      const text = c.text('aid');
+      const opts = c.text('aidOpt');
+      if (text === undefined) {
+        if (opts !== undefined) throw new OptionError('--aid-opt', '--aid-opt only applies with --aid FILE');
+        return { userAid: null };
+      }
+      return { userAid: { file: strategyFile('--aid', text, c.baseDir), options: parseStrategyOptions('--aid-opt', opts) } };
+    },
+  },
+  aidOpt: {
+    flags: '--aid-opt <key=value,...>',
+    description: "options for an aid file's factory, as text by key",
+    defaultText: 'none', example: 'share=0.3',
+    // Resolved with --aid.
   },
   downtimeLimit: {
     flags: '--downtime-limit <duration>',
@@ -430,7 +465,7 @@ const RESOLVE_FIRST: readonly RunOptionKey[] = ['pageSize', 'ram', 'clock'];
  * table, absent ones from their defaults, then checked against the others. Keys that are not run
  * options (`json`, `quiet`, ...) are ignored.
  */
-export function resolveRunConfig(raw: RawRunOptions): RunConfig {
+export function resolveRunConfig(raw: RawRunOptions, where: { baseDir?: string } = {}): RunConfig {
   const text = (key: RunOptionKey): string | undefined => {
     const v = raw[key];
     if (typeof v === 'boolean') throw new OptionError(flagOf(key), `${flagOf(key)} needs a value`);
@@ -442,6 +477,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     typed: (key) => text(key) ?? SPECS[key].defaultText,
     flag: (key) => flag(raw, key),
     config: {},
+    baseDir: where.baseDir ?? process.cwd(),
   };
   for (const key of [...RESOLVE_FIRST, ...RUN_OPTION_KEYS.filter((k) => !RESOLVE_FIRST.includes(k))]) {
     Object.assign(c.config, SPECS[key].resolve?.(c));
@@ -554,6 +590,38 @@ function parseContent(flag: string, text: string): { zeroPercent: number; textPe
       `${flag} must be zero, text, random or mixed:ZERO%:TEXT%:RANDOM% adding up to 100, such as mixed:25:40:35 (got ${JSON.stringify(text)})`);
   }
   return { zeroPercent: shares[0], textPercent: shares[1], randomPercent: shares[2] };
+}
+
+/** A strategy is a file when it is a path (./x.js, ../x.js, /x.js) or names a .js or .mjs file. */
+function isStrategyFile(text: string): boolean {
+  const t = text.trim();
+  return /^(\.{1,2}[\\/]|\/)/.test(t) || /\.(m?js)$/i.test(t);
+}
+
+/** The absolute path of a strategy file, which must exist. */
+function strategyFile(flag: string, text: string, baseDir: string): string {
+  const file = path.resolve(baseDir, text.trim());
+  let ok = false;
+  try {
+    ok = statSync(file).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new OptionError(flag, `${flag} ${text}: no such file (${file}); give a path such as ./my-strategy.js`);
+  return file;
+}
+
+/** `key=value,key=value` as text by key. */
+function parseStrategyOptions(flag: string, text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === undefined) return out;
+  for (const piece of text.split(',')) {
+    const m = /^\s*([A-Za-z_][\w.-]*)\s*=(.*)$/.exec(piece);
+    if (!m) throw new OptionError(flag, `${flag} must be KEY=VALUE pairs separated by commas such as threshold=0.2 (got ${JSON.stringify(text)})`);
+    if (m[1] in out) throw new OptionError(flag, `${flag}: ${m[1]} is given twice`);
+    out[m[1]] = m[2].trim();
+  }
+  return out;
 }
 
 function parseRingSize(text: string): number {

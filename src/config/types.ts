@@ -7,7 +7,13 @@ export type WritePattern =
   /** Writes walk the guest's pages in order, wrapping around. */
   | { kind: 'sequential' };
 
-export type PolicyName = 'qemu' | 'qemu-rounds' | 'hyperv' | 'xen';
+export type PolicyName = 'qemu' | 'qemu-rounds' | 'hyperv' | 'xen' | 'user';
+
+/** A strategy from the user's own file (src/strategy/user.ts): its absolute path and the options given to it. */
+export interface UserStrategyConfig {
+  file: string;
+  options: Record<string, string>;
+}
 export type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import type { DirtyCostParams } from '../dirtylog/cost-meter.js';
@@ -42,7 +48,12 @@ export interface RunConfig {
    * guest is suspended (the final copy runs at the link's rate), bits per second; null: none.
    */
   maxBandwidthBitsPerSec: number | null;
+  /** A built-in stop policy, or `user`: the one in userPolicy's file. */
   policy: PolicyName;
+  /** --policy FILE: the user's stop policy (policy is then `user`); null: a built-in one. */
+  userPolicy: UserStrategyConfig | null;
+  /** --aid FILE: a convergence aid of the user's, acting after the built-in ones; null: none. */
+  userAid: UserStrategyConfig | null;
   /** Downtime the qemu policy aims for, milliseconds (default 300). */
   downtimeLimitMs: number;
   /** Upper bound on pre-copy rounds for any policy; null means the policy's own. */

@@ -37,6 +37,7 @@ import { summarizeCodecs } from '../codec/summary.js';
 import { deviceStateBytes, deviceStateImage } from './device-state.js';
 import type { TimelineParticipant } from '../clock/timeline.js';
 import { LimitWatch, type MigrationLimits } from './limits.js';
+import { loadUserAid, loadUserPolicy } from '../strategy/user.js';
 import { AutoConverge } from '../converge/auto-converge.js';
 import { DEFAULT_AUTO_CONVERGE } from '../config/options.js';
 
@@ -98,8 +99,9 @@ async function migrate(
   hooks.onStart?.();
 
   const stages: StageRecord[] = [];
-  const policy = createPolicy(config.policy);
+  const policy = config.userPolicy ? await loadUserPolicy(config.userPolicy) : createPolicy(config.policy);
   const aids = createAids(config);
+  if (config.userAid) aids.push(await loadUserAid(config.userAid));
   // The send rate: the aids' (adaptive rate) under the loop's limit (--max-bandwidth), lifted at suspension.
   let maxBandwidth: number | null = null;
   const applyRate = (): void => transport.setRate(lowerRate(maxBandwidth, controls.rateBitsPerSec));
@@ -306,5 +308,11 @@ async function migrate(
     warnings,
   });
   if (watch && watch.events.length > 0) result.limits = watch.events;
+  // A policy or aid of the user's: the result names it (the name it gave itself).
+  if (config.userPolicy && result.config.userPolicy) {
+    result.config.policy = policy.name;
+    result.config.userPolicy.name = policy.name;
+  }
+  if (config.userAid && result.config.userAid) result.config.userAid.name = aids[aids.length - 1].name;
   return result;
 }

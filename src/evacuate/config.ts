@@ -76,6 +76,8 @@ export interface EvacuationText {
   host: Partial<Record<Exclude<EvacuationKey, 'target'>, string>> & { target?: string[] };
   common: RawRunOptions;
   vms: VmText[];
+  /** Where relative strategy files (policy=./my-policy.js) start: a host or suite file's folder; default the working directory. */
+  baseDir?: string;
 }
 
 export interface EvacuationTarget {
@@ -236,7 +238,7 @@ export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv =
     };
     let config: RunConfig;
     try {
-      config = resolveRunConfig(raw);
+      config = resolveRunConfig(raw, { baseDir: text.baseDir });
     } catch (e) {
       if (!(e instanceof OptionError)) throw e;
       if (options.postcopy === undefined && raw.postcopy === true && e.option === '--postcopy') {

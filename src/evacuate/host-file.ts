@@ -10,6 +10,7 @@
  *   max-concurrent: 2
  *   order: smallest-first
  */
+import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { SuiteError } from '../suite/parse.js';
 import { OptionError } from '../config/errors.js';
@@ -115,6 +116,7 @@ export function readHost(root: Node | null, file: string, lineOf: (n: Node | nul
     }
   }
   if (text.vms.length === 0) fail(root, `${prefix}vms`, 'missing: a host needs its VMs, a list such as [{ ram: 1GiB, dirty-rate: 100MB/s }]');
+  text.baseDir = path.dirname(path.resolve(file));
   return { text, lines, file };
 }
 

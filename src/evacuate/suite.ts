@@ -171,7 +171,7 @@ function reseed(config: EvacuationConfig, repeat: number): EvacuationConfig {
 }
 
 function withValues(base: EvacuationText, combo: { key: string; text: string }[]): EvacuationText {
-  const text: EvacuationText = { host: { ...base.host }, common: { ...base.common }, vms: base.vms.map((v) => ({ ...v, options: { ...v.options } })) };
+  const text: EvacuationText = { host: { ...base.host }, common: { ...base.common }, vms: base.vms.map((v) => ({ ...v, options: { ...v.options } })), baseDir: base.baseDir };
   for (const { key, text: value } of combo) {
     const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     if ((EVACUATION_KEYS as readonly string[]).includes(camel)) (text.host as Record<string, string>)[camel] = value;
@@ -197,7 +197,7 @@ function reduceText(text: EvacuationText, config: EvacuationConfig): EvacuationT
   const largest = Math.max(...config.vms.map((v) => v.config.ramBytes));
   const ramFactor = Math.min(1, REDUCED_LARGEST_BYTES / largest);
   const rateFactor = Math.min(1, ramFactor * REDUCED_TIME_FACTOR);
-  const out: EvacuationText = { host: { ...text.host }, common: { ...text.common }, vms: text.vms.map((v) => ({ ...v, options: { ...v.options } })) };
+  const out: EvacuationText = { host: { ...text.host }, common: { ...text.common }, vms: text.vms.map((v) => ({ ...v, options: { ...v.options } })), baseDir: text.baseDir };
   const scaleBits = (bits: number | null): string | undefined => (bits === null ? undefined : `${Math.max(1, Math.round(bits * rateFactor))}bit/s`);
   out.host.link = scaleBits(config.nicBitsPerSec) ?? 'unlimited';
   if (config.backgroundBitsPerSec > 0) out.host.background = scaleBits(config.backgroundBitsPerSec);

@@ -7,6 +7,7 @@
  * 8-byte page descriptors), the device state and the link latency per round trip, so the model
  * and a run of this tool can be compared number for number.
  */
+import { OptionError } from '../config/errors.js';
 import type { RunConfig } from '../config/types.js';
 import type { ModelPrediction, ModelRound } from '../result/schema.js';
 export type { ModelPrediction, ModelRound } from '../result/schema.js';
@@ -102,5 +103,7 @@ function decide(
       if (totalBytes >= XEN_MAX_FACTOR * c.ramBytes) return { stop: true, why: `${XEN_MAX_FACTOR} x RAM sent` };
       return { stop: false, why: '' };
     }
+    case 'user':
+      throw new OptionError('--policy', 'the analytic model knows the built-in policies (qemu, qemu-rounds, hyperv, xen), not a policy from a file');
   }
 }

@@ -11,16 +11,18 @@ import { QemuPolicy } from './qemu.js';
 import { HypervPolicy } from './hyperv.js';
 import { XenPolicy } from './xen.js';
 
-export const POLICIES: Record<PolicyName, () => StopPolicy> = {
+export const POLICIES: Record<Exclude<PolicyName, 'user'>, () => StopPolicy> = {
   qemu: () => new QemuPolicy(),
   'qemu-rounds': () => new QemuPolicy(),
   hyperv: () => new HypervPolicy(),
   xen: () => new XenPolicy(),
 };
 
-export const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];
+/** The built-in policies' names (`user` is a policy from a file: src/strategy/user.ts). */
+export const POLICY_NAMES = Object.keys(POLICIES) as Exclude<PolicyName, 'user'>[];
 
 export function createPolicy(name: PolicyName): StopPolicy {
+  if (name === 'user') throw new Error('a user policy is loaded from its file (src/strategy/user.ts)');
   return POLICIES[name]();
 }
 
@@ -30,4 +32,6 @@ export const POLICY_LOOPS: Record<PolicyName, PrecopyLoopName> = {
   'qemu-rounds': 'rounds',
   hyperv: 'rounds',
   xen: 'rounds',
+  // A policy of the user's decides after each round, as the round-based policies do.
+  user: 'rounds',
 };

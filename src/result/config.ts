@@ -20,5 +20,7 @@ export function resultConfig(c: RunConfig): ResultConfig {
     deflateLevel: c.deflateLevel, compressThreads: c.compressThreads, chargeCpu: c.chargeCpu, dirtyLog: c.dirtyLog,
     ringSizeEntries: c.ringSizeEntries, dirtyCost: formatDirtyCost(c.dirtyCost), target: c.target && { ...c.target }, token: c.token === null ? null : '(hidden)',
     streams: c.streams, fault: c.fault && { ...c.fault },
+    userPolicy: c.userPolicy && { file: c.userPolicy.file, options: { ...c.userPolicy.options } },
+    userAid: c.userAid && { file: c.userAid.file, options: { ...c.userAid.options } },
   };
 }

@@ -50,6 +50,10 @@ export interface ResultConfig {
   /** The migration's own rate limit, lifted at suspension (absent in results before it existed: none). */
   maxBandwidthBitsPerSec?: number | null;
   policy: string;
+  /** `--policy FILE`: the user's policy (`policy` is then its name): its file, options and name; null: a built-in one. */
+  userPolicy?: UserStrategyRecord | null;
+  /** `--aid FILE`: the user's convergence aid; null: none. */
+  userAid?: UserStrategyRecord | null;
   /** The pre-copy loop the policy ran on (absent in results before there were two: `rounds`). */
   precopyLoop?: string;
   downtimeLimitMs: number;
@@ -326,6 +330,14 @@ export interface MigrationResult {
   warnings?: string[];
   /** Time limits that fired (an evacuation's KubeVirt-style timeouts), and what was done. */
   limits?: LimitEvent[];
+}
+
+/** A strategy from the user's file: its absolute path, the options given to it, and the name it gave itself. */
+export interface UserStrategyRecord {
+  file: string;
+  options: Record<string, string>;
+  /** Set once the file is loaded (a run's result has it). */
+  name?: string;
 }
 
 /** A time limit that fired (src/driver/limits.ts), and what was done. */

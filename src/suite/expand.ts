@@ -5,6 +5,7 @@
  * its line and key. Runs are ordered repeat by repeat, so an interrupted suite has covered every
  * configuration as evenly as it could.
  */
+import path from 'node:path';
 import { OptionError } from '../config/errors.js';
 import { flagOf, repeatConfig, resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
@@ -101,11 +102,13 @@ function resolveAssignment(spec: SuiteSpec, assignment: OptionValue[], reduce: b
     return new SuiteError(spec.file, context[0]?.line, context.map((v) => v.path).join(', ') || undefined, e.message);
   };
   try {
-    let config = resolveRunConfig(options);
+    // A strategy file (policy: ./my-policy.js) is relative to the suite file.
+    const at = { baseDir: path.dirname(path.resolve(spec.file)) };
+    let config = resolveRunConfig(options, at);
     let runOptions = options;
     if (reduce) {
       runOptions = reduceOptions(options, config);
-      config = resolveRunConfig(runOptions);
+      config = resolveRunConfig(runOptions, at);
     }
     return { configId: configIdOf(config), varied, options: runOptions, config };
   } catch (e) {

@@ -1,0 +1,95 @@
+/**
+ * Strategies from the user's files (src/strategy/user.ts): a stop policy and a convergence aid,
+ * their options, the checks at load (exit 2, one line naming the file and what is missing), the
+ * checks at run time (a bad decision or a throw fails the run, naming the file), and paths relative
+ * to a suite file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runMigration, resolveRunOptions, StrategyError, OptionError } from '../src/index.js';
+import { parseSuite } from '../src/suite/parse.js';
+import { expandSuite } from '../src/suite/expand.js';
+
+const BIN = fileURLToPath(new URL('../../bin/migbench.js', import.meta.url));
+const dir = mkdtempSync(path.join(tmpdir(), 'migbench-strategy-'));
+const file = (name: string, text: string): string => {
+  const f = path.join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
+const SMALL = { ram: '16MiB', dirtyRate: '20MB/s', link: '1Gbit/s', clock: 'virtual' } as const;
+
+function migbench(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, cwd: dir });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('a policy file decides; its options reach it; the result names it', async () => {
+  const f = file('after-n.mjs', `export default (o) => ({ name: 'after-' + o.rounds, decide(s) {
+    return s.roundsDone >= Number(o.rounds) ? { action: 'switchover', why: 'round ' + s.roundsDone } : { action: 'continue', why: 'not yet' };
+  } });`);
+  const r = await runMigration({ ...SMALL, policy: f, policyOpt: 'rounds=4' });
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.verified, true);
+  assert.equal(r.totals.iterations, 5, '4 pre-copy rounds, then the stop-and-copy');
+  assert.equal(r.switchoverReason, 'round 4');
+  assert.equal(r.config.policy, 'after-4');
+  assert.deepEqual(r.config.userPolicy, { file: f, options: { rounds: '4' }, name: 'after-4' });
+});
+
+test('a file missing a required member, or with no factory, is refused at load: exit 2, one line naming the file', () => {
+  const noDecide = file('no-decide.mjs', "export default () => ({ name: 'x' });");
+  const r = migbench('run', '--policy', './no-decide.mjs');
+  assert.equal(r.status, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 2, r.stderr); // the message and the help hint
+  assert.match(lines[0], new RegExp(`^migbench: ${noDecide.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the policy has no decide\\(\\)`));
+  assert.equal(r.stdout, '');
+  file('no-default.mjs', 'export const decide = () => ({});');
+  assert.match(migbench('run', '--policy', './no-default.mjs').stderr, /no-default\.mjs: a policy file's default export is a function/);
+  file('no-name.mjs', 'export default () => ({ decide() {} });');
+  assert.match(migbench('run', '--policy', './no-name.mjs').stderr, /no-name\.mjs: the policy has no name/);
+  file('no-after.mjs', "export default () => ({ name: 'a' });");
+  assert.match(migbench('run', '--aid', './no-after.mjs').stderr, /no-after\.mjs: the aid has no afterRound\(\)/);
+  file('syntax.mjs', 'export default (');
+  assert.match(migbench('run', '--policy', './syntax.mjs').stderr, /syntax\.mjs: cannot be imported as an ES module/);
+  assert.match(migbench('run', '--policy', './missing.js').stderr, /--policy \.\/missing\.js: no such file/);
+  assert.match(migbench('run', '--policy-opt', 'a=1').stderr, /--policy-opt only applies with a policy file/);
+});
+
+test('at run time, a decision that is not one, or a throw, fails the run with the file in the reason', async () => {
+  const junk = file('junk.mjs', "export default () => ({ name: 'junk', decide() { return { action: 'maybe' }; } });");
+  const r = await runMigration({ ...SMALL, policy: junk });
+  assert.equal(r.status, 'failed');
+  assert.equal(r.sourceRunning, true);
+  assert.match(r.reason ?? '', /the policy .*junk\.mjs returned \{"action":"maybe"\}/);
+  const throws = file('throws.mjs', "export default () => ({ name: 't', afterRound() { throw new Error('boom'); } });");
+  const a = await runMigration({ ...SMALL, policy: 'xen', aid: throws });
+  assert.equal(a.status, 'failed');
+  assert.match(a.reason ?? '', /the aid .*throws\.mjs threw in afterRound: boom/);
+  const bad = file('bad-factory.mjs', "export default () => { throw new Error('needs a threshold'); };");
+  await assert.rejects(runMigration({ ...SMALL, policy: bad }), (e: unknown) => e instanceof StrategyError && /factory threw: needs a threshold/.test(e.message));
+  assert.throws(() => resolveRunOptions({ ...SMALL, frobnicate: 1 } as never), OptionError);
+});
+
+test('an aid file acts after each round: its throttle shows in the rounds', async () => {
+  const aid = fileURLToPath(new URL('../../examples/aids/throttle-when-hot.js', import.meta.url));
+  const r = await runMigration({ ram: '32MiB', dirtyRate: '400MB/s', link: '500Mbit/s', clock: 'virtual', policy: 'xen', aid, aidOpt: 'step=0.25' });
+  assert.equal(r.status, 'completed', r.reason);
+  assert.ok(Math.max(...r.iterations.map((i) => i.throttlePercent)) >= 25, r.iterations.map((i) => i.throttlePercent).join(','));
+  assert.equal(r.config.userAid?.name, 'throttle-when-hot');
+});
+
+test('in a suite file, a policy file is relative to the suite file', () => {
+  const sub = path.join(dir, 'suites');
+  const policy = file('p.mjs', "export default () => ({ name: 'p', decide() { return { action: 'switchover', why: 'now' }; } });");
+  spawnSync('mkdir', ['-p', sub]);
+  const suiteFile = path.join(sub, 's.yaml');
+  const plan = expandSuite(parseSuite('name: s\nbase: { ram: 16MiB, clock: virtual, policy: ../p.mjs }\nmatrix: { dirty-rate: [1MB/s, 2MB/s] }\n', suiteFile));
+  assert.equal(plan.runs[0].config.userPolicy?.file, policy);
+});
