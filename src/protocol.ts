@@ -2,6 +2,7 @@
  * Every message that crosses between threads, as unions keyed on `kind`. Shared memories and
  * compiled modules travel inside these messages; they are shared, never copied.
  */
+import type { UserStrategyConfig } from './config/types.js';
 import type { SlotHandle } from './memory/layout.js';
 import type { ContentMix, WritePattern } from './config/types.js';
 import type { MarkMode } from './dirtylog/dirty-log.js';
@@ -80,6 +81,8 @@ export interface ChannelTask {
   linkUser: number;
   /** Page codecs are on: the receiver decodes frames with every codec's decoder. */
   codecs: boolean;
+  /** The user's codec files of the run, in chain order: the thread imports them before it starts. */
+  userCodecs: UserStrategyConfig[];
   /** This thread runs the resend meter over raw frames (src/channel/channel-worker.ts). */
   meter: boolean;
 }

@@ -37,7 +37,7 @@ test('pages sent by reference land with the bytes of their send instant: a write
   list.forEach((_, i) => { list[i] = (i * 7) % PAGES; });
   const gate = new WriteGate();
   const link = new LinkShare(Link.create({ bitsPerSec: null, latencyMs: 0 }), SIMULATED_PACING);
-  const channel = new VirtualTransport(source, target, module, link, new VirtualClock(), gate, { codecs: false, receiveHere: false, pageRefs: true });
+  const channel = new VirtualTransport(source, target, module, link, new VirtualClock(), gate, { codecs: false, receiveHere: false, pageRefs: true, userCodecs: [] });
   await channel.prepare();
   await channel.connect();
   await channel.open(shape);

@@ -30,6 +30,15 @@ test('examples/aids/throttle-when-hot.js: migbench run --aid completes verified,
   assert.ok(result.iterations.some((i: { throttlePercent: number }) => i.throttlePercent >= 20));
 });
 
+test('examples/codecs/run-length.js: migbench run --codec completes verified, and the codec took pages', () => {
+  const r = node('bin/migbench.js', 'run', '--codec', './examples/codecs/run-length.js,lz4', '--content', 'mixed:40:40:20', '--write-size', '64',
+    '--ram', '64MiB', '--clock', 'virtual', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.verified, true);
+  assert.ok(result.totals.codec.byCodec['run-length'].pages > 0);
+});
+
 test('examples/library/sweep.js imports migbench by name and prints a table of four verified runs', () => {
   const r = node('examples/library/sweep.js');
   assert.equal(r.status, 0, r.stderr);

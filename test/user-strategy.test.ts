@@ -93,3 +93,29 @@ test('in a suite file, a policy file is relative to the suite file', () => {
   const plan = expandSuite(parseSuite('name: s\nbase: { ram: 16MiB, clock: virtual, policy: ../p.mjs }\nmatrix: { dirty-rate: [1MB/s, 2MB/s] }\n', suiteFile));
   assert.equal(plan.runs[0].config.userPolicy?.file, policy);
 });
+
+test('a codec file runs in the chain on every thread, and one that does not round-trip fails verification', async () => {
+  const rle = fileURLToPath(new URL('../../examples/codecs/run-length.js', import.meta.url));
+  // Real clock, two encoder threads and the receiving thread: each imports the file.
+  const r = await runMigration({ ram: '16MiB', dirtyRate: '5MB/s', codec: `zero,${rle}`, compressThreads: 2, content: 'mixed:30:40:30', writeSize: '64' });
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.verified, true);
+  assert.ok((r.totals.codec?.byCodec['run-length']?.pages ?? 0) > 0, JSON.stringify(r.totals.codec?.byCodec));
+  assert.deepEqual(r.config.codecs, ['zero', 'user']);
+  const lossy = file('lossy.mjs', `export default () => ({ name: 'lossy',
+    encode(page, n, out) { out[0] = page[0]; return 1; },
+    decode(e, n, target) { target.fill(e[0]); } });`);
+  const bad = await runMigration({ ...SMALL, codec: lossy });
+  assert.equal(bad.status, 'failed');
+  assert.equal(bad.verified, false);
+  assert.match(bad.reason ?? '', /differ|verif/i);
+  const refuses = file('refuses.mjs', `export default () => ({ name: 'refuses',
+    encode(page, n, out) { out[0] = 1; return 1; },
+    decode() { throw new Error('never'); } });`);
+  const thrown = await runMigration({ ...SMALL, codec: refuses });
+  assert.equal(thrown.status, 'failed');
+  assert.match(thrown.reason ?? '', /refuses\.mjs could not decode: never/);
+  file('no-decode.mjs', "export default () => ({ name: 'nd', encode() { return -1; } });");
+  assert.match(migbench('run', '--codec', 'zero,./no-decode.mjs').stderr, /no-decode\.mjs: the codec has no decode\(\)/);
+  assert.match(migbench('run', '--codec', './no-decode.mjs', '--target', 'tcp://127.0.0.1:9').stderr, /codec file runs in this process only/);
+});

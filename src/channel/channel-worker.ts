@@ -14,13 +14,16 @@ import {
 import { FrameReceiver, receiverDecoders } from './receiver.js';
 import { instantiateKernels } from '../kernel/loader.js';
 import { Link, LinkShare, REAL_TIME_PACING } from '../link/link.js';
+import { preloadUserCodecs } from '../codec/user-codec.js';
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
-export function channel(task: ChannelTask): ChannelReport {
+export async function channel(task: ChannelTask): Promise<ChannelReport> {
   const q = queueViews(task.queue);
+  // The user's codec files, imported in this thread before it starts (src/codec/user-codec.ts).
+  await preloadUserCodecs(task.userCodecs);
   const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
-  const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels) : undefined;
+  const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels, task.userCodecs) : undefined;
   const receiver = new FrameReceiver(task.targetSlots, kernels, { verifyChecksums: false, decoders, sourceSlots: task.sourceSlots });
   receiver.meterResends = task.meter;
   // The frames lie in the source's frame buffers: checked there, by kernels bound to that memory.

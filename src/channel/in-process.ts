@@ -6,6 +6,7 @@ import type { GuestShape } from '../protocol.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import type { Link } from '../link/link.js';
+import type { UserStrategyConfig } from '../config/types.js';
 import { ReceiveThread } from './receive-thread.js';
 import type { FrameBuffer, Transport } from './transport.js';
 import { compareMemories } from './verify.js';
@@ -25,7 +26,7 @@ export class InProcessTransport implements Transport {
     private readonly target: GuestMemory,
     module: WebAssembly.Module,
     private readonly clock: RealClock,
-    options: { link: Link; codecs: boolean },
+    options: { link: Link; codecs: boolean; userCodecs: UserStrategyConfig[] },
   ) {
     this.metersRawPages = !options.codecs;
     this.thread = new ReceiveThread(source, target, module, { ...options, meter: this.metersRawPages });

@@ -9,6 +9,7 @@ import { Piscina } from 'piscina';
 import type { ChannelReport, ChannelTask, GuestShape } from '../protocol.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Link } from '../link/link.js';
+import type { UserStrategyConfig } from '../config/types.js';
 import type { ReadProgress } from '../guest/write-gate.js';
 import { ChannelError, type FrameBuffer } from './transport.js';
 import {
@@ -30,6 +31,8 @@ export interface ReceiveThreadOptions {
   codecs: boolean;
   /** The thread runs the resend meter over raw frames (FrameReceiver.meterResends). */
   meter: boolean;
+  /** The user's codec files of the run (the thread imports them). */
+  userCodecs?: UserStrategyConfig[];
 }
 
 export class ReceiveThread {
@@ -66,7 +69,7 @@ export class ReceiveThread {
   async open(guest: GuestShape): Promise<void> {
     const task: ChannelTask = {
       kind: 'channel', module: this.module, sourceSlots: this.source.slots, targetSlots: this.target.slots, guest,
-      queue: this.queueSab, link: this.options.link?.shared ?? null, linkUser: this.options.link?.user ?? -1, codecs: this.options.codecs, meter: this.options.meter,
+      queue: this.queueSab, link: this.options.link?.shared ?? null, linkUser: this.options.link?.user ?? -1, codecs: this.options.codecs, userCodecs: this.options.userCodecs ?? [], meter: this.options.meter,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.

@@ -13,6 +13,7 @@ import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CodecError, type PageCodec } from '../codec/codec.js';
 import { decodePages } from '../codec/frame-codec.js';
 import { createDecoders } from '../codec/registry.js';
+import type { UserStrategyConfig } from '../config/types.js';
 
 export interface ReceiveCounts {
   frames: number;
@@ -145,9 +146,10 @@ export class FrameReceiver {
 }
 
 /** Every codec's decoder, bound to the target's slot memories (xbzrle decodes in place there). */
-export function receiverDecoders(targetSlots: SlotHandle[], kernels: Kernels[]): Map<number, PageCodec> {
+export function receiverDecoders(targetSlots: SlotHandle[], kernels: Kernels[], userCodecs: readonly UserStrategyConfig[] = []): Map<number, PageCodec> {
   return createDecoders(targetSlots[0].layout.pageSizeBytes, {
     targetMemories: targetSlots.map((s, i) => ({ memory: s.memory, kernels: kernels[i] })),
+    userCodecs,
   });
 }
 

@@ -17,6 +17,7 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestShape } from '../protocol.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { LinkShare } from '../link/link.js';
+import type { UserStrategyConfig } from '../config/types.js';
 import type { WriteGate } from '../guest/write-gate.js';
 import { ChannelError, type FrameBuffer, type Transport } from './transport.js';
 import { FrameReceiver, receiverDecoders, type FrameAt } from './receiver.js';
@@ -44,6 +45,8 @@ export interface VirtualTransportOptions {
   receiveHere: boolean;
   /** Raw pages go by reference (no codecs, no --charge-cpu, a receiving thread). */
   pageRefs: boolean;
+  /** The user's codec files of the run (preloaded in this thread; the receiving thread imports them). */
+  userCodecs: UserStrategyConfig[];
 }
 
 export class VirtualTransport implements Transport {
@@ -68,12 +71,12 @@ export class VirtualTransport implements Transport {
     this.handedOut = source.slots.map(() => 0);
     // Raw frames are metered on that thread too: the driver's thread is what limits a virtual run.
     this.metersRawPages = !options.receiveHere && !options.codecs;
-    if (!options.receiveHere) this.thread = new ReceiveThread(source, target, module, { link: null, codecs: options.codecs, meter: this.metersRawPages });
+    if (!options.receiveHere) this.thread = new ReceiveThread(source, target, module, { link: null, codecs: options.codecs, meter: this.metersRawPages, userCodecs: options.userCodecs });
     // Raw pages are read from the source's memory, with no packing copy (sendRefs).
     if (this.thread && options.pageRefs) this.sendPageRefs = this.sendRefs.bind(this);
     // Frames received here: all of them for post-copy, else page references while the thread is busy.
     this.receiver = new FrameReceiver(target.slots, target.kernels, {
-      verifyChecksums: false, decoders: options.codecs ? receiverDecoders(target.slots, target.kernels) : undefined, sourceSlots: source.slots,
+      verifyChecksums: false, decoders: options.codecs ? receiverDecoders(target.slots, target.kernels, options.userCodecs) : undefined, sourceSlots: source.slots,
     });
     this.receiver.meterResends = this.metersRawPages;
   }

@@ -9,16 +9,19 @@ import type { CodecName, CodecPhase, CodecStats, PageCodec } from './codec.js';
 import { createCodecChain } from './registry.js';
 import { encodePages, newRawStats } from './frame-codec.js';
 import { zeroTestInMemories } from './zero.js';
+import type { UserStrategyConfig } from '../config/types.js';
 
 export interface ChainSettings {
   codecs: CodecName[];
+  /** The user's codec files, one per `user` in codecs, in order (src/codec/user-codec.ts). */
+  userCodecs: UserStrategyConfig[];
   pageSizeBytes: number;
   xbzrleCacheBytes: number;
   deflateLevel: number;
 }
 
 /** Cumulative statistics per codec, raw included. */
-export type ChainStats = Partial<Record<CodecName, CodecStats>>;
+export type ChainStats = Partial<Record<string, CodecStats>>;
 
 export class ChainEncoder {
   private readonly chain: PageCodec[];
@@ -54,7 +57,7 @@ export class ChainEncoder {
 export function sumChainStats(parts: readonly ChainStats[]): ChainStats {
   const total: ChainStats = {};
   for (const part of parts) {
-    for (const [name, s] of Object.entries(part) as [CodecName, CodecStats][]) {
+    for (const [name, s] of Object.entries(part) as [string, CodecStats][]) {
       const t = (total[name] ??= { pages: 0, bytesIn: 0, bytesOut: 0, encodeMs: 0 });
       t.pages += s.pages;
       t.bytesIn += s.bytesIn;
@@ -71,7 +74,7 @@ export function sumChainStats(parts: readonly ChainStats[]): ChainStats {
 /** What changed between two cumulative snapshots. */
 export function diffChainStats(now: ChainStats, before: ChainStats): ChainStats {
   const d: ChainStats = {};
-  for (const [name, s] of Object.entries(now) as [CodecName, CodecStats][]) {
+  for (const [name, s] of Object.entries(now) as [string, CodecStats][]) {
     const b = before[name];
     d[name] = {
       pages: s.pages - (b?.pages ?? 0), bytesIn: s.bytesIn - (b?.bytesIn ?? 0), bytesOut: s.bytesOut - (b?.bytesOut ?? 0),

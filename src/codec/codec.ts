@@ -8,10 +8,15 @@
  */
 import type { CodecResult } from '../result/schema.js';
 
-export type CodecName = 'raw' | 'zero' | 'xbzrle' | 'lz4' | 'deflate';
+/** The built-in codecs, and `user`: a codec from the user's file (RunConfig.userCodecs, in order). */
+export type CodecName = 'raw' | 'zero' | 'xbzrle' | 'lz4' | 'deflate' | 'user';
 
 /** Codec ids in descriptors. Never renumber: they are part of the wire format. */
-export const CODEC_IDS: Record<CodecName, number> = { raw: 0, zero: 1, xbzrle: 2, lz4: 3, deflate: 4 };
+export const CODEC_IDS: Record<Exclude<CodecName, 'user'>, number> = { raw: 0, zero: 1, xbzrle: 2, lz4: 3, deflate: 4 };
+/** The first user codec's id; the n-th of a chain is this + n. */
+export const USER_CODEC_BASE_ID = 16;
+/** User codecs a chain may hold. */
+export const MAX_USER_CODECS = 8;
 
 /**
  * Where a migration stands, for codecs that follow QEMU's rules where it has them (xbzrle: when
@@ -31,7 +36,8 @@ export interface CodecPhase {
 export type CodecStats = CodecResult;
 
 export interface PageCodec {
-  readonly name: CodecName;
+  /** A built-in codec's name, or the name a user codec gives itself. */
+  readonly name: string;
   readonly id: number;
   /**
    * Encodes one page (`page.length` = page size) into `out`; returns the bytes written, or -1 when

@@ -7,12 +7,15 @@ import { workerData } from 'node:worker_threads';
 import type { EncodeTask, EncodeResult, EncoderWorkerData } from '../protocol.js';
 import { instantiateKernels } from '../kernel/loader.js';
 import { ChainEncoder } from './chain-encoder.js';
+import { preloadUserCodecs } from './user-codec.js';
 
 const data = workerData as EncoderWorkerData;
 const progress = new Int32Array(data.progress);
 let encoder: ChainEncoder | undefined;
 
-export function encode(task: EncodeTask): EncodeResult {
+export async function encode(task: EncodeTask): Promise<EncodeResult> {
+  // The user's codec files, imported in this thread once, before its chain is built.
+  if (encoder === undefined) await preloadUserCodecs(data.settings.userCodecs);
   encoder ??= new ChainEncoder(data.slots, data.slots.map((s) => instantiateKernels(data.module, s.memory)), data.settings);
   const t0 = performance.now();
   try {

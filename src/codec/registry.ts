@@ -4,7 +4,9 @@
  */
 import { OptionError } from '../config/errors.js';
 import type { Kernels } from '../kernel/types.js';
-import { CODEC_IDS, type CodecName, type PageCodec } from './codec.js';
+import { CODEC_IDS, MAX_USER_CODECS, USER_CODEC_BASE_ID, type CodecName, type PageCodec } from './codec.js';
+import { userCodec } from './user-codec.js';
+import type { UserStrategyConfig } from '../config/types.js';
 import { DEFAULT_DEFLATE_LEVEL, DeflateCodec } from './deflate.js';
 import { Lz4Codec } from './lz4.js';
 import { XbzrleCodec } from './xbzrle.js';
@@ -13,7 +15,7 @@ import { ZeroCodec, type KernelBinding, type ZeroTest } from './zero.js';
 /** Codecs a chain may hold, in the order the help text lists them. */
 export const CHAIN_CODEC_NAMES = ['zero', 'xbzrle', 'lz4', 'deflate'] as const satisfies readonly CodecName[];
 
-const ACCEPTED = `raw, or a comma-separated list of distinct codecs from ${CHAIN_CODEC_NAMES.join(', ')} in the order to try them, such as zero,xbzrle,lz4`;
+const ACCEPTED = `raw, or a comma-separated list of distinct codecs from ${CHAIN_CODEC_NAMES.join(', ')} (or codec files such as ./my-codec.js) in the order to try them, such as zero,xbzrle,lz4`;
 
 function codecError(text: string, why: string): OptionError {
   return new OptionError('--codec', `--codec must be ${ACCEPTED} (got "${text}": ${why})`);
@@ -22,19 +24,35 @@ function codecError(text: string, why: string): OptionError {
 /**
  * Parses `--codec`: `raw` alone is the empty chain (every page raw); otherwise distinct chain codec
  * names separated by commas, spaces around them ignored. Throws OptionError naming the problem.
+ * With `userFile`, an entry it takes for a file (./my-codec.js) is a user codec: `user` in the
+ * chain, its path (as userFile resolves it) in `files`, in order.
  */
-export function parseCodecList(text: string): CodecName[] {
+export function parseCodecList(text: string): CodecName[];
+export function parseCodecList(text: string, userFile: (entry: string) => string | null): { codecs: CodecName[]; files: string[] };
+export function parseCodecList(text: string, userFile?: (entry: string) => string | null): CodecName[] | { codecs: CodecName[]; files: string[] } {
   const names = text.split(',').map((s) => s.trim());
-  if (names.length === 1 && names[0] === 'raw') return [];
+  const files: string[] = [];
+  const done = (codecs: CodecName[]) => (userFile === undefined ? codecs : { codecs, files });
+  if (names.length === 1 && names[0] === 'raw') return done([]);
   const seen = new Set<string>();
+  const codecs: CodecName[] = [];
   for (const name of names) {
     if (name === '') throw codecError(text, 'an empty name');
     if (name === 'raw') throw codecError(text, 'raw sends every page uncoded and cannot be combined with a codec');
+    const file = userFile?.(name) ?? null;
+    if (file !== null) {
+      if (files.includes(file)) throw codecError(text, `${name} twice`);
+      if (files.length >= MAX_USER_CODECS) throw codecError(text, `more than ${MAX_USER_CODECS} codec files`);
+      files.push(file);
+      codecs.push('user');
+      continue;
+    }
     if (!(CHAIN_CODEC_NAMES as readonly string[]).includes(name)) throw codecError(text, `unknown codec "${name}"`);
     if (seen.has(name)) throw codecError(text, `${name} twice`);
     seen.add(name);
+    codecs.push(name as CodecName);
   }
-  return names as CodecName[];
+  return done(codecs);
 }
 
 export interface CodecChainOptions {
@@ -47,12 +65,20 @@ export interface CodecChainOptions {
   isZero?: ZeroTest;
   /** Kernels for xbzrle's private memory; default the wasm kernels. */
   bindKernels?: (memory: WebAssembly.Memory) => Kernels;
+  /** The user's codec files, one per `user` in the names, in order (preloaded in this thread). */
+  userCodecs?: readonly UserStrategyConfig[];
 }
 
 /** The sender's chain for `names` (as parseCodecList returns them), in order; [] for raw. */
 export function createCodecChain(names: readonly CodecName[], options: CodecChainOptions): PageCodec[] {
+  let users = 0;
   return names.map((name): PageCodec => {
     switch (name) {
+      case 'user': {
+        const spec = options.userCodecs?.[users];
+        if (spec === undefined) throw new RangeError('a user codec in the chain without its file');
+        return userCodec(spec, users++);
+      }
       case 'zero':
         return new ZeroCodec(options.isZero);
       case 'xbzrle':
@@ -75,6 +101,8 @@ export interface DecoderOptions {
    * its target pages share one (no copies through its own memory).
    */
   targetMemories?: readonly KernelBinding[];
+  /** The user's codec files of the run, in chain order (preloaded in this thread): ids 16, 17, ... */
+  userCodecs?: readonly UserStrategyConfig[];
 }
 
 /**
@@ -87,5 +115,6 @@ export function createDecoders(pageSizeBytes: number, options: DecoderOptions = 
     [CODEC_IDS.xbzrle, new XbzrleCodec({ pageSizeBytes, cacheBytes: 0, bindKernels: options.bindKernels, decodeInPlace: options.targetMemories })],
     [CODEC_IDS.lz4, new Lz4Codec()],
     [CODEC_IDS.deflate, new DeflateCodec()],
+    ...(options.userCodecs ?? []).map((spec, i): [number, PageCodec] => [USER_CODEC_BASE_ID + i, userCodec(spec, i)]),
   ]);
 }

@@ -16,6 +16,6 @@ export function summarizeCodecs(stats: ChainStats): CodecSummary {
     xbzrleCacheMisses: stats.xbzrle?.cacheMisses ?? 0,
     xbzrleOverflows: stats.xbzrle?.overflows ?? 0,
     encodeMs: all.reduce((n, s) => n + s.encodeMs, 0),
-    byCodec: stats,
+    byCodec: stats as Record<string, CodecStats>,
   };
 }

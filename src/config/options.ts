@@ -29,7 +29,7 @@ export type RawRunOptions = Record<string, string | boolean | undefined>;
 
 /** The run options, by their camelCase names (commander's attribute names: `--page-size` is `pageSize`). */
 export const RUN_OPTION_KEYS = [
-  'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'contentHot', 'codec', 'xbzrleCache', 'deflateLevel',
+  'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'contentHot', 'codec', 'codecOpt', 'xbzrleCache', 'deflateLevel',
   'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'policyOpt', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'dirtyCost', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
   'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'aid', 'aidOpt', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'tokenFile', 'streams', 'fault',
@@ -182,9 +182,21 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
   },
   codec: {
     flags: '--codec <list>',
-    description: 'page codecs tried in order, each page going to the first that takes it: zero (a zero page is its header alone), xbzrle (delta against the copy sent before), lz4, deflate; or raw',
-    defaultText: 'raw', example: 'zero,xbzrle,lz4',
-    resolve: (c) => ({ codecs: parseCodecList(c.typed('codec')) }),
+    description: 'page codecs tried in order, each page going to the first that takes it: zero (a zero page is its header alone), xbzrle (delta against the copy sent before), lz4, deflate, or a codec file of your own (./my-codec.js: an ES module whose default export (options) => ({ name, encode(page, pageNumber, out), decode(encoded, pageNumber, target) }); see the README); or raw',
+    defaultText: 'raw', example: 'zero,xbzrle,lz4, zero,./examples/codecs/run-length.js',
+    resolve: (c) => {
+      const { codecs, files } = parseCodecList(c.typed('codec'), (entry) => (isStrategyFile(entry) ? strategyFile('--codec', entry, c.baseDir) : null));
+      const opts = c.text('codecOpt');
+      if (files.length === 0 && opts !== undefined) throw new OptionError('--codec-opt', '--codec-opt only applies with a codec file (--codec zero,./my-codec.js)');
+      const options = parseStrategyOptions('--codec-opt', opts);
+      return { codecs, userCodecs: files.map((file) => ({ file, options: { ...options } })) };
+    },
+  },
+  codecOpt: {
+    flags: '--codec-opt <key=value,...>',
+    description: "options for the codec files' factories, as text by key (every codec file gets them)",
+    defaultText: 'none', example: 'min-run=4',
+    // Resolved with --codec.
   },
   xbzrleCache: {
     flags: '--xbzrle-cache <size>',
@@ -530,6 +542,9 @@ function resolveRemote(c: ResolveContext): Pick<RunConfig, 'target' | 'token' | 
   }
   if (raw.latency !== undefined) {
     throw new OptionError('--latency', '--latency emulates the in-process link; with --target the real network\'s latency applies');
+  }
+  if ((c.config.userCodecs ?? []).length > 0) {
+    throw new OptionError('--codec', '--codec with a codec file runs in this process only: over --target the receiver would need the file too, which it does not take yet');
   }
   const token = resolveToken(c.text('token'), c.text('tokenFile'));
   const faultText = c.text('fault');

@@ -84,6 +84,8 @@ export interface RunConfig {
   downtimeRamp: DowntimeRampOptions | null;
   /** Page codecs tried in order (src/codec/); [] sends every page raw. */
   codecs: CodecName[];
+  /** --codec ./my-codec.js: the user's codec files, one per `user` in codecs, in order (src/codec/user-codec.ts). */
+  userCodecs: UserStrategyConfig[];
   /** xbzrle's page cache on the sender, bytes. */
   xbzrleCacheBytes: number;
   /** deflate's compression level, 0-9. */

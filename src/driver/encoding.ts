@@ -46,7 +46,7 @@ export interface EncodingOptions {
 
 export function encodingOptions(config: RunConfig): EncodingOptions {
   return {
-    chain: { codecs: config.codecs, pageSizeBytes: config.pageSizeBytes, xbzrleCacheBytes: config.xbzrleCacheBytes, deflateLevel: config.deflateLevel },
+    chain: { codecs: config.codecs, userCodecs: config.userCodecs, pageSizeBytes: config.pageSizeBytes, xbzrleCacheBytes: config.xbzrleCacheBytes, deflateLevel: config.deflateLevel },
     threads: config.compressThreads,
   };
 }

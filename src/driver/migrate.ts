@@ -38,6 +38,7 @@ import { deviceStateBytes, deviceStateImage } from './device-state.js';
 import type { TimelineParticipant } from '../clock/timeline.js';
 import { LimitWatch, type MigrationLimits } from './limits.js';
 import { loadUserAid, loadUserPolicy } from '../strategy/user.js';
+import { preloadUserCodecs } from '../codec/user-codec.js';
 import { AutoConverge } from '../converge/auto-converge.js';
 import { DEFAULT_AUTO_CONVERGE } from '../config/options.js';
 
@@ -72,6 +73,8 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   // resolver's check, for configurations built in code), and a run that cannot fit, with what it needs.
   checkPolicyLoop(config);
   admit(config);
+  // The user's codec files, imported in this thread before a chain or decoder is built.
+  await preloadUserCodecs(config.userCodecs);
   const module = await loadKernelModule();
   const layouts = runLayouts(config);
   const factory = WORLDS[worldNameOf(config)];

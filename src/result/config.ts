@@ -22,5 +22,6 @@ export function resultConfig(c: RunConfig): ResultConfig {
     streams: c.streams, fault: c.fault && { ...c.fault },
     userPolicy: c.userPolicy && { file: c.userPolicy.file, options: { ...c.userPolicy.options } },
     userAid: c.userAid && { file: c.userAid.file, options: { ...c.userAid.options } },
+    userCodecs: c.userCodecs.map((u) => ({ file: u.file, options: { ...u.options } })),
   };
 }

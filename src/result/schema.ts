@@ -54,6 +54,8 @@ export interface ResultConfig {
   userPolicy?: UserStrategyRecord | null;
   /** `--aid FILE`: the user's convergence aid; null: none. */
   userAid?: UserStrategyRecord | null;
+  /** `--codec ...,./my-codec.js`: the user's codec files in chain order (`user` in codecs); their statistics are under their names in codec.byCodec. */
+  userCodecs?: UserStrategyRecord[];
   /** The pre-copy loop the policy ran on (absent in results before there were two: `rounds`). */
   precopyLoop?: string;
   downtimeLimitMs: number;

@@ -21,6 +21,7 @@ import type { UserStrategyConfig } from '../config/types.js';
 import type { PolicyDecision, PolicyState, StopPolicy } from '../policy/policy.js';
 import type { AidControls, ConvergenceAid, RoundFacts } from '../converge/aid.js';
 import { PrecopyFailure } from '../precopy/loop.js';
+import { CodecFileError, preloadUserCodecs } from '../codec/user-codec.js';
 
 /** A strategy file that cannot be used, and why: one line, naming the file. */
 export class StrategyError extends Error {
@@ -107,7 +108,13 @@ export async function loadUserAid(spec: UserStrategyConfig): Promise<Convergence
 }
 
 /** Loads every user strategy of a configuration once, to refuse a bad file before anything runs. */
-export async function checkUserStrategies(config: { userPolicy: UserStrategyConfig | null; userAid: UserStrategyConfig | null }): Promise<void> {
+export async function checkUserStrategies(config: { userPolicy: UserStrategyConfig | null; userAid: UserStrategyConfig | null; userCodecs: UserStrategyConfig[] }): Promise<void> {
   if (config.userPolicy) await loadUserPolicy(config.userPolicy);
   if (config.userAid) await loadUserAid(config.userAid);
+  try {
+    await preloadUserCodecs(config.userCodecs);
+  } catch (e) {
+    if (e instanceof CodecFileError) throw new StrategyError(e.message);
+    throw e;
+  }
 }

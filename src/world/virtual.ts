@@ -31,6 +31,7 @@ export const virtualWorld: WorldFactory = {
         receiveHere: config.postcopy,
         // Packing's CPU time is what --charge-cpu measures: pages are packed then.
         pageRefs: !codecs && !config.chargeCpu && !config.postcopy,
+        userCodecs: config.userCodecs,
       }),
       encoding: createEncoding(source, module, encodingOptions(config), gate),
       sourceGuest: (mark) => new SimulatedGuest(guestOptions(config), source.slots, shape, mark, clock, gate),
