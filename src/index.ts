@@ -8,8 +8,8 @@
  *   const result = await runMigration({ ram: '256MiB', dirtyRate: '50MB/s', clock: 'virtual' });
  *   console.log(result.totals.downtimeMs);
  *
- * Strategies of your own (a stop policy, a convergence aid) are files: `policy: './my-policy.js'`,
- * `aid: './my-aid.js'` (see src/strategy/user.ts and the README's "Write your own strategy").
+ * Strategies of your own are files: `policy: './my-policy.js'`, `aid: './my-aid.js'`,
+ * `codec: 'zero,./my-codec.js'`, `precopyLoop: './my-loop.js'` (see the README's "Write your own strategy").
  */
 import { resolveRunConfig, RUN_OPTION_KEYS, type RawRunOptions, type RunOptionKey } from './config/options.js';
 import { OptionError } from './config/errors.js';
@@ -42,6 +42,8 @@ export type { EvacuationEvent } from './evacuate/evacuate.js';
 export type { EvacuationConfig } from './evacuate/config.js';
 export type { StopPolicy, PolicyState, PolicyDecision } from './policy/policy.js';
 export type { ConvergenceAid, AidControls, RoundFacts } from './converge/aid.js';
+export type { UserLoopContext } from './precopy/user-loop.js';
+export type { PageCodec } from './codec/codec.js';
 
 /** A run's options as the command line has them, by camelCase name: `{ ram: '1GiB', dirtyRate: '200MB/s', autoConverge: true }`. */
 export type RunOptions = Partial<Record<RunOptionKey, string | number | boolean>>;

@@ -25,7 +25,7 @@ test('no options resolve to DEFAULT_RUN_CONFIG', () => {
 test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => {
   const typed: Record<string, string> = {};
   // Defaults said in words, and settings that only apply with a switch that is off by default.
-  const untyped = ['contentHot', 'maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'target', 'token', 'tokenFile', 'streams', 'fault', 'policyOpt', 'aid', 'aidOpt'];
+  const untyped = ['contentHot', 'maxIterations', 'postcopyAfter', 'adaptiveMax', 'downtimeRamp', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'target', 'token', 'tokenFile', 'streams', 'fault', 'policyOpt', 'aid', 'aidOpt', 'codecOpt', 'precopyLoop', 'loopOpt'];
   for (const spec of RUN_OPTION_SPECS) {
     if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;
   }
@@ -56,7 +56,7 @@ test('options parse into the config', () => {
     adaptiveRate: true, adaptiveMaxBitsPerSec: 500e6, downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
     postcopy: true, postcopyAfterRounds: 3, codecs: ['zero', 'xbzrle', 'lz4'], xbzrleCacheBytes: 512 * 2 ** 20 / 10 - (512 * 2 ** 20 / 10) % (2 * 2 ** 20),
     deflateLevel: 6, compressThreads: 2, chargeCpu: true,
-    target: null, token: null, streams: 1, fault: null, userPolicy: null, userAid: null,
+    target: null, token: null, streams: 1, fault: null, userPolicy: null, userAid: null, userLoop: null, userCodecs: [],
   });
 });
 

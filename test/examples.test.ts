@@ -39,6 +39,16 @@ test('examples/codecs/run-length.js: migbench run --codec completes verified, an
   assert.ok(result.totals.codec.byCodec['run-length'].pages > 0);
 });
 
+test('examples/loops/time-budget.js: migbench run --precopy-loop completes verified, switching over when the budget is spent', () => {
+  const r = node('bin/migbench.js', 'run', '--policy', 'xen', '--precopy-loop', './examples/loops/time-budget.js', '--loop-opt', 'budget-ms=1500',
+    '--ram', '128MiB', '--dirty-rate', '300MB/s', '--link', '1Gbit/s', '--clock', 'virtual', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.verified, true);
+  assert.equal(result.config.userLoop.name, 'time-budget');
+  assert.match(result.switchoverReason, /the pre-copy budget of 1500 ms is spent/);
+});
+
 test('examples/library/sweep.js imports migbench by name and prints a table of four verified runs', () => {
   const r = node('examples/library/sweep.js');
   assert.equal(r.status, 0, r.stderr);

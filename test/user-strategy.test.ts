@@ -119,3 +119,32 @@ test('a codec file runs in the chain on every thread, and one that does not roun
   assert.match(migbench('run', '--codec', 'zero,./no-decode.mjs').stderr, /no-decode\.mjs: the codec has no decode\(\)/);
   assert.match(migbench('run', '--codec', './no-decode.mjs', '--target', 'tcp://127.0.0.1:9').stderr, /codec file runs in this process only/);
 });
+
+test('a pre-copy loop file runs the rounds; its answer and its throws are checked', async () => {
+  const loop = file('two-rounds.mjs', `export default (o) => ({ name: 'two-rounds', async run(ctx) {
+    const a = await ctx.sendRound(true); ctx.record(a, 'first pass');
+    const b = await ctx.sendRound(false); ctx.record(b, 'then ' + ctx.pendingPages() + ' pending');
+    return { action: 'switchover', why: o.why ?? 'two rounds' };
+  } });`);
+  const r = await runMigration({ ...SMALL, precopyLoop: loop, loopOpt: 'why=enough' });
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.verified, true);
+  assert.equal(r.totals.iterations, 3);
+  assert.equal(r.switchoverReason, 'enough');
+  assert.equal(r.config.precopyLoop, 'user');
+  assert.equal(r.config.userLoop?.name, 'two-rounds');
+  const junk = file('junk-loop.mjs', "export default () => ({ name: 'j', async run() { return 'done'; } });");
+  const j = await runMigration({ ...SMALL, precopyLoop: junk });
+  assert.equal(j.status, 'failed');
+  assert.match(j.reason ?? '', /junk-loop\.mjs returned "done"/);
+  const throws = file('throw-loop.mjs', "export default () => ({ name: 't', async run(ctx) { await ctx.sendRound(true); throw new Error('oops'); } });");
+  const t = await runMigration({ ...SMALL, precopyLoop: throws });
+  assert.match(t.reason ?? '', /the pre-copy loop .*throw-loop\.mjs threw: oops/);
+  // migbench's own end passes through the user's loop: the timeout names itself.
+  const forever = file('forever.mjs', "export default () => ({ name: 'f', async run(ctx) { for (let i = 0; ; i++) { await ctx.sendRound(i === 0); ctx.checkpoint(); } } });");
+  const f = await runMigration({ ...SMALL, dirtyRate: '500MB/s', precopyLoop: forever, timeout: '2s' });
+  assert.match(f.reason ?? '', /did not converge within the timeout of 2\.00 s/);
+  file('no-run.mjs', "export default () => ({ name: 'n' });");
+  assert.match(migbench('run', '--precopy-loop', './no-run.mjs').stderr, /no-run\.mjs: the loop has no run\(\)/);
+  assert.match(migbench('run', '--precopy-loop', './no-run.mjs', '--postcopy', '--policy', 'xen').stderr, /--postcopy does not work with --precopy-loop FILE/);
+});

@@ -32,7 +32,7 @@ export const RUN_OPTION_KEYS = [
   'ram', 'pageSize', 'vcpus', 'dirtyRate', 'pattern', 'writeSize', 'catchUp', 'content', 'contentHot', 'codec', 'codecOpt', 'xbzrleCache', 'deflateLevel',
   'compressThreads', 'chargeCpu', 'link', 'latency', 'maxBandwidth', 'policy', 'policyOpt', 'downtimeLimit', 'maxIterations', 'timeout', 'dirtyLog',
   'ringSize', 'dirtyCost', 'clock', 'autoConverge', 'throttleThreshold', 'throttleInitial', 'throttleIncrement', 'throttleMax', 'sdps',
-  'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'aid', 'aidOpt', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'tokenFile', 'streams', 'fault',
+  'adaptiveRate', 'adaptiveMax', 'downtimeRamp', 'aid', 'aidOpt', 'precopyLoop', 'loopOpt', 'postcopy', 'postcopyAfter', 'seed', 'target', 'token', 'tokenFile', 'streams', 'fault',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
 
@@ -292,6 +292,26 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
     defaultText: 'none', example: 'share=0.3',
     // Resolved with --aid.
   },
+  precopyLoop: {
+    flags: '--precopy-loop <file>',
+    description: "a pre-copy loop of your own, in place of the policy's: an ES module whose default export (options) => ({ name, async run(ctx) }) sends rounds (ctx.sendRound), asks the policy (ctx.decide) and returns { action: 'switchover' | 'fail', why }; the stop-and-copy stage then sends what remains (see the README)",
+    defaultText: "the policy's own", example: './examples/loops/time-budget.js',
+    resolve: (c) => {
+      const text = c.text('precopyLoop');
+      const opts = c.text('loopOpt');
+      if (text === undefined) {
+        if (opts !== undefined) throw new OptionError('--loop-opt', '--loop-opt only applies with --precopy-loop FILE');
+        return { userLoop: null };
+      }
+      return { userLoop: { file: strategyFile('--precopy-loop', text, c.baseDir), options: parseStrategyOptions('--loop-opt', opts) } };
+    },
+  },
+  loopOpt: {
+    flags: '--loop-opt <key=value,...>',
+    description: "options for a pre-copy loop file's factory, as text by key",
+    defaultText: 'none', example: 'budget=2s',
+    // Resolved with --precopy-loop.
+  },
   downtimeLimit: {
     flags: '--downtime-limit <duration>',
     description: 'downtime the qemu and qemu-rounds policies aim for',
@@ -506,6 +526,12 @@ export function resolveRunConfig(raw: RawRunOptions, where: { baseDir?: string }
  * a configuration built in code. Throws an OptionError naming the option.
  */
 export function checkPolicyLoop(config: RunConfig): void {
+  if (config.userLoop) {
+    // A loop of the user's sends rounds and switches over; post-copy and what QEMU's loop refuses are not its.
+    const other = (['postcopy', 'postcopyAfter', 'sdps', 'adaptiveRate', 'downtimeRamp'] as const).find((k) => (k === 'postcopy' ? config.postcopy : k === 'postcopyAfter' ? config.postcopyAfterRounds !== null : config[k] !== false && config[k] !== null));
+    if (other) throw new OptionError(flagOf(other), `${flagOf(other)} does not work with --precopy-loop FILE yet: the loop of your own runs the rounds (aids there: --auto-converge, --aid)`);
+    return;
+  }
   if (POLICY_LOOPS[config.policy] !== 'qemu') return;
   const present: [RunOptionKey, boolean][] = [
     ['maxIterations', config.maxIterations !== null], ['postcopyAfter', config.postcopyAfterRounds !== null],

@@ -54,6 +54,8 @@ export interface RunConfig {
   userPolicy: UserStrategyConfig | null;
   /** --aid FILE: a convergence aid of the user's, acting after the built-in ones; null: none. */
   userAid: UserStrategyConfig | null;
+  /** --precopy-loop FILE: the user's pre-copy loop, in place of the policy's; null: the policy's own. */
+  userLoop: UserStrategyConfig | null;
   /** Downtime the qemu policy aims for, milliseconds (default 300). */
   downtimeLimitMs: number;
   /** Upper bound on pre-copy rounds for any policy; null means the policy's own. */

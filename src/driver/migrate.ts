@@ -37,7 +37,7 @@ import { summarizeCodecs } from '../codec/summary.js';
 import { deviceStateBytes, deviceStateImage } from './device-state.js';
 import type { TimelineParticipant } from '../clock/timeline.js';
 import { LimitWatch, type MigrationLimits } from './limits.js';
-import { loadUserAid, loadUserPolicy } from '../strategy/user.js';
+import { loadUserAid, loadUserLoop, loadUserPolicy } from '../strategy/user.js';
 import { preloadUserCodecs } from '../codec/user-codec.js';
 import { AutoConverge } from '../converge/auto-converge.js';
 import { DEFAULT_AUTO_CONVERGE } from '../config/options.js';
@@ -152,7 +152,7 @@ async function migrate(
   const sender = new Sender(source, transport, dirtyLog, clock, checkpoint, encoding, world.chargeCpu);
   const rounds = new Rounds({ source, dirtyLog, sender, transport, clock, guest, controls, encoding, emit });
   const postcopy = config.postcopy && target ? new PostcopyPush(source, target, config.vcpus) : undefined;
-  const loop = createPrecopyLoop(POLICY_LOOPS[config.policy]);
+  const loop = config.userLoop ? await loadUserLoop(config.userLoop) : createPrecopyLoop(POLICY_LOOPS[config.policy]);
   const loopContext: PrecopyContext = {
     rounds, dirtyLog, aids, controls, checkpoint, source, sender, clock,
     settings: {
@@ -317,5 +317,9 @@ async function migrate(
     result.config.userPolicy.name = policy.name;
   }
   if (config.userAid && result.config.userAid) result.config.userAid.name = aids[aids.length - 1].name;
+  if (config.userLoop && result.config.userLoop) {
+    result.config.precopyLoop = 'user';
+    result.config.userLoop.name = loop.name;
+  }
   return result;
 }

@@ -23,5 +23,6 @@ export function resultConfig(c: RunConfig): ResultConfig {
     userPolicy: c.userPolicy && { file: c.userPolicy.file, options: { ...c.userPolicy.options } },
     userAid: c.userAid && { file: c.userAid.file, options: { ...c.userAid.options } },
     userCodecs: c.userCodecs.map((u) => ({ file: u.file, options: { ...u.options } })),
+    userLoop: c.userLoop && { file: c.userLoop.file, options: { ...c.userLoop.options } },
   };
 }

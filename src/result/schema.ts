@@ -56,6 +56,8 @@ export interface ResultConfig {
   userAid?: UserStrategyRecord | null;
   /** `--codec ...,./my-codec.js`: the user's codec files in chain order (`user` in codecs); their statistics are under their names in codec.byCodec. */
   userCodecs?: UserStrategyRecord[];
+  /** `--precopy-loop FILE`: the user's pre-copy loop (`precopyLoop` is then `user`); null: the policy's own. */
+  userLoop?: UserStrategyRecord | null;
   /** The pre-copy loop the policy ran on (absent in results before there were two: `rounds`). */
   precopyLoop?: string;
   downtimeLimitMs: number;

@@ -20,7 +20,8 @@ import { pathToFileURL } from 'node:url';
 import type { UserStrategyConfig } from '../config/types.js';
 import type { PolicyDecision, PolicyState, StopPolicy } from '../policy/policy.js';
 import type { AidControls, ConvergenceAid, RoundFacts } from '../converge/aid.js';
-import { PrecopyFailure } from '../precopy/loop.js';
+import { PrecopyFailure, type PrecopyLoop } from '../precopy/loop.js';
+import { UserLoop, type UserLoopObject } from '../precopy/user-loop.js';
 import { CodecFileError, preloadUserCodecs } from '../codec/user-codec.js';
 
 /** A strategy file that cannot be used, and why: one line, naming the file. */
@@ -28,11 +29,12 @@ export class StrategyError extends Error {
   override readonly name = 'StrategyError';
 }
 
-type Kind = 'policy' | 'aid';
+type Kind = 'policy' | 'aid' | 'loop';
 
 const MEMBERS: Record<Kind, { example: string; required: string[]; optional: string[] }> = {
   policy: { example: "export default (options) => ({ name: 'my-policy', decide(state) { return { action: 'continue', why: '...' }; } })", required: ['decide'], optional: [] },
   aid: { example: "export default (options) => ({ name: 'my-aid', afterRound(facts, controls) { } })", required: ['afterRound'], optional: ['start', 'finalRound'] },
+  loop: { example: "export default (options) => ({ name: 'my-loop', async run(ctx) { await ctx.sendRound(true); return { action: 'switchover', why: '...' }; } })", required: ['run'], optional: [] },
 };
 
 /** Imports a strategy file and builds the strategy with its options; checks its members. */
@@ -107,10 +109,17 @@ export async function loadUserAid(spec: UserStrategyConfig): Promise<Convergence
   };
 }
 
+/** The user's pre-copy loop (src/precopy/user-loop.ts). */
+export async function loadUserLoop(spec: UserStrategyConfig): Promise<PrecopyLoop> {
+  const o = await load('loop', spec);
+  return new UserLoop(o as unknown as UserLoopObject, spec);
+}
+
 /** Loads every user strategy of a configuration once, to refuse a bad file before anything runs. */
-export async function checkUserStrategies(config: { userPolicy: UserStrategyConfig | null; userAid: UserStrategyConfig | null; userCodecs: UserStrategyConfig[] }): Promise<void> {
+export async function checkUserStrategies(config: { userPolicy: UserStrategyConfig | null; userAid: UserStrategyConfig | null; userCodecs: UserStrategyConfig[]; userLoop: UserStrategyConfig | null }): Promise<void> {
   if (config.userPolicy) await loadUserPolicy(config.userPolicy);
   if (config.userAid) await loadUserAid(config.userAid);
+  if (config.userLoop) await loadUserLoop(config.userLoop);
   try {
     await preloadUserCodecs(config.userCodecs);
   } catch (e) {

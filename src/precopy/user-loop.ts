@@ -1,0 +1,107 @@
+/**
+ * A pre-copy loop from the user's file (`--precopy-loop ./my-loop.js`): what to send and when to
+ * stop, in place of the policy's own loop. It drives migbench's rounds through a small context,
+ * in the units of the result schema:
+ *
+ *   export default (options) => ({
+ *     name: 'my-loop',
+ *     async run(ctx) {            // returns { action: 'switchover' | 'fail', why }
+ *       const first = await ctx.sendRound(true);     // every page, then waits for it to arrive
+ *       ...
+ *     },
+ *   });
+ *
+ * ctx.sendRound(all) sends one round (every page, or what a fresh fetch of the dirty log finds) and
+ * returns its IterationRecord (bytesSent, durationMs, achievedLinkBitsPerSec, dirtyPages, ...);
+ * ctx.pendingPages() is what the dirty log holds now; ctx.afterRound(facts) runs the convergence
+ * aids (--auto-converge, --aid); ctx.decide(state) asks the stop policy (--policy); ctx.record(round,
+ * why) keeps a round in the result with the words of what was decided after it; ctx.checkpoint()
+ * ends the run when it was interrupted or its --timeout passed (call it each round); ctx.nowMs() is
+ * the run's clock; ctx.settings and ctx.controls as the aids see them. The stop-and-copy stage
+ * then sends what the dirty log holds, as migbench's own round-based loop does.
+ */
+import type { PrecopyContext, PrecopyLoop, PrecopyOutcome } from './loop.js';
+import { PrecopyFailure } from './loop.js';
+import type { IterationRecord } from '../result/schema.js';
+import type { PolicyDecision, PolicyState } from '../policy/policy.js';
+import type { AidControls, RoundFacts } from '../converge/aid.js';
+import type { UserStrategyConfig } from '../config/types.js';
+
+/** What a user's loop is given. */
+export interface UserLoopContext {
+  sendRound(all: boolean): Promise<IterationRecord>;
+  pendingPages(): number;
+  afterRound(facts: RoundFacts): void;
+  decide(state: PolicyState): PolicyDecision;
+  record(round: IterationRecord, why: string): void;
+  checkpoint(): void;
+  nowMs(): number;
+  readonly settings: { pageSizeBytes: number; ramBytes: number; maxIterations: number | null };
+  readonly controls: AidControls;
+}
+
+export interface UserLoopObject {
+  name: string;
+  run(ctx: UserLoopContext): Promise<unknown> | unknown;
+}
+
+export class UserLoop implements PrecopyLoop {
+  readonly name: string;
+
+  constructor(private readonly user: UserLoopObject, private readonly spec: UserStrategyConfig) {
+    this.name = user.name;
+  }
+
+  async run(ctx: PrecopyContext): Promise<PrecopyOutcome> {
+    ctx.limitRate(ctx.settings.maxBandwidthBitsPerSec);
+    const { rounds, dirtyLog, settings } = ctx;
+    // What migbench's own calls throw (a timeout, an interruption, a channel failure) passes through the user's code as it is.
+    const ours = new WeakSet<object>();
+    const mark = (e: unknown): never => {
+      if (typeof e === 'object' && e !== null) ours.add(e);
+      throw e;
+    };
+    const pass = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+      try {
+        const r = f(...a);
+        return (r instanceof Promise ? r.catch(mark) : r) as R;
+      } catch (e) {
+        return mark(e);
+      }
+    };
+    const facade: UserLoopContext = {
+      sendRound: pass((all: boolean) => rounds.send('precopy', all === true)),
+      pendingPages: () => dirtyLog.pending(),
+      afterRound: pass((facts: RoundFacts) => {
+        for (const aid of ctx.aids) aid.afterRound(facts, ctx.controls);
+      }),
+      decide: pass((state: PolicyState) => ctx.decide(state)),
+      record: (round, why) => {
+        rounds.add(round, String(why));
+        ctx.remaining(dirtyLog.pending() * settings.pageSizeBytes);
+      },
+      checkpoint: pass(() => ctx.checkpoint()),
+      nowMs: () => ctx.clock.nowMs(),
+      settings: Object.freeze({ pageSizeBytes: settings.pageSizeBytes, ramBytes: settings.ramBytes, maxIterations: settings.maxIterations }),
+      controls: ctx.controls,
+    };
+    let out: unknown;
+    try {
+      out = await this.user.run(facade);
+    } catch (e) {
+      if (typeof e === 'object' && e !== null && ours.has(e)) throw e;
+      throw new PrecopyFailure(`the pre-copy loop ${this.spec.file} threw: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const d = out as { action?: unknown; why?: unknown } | null;
+    if (d === null || typeof d !== 'object' || (d.action !== 'switchover' && d.action !== 'fail') || typeof d.why !== 'string') {
+      throw new PrecopyFailure(`the pre-copy loop ${this.spec.file} returned ${JSON.stringify(out)}, not { action: 'switchover' | 'fail', why: string }`);
+    }
+    if (d.action === 'fail') throw new PrecopyFailure(d.why);
+    return { decision: { action: 'switchover', why: d.why }, postcopyAfter: null };
+  }
+
+  /** What the dirty log holds, in one round (as the round-based loop). */
+  final(ctx: PrecopyContext): Promise<IterationRecord> {
+    return ctx.rounds.send('stop-and-copy', false);
+  }
+}
