@@ -18,6 +18,13 @@ import type { MigrationEvent } from './driver/events.js';
 import type { MigrationResult } from './result/schema.js';
 import { runMigration as runConfigured } from './driver/migrate.js';
 import { checkUserStrategies } from './strategy/user.js';
+import { registerStrategy } from './strategy/registry.js';
+import { POLICY_NAMES } from './policy/registry.js';
+import type { StopPolicy } from './policy/policy.js';
+import type { ConvergenceAid } from './converge/aid.js';
+import type { UserLoopContext } from './precopy/user-loop.js';
+import type { SuiteProgressEvent } from './suite/runner.js';
+import type { EvacuationSuiteEvent } from './evacuate/suite.js';
 import { resolveEvacuation, parseVmText, EVACUATION_KEYS, type EvacuationConfig, type EvacuationKey } from './evacuate/config.js';
 import { runEvacuation as runEvacuationConfig, type EvacuationEvent } from './evacuate/evacuate.js';
 import type { EvacuationResult } from './evacuate/result.js';
@@ -44,6 +51,24 @@ export type { StopPolicy, PolicyState, PolicyDecision } from './policy/policy.js
 export type { ConvergenceAid, AidControls, RoundFacts } from './converge/aid.js';
 export type { UserLoopContext } from './precopy/user-loop.js';
 export type { PageCodec } from './codec/codec.js';
+
+/**
+ * Registers a stop policy, a convergence aid or a pre-copy loop made in code under a name: then
+ * `policy: 'NAME'` (`aid`, `precopyLoop`) selects it in this process, as a file would. The factory
+ * gets the `policyOpt` (`aidOpt`, `loopOpt`) options and returns the strategy, with the members a
+ * file's would have (README, "Write your own strategy"). Codecs run in other threads: they are files.
+ */
+export function registerPolicy(name: string, factory: (options: Record<string, string>) => StopPolicy): void {
+  registerStrategy('policy', name, factory, POLICY_NAMES);
+}
+
+export function registerAid(name: string, factory: (options: Record<string, string>) => ConvergenceAid): void {
+  registerStrategy('aid', name, factory);
+}
+
+export function registerPrecopyLoop(name: string, factory: (options: Record<string, string>) => { name: string; run(ctx: UserLoopContext): unknown }): void {
+  registerStrategy('loop', name, factory);
+}
 
 /** A run's options as the command line has them, by camelCase name: `{ ram: '1GiB', dirtyRate: '200MB/s', autoConverge: true }`. */
 export type RunOptions = Partial<Record<RunOptionKey, string | number | boolean>>;
@@ -124,7 +149,11 @@ export async function runEvacuation(options: EvacuateOptions | EvacuationConfig,
  * Runs (or resumes) a suite file into `out`, as `migbench suite FILE --out DIR` does, and returns
  * what it ran; a suite of evacuations (`kind: evacuation`) too.
  */
-export async function runSuiteFile(file: string, options: { out: string; reduce?: boolean; clock?: 'real' | 'virtual'; retryFailed?: boolean; signal?: AbortSignal; toolVersion?: string }): Promise<{ executed: number; skipped: number; interrupted: boolean; files: string[] }> {
+export async function runSuiteFile(file: string, options: {
+  out: string; reduce?: boolean; clock?: 'real' | 'virtual'; retryFailed?: boolean; signal?: AbortSignal; toolVersion?: string;
+  /** Each run's start and end (a run suite's SuiteProgressEvent, an evacuation suite's EvacuationSuiteEvent). */
+  onProgress?: (event: SuiteProgressEvent | EvacuationSuiteEvent) => void;
+}): Promise<{ executed: number; skipped: number; interrupted: boolean; files: string[] }> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(file, 'utf8');
   const toolVersion = options.toolVersion ?? (await import('./cli/version.js')).migbenchVersion();
@@ -132,11 +161,11 @@ export async function runSuiteFile(file: string, options: { out: string; reduce?
   if (isEvacuationSuite(text)) {
     const plan = planEvacuationSuite(parseEvacuationSuite(text, file), { reduce: options.reduce, clock: options.clock });
     for (const r of plan.runs) for (const vm of r.config.vms) await checkUserStrategies(vm.config);
-    return runEvacuationSuite(plan, { outDir: options.out, toolVersion, signal: options.signal, retryFailed: options.retryFailed });
+    return runEvacuationSuite(plan, { outDir: options.out, toolVersion, signal: options.signal, retryFailed: options.retryFailed, onProgress: options.onProgress });
   }
   const { loadSuitePlan } = await import('./suite/load.js');
   const { runSuite } = await import('./suite/runner.js');
   const plan = await loadSuitePlan(file, { reduce: options.reduce, clock: options.clock });
   for (const r of plan.runs) await checkUserStrategies(r.config);
-  return runSuite(plan, { outDir: options.out, toolVersion, signal: options.signal, retryFailed: options.retryFailed });
+  return runSuite(plan, { outDir: options.out, toolVersion, signal: options.signal, retryFailed: options.retryFailed, onProgress: options.onProgress });
 }

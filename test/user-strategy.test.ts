@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runMigration, resolveRunOptions, StrategyError, OptionError } from '../src/index.js';
+import { runMigration, resolveRunOptions, StrategyError, OptionError, registerPolicy, registerAid } from '../src/index.js';
 import { parseSuite } from '../src/suite/parse.js';
 import { expandSuite } from '../src/suite/expand.js';
 
@@ -147,4 +147,19 @@ test('a pre-copy loop file runs the rounds; its answer and its throws are checke
   file('no-run.mjs', "export default () => ({ name: 'n' });");
   assert.match(migbench('run', '--precopy-loop', './no-run.mjs').stderr, /no-run\.mjs: the loop has no run\(\)/);
   assert.match(migbench('run', '--precopy-loop', './no-run.mjs', '--postcopy', '--policy', 'xen').stderr, /--postcopy does not work with --precopy-loop FILE/);
+});
+
+test('a policy and an aid registered from code are selected by name, in this process', async () => {
+  let calls = 0;
+  registerPolicy('third-round', (o) => ({
+    name: 'third-round',
+    decide: (st) => (st.roundsDone >= Number(o.n ?? 3) ? { action: 'switchover', why: `round ${st.roundsDone}` } : { action: 'continue', why: 'wait' }),
+  }));
+  registerAid('counter', () => ({ name: 'counter', afterRound: () => { calls++; } }));
+  const r = await runMigration({ ...SMALL, policy: 'third-round', policyOpt: 'n=2', aid: 'counter' });
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.switchoverReason, 'round 2');
+  assert.equal(calls, 2);
+  assert.equal(r.config.userPolicy?.file, 'registered:third-round');
+  assert.throws(() => registerPolicy('xen', () => ({ name: 'x', decide: () => ({ action: 'continue', why: '' }) })), /built-in/);
 });

@@ -20,6 +20,7 @@ import { DIRTY_LOG_NAMES } from '../dirtylog/registry.js';
 import type { DirtyLogName } from '../dirtylog/dirty-log.js';
 import { costParams, parseDirtyCost } from '../dirtylog/cost.js';
 import { parseTarget } from './address.js';
+import { REGISTERED_PREFIX, registeredFactory } from '../strategy/registry.js';
 import { parseFault } from '../channel/fault.js';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -262,6 +263,10 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
       const text = c.typed('policy');
       const opts = c.text('policyOpt');
       if (isStrategyFile(text)) return { policy: 'user', userPolicy: { file: strategyFile('--policy', text, c.baseDir), options: parseStrategyOptions('--policy-opt', opts) } };
+      // A policy registered from code (the library's registerPolicy), in this process.
+      if (registeredFactory('policy', text.trim()) !== undefined) {
+        return { policy: 'user', userPolicy: { file: `${REGISTERED_PREFIX}${text.trim()}`, options: parseStrategyOptions('--policy-opt', opts) } };
+      }
       if (opts !== undefined) throw new OptionError('--policy-opt', '--policy-opt only applies with a policy file (--policy ./my-policy.js)');
       return { policy: parseName('--policy', text, POLICY_NAMES), userPolicy: null };
     },
@@ -283,7 +288,8 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
         if (opts !== undefined) throw new OptionError('--aid-opt', '--aid-opt only applies with --aid FILE');
         return { userAid: null };
       }
-      return { userAid: { file: strategyFile('--aid', text, c.baseDir), options: parseStrategyOptions('--aid-opt', opts) } };
+      const file = registeredFactory('aid', text.trim()) !== undefined ? `${REGISTERED_PREFIX}${text.trim()}` : strategyFile('--aid', text, c.baseDir);
+      return { userAid: { file, options: parseStrategyOptions('--aid-opt', opts) } };
     },
   },
   aidOpt: {
@@ -303,7 +309,8 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
         if (opts !== undefined) throw new OptionError('--loop-opt', '--loop-opt only applies with --precopy-loop FILE');
         return { userLoop: null };
       }
-      return { userLoop: { file: strategyFile('--precopy-loop', text, c.baseDir), options: parseStrategyOptions('--loop-opt', opts) } };
+      const file = registeredFactory('loop', text.trim()) !== undefined ? `${REGISTERED_PREFIX}${text.trim()}` : strategyFile('--precopy-loop', text, c.baseDir);
+      return { userLoop: { file, options: parseStrategyOptions('--loop-opt', opts) } };
     },
   },
   loopOpt: {

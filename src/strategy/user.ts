@@ -23,6 +23,7 @@ import type { AidControls, ConvergenceAid, RoundFacts } from '../converge/aid.js
 import { PrecopyFailure, type PrecopyLoop } from '../precopy/loop.js';
 import { UserLoop, type UserLoopObject } from '../precopy/user-loop.js';
 import { CodecFileError, preloadUserCodecs } from '../codec/user-codec.js';
+import { REGISTERED_PREFIX, registeredFactory } from './registry.js';
 
 /** A strategy file that cannot be used, and why: one line, naming the file. */
 export class StrategyError extends Error {
@@ -41,10 +42,16 @@ const MEMBERS: Record<Kind, { example: string; required: string[]; optional: str
 async function load(kind: Kind, spec: UserStrategyConfig): Promise<Record<string, unknown>> {
   const m = MEMBERS[kind];
   let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(spec.file).href)) as { default?: unknown };
-  } catch (e) {
-    throw new StrategyError(`${spec.file}: cannot be imported as an ES module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  if (spec.file.startsWith(REGISTERED_PREFIX)) {
+    // Registered from code in this process (src/strategy/registry.ts).
+    mod = { default: registeredFactory(kind, spec.file.slice(REGISTERED_PREFIX.length)) };
+    if (mod.default === undefined) throw new StrategyError(`${spec.file}: no ${kind} is registered under that name in this process`);
+  } else {
+    try {
+      mod = (await import(pathToFileURL(spec.file).href)) as { default?: unknown };
+    } catch (e) {
+      throw new StrategyError(`${spec.file}: cannot be imported as an ES module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
   }
   if (typeof mod.default !== 'function') {
     throw new StrategyError(`${spec.file}: a ${kind} file's default export is a function of its options that returns the ${kind}: ${m.example}`);
