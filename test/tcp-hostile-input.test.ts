@@ -84,8 +84,12 @@ test('a kill frame without --allow-kill is rejected', () =>
 
 test('unknown handshake flags and non-zero reserved fields are refused', async () => {
   const flags = good();
-  flags.writeUInt16LE(0x3, 6);
-  await refused([flags], /unknown handshake flags 0x2/);
+  flags.writeUInt16LE(0x5, 6);
+  await refused([flags], /unknown handshake flags 0x4/);
+  // Codec files named (flag bit 1) with no names at all.
+  const noNames = good();
+  noNames.writeUInt16LE(0x3, 6);
+  await refused([noNames], /bad codec names/);
   const reserved = good();
   reserved.writeUInt16LE(1, 30);
   await refused([reserved], /the handshake's reserved field is 0x1, not 0/);

@@ -117,7 +117,6 @@ test('a codec file runs in the chain on every thread, and one that does not roun
   assert.match(thrown.reason ?? '', /refuses\.mjs could not decode: never/);
   file('no-decode.mjs', "export default () => ({ name: 'nd', encode() { return -1; } });");
   assert.match(migbench('run', '--codec', 'zero,./no-decode.mjs').stderr, /no-decode\.mjs: the codec has no decode\(\)/);
-  assert.match(migbench('run', '--codec', './no-decode.mjs', '--target', 'tcp://127.0.0.1:9').stderr, /codec file runs in this process only/);
 });
 
 test('a pre-copy loop file runs the rounds; its answer and its throws are checked', async () => {
@@ -162,4 +161,24 @@ test('a policy and an aid registered from code are selected by name, in this pro
   assert.equal(calls, 2);
   assert.equal(r.config.userPolicy?.file, 'registered:third-round');
   assert.throws(() => registerPolicy('xen', () => ({ name: 'x', decide: () => ({ action: 'continue', why: '' }) })), /built-in/);
+});
+
+test('over TCP a codec file needs the receiver to decode it (receive --codec): the same files are verified, others refused', async () => {
+  const rle = fileURLToPath(new URL('../../examples/codecs/run-length.js', import.meta.url));
+  const { startReceiver } = await import('./fixtures/receiver.js');
+  const config = resolveRunOptions({ ram: '16MiB', dirtyRate: '5MB/s', codec: `zero,${rle}`, content: 'mixed:30:40:30', writeSize: '64' });
+  const withIt = await startReceiver({ userCodecs: config.userCodecs });
+  const without = await startReceiver({});
+  try {
+    const ok = await runMigration({ ...config, target: withIt.address });
+    assert.equal(ok.status, 'completed', ok.reason);
+    assert.equal(ok.verified, true);
+    assert.ok((ok.totals.codec?.byCodec['run-length']?.pages ?? 0) > 0);
+    const refused = await runMigration({ ...config, target: without.address });
+    assert.equal(refused.status, 'failed');
+    assert.match(refused.reason ?? '', /the codec files run-length; this receiver decodes no codec files/);
+  } finally {
+    withIt.server.close();
+    without.server.close();
+  }
 });

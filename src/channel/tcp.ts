@@ -31,6 +31,8 @@ export interface TcpTransportOptions {
   fault: FaultSpec | null;
   vcpus: number;
   codecs: boolean;
+  /** The names of the user's codec files in the chain, in order (the receiver must have the same ones). */
+  userCodecs?: string[];
   /** No acknowledgement for this long while frames are outstanding fails the run (default 5 s). */
   ackTimeoutMs?: number;
 }
@@ -267,7 +269,7 @@ export class TcpTransport implements Transport {
       socket.setNoDelay(true);
       socket.once('connect', () => {
         socket.write(encodeHello({
-          pageSizeBytes: layout.pageSizeBytes, ramBytes: layout.ramBytes, vcpus: this.options.vcpus, codecs: this.options.codecs,
+          pageSizeBytes: layout.pageSizeBytes, ramBytes: layout.ramBytes, vcpus: this.options.vcpus, codecs: this.options.codecs, userCodecs: this.options.userCodecs ?? [],
           streamIndex: index, streamCount: this.options.streams, migrationId, token: this.options.token ?? '',
         }));
       });

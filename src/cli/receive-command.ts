@@ -4,8 +4,9 @@
  * until SIGINT or SIGTERM, then closes and exits 0.
  */
 import type { Command } from 'commander';
+import { CodecFileError } from '../codec/user-codec.js';
 import { OptionError } from '../config/errors.js';
-import { resolveToken } from '../config/options.js';
+import { resolveRunConfig, resolveToken } from '../config/options.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import { parseCount, parseDuration, parseSize } from '../config/units.js';
 import { formatBytes, formatMs } from '../util/format.js';
@@ -19,6 +20,8 @@ interface ReceiveOptions {
   maxRam?: string;
   maxMigrations?: string;
   frameTimeout?: string;
+  codec?: string;
+  codecOpt?: string;
   allowKill?: boolean;
 }
 
@@ -43,6 +46,8 @@ export const receiveCommand: CliCommand = {
       .option('--frame-timeout <duration>', 'a frame must arrive whole within this long of its first byte, or its migration is dropped as too slow (default: 10s, a 1 MiB frame at 0.84 Mbit/s; raise it for slower links)')
       .option('--max-migrations <n>', 'migrations taken at once, each with its own target memory, 1 to 16 (default: 1, one after another; another source is told the receiver is busy)')
       .option('--max-ram <size>', 'refuse guests with more RAM than this, telling the source why (default: any guest whose target memory fits in what this host has available; e.g. 8GiB)')
+      .option('--codec <files>', "codec files of the user's own this receiver decodes, comma-separated, in the order the sources' --codec names them (the built-in codecs are always decoded); a source whose codec files are not these is refused (default: none; e.g. ./examples/codecs/run-length.js)")
+      .option('--codec-opt <key=value,...>', "options for the codec files' factories, as a source's --codec-opt (default: none)")
       .option('--allow-kill', 'tests only: exit abruptly when a source sends the kill-receiver fault (default: off)')
       .addHelpText('after', EXAMPLES)
       .action(async () => {
@@ -66,9 +71,13 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
     if (frameTimeoutMs !== undefined && !(frameTimeoutMs >= 100 && frameTimeoutMs <= 3_600_000)) {
       throw new OptionError('--frame-timeout', `--frame-timeout must be from 100ms to 1h such as 30s (got ${JSON.stringify(opts.frameTimeout)})`);
     }
+    // The codec files, resolved as a source's --codec resolves them (built-in names are decoded anyway).
+    const userCodecs = opts.codec === undefined ? [] : resolveRunConfig({ codec: opts.codec, codecOpt: opts.codecOpt }).userCodecs;
+    if (opts.codecOpt !== undefined && userCodecs.length === 0) throw new OptionError('--codec-opt', '--codec-opt only applies with --codec FILE,...');
     server = new ReceiverServer({
       listen,
       token,
+      userCodecs,
       maxRamBytes,
       maxMigrations,
       frameTimeoutMs,
@@ -89,7 +98,7 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
   try {
     address = await s.listen();
   } catch (e) {
-    if (e instanceof ReceiverError) return ctx.usageError('migbench receive')(e.message);
+    if (e instanceof ReceiverError || e instanceof CodecFileError) return ctx.usageError('migbench receive')(e.message);
     io.err(`migbench: cannot listen on ${opts.listen}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }

@@ -576,9 +576,6 @@ function resolveRemote(c: ResolveContext): Pick<RunConfig, 'target' | 'token' | 
   if (raw.latency !== undefined) {
     throw new OptionError('--latency', '--latency emulates the in-process link; with --target the real network\'s latency applies');
   }
-  if ((c.config.userCodecs ?? []).length > 0) {
-    throw new OptionError('--codec', '--codec with a codec file runs in this process only: over --target the receiver would need the file too, which it does not take yet');
-  }
   const token = resolveToken(c.text('token'), c.text('tokenFile'));
   const faultText = c.text('fault');
   return {

@@ -10,6 +10,8 @@ import { planGuestLayout, DEFAULT_FRAME_BUFFERS, type GuestLayout } from '../mem
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { memoryPool } from '../memory/pool.js';
 import { memoryAvailable, targetNeedBytes } from '../memory/admission.js';
+import { preloadUserCodecs, userCodec } from '../codec/user-codec.js';
+import type { UserStrategyConfig } from '../config/types.js';
 import { setUpMemories } from '../memory/setup.js';
 import { formatBytes } from '../util/format.js';
 import { tokenMatches, type Hello } from '../wire/handshake.js';
@@ -24,6 +26,8 @@ export interface ReceiverOptions {
   maxRamBytes?: number | null;
   /** Test-only: a Kill frame (the kill-receiver fault) makes onKill run. */
   allowKill?: boolean;
+  /** Codec files this receiver decodes (receive --codec), imported at start; their names, in order, must be the source's. */
+  userCodecs?: UserStrategyConfig[];
   onKill?: () => void;
   /** Per finished migration (completed or failed). */
   onMigration?: (summary: MigrationSummary) => void;
@@ -57,6 +61,8 @@ export class ReceiverServer {
   private readonly server = net.createServer({ allowHalfOpen: true });
   private readonly sockets = new Set<net.Socket>();
   private module?: WebAssembly.Module;
+  /** The names of this receiver's codec files, in order (listen() imports them). */
+  private userCodecNames: string[] = [];
   /** Target memory of admitted migrations still being set up (not yet resident), bytes, by id. */
   private readonly settingUp = new Map<string, number>();
   /** Migrations under way, by id: at most maxMigrations at once. */
@@ -75,6 +81,10 @@ export class ReceiverServer {
       throw new ReceiverError(`binding ${formatHostPort(this.options.listen)} (beyond loopback: it does not resolve to 127.0.0.0/8 or ::1 only) needs --token`);
     }
     this.module = await loadKernelModule();
+    // Codec files: imported now (a bad one fails the start), their names what sources must name.
+    const files = this.options.userCodecs ?? [];
+    await preloadUserCodecs(files);
+    this.userCodecNames = files.map((spec, i) => userCodec(spec, i).name);
     this.server.on('connection', (socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -120,6 +130,13 @@ export class ReceiverServer {
       const why = mine.refusal(hello);
       return why === null ? { migration: mine } : { refused: why };
     }
+    // The source's codec files must be this receiver's, in the same order (their ids in frames).
+    if (hello.userCodecs.join(',') !== this.userCodecNames.join(',')) {
+      const mine = this.userCodecNames.length > 0 ? `the codec files ${this.userCodecNames.join(', ')} (receive --codec)` : 'no codec files (receive --codec FILE,...)';
+      if (hello.userCodecs.length > 0 || this.userCodecNames.length > 0) {
+        return { refused: `the source's chain has ${hello.userCodecs.length > 0 ? `the codec files ${hello.userCodecs.join(', ')}` : 'no codec files'}; this receiver decodes ${mine}` };
+      }
+    }
     const max = this.options.maxMigrations ?? 1;
     if (this.active.size >= max) {
       const ids = [...this.active.keys()].map(short).join(', ');
@@ -155,6 +172,7 @@ export class ReceiverServer {
       this.options.joinTimeoutMs ?? 10_000,
       ready,
       this.options.migrationDeadlineMs ?? migrationDeadlineMs(hello.ramBytes),
+      hello.userCodecs.length > 0 ? this.options.userCodecs ?? [] : [],
     );
     this.active.set(hello.migrationId, migration);
     return { migration };

@@ -5,6 +5,7 @@
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { FrameReceiver, receiverDecoders } from '../channel/receiver.js';
+import type { UserStrategyConfig } from '../config/types.js';
 import { FrameError, FrameType, HEADER_BYTES, type FrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { MAC_KEY_BYTES, memoryMac } from '../wire/mac.js';
@@ -65,10 +66,12 @@ export class TargetMigration {
     readonly ready: Promise<void> = Promise.resolve(),
     /** The migration must end within this long of its first handshake, or it is dropped. */
     deadlineMs = Infinity,
+    /** The receiver's codec files (receive --codec), when the source's chain names the same ones (ids 16, 17, ...). */
+    userCodecs: readonly UserStrategyConfig[] = [],
   ) {
     this.id = hello.migrationId;
     this.hello = hello;
-    const decoders = hello.codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined;
+    const decoders = hello.codecs ? receiverDecoders(memory.slots, memory.kernels, userCodecs) : undefined;
     this.receiver = new FrameReceiver(memory.slots, memory.kernels, { verifyChecksums: true, decoders });
     this.arrived = new Uint8Array(memory.layout.pageCount);
     this.links = Array.from({ length: hello.streamCount }, () => undefined);
@@ -89,7 +92,7 @@ export class TargetMigration {
   /** Why a stream with this HELLO may not join, or null. */
   refusal(h: Hello): string | null {
     if (this.done) return `migration ${short(h.migrationId)} has already ended`;
-    if (h.ramBytes !== this.hello.ramBytes || h.pageSizeBytes !== this.hello.pageSizeBytes || h.streamCount !== this.hello.streamCount || h.codecs !== this.hello.codecs) {
+    if (h.ramBytes !== this.hello.ramBytes || h.pageSizeBytes !== this.hello.pageSizeBytes || h.streamCount !== this.hello.streamCount || h.codecs !== this.hello.codecs || h.userCodecs.join(',') !== this.hello.userCodecs.join(',')) {
       return `stream ${h.streamIndex} disagrees with the first stream of migration ${short(h.migrationId)} on RAM, page size, codecs or stream count`;
     }
     if (this.links[h.streamIndex] !== undefined) return `stream ${h.streamIndex} of migration ${short(h.migrationId)} has already joined`;

@@ -2,13 +2,17 @@
  * The TCP migration handshake: each stream (connection) of a migration opens with a HELLO from the
  * source, and the receiver answers with a REPLY before any frame flows. All integers little-endian.
  *
- * HELLO (48 bytes + token):
- *   0  u32 magic 'MGBH'        4  u16 version        6  u16 flags (bit 0: pages may carry codecs)
+ * HELLO (48 bytes + token + codec names):
+ *   0  u32 magic 'MGBH'        4  u16 version        6  u16 flags (bit 0: pages may carry codecs;
+ *                                                     bit 1: codec files of the user's, named below)
  *   8  u32 page size (bytes)  12  u32 vCPUs
  *  16  u64 RAM size (bytes)
- *  24  u16 stream index      26  u16 stream count   28  u16 token length (0..256)   30  u16 reserved
+ *  24  u16 stream index      26  u16 stream count   28  u16 token length (0..256)
+ *  30  u16 with flag bit 1: the length of the codec names (1..512); else 0
  *  32  16 bytes migration id (random, shared by the streams of one migration)
  *  48  token bytes (UTF-8)
+ *  48 + token: with flag bit 1, the user codecs' names in chain order, comma-separated (ASCII):
+ *      they are codecs 16, 17, ... in frames, and the receiver must have the same ones (receive --codec)
  *
  * REPLY (12 bytes + reason):
  *   0  u32 magic 'MGBR'        4  u16 version        6  u16 status (0 accept, 1 reject)
@@ -29,12 +33,17 @@ export const MAX_REASON_BYTES = 1024;
 export const MAX_STREAMS = 16;
 export const MIGRATION_ID_BYTES = 16;
 const FLAG_CODECS = 1;
+const FLAG_USER_CODECS = 2;
+export const MAX_CODEC_NAMES_BYTES = 512;
+const CODEC_NAME = /^[A-Za-z][\w.-]{0,31}$/;
 
 export interface Hello {
   pageSizeBytes: number;
   ramBytes: number;
   vcpus: number;
   codecs: boolean;
+  /** The names of the user's codec files in the source's chain, in order (ids 16, 17, ...); [] for none. */
+  userCodecs: string[];
   streamIndex: number;
   streamCount: number;
   /** Hex of the 16-byte migration id. */
@@ -47,10 +56,13 @@ export class HandshakeError extends Error {}
 export function encodeHello(h: Hello): Buffer {
   const token = Buffer.from(h.token, 'utf8');
   if (token.length > MAX_TOKEN_BYTES) throw new HandshakeError(`token of ${token.length} bytes exceeds ${MAX_TOKEN_BYTES}`);
-  const b = Buffer.alloc(HELLO_FIXED_BYTES + token.length);
+  const names = Buffer.from(h.userCodecs.join(','), 'ascii');
+  if (names.length > MAX_CODEC_NAMES_BYTES) throw new HandshakeError(`codec names of ${names.length} bytes exceed ${MAX_CODEC_NAMES_BYTES}`);
+  const b = Buffer.alloc(HELLO_FIXED_BYTES + token.length + names.length);
   b.writeUInt32LE(HELLO_MAGIC, 0);
   b.writeUInt16LE(WIRE_VERSION, 4);
-  b.writeUInt16LE(h.codecs ? FLAG_CODECS : 0, 6);
+  b.writeUInt16LE((h.codecs ? FLAG_CODECS : 0) | (names.length > 0 ? FLAG_USER_CODECS : 0), 6);
+  b.writeUInt16LE(names.length, 30);
   b.writeUInt32LE(h.pageSizeBytes, 8);
   b.writeUInt32LE(h.vcpus, 12);
   b.writeBigUInt64LE(BigInt(h.ramBytes), 16);
@@ -59,6 +71,7 @@ export function encodeHello(h: Hello): Buffer {
   b.writeUInt16LE(token.length, 28);
   Buffer.from(h.migrationId, 'hex').copy(b, 32, 0, MIGRATION_ID_BYTES);
   token.copy(b, HELLO_FIXED_BYTES);
+  names.copy(b, HELLO_FIXED_BYTES + token.length);
   return b;
 }
 
@@ -76,7 +89,9 @@ export function helloLength(b: Buffer): number | null {
   if (b.length < HELLO_FIXED_BYTES) return null;
   const tokenBytes = b.readUInt16LE(28);
   if (tokenBytes > MAX_TOKEN_BYTES) throw new HandshakeError(`token of ${tokenBytes} bytes exceeds ${MAX_TOKEN_BYTES}`);
-  return HELLO_FIXED_BYTES + tokenBytes;
+  const namesBytes = (b.readUInt16LE(6) & FLAG_USER_CODECS) !== 0 ? b.readUInt16LE(30) : 0;
+  if (namesBytes > MAX_CODEC_NAMES_BYTES) throw new HandshakeError(`codec names of ${namesBytes} bytes exceed ${MAX_CODEC_NAMES_BYTES}`);
+  return HELLO_FIXED_BYTES + tokenBytes + namesBytes;
 }
 
 /** Decodes a whole HELLO (helloLength bytes) and checks its fields. */
@@ -89,8 +104,17 @@ export function decodeHello(b: Buffer): Hello {
   const streamIndex = b.readUInt16LE(24);
   const streamCount = b.readUInt16LE(26);
   const flags = b.readUInt16LE(6);
-  if ((flags & ~FLAG_CODECS) !== 0) throw new HandshakeError(`unknown handshake flags 0x${(flags & ~FLAG_CODECS).toString(16)} (this receiver knows 0x${FLAG_CODECS.toString(16)}, codecs)`);
-  if (b.readUInt16LE(30) !== 0) throw new HandshakeError(`the handshake's reserved field is 0x${b.readUInt16LE(30).toString(16)}, not 0`);
+  const known = FLAG_CODECS | FLAG_USER_CODECS;
+  if ((flags & ~known) !== 0) throw new HandshakeError(`unknown handshake flags 0x${(flags & ~known).toString(16)} (this receiver knows 0x${known.toString(16)}: codecs, codec files)`);
+  const userFlag = (flags & FLAG_USER_CODECS) !== 0;
+  if (!userFlag && b.readUInt16LE(30) !== 0) throw new HandshakeError(`the handshake's reserved field is 0x${b.readUInt16LE(30).toString(16)}, not 0`);
+  const tokenEnd = HELLO_FIXED_BYTES + b.readUInt16LE(28);
+  let userCodecs: string[] = [];
+  if (userFlag) {
+    if ((flags & FLAG_CODECS) === 0) throw new HandshakeError('codec files named without codecs on');
+    userCodecs = b.subarray(tokenEnd, total).toString('latin1').split(',');
+    if (userCodecs.length > 8 || !userCodecs.every((n) => CODEC_NAME.test(n))) throw new HandshakeError('bad codec names: 1 to 8 names of 1 to 32 letters, digits, ., _ or -');
+  }
   if (pageSizeBytes < 4096 || pageSizeBytes > 2 * 1024 * 1024 || (pageSizeBytes & (pageSizeBytes - 1)) !== 0) {
     throw new HandshakeError(`bad page size ${pageSizeBytes} (a power of two from 4 KiB to 2 MiB)`);
   }
@@ -104,7 +128,8 @@ export function decodeHello(b: Buffer): Hello {
   return {
     pageSizeBytes, ramBytes: Number(ram), vcpus, codecs: (b.readUInt16LE(6) & FLAG_CODECS) !== 0, streamIndex, streamCount,
     migrationId: b.subarray(32, 32 + MIGRATION_ID_BYTES).toString('hex'),
-    token: b.subarray(HELLO_FIXED_BYTES, total).toString('utf8'),
+    token: b.subarray(HELLO_FIXED_BYTES, tokenEnd).toString('utf8'),
+    userCodecs,
   };
 }
 

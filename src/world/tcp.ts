@@ -7,6 +7,7 @@ import { ChannelError } from '../channel/transport.js';
 import { createEncoding, encodingOptions } from '../driver/encoding.js';
 import { guestOptions, shapeOf, type World, type WorldFactory } from './world.js';
 import { measureRealPace } from './real-pace.js';
+import { userCodec } from '../codec/user-codec.js';
 
 export const tcpWorld: WorldFactory = {
   localTarget: false,
@@ -16,6 +17,8 @@ export const tcpWorld: WorldFactory = {
     const clock = new RealClock();
     const transport = new TcpTransport(source, {
       target: config.target, token: config.token, streams: config.streams, fault: config.fault, vcpus: config.vcpus, codecs: config.codecs.length > 0,
+      // Preloaded in this thread (runMigration): the names the receiver must decode.
+      userCodecs: config.userCodecs.map((spec, i) => userCodec(spec, i).name),
     }, clock, new LinkShare(context.link, REAL_TIME_PACING));
     return {
       clock,
