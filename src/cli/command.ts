@@ -44,3 +44,22 @@ export interface CliCommand {
 
 /** Said when a secret is given where `ps` shows it (run, receive). */
 export const TOKEN_ON_COMMAND_LINE = 'migbench: warning: --token on the command line is visible to other users of this machine (ps); use MIGBENCH_TOKEN or --token-file\n';
+
+/**
+ * Ends a long command cleanly on SIGINT (Ctrl-C) or SIGTERM (what a scheduler such as Slurm or
+ * Kubernetes sends to cancel): `handler` runs once; a second signal of either kind kills at once
+ * (Node's default). Returns the function that removes the handlers.
+ */
+export function onInterrupt(handler: () => void): () => void {
+  const once = (): void => {
+    process.removeListener('SIGINT', once);
+    process.removeListener('SIGTERM', once);
+    handler();
+  };
+  process.once('SIGINT', once);
+  process.once('SIGTERM', once);
+  return () => {
+    process.removeListener('SIGINT', once);
+    process.removeListener('SIGTERM', once);
+  };
+}

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { OptionError } from '../config/errors.js';
 import { runOptionHelp, RUN_OPTION_SPECS, type RawRunOptions } from '../config/options.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext } from './command.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext, onInterrupt } from './command.js';
 import { EVACUATION_OPTION_SPECS, VM_OPTION_KEYS, parseVmText, resolveEvacuation, type EvacuationConfig, type EvacuationText } from '../evacuate/config.js';
 import { formatMs } from '../util/format.js';
 
@@ -161,7 +161,7 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
     io.err('migbench: interrupted; ending the migrations in progress (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
+  const offInterrupt = onInterrupt(onSigint);
   let result;
   try {
     result = await runEvacuation(ev, {
@@ -179,7 +179,7 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
     }
     throw e;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    offInterrupt();
   }
   const { toJson } = await import('../report/json.js');
   io.out(json ? `${toJson(result)}\n` : `${formatEvacuation(result)}\n`);

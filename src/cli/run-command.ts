@@ -18,7 +18,7 @@ import { formatConfigHeader, formatResult, formatRoundLine } from '../report/hum
 import { toJson } from '../report/json.js';
 import { predictPrecopy } from '../model/precopy.js';
 import { formatModelComparison } from '../report/model.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext, type CliIO } from './command.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext, type CliIO, onInterrupt } from './command.js';
 import { RUN_OPTION_SPECS, runOptionHelp } from '../config/options.js';
 
 /** What commander hands the action: the run options as typed, plus the output options. */
@@ -54,7 +54,7 @@ export const runCommand: CliCommand = {
       .option('--json', 'print the result (MigrationResult schema) as JSON on stdout and nothing else there')
       .option('--export-json <file>', 'also write the result as JSON to a file (e.g. result.json)')
       .option('--html <file>', 'also write a self-contained HTML report with charts of the run (e.g. run.html)')
-      .option('--quiet', 'no header, progress or live round lines; only the result')
+      .option('--quiet', 'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result')
       .option('--model', 'also predict the run with the analytic pre-copy model and print it beside the run (in JSON: the `model` field)')
       .addHelpText('after', EXAMPLES)
       .action(async () => {
@@ -99,6 +99,8 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
   const json = opts.json === true;
   const quiet = opts.quiet === true;
   const liveRounds = !json && !quiet && io.stdoutIsTTY;
+  // Piped (`| tee log`) or as JSON, stdout waits for the result: the rounds go to stderr as they end.
+  const stderrRounds = !quiet && !liveRounds;
   const progress = !quiet && io.stderrIsTTY;
 
   if (!json && !quiet) {
@@ -110,6 +112,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     switch (e.kind) {
       case 'round':
         if (liveRounds) io.out(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
+        else if (stderrRounds) io.err(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
         break;
       case 'stage-start':
         if (progress) io.err(`stage ${e.stage} at ${formatMs(e.atMs)}\n`);
@@ -169,11 +172,11 @@ async function runWithInterrupt(
     io.err('migbench: interrupted; ending the migration (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
+  const offInterrupt = onInterrupt(onSigint);
   try {
     return await runMigration(config, { onEvent, signal: controller.signal });
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    offInterrupt();
   }
 }
 

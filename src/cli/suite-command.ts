@@ -4,7 +4,7 @@
  * report.html. The suite modules and the driver are imported only when the command runs.
  */
 import type { Command } from 'commander';
-import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
+import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext, onInterrupt } from './command.js';
 
 interface SuiteCliOptions {
   out: string;
@@ -138,7 +138,7 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     io.err('migbench: interrupted; ending the run in progress and writing the summaries (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
+  const offInterrupt = onInterrupt(onSigint);
   let outcome;
   try {
     outcome = await runSuite(plan, {
@@ -152,7 +152,7 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     if (e instanceof SuiteDirError) return usage(e.message);
     throw e;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    offInterrupt();
     progress?.stop();
   }
 
@@ -196,7 +196,7 @@ async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliO
     io.err('migbench: interrupted; ending the evacuation in progress and writing the summaries (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
+  const offInterrupt = onInterrupt(onSigint);
   const quiet = opts.quiet === true;
   let outcome;
   try {
@@ -214,7 +214,7 @@ async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliO
     if (e instanceof SuiteError) return usage(e.message);
     throw e;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    offInterrupt();
   }
   if (!quiet) {
     const { readFile } = await import('node:fs/promises');

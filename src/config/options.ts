@@ -6,7 +6,7 @@
  * own, off, none) the option's resolver says what absence means. DEFAULT_RUN_CONFIG is the
  * resolution of no options at all.
  */
-import type { RunConfig } from './types.js';
+import type { RunConfig, UserStrategyConfig } from './types.js';
 import type { AutoConvergeOptions } from '../converge/auto-converge.js';
 import type { DowntimeRampOptions } from '../converge/downtime-ramp.js';
 import { OptionError } from './errors.js';
@@ -281,16 +281,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
     flags: '--aid <file>',
     description: 'a convergence aid of your own: an ES module whose default export (options) => ({ name, afterRound(facts, controls), start?(controls), finalRound?(controls) }) acts after each round, after the built-in aids (see the README)',
     defaultText: 'none', example: './examples/aids/throttle-when-hot.js',
-    resolve: (c) => {
-      const text = c.text('aid');
-      const opts = c.text('aidOpt');
-      if (text === undefined) {
-        if (opts !== undefined) throw new OptionError('--aid-opt', '--aid-opt only applies with --aid FILE');
-        return { userAid: null };
-      }
-      const file = registeredFactory('aid', text.trim()) !== undefined ? `${REGISTERED_PREFIX}${text.trim()}` : strategyFile('--aid', text, c.baseDir);
-      return { userAid: { file, options: parseStrategyOptions('--aid-opt', opts) } };
-    },
+    resolve: (c) => ({ userAid: strategyOption(c, 'aid', 'aidOpt', 'aid') }),
   },
   aidOpt: {
     flags: '--aid-opt <key=value,...>',
@@ -302,16 +293,7 @@ const SPECS: Record<RunOptionKey, Omit<RunOptionSpec, 'key'>> = {
     flags: '--precopy-loop <file>',
     description: "a pre-copy loop of your own, in place of the policy's: an ES module whose default export (options) => ({ name, async run(ctx) }) sends rounds (ctx.sendRound), asks the policy (ctx.decide) and returns { action: 'switchover' | 'fail', why }; the stop-and-copy stage then sends what remains (see the README)",
     defaultText: "the policy's own", example: './examples/loops/time-budget.js',
-    resolve: (c) => {
-      const text = c.text('precopyLoop');
-      const opts = c.text('loopOpt');
-      if (text === undefined) {
-        if (opts !== undefined) throw new OptionError('--loop-opt', '--loop-opt only applies with --precopy-loop FILE');
-        return { userLoop: null };
-      }
-      const file = registeredFactory('loop', text.trim()) !== undefined ? `${REGISTERED_PREFIX}${text.trim()}` : strategyFile('--precopy-loop', text, c.baseDir);
-      return { userLoop: { file, options: parseStrategyOptions('--loop-opt', opts) } };
-    },
+    resolve: (c) => ({ userLoop: strategyOption(c, 'precopyLoop', 'loopOpt', 'loop') }),
   },
   loopOpt: {
     flags: '--loop-opt <key=value,...>',
@@ -641,6 +623,21 @@ function parseContent(flag: string, text: string): { zeroPercent: number; textPe
 function isStrategyFile(text: string): boolean {
   const t = text.trim();
   return /^(\.{1,2}[\\/]|\/)/.test(t) || /\.(m?js)$/i.test(t);
+}
+
+/**
+ * An optional strategy given by file (or by a name registered from code) with its options: null
+ * when absent, and then its options are a mistake worth saying.
+ */
+function strategyOption(c: ResolveContext, key: RunOptionKey, optKey: RunOptionKey, kind: 'aid' | 'loop'): UserStrategyConfig | null {
+  const text = c.text(key);
+  const opts = c.text(optKey);
+  if (text === undefined) {
+    if (opts !== undefined) throw new OptionError(flagOf(optKey), `${flagOf(optKey)} only applies with ${flagOf(key)} FILE`);
+    return null;
+  }
+  const file = registeredFactory(kind, text.trim()) !== undefined ? `${REGISTERED_PREFIX}${text.trim()}` : strategyFile(flagOf(key), text, c.baseDir);
+  return { file, options: parseStrategyOptions(flagOf(optKey), opts) };
 }
 
 /** The absolute path of a strategy file, which must exist. */

@@ -238,9 +238,12 @@ export async function runEvacuationSuite(plan: EvacuationSuitePlan, opts: {
 }): Promise<EvacuationSuiteOutcome> {
   const { outDir } = opts;
   await mkdir(outDir, { recursive: true });
-  const previous = await readJson<{ name?: string }>(path.join(outDir, 'suite.json'));
+  const previous = await readJson<{ name?: string; reduced?: boolean }>(path.join(outDir, 'suite.json'));
   if (previous !== undefined && previous.name !== plan.name) {
     throw new SuiteError(outDir, undefined, undefined, `holds the results of suite "${previous.name}"; give suite "${plan.name}" another --out directory`);
+  }
+  if (previous !== undefined && (previous.reduced === true) !== plan.reduced) {
+    throw new SuiteError(outDir, undefined, undefined, `holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`);
   }
   await writeAtomically(path.join(outDir, 'suite.json'), `${JSON.stringify(plan, hideSecrets, 2)}\n`);
   const latest = await readEvacuationRecords(outDir);

@@ -64,6 +64,11 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
     throw new SuiteDirError(`${outDir} holds the results of suite "${previous.name}" (${path.join(outDir, 'suite.json')}); `
       + `give suite "${plan.name}" another --out directory`);
   }
+  // A smoke test's 16 MiB runs must not mix into a full run's results, nor the other way round.
+  if (previous !== undefined && previous.reduced !== plan.reduced) {
+    throw new SuiteDirError(`${outDir} holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; `
+      + `give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`);
+  }
   await writePlan(outDir, plan);
 
   const loaded = await readRecords(outDir);
