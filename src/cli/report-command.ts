@@ -12,16 +12,38 @@ export const reportCommand: CliCommand = {
     const cmd = program
       .command('report')
       .description("regenerate a suite directory's report.html, summary.csv and summary.md from its results.jsonl")
-      .argument('<dir>', "a directory written by 'migbench suite --out DIR'")
-      .addHelpText('after', '\nExamples:\n  migbench report results/convergence')
-      .action(async (dir: string) => {
-        ctx.setExitCode(await reportAction(dir, ctx));
+      .argument('<dir...>', "a directory written by 'migbench suite --out DIR'; one holding shard-I-of-N folders (suite --shard) merges them into it; several shard folders merge into --out")
+      .option('--out <dir>', 'with several shard folders: where the merged results, summaries and report go')
+      .addHelpText('after', '\nExamples:\n  migbench report results/convergence\n  migbench report results/convergence        # after suite --shard I/N runs: merges DIR/shard-*-of-N\n  migbench report node1/shard-1-of-2 node2/shard-2-of-2 --out results/merged')
+      .action(async (dirs: string[]) => {
+        ctx.setExitCode(await reportAction(dirs, cmd.opts<{ out?: string }>(), ctx));
       });
     return cmd;
   },
 };
 
-async function reportAction(dir: string, ctx: CliCommandContext): Promise<number> {
+async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliCommandContext): Promise<number> {
+  const { shardFolders, mergeShards, MergeError } = await import('../suite/merge.js');
+  const usage = ctx.usageError('migbench report');
+  // Shard folders: several given, or one folder holding them.
+  const inside = dirs.length === 1 ? await shardFolders(dirs[0]) : [];
+  if (dirs.length > 1 || inside.length > 0) {
+    const folders = dirs.length > 1 ? dirs : inside;
+    const out = opts.out ?? (dirs.length === 1 ? dirs[0] : undefined);
+    if (out === undefined) return usage('several shard folders merge into --out DIR: give it');
+    try {
+      const m = await mergeShards(folders, out, ctx.version);
+      ctx.io.err(`merged ${m.folders.length} shard folder${m.folders.length === 1 ? '' : 's'}: ${m.records} of ${m.plan.runs.length} runs recorded\n`);
+      if (m.missingShards.length > 0) ctx.io.err(`migbench: missing: shard${m.missingShards.length === 1 ? '' : 's'} ${m.missingShards.join(', ')} (no folder): their runs are not in the report\n`);
+      if (m.missingRuns.length > 0) ctx.io.err(`migbench: missing: ${m.missingRuns.length} run${m.missingRuns.length === 1 ? '' : 's'} with no record: ${m.missingRuns.slice(0, 10).join(', ')}${m.missingRuns.length > 10 ? ', ...' : ''}\n`);
+      ctx.io.err(`wrote ${m.files.join(', ')} and ${out}/results.jsonl\n`);
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof MergeError) return usage(e.message);
+      throw e;
+    }
+  }
+  const dir = dirs[0];
   // A suite of evacuations has its own plan and records (src/evacuate/suite.ts).
   const { readFile } = await import('node:fs/promises');
   const raw = await readFile(path.join(dir, 'suite.json'), 'utf8').then((t) => JSON.parse(t) as { kind?: string }).catch(() => undefined);

@@ -3,7 +3,9 @@
  * what DIR already holds; writes results.jsonl as it goes, then summary.csv, summary.md and
  * report.html. The suite modules and the driver are imported only when the command runs.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
+import { OptionError } from '../config/errors.js';
 import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext, onInterrupt } from './command.js';
 
 interface SuiteCliOptions {
@@ -13,6 +15,7 @@ interface SuiteCliOptions {
   retryFailed?: boolean;
   dryRun?: boolean;
   quiet?: boolean;
+  shard?: string;
 }
 
 const HELP = `
@@ -70,6 +73,7 @@ export const suiteCommand: CliCommand = {
       .option('--clock <kind>', "run every configuration on this clock, whatever the file says: real or virtual (the built-in suites use virtual)")
       .option('--retry-failed', 'run again the runs whose last record failed')
       .option('--dry-run', 'list the planned runs (and which DIR already holds) without running anything')
+      .option('--shard <I/N|auto>', "run shard I of N (1-based) of the suite's runs, balanced by expected cost, the same split on every machine, into DIR/shard-I-of-N; auto: from a Slurm job array (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with auto/N or MIGBENCH_SHARD_COUNT); merge with 'migbench report DIR'")
       .option('--quiet', 'no progress on stderr and no summary on stdout')
       .addHelpText('after', HELP)
       .action(async (file: string) => {
@@ -96,8 +100,23 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
       return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
     }
     plan = await loadSuitePlan(file, { reduce: opts.reduce === true, clock: opts.clock as 'real' | 'virtual' | undefined });
+    if (opts.shard !== undefined) {
+      // This machine's share, into its own folder: DIR/shard-I-of-N.
+      const { parseShard, shardPlan, shardFolder, expectedCost } = await import('../suite/shard.js');
+      const { predictPrecopy } = await import('../model/precopy.js');
+      const shard = parseShard(opts.shard, io.env);
+      const predict = (c: Parameters<typeof predictPrecopy>[0]) => {
+        try {
+          return predictPrecopy(c);
+        } catch {
+          return null;
+        }
+      };
+      plan = shardPlan(plan, shard, (r) => expectedCost(r.config, predict));
+      opts.out = path.join(opts.out, shardFolder(shard));
+    }
   } catch (e) {
-    if (e instanceof SuiteError) return usage(e.message);
+    if (e instanceof SuiteError || e instanceof OptionError) return usage(e.message);
     throw e;
   }
 
@@ -121,11 +140,13 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     const { latestByRunId, readRecords } = await import('../suite/records.js');
     const { seriesLabel } = await import('../report/comparison-data.js');
     const latest = latestByRunId((await readRecords(opts.out)).records);
-    const lines = plan.runs.map((r) => {
+    const mine = plan.shard ? new Set(plan.shard.runIds) : null;
+    const lines = plan.runs.filter((r) => mine === null || mine.has(r.runId)).map((r) => {
       const state = latest.get(r.runId)?.status ?? 'pending';
       return `${r.runId}  ${state.padEnd(9)}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`;
     });
-    io.out(`suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs\n${lines.join('\n')}\n`);
+    const share = plan.shard ? `, shard ${plan.shard.index + 1} of ${plan.shard.count}: ${lines.length} of them, into ${opts.out}` : '';
+    io.out(`suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}\n${lines.join('\n')}\n`);
     return EXIT_OK;
   }
 

@@ -69,6 +69,10 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
     throw new SuiteDirError(`${outDir} holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; `
       + `give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`);
   }
+  if (previous !== undefined && JSON.stringify(previous.shard ?? null) !== JSON.stringify(plan.shard ?? null)) {
+    const what = (p: SuitePlan): string => (p.shard ? `shard ${p.shard.index + 1} of ${p.shard.count}` : 'the whole suite');
+    throw new SuiteDirError(`${outDir} holds ${what(previous)} of suite "${plan.name}", not ${what(plan)}; give it another --out directory`);
+  }
   await writePlan(outDir, plan);
 
   const loaded = await readRecords(outDir);
@@ -77,8 +81,10 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
     const r = latest.get(run.runId);
     return r !== undefined && !(opts.retryFailed === true && r.status === 'failed');
   };
-  const toRun = plan.runs.filter((r) => !done(r));
-  emit({ kind: 'start', plan, toRun: toRun.length, skipped: plan.runs.length - toRun.length, badLines: loaded.badLines });
+  // A shard runs its share; the plan (and the summaries) keep every run of the suite.
+  const mine = plan.shard ? new Set(plan.shard.runIds) : null;
+  const toRun = plan.runs.filter((r) => !done(r) && (mine === null || mine.has(r.runId)));
+  emit({ kind: 'start', plan, toRun: toRun.length, skipped: (mine === null ? plan.runs.length : mine.size) - toRun.length, badLines: loaded.badLines });
 
   const migrate = opts.migrate ?? (await import('../driver/migrate.js')).runMigration;
   const writer = await RecordWriter.open(outDir);
@@ -116,7 +122,8 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
 
   const files = await writeSuiteOutputs(outDir, plan, latest, opts.toolVersion);
   emit({ kind: 'outputs', files });
-  return { planned: plan.runs.length, skipped: plan.runs.length - toRun.length, executed, completed, failed, interrupted, files };
+  const planned = mine === null ? plan.runs.length : mine.size;
+  return { planned, skipped: planned - toRun.length, executed, completed, failed, interrupted, files };
 }
 
 async function runOne(

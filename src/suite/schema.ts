@@ -77,6 +77,8 @@ export interface SuitePlan {
   /** The varied options, in the order they first appear in the matrix: the summary's columns. */
   variedKeys: RunOptionKey[];
   comparisons: SuiteComparison[];
+  /** With --shard: which shard this folder holds (0-based) of how many, and its runs (the plan keeps every run). */
+  shard?: { index: number; count: number; runIds: string[] };
   /** In execution order: every configuration once, then again for each further repeat. */
   runs: PlannedRun[];
 }
