@@ -9,6 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OptionError } from '../config/errors.js';
+import { parseCount } from '../config/units.js';
+import { hideSecrets } from '../suite/schema.js';
 import { resolveRunConfig, type RawRunOptions } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
 import type { MigrationEvent } from '../driver/events.js';
@@ -28,6 +30,9 @@ type RunCliOptions = RawRunOptions & {
   exportJson?: string;
   html?: string;
   quiet?: boolean;
+  runs?: string;
+  exportMarkdown?: string;
+  exportCsv?: string;
 };
 
 const EXAMPLES = `
@@ -54,6 +59,9 @@ export const runCommand: CliCommand = {
       .option('--json', 'print the result (MigrationResult schema) as JSON on stdout and nothing else there')
       .option('--export-json <file>', 'also write the result as JSON to a file (e.g. result.json)')
       .option('--html <file>', 'also write a self-contained HTML report with charts of the run (e.g. run.html)')
+      .option('--runs <n>', 'run the migration N times, 1 to 1000, each with its own write streams (seeds derived from --seed, as a suite\'s repeats), and report each figure\'s mean, standard deviation, min, median and max')
+      .option('--export-markdown <file>', "also write the figures' mean ± sd, min, median and max over the runs as a Markdown table (e.g. runs.md)")
+      .option('--export-csv <file>', "also write them as CSV (figure, unit, n, mean, sd, min, median, max; numbers only)")
       .option('--quiet', 'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result')
       .option('--model', 'also predict the run with the analytic pre-copy model and print it beside the run (in JSON: the `model` field)')
       .addHelpText('after', EXAMPLES)
@@ -67,17 +75,23 @@ export const runCommand: CliCommand = {
 async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<number> {
   const { io } = ctx;
   let config: RunConfig;
+  let runs = 1;
   try {
     config = resolveRunConfig(opts);
     if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
     if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'run.html');
+    if (opts.exportMarkdown !== undefined) checkExportPath(opts.exportMarkdown, '--export-markdown', 'runs.md');
+    if (opts.exportCsv !== undefined) checkExportPath(opts.exportCsv, '--export-csv', 'runs.csv');
+    runs = opts.runs === undefined ? 1 : parseCount('--runs', opts.runs, { min: 1, max: 1000 });
+    if (runs > 1 && opts.html !== undefined) throw new OptionError('--html', '--html reports one run; with --runs use --export-markdown or --export-csv');
+    if (runs > 1 && opts.model === true) throw new OptionError('--model', '--model compares one run with the model; with --runs leave it out');
   } catch (e) {
     if (e instanceof OptionError) return ctx.usageError('migbench run')(e.message);
     throw e;
   }
   if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
-  // A policy or aid file: imported and checked against its interface before anything runs.
-  if (config.userPolicy || config.userAid) {
+  // A policy, aid, codec or loop file: imported and checked against its interface before anything runs.
+  if (config.userPolicy || config.userAid || config.userLoop || config.userCodecs.length > 0) {
     if (opts.model === true && config.userPolicy) return ctx.usageError('migbench run')('--model: the analytic model knows the built-in policies, not a policy from a file');
     const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
     try {
@@ -126,6 +140,8 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     }
   };
 
+  if (runs > 1) return repeatedRuns(config, runs, opts, ctx, onEvent);
+
   let result: MigrationResult;
   try {
     result = await runWithInterrupt(config, onEvent, io);
@@ -150,6 +166,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
       return EXIT_FAILED;
     }
   }
+  if (!(await writeRunsExports([result], opts, io))) return EXIT_FAILED;
   if (opts.html !== undefined) {
     try {
       const { renderRunHtml } = await import('../report/html.js');
@@ -160,6 +177,48 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     }
   }
   return result.status === 'failed' ? EXIT_FAILED : EXIT_OK;
+}
+
+/** --export-markdown and --export-csv: the figures over the runs; false when a file cannot be written. */
+async function writeRunsExports(results: MigrationResult[], opts: RunCliOptions, io: CliIO): Promise<boolean> {
+  if (opts.exportMarkdown === undefined && opts.exportCsv === undefined) return true;
+  const { summarizeRuns, runsSummaryMarkdown, runsSummaryCsv } = await import('../report/runs.js');
+  const summary = summarizeRuns(results);
+  for (const [flag, file, text] of [['--export-markdown', opts.exportMarkdown, runsSummaryMarkdown], ['--export-csv', opts.exportCsv, runsSummaryCsv]] as const) {
+    if (file === undefined) continue;
+    try {
+      await writeFile(file, text(summary));
+    } catch (e) {
+      io.err(`migbench: cannot write ${flag} ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * `--runs N`: the migration N times, each with its own write streams (repeatConfig: the suite's
+ * repeats), one status line each, then each figure's mean ± sd, min, median and max.
+ */
+async function repeatedRuns(config: RunConfig, runs: number, opts: RunCliOptions, ctx: CliCommandContext, onEvent: (e: MigrationEvent) => void): Promise<number> {
+  const { io } = ctx;
+  const json = opts.json === true;
+  const results: MigrationResult[] = [];
+  const { repeatConfig } = await import('../config/options.js');
+  const { formatStatusLine } = await import('../report/human.js');
+  const { summarizeRuns, formatRunsSummary } = await import('../report/runs.js');
+  for (let i = 0; i < runs; i++) {
+    const r = await runWithInterrupt(repeatConfig(config, i), onEvent, io);
+    results.push(r);
+    for (const w of r.warnings ?? []) io.err(`migbench: warning: ${w}\n`);
+    if (!json && opts.quiet !== true) io.out(`run ${i + 1} of ${runs}: ${formatStatusLine(r)} · total ${formatMs(r.totals.totalTimeMs)} · downtime ${formatMs(r.totals.downtimeMs)}\n`);
+    if (r.status === 'failed' && /^interrupted/.test(r.reason ?? '')) break;
+  }
+  const summary = summarizeRuns(results);
+  io.out(json ? `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n` : `\n${formatRunsSummary(summary)}\n`);
+  if (opts.exportJson !== undefined) await writeFile(opts.exportJson, `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n`);
+  if (!(await writeRunsExports(results, opts, io))) return EXIT_FAILED;
+  return summary.failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 /** The first Ctrl-C asks the driver to end the run (it reports why); a second one kills. */

@@ -1,0 +1,97 @@
+/**
+ * Repeated runs (`run --runs N`): each figure's mean, standard deviation, min, median and max over
+ * the completed runs, as hyperfine and guestperf report them; as a table, Markdown or CSV.
+ */
+import type { MigrationResult } from '../result/schema.js';
+import { newTable } from './human.js';
+
+export interface FigureStats {
+  figure: string;
+  unit: string;
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n - 1); 0 for one run. */
+  sd: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+export interface RunsSummary {
+  runs: number;
+  completed: number;
+  failed: number;
+  /** Why each failed run failed. */
+  failures: string[];
+  figures: FigureStats[];
+}
+
+const FIGURES: { figure: string; unit: string; digits: number; of: (r: MigrationResult) => number }[] = [
+  { figure: 'total time', unit: 'ms', digits: 1, of: (r) => r.totals.totalTimeMs },
+  { figure: 'downtime', unit: 'ms', digits: 2, of: (r) => r.totals.downtimeMs },
+  { figure: 'bytes sent', unit: 'MiB', digits: 2, of: (r) => r.totals.bytesSent / 2 ** 20 },
+  { figure: 'rounds', unit: 'rounds', digits: 2, of: (r) => r.totals.iterations },
+  { figure: 'achieved link rate', unit: 'Gbit/s', digits: 3, of: (r) => r.totals.achievedLinkBitsPerSec / 1e9 },
+  { figure: 'guest page writes', unit: 'writes/s', digits: 0, of: (r) => r.totals.achievedDirtyPagesPerSec },
+];
+
+function stats(xs: number[]): Omit<FigureStats, 'figure' | 'unit'> {
+  const n = xs.length;
+  if (n === 0) return { n, mean: NaN, sd: NaN, min: NaN, median: NaN, max: NaN };
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
+  const median = n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  return { n, mean, sd, min: sorted[0], median, max: sorted[n - 1] };
+}
+
+export function summarizeRuns(results: readonly MigrationResult[]): RunsSummary {
+  const done = results.filter((r) => r.status === 'completed');
+  return {
+    runs: results.length,
+    completed: done.length,
+    failed: results.length - done.length,
+    failures: results.filter((r) => r.status !== 'completed').map((r) => r.reason ?? 'failed'),
+    figures: FIGURES.map((f) => ({ figure: f.figure, unit: f.unit, ...stats(done.map(f.of)) })),
+  };
+}
+
+function digitsOf(figure: string): number {
+  return FIGURES.find((f) => f.figure === figure)?.digits ?? 2;
+}
+
+function num(x: number, digits: number): string {
+  return Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
+}
+
+const HEAD = ['Figure (unit)', 'Mean ± sd', 'Min', 'Median', 'Max'];
+
+function rows(s: RunsSummary): string[][] {
+  return s.figures.map((f) => {
+    const d = digitsOf(f.figure);
+    return [`${f.figure} (${f.unit})`, `${num(f.mean, d)} ± ${num(f.sd, d)}`, num(f.min, d), num(f.median, d), num(f.max, d)];
+  });
+}
+
+function headline(s: RunsSummary): string {
+  return `${s.runs} run${s.runs === 1 ? '' : 's'}: ${s.completed} completed, ${s.failed} failed; figures over the completed runs (sd: sample standard deviation)`;
+}
+
+export function formatRunsSummary(s: RunsSummary): string {
+  const t = newTable(HEAD, ['left', 'right', 'right', 'right', 'right']);
+  for (const r of rows(s)) t.push(r);
+  const failures = s.failures.map((f, i) => `\nfailed: ${f}${i === 9 && s.failures.length > 10 ? ' ...' : ''}`).slice(0, 10).join('');
+  return `${headline(s)}\n${t.toString()}${failures}`;
+}
+
+export function runsSummaryMarkdown(s: RunsSummary): string {
+  const out = [headline(s), '', `| ${HEAD.join(' | ')} |`, '| --- | ---: | ---: | ---: | ---: |', ...rows(s).map((r) => `| ${r.join(' | ')} |`)];
+  for (const f of s.failures) out.push('', `failed: ${f}`);
+  return `${out.join('\n')}\n`;
+}
+
+export function runsSummaryCsv(s: RunsSummary): string {
+  const head = ['figure', 'unit', 'n', 'mean', 'sd', 'min', 'median', 'max'];
+  const lines = s.figures.map((f) => [f.figure, f.unit, f.n, f.mean, f.sd, f.min, f.median, f.max].map(String).join(','));
+  return `${[head.join(','), ...lines].join('\n')}\n`;
+}
