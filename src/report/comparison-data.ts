@@ -23,7 +23,18 @@ export interface ComparisonView {
   axis: ComparisonAxis;
   seriesTitle: string;
   points: ComparisonPoint[];
+  /** Configurations of the sweep with failed runs: where, how many, and why. */
+  failures: FailurePoint[];
   tradeoff: TradeoffPoint[];
+}
+
+export interface FailurePoint {
+  x: number | string;
+  xLabel: string;
+  series: string;
+  failed: number;
+  runs: number;
+  reason: string;
 }
 
 interface ConfigGroup {
@@ -31,7 +42,9 @@ interface ConfigGroup {
   varied: OptionTexts;
   options: OptionTexts;
   config: PlannedRun['config'];
+  swept: PlannedRun['swept'];
   completed: SuiteRecord[];
+  failed: SuiteRecord[];
 }
 
 export function configGroups(plan: SuitePlan, latest: ReadonlyMap<string, SuiteRecord>): ConfigGroup[] {
@@ -39,11 +52,12 @@ export function configGroups(plan: SuitePlan, latest: ReadonlyMap<string, SuiteR
   for (const run of plan.runs) {
     let g = groups.get(run.configId);
     if (g === undefined) {
-      g = { configId: run.configId, varied: run.varied, options: run.options, config: run.config, completed: [] };
+      g = { configId: run.configId, varied: run.varied, swept: run.swept, options: run.options, config: run.config, completed: [], failed: [] };
       groups.set(run.configId, g);
     }
     const r = latest.get(run.runId);
     if (r?.status === 'completed' && r.result !== undefined) g.completed.push(r);
+    else if (r !== undefined) g.failed.push(r);
   }
   return [...groups.values()];
 }
@@ -62,7 +76,11 @@ export function comparisonViews(plan: SuitePlan, latest: ReadonlyMap<string, Sui
 function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: SuiteComparison): ComparisonView {
   const metric = metricByName(comparison.metric);
   const key = comparison.vary;
-  const groups = allGroups.filter((g) => g.varied[key] !== undefined);
+  // Only the configurations of blocks that sweep the option: a block that fixes it at one value
+  // (post-copy after 1 round, swept over the link) is another sweep, not a point of this one.
+  const setting = allGroups.filter((g) => g.varied[key] !== undefined);
+  const sweeping = setting.filter((g) => g.swept === undefined || g.swept.includes(key));
+  const groups = sweeping.length > 0 ? sweeping : setting;
   const order: string[] = [];
   for (const g of groups) if (!order.includes(g.varied[key]!)) order.push(g.varied[key]!);
   const numeric = numericField(groups, key);
@@ -73,13 +91,22 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
   // are constant here, such as a policy fixed by the matrix block).
   const seriesKeys = plan.variedKeys.filter((k) => k !== key && new Set(groups.map((g) => g.varied[k])).size > 1);
   const seriesTitle = seriesKeys.map(kebabOf).join(', ') || 'series';
-  const seriesOf = (varied: OptionTexts): string => seriesKeys.map((k) => `${kebabOf(k)}=${varied[k] ?? '–'}`).join(', ') || 'all';
+  // An option a configuration's block does not vary has the value its run has (the base's, or the default).
+  const seriesOf = (g: ConfigGroup): string => seriesKeys.map((k) => `${kebabOf(k)}=${g.varied[k] ?? g.options[k] ?? 'default'}`).join(', ') || 'all';
 
   const points: ComparisonPoint[] = [];
+  const failures: FailurePoint[] = [];
   const tradeoff: TradeoffPoint[] = [];
   for (const g of groups) {
     const xLabel = g.varied[key]!;
-    const series = seriesOf(g.varied);
+    const series = seriesOf(g);
+    if (g.failed.length > 0) {
+      const reasons = [...new Set(g.failed.map((r) => r.reason ?? r.result?.reason ?? 'failed'))];
+      failures.push({
+        x: numeric === undefined ? xLabel : numeric.valueOf(g) * numeric.scale, xLabel, series,
+        failed: g.failed.length, runs: g.failed.length + g.completed.length, reason: reasons.join('; '),
+      });
+    }
     const values = g.completed.map((r) => metric.value(r.result!)).filter((v): v is number => v !== undefined);
     const s = statsOf(values);
     if (s !== undefined) {
@@ -95,7 +122,7 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
       tradeoff.push({ downtimeMs: down.mean, totalTimeMs: total.mean, series, label: xLabel, order: order.indexOf(xLabel) });
     }
   }
-  return { comparison, metric, axis, seriesTitle, points, tradeoff };
+  return { comparison, metric, axis, seriesTitle, points, failures, tradeoff };
 }
 
 interface NumericField {

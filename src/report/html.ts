@@ -15,7 +15,7 @@ import { renderSvg, type ChartSpec } from './charts/render.js';
 import { runChartSpecs } from './charts/run-charts.js';
 import { tradeoffSpec } from './charts/tradeoff.js';
 import { comparisonViews, configGroups, seriesLabel } from './comparison-data.js';
-import { formatConfigHeader, formatRoundsTable, formatStagesTable, formatStatusLine, formatTotalsTable } from './human.js';
+import { codecTableOf, formatConfigHeader, formatStatusLine, postcopyTableOf, qemuTableOf, roundsTableOf, stagesTableOf, totalsTableOf } from './human.js';
 
 export interface ReportMeta {
   /** migbench version, for the footer. */
@@ -48,12 +48,15 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
   if (views.length > 0) parts.push('<h2 id="comparisons">Comparisons</h2>');
   for (const v of views) {
     parts.push(`<section><h3>${esc(v.comparison.title)}</h3>`);
-    if (v.points.length === 0) {
-      parts.push('<p class="note">No completed runs for this comparison yet.</p></section>');
+    if (v.points.length === 0 && v.failures.length === 0) {
+      parts.push('<p class="note">No runs of this comparison are done yet.</p></section>');
       continue;
     }
     // The section heading titles the metric chart; the trade-off chart has its own title.
-    const charts = [await figure(comparisonSpec(undefined, v.metric.label, v.seriesTitle, v.axis, v.points))];
+    const charts = [await figure(comparisonSpec(undefined, v.metric.label, v.seriesTitle, v.axis, v.points, v.failures))];
+    if (v.failures.length > 0) {
+      parts.push(`<p class="note">Failed runs are the red crosses at the foot of the chart: ${v.failures.map((f) => `${esc(v.axis.title)} ${esc(f.xLabel)}${f.series === 'all' ? '' : ` (${esc(f.series)})`}: ${f.failed} of ${f.runs} failed — ${esc(f.reason)}`).join('; ')}.</p>`);
+    }
     if (v.comparison.tradeoff && v.tradeoff.length >= 2) {
       charts.push(await figure(tradeoffSpec(`downtime vs total time over ${kebabOf(v.comparison.vary)}`, v.seriesTitle, v.tradeoff)));
     }
@@ -92,13 +95,23 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
 
 export async function renderRunHtml(result: MigrationResult, meta: ReportMeta): Promise<string> {
   const parts: string[] = ['<h1>migbench run</h1>'];
-  parts.push(`<pre>${esc(formatConfigHeader(result.config, result.environment, meta.toolVersion))}</pre>`);
+  // The header's "name  value" lines as a two-column table.
+  const header = formatConfigHeader(result.config, result.environment, meta.toolVersion).split('\n').map((line) => {
+    const m = /^(\S+)\s{2,}(.*)$/.exec(line);
+    return m ? [m[1], m[2]] : ['', line.trim()];
+  });
+  parts.push(htmlTable(['', 'configuration'], header, 1));
   parts.push(`<p class="status ${result.status}">${esc(formatStatusLine(result))}</p>`);
   const charts = await Promise.all(runChartSpecs(result).map(figure));
   parts.push(`<div class="charts">${charts.join('')}</div>`);
-  parts.push('<h2>Totals</h2>', `<pre>${esc(formatTotalsTable(result))}</pre>`);
-  parts.push('<h2>Stages</h2>', `<pre>${esc(formatStagesTable(result.stages))}</pre>`);
-  parts.push(`<h2>Rounds (${result.iterations.length})</h2>`, `<pre>${esc(formatRoundsTable(result.iterations))}</pre>`);
+  parts.push('<h2>Totals</h2>', totalsTableOf(result)?.toHtml() ?? '');
+  const qemu = qemuTableOf(result);
+  if (qemu) parts.push("<h2>QEMU's statistics</h2>", qemu.toHtml());
+  if (result.totals.codec) parts.push('<h2>Codecs</h2>', codecTableOf(result)?.toHtml() ?? '');
+  const postcopy = postcopyTableOf(result);
+  if (postcopy) parts.push('<h2>Post-copy</h2>', postcopy.toHtml());
+  parts.push('<h2>Stages</h2>', stagesTableOf(result.stages)?.toHtml() ?? '');
+  parts.push(`<h2>Rounds (${result.iterations.length})</h2>`, roundsTableOf(result.iterations)?.toHtml() ?? '');
   return page('migbench run', parts.join('\n'), meta);
 }
 

@@ -100,9 +100,9 @@ export function formatResult(result: MigrationResult): string {
 }
 
 /** QEMU's own statistics of a --policy qemu run, beside migbench's. */
-export function formatQemuTable(r: MigrationResult): string {
+export function qemuTableOf(r: MigrationResult): ResultTable | null {
   const q = r.qemu;
-  if (!q) return '';
+  if (!q) return null;
   const t = newTable(['Statistic (unit)', 'Value', 'migbench\'s own'], ['left', 'right', 'left']);
   const syncs = q.pagesPerSync;
   const shown = syncs.length > 12 ? `${syncs.slice(0, 8).map(count).join(', ')}, … ${syncs.slice(-3).map(count).join(', ')}` : syncs.map(count).join(', ');
@@ -116,11 +116,15 @@ export function formatQemuTable(r: MigrationResult): string {
     ['expected-downtime (ms)', q.expectedDowntimeMs === null ? '-' : fixed(q.expectedDowntimeMs, 1), `${fixed(r.totals.downtimeMs, 1)} ms measured`],
     ['cpu-throttle-percentage, highest (%)', count(q.maxThrottlePercent), ''],
   );
-  return t.toString();
+  return t;
+}
+
+export function formatQemuTable(r: MigrationResult): string {
+  return qemuTableOf(r)?.toString() ?? '';
 }
 
 /** Per round and in total: bytes before and after encoding, ratio, zero pages, xbzrle's cache, CPU. */
-export function formatCodecTable(r: MigrationResult): string {
+export function codecTableOf(r: MigrationResult): ResultTable | null {
   const t = newTable(
     ['Round', 'Before\n(MiB)', 'After\n(MiB)', 'Ratio', 'Zero\npages', 'xbzrle\nhits', 'xbzrle\nmisses', 'xbzrle\noverflows', 'Encode\nCPU (ms)'],
     ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
@@ -133,12 +137,16 @@ export function formatCodecTable(r: MigrationResult): string {
   const shown = rounds.length > ROUNDS_HEAD + ROUNDS_TAIL + 1 ? [...rounds.slice(0, ROUNDS_HEAD), ...rounds.slice(-ROUNDS_TAIL)] : rounds;
   for (const i of shown) t.push(row(String(i.index), i.codec as CodecSummary));
   if (r.totals.codec) t.push(row('total', r.totals.codec));
-  return t.toString();
+  return t;
 }
 
-export function formatPostcopyTable(r: MigrationResult): string {
+export function formatCodecTable(r: MigrationResult): string {
+  return codecTableOf(r)?.toString() ?? '';
+}
+
+export function postcopyTableOf(r: MigrationResult): ResultTable | null {
   const pc = r.postcopy;
-  if (!pc) return '';
+  if (!pc) return null;
   const t = newTable(['Measure (unit)', 'Value'], ['left', 'right']);
   t.push(
     ['Switched after (pre-copy rounds)', count(pc.afterRounds)],
@@ -150,7 +158,11 @@ export function formatPostcopyTable(r: MigrationResult): string {
     ['Last page arrived (ms)', fixed(pc.lastPageArrivedMs, 1)],
     ['Guest writes on target (writes/s)', `${count(pc.guestPageWritesPerSec)} (configured ${count(r.config.dirtyPagesPerSec)})`],
   );
-  return t.toString();
+  return t;
+}
+
+export function formatPostcopyTable(r: MigrationResult): string {
+  return postcopyTableOf(r)?.toString() ?? '';
 }
 
 export function formatStatusLine(r: MigrationResult): string {
@@ -163,15 +175,49 @@ export function formatStatusLine(r: MigrationResult): string {
   return parts.join(' · ');
 }
 
-export function newTable(head: string[], colAligns: Table.HorizontalAlignment[]): Table.Table {
-  // No colours: the same text goes to terminals, pipes and files. Compact: no rule between rows.
-  return new Table({ head, colAligns, style: { head: [], border: [], compact: true } });
+type Cell = string | { content: string; colSpan: number; hAlign: Table.HorizontalAlignment };
+
+/**
+ * A table of a result: text for terminals (cli-table3: no colours, the same text goes to
+ * terminals, pipes and files; compact, no rule between rows) or an HTML table for reports. A
+ * header's line breaks are kept in both.
+ */
+export class ResultTable {
+  readonly rows: Cell[][] = [];
+
+  constructor(readonly head: string[], readonly align: Table.HorizontalAlignment[]) {}
+
+  push(...rows: Cell[][]): void {
+    this.rows.push(...rows);
+  }
+
+  toString(): string {
+    const t = new Table({ head: this.head, colAligns: this.align, style: { head: [], border: [], compact: true } });
+    t.push(...(this.rows as Table.HorizontalTableRow[]));
+    return t.toString();
+  }
+
+  toHtml(): string {
+    const esc = (x: string): string => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const cls = (i: number): string => (this.align[i] === 'right' ? ' class="num"' : '');
+    const head = this.head.map((h, i) => `<th${cls(i)}>${esc(h).replace(/\n/g, '<br>')}</th>`).join('');
+    const body = this.rows.map((r) => `<tr>${r.map((c, i) => (typeof c === 'string' ? `<td${cls(i)}>${esc(c)}</td>` : `<td colspan="${c.colSpan}" class="note">${esc(c.content)}</td>`)).join('')}</tr>`).join('');
+    return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  }
+}
+
+export function newTable(head: string[], colAligns: Table.HorizontalAlignment[]): ResultTable {
+  return new ResultTable(head, colAligns);
+}
+
+export function stagesTableOf(stages: readonly StageRecord[]): ResultTable | null {
+  const t = newTable(['Stage', 'Start\n(ms)', 'Duration\n(ms)'], ['left', 'right', 'right']);
+  for (const s of stages) t.push([s.name, fixed(s.startMs, 1), fixed(s.durationMs, 1)]);
+  return t;
 }
 
 export function formatStagesTable(stages: readonly StageRecord[]): string {
-  const t = newTable(['Stage', 'Start\n(ms)', 'Duration\n(ms)'], ['left', 'right', 'right']);
-  for (const s of stages) t.push([s.name, fixed(s.startMs, 1), fixed(s.durationMs, 1)]);
-  return t.toString();
+  return stagesTableOf(stages)?.toString() ?? '';
 }
 
 interface RoundColumn {
@@ -180,7 +226,7 @@ interface RoundColumn {
   cell: (i: IterationRecord) => string;
 }
 
-export function formatRoundsTable(iterations: readonly IterationRecord[]): string {
+export function roundsTableOf(iterations: readonly IterationRecord[]): ResultTable | null {
   const bytes = binaryUnit(Math.max(0, ...iterations.map((i) => i.bytesSent)));
   const link = bitRateUnit(Math.max(0, ...iterations.map((i) => finiteOr0(i.achievedLinkBitsPerSec))));
   const columns: RoundColumn[] = [
@@ -228,10 +274,14 @@ export function formatRoundsTable(iterations: readonly IterationRecord[]): strin
     t.push([{ content: `… ${hidden} rounds not shown (see --json) …`, colSpan: columns.length, hAlign: 'center' }]);
     for (const i of iterations.slice(-ROUNDS_TAIL)) t.push(row(i));
   }
-  return t.toString();
+  return t;
 }
 
-export function formatTotalsTable(r: MigrationResult): string {
+export function formatRoundsTable(iterations: readonly IterationRecord[]): string {
+  return roundsTableOf(iterations)?.toString() ?? '';
+}
+
+export function totalsTableOf(r: MigrationResult): ResultTable | null {
   const c = r.config;
   const tot = r.totals;
   const precopyRounds = r.iterations.filter((i) => i.phase === 'precopy').length;
@@ -278,7 +328,11 @@ export function formatTotalsTable(r: MigrationResult): string {
       t.push(['Guest pace after (writes/s)', count(g.afterPageWritesPerSec), `${pace(g.afterPageWritesPerSec, g.afterMsPerGiB)} on the target, post-copy`]);
     }
   }
-  return t.toString();
+  return t;
+}
+
+export function formatTotalsTable(r: MigrationResult): string {
+  return totalsTableOf(r)?.toString() ?? '';
 }
 
 // ---------------------------------------------------------------------------- number helpers

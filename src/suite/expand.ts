@@ -29,6 +29,8 @@ export interface ExpandOptions {
 interface Configuration {
   configId: string;
   varied: OptionTexts;
+  /** The options its matrix block(s) sweep (more than one value): what a comparison may plot it against. */
+  swept: RunOptionKey[];
   options: OptionTexts;
   config: RunConfig;
 }
@@ -46,19 +48,26 @@ export function expandSuite(spec: SuiteSpec, opts: ExpandOptions = {}): SuitePla
   }
 
   const configurations = new Map<string, Configuration>();
-  const assignments = blocks.length === 0 ? [[]] : blocks.flatMap(crossOf);
-  for (const assignment of assignments) {
-    const c = resolveAssignment(spec, assignment, reduce, opts.clock);
+  // What each block sweeps, from the file's blocks (a reduced block keeps one value of each axis:
+  // reduceMatrix makes two of each block, in order).
+  const sweptOf = (i: number): RunOptionKey[] => (spec.matrix[reduce ? Math.floor(i / 2) : i]?.axes ?? []).filter((a) => a.values.length > 1).map((a) => a.key);
+  const assignments = blocks.length === 0 ? [{ block: -1, values: [] as OptionValue[] }] : blocks.flatMap((b, i) => crossOf(b).map((values) => ({ block: i, values })));
+  for (const { block, values } of assignments) {
+    const c = resolveAssignment(spec, values, reduce, opts.clock);
+    c.swept = block < 0 ? [] : sweptOf(block);
     const seen = configurations.get(c.configId);
     if (seen === undefined) configurations.set(c.configId, c);
-    else for (const [k, v] of Object.entries(c.varied)) seen.varied[k as RunOptionKey] ??= v;
+    else {
+      for (const [k, v] of Object.entries(c.varied)) seen.varied[k as RunOptionKey] ??= v;
+      for (const k of c.swept) if (!seen.swept.includes(k)) seen.swept.push(k);
+    }
   }
 
   const runs: PlannedRun[] = [];
   const repeat = reduce ? 1 : spec.repeat;
   for (let r = 0; r < repeat; r++) {
     for (const c of configurations.values()) {
-      runs.push({ runId: runIdOf(c.configId, r), configId: c.configId, repeat: r, varied: { ...c.varied }, options: c.options, config: repeatConfig(c.config, r) });
+      runs.push({ runId: runIdOf(c.configId, r), configId: c.configId, repeat: r, varied: { ...c.varied }, swept: [...c.swept], options: c.options, config: repeatConfig(c.config, r) });
     }
   }
 
@@ -110,7 +119,7 @@ function resolveAssignment(spec: SuiteSpec, assignment: OptionValue[], reduce: b
       runOptions = reduceOptions(options, config);
       config = resolveRunConfig(runOptions, at);
     }
-    return { configId: configIdOf(config), varied, options: runOptions, config };
+    return { configId: configIdOf(config), varied, swept: [], options: runOptions, config };
   } catch (e) {
     if (e instanceof OptionError) throw where(e);
     throw e;

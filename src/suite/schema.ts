@@ -59,6 +59,8 @@ export interface PlannedRun {
   repeat: number;
   /** The matrix values that made this configuration (several blocks may have made the same one). */
   varied: OptionTexts;
+  /** The options its block(s) sweep over several values (absent in plans written before it was kept). */
+  swept?: RunOptionKey[];
   /** Every option given for the run (base and matrix; after --reduce, the reduced values). */
   options: OptionTexts;
   config: RunConfig;

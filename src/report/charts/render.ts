@@ -8,8 +8,8 @@ import type { TopLevelSpec } from 'vega-lite';
 export type ChartSpec = TopLevelSpec;
 
 /** Size of the plotting area of one chart, pixels. */
-export const CHART_WIDTH = 380;
-export const CHART_HEIGHT = 210;
+export const CHART_WIDTH = 560;
+export const CHART_HEIGHT = 260;
 
 /** Looks shared by every chart. */
 export const CHART_CONFIG = {

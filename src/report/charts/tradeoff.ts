@@ -14,6 +14,12 @@ export interface TradeoffPoint {
   order: number;
 }
 
+/** The first and last positions of a series' sweep. */
+function ends(points: TradeoffPoint[], series: string): { first: number; last: number } {
+  const orders = points.filter((p) => p.series === series).map((p) => p.order);
+  return { first: Math.min(...orders), last: Math.max(...orders) };
+}
+
 export function tradeoffSpec(title: string, seriesTitle: string, points: TradeoffPoint[]): ChartSpec {
   const singleSeries = new Set(points.map((p) => p.series)).size <= 1;
   const x = { field: 'downtimeMs', type: 'quantitative' as const, title: 'downtime (ms)' };
@@ -23,7 +29,7 @@ export function tradeoffSpec(title: string, seriesTitle: string, points: Tradeof
     title,
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
-    data: { values: points },
+    data: { values: points.map((p) => ({ ...p, ...ends(points, p.series) })) },
     encoding: { x, y, color },
     layer: [
       {
@@ -33,7 +39,10 @@ export function tradeoffSpec(title: string, seriesTitle: string, points: Tradeof
           tooltip: [{ field: 'label', title: 'value' }, { field: 'series' }, { field: 'downtimeMs', format: ',.1f' }, { field: 'totalTimeMs', format: ',.1f' }],
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 5, dy: -6, fontSize: 9 }, encoding: { text: { field: 'label' } } },
+      // Only the ends of each sweep are labelled (where it starts and where it goes): every point's
+      // value labelled collided where the points crowd; each point's value is on hover.
+      { transform: [{ filter: 'datum.order === datum.first' }], mark: { type: 'text', align: 'right', dx: -7, dy: -7, fontSize: 10 }, encoding: { text: { field: 'label' } } },
+      { transform: [{ filter: 'datum.order === datum.last && datum.last !== datum.first' }], mark: { type: 'text', align: 'left', dx: 7, dy: 9, fontSize: 10 }, encoding: { text: { field: 'label' } } },
     ],
   };
 }
