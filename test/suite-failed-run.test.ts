@@ -47,7 +47,8 @@ test('a migration that fails is recorded with its reason and the next run still 
   assert.equal(completed.result?.verified, true);
 
   const csv = readFileSync(path.join(dir, 'summary.csv'), 'utf8').trim().split('\n');
-  assert.match(csv[1], /^\w+,60MB\/s,1,0,1,,,/, 'the failed configuration has no statistics');
+  assert.match(csv[0], /^config_id,dirty-rate,dirty_rate_bytes_per_s,runs_planned,runs_completed,runs_failed,total_time_ms_mean,total_time_ms_sd,total_time_ms_min,total_time_ms_median,total_time_ms_max,/);
+  assert.match(csv[1], /^\w+,60MB\/s,60000000,1,0,1,,,/, 'the failed configuration has no statistics; the swept value also as a number');
   const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
   assert.match(md, /## Failed runs[\s\S]*dirty-rate=60MB\/s[\s\S]*did not converge within 2 iterations/);
   assert.match(readFileSync(path.join(dir, 'report.html'), 'utf8'), /did not converge within 2 iterations/);
@@ -80,5 +81,5 @@ test('a run that throws is recorded as failed; resume keeps it; --retry-failed r
   const all = records(dir);
   assert.equal(all.length, 3, 'the retry is appended; the last record of a run id wins');
   assert.equal(all[2].runId, all[0].runId);
-  assert.match(readFileSync(path.join(dir, 'summary.csv'), 'utf8'), /,60MB\/s,1,1,0,/);
+  assert.match(readFileSync(path.join(dir, 'summary.csv'), 'utf8'), /,60MB\/s,60000000,1,1,0,/);
 });

@@ -6,12 +6,17 @@
 import { kebabOf } from './parse.js';
 import { METRICS, SUMMARY_METRICS, type Metric } from './metrics.js';
 import type { OptionTexts, SuitePlan, SuiteRecord } from './schema.js';
+import { parseDirtyRate, parseDuration, parseLinkRate, parseSize } from '../config/units.js';
+import type { RunOptionKey } from '../config/options.js';
 
 export interface Stats {
   mean: number;
   min: number;
   max: number;
   n: number;
+  median: number;
+  /** Sample standard deviation (n - 1); 0 for one value. */
+  sd: number;
 }
 
 export interface SummaryRow {
@@ -32,11 +37,16 @@ export interface SuiteSummary {
 
 export function statsOf(values: readonly number[]): Stats | undefined {
   if (values.length === 0) return undefined;
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sorted = [...values].sort((a, b) => a - b);
   return {
-    mean: values.reduce((a, b) => a + b, 0) / values.length,
-    min: Math.min(...values),
-    max: Math.max(...values),
-    n: values.length,
+    mean,
+    min: sorted[0],
+    max: sorted[n - 1],
+    n,
+    median: n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    sd: n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0,
   };
 }
 
@@ -72,23 +82,66 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
   return { metrics, rows: [...rows.values()].map(({ records: _, ...row }) => row), failedRuns };
 }
 
+/**
+ * summary.csv: per configuration, the varied options as written and, where they are quantities,
+ * as numbers with their unit in the header (`downtime_limit_ms`); then each metric's mean, sd,
+ * min, median and max over the completed runs (units in the metric's column name).
+ */
 export function summaryCsv(plan: SuitePlan, summary: SuiteSummary): string {
+  const numeric = plan.variedKeys.map((k) => numericColumn(k, summary.rows.map((r) => r.varied[k])));
   const header = [
-    'config_id', ...plan.variedKeys.map(kebabOf), 'runs_planned', 'runs_completed', 'runs_failed',
-    ...summary.metrics.flatMap((m) => [`${m.column}_mean`, `${m.column}_min`, `${m.column}_max`]),
+    'config_id', ...plan.variedKeys.flatMap((k, i) => [kebabOf(k), ...(numeric[i] ? [numeric[i].header] : [])]), 'runs_planned', 'runs_completed', 'runs_failed',
+    ...summary.metrics.flatMap((m) => ['mean', 'sd', 'min', 'median', 'max'].map((s) => `${m.column}_${s}`)),
   ];
   const lines = [header.map(csvField).join(',')];
   for (const row of summary.rows) {
     const cells = [
-      row.configId, ...plan.variedKeys.map((k) => row.varied[k] ?? ''), String(row.planned), String(row.completed), String(row.failed),
+      row.configId,
+      ...plan.variedKeys.flatMap((k, i) => [row.varied[k] ?? '', ...(numeric[i] ? [row.varied[k] === undefined ? '' : csvNumber(numeric[i].value(row.varied[k]))] : [])]),
+      String(row.planned), String(row.completed), String(row.failed),
       ...summary.metrics.flatMap((m) => {
         const s = row.stats[m.name];
-        return s === undefined ? ['', '', ''] : [s.mean, s.min, s.max].map(csvNumber);
+        return s === undefined ? ['', '', '', '', ''] : [s.mean, s.sd, s.min, s.median, s.max].map(csvNumber);
       }),
     ];
     lines.push(cells.map(csvField).join(','));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The unit each quantity option is written in, and its parser to that unit (the option's own). */
+const QUANTITIES: Partial<Record<RunOptionKey, { unit: string; parse: (t: string) => number }>> = {
+  ram: { unit: 'bytes', parse: (t) => parseSize('--ram', t) },
+  pageSize: { unit: 'bytes', parse: (t) => parseSize('--page-size', t) },
+  writeSize: { unit: 'bytes', parse: (t) => parseSize('--write-size', t) },
+  link: { unit: 'bit_per_s', parse: (t) => parseLinkRate('--link', t) ?? NaN },
+  maxBandwidth: { unit: 'bit_per_s', parse: (t) => parseLinkRate('--max-bandwidth', t) ?? NaN },
+  adaptiveMax: { unit: 'bit_per_s', parse: (t) => parseLinkRate('--adaptive-max', t) ?? NaN },
+  dirtyRate: { unit: 'bytes_per_s', parse: (t) => parseDirtyRate('--dirty-rate', t, 1) },
+  latency: { unit: 'ms', parse: (t) => parseDuration('--latency', t) },
+  downtimeLimit: { unit: 'ms', parse: (t) => parseDuration('--downtime-limit', t) },
+  timeout: { unit: 'ms', parse: (t) => parseDuration('--timeout', t) },
+  catchUp: { unit: 'ms', parse: (t) => parseDuration('--catch-up', t) },
+  throttleIncrement: { unit: 'percent', parse: (t) => Number(t.replace('%', '')) },
+  throttleInitial: { unit: 'percent', parse: (t) => Number(t.replace('%', '')) },
+  throttleThreshold: { unit: 'percent', parse: (t) => Number(t.replace('%', '')) },
+  throttleMax: { unit: 'percent', parse: (t) => Number(t.replace('%', '')) },
+};
+
+/** A varied quantity's values as numbers in its unit, when every value parses (`60MB/s` -> 60000000 bytes/s; `500pages/s` does not). */
+function numericColumn(key: RunOptionKey, texts: (string | undefined)[]): { header: string; value: (text: string) => number } | null {
+  const q = QUANTITIES[key];
+  const given = texts.filter((t): t is string => t !== undefined);
+  if (q === undefined || given.length === 0) return null;
+  if (key === 'dirtyRate' && given.some((t) => /pages?\/s/i.test(t))) return null;
+  const ok = given.every((t) => {
+    try {
+      return Number.isFinite(q.parse(t));
+    } catch {
+      return false;
+    }
+  });
+  return ok ? { header: `${kebabOf(key).replace(/-/g, '_')}_${q.unit}`, value: q.parse } : null;
 }
 
 function csvNumber(v: number): string {
