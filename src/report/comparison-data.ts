@@ -12,7 +12,7 @@ import { kebabOf } from '../suite/parse.js';
 import { metricByName, type Metric } from '../suite/metrics.js';
 import type { OptionTexts, PlannedRun, SuiteComparison, SuitePlan, SuiteRecord } from '../suite/schema.js';
 import { statsOf } from '../suite/summary.js';
-import type { ComparisonAxis, ComparisonPoint } from './charts/comparison.js';
+import type { ComparisonAxis, ComparisonFailure, ComparisonPoint } from './charts/comparison.js';
 import type { TradeoffPoint } from './charts/tradeoff.js';
 import { resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
@@ -28,14 +28,8 @@ export interface ComparisonView {
   tradeoff: TradeoffPoint[];
 }
 
-export interface FailurePoint {
-  x: number | string;
-  xLabel: string;
-  series: string;
-  failed: number;
-  runs: number;
-  reason: string;
-}
+/** A configuration of the sweep with failed runs (drawn as such). */
+export type FailurePoint = ComparisonFailure;
 
 interface ConfigGroup {
   configId: string;
