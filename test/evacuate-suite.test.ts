@@ -64,3 +64,18 @@ test('an evacuation suite\'s errors name the file, the line and the key', () => 
   assert.equal(r.status, 2);
   assert.match(r.stderr, /s\.yaml:6: matrix\.max-concurent: not an evacuate option/);
 });
+
+test('an evacuation suite shards (--shard I/N) and migbench report merges the shards', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'migbench-evshard-'));
+  const file = path.join(dir, 'e.yaml');
+  writeFileSync(file, 'name: e\nkind: evacuation\nhost:\n  vms: [{ ram: 8MiB }, { ram: 16MiB, dirty-rate: 20MB/s }]\n  clock: virtual\n  link: 1Gbit/s\nmatrix:\n  max-concurrent: [1, 2]\n  order: [listed, largest-first]\n');
+  const out = path.join(dir, 'out');
+  for (const i of [1, 2]) {
+    const r = migbench('suite', file, '--out', out, '--shard', `${i}/2`, '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const merged = migbench('report', out);
+  assert.equal(merged.status, 0, merged.stderr);
+  assert.match(merged.stderr, /merged 2 shard folders: 4 of 4 evacuations recorded/);
+  assert.match(readFileSync(path.join(out, 'summary.md'), 'utf8'), /## Is one at a time fastest\?/);
+});

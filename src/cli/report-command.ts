@@ -3,6 +3,7 @@
  * from its suite.json and results.jsonl (after a newer migbench, or while a suite still runs).
  */
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
 
@@ -31,6 +32,23 @@ async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliComm
     const folders = dirs.length > 1 ? dirs : inside;
     const out = opts.out ?? (dirs.length === 1 ? dirs[0] : undefined);
     if (out === undefined) return usage('several shard folders merge into --out DIR: give it');
+    // Shards of a suite of evacuations merge by their own runner's rules.
+    const first = await readFile(path.join(folders[0], 'suite.json'), 'utf8').then((t) => JSON.parse(t) as { kind?: string }).catch(() => undefined);
+    if (first?.kind === 'evacuation') {
+      const { mergeEvacuationShards } = await import('../evacuate/suite.js');
+      const { SuiteError } = await import('../suite/parse.js');
+      try {
+        const m = await mergeEvacuationShards(folders, out, ctx.version);
+        ctx.io.err(`merged ${folders.length} shard folder${folders.length === 1 ? '' : 's'}: ${m.records} of ${m.runs} evacuations recorded\n`);
+        if (m.missingShards.length > 0) ctx.io.err(`migbench: missing: shard${m.missingShards.length === 1 ? '' : 's'} ${m.missingShards.join(', ')} (no folder): their evacuations are not in the report\n`);
+        if (m.missingRuns.length > 0) ctx.io.err(`migbench: missing: ${m.missingRuns.length} evacuation${m.missingRuns.length === 1 ? '' : 's'} with no record: ${m.missingRuns.slice(0, 10).join(', ')}\n`);
+        ctx.io.err(`wrote ${m.files.join(', ')} and ${out}/results.jsonl\n`);
+        return EXIT_OK;
+      } catch (e) {
+        if (e instanceof SuiteError) return usage(e.message);
+        throw e;
+      }
+    }
     try {
       const m = await mergeShards(folders, out, ctx.version);
       ctx.io.err(`merged ${m.folders.length} shard folder${m.folders.length === 1 ? '' : 's'}: ${m.records} of ${m.plan.runs.length} runs recorded\n`);
@@ -45,7 +63,6 @@ async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliComm
   }
   const dir = dirs[0];
   // A suite of evacuations has its own plan and records (src/evacuate/suite.ts).
-  const { readFile } = await import('node:fs/promises');
   const raw = await readFile(path.join(dir, 'suite.json'), 'utf8').then((t) => JSON.parse(t) as { kind?: string }).catch(() => undefined);
   if (raw?.kind === 'evacuation') {
     const { readEvacuationRecords, writeEvacuationOutputs } = await import('../evacuate/suite.js');

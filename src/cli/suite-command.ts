@@ -202,6 +202,14 @@ async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliO
   try {
     if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual') return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
     plan = planEvacuationSuite(parseEvacuationSuite(text, file), { reduce: opts.reduce === true, clock: opts.clock as 'real' | 'virtual' | undefined });
+    if (opts.shard !== undefined) {
+      // This machine's share, into DIR/shard-I-of-N, split as run suites are.
+      const { parseShard, shardFolder, splitRuns } = await import('../suite/shard.js');
+      const { shardEvacuationPlan, evacuationCost } = await import('../evacuate/suite.js');
+      const shard = parseShard(opts.shard, io.env);
+      plan = shardEvacuationPlan(plan, shard.index, shard.count, (runs) => splitRuns(runs, shard.count, evacuationCost));
+      opts.out = path.join(opts.out, shardFolder(shard));
+    }
   } catch (e) {
     if (e instanceof SuiteError || e instanceof OptionError) return usage(e.message);
     throw e;

@@ -57,6 +57,8 @@ export interface EvacuationSuitePlan {
   reduced: boolean;
   repeat: number;
   variedKeys: string[];
+  /** With --shard: which shard this folder holds (0-based) of how many, and its runs (the plan keeps every run). */
+  shard?: { index: number; count: number; runIds: string[] };
   runs: EvacuationRun[];
 }
 
@@ -242,12 +244,17 @@ export async function runEvacuationSuite(plan: EvacuationSuitePlan, opts: {
   if (previous !== undefined && previous.name !== plan.name) {
     throw new SuiteError(outDir, undefined, undefined, `holds the results of suite "${previous.name}"; give suite "${plan.name}" another --out directory`);
   }
+  if (previous !== undefined && JSON.stringify((previous as { shard?: unknown }).shard ?? null) !== JSON.stringify(plan.shard ?? null)) {
+    throw new SuiteError(outDir, undefined, undefined, `holds another share of suite "${plan.name}" (--shard); give it another --out directory`);
+  }
   if (previous !== undefined && (previous.reduced === true) !== plan.reduced) {
     throw new SuiteError(outDir, undefined, undefined, `holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`);
   }
   await writeAtomically(path.join(outDir, 'suite.json'), `${JSON.stringify(plan, hideSecrets, 2)}\n`);
   const latest = await readEvacuationRecords(outDir);
+  const mine = plan.shard ? new Set(plan.shard.runIds) : null;
   const toRun = plan.runs.filter((r) => {
+    if (mine !== null && !mine.has(r.runId)) return false;
     const rec = latest.get(r.runId);
     return rec === undefined || (opts.retryFailed === true && rec.status !== 'completed');
   });
@@ -281,7 +288,8 @@ export async function runEvacuationSuite(plan: EvacuationSuitePlan, opts: {
     opts.onProgress?.({ kind: 'run-end', run, record, index: i + 1, toRun: toRun.length, elapsedMs: performance.now() - t0 });
   }
   const files = await writeEvacuationOutputs(outDir, plan, latest, opts.toolVersion);
-  return { planned: plan.runs.length, skipped: plan.runs.length - toRun.length, executed, interrupted, files };
+  const planned = mine === null ? plan.runs.length : mine.size;
+  return { planned, skipped: planned - toRun.length, executed, interrupted, files };
 }
 
 export async function readEvacuationRecords(dir: string): Promise<Map<string, EvacuationRecord>> {
@@ -358,4 +366,44 @@ export async function writeEvacuationOutputs(dir: string, plan: EvacuationSuiteP
     files.push(file);
   }
   return files;
+}
+
+/** An evacuation's expected cost, for balancing shards: its guests' memories set up and sent about twice. */
+export function evacuationCost(run: EvacuationRun): number {
+  return run.config.vms.reduce((n, vm) => n + 3 * vm.config.ramBytes, 0);
+}
+
+/** The plan with this shard's share marked (src/suite/shard.ts splits it as for run suites). */
+export function shardEvacuationPlan(plan: EvacuationSuitePlan, index: number, count: number, split: (runs: EvacuationRun[]) => EvacuationRun[][]): EvacuationSuitePlan {
+  return { ...plan, shard: { index, count, runIds: split(plan.runs)[index].map((r) => r.runId) } };
+}
+
+/** Merges the folders of a sharded evacuation suite into `out` (as src/suite/merge.ts does for run suites). */
+export async function mergeEvacuationShards(folders: readonly string[], out: string, toolVersion: string): Promise<{ runs: number; records: number; missingShards: number[]; missingRuns: string[]; files: string[] }> {
+  let plan: EvacuationSuitePlan | undefined;
+  const seen = new Set<number>();
+  const latest = new Map<string, EvacuationRecord>();
+  for (const folder of folders) {
+    const p = await readJson<EvacuationSuitePlan>(path.join(folder, 'suite.json'));
+    if (p === undefined || p.kind !== 'evacuation') throw new SuiteError(folder, undefined, undefined, 'holds no evacuation suite plan (suite.json)');
+    if (plan === undefined) plan = p;
+    else if (p.name !== plan.name || p.runs.map((r) => r.runId).join(',') !== plan.runs.map((r) => r.runId).join(',')) {
+      throw new SuiteError(folder, undefined, undefined, `holds another suite or another version of it than ${folders[0]}`);
+    }
+    if (p.shard) seen.add(p.shard.index);
+    for (const [id, rec] of await readEvacuationRecords(folder)) latest.set(id, rec);
+  }
+  const whole = { ...(plan as EvacuationSuitePlan) };
+  const count = whole.shard?.count ?? 0;
+  delete whole.shard;
+  await mkdir(out, { recursive: true });
+  await writeAtomically(path.join(out, 'suite.json'), `${JSON.stringify(whole, hideSecrets, 2)}\n`);
+  await writeAtomically(path.join(out, RESULTS), [...latest.values()].map((r) => `${JSON.stringify(r, hideSecrets)}\n`).join(''));
+  const files = await writeEvacuationOutputs(out, whole, latest, toolVersion);
+  return {
+    runs: whole.runs.length, records: latest.size,
+    missingShards: Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i)).map((i) => i + 1),
+    missingRuns: whole.runs.filter((r) => !latest.has(r.runId)).map((r) => r.runId),
+    files,
+  };
 }

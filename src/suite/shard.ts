@@ -74,10 +74,10 @@ export function expectedCost(config: RunConfig, predict: (c: RunConfig) => { byt
 }
 
 /** The runs of each shard: most costly first to the least loaded shard. Deterministic for a plan. */
-export function splitRuns(runs: readonly PlannedRun[], count: number, cost: (r: PlannedRun) => number): PlannedRun[][] {
+export function splitRuns<R extends { runId: string }>(runs: readonly R[], count: number, cost: (r: R) => number): R[][] {
   const order = runs.map((r) => ({ r, c: cost(r) })).sort((a, b) => b.c - a.c || (a.r.runId < b.r.runId ? -1 : a.r.runId > b.r.runId ? 1 : 0));
   const load = new Array<number>(count).fill(0);
-  const shards: PlannedRun[][] = Array.from({ length: count }, () => []);
+  const shards: R[][] = Array.from({ length: count }, () => []);
   for (const { r, c } of order) {
     let best = 0;
     for (let i = 1; i < count; i++) if (load[i] < load[best]) best = i;
