@@ -10,7 +10,7 @@ import { resolveRunConfig, resolveToken } from '../config/options.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import { parseCount, parseDuration, parseSize } from '../config/units.js';
 import { formatBytes, formatMs } from '../util/format.js';
-import { EXIT_OK, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext } from './command.js';
+import { EXIT_OK, TOKEN_ON_COMMAND_LINE, onInterrupt, type CliCommand, type CliCommandContext } from './command.js';
 import type { MigrationSummary } from '../receiver/target-migration.js';
 
 interface ReceiveOptions {
@@ -103,15 +103,8 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
     return 1;
   }
   io.out(`migbench: listening on ${formatHostPort(address)}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // Until SIGINT or SIGTERM (the shared handler: a second one kills at once).
+  await new Promise<void>((resolve) => { onInterrupt(resolve); });
   await s.close();
   io.err('migbench: receiver stopped\n');
   return EXIT_OK;

@@ -675,7 +675,7 @@ function parseRingSize(text: string): number {
 }
 
 /** One of a fixed set of names, case-insensitive. */
-function parseName<T extends string>(flag: string, text: string, names: readonly T[]): T {
+export function parseName<T extends string>(flag: string, text: string, names: readonly T[]): T {
   const name = names.find((n) => n === text.trim().toLowerCase());
   if (name === undefined) throw new OptionError(flag, `${flag} must be one of ${names.join(', ')} (got ${JSON.stringify(text)})`);
   return name;

@@ -9,13 +9,12 @@
  */
 import type { RunConfig } from '../config/types.js';
 import { OptionError } from '../config/errors.js';
-import { LIMITS, RUN_OPTION_KEYS, flagOf, resolveRunConfig, resolveToken, type RawRunOptions, type RunOptionKey } from '../config/options.js';
+import { LIMITS, RUN_OPTION_KEYS, flagOf, parseName, resolveRunConfig, resolveToken, type RawRunOptions, type RunOptionKey } from '../config/options.js';
 import { parseCount, parseDuration, parseLinkRate } from '../config/units.js';
 import { parseTarget, type HostPort } from '../config/address.js';
 import { deriveSeed } from '../util/prng.js';
 import { formatBitRate } from '../util/format.js';
 import { TIMEOUT_ACTIONS, type TimeoutAction } from '../driver/limits.js';
-import { POLICY_LOOPS } from '../policy/registry.js';
 
 export const ORDERS = ['listed', 'smallest-first', 'largest-first', 'least-dirty-first', 'most-dirty-first'] as const;
 export type EvacuationOrder = (typeof ORDERS)[number];
@@ -158,12 +157,6 @@ export function setVmKey(vm: VmText, key: string, value: string, fail: (detail: 
   vm.options[camel] = value;
 }
 
-function parseName<T extends string>(flag: string, text: string, names: readonly T[]): T {
-  const name = names.find((n) => n === text.trim().toLowerCase());
-  if (name === undefined) throw new OptionError(flag, `${flag} must be one of ${names.join(', ')} (got ${JSON.stringify(text)})`);
-  return name;
-}
-
 /** The evacuation's flag for a key: `--max-concurrent`. */
 export function evacuationFlag(key: EvacuationKey): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -295,7 +288,3 @@ export function orderedVms(ev: EvacuationConfig): EvacuationVm[] {
   return [...ev.vms].sort((a, b) => k(a) - k(b) || a.index - b.index);
 }
 
-/** The policy's loop takes post-copy: KubeVirt's allowPostCopy needs a round-based policy here. */
-export function postcopyCapable(config: RunConfig): boolean {
-  return POLICY_LOOPS[config.policy] === 'rounds';
-}

@@ -16,7 +16,8 @@
  *   repeat: 1
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { writeAtomically } from '../suite/outputs.js';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import { SuiteError, MAX_SUITE_BYTES } from '../suite/parse.js';
@@ -319,12 +320,6 @@ async function readJson<T>(file: string): Promise<T | undefined> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }
 
 export function summaryMarkdownOf(plan: EvacuationSuitePlan, rows: EvacuationSummaryRow[]): string {

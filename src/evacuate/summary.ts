@@ -4,6 +4,7 @@
  * time fastest?" when the matrix varies max-concurrent.
  */
 import type { EvacuationResult } from './result.js';
+import { statsOf, type Stats } from '../suite/summary.js';
 
 /** What a summary needs of a plan. */
 export interface SummaryPlan {
@@ -12,7 +13,7 @@ export interface SummaryPlan {
 }
 
 
-interface Stat { mean: number; min: number; max: number }
+type Stat = Pick<Stats, 'mean' | 'min' | 'max'>;
 
 export interface EvacuationSummaryRow {
   varied: Record<string, string>;
@@ -27,9 +28,8 @@ export interface EvacuationSummaryRow {
   sample?: EvacuationResult;
 }
 
-function stat(xs: number[]): Stat | null {
-  if (xs.length === 0) return null;
-  return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs), max: Math.max(...xs) };
+function stat(xs: number[]): Stats | null {
+  return statsOf(xs) ?? null;
 }
 
 export function summarizeEvacuations(plan: SummaryPlan, latest: ReadonlyMap<string, { result?: EvacuationResult }>): EvacuationSummaryRow[] {

@@ -4,7 +4,7 @@
  * over time split by VM.
  */
 import { newTable as table } from './human.js';
-import type { EvacuationResult, EvacuationResultConfig, VmOutcome } from '../evacuate/result.js';
+import type { EvacuationResult, EvacuationResultConfig } from '../evacuate/result.js';
 import { formatBitRate, formatBytes, formatMs } from '../util/format.js';
 import { CHART_WIDTH, type ChartSpec } from './charts/render.js';
 import { esc, figure, htmlTable, page, type ReportMeta } from './html.js';
@@ -147,4 +147,3 @@ export async function renderEvacuationHtml(r: EvacuationResult, meta: ReportMeta
   return page('migbench evacuate', parts.join('\n'), meta);
 }
 
-export type { VmOutcome };

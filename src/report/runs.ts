@@ -4,6 +4,7 @@
  */
 import type { MigrationResult } from '../result/schema.js';
 import { newTable } from './human.js';
+import { statsOf } from '../suite/summary.js';
 
 export interface FigureStats {
   figure: string;
@@ -35,14 +36,10 @@ const FIGURES: { figure: string; unit: string; digits: number; of: (r: Migration
   { figure: 'guest page writes', unit: 'writes/s', digits: 0, of: (r) => r.totals.achievedDirtyPagesPerSec },
 ];
 
+/** statsOf's figures, or NaN for none (no completed run). */
 function stats(xs: number[]): Omit<FigureStats, 'figure' | 'unit'> {
-  const n = xs.length;
-  if (n === 0) return { n, mean: NaN, sd: NaN, min: NaN, median: NaN, max: NaN };
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
-  const median = n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  return { n, mean, sd, min: sorted[0], median, max: sorted[n - 1] };
+  const s = statsOf(xs);
+  return s === undefined ? { n: 0, mean: NaN, sd: NaN, min: NaN, median: NaN, max: NaN } : { n: s.n, mean: s.mean, sd: s.sd, min: s.min, median: s.median, max: s.max };
 }
 
 export function summarizeRuns(results: readonly MigrationResult[]): RunsSummary {

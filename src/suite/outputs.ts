@@ -47,7 +47,7 @@ export async function writeSuiteOutputs(
 }
 
 /** A reader never sees half a file: write beside it, then rename over it. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, text);
   await rename(tmp, file);
