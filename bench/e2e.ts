@@ -27,20 +27,39 @@ import { parseBenchArgs, progress } from './lib/args.js';
 import { benchEnvironment, formatEnvironmentHeader } from './lib/environment.js';
 import { measureMemcpy, type MemcpyMeasure } from './lib/memcpy.js';
 import {
-  BENCH_SCHEMA_VERSION, checkTarget, formatTargetsTable, newTable, sig, toJson, type BenchDocument, type TargetResult,
+  BENCH_SCHEMA_VERSION,
+  checkTarget,
+  formatTargetsTable,
+  newTable,
+  sig,
+  toJson,
+  type BenchDocument,
+  type TargetResult,
 } from './lib/report.js';
 import { RssSampler, type RssPeak } from './lib/rss.js';
 import { CpuMeter, type CpuWindow } from './lib/cpu.js';
 import { GiB, MiB, gbPerSec } from './lib/units.js';
 import {
-  receiverMemoryCase, setupFloorCase, suiteMemoryCase, type ReceiverMemoryResult, type SetupFloorResult, type SuiteMemoryResult,
+  receiverMemoryCase,
+  setupFloorCase,
+  suiteMemoryCase,
+  type ReceiverMemoryResult,
+  type SetupFloorResult,
+  type SuiteMemoryResult,
 } from './lib/memory.js';
 
 const USAGE = `usage: node dist/bench/e2e.js [--json] [--filter TEXT]
   --json         print one JSON document on stdout instead of tables
   --filter TEXT  run only the cases whose name contains TEXT (throughput, pacing, virtual, memory, setup)`;
 
-type CaseName = 'throughput' | 'pacing-1gbit' | 'pacing-10gbit' | 'virtual-clock' | 'suite-memory' | 'setup-floor' | 'receiver-memory';
+type CaseName =
+  | 'throughput'
+  | 'pacing-1gbit'
+  | 'pacing-10gbit'
+  | 'virtual-clock'
+  | 'suite-memory'
+  | 'setup-floor'
+  | 'receiver-memory';
 
 interface CaseDef {
   name: CaseName;
@@ -63,7 +82,10 @@ interface CaseDef {
 const BASE: RunConfig = { ...DEFAULT_RUN_CONFIG, policy: 'qemu-rounds', dirtyCost: { preset: 'none', overrides: {} } };
 
 const idle = (ramBytes: number, linkBitsPerSec: number | null): RunConfig => ({
-  ...BASE, ramBytes, linkBitsPerSec, pageWritesPerSec: 0,
+  ...BASE,
+  ramBytes,
+  linkBitsPerSec,
+  pageWritesPerSec: 0,
 });
 
 /**
@@ -74,8 +96,11 @@ const idle = (ramBytes: number, linkBitsPerSec: number | null): RunConfig => ({
  */
 const CASES: CaseDef[] = [
   {
-    name: 'virtual-clock', title: '4 GiB guest at 10 Gbit/s, 100 MB/s dirtying, virtual clock',
-    config: { ...BASE, ramBytes: 4 * GiB, linkBitsPerSec: 10e9 }, memcpy: false, virtual: true,
+    name: 'virtual-clock',
+    title: '4 GiB guest at 10 Gbit/s, 100 MB/s dirtying, virtual clock',
+    config: { ...BASE, ramBytes: 4 * GiB, linkBitsPerSec: 10e9 },
+    memcpy: false,
+    virtual: true,
   },
   { name: 'throughput', title: 'idle 2 GiB guest, unlimited link, raw', config: idle(2 * GiB, null), memcpy: true },
   // Round 0 sends RAM * (4096 + 8) / 4096 bytes plus frame headers: 2.15 s for both.
@@ -83,16 +108,25 @@ const CASES: CaseDef[] = [
   { name: 'pacing-10gbit', title: 'idle 2.5 GiB guest at 10 Gbit/s', config: idle(2.5 * GiB, 10e9), memcpy: false },
   // Memory (issue 11): each in its own process too.
   {
-    name: 'suite-memory', title: 'suite of 20 runs of a 1 GiB guest in one process (virtual clock)',
-    config: { ...BASE, ramBytes: GiB }, memcpy: false, memory: 'suite',
+    name: 'suite-memory',
+    title: 'suite of 20 runs of a 1 GiB guest in one process (virtual clock)',
+    config: { ...BASE, ramBytes: GiB },
+    memcpy: false,
+    memory: 'suite',
   },
   {
-    name: 'setup-floor', title: 'set-up of a fresh 4 GiB guest against faulting in the same bytes',
-    config: { ...BASE, ramBytes: 4 * GiB }, memcpy: false, memory: 'setup',
+    name: 'setup-floor',
+    title: 'set-up of a fresh 4 GiB guest against faulting in the same bytes',
+    config: { ...BASE, ramBytes: 4 * GiB },
+    memcpy: false,
+    memory: 'setup',
   },
   {
-    name: 'receiver-memory', title: 'receiver after 20 migrations alternating 512 MiB and 512 MiB + 4 KiB',
-    config: { ...BASE, ramBytes: 512 * MiB }, memcpy: false, memory: 'receiver',
+    name: 'receiver-memory',
+    title: 'receiver after 20 migrations alternating 512 MiB and 512 MiB + 4 KiB',
+    config: { ...BASE, ramBytes: 512 * MiB },
+    memcpy: false,
+    memory: 'receiver',
   },
 ];
 
@@ -109,7 +143,13 @@ interface E2eCaseResult {
   verified?: boolean;
   failureReason?: string;
   round0?: { bytesSent: number; durationMs: number; gbPerSec: number; achievedLinkBitsPerSec: number };
-  totals?: { totalTimeMs: number; bytesSent: number; iterations: number; achievedLinkBitsPerSec: number; wallTimeMs?: number };
+  totals?: {
+    totalTimeMs: number;
+    bytesSent: number;
+    iterations: number;
+    achievedLinkBitsPerSec: number;
+    wallTimeMs?: number;
+  };
   /** Round 0 of a paced run: (achieved - configured) / configured, percent. */
   linkErrorPercent?: number;
   memcpy?: MemcpyMeasure;
@@ -139,14 +179,24 @@ function hasVirtualClock(): boolean {
 
 async function runCase(def: CaseDef): Promise<E2eCaseResult> {
   const base: E2eCaseResult = {
-    name: def.name, title: def.title, available: true, ramBytes: def.config.ramBytes, linkBitsPerSec: def.config.linkBitsPerSec,
+    name: def.name,
+    title: def.title,
+    available: true,
+    ramBytes: def.config.ramBytes,
+    linkBitsPerSec: def.config.linkBitsPerSec,
   };
   if (def.memory === 'suite') return { ...base, status: 'completed', suiteMemory: await suiteMemoryCase() };
-  if (def.memory === 'setup') return { ...base, status: 'completed', setupFloor: await setupFloorCase(def.config.ramBytes) };
+  if (def.memory === 'setup')
+    return { ...base, status: 'completed', setupFloor: await setupFloorCase(def.config.ramBytes) };
   if (def.memory === 'receiver') return { ...base, status: 'completed', receiverMemory: await receiverMemoryCase() };
   let config = def.config;
   if (def.virtual) {
-    if (!hasVirtualClock()) return { ...base, available: false, reason: 'not available yet: the driver has no virtual clock (--clock virtual)' };
+    if (!hasVirtualClock())
+      return {
+        ...base,
+        available: false,
+        reason: 'not available yet: the driver has no virtual clock (--clock virtual)',
+      };
     config = { ...config, clock: 'virtual' } as RunConfig;
   }
   const baselineBytes = process.memoryUsage.rss();
@@ -165,20 +215,28 @@ async function runCase(def: CaseDef): Promise<E2eCaseResult> {
   const peak = sampler.stop();
   const limitBytes = 2 * config.ramBytes + 256 * MiB;
   const out: E2eCaseResult = {
-    ...base, status: result.status, verified: result.verified, runWallMs,
+    ...base,
+    status: result.status,
+    verified: result.verified,
+    runWallMs,
     ...(result.reason === undefined ? {} : { failureReason: result.reason }),
     rss: { ...peak, baselineBytes, peakBytes: Math.max(peak.sampledPeakBytes, peak.maxRssBytes), limitBytes },
     ...(round0Cpu === null ? {} : { round0Cpu }),
   };
   const totals = result.totals as MigrationResult['totals'] & { wallTimeMs?: number };
   out.totals = {
-    totalTimeMs: totals.totalTimeMs, bytesSent: totals.bytesSent, iterations: totals.iterations,
-    achievedLinkBitsPerSec: totals.achievedLinkBitsPerSec, ...(totals.wallTimeMs === undefined ? {} : { wallTimeMs: totals.wallTimeMs }),
+    totalTimeMs: totals.totalTimeMs,
+    bytesSent: totals.bytesSent,
+    iterations: totals.iterations,
+    achievedLinkBitsPerSec: totals.achievedLinkBitsPerSec,
+    ...(totals.wallTimeMs === undefined ? {} : { wallTimeMs: totals.wallTimeMs }),
   };
   const r0 = result.iterations[0];
   if (r0 !== undefined) {
     out.round0 = {
-      bytesSent: r0.bytesSent, durationMs: r0.durationMs, gbPerSec: gbPerSec(r0.bytesSent, r0.durationMs),
+      bytesSent: r0.bytesSent,
+      durationMs: r0.durationMs,
+      gbPerSec: gbPerSec(r0.bytesSent, r0.durationMs),
       achievedLinkBitsPerSec: r0.achievedLinkBitsPerSec,
     };
     if (config.linkBitsPerSec !== null) {
@@ -186,7 +244,8 @@ async function runCase(def: CaseDef): Promise<E2eCaseResult> {
     }
   }
   if (def.virtual) {
-    if (totals.wallTimeMs !== undefined && totals.wallTimeMs > 0) out.simulatedPerWallSecond = totals.totalTimeMs / totals.wallTimeMs;
+    if (totals.wallTimeMs !== undefined && totals.wallTimeMs > 0)
+      out.simulatedPerWallSecond = totals.totalTimeMs / totals.wallTimeMs;
     out.simulatedPerWallSecondWithSetup = totals.totalTimeMs / runWallMs;
   }
   if (def.memcpy) {
@@ -216,7 +275,9 @@ function runChild(def: CaseDef): Promise<E2eCaseResult> {
     // The child's stdout goes to our stderr: stdout carries only the table or the JSON document.
     const cp = fork(fileURLToPath(import.meta.url), ['--child', def.name], { stdio: ['ignore', 2, 2, 'ipc'] });
     let got: ChildMessage | undefined;
-    cp.on('message', (m: ChildMessage) => { got = m; });
+    cp.on('message', (m: ChildMessage) => {
+      got = m;
+    });
     cp.on('error', reject);
     cp.on('exit', (code, signal) => {
       if (got?.kind === 'result') resolve(got.result);
@@ -229,52 +290,162 @@ function runChild(def: CaseDef): Promise<E2eCaseResult> {
 function targetsOf(results: readonly E2eCaseResult[]): TargetResult[] {
   const get = (n: CaseName): E2eCaseResult | undefined => results.find((r) => r.name === n);
   const note = (r: E2eCaseResult | undefined): { note?: string } =>
-    r === undefined ? { note: 'not run (filtered out)' } : r.available ? (r.status === 'completed' ? {} : { note: `run ${r.status}: ${r.failureReason ?? ''}` }) : { note: r.reason ?? 'not available' };
+    r === undefined
+      ? { note: 'not run (filtered out)' }
+      : r.available
+        ? r.status === 'completed'
+          ? {}
+          : { note: `run ${r.status}: ${r.failureReason ?? ''}` }
+        : { note: r.reason ?? 'not available' };
   const t: TargetResult[] = [];
   const tp = get('throughput');
-  t.push(checkTarget('in-process migration, unlimited link, raw (round 0)', 0.3, 'x memcpy', tp?.fractionOfMemcpy ?? null, note(tp)));
+  t.push(
+    checkTarget(
+      'in-process migration, unlimited link, raw (round 0)',
+      0.3,
+      'x memcpy',
+      tp?.fractionOfMemcpy ?? null,
+      note(tp),
+    ),
+  );
   for (const n of ['pacing-1gbit', 'pacing-10gbit'] as const) {
     const r = get(n);
     const err = r?.linkErrorPercent;
-    t.push(checkTarget(`pacing at ${n === 'pacing-1gbit' ? 1 : 10} Gbit/s, round 0 |achieved - configured|`, 2, '%',
-      err === undefined ? null : Math.abs(err), { atMost: true, ...note(r) }));
+    t.push(
+      checkTarget(
+        `pacing at ${n === 'pacing-1gbit' ? 1 : 10} Gbit/s, round 0 |achieved - configured|`,
+        2,
+        '%',
+        err === undefined ? null : Math.abs(err),
+        { atMost: true, ...note(r) },
+      ),
+    );
   }
   const vc = get('virtual-clock');
-  t.push(checkTarget('virtual clock, 4 GiB over 10 Gbit/s', 5, 'simulated s per wall s', vc?.simulatedPerWallSecond ?? null, note(vc)));
+  t.push(
+    checkTarget(
+      'virtual clock, 4 GiB over 10 Gbit/s',
+      5,
+      'simulated s per wall s',
+      vc?.simulatedPerWallSecond ?? null,
+      note(vc),
+    ),
+  );
   const sm = get('suite-memory')?.suiteMemory;
-  t.push(checkTarget('suite of 20 x 1 GiB: peak RSS', (2 * GiB + 512 * MiB) / MiB, 'MiB', sm ? sm.peakRssBytes / MiB : null, { atMost: true, ...note(get('suite-memory')) }));
-  t.push(checkTarget('suite of 20 x 1 GiB: |RSS after run 20 - after run 1| / after run 1', 10, '%', sm ? Math.abs(100 * sm.rssDrift) : null, { atMost: true, ...note(get('suite-memory')) }));
-  t.push(checkTarget('suite of 20 x 1 GiB: repeated run\'s set-up / first run\'s (median)', 25, '%', sm ? 100 * sm.repeatSetupRatio : null, { atMost: true, ...note(get('suite-memory')) }));
+  t.push(
+    checkTarget(
+      'suite of 20 x 1 GiB: peak RSS',
+      (2 * GiB + 512 * MiB) / MiB,
+      'MiB',
+      sm ? sm.peakRssBytes / MiB : null,
+      { atMost: true, ...note(get('suite-memory')) },
+    ),
+  );
+  t.push(
+    checkTarget(
+      'suite of 20 x 1 GiB: |RSS after run 20 - after run 1| / after run 1',
+      10,
+      '%',
+      sm ? Math.abs(100 * sm.rssDrift) : null,
+      { atMost: true, ...note(get('suite-memory')) },
+    ),
+  );
+  t.push(
+    checkTarget(
+      "suite of 20 x 1 GiB: repeated run's set-up / first run's (median)",
+      25,
+      '%',
+      sm ? 100 * sm.repeatSetupRatio : null,
+      { atMost: true, ...note(get('suite-memory')) },
+    ),
+  );
   const sf = get('setup-floor')?.setupFloor;
-  t.push(checkTarget('set-up of a fresh 4 GiB guest / faulting in its bytes', 1.5, 'x', sf ? sf.ratio : null, { atMost: true, ...note(get('setup-floor')) }));
+  t.push(
+    checkTarget('set-up of a fresh 4 GiB guest / faulting in its bytes', 1.5, 'x', sf ? sf.ratio : null, {
+      atMost: true,
+      ...note(get('setup-floor')),
+    }),
+  );
   const rm = get('receiver-memory')?.receiverMemory;
-  t.push(checkTarget('receiver after 20 alternating migrations: peak RSS', rm ? (rm.largestNeedBytes + 256 * MiB) / MiB : 0, 'MiB', rm ? rm.peakRssBytes / MiB : null, { atMost: true, ...note(get('receiver-memory')) }));
+  t.push(
+    checkTarget(
+      'receiver after 20 alternating migrations: peak RSS',
+      rm ? (rm.largestNeedBytes + 256 * MiB) / MiB : 0,
+      'MiB',
+      rm ? rm.peakRssBytes / MiB : null,
+      { atMost: true, ...note(get('receiver-memory')) },
+    ),
+  );
   for (const r of results) {
     if (!r.available || r.rss === undefined) continue;
-    t.push(checkTarget(`peak RSS, ${r.name} (${formatBytes(r.ramBytes)} guest)`, r.rss.limitBytes / MiB, 'MiB',
-      r.rss.peakBytes / MiB, { atMost: true }));
+    t.push(
+      checkTarget(
+        `peak RSS, ${r.name} (${formatBytes(r.ramBytes)} guest)`,
+        r.rss.limitBytes / MiB,
+        'MiB',
+        r.rss.peakBytes / MiB,
+        { atMost: true },
+      ),
+    );
   }
   return t;
 }
 
 function formatRuns(results: readonly E2eCaseResult[]): string {
   const t = newTable(
-    ['Case', 'Guest\nRAM', 'Link', 'Status', 'Round 0\n(ms)', 'Round 0\n(GB/s)', 'Round 0\n(Gbit/s)', 'Link\nerror (%)',
-      'memcpy\n(GB/s)', 'vs memcpy\n(x)', 'Sim s per\nwall s', 'Peak RSS\n(MiB)', 'RSS limit\n(MiB)'],
+    [
+      'Case',
+      'Guest\nRAM',
+      'Link',
+      'Status',
+      'Round 0\n(ms)',
+      'Round 0\n(GB/s)',
+      'Round 0\n(Gbit/s)',
+      'Link\nerror (%)',
+      'memcpy\n(GB/s)',
+      'vs memcpy\n(x)',
+      'Sim s per\nwall s',
+      'Peak RSS\n(MiB)',
+      'RSS limit\n(MiB)',
+    ],
     ['left', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   for (const r of results) {
     if (r.suiteMemory || r.setupFloor || r.receiverMemory) continue;
     if (!r.available) {
-      t.push([r.name, formatBytes(r.ramBytes), link(r.linkBitsPerSec), r.reason ?? 'not available', '', '', '', '', '', '', '', '', '']);
+      t.push([
+        r.name,
+        formatBytes(r.ramBytes),
+        link(r.linkBitsPerSec),
+        r.reason ?? 'not available',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
       continue;
     }
     t.push([
-      r.name, formatBytes(r.ramBytes), link(r.linkBitsPerSec), `${r.status}${r.verified ? ', verified' : ''}`,
-      sig(r.round0?.durationMs), sig(r.round0?.gbPerSec), sig((r.round0?.achievedLinkBitsPerSec ?? NaN) / 1e9),
-      r.linkErrorPercent === undefined ? '' : r.linkErrorPercent.toFixed(2), sig(r.memcpy?.gbPerSec), sig(r.fractionOfMemcpy),
-      r.simulatedPerWallSecond === undefined ? '' : `${sig(r.simulatedPerWallSecond)} (${sig(r.simulatedPerWallSecondWithSetup)} with set-up)`,
-      sig((r.rss?.peakBytes ?? NaN) / MiB), sig((r.rss?.limitBytes ?? NaN) / MiB),
+      r.name,
+      formatBytes(r.ramBytes),
+      link(r.linkBitsPerSec),
+      `${r.status}${r.verified ? ', verified' : ''}`,
+      sig(r.round0?.durationMs),
+      sig(r.round0?.gbPerSec),
+      sig((r.round0?.achievedLinkBitsPerSec ?? NaN) / 1e9),
+      r.linkErrorPercent === undefined ? '' : r.linkErrorPercent.toFixed(2),
+      sig(r.memcpy?.gbPerSec),
+      sig(r.fractionOfMemcpy),
+      r.simulatedPerWallSecond === undefined
+        ? ''
+        : `${sig(r.simulatedPerWallSecond)} (${sig(r.simulatedPerWallSecondWithSetup)} with set-up)`,
+      sig((r.rss?.peakBytes ?? NaN) / MiB),
+      sig((r.rss?.limitBytes ?? NaN) / MiB),
     ]);
   }
   return t.toString();
@@ -286,23 +457,36 @@ function formatMemoryCases(results: readonly E2eCaseResult[]): string[] {
   for (const r of results) {
     if (r.suiteMemory) {
       const m = r.suiteMemory;
-      out.push(`suite-memory     ${m.completed}/${m.runs} completed · peak RSS ${mib(m.peakRssBytes)} · RSS after run 1 ${mib(m.rssAfterRun[0])}, after run ${m.runs} ${mib(m.rssAfterRun[m.rssAfterRun.length - 1])} (${(100 * m.rssDrift).toFixed(1)} %)`);
-      out.push(`                 set-up: first run ${sig(m.setupWallMs[0])} ms, repeats median ${sig(100 * m.repeatSetupRatio)} % of it (${m.setupWallMs.slice(1).map((x) => x.toFixed(0)).join(', ')} ms)`);
+      out.push(
+        `suite-memory     ${m.completed}/${m.runs} completed · peak RSS ${mib(m.peakRssBytes)} · RSS after run 1 ${mib(m.rssAfterRun[0])}, after run ${m.runs} ${mib(m.rssAfterRun[m.rssAfterRun.length - 1])} (${(100 * m.rssDrift).toFixed(1)} %)`,
+      );
+      out.push(
+        `                 set-up: first run ${sig(m.setupWallMs[0])} ms, repeats median ${sig(100 * m.repeatSetupRatio)} % of it (${m.setupWallMs
+          .slice(1)
+          .map((x) => x.toFixed(0))
+          .join(', ')} ms)`,
+      );
     }
     if (r.setupFloor) {
       const f = r.setupFloor;
-      out.push(`setup-floor      ${formatBytes(f.ramBytes)} guest, ${formatBytes(f.setupBytes)} to set up · set-up ${sig(f.setupWallMs)} ms (memories ${sig(f.memoryWallMs)} ms) · fault-in floor ${sig(f.floorBefore.wallMs)} ms before, ${sig(f.floorAfter.wallMs)} ms after on ${f.floorBefore.threads} threads (${sig(f.floorBefore.gibPerSec)}, ${sig(f.floorAfter.gibPerSec)} GiB/s) · ${sig(f.ratio)} x`);
+      out.push(
+        `setup-floor      ${formatBytes(f.ramBytes)} guest, ${formatBytes(f.setupBytes)} to set up · set-up ${sig(f.setupWallMs)} ms (memories ${sig(f.memoryWallMs)} ms) · fault-in floor ${sig(f.floorBefore.wallMs)} ms before, ${sig(f.floorAfter.wallMs)} ms after on ${f.floorBefore.threads} threads (${sig(f.floorBefore.gibPerSec)}, ${sig(f.floorAfter.gibPerSec)} GiB/s) · ${sig(f.ratio)} x`,
+      );
     }
     if (r.receiverMemory) {
       const m = r.receiverMemory;
-      out.push(`receiver-memory  ${m.completed}/${m.migrations} completed · need of the largest ${mib(m.largestNeedBytes)} · peak RSS ${mib(m.peakRssBytes)} · RSS after each: ${m.rssAfter.map((b) => (b / MiB).toFixed(0)).join(', ')} MiB`);
+      out.push(
+        `receiver-memory  ${m.completed}/${m.migrations} completed · need of the largest ${mib(m.largestNeedBytes)} · peak RSS ${mib(m.peakRssBytes)} · RSS after each: ${m.rssAfter.map((b) => (b / MiB).toFixed(0)).join(', ')} MiB`,
+      );
     }
   }
   return out.length > 0 ? ['Memory cases', ...out.map((l) => `  ${l}`), ''] : [];
 }
 
 function formatCpu(w: CpuWindow): string {
-  const threads = w.threads.slice(0, 5).map((t) => `${t.tid === w.mainTid ? 'main' : `${t.name}#${t.tid}`} ${t.busyPercent.toFixed(0)} %`);
+  const threads = w.threads
+    .slice(0, 5)
+    .map((t) => `${t.tid === w.mainTid ? 'main' : `${t.name}#${t.tid}`} ${t.busyPercent.toFixed(0)} %`);
   const cores = w.machineCpuMs / w.wallMs;
   return `${threads.join(', ')} · others ${((100 * w.othersCpuMs) / w.wallMs).toFixed(0)} % (of ${(100 * cores).toFixed(0)} %) · ${w.wallMs.toFixed(0)} ms`;
 }
@@ -312,13 +496,13 @@ const link = (bps: number | null): string => (bps === null ? 'unlimited' : forma
 const METHOD = [
   'Each case is one runMigration in a fresh child process (in-process channel, raw pages, real clock unless it says virtual).',
   'Round 0 GB/s = round-0 bytes on the wire (headers and descriptors included) * 1000 / round-0 duration (ms) / 1e9.',
-  'memcpy = TypedArray.prototype.set of 1 GiB between two shared wasm memories, twice per repeat, warm (the destination faulted in first), median of 5, measured in the throughput case\'s process after its run.',
+  "memcpy = TypedArray.prototype.set of 1 GiB between two shared wasm memories, twice per repeat, warm (the destination faulted in first), median of 5, measured in the throughput case's process after its run.",
   'Link error = (round-0 achieved - configured) / configured; round 0 is the only long round of an idle guest.',
   'Peak RSS = max(RSS sampled every 50 ms, getrusage maxRSS) of the child process, all threads; limit = 2 x guest RAM + 256 MiB.',
-  'Simulated s per wall s = simulated total time / the driver\'s wall time of the migration (set-up excluded; with set-up in brackets).',
+  "Simulated s per wall s = simulated total time / the driver's wall time of the migration (set-up excluded; with set-up in brackets).",
   'suite-memory: runSuite over 20 repeats of one configuration (1 GiB, virtual clock, 10 Gbit/s, 100 MB/s); RSS read after each run; set-up = totals.setup.wallMs; repeat ratio = median of runs 2-20 / run 1.',
-  'setup-floor: floor = new shared wasm memories of the run\'s slot sizes (source and target), one byte per 4 KiB touched on availableParallelism() threads started beforehand, then released; ratio = the run\'s totals.setup.wallMs / mean of the floors just before and just after.',
-  'receiver-memory: this process runs the receiver; each source is a `migbench run --target` process of its own; RSS is the receiver\'s own figure after each migration; limit = the largest guest\'s target memory (admission formula) + 256 MiB.',
+  "setup-floor: floor = new shared wasm memories of the run's slot sizes (source and target), one byte per 4 KiB touched on availableParallelism() threads started beforehand, then released; ratio = the run's totals.setup.wallMs / mean of the floors just before and just after.",
+  "receiver-memory: this process runs the receiver; each source is a `migbench run --target` process of its own; RSS is the receiver's own figure after each migration; limit = the largest guest's target memory (admission formula) + 256 MiB.",
 ];
 
 async function parent(): Promise<void> {
@@ -331,16 +515,28 @@ async function parent(): Promise<void> {
     progress(`${def.name}: ${def.title}`);
     const r = await runChild(def);
     const memoryCase = formatMemoryCases([r]);
-    progress(memoryCase.length > 0 ? memoryCase.slice(1, -1).join('\n')
-      : `  ${r.available ? `${r.status}, round 0 ${sig(r.round0?.gbPerSec)} GB/s, peak RSS ${sig((r.rss?.peakBytes ?? NaN) / MiB)} MiB` : r.reason}`);
+    progress(
+      memoryCase.length > 0
+        ? memoryCase.slice(1, -1).join('\n')
+        : `  ${r.available ? `${r.status}, round 0 ${sig(r.round0?.gbPerSec)} GB/s, peak RSS ${sig((r.rss?.peakBytes ?? NaN) / MiB)} MiB` : r.reason}`,
+    );
     results.push(r);
   }
   const targets = targetsOf(results);
-  const missing = results.filter((r) => !r.available).map((r) => ({ name: `${r.name}: ${r.title}`, reason: r.reason ?? 'not available' }));
+  const missing = results
+    .filter((r) => !r.available)
+    .map((r) => ({ name: `${r.name}: ${r.title}`, reason: r.reason ?? 'not available' }));
   if (args.json) {
     const doc: BenchDocument<E2eCaseResult> = {
-      schemaVersion: BENCH_SCHEMA_VERSION, tool: 'migbench', suite: 'e2e', startedAt, environment, method: METHOD,
-      cases: results, targets, missing,
+      schemaVersion: BENCH_SCHEMA_VERSION,
+      tool: 'migbench',
+      suite: 'e2e',
+      startedAt,
+      environment,
+      method: METHOD,
+      cases: results,
+      targets,
+      missing,
     };
     process.stdout.write(toJson(doc));
     return;

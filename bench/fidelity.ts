@@ -54,8 +54,12 @@ interface ScenarioResult {
 function qemuSide(ref: Reference): Side {
   const s = ref.summary;
   return {
-    converged: s.converged, totalTimeMs: s.total_time_ms, bytes: s.ram_transferred, syncs: s.ram_dirty_sync_count,
-    downtimeMs: s.converged ? s.downtime_ms : null, maxThrottlePercent: s.max_cpu_throttle_percentage,
+    converged: s.converged,
+    totalTimeMs: s.total_time_ms,
+    bytes: s.ram_transferred,
+    syncs: s.ram_dirty_sync_count,
+    downtimeMs: s.converged ? s.downtime_ms : null,
+    maxThrottlePercent: s.max_cpu_throttle_percentage,
   };
 }
 
@@ -66,7 +70,9 @@ function qemuSide(ref: Reference): Side {
 function migbenchSide(r: MigrationResult): Side {
   const converged = r.status === 'completed';
   return {
-    converged, totalTimeMs: r.totals.totalTimeMs, bytes: r.qemu?.transferredBytes ?? r.totals.bytesSent,
+    converged,
+    totalTimeMs: r.totals.totalTimeMs,
+    bytes: r.qemu?.transferredBytes ?? r.totals.bytesSent,
     syncs: r.qemu?.dirtySyncCount ?? r.totals.iterations,
     downtimeMs: converged ? r.totals.downtimeMs : null,
     maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
@@ -85,13 +91,13 @@ function median(values: readonly number[]): number | null {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const policyAt = argv.indexOf('--policy');
-  const policy = policyAt >= 0 ? argv.splice(policyAt, 2)[1] ?? '' : 'qemu';
+  const policy = policyAt >= 0 ? (argv.splice(policyAt, 2)[1] ?? '') : 'qemu';
   if (!POLICIES.includes(policy)) {
     process.stderr.write(`--policy must be qemu or qemu-rounds (got ${JSON.stringify(policy)})\n${USAGE}\n`);
     process.exit(2);
   }
   const costAt = argv.indexOf('--dirty-cost');
-  const dirtyCost = costAt >= 0 ? argv.splice(costAt, 2)[1] ?? '' : 'none';
+  const dirtyCost = costAt >= 0 ? (argv.splice(costAt, 2)[1] ?? '') : 'none';
   const args = parseBenchArgs(argv, USAGE);
   const references = loadReferences(args.filter);
   if (references.length === 0) throw new Error(`no reference scenario matches ${JSON.stringify(args.filter)}`);
@@ -104,15 +110,22 @@ async function main(): Promise<void> {
     const qemu = qemuSide(ref);
     const migbench = migbenchSide(r);
     results.push({
-      name: ref.name, options, qemu, migbench,
+      name: ref.name,
+      options,
+      qemu,
+      migbench,
       errors: {
-        bytes: relative(migbench.bytes, qemu.bytes), totalTime: relative(migbench.totalTimeMs, qemu.totalTimeMs),
+        bytes: relative(migbench.bytes, qemu.bytes),
+        totalTime: relative(migbench.totalTimeMs, qemu.totalTimeMs),
         syncs: relative(migbench.syncs, qemu.syncs),
-        downtime: qemu.downtimeMs && migbench.downtimeMs !== null ? relative(migbench.downtimeMs, qemu.downtimeMs) : null,
+        downtime:
+          qemu.downtimeMs && migbench.downtimeMs !== null ? relative(migbench.downtimeMs, qemu.downtimeMs) : null,
       },
       ...(r.reason ? { reason: r.reason } : {}),
     });
-    progress(`[${i + 1}/${references.length}] ${ref.name}: ${migbench.converged ? 'converged' : 'not converged'} (QEMU ${qemu.converged ? 'converged' : 'not'}), ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    progress(
+      `[${i + 1}/${references.length}] ${ref.name}: ${migbench.converged ? 'converged' : 'not converged'} (QEMU ${qemu.converged ? 'converged' : 'not'}), ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const bothConverged = results.filter((s) => s.qemu.converged && s.migbench.converged);
   const summary = {
@@ -124,13 +137,24 @@ async function main(): Promise<void> {
     medianAbsErrorSyncs: median(bothConverged.map((s) => Math.abs(s.errors.syncs))),
   };
   mkdirSync(new URL('.', OUT_FILE), { recursive: true });
-  const document = { tool: 'migbench', suite: 'fidelity', policy, dirtyCost, startedAt: new Date().toISOString(), reference: 'QEMU 10.0.2, bench/reference/qemu/', summary, scenarios: results };
+  const document = {
+    tool: 'migbench',
+    suite: 'fidelity',
+    policy,
+    dirtyCost,
+    startedAt: new Date().toISOString(),
+    reference: 'QEMU 10.0.2, bench/reference/qemu/',
+    summary,
+    scenarios: results,
+  };
   writeFileSync(OUT_FILE, `${JSON.stringify(document, null, 1)}\n`);
   if (args.json) {
     process.stdout.write(`${JSON.stringify(document, null, 1)}\n`);
     return;
   }
-  process.stdout.write(`--policy ${policy} --dirty-cost ${dirtyCost}\n${formatTable(results)}\n${formatSummary(summary)}\nwritten: results/fidelity.json\n`);
+  process.stdout.write(
+    `--policy ${policy} --dirty-cost ${dirtyCost}\n${formatTable(results)}\n${formatSummary(summary)}\nwritten: results/fidelity.json\n`,
+  );
 }
 
 const pct = (x: number | null): string => (x === null ? '' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`);
@@ -140,7 +164,17 @@ const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 function formatTable(results: readonly ScenarioResult[]): string {
   const t = new Table({
-    head: ['scenario', 'converged\nQEMU / mb', 'total time s\nQEMU / mb', 'error', 'MiB sent\nQEMU / mb', 'error', 'syncs\nQEMU / mb', 'downtime ms\nQEMU / mb', 'max throttle %\nQEMU / mb'],
+    head: [
+      'scenario',
+      'converged\nQEMU / mb',
+      'total time s\nQEMU / mb',
+      'error',
+      'MiB sent\nQEMU / mb',
+      'error',
+      'syncs\nQEMU / mb',
+      'downtime ms\nQEMU / mb',
+      'max throttle %\nQEMU / mb',
+    ],
     style: { head: [], border: [] },
   });
   for (const s of results) {
@@ -148,8 +182,10 @@ function formatTable(results: readonly ScenarioResult[]): string {
     t.push([
       s.name,
       `${verdict(s.qemu)} / ${verdict(s.migbench)}${s.qemu.converged === s.migbench.converged ? '' : ' ✗'}`,
-      `${secs(s.qemu.totalTimeMs)} / ${secs(s.migbench.totalTimeMs)}`, both ? pct(s.errors.totalTime) : '',
-      `${mib(s.qemu.bytes)} / ${mib(s.migbench.bytes)}`, both ? pct(s.errors.bytes) : '',
+      `${secs(s.qemu.totalTimeMs)} / ${secs(s.migbench.totalTimeMs)}`,
+      both ? pct(s.errors.totalTime) : '',
+      `${mib(s.qemu.bytes)} / ${mib(s.migbench.bytes)}`,
+      both ? pct(s.errors.bytes) : '',
       `${s.qemu.syncs} / ${s.migbench.syncs}`,
       `${s.qemu.downtimeMs ?? '-'} / ${s.migbench.downtimeMs === null ? '-' : s.migbench.downtimeMs.toFixed(1)}`,
       `${s.qemu.maxThrottlePercent} / ${s.migbench.maxThrottlePercent.toFixed(0)}`,
@@ -158,7 +194,14 @@ function formatTable(results: readonly ScenarioResult[]): string {
   return t.toString();
 }
 
-function formatSummary(s: { scenarios: number; verdictsMatching: number; bothConverged: number; medianAbsErrorBytes: number | null; medianAbsErrorTotalTime: number | null; medianAbsErrorSyncs: number | null }): string {
+function formatSummary(s: {
+  scenarios: number;
+  verdictsMatching: number;
+  bothConverged: number;
+  medianAbsErrorBytes: number | null;
+  medianAbsErrorTotalTime: number | null;
+  medianAbsErrorSyncs: number | null;
+}): string {
   const abs = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)} %`);
   return [
     `verdicts matching: ${s.verdictsMatching} of ${s.scenarios}`,

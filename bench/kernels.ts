@@ -11,8 +11,16 @@ import { Arena } from './lib/arena.js';
 import { parseBenchArgs, progress } from './lib/args.js';
 import { benchEnvironment, formatEnvironmentHeader } from './lib/environment.js';
 import {
-  BENCH_SCHEMA_VERSION, addRatios, checkTarget, findCase, formatKernelTable, formatTargetsTable, toJson,
-  type BenchDocument, type KernelCaseResult, type TargetResult,
+  BENCH_SCHEMA_VERSION,
+  addRatios,
+  checkTarget,
+  findCase,
+  formatKernelTable,
+  formatTargetsTable,
+  toJson,
+  type BenchDocument,
+  type KernelCaseResult,
+  type TargetResult,
 } from './lib/report.js';
 import { runCases, type CaseSpec, type TimeBudget } from './lib/tinybench.js';
 import { GiB } from './lib/units.js';
@@ -32,20 +40,29 @@ const BULK_BUDGET: TimeBudget = { timeMs: 450, minIterations: 2, warmupMs: 100, 
 
 const METHOD = [
   'GB/s = bytes per operation * 1000 / median latency (ms) / 1e9; decimal GB.',
-  'Each case\'s implementations take turns: 3 round-robin passes each, statistics over all samples, so a busy neighbour weighs on all of them alike.',
+  "Each case's implementations take turns: 3 round-robin passes each, statistics over all samples, so a busy neighbour weighs on all of them alike.",
   'Ratios are median latencies of the same bytes measured in this run: "vs TS ref" = TS reference time / this row\'s time; "vs memcpy" = memcpy time / this row\'s time.',
   'memcpy = TypedArray.prototype.set between two regions of the same shared memory.',
   'scan-and-clear: GB/s counts bitmap bytes; before every call, outside the timed region, the bitmap is restored from one of 8 pristine bitmaps of the density, in turn (one bitmap repeated lets the branch predictor learn it).',
   'zero test: one call per 4 KiB page over 64 MiB of all-zero pages.',
-  'pack / unpack: GB/s counts page bytes (256 MiB); frames of 256 pages, written one after another into a frame area; memcpy copies a contiguous 256 MiB 1 MiB at a time; the diagnostic case runs the kernels over contiguous pages, to tell the access pattern\'s cost from the kernel\'s.',
+  "pack / unpack: GB/s counts page bytes (256 MiB); frames of 256 pages, written one after another into a frame area; memcpy copies a contiguous 256 MiB 1 MiB at a time; the diagnostic case runs the kernels over contiguous pages, to tell the access pattern's cost from the kernel's.",
   'xbzrle: 4,096 page pairs; changes as 8-byte writes at random offsets (as the emulated vCPUs write) or as independently scattered bytes (worst case); encode into one page-sized scratch buffer, decode onto the old versions.',
   'lz4: the lz4-wasm-nodejs library, one call per 4 KiB page; GB/s counts uncompressed bytes.',
 ];
 
-function targets(cases: readonly KernelCaseResult[]): { targets: TargetResult[]; rows: Map<KernelCaseResult, TargetResult> } {
+function targets(cases: readonly KernelCaseResult[]): {
+  targets: TargetResult[];
+  rows: Map<KernelCaseResult, TargetResult>;
+} {
   const rows = new Map<KernelCaseResult, TargetResult>();
   const out: TargetResult[] = [];
-  const add = (name: string, group: string, variant: string, against: 'timesTsReference' | 'timesMemcpy', atLeast: number): void => {
+  const add = (
+    name: string,
+    group: string,
+    variant: string,
+    against: 'timesTsReference' | 'timesMemcpy',
+    atLeast: number,
+  ): void => {
     const row = findCase(cases, group, variant, 'wasm');
     const unit = against === 'timesTsReference' ? 'x TS reference' : 'x memcpy';
     const t = checkTarget(name, atLeast, unit, row?.[against] ?? null, row ? {} : { note: 'not run (filtered out)' });
@@ -58,8 +75,20 @@ function targets(cases: readonly KernelCaseResult[]): { targets: TargetResult[];
   add('zero-page test, all-zero pages', ZERO_GROUP, ZERO_VARIANT, 'timesMemcpy', 0.5);
   add('pack, 25 % of a 1 GiB guest', PACK_GROUP, PACK_VARIANT, 'timesMemcpy', 0.7);
   add('unpack, 25 % of a 1 GiB guest', UNPACK_GROUP, PACK_VARIANT, 'timesMemcpy', 0.7);
-  add('xbzrle encode, 1 % changed, 8-byte writes', XBZRLE_ENCODE_GROUP, xbzrleVariant(1, '8-byte writes'), 'timesTsReference', 3);
-  add('xbzrle encode, 1 % changed, scattered bytes', XBZRLE_ENCODE_GROUP, xbzrleVariant(1, 'scattered bytes'), 'timesTsReference', 3);
+  add(
+    'xbzrle encode, 1 % changed, 8-byte writes',
+    XBZRLE_ENCODE_GROUP,
+    xbzrleVariant(1, '8-byte writes'),
+    'timesTsReference',
+    3,
+  );
+  add(
+    'xbzrle encode, 1 % changed, scattered bytes',
+    XBZRLE_ENCODE_GROUP,
+    xbzrleVariant(1, 'scattered bytes'),
+    'timesTsReference',
+    3,
+  );
   return { targets: out, rows };
 }
 
@@ -69,14 +98,20 @@ async function main(): Promise<void> {
   const environment = await benchEnvironment();
   const module = await loadKernelModule();
   const selected = (cases: CaseSpec[]): CaseSpec[] =>
-    args.filter === null ? cases : cases.filter((c) => `${c.group} ${c.variant}`.toLowerCase().includes(args.filter as string));
+    args.filter === null
+      ? cases
+      : cases.filter((c) => `${c.group} ${c.variant}`.toLowerCase().includes(args.filter as string));
 
   /** A group: its regions reserved in a fresh memory, its cases built over that memory's kernels. */
   const group = <S>(
-    name: string, budget: TimeBudget, reserve: (arena: Arena) => S,
+    name: string,
+    budget: TimeBudget,
+    reserve: (arena: Arena) => S,
     build: (s: S, memory: WebAssembly.Memory, wasm: Kernels, ts: Kernels) => CaseSpec[],
   ) => ({
-    name, budget, build: (): CaseSpec[] => {
+    name,
+    budget,
+    build: (): CaseSpec[] => {
       const arena = new Arena();
       const s = reserve(arena);
       const memory = arena.createMemory();
@@ -96,21 +131,30 @@ async function main(): Promise<void> {
   for (const g of groups) {
     progress(`${g.name}: setting up`);
     const specs = selected(g.build());
-    if (specs.length > 0) cases.push(...await runCases(specs, g.budget));
+    if (specs.length > 0) cases.push(...(await runCases(specs, g.budget)));
   }
   addRatios(cases);
   const { targets: checked, rows } = targets(cases);
 
   if (args.json) {
     const doc: BenchDocument<KernelCaseResult> = {
-      schemaVersion: BENCH_SCHEMA_VERSION, tool: 'migbench', suite: 'kernels', startedAt, environment,
-      method: METHOD, cases, targets: checked, missing: [],
+      schemaVersion: BENCH_SCHEMA_VERSION,
+      tool: 'migbench',
+      suite: 'kernels',
+      startedAt,
+      environment,
+      method: METHOD,
+      cases,
+      targets: checked,
+      missing: [],
     };
     process.stdout.write(toJson(doc));
     return;
   }
   const out = [
-    formatEnvironmentHeader('bench', environment, [['suite', 'kernels · GB/s from median latency · ratios measured in this run']]),
+    formatEnvironmentHeader('bench', environment, [
+      ['suite', 'kernels · GB/s from median latency · ratios measured in this run'],
+    ]),
     '',
     formatKernelTable(cases, rows),
     '',

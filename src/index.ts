@@ -25,7 +25,13 @@ import type { ConvergenceAid } from './converge/aid.js';
 import type { UserLoopContext } from './precopy/user-loop.js';
 import type { SuiteProgressEvent } from './suite/runner.js';
 import type { EvacuationSuiteEvent } from './evacuate/suite.js';
-import { resolveEvacuation, parseVmText, EVACUATION_KEYS, type EvacuationConfig, type EvacuationKey } from './evacuate/config.js';
+import {
+  resolveEvacuation,
+  parseVmText,
+  EVACUATION_KEYS,
+  type EvacuationConfig,
+  type EvacuationKey,
+} from './evacuate/config.js';
 import { runEvacuation as runEvacuationConfig, type EvacuationEvent } from './evacuate/evacuate.js';
 import type { EvacuationResult } from './evacuate/result.js';
 
@@ -43,7 +49,14 @@ export { formatEvacuation } from './report/evacuation.js';
 export type { RunConfig, PolicyName, UserStrategyConfig } from './config/types.js';
 export type { RunOptionKey } from './config/options.js';
 export type { MigrationEvent } from './driver/events.js';
-export type { MigrationResult, IterationRecord, Totals, StageRecord, ResultConfig, LimitEvent } from './result/schema.js';
+export type {
+  MigrationResult,
+  IterationRecord,
+  Totals,
+  StageRecord,
+  ResultConfig,
+  LimitEvent,
+} from './result/schema.js';
 export type { EvacuationResult, VmOutcome, HostTotals, NicUsage } from './evacuate/result.js';
 export type { EvacuationEvent } from './evacuate/evacuate.js';
 export type { EvacuationConfig } from './evacuate/config.js';
@@ -66,7 +79,10 @@ export function registerAid(name: string, factory: (options: Record<string, stri
   registerStrategy('aid', name, factory);
 }
 
-export function registerPrecopyLoop(name: string, factory: (options: Record<string, string>) => { name: string; run(ctx: UserLoopContext): unknown }): void {
+export function registerPrecopyLoop(
+  name: string,
+  factory: (options: Record<string, string>) => { name: string; run(ctx: UserLoopContext): unknown },
+): void {
   registerStrategy('loop', name, factory);
 }
 
@@ -81,7 +97,11 @@ export interface RunHooks {
 }
 
 /** Option values as text (what the resolver reads); an unknown option is an OptionError, as on the command line. */
-function asText(options: Record<string, string | number | boolean | undefined>, known: readonly string[], what: string): RawRunOptions {
+function asText(
+  options: Record<string, string | number | boolean | undefined>,
+  known: readonly string[],
+  what: string,
+): RawRunOptions {
   const raw: RawRunOptions = {};
   for (const [k, v] of Object.entries(options)) {
     if (v === undefined) continue;
@@ -100,7 +120,10 @@ export function resolveRunOptions(options: RunOptions = {}, where: { baseDir?: s
  * Runs one migration. `options` are the command line's (`baseDir` for relative strategy files,
  * default the working directory); a RunConfig (from resolveRunOptions, changed in code) runs as it is.
  */
-export async function runMigration(options: RunOptions | RunConfig = {}, hooks: RunHooks = {}): Promise<MigrationResult> {
+export async function runMigration(
+  options: RunOptions | RunConfig = {},
+  hooks: RunHooks = {},
+): Promise<MigrationResult> {
   const config = isRunConfig(options) ? options : resolveRunOptions(options);
   await checkUserStrategies(config);
   return runConfigured(config, hooks);
@@ -125,22 +148,43 @@ export interface EvacuateOptions {
 
 /** The EvacuationConfig that `options` resolve to (throws OptionError naming the VM and the option). */
 export function resolveEvacuateOptions(options: EvacuateOptions): EvacuationConfig {
-  const host = Object.fromEntries(Object.entries(options.host ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]));
+  const host = Object.fromEntries(
+    Object.entries(options.host ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]),
+  );
   for (const k of Object.keys(host)) {
-    if (!(EVACUATION_KEYS as readonly string[]).includes(k)) throw new OptionError(k, `${k} is not an evacuate option; the options are ${EVACUATION_KEYS.join(', ')}`);
+    if (!(EVACUATION_KEYS as readonly string[]).includes(k))
+      throw new OptionError(k, `${k} is not an evacuate option; the options are ${EVACUATION_KEYS.join(', ')}`);
   }
   const vms = options.vms.map((vm, i) => {
     const where = `vms[${i}]`;
     if (typeof vm === 'string') return parseVmText(vm, where);
     const { name, target, ...run } = vm;
-    return { where, name, target: target === undefined ? undefined : String(target), options: asText(run, RUN_OPTION_KEYS, 'a run option') };
+    return {
+      where,
+      name,
+      target: target === undefined ? undefined : String(target),
+      options: asText(run, RUN_OPTION_KEYS, 'a run option'),
+    };
   });
-  return resolveEvacuation({ host, common: asText(options.common ?? {}, RUN_OPTION_KEYS, 'a run option'), vms, baseDir: options.baseDir });
+  return resolveEvacuation({
+    host,
+    common: asText(options.common ?? {}, RUN_OPTION_KEYS, 'a run option'),
+    vms,
+    baseDir: options.baseDir,
+  });
 }
 
 /** Runs an evacuation: every VM migrated over the source's one NIC under its limits. */
-export async function runEvacuation(options: EvacuateOptions | EvacuationConfig, hooks: { onEvent?: (e: EvacuationEvent) => void; signal?: AbortSignal } = {}): Promise<EvacuationResult> {
-  const ev = 'maxConcurrent' in options && typeof options.maxConcurrent === 'number' ? options as EvacuationConfig : resolveEvacuateOptions(options as EvacuateOptions);
+export async function runEvacuation(
+  options: EvacuateOptions | EvacuationConfig,
+  hooks: { onEvent?: (e: EvacuationEvent) => void; signal?: AbortSignal } = {},
+): Promise<EvacuationResult> {
+  const ev =
+    'maxConcurrent' in options && typeof options.maxConcurrent === 'number'
+      ? (options as EvacuationConfig)
+      : resolveEvacuateOptions(options as EvacuateOptions);
   for (const vm of ev.vms) await checkUserStrategies(vm.config);
   return runEvacuationConfig(ev, hooks);
 }
@@ -149,23 +193,47 @@ export async function runEvacuation(options: EvacuateOptions | EvacuationConfig,
  * Runs (or resumes) a suite file into `out`, as `migbench suite FILE --out DIR` does, and returns
  * what it ran; a suite of evacuations (`kind: evacuation`) too.
  */
-export async function runSuiteFile(file: string, options: {
-  out: string; reduce?: boolean; clock?: 'real' | 'virtual'; retryFailed?: boolean; signal?: AbortSignal; toolVersion?: string;
-  /** Each run's start and end (a run suite's SuiteProgressEvent, an evacuation suite's EvacuationSuiteEvent). */
-  onProgress?: (event: SuiteProgressEvent | EvacuationSuiteEvent) => void;
-}): Promise<{ executed: number; skipped: number; interrupted: boolean; files: string[] }> {
+export async function runSuiteFile(
+  file: string,
+  options: {
+    out: string;
+    reduce?: boolean;
+    clock?: 'real' | 'virtual';
+    retryFailed?: boolean;
+    signal?: AbortSignal;
+    toolVersion?: string;
+    /** Each run's start and end (a run suite's SuiteProgressEvent, an evacuation suite's EvacuationSuiteEvent). */
+    onProgress?: (event: SuiteProgressEvent | EvacuationSuiteEvent) => void;
+  },
+): Promise<{ executed: number; skipped: number; interrupted: boolean; files: string[] }> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(file, 'utf8');
   const toolVersion = options.toolVersion ?? (await import('./cli/version.js')).migbenchVersion();
-  const { isEvacuationSuite, parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite } = await import('./evacuate/suite.js');
+  const { isEvacuationSuite, parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite } =
+    await import('./evacuate/suite.js');
   if (isEvacuationSuite(text)) {
-    const plan = planEvacuationSuite(parseEvacuationSuite(text, file), { reduce: options.reduce, clock: options.clock });
+    const plan = planEvacuationSuite(parseEvacuationSuite(text, file), {
+      reduce: options.reduce,
+      clock: options.clock,
+    });
     for (const r of plan.runs) for (const vm of r.config.vms) await checkUserStrategies(vm.config);
-    return runEvacuationSuite(plan, { outDir: options.out, toolVersion, signal: options.signal, retryFailed: options.retryFailed, onProgress: options.onProgress });
+    return runEvacuationSuite(plan, {
+      outDir: options.out,
+      toolVersion,
+      signal: options.signal,
+      retryFailed: options.retryFailed,
+      onProgress: options.onProgress,
+    });
   }
   const { loadSuitePlan } = await import('./suite/load.js');
   const { runSuite } = await import('./suite/runner.js');
   const plan = await loadSuitePlan(file, { reduce: options.reduce, clock: options.clock });
   for (const r of plan.runs) await checkUserStrategies(r.config);
-  return runSuite(plan, { outDir: options.out, toolVersion, signal: options.signal, retryFailed: options.retryFailed, onProgress: options.onProgress });
+  return runSuite(plan, {
+    outDir: options.out,
+    toolVersion,
+    signal: options.signal,
+    retryFailed: options.retryFailed,
+    onProgress: options.onProgress,
+  });
 }

@@ -101,10 +101,15 @@ export interface ChannelReport {
  */
 export type SetupItem =
   | {
-    kind: 'fill'; memory: number; slot: number; fromPage: number; toPage: number; rng: [number, number, number, number];
-    /** Rewrite only the pages a vCPU wrote since this content was last filled (SlotLayout.touchedPtr). */
-    touchedOnly: boolean;
-  }
+      kind: 'fill';
+      memory: number;
+      slot: number;
+      fromPage: number;
+      toPage: number;
+      rng: [number, number, number, number];
+      /** Rewrite only the pages a vCPU wrote since this content was last filled (SlotLayout.touchedPtr). */
+      touchedOnly: boolean;
+    }
   | { kind: 'clear'; memory: number; slot: number; from: number; to: number };
 
 /** Set-up work shared by every thread: each takes the next item (an Atomics counter) until none is left. */

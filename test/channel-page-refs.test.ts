@@ -34,10 +34,17 @@ test('pages sent by reference land with the bytes of their send instant: a write
   // Every page once, scattered (as a scan of a busy guest lists them), in frames of FRAME pages.
   const s = source.slots[0];
   const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, PAGES);
-  list.forEach((_, i) => { list[i] = (i * 7) % PAGES; });
+  list.forEach((_, i) => {
+    list[i] = (i * 7) % PAGES;
+  });
   const gate = new WriteGate();
   const link = new LinkShare(Link.create({ bitsPerSec: null, latencyMs: 0 }), SIMULATED_PACING);
-  const channel = new VirtualTransport(source, target, module, link, new VirtualClock(), gate, { codecs: false, receiveHere: false, pageRefs: true, userCodecs: [] });
+  const channel = new VirtualTransport(source, target, module, link, new VirtualClock(), gate, {
+    codecs: false,
+    receiveHere: false,
+    pageRefs: true,
+    userCodecs: [],
+  });
   await channel.prepare();
   await channel.connect();
   await channel.open(shape);
@@ -46,7 +53,11 @@ test('pages sent by reference land with the bytes of their send instant: a write
   try {
     for (let off = 0; off < PAGES; off += FRAME) {
       const wire: number = await send(0, off, FRAME, 0, () => undefined);
-      assert.equal(wire, HEADER_BYTES + FRAME * (8 + PAGE), 'the frame stands on the link for the bytes of a raw frame');
+      assert.equal(
+        wire,
+        HEADER_BYTES + FRAME * (8 + PAGE),
+        'the frame stands on the link for the bytes of a raw frame',
+      );
       // The guest writes a page of the frame just sent, as soon as the channel lets it.
       const written = list[off + FRAME - 1];
       gate.beforeWrite(0, written);
@@ -56,7 +67,10 @@ test('pages sent by reference land with the bytes of their send instant: a write
     const got = target.pages(0);
     for (let p = 0; p < PAGES; p++) {
       const at = got.subarray(p * PAGE, (p + 1) * PAGE);
-      assert.ok(at.every((b) => b === before(p)), `page ${p} holds its bytes as they were when its frame was sent`);
+      assert.ok(
+        at.every((b) => b === before(p)),
+        `page ${p} holds its bytes as they were when its frame was sent`,
+      );
     }
     // Round 1 sends every page again: all but the written ones go unchanged (the resend meter
     // compares with what the target holds, on whichever thread receives the frame).
@@ -77,7 +91,13 @@ test('a page-reference frame is refused by a receiver without the source memory,
   const frame = (...numbers: number[]): Uint8Array => {
     const bytes = new Uint8Array(HEADER_BYTES + numbers.length * 4);
     const view = new DataView(bytes.buffer);
-    writeFrameHeader(view, 0, { type: FrameType.PageRefs, count: numbers.length, bodyLengthBytes: numbers.length * 4, round: 0, checksum: 0n });
+    writeFrameHeader(view, 0, {
+      type: FrameType.PageRefs,
+      count: numbers.length,
+      bodyLengthBytes: numbers.length * 4,
+      round: 0,
+      checksum: 0n,
+    });
     numbers.forEach((n, i) => view.setUint32(HEADER_BYTES + i * 4, n, true));
     return bytes;
   };
@@ -88,22 +108,51 @@ test('a page-reference frame is refused by a receiver without the source memory,
     return { memory: s.memory, kernels: source.kernels[0], ptr: s.layout.framesPtr, lengthBytes: bytes.length };
   };
   const alone = new FrameReceiver(target.slots, target.kernels, { verifyChecksums: false });
-  assert.throws(() => alone.receive(0, inSource(frame(0, 1))), (e: unknown) => e instanceof FrameError && /does not share the source's memory/.test(e.message));
+  assert.throws(
+    () => alone.receive(0, inSource(frame(0, 1))),
+    (e: unknown) => e instanceof FrameError && /does not share the source's memory/.test(e.message),
+  );
   // The TCP receiver's path (a frame staged in the target's frame buffer, no source memory) never takes one.
   const t = target.slots[0];
   new Uint8Array(t.memory.buffer).set(frame(0, 1), t.layout.framesPtr);
-  assert.throws(() => alone.receive(0, { memory: t.memory, kernels: target.kernels[0], ptr: t.layout.framesPtr, lengthBytes: HEADER_BYTES + 8 }), FrameError);
+  assert.throws(
+    () =>
+      alone.receive(0, {
+        memory: t.memory,
+        kernels: target.kernels[0],
+        ptr: t.layout.framesPtr,
+        lengthBytes: HEADER_BYTES + 8,
+      }),
+    FrameError,
+  );
   const shared = new FrameReceiver(target.slots, target.kernels, { verifyChecksums: false, sourceSlots: source.slots });
   for (const numbers of [[PAGES], [0, 1, PAGES + 5], [0xffffffff]]) {
-    assert.throws(() => shared.receive(0, inSource(frame(...numbers))), (e: unknown) => e instanceof FrameError && /outside/.test(e.message), `pages ${numbers}`);
+    assert.throws(
+      () => shared.receive(0, inSource(frame(...numbers))),
+      (e: unknown) => e instanceof FrameError && /outside/.test(e.message),
+      `pages ${numbers}`,
+    );
   }
   const short = frame(1, 2).subarray(0, HEADER_BYTES + 4);
   new DataView(short.buffer).setUint32(12, 4, true); // body length 4, count still 2
-  assert.throws(() => shared.receive(0, inSource(short)), (e: unknown) => e instanceof FrameError && /shorter/.test(e.message));
-  assert.ok(target.pages(0).every((b) => b === 0), 'nothing was written');
+  assert.throws(
+    () => shared.receive(0, inSource(short)),
+    (e: unknown) => e instanceof FrameError && /shorter/.test(e.message),
+  );
+  assert.ok(
+    target.pages(0).every((b) => b === 0),
+    'nothing was written',
+  );
   shared.receive(0, inSource(frame(PAGES - 1, 3, 4)));
   const got = target.pages(0);
-  for (const p of [PAGES - 1, 3, 4]) assert.ok(got.subarray(p * PAGE, (p + 1) * PAGE).every((b) => b === 0x42), `page ${p} is copied`);
-  assert.ok(got.subarray(5 * PAGE, (PAGES - 1) * PAGE).every((b) => b === 0), 'no other page is');
+  for (const p of [PAGES - 1, 3, 4])
+    assert.ok(
+      got.subarray(p * PAGE, (p + 1) * PAGE).every((b) => b === 0x42),
+      `page ${p} is copied`,
+    );
+  assert.ok(
+    got.subarray(5 * PAGE, (PAGES - 1) * PAGE).every((b) => b === 0),
+    'no other page is',
+  );
   assert.equal(shared.counts.pages, 3);
 });

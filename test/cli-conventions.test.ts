@@ -19,7 +19,19 @@ function migbench(...args: string[]): { status: number | null; stdout: string; s
 }
 
 test('piped, run prints each round on stderr as it ends; --quiet prints none', () => {
-  const args = ['run', '--ram', '16MiB', '--dirty-rate', '50MB/s', '--link', '1Gbit/s', '--clock', 'virtual', '--policy', 'xen'];
+  const args = [
+    'run',
+    '--ram',
+    '16MiB',
+    '--dirty-rate',
+    '50MB/s',
+    '--link',
+    '1Gbit/s',
+    '--clock',
+    'virtual',
+    '--policy',
+    'xen',
+  ];
   const r = migbench(...args, '--json');
   assert.equal(r.status, 0, r.stderr);
   const rounds = JSON.parse(r.stdout).iterations.length;
@@ -29,7 +41,12 @@ test('piped, run prints each round on stderr as it ends; --quiet prints none', (
 });
 
 test('model refuses the options it does not model, as unknown', () => {
-  for (const [flag, value] of [['--codec', 'zero'], ['--seed', '3'], ['--target', 'tcp://127.0.0.1:9'], ['--dirty-cost', 'none']]) {
+  for (const [flag, value] of [
+    ['--codec', 'zero'],
+    ['--seed', '3'],
+    ['--target', 'tcp://127.0.0.1:9'],
+    ['--dirty-cost', 'none'],
+  ]) {
     const r = migbench('model', flag, value);
     assert.equal(r.status, 2, flag);
     assert.match(r.stderr, new RegExp(`unknown option '${flag}'`));
@@ -40,7 +57,10 @@ test('model refuses the options it does not model, as unknown', () => {
 test('--reduce refuses the folder of a full run of the suite, and the other way round', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-reduce-'));
   const file = path.join(dir, 's.yaml');
-  writeFileSync(file, 'name: s\nbase: { ram: 16MiB, clock: virtual, dirty-rate: 5MB/s }\nmatrix: { link: [1Gbit/s, 2Gbit/s] }\n');
+  writeFileSync(
+    file,
+    'name: s\nbase: { ram: 16MiB, clock: virtual, dirty-rate: 5MB/s }\nmatrix: { link: [1Gbit/s, 2Gbit/s] }\n',
+  );
   const out = path.join(dir, 'out');
   assert.equal(migbench('suite', file, '--out', out, '--quiet').status, 0);
   const reduced = migbench('suite', file, '--out', out, '--reduce', '--quiet');
@@ -52,11 +72,16 @@ test('SIGTERM ends a suite as Ctrl-C does: the run in progress is dropped, the s
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-sigterm-'));
   const file = path.join(dir, 's.yaml');
   // Real clock, a slow link: each run takes seconds.
-  writeFileSync(file, 'name: s\nbase: { ram: 16MiB, dirty-rate: 1MB/s, link: 20Mbit/s }\nmatrix: { seed: [1, 2, 3] }\n');
+  writeFileSync(
+    file,
+    'name: s\nbase: { ram: 16MiB, dirty-rate: 1MB/s, link: 20Mbit/s }\nmatrix: { seed: [1, 2, 3] }\n',
+  );
   const out = path.join(dir, 'out');
   const child = spawn(process.execPath, [BIN, 'suite', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   await new Promise((r) => setTimeout(r, 4000));
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));

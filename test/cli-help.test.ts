@@ -37,9 +37,13 @@ test('migbench run --help lists every option with its default and an example, th
   assert.ok(RUN_OPTION_SPECS.length >= 13);
   for (const spec of RUN_OPTION_SPECS) {
     assert.ok(text.includes(spec.flags), `help lists ${spec.flags}`);
-    assert.ok(text.includes(`(default: ${spec.defaultText}; e.g. ${spec.example})`), `help gives ${spec.flags} a default and an example`);
+    assert.ok(
+      text.includes(`(default: ${spec.defaultText}; e.g. ${spec.example})`),
+      `help gives ${spec.flags} a default and an example`,
+    );
   }
-  for (const flag of ['--json', '--export-json <file>', '--quiet', '--help']) assert.ok(text.includes(flag), `help lists ${flag}`);
+  for (const flag of ['--json', '--export-json <file>', '--quiet', '--help'])
+    assert.ok(text.includes(flag), `help lists ${flag}`);
   const examples = r.stdout.slice(r.stdout.indexOf('Examples:'));
   assert.ok(r.stdout.includes('Examples:'));
   assert.ok(examples.split('\n').filter((l) => l.trim().startsWith('migbench run')).length >= 3);

@@ -13,8 +13,13 @@ function simulatedPart(r: MigrationResult): unknown {
 
 test('the virtual clock gives the same result twice for the same seed, and another for another seed', async () => {
   const config = smallConfig({
-    clock: 'virtual', ramBytes: 32 * 1024 * 1024, pageWritesPerSec: 60_000, linkBitsPerSec: 1e9,
-    pattern: { kind: 'hotset', fraction: 0.2, probability: 0.8 }, policy: 'xen', seed: 7,
+    clock: 'virtual',
+    ramBytes: 32 * 1024 * 1024,
+    pageWritesPerSec: 60_000,
+    linkBitsPerSec: 1e9,
+    pattern: { kind: 'hotset', fraction: 0.2, probability: 0.8 },
+    policy: 'xen',
+    seed: 7,
   });
   const a = await runMigration(config);
   const b = await runMigration(config);

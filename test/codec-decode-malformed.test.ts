@@ -91,10 +91,18 @@ test('xbzrle rejects malformed and overlong deltas', () => {
 test('xbzrle decoding in place, in a memory with its own kernels, rejects the same deltas', async () => {
   const memory = kernelMemory(4 * 65536);
   const bytes = new Uint8Array(memory.buffer);
-  const codec = new XbzrleCodec({ pageSizeBytes: PAGE, cacheBytes: 0, decodeInPlace: [{ memory, kernels: instantiateKernels(await kernelModule(), memory) }] });
+  const codec = new XbzrleCodec({
+    pageSizeBytes: PAGE,
+    cacheBytes: 0,
+    decodeInPlace: [{ memory, kernels: instantiateKernels(await kernelModule(), memory) }],
+  });
   const target = bytes.subarray(65536, 65536 + PAGE);
   const delta = bytes.subarray(2 * 65536, 2 * 65536 + 16);
-  for (const [what, input] of [['run past the delta', [0, 2, 7]], ['run past the page', [0xff, 0x1f, 2, 7, 7]], ['trailing zero run', [0, 2, 7, 7, 5]]] as const) {
+  for (const [what, input] of [
+    ['run past the delta', [0, 2, 7]],
+    ['run past the page', [0xff, 0x1f, 2, 7, 7]],
+    ['trailing zero run', [0, 2, 7, 7, 5]],
+  ] as const) {
     target.set(original);
     delta.set(input);
     assert.throws(() => codec.decode(delta.subarray(0, input.length), 42, target), CodecError, what);

@@ -46,11 +46,14 @@ function assertRejected(body: Uint8Array, count: number, mentions: string, what:
   const target = new Uint8Array(SLOT_PAGES * PAGE);
   prng.fill(target);
   const before = target.slice();
-  assert.throws(() => decodePages(body, count, target, PAGE, SLOT_PAGES, PAGE_BASE, decoders), (e: unknown) => {
-    assert.ok(e instanceof CodecError, `${what}: a CodecError`);
-    assert.ok(e.message.includes(mentions), `${what}: "${e.message}" mentions "${mentions}"`);
-    return true;
-  });
+  assert.throws(
+    () => decodePages(body, count, target, PAGE, SLOT_PAGES, PAGE_BASE, decoders),
+    (e: unknown) => {
+      assert.ok(e instanceof CodecError, `${what}: a CodecError`);
+      assert.ok(e.message.includes(mentions), `${what}: "${e.message}" mentions "${mentions}"`);
+      return true;
+    },
+  );
   assert.ok(Buffer.from(target).equals(Buffer.from(before)), `${what}: the target was written`);
 }
 
@@ -64,8 +67,18 @@ test('the valid frame decodes, and each flaw in it is rejected before a byte is 
   assert.ok(target.subarray(2 * PAGE, 3 * PAGE).every((b) => b === 0x41));
 
   // The flaw is in the last descriptor, so the pages before it would be written if not checked first.
-  assertRejected(withDescriptor(body, 2, PAGE_BASE + SLOT_PAGES, raw.id, raw.length), 3, `page ${PAGE_BASE + SLOT_PAGES} is outside`, 'page past the slot');
-  assertRejected(withDescriptor(body, 2, PAGE_BASE - 1, raw.id, raw.length), 3, `page ${PAGE_BASE - 1} is outside`, 'page before the slot');
+  assertRejected(
+    withDescriptor(body, 2, PAGE_BASE + SLOT_PAGES, raw.id, raw.length),
+    3,
+    `page ${PAGE_BASE + SLOT_PAGES} is outside`,
+    'page past the slot',
+  );
+  assertRejected(
+    withDescriptor(body, 2, PAGE_BASE - 1, raw.id, raw.length),
+    3,
+    `page ${PAGE_BASE - 1} is outside`,
+    'page before the slot',
+  );
   assertRejected(withDescriptor(body, 2, raw.page, 9, raw.length), 3, 'unknown codec 9', 'unknown codec');
   assertRejected(withDescriptor(body, 2, raw.page, CODEC_IDS.raw, PAGE - 1), 3, 'raw page', 'raw page one byte short');
   assertRejected(withDescriptor(body, 0, zero.page, CODEC_IDS.zero, 1), 3, 'zero page', 'zero page with a byte');
@@ -83,11 +96,21 @@ test('a page its codec finds malformed is named with the codec; the pages before
   const corrupt = body.slice();
   corrupt[3 * 8 + 1] = 0x20; // the lz4 block's size prefix says 8 KiB
   const target = new Uint8Array(SLOT_PAGES * PAGE).fill(7);
-  assert.throws(() => decodePages(corrupt, 3, target, PAGE, SLOT_PAGES, PAGE_BASE, decoders), (e: unknown) => {
-    assert.ok(e instanceof CodecError);
-    for (const part of [`page ${lz4.page}`, 'lz4', 'descriptor 1 of 3']) assert.ok(e.message.includes(part), `"${e.message}" mentions ${part}`);
-    return true;
-  });
-  assert.ok(target.subarray(PAGE, 2 * PAGE).every((b) => b === 0), 'the zero page before it is written');
-  assert.ok(target.subarray(2 * PAGE, 3 * PAGE).every((b) => b === 7), 'the lz4 page is untouched');
+  assert.throws(
+    () => decodePages(corrupt, 3, target, PAGE, SLOT_PAGES, PAGE_BASE, decoders),
+    (e: unknown) => {
+      assert.ok(e instanceof CodecError);
+      for (const part of [`page ${lz4.page}`, 'lz4', 'descriptor 1 of 3'])
+        assert.ok(e.message.includes(part), `"${e.message}" mentions ${part}`);
+      return true;
+    },
+  );
+  assert.ok(
+    target.subarray(PAGE, 2 * PAGE).every((b) => b === 0),
+    'the zero page before it is written',
+  );
+  assert.ok(
+    target.subarray(2 * PAGE, 3 * PAGE).every((b) => b === 7),
+    'the lz4 page is untouched',
+  );
 });

@@ -36,16 +36,21 @@ test('a frame of mixed pages round-trips through zero,xbzrle,lz4 over two rounds
   prng.fill(targetPages); // the target starts with other bytes
 
   const chain = createCodecChain(['zero', 'xbzrle', 'lz4'], {
-    pageSizeBytes: PAGE, xbzrleCacheBytes: 64 * PAGE, deflateLevel: 1,
+    pageSizeBytes: PAGE,
+    xbzrleCacheBytes: 64 * PAGE,
+    deflateLevel: 1,
     isZero: zeroTestInMemories([{ memory: source, kernels: instantiateKernels(module, source) }]),
   });
   // xbzrle decodes in place in the receiver's memory, with kernels that count those calls.
   const receiverKernels = instantiateKernels(module, receiver);
   let inPlaceDecodes = 0;
-  const countingKernels = { ...receiverKernels, xbzrleDecode: (...args: Parameters<typeof receiverKernels.xbzrleDecode>) => {
-    inPlaceDecodes++;
-    return receiverKernels.xbzrleDecode(...args);
-  } };
+  const countingKernels = {
+    ...receiverKernels,
+    xbzrleDecode: (...args: Parameters<typeof receiverKernels.xbzrleDecode>) => {
+      inPlaceDecodes++;
+      return receiverKernels.xbzrleDecode(...args);
+    },
+  };
   const decoders = createDecoders(PAGE, { targetMemories: [{ memory: receiver, kernels: countingKernels }] });
   const raw = newRawStats();
   const out = new Uint8Array(SLOT_PAGES * (8 + PAGE));
@@ -53,7 +58,10 @@ test('a frame of mixed pages round-trips through zero,xbzrle,lz4 over two rounds
   function sendRound(list: Uint32Array): Map<number, number> {
     const n = encodePages(chain, pages, PAGE, list, PAGE_BASE, out, raw);
     frame.set(out.subarray(0, n));
-    assert.equal(decodePages(frame.subarray(0, n), list.length, targetPages, PAGE, SLOT_PAGES, PAGE_BASE, decoders), list.length);
+    assert.equal(
+      decodePages(frame.subarray(0, n), list.length, targetPages, PAGE, SLOT_PAGES, PAGE_BASE, decoders),
+      list.length,
+    );
     assert.ok(Buffer.from(targetPages).equals(Buffer.from(pages)), 'target equals source');
     const view = new DataView(out.buffer);
     const byCodec = new Map<number, number>();

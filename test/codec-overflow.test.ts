@@ -18,7 +18,10 @@ const GUARD = 0xc3;
 function encodeGuarded(codec: PageCodec, page: Uint8Array, pageNumber: number, cap: number): number {
   const buffer = new Uint8Array(cap + 256).fill(GUARD);
   const n = codec.encode(page, pageNumber, buffer.subarray(0, cap));
-  assert.ok(buffer.subarray(cap).every((b) => b === GUARD), `${codec.name} wrote past ${cap} bytes of out`);
+  assert.ok(
+    buffer.subarray(cap).every((b) => b === GUARD),
+    `${codec.name} wrote past ${cap} bytes of out`,
+  );
   assert.ok(n <= cap, `${codec.name} returned ${n} for ${cap} bytes of out`);
   return n;
 }

@@ -27,13 +27,16 @@ test('parseCodecList rejects unknown names, duplicates, raw with others and empt
     ['zero,,lz4', 'an empty name'],
   ];
   for (const [text, why] of cases) {
-    assert.throws(() => parseCodecList(text), (e: unknown) => {
-      assert.ok(e instanceof OptionError, `${JSON.stringify(text)}: an OptionError`);
-      assert.equal(e.option, '--codec');
-      for (const part of ['--codec must be', 'raw', 'zero, xbzrle, lz4, deflate', `(got "${text}"`, why]) {
-        assert.ok(e.message.includes(part), `${JSON.stringify(text)}: "${e.message}" mentions ${part}`);
-      }
-      return true;
-    });
+    assert.throws(
+      () => parseCodecList(text),
+      (e: unknown) => {
+        assert.ok(e instanceof OptionError, `${JSON.stringify(text)}: an OptionError`);
+        assert.equal(e.option, '--codec');
+        for (const part of ['--codec must be', 'raw', 'zero, xbzrle, lz4, deflate', `(got "${text}"`, why]) {
+          assert.ok(e.message.includes(part), `${JSON.stringify(text)}: "${e.message}" mentions ${part}`);
+        }
+        return true;
+      },
+    );
   }
 });

@@ -49,7 +49,14 @@ function changedByte(page: Uint8Array): Uint8Array {
 }
 
 /** Encodes `page`, checks the result against `expectTaken`, and decodes what was taken. */
-function roundTrip(codec: PageCodec, page: Uint8Array, pageNumber: number, target: Uint8Array, expectTaken: boolean, what: string): number {
+function roundTrip(
+  codec: PageCodec,
+  page: Uint8Array,
+  pageNumber: number,
+  target: Uint8Array,
+  expectTaken: boolean,
+  what: string,
+): number {
   const out = new Uint8Array(PAGE);
   const n = codec.encode(page, pageNumber, out);
   assert.equal(n >= 0, expectTaken, `${codec.name} ${what}: encode returned ${n}`);
@@ -118,7 +125,15 @@ test('xbzrle caches a page on its first encode and sends deltas after, with eith
 });
 
 /** Like roundTrip, with the receiver's own xbzrle codec decoding. */
-function roundTripOn(sender: XbzrleCodec, receiver: XbzrleCodec, page: Uint8Array, pageNumber: number, target: Uint8Array, expectTaken: boolean, what: string): number {
+function roundTripOn(
+  sender: XbzrleCodec,
+  receiver: XbzrleCodec,
+  page: Uint8Array,
+  pageNumber: number,
+  target: Uint8Array,
+  expectTaken: boolean,
+  what: string,
+): number {
   const out = new Uint8Array(PAGE);
   const n = sender.encode(page, pageNumber, out);
   assert.equal(n >= 0, expectTaken, `xbzrle ${what}: encode returned ${n}`);

@@ -24,7 +24,9 @@ test('a page sent as zero, then changed, goes as a delta from zero and decodes r
   const pages = new Uint8Array(memory.buffer, 65536, SLOT_PAGES * PAGE);
   const target = new Uint8Array(SLOT_PAGES * PAGE);
   const chain = createCodecChain(['zero', 'xbzrle', 'lz4'], {
-    pageSizeBytes: PAGE, xbzrleCacheBytes: SLOT_PAGES * PAGE, isZero: zeroTestInMemories([{ memory, kernels }]),
+    pageSizeBytes: PAGE,
+    xbzrleCacheBytes: SLOT_PAGES * PAGE,
+    isZero: zeroTestInMemories([{ memory, kernels }]),
   });
   const decoders = createDecoders(PAGE);
   const out = new Uint8Array(SLOT_PAGES * (8 + PAGE));
@@ -47,7 +49,10 @@ test('a page sent as zero, then changed, goes as a delta from zero and decodes r
   // Against a stale cache (the random page) this delta would overflow and go raw.
   assert.equal(send(), CODEC_IDS.xbzrle, 'a few bytes written: a delta from the zero page');
   page3.fill(0x61, 0, 2048); // half text-like: lz4 shrinks it, xbzrle's delta would be 2 KiB + 2 bytes
-  page3.set(Uint8Array.from({ length: 2048 }, (_, i) => 0x61 + (i % 7)), 2048);
+  page3.set(
+    Uint8Array.from({ length: 2048 }, (_, i) => 0x61 + (i % 7)),
+    2048,
+  );
   prng.fill(page3.subarray(0, 1024));
   const before = chain[1].stats();
   const carrier = send();

@@ -20,7 +20,12 @@ function cachedBytes(bytes: Uint8Array, cache: XbzrleCache, pageNumber: number):
 }
 
 test('entries are floor(capacity / page size); a capacity under one page caches nothing', () => {
-  for (const [capacity, entries] of [[0, 0], [PAGE - 1, 0], [PAGE, 1], [3 * PAGE + PAGE - 1, 3]]) {
+  for (const [capacity, entries] of [
+    [0, 0],
+    [PAGE - 1, 0],
+    [PAGE, 1],
+    [3 * PAGE + PAGE - 1, 3],
+  ]) {
     const bytes = new Uint8Array(BASE + XbzrleCache.regionBytes(capacity, PAGE));
     const cache = new XbzrleCache(bytes, BASE, PAGE, capacity);
     assert.equal(cache.entries, entries, `capacity ${capacity}`);

@@ -26,7 +26,13 @@ function versions(prng: TestPrng, len: number, p: number): [Uint8Array, Uint8Arr
 }
 
 /** Encodes on both sides (guard bytes from the capacity on); asserts they agree; returns the encoding. */
-function encodeBoth(old: Uint8Array, cur: Uint8Array, cap: number, offs: [number, number, number] = [0, 0, 0], what = ''): Uint8Array | null {
+function encodeBoth(
+  old: Uint8Array,
+  cur: Uint8Array,
+  cap: number,
+  offs: [number, number, number] = [0, 0, 0],
+  what = '',
+): Uint8Array | null {
   const [o, n, w] = [OLD + offs[0], NEW + offs[1], OUT + offs[2]];
   writeBoth(sides, o, old);
   writeBoth(sides, n, cur);
@@ -34,7 +40,10 @@ function encodeBoth(old: Uint8Array, cur: Uint8Array, cap: number, offs: [number
   const results = sides.map((s) => s.kernels.xbzrleEncode(o, n, old.length, w, cap));
   assert.equal(results[0], results[1], `wasm and reference disagree on the length ${what}`);
   for (const s of sides) {
-    assert.ok(region(s, w + cap, 64).every((b) => b === GUARD), `${s.name} wrote at or past the capacity ${what}`);
+    assert.ok(
+      region(s, w + cap, 64).every((b) => b === GUARD),
+      `${s.name} wrote at or past the capacity ${what}`,
+    );
   }
   if (results[0] < 0) return null;
   const [a, b] = sides.map((s) => region(s, w, results[0]));
@@ -50,9 +59,16 @@ function decodeBoth(encoded: Uint8Array, old: Uint8Array, cur: Uint8Array, what 
     s.bytes.set(encoded, OUT);
     s.bytes.set(old, TARGET);
     s.bytes.fill(GUARD, TARGET + old.length, TARGET + old.length + 64);
-    assert.equal(s.kernels.xbzrleDecode(OUT, encoded.length, TARGET, old.length), lastDiff, `${s.name}: decode result ${what}`);
+    assert.equal(
+      s.kernels.xbzrleDecode(OUT, encoded.length, TARGET, old.length),
+      lastDiff,
+      `${s.name}: decode result ${what}`,
+    );
     assert.deepEqual(region(s, TARGET, old.length), cur, `${s.name}: decoded page ${what}`);
-    assert.ok(region(s, TARGET + old.length, 64).every((b) => b === GUARD), `${s.name}: decode wrote past the page ${what}`);
+    assert.ok(
+      region(s, TARGET + old.length, 64).every((b) => b === GUARD),
+      `${s.name}: decode wrote past the page ${what}`,
+    );
   }
 }
 
@@ -71,7 +87,7 @@ test('xbzrle encodes a known delta as QEMU does, and nothing for an unchanged pa
   const bigCur = bigOld.slice();
   bigCur.fill(7, 300, 500);
   const big = encodeBoth(bigOld, bigCur, 1000)!;
-  assert.deepEqual(Array.from(big.subarray(0, 4)), [300 % 128 | 0x80, 300 >> 7, 200 % 128 | 0x80, 200 >> 7]);
+  assert.deepEqual(Array.from(big.subarray(0, 4)), [(300 % 128) | 0x80, 300 >> 7, (200 % 128) | 0x80, 200 >> 7]);
   assert.equal(big.length, 204);
   decodeBoth(big, bigOld, bigCur);
 });
@@ -91,7 +107,13 @@ test('xbzrle wasm and reference agree on seeded random pages at 1 % and 30 % cha
 test('xbzrle handles boundary lengths and alignments, with runs at the start and the end', () => {
   const prng = new TestPrng(52);
   const LENGTHS = [0, 1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 4095, 4096, 4097];
-  const OFFSETS: [number, number, number][] = [[0, 0, 0], [1, 1, 1], [3, 0, 5], [0, 7, 2], [13, 2, 15]];
+  const OFFSETS: [number, number, number][] = [
+    [0, 0, 0],
+    [1, 1, 1],
+    [3, 0, 5],
+    [0, 7, 2],
+    [13, 2, 15],
+  ];
   for (const len of LENGTHS) {
     for (const offs of OFFSETS) {
       for (const p of [0, 0.01, 0.3, 1]) {
@@ -116,7 +138,8 @@ test('xbzrle reports overflow exactly when the encoding is longer than the capac
     const [old, cur] = versions(prng, len, [0.02, 0.3, 0.6][i % 3]);
     const full = encodeBoth(old, cur, 3 * len + 16, [0, 0, 0], `(case ${i})`);
     assert.ok(full !== null);
-    if (full.length > 0) assert.equal(encodeBoth(old, cur, full.length - 1, [0, 0, 0], `(case ${i}, one byte short)`), null);
+    if (full.length > 0)
+      assert.equal(encodeBoth(old, cur, full.length - 1, [0, 0, 0], `(case ${i}, one byte short)`), null);
     assert.deepEqual(encodeBoth(old, cur, full.length, [0, 0, 0], `(case ${i}, exact)`), full);
     assert.deepEqual(encodeBoth(old, cur, full.length + 7, [0, 0, 0], `(case ${i}, roomy)`), full);
   }

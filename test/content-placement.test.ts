@@ -18,7 +18,12 @@ function kinds(mix: ContentMix, from: number, to: number): Record<PageKind, numb
 }
 
 test('zero pages lie outside the hot set while they fit; the data keeps its text:random proportion', () => {
-  const mix: ContentMix = { zeroPercent: 30, textPercent: 35, randomPercent: 35, placement: { pageCount: PAGES, hotPages: HOT } };
+  const mix: ContentMix = {
+    zeroPercent: 30,
+    textPercent: 35,
+    randomPercent: 35,
+    placement: { pageCount: PAGES, hotPages: HOT },
+  };
   const hot = kinds(mix, 0, HOT);
   const cold = kinds(mix, HOT, PAGES);
   assert.equal(hot[PageKind.Zero], 0);
@@ -28,7 +33,12 @@ test('zero pages lie outside the hot set while they fit; the data keeps its text
 });
 
 test('more zero pages than the cold set holds: the cold set is all zero, the rest in the hot set', () => {
-  const mix: ContentMix = { zeroPercent: 90, textPercent: 0, randomPercent: 10, placement: { pageCount: PAGES, hotPages: HOT } };
+  const mix: ContentMix = {
+    zeroPercent: 90,
+    textPercent: 0,
+    randomPercent: 10,
+    placement: { pageCount: PAGES, hotPages: HOT },
+  };
   const cold = kinds(mix, HOT, PAGES);
   const hot = kinds(mix, 0, HOT);
   assert.equal(cold[PageKind.Zero], PAGES - HOT);
@@ -38,7 +48,9 @@ test('more zero pages than the cold set holds: the cold set is all zero, the res
 
 test('--content-hot: the hot set has its own shares, the rest the given ones', () => {
   const mix: ContentMix = {
-    zeroPercent: 80, textPercent: 20, randomPercent: 0,
+    zeroPercent: 80,
+    textPercent: 20,
+    randomPercent: 0,
     placement: { pageCount: PAGES, hotPages: HOT, hot: { zeroPercent: 0, textPercent: 0, randomPercent: 100 } },
   };
   assert.deepEqual(kinds(mix, 0, HOT), { [PageKind.Zero]: 0, [PageKind.Text]: 0, [PageKind.Random]: HOT });

@@ -5,9 +5,15 @@ import type { AidControls } from '../src/converge/aid.js';
 
 function controls(): AidControls {
   return {
-    throttle: 0, rateBitsPerSec: null, downtimeLimitMs: 300,
-    setThrottle(f: number) { this.throttle = f; },
-    setRate(b: number | null) { this.rateBitsPerSec = b; },
+    throttle: 0,
+    rateBitsPerSec: null,
+    downtimeLimitMs: 300,
+    setThrottle(f: number) {
+      this.throttle = f;
+    },
+    setRate(b: number | null) {
+      this.rateBitsPerSec = b;
+    },
   };
 }
 

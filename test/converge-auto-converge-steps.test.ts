@@ -5,13 +5,25 @@ import type { AidControls, RoundFacts } from '../src/converge/aid.js';
 
 function controls(): AidControls {
   return {
-    throttle: 0, rateBitsPerSec: null, downtimeLimitMs: 300,
-    setThrottle(f: number) { this.throttle = Math.round(f * 1000) / 1000; },
-    setRate(b: number | null) { this.rateBitsPerSec = b; },
+    throttle: 0,
+    rateBitsPerSec: null,
+    downtimeLimitMs: 300,
+    setThrottle(f: number) {
+      this.throttle = Math.round(f * 1000) / 1000;
+    },
+    setRate(b: number | null) {
+      this.rateBitsPerSec = b;
+    },
   };
 }
 
-const round = (pagesDirtied: number): RoundFacts => ({ round: 1, durationMs: 1000, bytesSent: 100 * 4096, pagesDirtied, pageSizeBytes: 4096 });
+const round = (pagesDirtied: number): RoundFacts => ({
+  round: 1,
+  durationMs: 1000,
+  bytesSent: 100 * 4096,
+  pagesDirtied,
+  pageSizeBytes: 4096,
+});
 
 test('auto-converge throttles on the second period over the threshold: 20 %, then +10 % every second time, up to the max', () => {
   const aid = new AutoConverge({ thresholdPercent: 50, initialPercent: 20, incrementPercent: 10, maxPercent: 45 });

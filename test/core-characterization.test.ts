@@ -17,7 +17,13 @@ const recording = JSON.parse(readFileSync(CHARACTERIZATION_FILE, 'utf8')) as Rec
 /** The first path at which two JSON values differ, with both values; null when equal. */
 function firstDifference(a: unknown, b: unknown, path = ''): string | null {
   if (Object.is(a, b)) return null;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) !== Array.isArray(b)
+  ) {
     return `${path || '(root)'}: recorded ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
   }
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);

@@ -28,7 +28,9 @@ async function harness() {
     store: (v: number) => bytes.fill(v, SRC, SRC + 8),
     mark: () => k.markDirty(BITMAP, 0),
     /** Driver half-steps: clear (scan-and-clear into the list), copy (what the list names). */
-    clear: () => { listed = k.scanAndClear(BITMAP, 0, 1, LIST, 64); },
+    clear: () => {
+      listed = k.scanAndClear(BITMAP, 0, 1, LIST, 64);
+    },
     copy: () => {
       const len = k.packPages(SRC, PAGE, LIST, listed, 0, FRAME, 2 * PAGE);
       assert.equal(k.unpackPages(DST, PAGE, 1, 0, FRAME, len, listed), listed);
@@ -40,14 +42,16 @@ async function harness() {
     },
     /** Final stop-and-copy round with the guest suspended, then the check. */
     finish: () => {
-      k.scanAndClear(BITMAP, 0, 1, LIST, 64) > 0 && (listed = 1);
+      if (k.scanAndClear(BITMAP, 0, 1, LIST, 64) > 0) listed = 1;
       if (listed) {
         const len = k.packPages(SRC, PAGE, LIST, listed, 0, FRAME, 2 * PAGE);
         k.unpackPages(DST, PAGE, 1, 0, FRAME, len, listed);
       }
       return k.firstDifference(SRC, DST, PAGE) === -1;
     },
-    reset: () => { listed = 0; },
+    reset: () => {
+      listed = 0;
+    },
   };
 }
 

@@ -9,15 +9,17 @@ import { smallConfig } from './fixtures/migrate.js';
 // the source byte for byte.
 for (const dirtyLog of DIRTY_LOG_NAMES) {
   test(`--dirty-log ${dirtyLog} loses no update under heavy writes`, async () => {
-    const result = await runMigration(smallConfig({
-      ramBytes: 8 * 1024 * 1024,
-      pageWritesPerSec: 300_000,
-      pattern: { kind: 'hotset', fraction: 0.25, probability: 0.9 },
-      linkBitsPerSec: 2e9,
-      policy: 'hyperv',
-      dirtyLog,
-      ringSizeEntries: 256,
-    }));
+    const result = await runMigration(
+      smallConfig({
+        ramBytes: 8 * 1024 * 1024,
+        pageWritesPerSec: 300_000,
+        pattern: { kind: 'hotset', fraction: 0.25, probability: 0.9 },
+        linkBitsPerSec: 2e9,
+        policy: 'hyperv',
+        dirtyLog,
+        ringSizeEntries: 256,
+      }),
+    );
     assert.equal(result.status, 'completed', result.reason);
     assert.ok(result.iterations.length >= 10, `expected many rounds, got ${result.iterations.length}`);
     assert.ok(result.totals.guestPageWrites > 10_000, 'the writers really raced the scans');

@@ -17,8 +17,25 @@ function migbench(...args: string[]): { status: number | null; stdout: string; s
 test('migbench evacuate prints the VM and host tables; --json and --html write the result', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-evac-'));
   const html = path.join(dir, 'e.html');
-  const r = migbench('evacuate', '--vm', 'ram=16MiB,dirty-rate=20MB/s', '--vm', 'ram=32MiB,dirty-rate=80MB/s,name=db', '--vm', 'ram=8MiB',
-    '--link', '1Gbit/s', '--max-concurrent', '2', '--clock', 'virtual', '--html', html, '--export-json', path.join(dir, 'e.json'));
+  const r = migbench(
+    'evacuate',
+    '--vm',
+    'ram=16MiB,dirty-rate=20MB/s',
+    '--vm',
+    'ram=32MiB,dirty-rate=80MB/s,name=db',
+    '--vm',
+    'ram=8MiB',
+    '--link',
+    '1Gbit/s',
+    '--max-concurrent',
+    '2',
+    '--clock',
+    'virtual',
+    '--html',
+    html,
+    '--export-json',
+    path.join(dir, 'e.json'),
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /EVACUATED: every VM migrated and verified/);
   assert.match(r.stdout, /Evacuation time \(s\)/);
@@ -35,7 +52,10 @@ test('migbench evacuate prints the VM and host tables; --json and --html write t
 test('a host file: VMs, every-vm and options; a bad value is reported at its file:line with its key', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-host-'));
   const file = path.join(dir, 'host.yaml');
-  writeFileSync(file, 'vms:\n  - { name: a, ram: 16MiB }\n  - { name: b, ram: 8MiB, dirty-rate: 10MB/s }\nevery-vm: { vcpus: 1 }\nlink: 1Gbit/s\nmax-concurrent: 1\n');
+  writeFileSync(
+    file,
+    'vms:\n  - { name: a, ram: 16MiB }\n  - { name: b, ram: 8MiB, dirty-rate: 10MB/s }\nevery-vm: { vcpus: 1 }\nlink: 1Gbit/s\nmax-concurrent: 1\n',
+  );
   const ok = migbench('evacuate', '--host-file', file, '--clock', 'virtual', '--json');
   assert.equal(ok.status, 0, ok.stderr);
   const r = JSON.parse(ok.stdout);
@@ -58,8 +78,21 @@ test('a host file: VMs, every-vm and options; a bad value is reported at its fil
 test('migbench evacuate --help lists the host options and the run options for every VM; bad input exits 2 before anything runs', () => {
   const help = migbench('evacuate', '--help');
   assert.equal(help.status, 0);
-  for (const flag of ['--vm', '--host-file', '--max-concurrent', '--max-per-target', '--order', '--background', '--bandwidth-per-migration',
-    '--completion-timeout-per-gib', '--on-completion-timeout', '--progress-timeout', '--dirty-rate', '--policy', '--codec']) {
+  for (const flag of [
+    '--vm',
+    '--host-file',
+    '--max-concurrent',
+    '--max-per-target',
+    '--order',
+    '--background',
+    '--bandwidth-per-migration',
+    '--completion-timeout-per-gib',
+    '--on-completion-timeout',
+    '--progress-timeout',
+    '--dirty-rate',
+    '--policy',
+    '--codec',
+  ]) {
     assert.ok(help.stdout.includes(flag), flag);
   }
   const none = migbench('evacuate');

@@ -31,14 +31,20 @@ test('the built-in evacuation suite: 8 VMs, limits 1, 2, 4, 8, five orders, over
   }
   const reduced = planEvacuationSuite(parseEvacuationSuite(readFileSync(SUITE, 'utf8'), SUITE), { reduce: true });
   assert.equal(reduced.runs.length, 2);
-  assert.ok(reduced.runs.every((r) => r.config.vms.every((v) => v.config.ramBytes <= 32 * 2 ** 20)), 'small guests');
+  assert.ok(
+    reduced.runs.every((r) => r.config.vms.every((v) => v.config.ramBytes <= 32 * 2 ** 20)),
+    'small guests',
+  );
 });
 
 test('the reduced evacuation suite runs through the CLI, resumes, and says whether one at a time is fastest', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-evsuite-'));
   const first = migbench('suite', SUITE, '--out', dir, '--reduce', '--quiet');
   assert.equal(first.status, 0, first.stderr);
-  const lines = readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string; result?: { vms: unknown[] } });
+  const lines = readFileSync(path.join(dir, 'results.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { status: string; result?: { vms: unknown[] } });
   assert.equal(lines.length, 2);
   for (const l of lines) assert.equal(l.status, 'completed');
   const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
@@ -54,11 +60,17 @@ test('the reduced evacuation suite runs through the CLI, resumes, and says wheth
   assert.match(again.stderr, /ran 0 evacuations, skipped 2 already done/);
 });
 
-test('an evacuation suite\'s errors name the file, the line and the key', () => {
+test("an evacuation suite's errors name the file, the line and the key", () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-evsuite-bad-'));
   const file = path.join(dir, 's.yaml');
-  writeFileSync(file, 'name: s\nkind: evacuation\nhost:\n  vms: [{ ram: 16MiB }]\nmatrix:\n  max-concurrent: [1, lots]\n');
-  assert.throws(() => planEvacuationSuite(parseEvacuationSuite(readFileSync(file, 'utf8'), file)), /s\.yaml:6: matrix\.max-concurrent: --max-concurrent/);
+  writeFileSync(
+    file,
+    'name: s\nkind: evacuation\nhost:\n  vms: [{ ram: 16MiB }]\nmatrix:\n  max-concurrent: [1, lots]\n',
+  );
+  assert.throws(
+    () => planEvacuationSuite(parseEvacuationSuite(readFileSync(file, 'utf8'), file)),
+    /s\.yaml:6: matrix\.max-concurrent: --max-concurrent/,
+  );
   writeFileSync(file, 'name: s\nkind: evacuation\nhost:\n  vms: [{ ram: 16MiB }]\nmatrix:\n  max-concurent: [1, 2]\n');
   const r = migbench('suite', file, '--out', dir);
   assert.equal(r.status, 2);
@@ -68,7 +80,10 @@ test('an evacuation suite\'s errors name the file, the line and the key', () => 
 test('an evacuation suite shards (--shard I/N) and migbench report merges the shards', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-evshard-'));
   const file = path.join(dir, 'e.yaml');
-  writeFileSync(file, 'name: e\nkind: evacuation\nhost:\n  vms: [{ ram: 8MiB }, { ram: 16MiB, dirty-rate: 20MB/s }]\n  clock: virtual\n  link: 1Gbit/s\nmatrix:\n  max-concurrent: [1, 2]\n  order: [listed, largest-first]\n');
+  writeFileSync(
+    file,
+    'name: e\nkind: evacuation\nhost:\n  vms: [{ ram: 8MiB }, { ram: 16MiB, dirty-rate: 20MB/s }]\n  clock: virtual\n  link: 1Gbit/s\nmatrix:\n  max-concurrent: [1, 2]\n  order: [listed, largest-first]\n',
+  );
   const out = path.join(dir, 'out');
   for (const i of [1, 2]) {
     const r = migbench('suite', file, '--out', out, '--shard', `${i}/2`, '--quiet');

@@ -12,13 +12,19 @@ import { startReceiver } from './fixtures/receiver.js';
 const a = await startReceiver({ token: 's3cret', maxMigrations: 2 });
 const b = await startReceiver({ token: 's3cret', maxMigrations: 2 });
 after(() => {
-  a.server.close();
-  b.server.close();
+  void a.server.close();
+  void b.server.close();
 });
 
 test('five VMs to two receivers over TCP, three at once, two per target: all verified, none refused', async () => {
   const url = (r: typeof a): string => `tcp://${r.address.host}:${r.address.port}`;
-  const vms = ['ram=16MiB,dirty-rate=10MB/s', 'ram=8MiB', 'ram=16MiB,dirty-rate=20MB/s', 'ram=8MiB,dirty-rate=5MB/s', 'ram=16MiB,target=2'];
+  const vms = [
+    'ram=16MiB,dirty-rate=10MB/s',
+    'ram=8MiB',
+    'ram=16MiB,dirty-rate=20MB/s',
+    'ram=8MiB,dirty-rate=5MB/s',
+    'ram=16MiB,target=2',
+  ];
   const ev = resolveEvacuation({
     host: { target: [url(a), url(b)], token: 's3cret', maxConcurrent: '3', maxPerTarget: '2', link: '2Gbit/s' },
     common: { vcpus: '1' },

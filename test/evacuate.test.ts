@@ -40,10 +40,19 @@ function checkNic(r: EvacuationResult, rate: number, tolerance = 1e-9): void {
     assert.ok(sum <= rate * (1 + tolerance), `bucket ${b}: ${sum} bit/s on a ${rate} bit/s NIC`);
   }
   // Every byte of every migration went over the one NIC: the record holds them all ...
-  const recorded = r.nic.series.reduce((n, s) => n + s.bitsPerSec.reduce((m, bits) => m + (bits * r.nic.bucketMs) / 8000, 0), 0);
-  assert.ok(Math.abs(recorded - r.host.bytesSent) <= r.host.bytesSent * 1e-6, `${recorded} bytes recorded, ${r.host.bytesSent} sent`);
+  const recorded = r.nic.series.reduce(
+    (n, s) => n + s.bitsPerSec.reduce((m, bits) => m + (bits * r.nic.bucketMs) / 8000, 0),
+    0,
+  );
+  assert.ok(
+    Math.abs(recorded - r.host.bytesSent) <= r.host.bytesSent * 1e-6,
+    `${recorded} bytes recorded, ${r.host.bytesSent} sent`,
+  );
   // ... so the evacuation took at least what they need at the NIC's rate (not if each had its own).
-  assert.ok(r.host.evacuationTimeMs >= (r.host.bytesSent * 8000) / rate * (1 - 1e-9), `${r.host.evacuationTimeMs} ms for ${r.host.bytesSent} bytes`);
+  assert.ok(
+    r.host.evacuationTimeMs >= ((r.host.bytesSent * 8000) / rate) * (1 - 1e-9),
+    `${r.host.evacuationTimeMs} ms for ${r.host.bytesSent} bytes`,
+  );
 }
 
 /** The result without what real time decides (wall times, measured CPU time, the date). */
@@ -66,7 +75,10 @@ test('three VMs over a shared 1 Gbit/s NIC, two at a time, virtual clock: all ve
   assert.equal(a.host.peakConcurrent, 2);
   assert.equal(peakOverlap(a), 2);
   // Listed order: the third starts when the first is done.
-  assert.deepEqual(a.vms.map((v) => v.startOrder), [0, 1, 2]);
+  assert.deepEqual(
+    a.vms.map((v) => v.startOrder),
+    [0, 1, 2],
+  );
   assert.equal(a.vms[2].startMs, a.vms[0].endMs);
   checkNic(a, 1e9);
   const b = await runEvacuation(ev);
@@ -85,19 +97,38 @@ test('one VM on the shared timeline is the same migration as a run of its own', 
 });
 
 test('the limits per source and per target are never exceeded, and the NIC never carries more than its rate (virtual clock)', async () => {
-  const vms = ['ram=16MiB,dirty-rate=30MB/s', 'ram=8MiB,dirty-rate=10MB/s', 'ram=24MiB,dirty-rate=60MB/s', 'ram=16MiB', 'ram=8MiB,dirty-rate=5MB/s', 'ram=16MiB,dirty-rate=50MB/s'];
-  const ev = evacuation({ link: '2Gbit/s', maxConcurrent: '3', maxPerTarget: '1', targets: '2', clock: 'virtual', order: 'largest-first' }, vms);
+  const vms = [
+    'ram=16MiB,dirty-rate=30MB/s',
+    'ram=8MiB,dirty-rate=10MB/s',
+    'ram=24MiB,dirty-rate=60MB/s',
+    'ram=16MiB',
+    'ram=8MiB,dirty-rate=5MB/s',
+    'ram=16MiB,dirty-rate=50MB/s',
+  ];
+  const ev = evacuation(
+    { link: '2Gbit/s', maxConcurrent: '3', maxPerTarget: '1', targets: '2', clock: 'virtual', order: 'largest-first' },
+    vms,
+  );
   const r = await runEvacuation(ev);
   assert.equal(r.status, 'completed');
   assert.ok(peakOverlap(r) <= 2, `${peakOverlap(r)} at once, 2 targets of 1`);
-  for (const t of ['target-1', 'target-2']) assert.equal(peakOverlap(r, (x) => x === t), 1, t);
+  for (const t of ['target-1', 'target-2'])
+    assert.equal(
+      peakOverlap(r, (x) => x === t),
+      1,
+      t,
+    );
   // Largest first: the 24 MiB VM started first.
   assert.equal(r.vms[2].startOrder, 0);
   checkNic(r, 2e9);
 });
 
 test('real clock: the limit holds, every VM verified, and the NIC never carries more than its rate', async () => {
-  const ev = evacuation({ link: '1Gbit/s', maxConcurrent: '2', background: '20%' }, THREE.concat('ram=8MiB,dirty-rate=5MB/s'), { vcpus: '1' });
+  const ev = evacuation(
+    { link: '1Gbit/s', maxConcurrent: '2', background: '20%' },
+    THREE.concat('ram=8MiB,dirty-rate=5MB/s'),
+    { vcpus: '1' },
+  );
   const r = await runEvacuation(ev);
   assert.equal(r.status, 'completed', JSON.stringify(r.vms.map((v) => v.reason)));
   assert.ok(peakOverlap(r) <= 2, `${peakOverlap(r)} at once`);
@@ -141,7 +172,10 @@ test('completion timeout, postcopy: the busy VM switches to post-copy at the end
 test('completion timeout, auto-converge: the throttle starts when it fires; firing again cancels', async () => {
   const r = await runEvacuation(evacuation({ ...TIMED, onCompletionTimeout: 'auto-converge' }, BUSY_AND_CALM, ROUNDS));
   const busy = r.vms[0].result;
-  assert.deepEqual(busy?.limits?.map((l) => l.action), ['auto-converge', 'cancel']);
+  assert.deepEqual(
+    busy?.limits?.map((l) => l.action),
+    ['auto-converge', 'cancel'],
+  );
   const firedAt = busy?.limits?.[0].atMs ?? 0;
   const before = busy?.iterations.filter((i) => i.startMs + i.durationMs <= firedAt) ?? [];
   assert.ok(before.length > 0 && before.every((i) => i.throttlePercent === 0), 'no throttle before it fired');
@@ -150,7 +184,9 @@ test('completion timeout, auto-converge: the throttle starts when it fires; firi
 });
 
 test('progress timeout: a migration whose remaining data sets no new low is cancelled', async () => {
-  const r = await runEvacuation(evacuation({ link: '1Gbit/s', clock: 'virtual', progressTimeout: '1s' }, ['ram=32MiB,dirty-rate=1GB/s'], ROUNDS));
+  const r = await runEvacuation(
+    evacuation({ link: '1Gbit/s', clock: 'virtual', progressTimeout: '1s' }, ['ram=32MiB,dirty-rate=1GB/s'], ROUNDS),
+  );
   const v = r.vms[0];
   assert.equal(v.status, 'left-behind');
   assert.equal(v.result?.limits?.[0].limit, 'progress');
@@ -161,9 +197,15 @@ test('bad input names the VM and the key', () => {
   assert.throws(() => parseVmText('ram=16MiB,link=1Gbit/s', '--vm 2'), /--vm 2: link: link is the host's/);
   assert.throws(() => parseVmText('ram=16MiB,colour=blue', '--vm 1'), /--vm 1: colour: not a VM option/);
   assert.throws(() => evacuation({}, ['ram=16MiB', 'ram=huge']), /--vm 2 \(vm-2\): --ram must be/);
-  assert.throws(() => evacuation({ completionTimeoutPerGib: '1s', onCompletionTimeout: 'postcopy' }, ['ram=16MiB']), /postcopy .*round-based policy/);
+  assert.throws(
+    () => evacuation({ completionTimeoutPerGib: '1s', onCompletionTimeout: 'postcopy' }, ['ram=16MiB']),
+    /postcopy .*round-based policy/,
+  );
   assert.throws(() => evacuation({ background: '100%' }, ['ram=16MiB']), /--background must leave/);
-  assert.throws(() => evacuation({ onProgressTimeout: 'cancel' }, ['ram=16MiB']), /only applies with --progress-timeout/);
+  assert.throws(
+    () => evacuation({ onProgressTimeout: 'cancel' }, ['ram=16MiB']),
+    /only applies with --progress-timeout/,
+  );
   assert.throws(() => evacuation({ targets: '2' }, ['ram=16MiB,target=3']), /target: the target host's number, 1 to 2/);
   // A codec list keeps its commas.
   assert.deepEqual(evacuation({}, ['ram=16MiB,codec=zero,lz4,vcpus=1']).vms[0].config.codecs, ['zero', 'lz4']);

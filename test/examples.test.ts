@@ -12,8 +12,23 @@ function node(...args: string[]): { status: number | null; stdout: string; stder
 }
 
 test('examples/policies/stop-when-flat.js: migbench run --policy completes verified, and the result names the policy', () => {
-  const r = node('bin/migbench.js', 'run', '--policy', './examples/policies/stop-when-flat.js', '--policy-opt', 'shrink=0.1,patience=2',
-    '--ram', '64MiB', '--dirty-rate', '150MB/s', '--link', '1Gbit/s', '--clock', 'virtual', '--json');
+  const r = node(
+    'bin/migbench.js',
+    'run',
+    '--policy',
+    './examples/policies/stop-when-flat.js',
+    '--policy-opt',
+    'shrink=0.1,patience=2',
+    '--ram',
+    '64MiB',
+    '--dirty-rate',
+    '150MB/s',
+    '--link',
+    '1Gbit/s',
+    '--clock',
+    'virtual',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);
   assert.equal(result.verified, true);
@@ -22,8 +37,25 @@ test('examples/policies/stop-when-flat.js: migbench run --policy completes verif
 });
 
 test('examples/aids/throttle-when-hot.js: migbench run --aid completes verified, throttled', () => {
-  const r = node('bin/migbench.js', 'run', '--policy', 'xen', '--aid', './examples/aids/throttle-when-hot.js', '--aid-opt', 'step=0.2',
-    '--ram', '64MiB', '--dirty-rate', '400MB/s', '--link', '1Gbit/s', '--clock', 'virtual', '--json');
+  const r = node(
+    'bin/migbench.js',
+    'run',
+    '--policy',
+    'xen',
+    '--aid',
+    './examples/aids/throttle-when-hot.js',
+    '--aid-opt',
+    'step=0.2',
+    '--ram',
+    '64MiB',
+    '--dirty-rate',
+    '400MB/s',
+    '--link',
+    '1Gbit/s',
+    '--clock',
+    'virtual',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);
   assert.equal(result.verified, true);
@@ -31,8 +63,21 @@ test('examples/aids/throttle-when-hot.js: migbench run --aid completes verified,
 });
 
 test('examples/codecs/run-length.js: migbench run --codec completes verified, and the codec took pages', () => {
-  const r = node('bin/migbench.js', 'run', '--codec', './examples/codecs/run-length.js,lz4', '--content', 'mixed:40:40:20', '--write-size', '64',
-    '--ram', '64MiB', '--clock', 'virtual', '--json');
+  const r = node(
+    'bin/migbench.js',
+    'run',
+    '--codec',
+    './examples/codecs/run-length.js,lz4',
+    '--content',
+    'mixed:40:40:20',
+    '--write-size',
+    '64',
+    '--ram',
+    '64MiB',
+    '--clock',
+    'virtual',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);
   assert.equal(result.verified, true);
@@ -40,8 +85,25 @@ test('examples/codecs/run-length.js: migbench run --codec completes verified, an
 });
 
 test('examples/loops/time-budget.js: migbench run --precopy-loop completes verified, switching over when the budget is spent', () => {
-  const r = node('bin/migbench.js', 'run', '--policy', 'xen', '--precopy-loop', './examples/loops/time-budget.js', '--loop-opt', 'budget-ms=1500',
-    '--ram', '128MiB', '--dirty-rate', '300MB/s', '--link', '1Gbit/s', '--clock', 'virtual', '--json');
+  const r = node(
+    'bin/migbench.js',
+    'run',
+    '--policy',
+    'xen',
+    '--precopy-loop',
+    './examples/loops/time-budget.js',
+    '--loop-opt',
+    'budget-ms=1500',
+    '--ram',
+    '128MiB',
+    '--dirty-rate',
+    '300MB/s',
+    '--link',
+    '1Gbit/s',
+    '--clock',
+    'virtual',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);
   assert.equal(result.verified, true);
@@ -52,6 +114,7 @@ test('examples/loops/time-budget.js: migbench run --precopy-loop completes verif
 test('examples/library/sweep.js imports migbench by name and prints a table of four verified runs', () => {
   const r = node('examples/library/sweep.js');
   assert.equal(r.status, 0, r.stderr);
-  for (const rate of ['10MB/s', '50MB/s', '100MB/s', '200MB/s']) assert.match(r.stdout, new RegExp(`'${rate.replace('/', '\\/')}'`));
+  for (const rate of ['10MB/s', '50MB/s', '100MB/s', '200MB/s'])
+    assert.match(r.stdout, new RegExp(`'${rate.replace('/', '\\/')}'`));
   assert.equal((r.stdout.match(/'completed' │ true/g) ?? []).length, 4, r.stdout);
 });

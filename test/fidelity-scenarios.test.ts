@@ -13,7 +13,10 @@ test('the 34 references load, and each resolves to a run with its RAM, rate, lim
     assert.equal(c.ramBytes, p.ram_mib * 2 ** 20, ref.name);
     // The rate the guest reached before the migration: within 2.5 % under the dirtier's target.
     assert.equal(c.pageWritesPerSec, Math.round(ref.summary.dirtier_rate_before_mean), ref.name);
-    assert.ok(c.pageWritesPerSec <= p.dirty_rate_pages_per_s && c.pageWritesPerSec > 0.975 * p.dirty_rate_pages_per_s, ref.name);
+    assert.ok(
+      c.pageWritesPerSec <= p.dirty_rate_pages_per_s && c.pageWritesPerSec > 0.975 * p.dirty_rate_pages_per_s,
+      ref.name,
+    );
     assert.equal(c.maxBandwidthBitsPerSec, p.max_bandwidth_bytes_per_s * 8, ref.name);
     assert.equal(c.linkBitsPerSec, p.link_bw_bytes_per_s === null ? null : p.link_bw_bytes_per_s * 8, ref.name);
     assert.equal(c.downtimeLimitMs, p.downtime_limit_ms, ref.name);

@@ -19,7 +19,7 @@ test('src/ has no import cycle', async () => {
   assert.deepEqual(graph.circular(), []);
 });
 
-test('channel/, link/, world/ and precopy/ do not import the driver\'s stage code', async () => {
+test("channel/, link/, world/ and precopy/ do not import the driver's stage code", async () => {
   const graph = await madge(`${root}src`, { fileExtensions: ['ts'], tsConfig: `${root}tsconfig.json` });
   for (const [file, deps] of Object.entries(graph.obj())) {
     if (/^(channel|link|world|precopy|guest|clock)\//.test(file)) {
@@ -28,7 +28,7 @@ test('channel/, link/, world/ and precopy/ do not import the driver\'s stage cod
   }
 });
 
-test('the result schema imports nothing: no internal type can change a result\'s shape', async () => {
+test("the result schema imports nothing: no internal type can change a result's shape", async () => {
   const graph = await madge(`${root}src`, { fileExtensions: ['ts'], tsConfig: `${root}tsconfig.json` });
   assert.deepEqual(graph.obj()['result/schema.ts'], []);
 });

@@ -31,7 +31,13 @@ test('concurrent markDirty from two threads and scanAndClear on a third lose no 
     const workerData: MarkWorkerData = { implementation, module, memory, bitmapPtr, pages, chunkPages: 4096, control };
     return new Worker(new URL('./fixtures/mark-worker.js', import.meta.url), { workerData });
   });
-  const exited = workers.map((w) => new Promise<number>((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); }));
+  const exited = workers.map(
+    (w) =>
+      new Promise<number>((resolve, reject) => {
+        w.once('exit', resolve);
+        w.once('error', reject);
+      }),
+  );
 
   const seen = new Uint8Array(pageCount);
   const out = new Uint32Array(memory.buffer, outPtr, pageCount);

@@ -40,7 +40,8 @@ test('markDirty sets bit p & 63 of little-endian word p >> 6; scanAndClear lists
   resetBitmap(new Uint8Array(0));
   for (const s of sides) {
     for (const p of pages) s.kernels.markDirty(BITMAP, p);
-    for (const p of expected) assert.equal(s.bytes[BITMAP + (p >> 3)] & (1 << (p & 7)), 1 << (p & 7), `${s.name}: bit of page ${p}`);
+    for (const p of expected)
+      assert.equal(s.bytes[BITMAP + (p >> 3)] & (1 << (p & 7)), 1 << (p & 7), `${s.name}: bit of page ${p}`);
     assert.equal(s.bytes[BITMAP + 4], 0b10, `${s.name}: page 33 is bit 1 of byte 4 (little-endian)`);
     assert.equal(s.kernels.countDirty(BITMAP, 0, 65), expected.length, s.name);
     assert.equal(s.kernels.collectDirty(BITMAP, 0, 65, OUT, 65 * 64), expected.length, s.name);
@@ -48,7 +49,10 @@ test('markDirty sets bit p & 63 of little-endian word p >> 6; scanAndClear lists
     assert.equal(s.kernels.countDirty(BITMAP, 0, 65), expected.length, `${s.name}: collectDirty leaves the bitmap`);
     assert.equal(s.kernels.scanAndClear(BITMAP, 0, 65, OUT, 65 * 64), expected.length, s.name);
     assert.deepEqual([...readU32s(s, OUT, expected.length)], expected, s.name);
-    assert.ok(region(s, BITMAP, 65 * 8).every((b) => b === 0), `${s.name}: scanAndClear clears what it returns`);
+    assert.ok(
+      region(s, BITMAP, 65 * 8).every((b) => b === 0),
+      `${s.name}: scanAndClear clears what it returns`,
+    );
     assert.equal(s.kernels.scanAndClear(BITMAP, 0, 65, OUT, 65 * 64), 0, `${s.name}: a second scan finds nothing`);
   }
 });
@@ -67,10 +71,18 @@ test('scans and counts match the model at boundary word counts, offsets and dens
         for (const s of sides) {
           const out = OUT + outOffset;
           assert.equal(s.kernels.countDirty(BITMAP, firstWord, wordCount), expected.length, `${s.name} count: ${what}`);
-          assert.equal(s.kernels.collectDirty(BITMAP, firstWord, wordCount, out, wordCount * 64), expected.length, `${s.name} collect: ${what}`);
+          assert.equal(
+            s.kernels.collectDirty(BITMAP, firstWord, wordCount, out, wordCount * 64),
+            expected.length,
+            `${s.name} collect: ${what}`,
+          );
           assert.deepEqual(readU32s(s, out, expected.length), expected, `${s.name} collect: ${what}`);
           assert.deepEqual(region(s, BITMAP, bitmap.length), bitmap, `${s.name} collect leaves the bitmap: ${what}`);
-          assert.equal(s.kernels.scanAndClear(BITMAP, firstWord, wordCount, out, wordCount * 64), expected.length, `${s.name} scan: ${what}`);
+          assert.equal(
+            s.kernels.scanAndClear(BITMAP, firstWord, wordCount, out, wordCount * 64),
+            expected.length,
+            `${s.name} scan: ${what}`,
+          );
           assert.deepEqual(readU32s(s, out, expected.length), expected, `${s.name} scan: ${what}`);
           const after = bitmap.slice();
           after.fill(0, firstWord * 8, (firstWord + wordCount) * 8);
@@ -89,11 +101,18 @@ test('scanAndClear and collectDirty return -1 and touch nothing when the output 
     for (const s of sides) s.bytes.fill(0xaa, OUT, OUT + wordCount * 256);
     for (const s of sides) {
       for (const kernel of ['scanAndClear', 'collectDirty'] as const) {
-        assert.equal(s.kernels[kernel](BITMAP, 3, wordCount, OUT, wordCount * 64 - 1), -1, `${s.name} ${kernel} ${wordCount}`);
+        assert.equal(
+          s.kernels[kernel](BITMAP, 3, wordCount, OUT, wordCount * 64 - 1),
+          -1,
+          `${s.name} ${kernel} ${wordCount}`,
+        );
         assert.equal(s.kernels[kernel](BITMAP, 3, wordCount, OUT, 0), -1, `${s.name} ${kernel} ${wordCount}`);
       }
       assert.deepEqual(region(s, BITMAP, bitmap.length), bitmap, `${s.name}: bitmap untouched`);
-      assert.ok(region(s, OUT, wordCount * 256).every((b) => b === 0xaa), `${s.name}: output untouched`);
+      assert.ok(
+        region(s, OUT, wordCount * 256).every((b) => b === 0xaa),
+        `${s.name}: output untouched`,
+      );
       // Exactly enough room is not an overflow, even with every bit set.
       assert.equal(s.kernels.scanAndClear(BITMAP, 3, wordCount, OUT, wordCount * 64), wordCount * 64, s.name);
     }
@@ -116,7 +135,11 @@ test('clearPages clears exactly the listed bits, in any order, with repeats', ()
     for (const p of list) expected[p >> 3] &= ~(1 << (p & 7));
     for (const s of sides) {
       // Returns the listed pages whose bits were set, each once (KVM re-protects those).
-      assert.equal(s.kernels.clearPages(BITMAP, LIST + 2, list.length), wasSet.size, `${s.name}: ${count} pages cleared`);
+      assert.equal(
+        s.kernels.clearPages(BITMAP, LIST + 2, list.length),
+        wasSet.size,
+        `${s.name}: ${count} pages cleared`,
+      );
       assert.deepEqual(region(s, BITMAP, bitmap.length), expected, `${s.name}: ${count} pages`);
     }
   }
@@ -147,11 +170,15 @@ test('random sequences of bitmap operations keep both implementations equal to t
     } else if (op === 2) {
       const expected = modelPages(model, firstWord, wordCount);
       model.fill(0, firstWord * 8, (firstWord + wordCount) * 8);
-      step(`scan ${i}`, (s) => readU32s(s, OUT, s.kernels.scanAndClear(BITMAP, firstWord, wordCount, OUT, wordCount * 64)));
+      step(`scan ${i}`, (s) =>
+        readU32s(s, OUT, s.kernels.scanAndClear(BITMAP, firstWord, wordCount, OUT, wordCount * 64)),
+      );
       assert.deepEqual(readU32s(sides[0], OUT, expected.length), expected, `scan ${i}`);
     } else if (op === 3) {
       const expected = modelPages(model, firstWord, wordCount);
-      step(`collect ${i}`, (s) => readU32s(s, OUT, s.kernels.collectDirty(BITMAP, firstWord, wordCount, OUT, wordCount * 64)));
+      step(`collect ${i}`, (s) =>
+        readU32s(s, OUT, s.kernels.collectDirty(BITMAP, firstWord, wordCount, OUT, wordCount * 64)),
+      );
       assert.deepEqual(readU32s(sides[0], OUT, expected.length), expected, `collect ${i}`);
     } else {
       const expected = modelPages(model, firstWord, wordCount).length;

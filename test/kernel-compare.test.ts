@@ -8,7 +8,14 @@ const A = BASE + 1024;
 const B = A + 64 * 1024;
 const sides = await kernelPair(B + 64 * 1024);
 const SIZES = [0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 4095, 4096, 4097];
-const ALIGNMENTS: [number, number][] = [[0, 0], [1, 1], [0, 3], [3, 0], [5, 14], [8, 1]];
+const ALIGNMENTS: [number, number][] = [
+  [0, 0],
+  [1, 1],
+  [0, 3],
+  [3, 0],
+  [5, 14],
+  [8, 1],
+];
 
 /** Equal random contents in [a, a + len) and [b, b + len); the bytes around them differ. */
 function equalRanges(prng: TestPrng, a: number, b: number, len: number): void {
@@ -29,13 +36,21 @@ test('firstDifference returns -1 for equal ranges and the offset of a single dif
       const a = A + offA;
       const b = B + offB;
       equalRanges(prng, a, b, len);
-      for (const s of sides) assert.equal(s.kernels.firstDifference(a, b, len), -1, `${s.name}: ${len} equal bytes (+${offA}, +${offB})`);
-      const ats = len <= 130 ? Array.from({ length: len }, (_, i) => i) : [0, 7, 8, 63, 64, 65, len >> 1, len - 9, len - 8, len - 1];
+      for (const s of sides)
+        assert.equal(s.kernels.firstDifference(a, b, len), -1, `${s.name}: ${len} equal bytes (+${offA}, +${offB})`);
+      const ats =
+        len <= 130
+          ? Array.from({ length: len }, (_, i) => i)
+          : [0, 7, 8, 63, 64, 65, len >> 1, len - 9, len - 8, len - 1];
       for (const at of ats) {
         for (const s of sides) {
           const saved = s.bytes[b + at];
           s.bytes[b + at] ^= 1 << prng.below(8);
-          assert.equal(s.kernels.firstDifference(a, b, len), at, `${s.name}: byte ${at} of ${len} (+${offA}, +${offB})`);
+          assert.equal(
+            s.kernels.firstDifference(a, b, len),
+            at,
+            `${s.name}: byte ${at} of ${len} (+${offA}, +${offB})`,
+          );
           assert.equal(s.kernels.firstDifference(b, a, len), at, `${s.name}: swapped, byte ${at} of ${len}`);
           s.bytes[b + at] = saved;
         }

@@ -21,9 +21,20 @@ test('fillBytes sets the range and nothing around it, in both kernels alike', ()
         s.bytes.set(before, ptr - 256);
         s.kernels.fillBytes(ptr, len, value);
         const after = s.bytes.subarray(ptr - 256, ptr + len + 256);
-        assert.deepEqual(after.subarray(0, 256), before.subarray(0, 256), `${s.name}: bytes before ${len} at +${offset}`);
-        assert.ok(after.subarray(256, 256 + len).every((b) => b === (value & 0xff)), `${s.name}: ${len} bytes at +${offset}`);
-        assert.deepEqual(after.subarray(256 + len), before.subarray(256 + len), `${s.name}: bytes after ${len} at +${offset}`);
+        assert.deepEqual(
+          after.subarray(0, 256),
+          before.subarray(0, 256),
+          `${s.name}: bytes before ${len} at +${offset}`,
+        );
+        assert.ok(
+          after.subarray(256, 256 + len).every((b) => b === (value & 0xff)),
+          `${s.name}: ${len} bytes at +${offset}`,
+        );
+        assert.deepEqual(
+          after.subarray(256 + len),
+          before.subarray(256 + len),
+          `${s.name}: bytes after ${len} at +${offset}`,
+        );
       }
     }
   }
@@ -48,7 +59,8 @@ test('fillXorshift32x4 writes four xorshift32 streams, and a repeated lane repea
         x ^= x << 5;
         view.setUint32(at, x >>> 0, true);
       }
-      for (const s of sides) assert.deepEqual(s.bytes.subarray(pages[lane], pages[lane] + len), want, `${s.name}: lane ${lane}, ${len} B`);
+      for (const s of sides)
+        assert.deepEqual(s.bytes.subarray(pages[lane], pages[lane] + len), want, `${s.name}: lane ${lane}, ${len} B`);
     }
     for (const s of sides) assert.equal(s.bytes[pages[0] + len], 0, `${s.name}: nothing past ${len} B`);
   }
@@ -56,7 +68,12 @@ test('fillXorshift32x4 writes four xorshift32 streams, and a repeated lane repea
 
 test('copyBytes copies like memmove, overlapping or not', () => {
   const prng = new TestPrng(12);
-  for (const [dst, src, len] of [[AREA + 5000, AREA + 100, 4097], [AREA + 200, AREA + 100, 1000], [AREA + 100, AREA + 200, 1000], [AREA + 3, AREA + 64, 0]]) {
+  for (const [dst, src, len] of [
+    [AREA + 5000, AREA + 100, 4097],
+    [AREA + 200, AREA + 100, 1000],
+    [AREA + 100, AREA + 200, 1000],
+    [AREA + 3, AREA + 64, 0],
+  ]) {
     const data = new Uint8Array(12000);
     for (let i = 0; i < data.length; i++) data[i] = prng.below(256);
     const want = data.slice();
@@ -64,7 +81,11 @@ test('copyBytes copies like memmove, overlapping or not', () => {
     for (const s of sides) {
       s.bytes.set(data, AREA);
       s.kernels.copyBytes(dst, src, len);
-      assert.deepEqual(s.bytes.subarray(AREA, AREA + data.length), want, `${s.name}: ${len} B from ${src - AREA} to ${dst - AREA}`);
+      assert.deepEqual(
+        s.bytes.subarray(AREA, AREA + data.length),
+        want,
+        `${s.name}: ${len} B from ${src - AREA} to ${dst - AREA}`,
+      );
     }
   }
 });

@@ -23,5 +23,9 @@ test('kernels work on memory added by grow(), and the reference refuses bytes pa
   }
   const reference = sides[1];
   assert.throws(() => reference.isZero(4 * 65536 - 8, 16), RangeError);
-  assert.throws(() => reference.markDirty(bitmapPtr + 4, 0), RangeError, 'a misaligned bitmap is refused, as 64-bit atomics trap');
+  assert.throws(
+    () => reference.markDirty(bitmapPtr + 4, 0),
+    RangeError,
+    'a misaligned bitmap is refused, as 64-bit atomics trap',
+  );
 });

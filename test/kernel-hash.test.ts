@@ -57,7 +57,11 @@ test('hash64 gives the published XXH64 values', () => {
     writeBoth(sides, AREA + offset, buffer);
     for (const [length, seed, expected] of sanity) {
       for (const s of sides) {
-        assert.equal(s.kernels.hash64(AREA + offset, length, seed), expected, `${s.name}: sanity ${length} seed ${seed} at +${offset}`);
+        assert.equal(
+          s.kernels.hash64(AREA + offset, length, seed),
+          expected,
+          `${s.name}: sanity ${length} seed ${seed} at +${offset}`,
+        );
       }
     }
   }
@@ -100,11 +104,21 @@ test('hashPages writes hash64(page, seed 0) of each page as u64, and nothing pas
         const view = new DataView(s.memory.buffer);
         for (let i = 0; i < count; i++) {
           const expected = s.kernels.hash64(pagesPtr + i * pageSizeBytes, pageSizeBytes, 0n);
-          assert.equal(view.getBigUint64(outPtr + i * 8, true), expected, `${s.name}: page ${i} of ${count} x ${pageSizeBytes}`);
+          assert.equal(
+            view.getBigUint64(outPtr + i * 8, true),
+            expected,
+            `${s.name}: page ${i} of ${count} x ${pageSizeBytes}`,
+          );
         }
-        assert.ok(s.bytes.subarray(outPtr + count * 8, outPtr + count * 8 + 16).every((b) => b === 0xcc), `${s.name}: wrote past the end`);
+        assert.ok(
+          s.bytes.subarray(outPtr + count * 8, outPtr + count * 8 + 16).every((b) => b === 0xcc),
+          `${s.name}: wrote past the end`,
+        );
       }
-      assert.deepEqual(sides[0].bytes.slice(outPtr, outPtr + count * 8), sides[1].bytes.slice(outPtr, outPtr + count * 8));
+      assert.deepEqual(
+        sides[0].bytes.slice(outPtr, outPtr + count * 8),
+        sides[1].bytes.slice(outPtr, outPtr + count * 8),
+      );
     }
   }
 });

@@ -8,14 +8,36 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  instantiateKernels, kernelWasmPath, loadKernelModule, loadKernelModuleSync, packageRoot, wasmSimdSupported,
+  instantiateKernels,
+  kernelWasmPath,
+  loadKernelModule,
+  loadKernelModuleSync,
+  packageRoot,
+  wasmSimdSupported,
 } from '../src/kernel/loader.js';
 import { RESERVED_LOW_BYTES, type Kernels } from '../src/kernel/types.js';
 import { kernelMemory } from './fixtures/kernel-pair.js';
 
 const KERNEL_NAMES: (keyof Kernels)[] = [
-  'markDirty', 'scanAndClear', 'collectDirty', 'clearPages', 'countDirty', 'isZero', 'fillBytes', 'fillXorshift32x4', 'copyBytes',
-  'packPages', 'checkPages', 'unpackPages', 'hash64', 'hashPages', 'firstDifference', 'scanAndClearTwoLevel', 'countUnchanged', 'xbzrleEncode', 'xbzrleDecode',
+  'markDirty',
+  'scanAndClear',
+  'collectDirty',
+  'clearPages',
+  'countDirty',
+  'isZero',
+  'fillBytes',
+  'fillXorshift32x4',
+  'copyBytes',
+  'packPages',
+  'checkPages',
+  'unpackPages',
+  'hash64',
+  'hashPages',
+  'firstDifference',
+  'scanAndClearTwoLevel',
+  'countUnchanged',
+  'xbzrleEncode',
+  'xbzrleDecode',
 ];
 
 test('the package root holds package.json and the built kernel module', () => {
@@ -38,11 +60,17 @@ test('wasm SIMD is detected on this runtime', () => {
 test('the module imports only env.memory, shared, and exports every kernel', async () => {
   const module = await loadKernelModule();
   assert.deepEqual(WebAssembly.Module.imports(module), [{ module: 'env', name: 'memory', kind: 'memory' }]);
-  const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
+  const exported = WebAssembly.Module.exports(module)
+    .filter((e) => e.kind === 'function')
+    .map((e) => e.name)
+    .sort();
   assert.deepEqual(exported, [...KERNEL_NAMES].sort());
   const kernels = instantiateKernels(module, kernelMemory(65536 * 2));
   assert.deepEqual(Object.keys(kernels).sort(), [...KERNEL_NAMES].sort());
-  assert.throws(() => instantiateKernels(module, new WebAssembly.Memory({ initial: 1 })), 'an unshared memory does not link');
+  assert.throws(
+    () => instantiateKernels(module, new WebAssembly.Memory({ initial: 1 })),
+    'an unshared memory does not link',
+  );
 });
 
 test('instantiating and running the kernels leaves the reserved low bytes alone', () => {

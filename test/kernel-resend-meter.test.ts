@@ -24,7 +24,11 @@ test('countUnchanged counts pages whose bytes equal their last send', () => {
   writeU32sBoth(sides, LIST, list);
   for (const s of sides) {
     s.bytes.fill(0, HASHES, HASHES + COUNT * 8);
-    assert.equal(s.kernels.countUnchanged(PAGES, PAGE, LIST, 40, HASHES), 0, `${s.name}: first send, nothing to compare`);
+    assert.equal(
+      s.kernels.countUnchanged(PAGES, PAGE, LIST, 40, HASHES),
+      0,
+      `${s.name}: first send, nothing to compare`,
+    );
     assert.equal(s.kernels.countUnchanged(PAGES, PAGE, LIST, 40, HASHES), 40, `${s.name}: same bytes again`);
     s.bytes[PAGES + 7 * PAGE + 4095] ^= 1; // page 7 is list[1]
     s.bytes[PAGES + 14 * PAGE] ^= 0x80; // page 14 is list[2]

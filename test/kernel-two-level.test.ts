@@ -29,7 +29,7 @@ function setUp(words: number, pages: number[], summaryFor: (word: number) => boo
   writeBoth(sides, SUMMARY, summary);
 }
 
-test('two-level scan emits the flagged words\' pages ascending and clears both levels', () => {
+test("two-level scan emits the flagged words' pages ascending and clears both levels", () => {
   const prng = new TestPrng(7);
   for (const words of [1, 63, 64, 65, 1023, 1024, 1025, 16 * 64 + 3, 16384]) {
     for (const density of [0, 0.0005, 0.02, 0.5]) {
@@ -40,8 +40,14 @@ test('two-level scan emits the flagged words\' pages ascending and clears both l
         const n = s.kernels.scanAndClearTwoLevel(SUMMARY, BITMAP, words, OUT, words * 64);
         assert.equal(n, pages.length, `${s.name} words=${words} density=${density}`);
         assert.deepEqual([...readU32s(s, OUT, n)], pages, `${s.name} words=${words}`);
-        assert.ok(region(s, BITMAP, words * 8).every((b) => b === 0), `${s.name}: bitmap cleared`);
-        assert.ok(region(s, SUMMARY, Math.ceil(words / 64) * 8).every((b) => b === 0), `${s.name}: summary cleared`);
+        assert.ok(
+          region(s, BITMAP, words * 8).every((b) => b === 0),
+          `${s.name}: bitmap cleared`,
+        );
+        assert.ok(
+          region(s, SUMMARY, Math.ceil(words / 64) * 8).every((b) => b === 0),
+          `${s.name}: summary cleared`,
+        );
       }
     }
   }

@@ -6,7 +6,9 @@ import { TestPrng } from './fixtures/prng.js';
 
 const AREA = BASE + 4096;
 const sides = await kernelPair(AREA + 2 * 1024 * 1024);
-const SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 143, 144, 255, 256, 4095, 4096, 4097];
+const SIZES = [
+  0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 143, 144, 255, 256, 4095, 4096, 4097,
+];
 const OFFSETS = [0, 1, 3, 8, 15];
 
 /** Zeroes [ptr, ptr + len) with non-zero guard bytes around it, which must not count. */
@@ -20,7 +22,24 @@ function zeroWithGuards(ptr: number, len: number): void {
 
 function positions(len: number, prng: TestPrng): number[] {
   if (len <= 300) return Array.from({ length: len }, (_, i) => i);
-  const edges = [0, 1, 15, 16, 17, 63, 64, 127, 128, len >> 1, len - 129, len - 65, len - 17, len - 16, len - 15, len - 1];
+  const edges = [
+    0,
+    1,
+    15,
+    16,
+    17,
+    63,
+    64,
+    127,
+    128,
+    len >> 1,
+    len - 129,
+    len - 65,
+    len - 17,
+    len - 16,
+    len - 15,
+    len - 1,
+  ];
   return [...edges, ...Array.from({ length: 16 }, () => prng.below(len))];
 }
 
@@ -66,6 +85,7 @@ test('isZero agrees with the model on random sparse ranges', () => {
       for (const s of sides) s.bytes[at] = 1 << prng.below(8);
     }
     const expected = sides[0].bytes.subarray(ptr, ptr + len).every((b) => b === 0) ? 1 : 0;
-    for (const s of sides) assert.equal(s.kernels.isZero(ptr, len), expected, `${s.name}: case ${i}, ${len} bytes at ${ptr}`);
+    for (const s of sides)
+      assert.equal(s.kernels.isZero(ptr, len), expected, `${s.name}: case ${i}, ${len} bytes at ${ptr}`);
   }
 });

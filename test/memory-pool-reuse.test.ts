@@ -15,16 +15,27 @@ import { smallConfig } from './fixtures/migrate.js';
 const MiB = 1024 * 1024;
 const module = await loadKernelModule();
 
-test('the next run reuses the last run\'s memories and still verifies byte for byte', async () => {
+test("the next run reuses the last run's memories and still verifies byte for byte", async () => {
   memoryPool.drain();
-  const config = smallConfig({ clock: 'virtual', ramBytes: 24 * MiB, pageWritesPerSec: 5_000, linkBitsPerSec: 1e9, seed: 5 });
+  const config = smallConfig({
+    clock: 'virtual',
+    ramBytes: 24 * MiB,
+    pageWritesPerSec: 5_000,
+    linkBitsPerSec: 1e9,
+    seed: 5,
+  });
   const first = await runMigration(config);
   assert.equal(first.status, 'completed', first.reason);
   assert.equal(first.totals.setup?.freshSlots, 2);
   assert.equal(memoryPool.idleCount(), 2, 'source and target are back in the pool');
   // Another seed and content: a byte of the first run left anywhere in the pages fails verification
   // (the target would differ from the source), and the zero-page codec skips no stale page.
-  const second = await runMigration({ ...config, seed: 77, content: { zeroPercent: 60, textPercent: 20, randomPercent: 20 }, codecs: ['zero'] });
+  const second = await runMigration({
+    ...config,
+    seed: 77,
+    content: { zeroPercent: 60, textPercent: 20, randomPercent: 20 },
+    codecs: ['zero'],
+  });
   assert.equal(second.status, 'completed', second.reason);
   assert.equal(second.verified, true);
   assert.equal(second.totals.setup?.reusedSlots, 2, 'both memories reused');
@@ -67,14 +78,20 @@ test('a released memory goes back to the system: resident before, gone after the
     pool.release(m);
   })();
   const resident = await settle();
-  assert.ok(resident - before > 160 * MiB, `set-up made it resident (+${((resident - before) / MiB).toFixed(0)} MiB), and the pool keeps it`);
+  assert.ok(
+    resident - before > 160 * MiB,
+    `set-up made it resident (+${((resident - before) / MiB).toFixed(0)} MiB), and the pool keeps it`,
+  );
   // A guest it does not fit: released before the new memory is made.
   await (async () => {
     const [m] = pool.acquire([planGuestLayout(16 * MiB, 4096)], module);
     pool.release(m);
   })();
   const afterAcquire = await settle();
-  assert.ok(resident - afterAcquire > 160 * MiB, `released by acquire: RSS ${(resident / MiB).toFixed(0)} -> ${(afterAcquire / MiB).toFixed(0)} MiB`);
+  assert.ok(
+    resident - afterAcquire > 160 * MiB,
+    `released by acquire: RSS ${(resident / MiB).toFixed(0)} -> ${(afterAcquire / MiB).toFixed(0)} MiB`,
+  );
   await (async () => {
     const [m] = pool.acquire([planGuestLayout(192 * MiB, 4096)], module);
     await setUpMemories({ module, zero: [m] });
@@ -83,5 +100,8 @@ test('a released memory goes back to the system: resident before, gone after the
   const again = await settle();
   pool.drain();
   const after = await settle();
-  assert.ok(again - after > 160 * MiB, `released by drain: RSS ${(again / MiB).toFixed(0)} -> ${(after / MiB).toFixed(0)} MiB`);
+  assert.ok(
+    again - after > 160 * MiB,
+    `released by drain: RSS ${(again / MiB).toFixed(0)} -> ${(after / MiB).toFixed(0)} MiB`,
+  );
 });

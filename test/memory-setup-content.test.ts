@@ -36,7 +36,7 @@ test('the sequential fill still writes the recorded content', () => {
   }
 });
 
-test('set-up on several threads writes the sequential fill\'s bytes, fresh or reused, and clears the rest', async () => {
+test("set-up on several threads writes the sequential fill's bytes, fresh or reused, and clears the rest", async () => {
   // 40 MiB: three 16 MiB items per slot, the last one short.
   const size = 4096;
   const layout = planGuestLayout(40 * 1024 * 1024, size);
@@ -57,7 +57,10 @@ test('set-up on several threads writes the sequential fill\'s bytes, fresh or re
   assert.equal(sha(reused.pages(0)), sha(expected), 'reused memory: every page rewritten');
   const l = layout.slots[0];
   const afterPages = all.subarray(l.pagesPtr + l.pageCount * size, l.memoryBytes);
-  assert.ok(afterPages.every((b) => b === 0), 'bitmaps, lists, hashes and frame buffers are zero again');
+  assert.ok(
+    afterPages.every((b) => b === 0),
+    'bitmaps, lists, hashes and frame buffers are zero again',
+  );
 });
 
 test('a target memory comes out all zero, fresh or reused', async () => {
@@ -69,18 +72,31 @@ test('a target memory comes out all zero, fresh or reused', async () => {
   bytes.fill(0x5a);
   const reused = new GuestMemory(layout, module, [fresh.slots[0].memory]);
   await setUpMemories({ module, zero: [reused] });
-  assert.ok(bytes.every((b) => b === 0), 'no byte of the last run is left');
+  assert.ok(
+    bytes.every((b) => b === 0),
+    'no byte of the last run is left',
+  );
 });
 
 test('a source reused after a run gets its initial content back: every page a vCPU wrote is rewritten', async () => {
   const variants: Array<[string, Partial<RunConfig>]> = [
     ['bitmap', { dirtyLog: 'bitmap' }],
     ['ring', { dirtyLog: 'ring' }],
-    ['post-copy (the target guest mirrors its writes into the source)', { policy: 'qemu-rounds', postcopy: true, postcopyAfterRounds: 1 }],
+    [
+      'post-copy (the target guest mirrors its writes into the source)',
+      { policy: 'qemu-rounds', postcopy: true, postcopyAfterRounds: 1 },
+    ],
   ];
   for (const [name, variant] of variants) {
     memoryPool.drain();
-    const config = smallConfig({ clock: 'virtual', ramBytes: 24 * 1024 * 1024, pageWritesPerSec: 50_000, linkBitsPerSec: 1e9, seed: 11, ...variant });
+    const config = smallConfig({
+      clock: 'virtual',
+      ramBytes: 24 * 1024 * 1024,
+      pageWritesPerSec: 50_000,
+      linkBitsPerSec: 1e9,
+      seed: 11,
+      ...variant,
+    });
     const run = await runMigration(config);
     assert.equal(run.status, 'completed', `${name}: ${run.reason}`);
     assert.ok(run.totals.guestPageWrites + (run.postcopy?.guestPageWrites ?? 0) > 1000, `${name}: the guest wrote`);
@@ -89,12 +105,18 @@ test('a source reused after a run gets its initial content back: every page a vC
     assert.deepEqual([source.fresh, target.fresh], [[false], [false]], `${name}: both reused`);
     const l = source.slots[0].layout;
     const touched = new Uint8Array(source.slots[0].memory.buffer, l.touchedPtr, l.pageCount);
-    assert.ok(touched.some((b) => b === 1), `${name}: writes are in the touched map`);
+    assert.ok(
+      touched.some((b) => b === 1),
+      `${name}: writes are in the touched map`,
+    );
     await setUpMemories({ module, source: { memory: source, seed: 11, content: config.content }, zero: [target] });
     const expected = new Uint8Array(l.pageCount * l.pageSizeBytes);
     fillInitialContent(expected, 0, l.pageCount, l.pageSizeBytes, 11, config.content);
     assert.equal(sha(source.pages(0)), sha(expected), `${name}: the reused source holds the initial content again`);
-    assert.ok(touched.every((b) => b === 0), `${name}: the touched map starts over`);
+    assert.ok(
+      touched.every((b) => b === 0),
+      `${name}: the touched map starts over`,
+    );
     memoryPool.release(source, target);
   }
 });

@@ -11,7 +11,10 @@ for (const policy of POLICY_NAMES) {
     assert.equal(result.status, 'completed', result.reason);
     assert.equal(result.verified, true);
     assert.equal(result.sourceRunning, false);
-    assert.deepEqual(result.stages.map((s) => s.name), STAGE_NAMES);
+    assert.deepEqual(
+      result.stages.map((s) => s.name),
+      STAGE_NAMES,
+    );
     assert.ok(result.iterations.length >= 2, 'a pre-copy round and the stop-and-copy round');
     assert.equal(result.iterations.at(-1)?.phase, 'stop-and-copy');
     assert.equal(result.iterations[0].pagesSent, 32 * 256, 'round 0 sends every page');

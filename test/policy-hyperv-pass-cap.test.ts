@@ -4,8 +4,14 @@ import { HypervPolicy } from '../src/policy/hyperv.js';
 import type { PolicyState } from '../src/policy/policy.js';
 
 const base: PolicyState = {
-  roundsDone: 1, pendingPages: 100_000, pageSizeBytes: 4096, ramBytes: 1 << 30,
-  bandwidthBytesPerSec: 1.25e8, totalBytesSent: 1 << 30, downtimeLimitMs: 300, maxIterations: null,
+  roundsDone: 1,
+  pendingPages: 100_000,
+  pageSizeBytes: 4096,
+  ramBytes: 1 << 30,
+  bandwidthBytesPerSec: 1.25e8,
+  totalBytesSent: 1 << 30,
+  downtimeLimitMs: 300,
+  maxIterations: null,
 };
 
 test('hyperv suspends after 10 passes regardless of the dirty set', () => {

@@ -4,8 +4,14 @@ import { QemuPolicy } from '../src/policy/qemu.js';
 import type { PolicyState } from '../src/policy/policy.js';
 
 const base: PolicyState = {
-  roundsDone: 1, pendingPages: 0, pageSizeBytes: 4096, ramBytes: 1 << 30,
-  bandwidthBytesPerSec: 1.25e9, totalBytesSent: 1 << 30, downtimeLimitMs: 300, maxIterations: null,
+  roundsDone: 1,
+  pendingPages: 0,
+  pageSizeBytes: 4096,
+  ramBytes: 1 << 30,
+  bandwidthBytesPerSec: 1.25e9,
+  totalBytesSent: 1 << 30,
+  downtimeLimitMs: 300,
+  maxIterations: null,
 };
 
 test('qemu switches over when pending bytes fit bandwidth x downtime limit, and not a page later', () => {

@@ -5,8 +5,14 @@ import type { PolicyState } from '../src/policy/policy.js';
 
 const ram = 1 << 30;
 const base: PolicyState = {
-  roundsDone: 1, pendingPages: 10_000, pageSizeBytes: 4096, ramBytes: ram,
-  bandwidthBytesPerSec: 1.25e8, totalBytesSent: ram, downtimeLimitMs: 300, maxIterations: null,
+  roundsDone: 1,
+  pendingPages: 10_000,
+  pageSizeBytes: 4096,
+  ramBytes: ram,
+  bandwidthBytesPerSec: 1.25e8,
+  totalBytesSent: ram,
+  downtimeLimitMs: 300,
+  maxIterations: null,
 };
 
 test('xen: last round under 50 dirty pages, after 29 rounds, or after 3 x RAM sent', () => {

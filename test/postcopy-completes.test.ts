@@ -5,9 +5,17 @@ import { smallConfig } from './fixtures/migrate.js';
 
 for (const clock of ['virtual', 'real'] as const) {
   test(`post-copy after 2 rounds completes and verifies on the ${clock} clock, with page requests recorded`, async () => {
-    const r = await runMigration(smallConfig({
-      clock, ramBytes: 32 * 1024 * 1024, pageWritesPerSec: 30_000, linkBitsPerSec: 500e6, postcopy: true, postcopyAfterRounds: 2, policy: 'qemu-rounds',
-    }));
+    const r = await runMigration(
+      smallConfig({
+        clock,
+        ramBytes: 32 * 1024 * 1024,
+        pageWritesPerSec: 30_000,
+        linkBitsPerSec: 500e6,
+        postcopy: true,
+        postcopyAfterRounds: 2,
+        policy: 'qemu-rounds',
+      }),
+    );
     assert.equal(r.status, 'completed', r.reason);
     assert.equal(r.verified, true, 'the target holds what the guest wrote, on both hosts');
     assert.deepEqual(r.stages.map((s) => s.name).slice(-2), ['announce', 'postcopy']);

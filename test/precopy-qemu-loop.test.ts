@@ -10,8 +10,17 @@ import { runMigration } from '../src/driver/migrate.js';
 
 const scenario = {
   policy: 'qemu',
-  ram: '32MiB', vcpus: '1', dirtyRate: '1500pages/s', pattern: 'hotset:0.5:1', content: 'random', codec: 'zero',
-  maxBandwidth: '64Mbit/s', link: 'unlimited', latency: '0ms', downtimeLimit: '100ms', seed: '5',
+  ram: '32MiB',
+  vcpus: '1',
+  dirtyRate: '1500pages/s',
+  pattern: 'hotset:0.5:1',
+  content: 'random',
+  codec: 'zero',
+  maxBandwidth: '64Mbit/s',
+  link: 'unlimited',
+  latency: '0ms',
+  downtimeLimit: '100ms',
+  seed: '5',
 };
 
 test('virtual clock: completes verified, with a sync per record and pre-copy at max-bandwidth on average', async () => {
@@ -26,7 +35,10 @@ test('virtual clock: completes verified, with a sync per record and pre-copy at 
   assert.ok(Math.abs((bytes * 8000) / ms / 64e6 - 1) < 0.05, `${(bytes * 8000) / ms / 1e6} Mbit/s over pre-copy`);
   const r = await runMigration(resolveRunConfig({ ...scenario, clock: 'virtual', policy: 'qemu-rounds' }));
   assert.equal(r.status, 'completed', r.reason);
-  assert.ok(q.totals.iterations > r.totals.iterations, `QEMU's loop ${q.totals.iterations} syncs, rounds ${r.totals.iterations}`);
+  assert.ok(
+    q.totals.iterations > r.totals.iterations,
+    `QEMU's loop ${q.totals.iterations} syncs, rounds ${r.totals.iterations}`,
+  );
 });
 
 test('virtual clock: the same result twice; real clock: completes verified', async () => {
@@ -40,20 +52,37 @@ test('virtual clock: the same result twice; real clock: completes verified', asy
 });
 
 test('xbzrle under the qemu loop: nothing until the scan wraps, then hits; verified; a cache not a power of two is refused', async () => {
-  const q = await runMigration(resolveRunConfig({ ...scenario, clock: 'virtual', codec: 'zero,xbzrle', xbzrleCache: '8MiB', compressThreads: '2' }));
+  const q = await runMigration(
+    resolveRunConfig({
+      ...scenario,
+      clock: 'virtual',
+      codec: 'zero,xbzrle',
+      xbzrleCache: '8MiB',
+      compressThreads: '2',
+    }),
+  );
   assert.equal(q.status, 'completed', q.reason);
   assert.equal(q.verified, true);
   const first = q.iterations[0].codec!;
   // The first record ends at the first sync, near the end of the first pass: no page wrapped yet.
   assert.equal((first.xbzrleCacheHits ?? 0) + (first.xbzrleCacheMisses ?? 0), 0);
   assert.ok((q.totals.codec?.xbzrleCacheHits ?? 0) > 0);
-  assert.throws(() => resolveRunConfig({ ...scenario, codec: 'zero,xbzrle', xbzrleCache: '12MiB' }), /--policy qemu takes a power-of-two --xbzrle-cache/);
+  assert.throws(
+    () => resolveRunConfig({ ...scenario, codec: 'zero,xbzrle', xbzrleCache: '12MiB' }),
+    /--policy qemu takes a power-of-two --xbzrle-cache/,
+  );
 });
 
 test('auto-converge under the qemu loop: weighed once per period of over 1 s, raised every second high period', async () => {
-  const q = await runMigration(resolveRunConfig({
-    ...scenario, clock: 'virtual', dirtyRate: '12000pages/s', autoConverge: true, timeout: '60s',
-  }));
+  const q = await runMigration(
+    resolveRunConfig({
+      ...scenario,
+      clock: 'virtual',
+      dirtyRate: '12000pages/s',
+      autoConverge: true,
+      timeout: '60s',
+    }),
+  );
   assert.equal(q.status, 'completed', q.reason);
   const steps: number[] = [];
   let last = 0;

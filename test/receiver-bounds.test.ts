@@ -24,7 +24,9 @@ function hostile(drip: (write: (b: Buffer) => void) => NodeJS.Timeout): Promise<
     let timer: NodeJS.Timeout | undefined;
     socket.on('connect', () => {
       socket.write(hello());
-      timer = drip((b) => { if (!socket.destroyed) socket.write(b); });
+      timer = drip((b) => {
+        if (!socket.destroyed) socket.write(b);
+      });
     });
     socket.on('data', () => undefined);
     socket.on('error', () => undefined);
@@ -36,7 +38,14 @@ function hostile(drip: (write: (b: Buffer) => void) => NodeJS.Timeout): Promise<
 }
 
 async function goodMigrationCompletes(): Promise<void> {
-  const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: receiver.address, dirtyCost: { preset: 'none', overrides: {} } }));
+  const r = await runMigration(
+    smallConfig({
+      ramBytes: 8 * 1024 * 1024,
+      pageWritesPerSec: 2000,
+      target: receiver.address,
+      dirtyCost: { preset: 'none', overrides: {} },
+    }),
+  );
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
 }
@@ -44,11 +53,17 @@ async function goodMigrationCompletes(): Promise<void> {
 test('half a frame is dropped after the frame timeout, with a reason; then a good migration completes', async () => {
   const before = receiver.summaries.length;
   const f = frame(pagesBody([1]), { count: 1 });
-  const ms = await hostile((write) => { write(f.subarray(0, 10)); return setInterval(() => undefined, 1000); });
+  const ms = await hostile((write) => {
+    write(f.subarray(0, 10));
+    return setInterval(() => undefined, 1000);
+  });
   assert.ok(ms < 3000, `held ${ms.toFixed(0)} ms`);
   const [s] = (await receiver.waitForMigrations(before + 1)).slice(before);
   assert.equal(s.status, 'failed');
-  assert.match(s.reason ?? '', /too slow: a frame begun 0\.5 s ago has 10 bytes of its header \(a frame must arrive within 0\.5 s\)/);
+  assert.match(
+    s.reason ?? '',
+    /too slow: a frame begun 0\.5 s ago has 10 bytes of its header \(a frame must arrive within 0\.5 s\)/,
+  );
   await goodMigrationCompletes();
 });
 
@@ -63,7 +78,7 @@ test('one byte every 100 ms is dropped the same way', async () => {
   await goodMigrationCompletes();
 });
 
-test('whole frames trickled past the migration\'s deadline: dropped, with a reason', async () => {
+test("whole frames trickled past the migration's deadline: dropped, with a reason", async () => {
   const before = receiver.summaries.length;
   let page = 0;
   const ms = await hostile((write) => setInterval(() => write(frame(pagesBody([page++]), { count: 1 })), 200));
@@ -85,10 +100,23 @@ test('with --max-migrations 2, a legitimate migration completes while a slow str
     });
     socket.on('error', () => undefined);
     socket.on('data', () => undefined);
-    await new Promise<void>((resolve) => socket.on('connect', () => { socket.write(hello()); socket.write(f.subarray(0, 10)); resolve(); }));
+    await new Promise<void>((resolve) =>
+      socket.on('connect', () => {
+        socket.write(hello());
+        socket.write(f.subarray(0, 10));
+        resolve();
+      }),
+    );
     // The hostile stream holds one place; the source takes the other and finishes before the frame timeout.
     const t0 = performance.now();
-    const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: two.address, dirtyCost: { preset: 'none', overrides: {} } }));
+    const r = await runMigration(
+      smallConfig({
+        ramBytes: 8 * 1024 * 1024,
+        pageWritesPerSec: 2000,
+        target: two.address,
+        dirtyCost: { preset: 'none', overrides: {} },
+      }),
+    );
     assert.equal(r.status, 'completed', r.reason);
     assert.equal(r.verified, true);
     assert.ok(performance.now() - t0 < 7000, 'it did not wait for the slow stream to go');
@@ -109,11 +137,17 @@ test('migbench receive --frame-timeout sets the bound (a slower link may need it
     socket.on('data', () => undefined);
     const t0 = performance.now();
     const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now() - t0)));
-    socket.on('connect', () => { socket.write(hello()); socket.write(frame(pagesBody([1]), { count: 1 }).subarray(0, 40)); });
+    socket.on('connect', () => {
+      socket.write(hello());
+      socket.write(frame(pagesBody([1]), { count: 1 }).subarray(0, 40));
+    });
     const ms = await closed;
     assert.ok(ms >= 650 && ms < 5000, `dropped after ${ms.toFixed(0)} ms`);
     await new Promise((res) => setTimeout(res, 100));
-    assert.match(r.stderr(), /too slow: a frame begun 0\.7 s ago has 40 of its \d+ bytes \(a frame must arrive within 0\.7 s\)/);
+    assert.match(
+      r.stderr(),
+      /too slow: a frame begun 0\.7 s ago has 40 of its \d+ bytes \(a frame must arrive within 0\.7 s\)/,
+    );
   } finally {
     r.child.kill('SIGTERM');
     await r.exited();

@@ -50,32 +50,57 @@ test('report.html renders in Chromium: every chart drawn, no console errors', { 
   assert.ok(svgCount >= 10, `the fixture report has charts (${svgCount})`);
 
   const browser = CdpBrowser.launch(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
-    `--user-data-dir=${path.join(dir, 'profile')}`, 'about:blank',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-extensions',
+    `--user-data-dir=${path.join(dir, 'profile')}`,
+    'about:blank',
   ]);
   try {
-    const { targetInfos } = await browser.send('Target.getTargets') as { targetInfos: { targetId: string; type: string }[] };
+    const { targetInfos } = (await browser.send('Target.getTargets')) as {
+      targetInfos: { targetId: string; type: string }[];
+    };
     const page = targetInfos.find((i) => i.type === 'page');
     assert.ok(page, 'the browser opened a page');
-    const { sessionId } = await browser.send('Target.attachToTarget', { targetId: page.targetId, flatten: true }) as { sessionId: string };
+    const { sessionId } = (await browser.send('Target.attachToTarget', { targetId: page.targetId, flatten: true })) as {
+      sessionId: string;
+    };
     for (const domain of ['Page', 'Runtime', 'Log']) await browser.send(`${domain}.enable`, {}, sessionId);
     await browser.send('Page.navigate', { url: pathToFileURL(file).href }, sessionId);
     await browser.waitFor('Page.loadEventFired', 30_000);
 
-    const { result } = await browser.send('Runtime.evaluate', { expression: MEASURE, returnByValue: true }, sessionId) as { result: { value: SvgReport[] } };
+    const { result } = (await browser.send(
+      'Runtime.evaluate',
+      { expression: MEASURE, returnByValue: true },
+      sessionId,
+    )) as { result: { value: SvgReport[] } };
     const svgs = result.value;
     assert.equal(svgs.length, svgCount, 'every chart is in the DOM');
     svgs.forEach((s, i) => {
       assert.ok(s.width > 100 && s.height > 100, `chart ${i} has a size (${s.width} x ${s.height})`);
-      assert.ok(s.dataMarks > 0 && s.drawnDataMarks > 0, `chart ${i} draws its data marks (${s.drawnDataMarks} of ${s.dataMarks})`);
+      assert.ok(
+        s.dataMarks > 0 && s.drawnDataMarks > 0,
+        `chart ${i} draws its data marks (${s.drawnDataMarks} of ${s.dataMarks})`,
+      );
     });
 
-    const problems = browser.events.filter((e: CdpEvent) =>
-      e.method === 'Runtime.exceptionThrown'
-      || (e.method === 'Runtime.consoleAPICalled' && ['error', 'assert'].includes(String(e.params.type)))
-      || (e.method === 'Log.entryAdded' && (e.params.entry as { level?: string }).level === 'error'));
-    assert.deepEqual(problems.map((p) => JSON.stringify(p.params).slice(0, 300)), [], 'no console errors');
+    const problems = browser.events.filter(
+      (e: CdpEvent) =>
+        e.method === 'Runtime.exceptionThrown' ||
+        (e.method === 'Runtime.consoleAPICalled' && ['error', 'assert'].includes(String(e.params.type))) ||
+        (e.method === 'Log.entryAdded' && (e.params.entry as { level?: string }).level === 'error'),
+    );
+    assert.deepEqual(
+      problems.map((p) => JSON.stringify(p.params).slice(0, 300)),
+      [],
+      'no console errors',
+    );
   } finally {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,12 @@ import { smallConfig } from './fixtures/migrate.js';
 // A guest whose writes land on pages before their round-0 copy: the plain bitmap sends those pages
 // again unchanged in round 1; KVM's CLEAR_DIRTY_LOG clears just before the copy and does not.
 const config = smallConfig({
-  clock: 'virtual', ramBytes: 32 * 1024 * 1024, pageWritesPerSec: 20_000, linkBitsPerSec: 500e6, policy: 'xen', seed: 3,
+  clock: 'virtual',
+  ramBytes: 32 * 1024 * 1024,
+  pageWritesPerSec: 20_000,
+  linkBitsPerSec: 500e6,
+  policy: 'xen',
+  seed: 3,
 });
 
 test('the resend meter counts pages sent again unchanged, on the channel thread and in the sender', async () => {
@@ -21,5 +26,8 @@ test('the resend meter counts pages sent again unchanged, on the channel thread 
   }
   const chunked = await runMigration({ ...config, dirtyLog: 'bitmap-chunked' });
   const resent = (r: typeof chunked): number => r.iterations.reduce((n, i) => n + i.pagesResentUnchanged, 0);
-  assert.ok(resent(chunked) < resent(onChannel), `chunked clearing resends fewer unchanged pages (${resent(chunked)} < ${resent(onChannel)})`);
+  assert.ok(
+    resent(chunked) < resent(onChannel),
+    `chunked clearing resends fewer unchanged pages (${resent(chunked)} < ${resent(onChannel)})`,
+  );
 });

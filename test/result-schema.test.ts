@@ -16,7 +16,7 @@ const RENAMED: Record<string, string> = { pageWritesPerSec: 'dirtyPagesPerSec' }
 /** Result config fields derived from the options: the pre-copy loop is the policy's. */
 const DERIVED = ['precopyLoop'];
 
-test('every run option is in the result\'s config: a new one needs a decision in ResultConfig', () => {
+test("every run option is in the result's config: a new one needs a decision in ResultConfig", () => {
   const expected = [...Object.keys(DEFAULT_RUN_CONFIG).map((k) => RENAMED[k] ?? k), ...DERIVED].sort();
   assert.deepEqual(Object.keys(resultConfig(DEFAULT_RUN_CONFIG)).sort(), expected);
   assert.equal(resultConfig(DEFAULT_RUN_CONFIG).dirtyPagesPerSec, DEFAULT_RUN_CONFIG.pageWritesPerSec);
@@ -24,12 +24,12 @@ test('every run option is in the result\'s config: a new one needs a decision in
   assert.equal(resultConfig({ ...DEFAULT_RUN_CONFIG, policy: 'qemu-rounds' }).precopyLoop, 'rounds');
 });
 
-test('the result\'s config is a copy, and the token never appears in it', () => {
+test("the result's config is a copy, and the token never appears in it", () => {
   const config = { ...DEFAULT_RUN_CONFIG, token: 's3cret', codecs: ['zero' as const] };
   const echoed = resultConfig(config);
   assert.equal(echoed.token, '(hidden)');
   echoed.codecs.push('lz4');
-  assert.deepEqual(config.codecs, ['zero'], 'changing the result does not change the run\'s options');
+  assert.deepEqual(config.codecs, ['zero'], "changing the result does not change the run's options");
 });
 
 test('a result of another schema version is refused with both versions named', async () => {
@@ -40,6 +40,11 @@ test('a result of another schema version is refused with both versions named', a
   assert.equal((await readResultFile(current)).schemaVersion, RESULT_SCHEMA_VERSION);
   const future = join(dir, 'future.json');
   await writeFile(future, JSON.stringify({ ...r, schemaVersion: RESULT_SCHEMA_VERSION + 1 }));
-  await assert.rejects(readResultFile(future), (e: unknown) => e instanceof ResultFileError
-    && e.message.includes(`schema version ${RESULT_SCHEMA_VERSION + 1}`) && e.message.includes(`reads version ${RESULT_SCHEMA_VERSION}`));
+  await assert.rejects(
+    readResultFile(future),
+    (e: unknown) =>
+      e instanceof ResultFileError &&
+      e.message.includes(`schema version ${RESULT_SCHEMA_VERSION + 1}`) &&
+      e.message.includes(`reads version ${RESULT_SCHEMA_VERSION}`),
+  );
 });

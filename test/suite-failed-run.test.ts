@@ -29,7 +29,10 @@ matrix:
 `;
 
 function records(dir: string): SuiteRecord[] {
-  return readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SuiteRecord);
+  return readFileSync(path.join(dir, 'results.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as SuiteRecord);
 }
 
 test('a migration that fails is recorded with its reason and the next run still runs', async () => {
@@ -47,8 +50,15 @@ test('a migration that fails is recorded with its reason and the next run still 
   assert.equal(completed.result?.verified, true);
 
   const csv = readFileSync(path.join(dir, 'summary.csv'), 'utf8').trim().split('\n');
-  assert.match(csv[0], /^config_id,dirty-rate,dirty_rate_bytes_per_s,runs_planned,runs_completed,runs_failed,total_time_ms_mean,total_time_ms_sd,total_time_ms_min,total_time_ms_median,total_time_ms_max,/);
-  assert.match(csv[1], /^\w+,60MB\/s,60000000,1,0,1,,,/, 'the failed configuration has no statistics; the swept value also as a number');
+  assert.match(
+    csv[0],
+    /^config_id,dirty-rate,dirty_rate_bytes_per_s,runs_planned,runs_completed,runs_failed,total_time_ms_mean,total_time_ms_sd,total_time_ms_min,total_time_ms_median,total_time_ms_max,/,
+  );
+  assert.match(
+    csv[1],
+    /^\w+,60MB\/s,60000000,1,0,1,,,/,
+    'the failed configuration has no statistics; the swept value also as a number',
+  );
   const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
   assert.match(md, /## Failed runs[\s\S]*dirty-rate=60MB\/s[\s\S]*did not converge within 2 iterations/);
   assert.match(readFileSync(path.join(dir, 'report.html'), 'utf8'), /did not converge within 2 iterations/);
@@ -72,10 +82,19 @@ test('a run that throws is recorded as failed; resume keeps it; --retry-failed r
   assert.match(records(dir)[0].reason ?? '', /stopped with an error: worker exploded/);
   assert.equal(records(dir)[0].result, undefined);
 
-  const resumed = await runSuite(plan, { outDir: dir, toolVersion: 'test', migrate: () => assert.fail('nothing to run') });
+  const resumed = await runSuite(plan, {
+    outDir: dir,
+    toolVersion: 'test',
+    migrate: () => assert.fail('nothing to run'),
+  });
   assert.equal(resumed.executed, 0);
 
-  const retried = await runSuite(plan, { outDir: dir, toolVersion: 'test', retryFailed: true, migrate: async (config) => fakeResult(config) });
+  const retried = await runSuite(plan, {
+    outDir: dir,
+    toolVersion: 'test',
+    retryFailed: true,
+    migrate: async (config) => fakeResult(config),
+  });
   assert.equal(retried.executed, 1);
   assert.equal(retried.completed, 1);
   const all = records(dir);

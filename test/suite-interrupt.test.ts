@@ -40,7 +40,11 @@ test('an abort during the second run keeps the first, records nothing else, and 
   assert.equal(lines.length, 1);
   assert.match(readFileSync(path.join(dir, 'summary.md'), 'utf8'), /1 completed, 0 failed, 2 not run/);
 
-  const rest = await runSuite(plan, { outDir: dir, toolVersion: 'test', migrate: async (config) => fakeResult(config) });
+  const rest = await runSuite(plan, {
+    outDir: dir,
+    toolVersion: 'test',
+    migrate: async (config) => fakeResult(config),
+  });
   assert.equal(rest.executed, 2);
   assert.equal(rest.skipped, 1);
 });
@@ -48,7 +52,10 @@ test('an abort during the second run keeps the first, records nothing else, and 
 test('a torn last line (a writer killed mid-line) is cut off before appending', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-torn-'));
   const plan = expandSuite(parseSuite(SUITE, 'interrupt.yaml'));
-  await runSuite({ ...plan, runs: plan.runs.slice(0, 1) }, { outDir: dir, toolVersion: 'test', migrate: async (c) => fakeResult(c) });
+  await runSuite(
+    { ...plan, runs: plan.runs.slice(0, 1) },
+    { outDir: dir, toolVersion: 'test', migrate: async (c) => fakeResult(c) },
+  );
   appendFileSync(path.join(dir, 'results.jsonl'), '{"recordVersion":1,"suite":"interr');
   const outcome = await runSuite(plan, { outDir: dir, toolVersion: 'test', migrate: async (c) => fakeResult(c) });
   assert.equal(outcome.executed, 2);

@@ -29,97 +29,116 @@ const CASES: { what: string; text: string; line: number; mentions: string[] }[] 
   {
     what: 'bad YAML (a tab as indentation)',
     text: 'name: x\nbase:\n  ram: 16MiB\n\tlink: 1Gbit/s\n',
-    line: 4, mentions: ['link: not valid YAML', 'Tabs'],
+    line: 4,
+    mentions: ['link: not valid YAML', 'Tabs'],
   },
   {
     what: 'a duplicate key',
     text: 'name: x\nbase:\n  ram: 16MiB\n  ram: 32MiB\n',
-    line: 4, mentions: ['base.ram', 'given twice'],
+    line: 4,
+    mentions: ['base.ram', 'given twice'],
   },
   {
     what: 'an unknown top-level key',
     text: 'name: x\nrepeats: 2\n',
-    line: 2, mentions: ['repeats', 'unknown key', 'repeat'],
+    line: 2,
+    mentions: ['repeats', 'unknown key', 'repeat'],
   },
   {
     what: 'a run option at the top level',
     text: 'name: x\nram: 16MiB\n',
-    line: 2, mentions: ['ram', 'under base or matrix'],
+    line: 2,
+    mentions: ['ram', 'under base or matrix'],
   },
   {
     what: 'a missing name',
     text: 'base:\n  ram: 16MiB\n',
-    line: 1, mentions: ['name', 'missing'],
+    line: 1,
+    mentions: ['name', 'missing'],
   },
   {
     what: 'an unknown run option in base, with a suggestion',
     text: 'name: x\nbase:\n  ram: 16MiB\n  dirty-rat: 5MB/s\n',
-    line: 4, mentions: ['base.dirty-rat', 'not a run option', 'dirty-rate'],
+    line: 4,
+    mentions: ['base.dirty-rat', 'not a run option', 'dirty-rate'],
   },
   {
     what: 'an output option of run (not a run option)',
     text: 'name: x\nbase:\n  json: true\n',
-    line: 3, mentions: ['base.json', 'not a run option'],
+    line: 3,
+    mentions: ['base.json', 'not a run option'],
   },
   {
     what: 'an unknown run option in the matrix',
     text: 'name: x\nmatrix:\n  dirty-rate: [5MB/s]\n  sped: [1, 2]\n',
-    line: 4, mentions: ['matrix.sped', 'not a run option'],
+    line: 4,
+    mentions: ['matrix.sped', 'not a run option'],
   },
   {
     what: 'a bad value in base',
     text: 'name: x\nbase:\n  ram: 16MiB\n  link: fast\n',
-    line: 4, mentions: ['base.link', '--link must be a rate', '"fast"'],
+    line: 4,
+    mentions: ['base.link', '--link must be a rate', '"fast"'],
   },
   {
     what: 'a bad value in a matrix list',
     text: 'name: x\nbase:\n  ram: 16MiB\nmatrix:\n  dirty-rate:\n    - 50MB/s\n    - lots\n',
-    line: 7, mentions: ['matrix.dirty-rate[1]', '--dirty-rate', '"lots"'],
+    line: 7,
+    mentions: ['matrix.dirty-rate[1]', '--dirty-rate', '"lots"'],
   },
   {
     what: 'a bad value in the second matrix block',
     text: 'name: x\nmatrix:\n  - policy: qemu\n  - policy: [xen, vmware]\n',
-    line: 4, mentions: ['matrix[1].policy[1]', '--policy must be one of', '"vmware"'],
+    line: 4,
+    mentions: ['matrix[1].policy[1]', '--policy must be one of', '"vmware"'],
   },
   {
     what: 'a value that clashes with another option',
     text: 'name: x\nbase:\n  ram: 16MiB\n  throttle-max: 50%\n',
-    line: 4, mentions: ['base.throttle-max', 'only applies with --auto-converge'],
+    line: 4,
+    mentions: ['base.throttle-max', 'only applies with --auto-converge'],
   },
   {
     what: 'a list where one value belongs',
     text: 'name: x\nbase:\n  ram: [16MiB, 32MiB]\n',
-    line: 3, mentions: ['base.ram', 'single value'],
+    line: 3,
+    mentions: ['base.ram', 'single value'],
   },
   {
     what: 'an empty matrix list',
     text: 'name: x\nmatrix:\n  ram: []\n',
-    line: 3, mentions: ['matrix.ram', 'empty list'],
+    line: 3,
+    mentions: ['matrix.ram', 'empty list'],
   },
   {
     what: 'a value listed twice',
     text: 'name: x\nmatrix:\n  ram: [16MiB, 32MiB, 16MiB]\n',
-    line: 3, mentions: ['matrix.ram[2]', 'listed twice'],
+    line: 3,
+    mentions: ['matrix.ram[2]', 'listed twice'],
   },
   {
     what: 'a bad repeat',
     text: 'name: x\nrepeat: 0\n',
-    line: 2, mentions: ['repeat', 'whole number from 1'],
+    line: 2,
+    mentions: ['repeat', 'whole number from 1'],
   },
   {
     what: 'a comparison of an option the matrix does not vary',
     text: 'name: x\nmatrix:\n  ram: [16MiB, 32MiB]\ncomparisons:\n  - vary: link\n    metric: downtime\n',
-    line: 5, mentions: ['comparisons[0].vary', 'not in the matrix'],
+    line: 5,
+    mentions: ['comparisons[0].vary', 'not in the matrix'],
   },
   {
     what: 'a comparison with an unknown metric',
     text: 'name: x\nmatrix:\n  ram: [16MiB, 32MiB]\ncomparisons:\n  - vary: ram\n    metric: speed\n',
-    line: 6, mentions: ['comparisons[0].metric', 'downtime', '"speed"'],
+    line: 6,
+    mentions: ['comparisons[0].metric', 'downtime', '"speed"'],
   },
   {
     what: 'a comparison with an unknown key',
     text: 'name: x\nmatrix:\n  ram: [16MiB, 32MiB]\ncomparisons:\n  - vary: ram\n    metric: downtime\n    colour: red\n',
-    line: 7, mentions: ['comparisons[0].colour', 'unknown key'],
+    line: 7,
+    mentions: ['comparisons[0].colour', 'unknown key'],
   },
 ];
 
@@ -138,11 +157,17 @@ test('migbench suite with a bad file: exit 2, one line naming file, line and key
   const file = path.join(dir, 'bad.yaml');
   writeFileSync(file, 'name: x\nbase:\n  ram: 16MiB\n  link: fast\n');
   const bin = fileURLToPath(new URL('../../bin/migbench.js', import.meta.url));
-  const r = spawnSync(process.execPath, [bin, 'suite', file, '--out', path.join(dir, 'out')], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, 'suite', file, '--out', path.join(dir, 'out')], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stdout, '');
   const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines[0], `migbench: ${file}:4: base.link: --link must be a rate such as 10Gbit/s, 25Gbps, 1.25GB/s, 500MB/s or unlimited (got "fast")`);
+  assert.equal(
+    lines[0],
+    `migbench: ${file}:4: base.link: --link must be a rate such as 10Gbit/s, 25Gbps, 1.25GB/s, 500MB/s or unlimited (got "fast")`,
+  );
   assert.match(lines[1] ?? '', /^Try 'migbench suite --help'\.$/);
   assert.equal(lines.length, 2);
 });

@@ -39,7 +39,10 @@ test('keys in both spellings, numbers and booleans resolve like command-line tex
 test('blocks cross on their own and join; repeats come configuration by configuration, then again', () => {
   const plan = expandSuite(parseSuite(TEXT, 'values.yaml'));
   assert.equal(plan.runs.length, (4 + 2) * 2);
-  assert.deepEqual(plan.runs.slice(0, 6).map((r) => r.repeat), [0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(
+    plan.runs.slice(0, 6).map((r) => r.repeat),
+    [0, 0, 0, 0, 0, 0],
+  );
   assert.deepEqual(plan.runs[4].varied, { link: '1Gbit/s' });
   assert.equal(plan.runs[5].config.linkBitsPerSec, null);
   assert.equal(new Set(plan.runs.map((r) => r.runId)).size, plan.runs.length);
@@ -56,18 +59,29 @@ test('run ids depend on the resolved configuration, not on how it was written', 
 });
 
 test('--reduce: two configurations per block, once, 16 MiB guests, rates scaled together', () => {
-  const text = 'name: r\nbase: { ram: 256MiB, link: 2Gbit/s }\nmatrix:\n  dirty-rate: [50MB/s, 100MB/s, 150MB/s]\n  downtime-limit: [30ms, 2s]\nrepeat: 3\n';
+  const text =
+    'name: r\nbase: { ram: 256MiB, link: 2Gbit/s }\nmatrix:\n  dirty-rate: [50MB/s, 100MB/s, 150MB/s]\n  downtime-limit: [30ms, 2s]\nrepeat: 3\n';
   const full = expandSuite(parseSuite(text, 'r.yaml'));
   const reduced = expandSuite(parseSuite(text, 'r.yaml'), { reduce: true });
   assert.equal(full.runs.length, 18);
   assert.equal(reduced.runs.length, 2);
   assert.equal(reduced.reduced, true);
-  assert.deepEqual(reduced.runs.map((r) => r.varied), [{ dirtyRate: '50MB/s', downtimeLimit: '30ms' }, { dirtyRate: '150MB/s', downtimeLimit: '2s' }]);
+  assert.deepEqual(
+    reduced.runs.map((r) => r.varied),
+    [
+      { dirtyRate: '50MB/s', downtimeLimit: '30ms' },
+      { dirtyRate: '150MB/s', downtimeLimit: '2s' },
+    ],
+  );
   const [small] = reduced.runs;
   const [big] = full.runs;
   assert.equal(small.config.ramBytes, 16 * 2 ** 20);
-  const ratio = (c: typeof small.config): number => (c.pageWritesPerSec * c.pageSizeBytes * 8) / (c.linkBitsPerSec ?? 1);
-  assert.ok(Math.abs(ratio(small.config) - ratio(big.config)) / ratio(big.config) < 0.01, 'dirty rate / link rate kept');
+  const ratio = (c: typeof small.config): number =>
+    (c.pageWritesPerSec * c.pageSizeBytes * 8) / (c.linkBitsPerSec ?? 1);
+  assert.ok(
+    Math.abs(ratio(small.config) - ratio(big.config)) / ratio(big.config) < 0.01,
+    'dirty rate / link rate kept',
+  );
   assert.ok(small.config.timeoutMs !== null && small.config.timeoutMs <= 15_000);
 });
 

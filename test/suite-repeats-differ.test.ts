@@ -26,12 +26,18 @@ repeat: 3
 
 test('virtual-clock repeats differ in bytes and time, and record their write seeds', async () => {
   const plan = expandSuite(parseSuite(SUITE, 'repeats.yaml'));
-  assert.deepEqual(plan.runs.map((r) => r.config.seed), [3, 3, 3]);
+  assert.deepEqual(
+    plan.runs.map((r) => r.config.seed),
+    [3, 3, 3],
+  );
   assert.equal(plan.runs[0].config.writeSeed, 3);
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-repeats-'));
   const outcome = await runSuite(plan, { outDir: dir, toolVersion: 'test' });
   assert.equal(outcome.completed, 3);
-  const records = readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const records = readFileSync(path.join(dir, 'results.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const seeds = records.map((r) => r.result.config.writeSeed);
   assert.equal(new Set(seeds).size, 3, `write seeds ${seeds}`);
   assert.ok(records.every((r) => r.result.verified === true));
@@ -39,5 +45,9 @@ test('virtual-clock repeats differ in bytes and time, and record their write see
   assert.ok(new Set(bytes).size > 1, `bytes sent ${bytes}`);
   // The same guest each time: one initial memory, whose set-up the repeats reuse.
   // The same guest each time: later repeats reuse the first's memory, set up from the same seed.
-  for (const r of records.slice(1)) assert.ok(r.result.totals.setup.reusedSlots > 0 && r.result.totals.setup.freshSlots === 0, JSON.stringify(r.result.totals.setup));
+  for (const r of records.slice(1))
+    assert.ok(
+      r.result.totals.setup.reusedSlots > 0 && r.result.totals.setup.freshSlots === 0,
+      JSON.stringify(r.result.totals.setup),
+    );
 });

@@ -40,7 +40,10 @@ test('a second run of a finished suite executes nothing and leaves its results a
   });
   assert.equal(second.executed, 0);
   assert.equal(second.skipped, 2);
-  assert.deepEqual(files.map((f) => readFileSync(f, 'utf8')), before);
+  assert.deepEqual(
+    files.map((f) => readFileSync(f, 'utf8')),
+    before,
+  );
 });
 
 test('a suite that gained a configuration runs only the new one', async () => {
@@ -53,7 +56,11 @@ test('a suite that gained a configuration runs only the new one', async () => {
   await runSuite(expandSuite(parseSuite(SUITE, 'resume.yaml')), { outDir: dir, toolVersion: 'test', migrate });
   assert.equal(calls.length, 2);
   const grown = SUITE.replace('[10MB/s, 40MB/s]', '[10MB/s, 40MB/s, 20MB/s]');
-  const again = await runSuite(expandSuite(parseSuite(grown, 'resume.yaml')), { outDir: dir, toolVersion: 'test', migrate });
+  const again = await runSuite(expandSuite(parseSuite(grown, 'resume.yaml')), {
+    outDir: dir,
+    toolVersion: 'test',
+    migrate,
+  });
   assert.equal(again.executed, 1);
   assert.deepEqual(calls.slice(2), [Math.floor(20e6 / 4096)]);
 });

@@ -15,15 +15,34 @@ const receiver = await startReceiver();
 after(() => receiver.server.close());
 
 // Faults fire at a round: the round-based loop's, whose round 1 is the first resend.
-const config = (fault: FaultSpec, o: Partial<RunConfig> = {}): RunConfig => smallConfig({
-  policy: 'qemu-rounds', ramBytes: 16 * 1024 * 1024, pageWritesPerSec: 5_000, linkBitsPerSec: 1e9, target: receiver.address, fault, ...o,
-});
+const config = (fault: FaultSpec, o: Partial<RunConfig> = {}): RunConfig =>
+  smallConfig({
+    policy: 'qemu-rounds',
+    ramBytes: 16 * 1024 * 1024,
+    pageWritesPerSec: 5_000,
+    linkBitsPerSec: 1e9,
+    target: receiver.address,
+    fault,
+    ...o,
+  });
 
 const cases: [FaultSpec, RegExp, number][] = [
-  [{ kind: 'drop', round: 1 }, /connection to the receiver at 127\.0\.0\.1:\d+ closed unexpectedly in round 1 .*\(injected fault drop@1\)/, 5_000],
-  [{ kind: 'corrupt', round: 1 }, /rejected the migration in round 1: stream 0: frame checksum mismatch in round 1/, 5_000],
+  [
+    { kind: 'drop', round: 1 },
+    /connection to the receiver at 127\.0\.0\.1:\d+ closed unexpectedly in round 1 .*\(injected fault drop@1\)/,
+    5_000,
+  ],
+  [
+    { kind: 'corrupt', round: 1 },
+    /rejected the migration in round 1: stream 0: frame checksum mismatch in round 1/,
+    5_000,
+  ],
   // The default ack timeout is 5 s: a 60 s stall ends the run after about that.
-  [{ kind: 'stall', round: 1, ms: 60_000 }, /no acknowledgement from the receiver .* for 5\.\d s with \d+ frames outstanding in round 1 \(injected fault stall@1:60000\)/, 9_000],
+  [
+    { kind: 'stall', round: 1, ms: 60_000 },
+    /no acknowledgement from the receiver .* for 5\.\d s with \d+ frames outstanding in round 1 \(injected fault stall@1:60000\)/,
+    9_000,
+  ],
 ];
 
 for (const [fault, reason, boundMs] of cases) {
@@ -48,7 +67,9 @@ test('a short stall is survived: the run completes verified', async () => {
 test('--fault kill-receiver@1 kills a receiver started with --allow-kill: failed with a reason, the source running', async () => {
   const child = await spawnReceiver(['--allow-kill']);
   try {
-    const r = await runMigration(config({ kind: 'kill-receiver', round: 1 }, { target: { host: '127.0.0.1', port: child.port } }));
+    const r = await runMigration(
+      config({ kind: 'kill-receiver', round: 1 }, { target: { host: '127.0.0.1', port: child.port } }),
+    );
     assert.equal(r.status, 'failed');
     assert.match(r.reason ?? '', /(closed unexpectedly|failed) in round 1.*\(injected fault kill-receiver@1\)/);
     assert.equal(r.sourceRunning, true);

@@ -39,7 +39,8 @@ async function rejected(parts: Buffer[], why: RegExp, opts: { end?: boolean } = 
   assert.match(s.reason ?? '', why);
 }
 
-test('a wrong magic is refused', () => refused([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.padEnd(64))], /bad handshake magic 0x20544547/));
+test('a wrong magic is refused', () =>
+  refused([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.padEnd(64))], /bad handshake magic 0x20544547/));
 
 test('a wrong version is refused', () => {
   const h = good();
@@ -52,10 +53,14 @@ test('a bad token is refused, and a missing one', async () => {
   await refused([hello({ token: '' })], /needs a token/);
 });
 
-test('an impossible RAM size is refused', () => refused([hello({ token: 's3cret', ramBytes: 5000 })], /bad RAM size 5000/));
+test('an impossible RAM size is refused', () =>
+  refused([hello({ token: 's3cret', ramBytes: 5000 })], /bad RAM size 5000/));
 
 test('a body length past the frame buffer is rejected before it is read', () =>
-  rejected([good(), frame(new Uint8Array(0), { bodyLengthBytes: 0x7fffffff })], /frame body of 2147483647 bytes exceeds the limit/));
+  rejected(
+    [good(), frame(new Uint8Array(0), { bodyLengthBytes: 0x7fffffff })],
+    /frame body of 2147483647 bytes exceeds the limit/,
+  ));
 
 test('a page number past the RAM is rejected', () =>
   rejected([good(), frame(pagesBody([4_000_000]), { count: 1 })], /page 4000000, past the RAM of 2048 pages/));
@@ -75,8 +80,16 @@ test('a count that the body cannot hold is rejected', () =>
   rejected([good(), frame(pagesBody([1]), { count: 3 })], /shorter than its 3 pages/));
 
 test('a truncated stream is rejected', async () => {
-  await rejected([good(), frame(pagesBody([1]), { count: 1 }).subarray(0, 100)], /truncated stream: stream 0 closed inside a frame/, { end: true });
-  await rejected([good(), frame(pagesBody([1]), { count: 1 })], /truncated stream: stream 0 closed before the end of migration/, { end: true });
+  await rejected(
+    [good(), frame(pagesBody([1]), { count: 1 }).subarray(0, 100)],
+    /truncated stream: stream 0 closed inside a frame/,
+    { end: true },
+  );
+  await rejected(
+    [good(), frame(pagesBody([1]), { count: 1 })],
+    /truncated stream: stream 0 closed before the end of migration/,
+    { end: true },
+  );
 });
 
 test('a kill frame without --allow-kill is rejected', () =>
@@ -99,7 +112,10 @@ test('unknown handshake flags and non-zero reserved fields are refused', async (
 });
 
 /** Every page of the 8 MiB guest once, in frames of 256 pages. */
-const allPages = (): Buffer[] => Array.from({ length: 8 }, (_, i) => frame(pagesBody(Array.from({ length: 256 }, (_, j) => i * 256 + j)), { count: 256 }));
+const allPages = (): Buffer[] =>
+  Array.from({ length: 8 }, (_, i) =>
+    frame(pagesBody(Array.from({ length: 256 }, (_, j) => i * 256 + j)), { count: 256 }),
+  );
 
 test('a migration that is not complete is refused as such at its end, and frames after the end are refused', async () => {
   const state = Buffer.alloc(4096, 9);
@@ -107,27 +123,49 @@ test('a migration that is not complete is refused as such at its end, and frames
   await rejected([good(), end], /end of migration with 2048 of 2048 pages never sent: the migration is not complete/);
   await rejected([good(), ...allPages().slice(1), frame(state, { type: 2 }), end], /256 of 2048 pages never sent/);
   await rejected([good(), ...allPages(), end], /end of migration without the device state/);
-  await rejected([good(), ...allPages(), frame(state, { type: 2 }), end, frame(pagesBody([1]), { count: 1 })], /a frame of type 1 after the end of migration/);
+  await rejected(
+    [good(), ...allPages(), frame(state, { type: 2 }), end, frame(pagesBody([1]), { count: 1 })],
+    /a frame of type 1 after the end of migration/,
+  );
 });
 
 test('verify: one request per migration, with a 32-byte key, after the device state; answered with the MAC', async () => {
   const key = Buffer.alloc(32, 7);
   const state = Buffer.alloc(4096, 9);
-  await rejected([good(), frame(key, { type: 5 })], /a verify request before the device state: the migration is not complete/);
-  await rejected([good(), frame(state, { type: 2 }), frame(new Uint8Array(0), { type: 5 })], /a verify frame carries a 32-byte key, not 0 bytes/);
-  await rejected([good(), frame(state, { type: 2 }), frame(key, { type: 5 }), frame(key, { type: 5 })], /a second verify request: one per migration/);
+  await rejected(
+    [good(), frame(key, { type: 5 })],
+    /a verify request before the device state: the migration is not complete/,
+  );
+  await rejected(
+    [good(), frame(state, { type: 2 }), frame(new Uint8Array(0), { type: 5 })],
+    /a verify frame carries a 32-byte key, not 0 bytes/,
+  );
+  await rejected(
+    [good(), frame(state, { type: 2 }), frame(key, { type: 5 }), frame(key, { type: 5 })],
+    /a second verify request: one per migration/,
+  );
   await rejected([good(), frame(state, { type: 2 }), frame(state, { type: 2 })], /a second device state frame/);
   // Answered: HMAC-SHA256 under the key, of the shape, the (zero) target memory and the device state.
-  const x = await exchange(receiver.address, [good(), frame(state, { type: 2 }), frame(key, { type: 5 })], { timeoutMs: 2000 });
+  const x = await exchange(receiver.address, [good(), frame(state, { type: 2 }), frame(key, { type: 5 })], {
+    timeoutMs: 2000,
+  });
   const mac = x.feedback.find((f) => f.kind === 'mac');
   assert.ok(mac && mac.kind === 'mac', 'a MAC came back');
   const memory = new SharedArrayBuffer(8 * 1024 * 1024);
-  const expected = computeMac({ key, pageSizeBytes: 4096, pageCount: 2048, ranges: [{ buffer: memory, offset: 0, length: memory.byteLength }], deviceState: state });
+  const expected = computeMac({
+    key,
+    pageSizeBytes: 4096,
+    pageCount: 2048,
+    ranges: [{ buffer: memory, offset: 0, length: memory.byteLength }],
+    deviceState: state,
+  });
   assert.deepEqual(mac.mac, expected);
 });
 
 test('the receiver still accepts a good migration after all that', async () => {
-  const r = await runMigration(smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: receiver.address, token: 's3cret' }));
+  const r = await runMigration(
+    smallConfig({ ramBytes: 8 * 1024 * 1024, pageWritesPerSec: 2000, target: receiver.address, token: 's3cret' }),
+  );
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
 });

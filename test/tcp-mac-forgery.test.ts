@@ -31,14 +31,17 @@ function inverse64(a: bigint): bigint {
 /** The XXH64-preserving change of a page at `at` in `b` (both u64s in lane 0 of consecutive stripes). */
 function forgePage(b: Buffer, at: number): void {
   const inv = inverse64(P2);
-  b.writeBigUInt64LE((b.readBigUInt64LE(at) + ((1n << 33n) * inv)) & M64, at);
+  b.writeBigUInt64LE((b.readBigUInt64LE(at) + (1n << 33n) * inv) & M64, at);
   b.writeBigUInt64LE((b.readBigUInt64LE(at + 32) - ((P1 * inv) & M64) + (1n << 64n)) & M64, at + 32);
 }
 
 type Mode = 'pass' | 'forge-page' | 'zero-device-state';
 
 /** A proxy that passes everything but the frames its mode changes; `changed` counts what it did. */
-async function startProxy(to: number, mode: Mode): Promise<{ port: number; changed: { pages: number; deviceState: number; hashKept: boolean }; close(): void }> {
+async function startProxy(
+  to: number,
+  mode: Mode,
+): Promise<{ port: number; changed: { pages: number; deviceState: number; hashKept: boolean }; close(): void }> {
   const changed = { pages: 0, deviceState: 0, hashKept: false };
   const server = net.createServer((client) => {
     const upstream = net.connect(to, '127.0.0.1');
@@ -65,13 +68,19 @@ async function startProxy(to: number, mode: Mode): Promise<{ port: number; chang
         pending = pending.subarray(length);
         const type = frame.readUInt16LE(6);
         const count = frame.readUInt32LE(8);
-        if (mode === 'forge-page' && type === FrameType.Pages && changed.pages === 0 && frame.readUInt32LE(HEADER_BYTES) === 0) {
+        if (
+          mode === 'forge-page' &&
+          type === FrameType.Pages &&
+          changed.pages === 0 &&
+          frame.readUInt32LE(HEADER_BYTES) === 0
+        ) {
           const at = HEADER_BYTES + count * 8; // page 0 is the first after the descriptors
           const size = frame.readUInt32LE(HEADER_BYTES + 4) & 0xffffff;
           const before = xxh64(frame.subarray(at, at + size));
           const bodyBefore = xxh64(frame.subarray(HEADER_BYTES));
           forgePage(frame, at);
-          changed.hashKept = xxh64(frame.subarray(at, at + size)) === before && xxh64(frame.subarray(HEADER_BYTES)) === bodyBefore;
+          changed.hashKept =
+            xxh64(frame.subarray(at, at + size)) === before && xxh64(frame.subarray(HEADER_BYTES)) === bodyBefore;
           changed.pages++;
         }
         if (mode === 'zero-device-state' && type === FrameType.DeviceState) {
@@ -91,13 +100,21 @@ async function migrateThrough(mode: Mode) {
   const receiver = await startReceiver();
   const proxy = await startProxy(receiver.address.port, mode);
   try {
-    const r = await runMigration(resolveRunConfig({
-      target: `tcp://127.0.0.1:${proxy.port}`, ram: '16MiB', dirtyRate: '0', content: 'random', link: '2Gbit/s', seed: '5', dirtyCost: 'none',
-    }));
+    const r = await runMigration(
+      resolveRunConfig({
+        target: `tcp://127.0.0.1:${proxy.port}`,
+        ram: '16MiB',
+        dirtyRate: '0',
+        content: 'random',
+        link: '2Gbit/s',
+        seed: '5',
+        dirtyCost: 'none',
+      }),
+    );
     return { r, changed: proxy.changed };
   } finally {
     proxy.close();
-    receiver.server.close();
+    await receiver.server.close();
   }
 }
 
@@ -110,7 +127,7 @@ test('through a proxy that changes nothing, the run completes verified (the prox
 test('a page changed on the way, its XXH64 kept: every frame passes, the MAC does not', async () => {
   const { r, changed } = await migrateThrough('forge-page');
   assert.equal(changed.pages, 1, 'the proxy changed page 0');
-  assert.equal(changed.hashKept, true, 'the change keeps the page\'s XXH64 and the frame body\'s');
+  assert.equal(changed.hashKept, true, "the change keeps the page's XXH64 and the frame body's");
   assert.equal(r.status, 'failed');
   assert.equal(r.verified, false);
   assert.match(r.reason ?? '', /verification failed: the target's HMAC-SHA256 digest of memory and device state/);

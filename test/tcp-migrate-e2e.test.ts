@@ -9,9 +9,15 @@ import type { RunConfig } from '../src/config/types.js';
 const receiver = await startReceiver({ token: 's3cret' });
 after(() => receiver.server.close());
 
-const base = (o: Partial<RunConfig>): RunConfig => smallConfig({
-  ramBytes: 16 * 1024 * 1024, pageWritesPerSec: 5_000, linkBitsPerSec: 2e9, target: receiver.address, token: 's3cret', ...o,
-});
+const base = (o: Partial<RunConfig>): RunConfig =>
+  smallConfig({
+    ramBytes: 16 * 1024 * 1024,
+    pageWritesPerSec: 5_000,
+    linkBitsPerSec: 2e9,
+    target: receiver.address,
+    token: 's3cret',
+    ...o,
+  });
 
 test('2 streams with zero,lz4 complete verified, and the receiver reports the migration completed', async () => {
   const before = receiver.summaries.length;
@@ -23,7 +29,11 @@ test('2 streams with zero,lz4 complete verified, and the receiver reports the mi
   const [s] = (await receiver.waitForMigrations(before + 1)).slice(before);
   assert.equal(s.status, 'completed');
   assert.equal(s.streams, 2);
-  assert.equal(s.bytes, r.totals.bytesSent + 32 + 32, 'both hosts count the same bytes (the receiver also the Verify request: a 32-byte header and its 32-byte key)');
+  assert.equal(
+    s.bytes,
+    r.totals.bytesSent + 32 + 32,
+    'both hosts count the same bytes (the receiver also the Verify request: a 32-byte header and its 32-byte key)',
+  );
 });
 
 for (const dirtyLog of ['bitmap', 'bitmap-chunked', 'two-level', 'ring'] as const) {

@@ -10,10 +10,17 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -29,7 +36,19 @@ test('a wrong token: the source fails saying the receiver refused it, the receiv
     assert.equal(result.sourceRunning, true);
     assert.match(receiver.stderr(), /migbench: refused a connection from 127\.0\.0\.1:\d+: wrong token/);
 
-    const good = await run(['--target', target, '--token', 's3cret', '--ram', '16MiB', '--streams', '2', '--codec', 'zero,lz4', '--json']);
+    const good = await run([
+      '--target',
+      target,
+      '--token',
+      's3cret',
+      '--ram',
+      '16MiB',
+      '--streams',
+      '2',
+      '--codec',
+      'zero,lz4',
+      '--json',
+    ]);
     assert.equal(good.code, 0, good.stderr);
     assert.equal(JSON.parse(good.stdout).verified, true);
     assert.match(receiver.stdout(), /migration [0-9a-f]{8} completed: .* over 2 streams/);
@@ -41,9 +60,15 @@ test('a wrong token: the source fails saying the receiver refused it, the receiv
 });
 
 test('binding beyond loopback without --token is refused', () => {
-  const r = spawnSync(process.execPath, [BIN, 'receive', '--listen', '0.0.0.0:0'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [BIN, 'receive', '--listen', '0.0.0.0:0'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /binding 0\.0\.0\.0:0 \(beyond loopback: it does not resolve to 127\.0\.0\.0\/8 or ::1 only\) needs --token/);
+  assert.match(
+    r.stderr,
+    /binding 0\.0\.0\.0:0 \(beyond loopback: it does not resolve to 127\.0\.0\.0\/8 or ::1 only\) needs --token/,
+  );
 });
 
 test('loopback is decided on the resolved address, not the text: 127.attacker.example is a name', async () => {
@@ -55,7 +80,10 @@ test('loopback is decided on the resolved address, not the text: 127.attacker.ex
   assert.equal(await resolvesToLoopback('localhost'), true);
   assert.equal(await resolvesToLoopback('0.0.0.0'), false);
   assert.equal(await resolvesToLoopback('10.0.0.1'), false);
-  const r = spawnSync(process.execPath, [BIN, 'receive', '--listen', '127.attacker.example:0'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [BIN, 'receive', '--listen', '127.attacker.example:0'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /binding 127\.attacker\.example:0 \(beyond loopback/);
 });

@@ -28,15 +28,27 @@ test('sleeps of 10 ms x p/(1-p), one every 10 ms / (1-p), the first a period aft
 
 test('virtual clock: under auto-converge, the guest keeps more of its pace the more it catches up', async () => {
   const options = {
-    clock: 'virtual', ram: '32MiB', vcpus: '1', dirtyRate: '12000pages/s', pattern: 'hotset:0.5:1', content: 'random',
-    maxBandwidth: '64Mbit/s', link: 'unlimited', latency: '0ms', downtimeLimit: '100ms', seed: '5', autoConverge: true,
+    clock: 'virtual',
+    ram: '32MiB',
+    vcpus: '1',
+    dirtyRate: '12000pages/s',
+    pattern: 'hotset:0.5:1',
+    content: 'random',
+    maxBandwidth: '64Mbit/s',
+    link: 'unlimited',
+    latency: '0ms',
+    downtimeLimit: '100ms',
+    seed: '5',
+    autoConverge: true,
     timeout: '60s',
   };
   const share = async (catchUp: string): Promise<number> => {
     const r = await runMigration(resolveRunConfig({ ...options, catchUp }));
     assert.equal(r.status, 'completed', r.reason);
     // Records run at the throttle they started with: the pace kept, weighed by their length.
-    const throttled = r.iterations.filter((i) => i.phase === 'precopy' && i.throttlePercent >= 20 && i.durationMs >= 100);
+    const throttled = r.iterations.filter(
+      (i) => i.phase === 'precopy' && i.throttlePercent >= 20 && i.durationMs >= 100,
+    );
     assert.ok(throttled.length > 0);
     const kept = throttled.reduce((n, i) => n + (i.guestPageWritesPerSec / 12000) * i.durationMs, 0);
     const expected = throttled.reduce((n, i) => n + (1 - i.throttlePercent / 100) * i.durationMs, 0);
@@ -44,6 +56,9 @@ test('virtual clock: under auto-converge, the guest keeps more of its pace the m
   };
   const none = await share('0ms');
   const some = await share('5ms');
-  assert.ok(Math.abs(none - 1) < 0.1, `no catch-up (each throttle starts with a full run slice): ${none.toFixed(3)} of (1 - p)`);
+  assert.ok(
+    Math.abs(none - 1) < 0.1,
+    `no catch-up (each throttle starts with a full run slice): ${none.toFixed(3)} of (1 - p)`,
+  );
   assert.ok(some > none * 1.1, `5 ms catch-up: ${some.toFixed(3)}, none: ${none.toFixed(3)}`);
 });

@@ -32,19 +32,38 @@ test('the token comes from --token, --token-file (its first line) or MIGBENCH_TO
     delete process.env.MIGBENCH_TOKEN;
   }
   assert.equal(resolveRunConfig({ target }).token, null);
-  assert.throws(() => resolveRunConfig({ target, token: 'a', tokenFile: file }), (e: unknown) => e instanceof OptionError && /not both/.test(e.message));
-  assert.throws(() => resolveRunConfig({ target, tokenFile: path.join(dir, 'missing') }), (e: unknown) => e instanceof OptionError && /cannot be read: ENOENT/.test(e.message));
-  assert.throws(() => resolveRunConfig({ tokenFile: file }), (e: unknown) => e instanceof OptionError && /--token-file only applies with --target/.test(e.message));
+  assert.throws(
+    () => resolveRunConfig({ target, token: 'a', tokenFile: file }),
+    (e: unknown) => e instanceof OptionError && /not both/.test(e.message),
+  );
+  assert.throws(
+    () => resolveRunConfig({ target, tokenFile: path.join(dir, 'missing') }),
+    (e: unknown) => e instanceof OptionError && /cannot be read: ENOENT/.test(e.message),
+  );
+  assert.throws(
+    () => resolveRunConfig({ tokenFile: file }),
+    (e: unknown) => e instanceof OptionError && /--token-file only applies with --target/.test(e.message),
+  );
 });
 
-test('a suite\'s token is hidden in suite.json and results.jsonl', async () => {
+test("a suite's token is hidden in suite.json and results.jsonl", async () => {
   const receiver = await startReceiver({ token: SECRET });
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-token-suite-'));
   const file = path.join(dir, 'suite.yaml');
-  writeFileSync(file, [
-    'name: secret', 'base:', `  target: tcp://127.0.0.1:${receiver.address.port}`, `  token: ${SECRET}`, '  ram: 16MiB', '  dirty-cost: none',
-    'matrix:', '  streams: [1, 2]', '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'name: secret',
+      'base:',
+      `  target: tcp://127.0.0.1:${receiver.address.port}`,
+      `  token: ${SECRET}`,
+      '  ram: 16MiB',
+      '  dirty-cost: none',
+      'matrix:',
+      '  streams: [1, 2]',
+      '',
+    ].join('\n'),
+  );
   try {
     const plan = await loadSuitePlan(file);
     const out = path.join(dir, 'out');
@@ -55,8 +74,15 @@ test('a suite\'s token is hidden in suite.json and results.jsonl', async () => {
       assert.ok(!text.includes(SECRET), `${f} holds the token`);
     }
     assert.match(readFileSync(path.join(out, 'results.jsonl'), 'utf8'), /"token":"\(hidden\)"/);
-    const lines = readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string });
-    assert.deepEqual(lines.map((l) => l.status), ['completed', 'completed'], 'the token itself still reached the receiver');
+    const lines = readFileSync(path.join(out, 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string });
+    assert.deepEqual(
+      lines.map((l) => l.status),
+      ['completed', 'completed'],
+      'the token itself still reached the receiver',
+    );
   } finally {
     await receiver.server.close();
   }
@@ -64,18 +90,43 @@ test('a suite\'s token is hidden in suite.json and results.jsonl', async () => {
 
 test('--token on the command line is warned about; MIGBENCH_TOKEN is not', async () => {
   const receiver = await startReceiver({ token: SECRET });
-  const run = (args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string; stdout: string }> => new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'run', '--target', `tcp://127.0.0.1:${receiver.address.port}`, '--ram', '16MiB', '--quiet', '--json', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.on('close', (code) => resolve({ code, stderr, stdout }));
-  });
+  const run = (
+    args: string[],
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ code: number | null; stderr: string; stdout: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'run',
+          '--target',
+          `tcp://127.0.0.1:${receiver.address.port}`,
+          '--ram',
+          '16MiB',
+          '--quiet',
+          '--json',
+          ...args,
+        ],
+        { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      let stdout = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.on('close', (code) => resolve({ code, stderr, stdout }));
+    });
   try {
     const given = await run(['--token', SECRET], {});
     assert.equal(given.code, 0, given.stderr);
-    assert.match(given.stderr, /warning: --token on the command line is visible to other users of this machine \(ps\); use MIGBENCH_TOKEN or --token-file/);
+    assert.match(
+      given.stderr,
+      /warning: --token on the command line is visible to other users of this machine \(ps\); use MIGBENCH_TOKEN or --token-file/,
+    );
     assert.ok(!given.stdout.includes(SECRET), 'the result does not hold the token');
     const env = await run([], { MIGBENCH_TOKEN: SECRET });
     assert.equal(env.code, 0, env.stderr);

@@ -11,7 +11,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runMigration, resolveRunOptions, StrategyError, OptionError, registerPolicy, registerAid } from '../src/index.js';
+import {
+  runMigration,
+  resolveRunOptions,
+  StrategyError,
+  OptionError,
+  registerPolicy,
+  registerAid,
+} from '../src/index.js';
 import { parseSuite } from '../src/suite/parse.js';
 import { expandSuite } from '../src/suite/expand.js';
 
@@ -30,9 +37,12 @@ function migbench(...args: string[]): { status: number | null; stdout: string; s
 }
 
 test('a policy file decides; its options reach it; the result names it', async () => {
-  const f = file('after-n.mjs', `export default (o) => ({ name: 'after-' + o.rounds, decide(s) {
+  const f = file(
+    'after-n.mjs',
+    `export default (o) => ({ name: 'after-' + o.rounds, decide(s) {
     return s.roundsDone >= Number(o.rounds) ? { action: 'switchover', why: 'round ' + s.roundsDone } : { action: 'continue', why: 'not yet' };
-  } });`);
+  } });`,
+  );
   const r = await runMigration({ ...SMALL, policy: f, policyOpt: 'rounds=4' });
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
@@ -48,10 +58,16 @@ test('a file missing a required member, or with no factory, is refused at load: 
   assert.equal(r.status, 2);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 2, r.stderr); // the message and the help hint
-  assert.match(lines[0], new RegExp(`^migbench: ${noDecide.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the policy has no decide\\(\\)`));
+  assert.match(
+    lines[0],
+    new RegExp(`^migbench: ${noDecide.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the policy has no decide\\(\\)`),
+  );
   assert.equal(r.stdout, '');
   file('no-default.mjs', 'export const decide = () => ({});');
-  assert.match(migbench('run', '--policy', './no-default.mjs').stderr, /no-default\.mjs: a policy file's default export is a function/);
+  assert.match(
+    migbench('run', '--policy', './no-default.mjs').stderr,
+    /no-default\.mjs: a policy file's default export is a function/,
+  );
   file('no-name.mjs', 'export default () => ({ decide() {} });');
   assert.match(migbench('run', '--policy', './no-name.mjs').stderr, /no-name\.mjs: the policy has no name/);
   file('no-after.mjs', "export default () => ({ name: 'a' });");
@@ -73,58 +89,99 @@ test('at run time, a decision that is not one, or a throw, fails the run with th
   assert.equal(a.status, 'failed');
   assert.match(a.reason ?? '', /the aid .*throws\.mjs threw in afterRound: boom/);
   const bad = file('bad-factory.mjs', "export default () => { throw new Error('needs a threshold'); };");
-  await assert.rejects(runMigration({ ...SMALL, policy: bad }), (e: unknown) => e instanceof StrategyError && /factory threw: needs a threshold/.test(e.message));
+  await assert.rejects(
+    runMigration({ ...SMALL, policy: bad }),
+    (e: unknown) => e instanceof StrategyError && /factory threw: needs a threshold/.test(e.message),
+  );
   assert.throws(() => resolveRunOptions({ ...SMALL, frobnicate: 1 } as never), OptionError);
 });
 
 test('an aid file acts after each round: its throttle shows in the rounds', async () => {
   const aid = fileURLToPath(new URL('../../examples/aids/throttle-when-hot.js', import.meta.url));
-  const r = await runMigration({ ram: '32MiB', dirtyRate: '400MB/s', link: '500Mbit/s', clock: 'virtual', policy: 'xen', aid, aidOpt: 'step=0.25' });
+  const r = await runMigration({
+    ram: '32MiB',
+    dirtyRate: '400MB/s',
+    link: '500Mbit/s',
+    clock: 'virtual',
+    policy: 'xen',
+    aid,
+    aidOpt: 'step=0.25',
+  });
   assert.equal(r.status, 'completed', r.reason);
-  assert.ok(Math.max(...r.iterations.map((i) => i.throttlePercent)) >= 25, r.iterations.map((i) => i.throttlePercent).join(','));
+  assert.ok(
+    Math.max(...r.iterations.map((i) => i.throttlePercent)) >= 25,
+    r.iterations.map((i) => i.throttlePercent).join(','),
+  );
   assert.equal(r.config.userAid?.name, 'throttle-when-hot');
 });
 
 test('in a suite file, a policy file is relative to the suite file', () => {
   const sub = path.join(dir, 'suites');
-  const policy = file('p.mjs', "export default () => ({ name: 'p', decide() { return { action: 'switchover', why: 'now' }; } });");
+  const policy = file(
+    'p.mjs',
+    "export default () => ({ name: 'p', decide() { return { action: 'switchover', why: 'now' }; } });",
+  );
   spawnSync('mkdir', ['-p', sub]);
   const suiteFile = path.join(sub, 's.yaml');
-  const plan = expandSuite(parseSuite('name: s\nbase: { ram: 16MiB, clock: virtual, policy: ../p.mjs }\nmatrix: { dirty-rate: [1MB/s, 2MB/s] }\n', suiteFile));
+  const plan = expandSuite(
+    parseSuite(
+      'name: s\nbase: { ram: 16MiB, clock: virtual, policy: ../p.mjs }\nmatrix: { dirty-rate: [1MB/s, 2MB/s] }\n',
+      suiteFile,
+    ),
+  );
   assert.equal(plan.runs[0].config.userPolicy?.file, policy);
 });
 
 test('a codec file runs in the chain on every thread, and one that does not round-trip fails verification', async () => {
   const rle = fileURLToPath(new URL('../../examples/codecs/run-length.js', import.meta.url));
   // Real clock, two encoder threads and the receiving thread: each imports the file.
-  const r = await runMigration({ ram: '16MiB', dirtyRate: '5MB/s', codec: `zero,${rle}`, compressThreads: 2, content: 'mixed:30:40:30', writeSize: '64' });
+  const r = await runMigration({
+    ram: '16MiB',
+    dirtyRate: '5MB/s',
+    codec: `zero,${rle}`,
+    compressThreads: 2,
+    content: 'mixed:30:40:30',
+    writeSize: '64',
+  });
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
   assert.ok((r.totals.codec?.byCodec['run-length']?.pages ?? 0) > 0, JSON.stringify(r.totals.codec?.byCodec));
   assert.deepEqual(r.config.codecs, ['zero', 'user']);
-  const lossy = file('lossy.mjs', `export default () => ({ name: 'lossy',
+  const lossy = file(
+    'lossy.mjs',
+    `export default () => ({ name: 'lossy',
     encode(page, n, out) { out[0] = page[0]; return 1; },
-    decode(e, n, target) { target.fill(e[0]); } });`);
+    decode(e, n, target) { target.fill(e[0]); } });`,
+  );
   const bad = await runMigration({ ...SMALL, codec: lossy });
   assert.equal(bad.status, 'failed');
   assert.equal(bad.verified, false);
   assert.match(bad.reason ?? '', /differ|verif/i);
-  const refuses = file('refuses.mjs', `export default () => ({ name: 'refuses',
+  const refuses = file(
+    'refuses.mjs',
+    `export default () => ({ name: 'refuses',
     encode(page, n, out) { out[0] = 1; return 1; },
-    decode() { throw new Error('never'); } });`);
+    decode() { throw new Error('never'); } });`,
+  );
   const thrown = await runMigration({ ...SMALL, codec: refuses });
   assert.equal(thrown.status, 'failed');
   assert.match(thrown.reason ?? '', /refuses\.mjs could not decode: never/);
   file('no-decode.mjs', "export default () => ({ name: 'nd', encode() { return -1; } });");
-  assert.match(migbench('run', '--codec', 'zero,./no-decode.mjs').stderr, /no-decode\.mjs: the codec has no decode\(\)/);
+  assert.match(
+    migbench('run', '--codec', 'zero,./no-decode.mjs').stderr,
+    /no-decode\.mjs: the codec has no decode\(\)/,
+  );
 });
 
 test('a pre-copy loop file runs the rounds; its answer and its throws are checked', async () => {
-  const loop = file('two-rounds.mjs', `export default (o) => ({ name: 'two-rounds', async run(ctx) {
+  const loop = file(
+    'two-rounds.mjs',
+    `export default (o) => ({ name: 'two-rounds', async run(ctx) {
     const a = await ctx.sendRound(true); ctx.record(a, 'first pass');
     const b = await ctx.sendRound(false); ctx.record(b, 'then ' + ctx.pendingPages() + ' pending');
     return { action: 'switchover', why: o.why ?? 'two rounds' };
-  } });`);
+  } });`,
+  );
   const r = await runMigration({ ...SMALL, precopyLoop: loop, loopOpt: 'why=enough' });
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
@@ -136,37 +193,63 @@ test('a pre-copy loop file runs the rounds; its answer and its throws are checke
   const j = await runMigration({ ...SMALL, precopyLoop: junk });
   assert.equal(j.status, 'failed');
   assert.match(j.reason ?? '', /junk-loop\.mjs returned "done"/);
-  const throws = file('throw-loop.mjs', "export default () => ({ name: 't', async run(ctx) { await ctx.sendRound(true); throw new Error('oops'); } });");
+  const throws = file(
+    'throw-loop.mjs',
+    "export default () => ({ name: 't', async run(ctx) { await ctx.sendRound(true); throw new Error('oops'); } });",
+  );
   const t = await runMigration({ ...SMALL, precopyLoop: throws });
   assert.match(t.reason ?? '', /the pre-copy loop .*throw-loop\.mjs threw: oops/);
   // migbench's own end passes through the user's loop: the timeout names itself.
-  const forever = file('forever.mjs', "export default () => ({ name: 'f', async run(ctx) { for (let i = 0; ; i++) { await ctx.sendRound(i === 0); ctx.checkpoint(); } } });");
+  const forever = file(
+    'forever.mjs',
+    "export default () => ({ name: 'f', async run(ctx) { for (let i = 0; ; i++) { await ctx.sendRound(i === 0); ctx.checkpoint(); } } });",
+  );
   const f = await runMigration({ ...SMALL, dirtyRate: '500MB/s', precopyLoop: forever, timeout: '2s' });
   assert.match(f.reason ?? '', /did not converge within the timeout of 2\.00 s/);
   file('no-run.mjs', "export default () => ({ name: 'n' });");
   assert.match(migbench('run', '--precopy-loop', './no-run.mjs').stderr, /no-run\.mjs: the loop has no run\(\)/);
-  assert.match(migbench('run', '--precopy-loop', './no-run.mjs', '--postcopy', '--policy', 'xen').stderr, /--postcopy does not work with --precopy-loop FILE/);
+  assert.match(
+    migbench('run', '--precopy-loop', './no-run.mjs', '--postcopy', '--policy', 'xen').stderr,
+    /--postcopy does not work with --precopy-loop FILE/,
+  );
 });
 
 test('a policy and an aid registered from code are selected by name, in this process', async () => {
   let calls = 0;
   registerPolicy('third-round', (o) => ({
     name: 'third-round',
-    decide: (st) => (st.roundsDone >= Number(o.n ?? 3) ? { action: 'switchover', why: `round ${st.roundsDone}` } : { action: 'continue', why: 'wait' }),
+    decide: (st) =>
+      st.roundsDone >= Number(o.n ?? 3)
+        ? { action: 'switchover', why: `round ${st.roundsDone}` }
+        : { action: 'continue', why: 'wait' },
   }));
-  registerAid('counter', () => ({ name: 'counter', afterRound: () => { calls++; } }));
+  registerAid('counter', () => ({
+    name: 'counter',
+    afterRound: () => {
+      calls++;
+    },
+  }));
   const r = await runMigration({ ...SMALL, policy: 'third-round', policyOpt: 'n=2', aid: 'counter' });
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.switchoverReason, 'round 2');
   assert.equal(calls, 2);
   assert.equal(r.config.userPolicy?.file, 'registered:third-round');
-  assert.throws(() => registerPolicy('xen', () => ({ name: 'x', decide: () => ({ action: 'continue', why: '' }) })), /built-in/);
+  assert.throws(
+    () => registerPolicy('xen', () => ({ name: 'x', decide: () => ({ action: 'continue', why: '' }) })),
+    /built-in/,
+  );
 });
 
 test('over TCP a codec file needs the receiver to decode it (receive --codec): the same files are verified, others refused', async () => {
   const rle = fileURLToPath(new URL('../../examples/codecs/run-length.js', import.meta.url));
   const { startReceiver } = await import('./fixtures/receiver.js');
-  const config = resolveRunOptions({ ram: '16MiB', dirtyRate: '5MB/s', codec: `zero,${rle}`, content: 'mixed:30:40:30', writeSize: '64' });
+  const config = resolveRunOptions({
+    ram: '16MiB',
+    dirtyRate: '5MB/s',
+    codec: `zero,${rle}`,
+    content: 'mixed:30:40:30',
+    writeSize: '64',
+  });
   const withIt = await startReceiver({ userCodecs: config.userCodecs });
   const without = await startReceiver({});
   try {
@@ -178,7 +261,7 @@ test('over TCP a codec file needs the receiver to decode it (receive --codec): t
     assert.equal(refused.status, 'failed');
     assert.match(refused.reason ?? '', /the codec files run-length; this receiver decodes no codec files/);
   } finally {
-    withIt.server.close();
-    without.server.close();
+    await withIt.server.close();
+    await without.server.close();
   }
 });

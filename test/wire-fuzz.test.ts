@@ -41,7 +41,9 @@ function outsideWritable(at: number): boolean {
 /** A frame body: descriptors of random codecs (mostly well-formed lengths), then random data. */
 function randomBody(rng: TestPrng, codecs: boolean): { body: Uint8Array; count: number } {
   const count = rng.below(7);
-  const ids = codecs ? [CODEC_IDS.raw, CODEC_IDS.zero, CODEC_IDS.xbzrle, CODEC_IDS.lz4, CODEC_IDS.deflate] : [CODEC_IDS.raw];
+  const ids = codecs
+    ? [CODEC_IDS.raw, CODEC_IDS.zero, CODEC_IDS.xbzrle, CODEC_IDS.lz4, CODEC_IDS.deflate]
+    : [CODEC_IDS.raw];
   const descs: [number, number, number][] = [];
   let data = 0;
   for (let i = 0; i < count; i++) {
@@ -64,7 +66,8 @@ function randomBody(rng: TestPrng, codecs: boolean): { body: Uint8Array; count: 
 
 /** Writes header + body into the frame buffer, mutates some of it, and returns the frame length. */
 function placeFrame(rng: TestPrng, codecs: boolean): number {
-  if (rng.chance(0.05)) { // pure noise
+  if (rng.chance(0.05)) {
+    // pure noise
     const len = rng.below(l.frameBytes + 1);
     bytes.set(NOISE.subarray(0, len), frameAt);
     for (let i = 0; i < 8 && len > 0; i++) bytes[frameAt + rng.below(len)] = rng.below(256);
@@ -87,7 +90,11 @@ function placeFrame(rng: TestPrng, codecs: boolean): number {
   if (rng.chance(0.1)) view.setUint32(frameAt + 12, rng.chance(0.5) ? rng.nextU32() : len - HEADER_BYTES + 1, true);
   // Most frames carry a correct checksum of what they hold, so the decoders see the garbage.
   const bodyLen = Math.min(view.getUint32(frameAt + 12, true), len - HEADER_BYTES);
-  view.setBigUint64(frameAt + 24, rng.chance(0.9) ? k.hash64(frameAt + HEADER_BYTES, Math.max(0, bodyLen), 0n) : BigInt(rng.nextU32()), true);
+  view.setBigUint64(
+    frameAt + 24,
+    rng.chance(0.9) ? k.hash64(frameAt + HEADER_BYTES, Math.max(0, bodyLen), 0n) : BigInt(rng.nextU32()),
+    true,
+  );
   return rng.chance(0.05) ? rng.below(len + 1) : len; // sometimes truncated
 }
 
@@ -95,7 +102,10 @@ for (const codecs of [false, true]) {
   test(`${FRAMES} seeded random and mutated ${codecs ? 'codec' : 'raw'} frames: only FrameErrors, nothing written out of bounds`, () => {
     // Guard pattern everywhere but the page area (kept as is) and the frame buffer.
     for (let at = 0; at < bytes.length; at++) if (outsideWritable(at)) bytes[at] = GUARD;
-    const receiver = new FrameReceiver(memory.slots, memory.kernels, { verifyChecksums: true, decoders: codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined });
+    const receiver = new FrameReceiver(memory.slots, memory.kernels, {
+      verifyChecksums: true,
+      decoders: codecs ? receiverDecoders(memory.slots, memory.kernels) : undefined,
+    });
     const rng = new TestPrng(codecs ? 2024 : 7);
     const t0 = performance.now();
     let done = 0;
@@ -103,10 +113,16 @@ for (const codecs of [false, true]) {
     for (; done < FRAMES && performance.now() - t0 < BUDGET_MS; done++) {
       const len = placeFrame(rng, codecs);
       try {
-        receiver.receive(0, { memory: memory.slots[0].memory, kernels: memory.kernels[0], ptr: frameAt, lengthBytes: len });
+        receiver.receive(0, {
+          memory: memory.slots[0].memory,
+          kernels: memory.kernels[0],
+          ptr: frameAt,
+          lengthBytes: len,
+        });
         accepted++;
       } catch (e) {
-        if (!(e instanceof FrameError)) assert.fail(`frame ${done}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+        if (!(e instanceof FrameError))
+          assert.fail(`frame ${done}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
       }
     }
     let bad = -1;

@@ -9,7 +9,7 @@
 import { compress, decompress } from 'lz4-wasm-nodejs';
 import { DEFAULT_RUN_CONFIG } from '../../src/config/options.js';
 import { fillInitialContent } from '../../src/guest/content.js';
-import { Arena, faultIn } from '../lib/arena.js';
+import { type Arena, faultIn } from '../lib/arena.js';
 import type { CaseSpec } from '../lib/tinybench.js';
 import { MiB } from '../lib/units.js';
 
@@ -25,7 +25,10 @@ export interface Lz4Setup {
 }
 
 export function reserveLz4(arena: Arena): Lz4Setup {
-  return { pagesPtr: arena.reserve('mixed pages', REGION_BYTES), copyPtr: arena.reserve('memcpy destination', REGION_BYTES) };
+  return {
+    pagesPtr: arena.reserve('mixed pages', REGION_BYTES),
+    copyPtr: arena.reserve('memcpy destination', REGION_BYTES),
+  };
 }
 
 export function lz4Cases(s: Lz4Setup, memory: WebAssembly.Memory): CaseSpec[] {
@@ -38,8 +41,9 @@ export function lz4Cases(s: Lz4Setup, memory: WebAssembly.Memory): CaseSpec[] {
   for (let p = 0; p < PAGES; p++) pages.push(region.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES));
   const compressed = pages.map((p) => compress(p));
   const compressedBytes = compressed.reduce((n, c) => n + c.length, 0);
-  const variant = `${PAGES.toLocaleString('en-US')} pages of 4 KiB, ${mix.zeroPercent}/${mix.textPercent}/${mix.randomPercent} % `
-    + `zero/text/random (compressed to ${((100 * compressedBytes) / REGION_BYTES).toFixed(0)} %)`;
+  const variant =
+    `${PAGES.toLocaleString('en-US')} pages of 4 KiB, ${mix.zeroPercent}/${mix.textPercent}/${mix.randomPercent} % ` +
+    `zero/text/random (compressed to ${((100 * compressedBytes) / REGION_BYTES).toFixed(0)} %)`;
 
   const compressAll = (): void => {
     let out = 0;
@@ -57,12 +61,22 @@ export function lz4Cases(s: Lz4Setup, memory: WebAssembly.Memory): CaseSpec[] {
   };
   return [
     {
-      group: LZ4_COMPRESS_GROUP, variant, bytesPerOp: REGION_BYTES,
-      tasks: [{ implementation: 'lz4-wasm-nodejs', fn: compressAll }, { implementation: 'memcpy', fn: memcpy }],
+      group: LZ4_COMPRESS_GROUP,
+      variant,
+      bytesPerOp: REGION_BYTES,
+      tasks: [
+        { implementation: 'lz4-wasm-nodejs', fn: compressAll },
+        { implementation: 'memcpy', fn: memcpy },
+      ],
     },
     {
-      group: LZ4_DECOMPRESS_GROUP, variant, bytesPerOp: REGION_BYTES,
-      tasks: [{ implementation: 'lz4-wasm-nodejs', fn: decompressAll }, { implementation: 'memcpy', fn: memcpy }],
+      group: LZ4_DECOMPRESS_GROUP,
+      variant,
+      bytesPerOp: REGION_BYTES,
+      tasks: [
+        { implementation: 'lz4-wasm-nodejs', fn: decompressAll },
+        { implementation: 'memcpy', fn: memcpy },
+      ],
     },
   ];
 }

@@ -16,7 +16,7 @@ import type { Kernels } from '../../src/kernel/types.js';
 import { DESCRIPTOR_BYTES } from '../../src/kernel/types.js';
 import { FRAME_HEADER_BYTES, frameBytesFor } from '../../src/memory/layout.js';
 import { Xorshift128 } from '../../src/util/prng.js';
-import { Arena, faultIn } from '../lib/arena.js';
+import { type Arena, faultIn } from '../lib/arena.js';
 import type { CaseSpec, TaskSpec } from '../lib/tinybench.js';
 import { GiB, MiB } from '../lib/units.js';
 
@@ -50,7 +50,11 @@ export function reservePack(arena: Arena): PackSetup {
     listPtr: arena.reserve(`${name} page list`, LIST_PAGES * 4),
     framesPtr: arena.reserve(`${name} frames`, FRAMES * FRAME_BYTES),
   });
-  return { pagesPtr: arena.reserve('guest pages', GUEST_PAGES * PAGE_BYTES), random: lists('random'), contiguous: lists('contiguous') };
+  return {
+    pagesPtr: arena.reserve('guest pages', GUEST_PAGES * PAGE_BYTES),
+    random: lists('random'),
+    contiguous: lists('contiguous'),
+  };
 }
 
 /** LIST_PAGES distinct pages of the guest, chosen by a seeded partial Fisher-Yates, ascending. */
@@ -77,7 +81,9 @@ export function packCases(s: PackSetup, memory: WebAssembly.Memory, wasm: Kernel
   for (let i = 0; i < words.length; i++) words[i] = rng.nextU32();
   for (let at = 0; at < GiB; at += MiB) u8.set(block, s.pagesPtr + at);
   new Uint32Array(memory.buffer, s.random.listPtr, LIST_PAGES).set(randomPageList(0x9ac4));
-  new Uint32Array(memory.buffer, s.contiguous.listPtr, LIST_PAGES).forEach((_, i, list) => { list[i] = i; });
+  new Uint32Array(memory.buffer, s.contiguous.listPtr, LIST_PAGES).forEach((_, i, list) => {
+    list[i] = i;
+  });
 
   // memcpy's source: a contiguous 256 MiB of the guest (the first), 1 MiB at a time. Views made
   // once: a subarray per call would add allocation to the reference.
@@ -94,13 +100,22 @@ export function packCases(s: PackSetup, memory: WebAssembly.Memory, wasm: Kernel
     const pack = (k: Kernels) => (): void => {
       let total = 0;
       for (let f = 0; f < FRAMES; f++) {
-        total += k.packPages(s.pagesPtr, PAGE_BYTES, r.listPtr + f * PAGES_PER_FRAME * 4, PAGES_PER_FRAME, 0, bodyPtr(f), BODY_CAP_BYTES);
+        total += k.packPages(
+          s.pagesPtr,
+          PAGE_BYTES,
+          r.listPtr + f * PAGES_PER_FRAME * 4,
+          PAGES_PER_FRAME,
+          0,
+          bodyPtr(f),
+          BODY_CAP_BYTES,
+        );
       }
       if (total !== FRAMES * BODY_BYTES) throw new Error(`pack wrote ${total} bytes, expected ${FRAMES * BODY_BYTES}`);
     };
     const unpack = (k: Kernels) => (): void => {
       let pages = 0;
-      for (let f = 0; f < FRAMES; f++) pages += k.unpackPages(s.pagesPtr, PAGE_BYTES, GUEST_PAGES, 0, bodyPtr(f), BODY_BYTES, PAGES_PER_FRAME);
+      for (let f = 0; f < FRAMES; f++)
+        pages += k.unpackPages(s.pagesPtr, PAGE_BYTES, GUEST_PAGES, 0, bodyPtr(f), BODY_BYTES, PAGES_PER_FRAME);
       if (pages !== LIST_PAGES) throw new Error(`unpack returned ${pages} pages, expected ${LIST_PAGES}`);
     };
     const frameChunks: Uint8Array[] = [];

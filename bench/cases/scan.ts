@@ -13,7 +13,7 @@
  */
 import type { Kernels } from '../../src/kernel/types.js';
 import { Xorshift128 } from '../../src/util/prng.js';
-import { Arena } from '../lib/arena.js';
+import { type Arena } from '../lib/arena.js';
 import type { CaseSpec } from '../lib/tinybench.js';
 import { GiB, sizeLabel } from '../lib/units.js';
 
@@ -52,7 +52,12 @@ export interface ScanSetup {
 /** Reserves the bitmap and output list for the largest guest. */
 export function reserveScan(arena: Arena): ScanSetup {
   const maxPages = Math.max(...SCAN_GUEST_BYTES) / PAGE_BYTES;
-  return { arena, bitmapPtr: arena.reserve('bitmap', maxPages / 8), outPtr: arena.reserve('scan output', maxPages * 4), maxPages };
+  return {
+    arena,
+    bitmapPtr: arena.reserve('bitmap', maxPages / 8),
+    outPtr: arena.reserve('scan output', maxPages * 4),
+    maxPages,
+  };
 }
 
 export function scanCases(s: ScanSetup, memory: WebAssembly.Memory, wasm: Kernels, ts: Kernels): CaseSpec[] {
@@ -62,7 +67,9 @@ export function scanCases(s: ScanSetup, memory: WebAssembly.Memory, wasm: Kernel
     const words = pages / 64;
     const bitmap = new Uint8Array(memory.buffer, s.bitmapPtr, pages / 8);
     for (const dirtyPercent of SCAN_DIRTY_PERCENT) {
-      const pristine = Array.from({ length: PRISTINE_BITMAPS }, (_, i) => randomBitmap(pages, dirtyPercent, 0x5ca9 + 16 * dirtyPercent + i));
+      const pristine = Array.from({ length: PRISTINE_BITMAPS }, (_, i) =>
+        randomBitmap(pages, dirtyPercent, 0x5ca9 + 16 * dirtyPercent + i),
+      );
       let turn = 0;
       let dirty = 0;
       const restore = (): void => {
@@ -75,7 +82,9 @@ export function scanCases(s: ScanSetup, memory: WebAssembly.Memory, wasm: Kernel
         if (n !== dirty) throw new Error(`scan found ${n} dirty pages, expected ${dirty}`);
       };
       cases.push({
-        group: SCAN_GROUP, variant: scanVariant(guestBytes, dirtyPercent), bytesPerOp: pages / 8,
+        group: SCAN_GROUP,
+        variant: scanVariant(guestBytes, dirtyPercent),
+        bytesPerOp: pages / 8,
         tasks: [
           { implementation: 'wasm', fn: task(wasm), beforeEach: restore },
           { implementation: 'ts-reference', fn: task(ts), beforeEach: restore },

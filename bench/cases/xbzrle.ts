@@ -13,7 +13,7 @@
  */
 import type { Kernels } from '../../src/kernel/types.js';
 import { Xorshift128 } from '../../src/util/prng.js';
-import { Arena, faultIn } from '../lib/arena.js';
+import { type Arena, faultIn } from '../lib/arena.js';
 import type { CaseSpec } from '../lib/tinybench.js';
 
 export const XBZRLE_ENCODE_GROUP = 'xbzrle encode';
@@ -22,7 +22,9 @@ export const XBZRLE_CHANGED_PERCENT = [1, 30] as const;
 export type ChangeSpread = '8-byte writes' | 'scattered bytes';
 export const XBZRLE_SPREADS: readonly ChangeSpread[] = ['8-byte writes', 'scattered bytes'];
 const WRITE_BYTES = 8;
-const VARIANTS = XBZRLE_CHANGED_PERCENT.flatMap((changedPercent) => XBZRLE_SPREADS.map((spread) => ({ changedPercent, spread })));
+const VARIANTS = XBZRLE_CHANGED_PERCENT.flatMap((changedPercent) =>
+  XBZRLE_SPREADS.map((spread) => ({ changedPercent, spread })),
+);
 const PAGE_BYTES = 4096;
 const PAGES = 4096;
 const REGION_BYTES = PAGES * PAGE_BYTES;
@@ -44,7 +46,7 @@ function change(pages: Uint8Array, changedPercent: number, spread: ChangeSpread,
   const changed = new Uint8Array(PAGE_BYTES);
   for (let at = 0; at < pages.length; at += PAGE_BYTES) {
     changed.fill(0);
-    for (let n = 0; n < wanted; ) {
+    for (let n = 0; n < wanted;) {
       const off = rng.below(PAGE_BYTES - WRITE_BYTES + 1);
       for (let k = off; k < off + WRITE_BYTES && n < wanted; k++) {
         // A byte written twice keeps its first change: the second write would only re-change it.
@@ -106,7 +108,13 @@ export function xbzrleCases(s: XbzrleSetup, memory: WebAssembly.Memory, wasm: Ke
     let overflows = 0;
     for (let p = 0; p < PAGES; p++) {
       deltaAt[p] = encodedBytes;
-      const n = wasm.xbzrleEncode(s.oldPtr + p * PAGE_BYTES, r.newPtr + p * PAGE_BYTES, PAGE_BYTES, r.deltasPtr + encodedBytes, CAP_BYTES);
+      const n = wasm.xbzrleEncode(
+        s.oldPtr + p * PAGE_BYTES,
+        r.newPtr + p * PAGE_BYTES,
+        PAGE_BYTES,
+        r.deltasPtr + encodedBytes,
+        CAP_BYTES,
+      );
       if (n < 0) overflows++;
       else encodedBytes += n;
     }
@@ -116,7 +124,13 @@ export function xbzrleCases(s: XbzrleSetup, memory: WebAssembly.Memory, wasm: Ke
       let total = 0;
       let over = 0;
       for (let p = 0; p < PAGES; p++) {
-        const n = k.xbzrleEncode(s.oldPtr + p * PAGE_BYTES, r.newPtr + p * PAGE_BYTES, PAGE_BYTES, s.scratchPtr, CAP_BYTES);
+        const n = k.xbzrleEncode(
+          s.oldPtr + p * PAGE_BYTES,
+          r.newPtr + p * PAGE_BYTES,
+          PAGE_BYTES,
+          s.scratchPtr,
+          CAP_BYTES,
+        );
         if (n < 0) over++;
         else total += n;
       }
@@ -128,11 +142,17 @@ export function xbzrleCases(s: XbzrleSetup, memory: WebAssembly.Memory, wasm: Ke
     const decodeAll = (k: Kernels) => (): void => {
       let ends = 0;
       for (let p = 0; p < PAGES; p++) {
-        const end = k.xbzrleDecode(r.deltasPtr + deltaAt[p], deltaAt[p + 1] - deltaAt[p], r.targetPtr + p * PAGE_BYTES, PAGE_BYTES);
+        const end = k.xbzrleDecode(
+          r.deltasPtr + deltaAt[p],
+          deltaAt[p + 1] - deltaAt[p],
+          r.targetPtr + p * PAGE_BYTES,
+          PAGE_BYTES,
+        );
         if (end < 0) throw new Error(`xbzrle decode of page ${p} failed with ${end}`);
         ends += end;
       }
-      if (expectedEnd >= 0 && ends !== expectedEnd) throw new Error(`xbzrle decode ended at ${ends} in all, expected ${expectedEnd}`);
+      if (expectedEnd >= 0 && ends !== expectedEnd)
+        throw new Error(`xbzrle decode ended at ${ends} in all, expected ${expectedEnd}`);
       expectedEnd = ends;
     };
     // Decoding onto the old versions must give the new ones, for every page that did not overflow.
@@ -140,7 +160,10 @@ export function xbzrleCases(s: XbzrleSetup, memory: WebAssembly.Memory, wasm: Ke
     decodeAll(wasm)();
     for (let p = 0; p < PAGES; p++) {
       const at = p * PAGE_BYTES;
-      if (deltaAt[p + 1] > deltaAt[p] && Buffer.compare(target.subarray(at, at + PAGE_BYTES), newPages.subarray(at, at + PAGE_BYTES)) !== 0) {
+      if (
+        deltaAt[p + 1] > deltaAt[p] &&
+        Buffer.compare(target.subarray(at, at + PAGE_BYTES), newPages.subarray(at, at + PAGE_BYTES)) !== 0
+      ) {
         throw new Error(`xbzrle decode did not rebuild page ${p}`);
       }
     }
@@ -148,10 +171,13 @@ export function xbzrleCases(s: XbzrleSetup, memory: WebAssembly.Memory, wasm: Ke
       target.set(newPages);
       if (target[REGION_BYTES - 1] !== newPages[REGION_BYTES - 1]) throw new Error('memcpy reference did not copy');
     };
-    const variant = `${xbzrleVariant(changedPercent, spread)} (delta ${((100 * encodedBytes) / REGION_BYTES).toFixed(1)} % of page bytes`
-      + `${overflows > 0 ? `, ${overflows} pages overflow` : ''})`;
+    const variant =
+      `${xbzrleVariant(changedPercent, spread)} (delta ${((100 * encodedBytes) / REGION_BYTES).toFixed(1)} % of page bytes` +
+      `${overflows > 0 ? `, ${overflows} pages overflow` : ''})`;
     cases.push({
-      group: XBZRLE_ENCODE_GROUP, variant, bytesPerOp: REGION_BYTES,
+      group: XBZRLE_ENCODE_GROUP,
+      variant,
+      bytesPerOp: REGION_BYTES,
       tasks: [
         { implementation: 'wasm', fn: encodeAll(wasm) },
         { implementation: 'ts-reference', fn: encodeAll(ts) },
@@ -159,7 +185,9 @@ export function xbzrleCases(s: XbzrleSetup, memory: WebAssembly.Memory, wasm: Ke
       ],
     });
     cases.push({
-      group: XBZRLE_DECODE_GROUP, variant, bytesPerOp: REGION_BYTES,
+      group: XBZRLE_DECODE_GROUP,
+      variant,
+      bytesPerOp: REGION_BYTES,
       tasks: [
         { implementation: 'wasm', fn: decodeAll(wasm) },
         { implementation: 'ts-reference', fn: decodeAll(ts) },

@@ -5,7 +5,7 @@
  * second region of the same memory. GB/s counts page bytes tested (or copied).
  */
 import type { Kernels } from '../../src/kernel/types.js';
-import { Arena, faultIn } from '../lib/arena.js';
+import { type Arena, faultIn } from '../lib/arena.js';
 import type { CaseSpec } from '../lib/tinybench.js';
 import { MiB, sizeLabel } from '../lib/units.js';
 
@@ -21,7 +21,10 @@ export interface ZeroSetup {
 }
 
 export function reserveZero(arena: Arena): ZeroSetup {
-  return { pagesPtr: arena.reserve('zero pages', REGION_BYTES), copyPtr: arena.reserve('memcpy destination', REGION_BYTES) };
+  return {
+    pagesPtr: arena.reserve('zero pages', REGION_BYTES),
+    copyPtr: arena.reserve('memcpy destination', REGION_BYTES),
+  };
 }
 
 export function zeroCases(s: ZeroSetup, memory: WebAssembly.Memory, wasm: Kernels, ts: Kernels): CaseSpec[] {
@@ -39,12 +42,16 @@ export function zeroCases(s: ZeroSetup, memory: WebAssembly.Memory, wasm: Kernel
     // Consumed: a byte of the copy is read back (the whole copy is one call the JIT cannot drop).
     if (copy[REGION_BYTES - 1] !== 0) throw new Error('memcpy of zero pages copied a non-zero byte');
   };
-  return [{
-    group: ZERO_GROUP, variant: ZERO_VARIANT, bytesPerOp: REGION_BYTES,
-    tasks: [
-      { implementation: 'wasm', fn: task(wasm) },
-      { implementation: 'ts-reference', fn: task(ts) },
-      { implementation: 'memcpy', fn: memcpy },
-    ],
-  }];
+  return [
+    {
+      group: ZERO_GROUP,
+      variant: ZERO_VARIANT,
+      bytesPerOp: REGION_BYTES,
+      tasks: [
+        { implementation: 'wasm', fn: task(wasm) },
+        { implementation: 'ts-reference', fn: task(ts) },
+        { implementation: 'memcpy', fn: memcpy },
+      ],
+    },
+  ];
 }

@@ -51,7 +51,8 @@ function snapshot(): Snapshot | null {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
     return {
-      atMs: performance.now(), threads,
+      atMs: performance.now(),
+      threads,
       machineBusyTicks: user + nice + system + irq + softirq + (steal ?? 0),
       machineTotalTicks: user + nice + system + idle + iowait + irq + softirq + (steal ?? 0),
     };
@@ -81,6 +82,12 @@ export class CpuMeter {
     }
     threads.sort((x, y) => y.cpuMs - x.cpuMs);
     const machineBusyMs = (b.machineBusyTicks - a.machineBusyTicks) * TICK_MS;
-    return { wallMs, mainTid: process.pid, threads, othersCpuMs: Math.max(0, machineBusyMs - ours), machineCpuMs: (b.machineTotalTicks - a.machineTotalTicks) * TICK_MS };
+    return {
+      wallMs,
+      mainTid: process.pid,
+      threads,
+      othersCpuMs: Math.max(0, machineBusyMs - ours),
+      machineCpuMs: (b.machineTotalTicks - a.machineTotalTicks) * TICK_MS,
+    };
   }
 }

@@ -17,14 +17,25 @@ export interface BenchEnvironment extends Environment {
 }
 
 export async function benchEnvironment(): Promise<BenchEnvironment> {
-  return { ...describeEnvironment(), toolVersion: migbenchVersion(), v8: process.versions.v8, loadAverage1m: os.loadavg()[0] };
+  return {
+    ...describeEnvironment(),
+    toolVersion: migbenchVersion(),
+    v8: process.versions.v8,
+    loadAverage1m: os.loadavg()[0],
+  };
 }
 
 /** Key/value lines, aligned like the `migbench run` header. */
 export function formatEnvironmentHeader(title: string, env: BenchEnvironment, extra: [string, string][] = []): string {
   const rows: [string, string][] = [
-    [title, `migbench ${env.toolVersion} · Node ${env.node} (V8 ${env.v8}) · ${env.platform}/${env.arch} · wasm SIMD ${env.wasmSimd ? 'on' : 'off'}`],
-    ['cpu', `${env.cpu} · ${env.cores} cores · ${formatBytes(env.totalMemoryBytes)} RAM · load ${env.loadAverage1m.toFixed(2)} at start`],
+    [
+      title,
+      `migbench ${env.toolVersion} · Node ${env.node} (V8 ${env.v8}) · ${env.platform}/${env.arch} · wasm SIMD ${env.wasmSimd ? 'on' : 'off'}`,
+    ],
+    [
+      'cpu',
+      `${env.cpu} · ${env.cores} cores · ${formatBytes(env.totalMemoryBytes)} RAM · load ${env.loadAverage1m.toFixed(2)} at start`,
+    ],
     ...extra,
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

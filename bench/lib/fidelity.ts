@@ -8,15 +8,29 @@ export const REFERENCE_DIR = new URL('../../../bench/reference/qemu/', import.me
 export interface Reference {
   name: string;
   params: {
-    ram_mib: number; wss_mib: number; dirty_rate_pages_per_s: number; pattern: 'random' | 'seq';
-    max_bandwidth_bytes_per_s: number; downtime_limit_ms: number; xbzrle: boolean; xbzrle_cache_mib: number | null;
-    auto_converge: boolean; link_bw_bytes_per_s: number | null; timeout_s: number; page_size: number;
+    ram_mib: number;
+    wss_mib: number;
+    dirty_rate_pages_per_s: number;
+    pattern: 'random' | 'seq';
+    max_bandwidth_bytes_per_s: number;
+    downtime_limit_ms: number;
+    xbzrle: boolean;
+    xbzrle_cache_mib: number | null;
+    auto_converge: boolean;
+    link_bw_bytes_per_s: number | null;
+    timeout_s: number;
+    page_size: number;
     /** The dirtier's catch-up after it could not run, ms (dirtier.c's BACKLOG_MS). */
     dirtier_backlog_ms: number;
   };
   summary: {
-    converged: boolean; total_time_ms: number; downtime_ms: number | null; ram_transferred: number;
-    ram_duplicate_pages: number; ram_dirty_sync_count: number; max_cpu_throttle_percentage: number;
+    converged: boolean;
+    total_time_ms: number;
+    downtime_ms: number | null;
+    ram_transferred: number;
+    ram_duplicate_pages: number;
+    ram_dirty_sync_count: number;
+    max_cpu_throttle_percentage: number;
     /** Page writes per second the dirtier achieved in the seconds before the migration. */
     dirtier_rate_before_mean: number;
   };
@@ -24,7 +38,9 @@ export interface Reference {
 
 /** Every reference scenario, by name, those whose name contains `filter` (lower case) if given. */
 export function loadReferences(filter: string | null = null): Reference[] {
-  return readdirSync(REFERENCE_DIR).filter((f) => f.endsWith('.json')).sort()
+  return readdirSync(REFERENCE_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
     .map((f) => JSON.parse(readFileSync(new URL(f, REFERENCE_DIR), 'utf8')) as Reference)
     .filter((r) => filter === null || r.name.toLowerCase().includes(filter));
 }
@@ -43,16 +59,23 @@ export function scenarioOptions(ref: Reference): RawRunOptions {
   const pages = (p.ram_mib * 2 ** 20) / p.page_size;
   const zeroPercent = Math.min(100, (100 * ref.summary.ram_duplicate_pages) / pages);
   const options: RawRunOptions = {
-    clock: 'virtual', ram: `${p.ram_mib}MiB`, pageSize: `${p.page_size}`, vcpus: '1',
+    clock: 'virtual',
+    ram: `${p.ram_mib}MiB`,
+    pageSize: `${p.page_size}`,
+    vcpus: '1',
     dirtyRate: `${ref.summary.dirtier_rate_before_mean.toFixed(0)}pages/s`,
     pattern: p.pattern === 'seq' ? 'sequential' : `hotset:${p.wss_mib / p.ram_mib}:1`,
     content: `mixed:${zeroPercent.toFixed(3)}:0:${(100 - zeroPercent).toFixed(3)}`,
     // max-bandwidth limits the migration, lifted at switchover; the link is loopback (unlimited)
     // unless the scenario ran through a rate-limited relay (_linkNN).
     maxBandwidth: `${p.max_bandwidth_bytes_per_s * 8}bit/s`,
-    link: p.link_bw_bytes_per_s === null ? 'unlimited' : `${p.link_bw_bytes_per_s * 8}bit/s`, latency: '0ms',
-    policy: 'qemu', downtimeLimit: `${p.downtime_limit_ms}ms`, timeout: `${p.timeout_s}s`,
-    codec: p.xbzrle ? 'zero,xbzrle' : 'zero', seed: '1',
+    link: p.link_bw_bytes_per_s === null ? 'unlimited' : `${p.link_bw_bytes_per_s * 8}bit/s`,
+    latency: '0ms',
+    policy: 'qemu',
+    downtimeLimit: `${p.downtime_limit_ms}ms`,
+    timeout: `${p.timeout_s}s`,
+    codec: p.xbzrle ? 'zero,xbzrle' : 'zero',
+    seed: '1',
     // The dirtier makes up at most its backlog of writes after being descheduled (a throttle sleep).
     catchUp: `${p.dirtier_backlog_ms}ms`,
   };
@@ -60,4 +83,3 @@ export function scenarioOptions(ref: Reference): RawRunOptions {
   if (p.auto_converge) options.autoConverge = true;
   return options;
 }
-

@@ -23,9 +23,10 @@ export function measureMemcpy(totalBytes: number, chunkBytes: number, repeats: n
   const pages = chunkBytes / 65536;
   const skew = TARGET_PAGES_OFFSET_BYTES / 65536;
   const src = new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer);
-  const dst = new Uint8Array(new WebAssembly.Memory({ initial: pages + skew, maximum: pages + skew, shared: true }).buffer)
-    .subarray(TARGET_PAGES_OFFSET_BYTES);
-  for (let i = 0; i < src.length; i += 4096) src[i] = (i >>> 12) & 0xff | 1;
+  const dst = new Uint8Array(
+    new WebAssembly.Memory({ initial: pages + skew, maximum: pages + skew, shared: true }).buffer,
+  ).subarray(TARGET_PAGES_OFFSET_BYTES);
+  for (let i = 0; i < src.length; i += 4096) src[i] = ((i >>> 12) & 0xff) | 1;
   const copies = Math.ceil(totalBytes / chunkBytes);
   dst.set(src); // faults the destination in
   const times: number[] = [];
@@ -39,5 +40,11 @@ export function measureMemcpy(totalBytes: number, chunkBytes: number, repeats: n
   if (sink === 0) throw new Error('memcpy reference did not copy');
   times.sort((a, b) => a - b);
   const medianMs = times[times.length >> 1];
-  return { bytesPerRepeat: copies * chunkBytes, chunkBytes, repeats, medianMs, gbPerSec: gbPerSec(copies * chunkBytes, medianMs) };
+  return {
+    bytesPerRepeat: copies * chunkBytes,
+    chunkBytes,
+    repeats,
+    medianMs,
+    gbPerSec: gbPerSec(copies * chunkBytes, medianMs),
+  };
 }

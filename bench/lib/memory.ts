@@ -61,12 +61,19 @@ parentPort.on('message', ({ memories, share, shares }) => {
 export async function faultFloor(sizes: readonly number[], threads = os.availableParallelism()): Promise<FaultFloor> {
   const workers = Array.from({ length: threads }, () => new Worker(TOUCH_WORKER, { eval: true }));
   await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
-  let memories: WebAssembly.Memory[] | undefined = sizes.map((n) => new WebAssembly.Memory({ initial: n / 65536, maximum: n / 65536, shared: true }));
+  let memories: WebAssembly.Memory[] | undefined = sizes.map(
+    (n) => new WebAssembly.Memory({ initial: n / 65536, maximum: n / 65536, shared: true }),
+  );
   const t0 = performance.now();
-  await Promise.all(workers.map((w, share) => new Promise((r) => {
-    w.once('message', r);
-    w.postMessage({ memories, share, shares: threads });
-  })));
+  await Promise.all(
+    workers.map(
+      (w, share) =>
+        new Promise((r) => {
+          w.once('message', r);
+          w.postMessage({ memories, share, shares: threads });
+        }),
+    ),
+  );
   const wallMs = performance.now() - t0;
   await Promise.all(workers.map((w) => w.terminate()));
   memories = undefined;
@@ -106,8 +113,14 @@ export async function setupFloorCase(ramBytes = 4 * GiB): Promise<SetupFloorResu
   const setup = result.totals.setup;
   const setupWallMs = setup?.wallMs ?? NaN;
   return {
-    ramBytes, setupBytes: floorBefore.bytes, floorBefore, floorAfter, setupWallMs, memoryWallMs: setup?.memoryWallMs ?? NaN,
-    ratio: setupWallMs / ((floorBefore.wallMs + floorAfter.wallMs) / 2), status: result.status,
+    ramBytes,
+    setupBytes: floorBefore.bytes,
+    floorBefore,
+    floorAfter,
+    setupWallMs,
+    memoryWallMs: setup?.memoryWallMs ?? NaN,
+    ratio: setupWallMs / ((floorBefore.wallMs + floorAfter.wallMs) / 2),
+    status: result.status,
   };
 }
 
@@ -140,7 +153,8 @@ export async function suiteMemoryCase(runs = 20, ramText = '1GiB'): Promise<Suit
   let completed = 0;
   try {
     await runSuite(plan, {
-      outDir, toolVersion: 'bench',
+      outDir,
+      toolVersion: 'bench',
       onProgress: (e) => {
         if (e.kind !== 'run-end') return;
         rssAfterRun.push(process.memoryUsage.rss());
@@ -155,8 +169,12 @@ export async function suiteMemoryCase(runs = 20, ramText = '1GiB'): Promise<Suit
   const repeats = setupWallMs.slice(1).sort((a, b) => a - b);
   const median = repeats[Math.floor(repeats.length / 2)];
   return {
-    runs, ramBytes: plan.runs[0].config.ramBytes, completed, rssAfterRun,
-    peakRssBytes: Math.max(peak.sampledPeakBytes, peak.maxRssBytes), setupWallMs,
+    runs,
+    ramBytes: plan.runs[0].config.ramBytes,
+    completed,
+    rssAfterRun,
+    peakRssBytes: Math.max(peak.sampledPeakBytes, peak.maxRssBytes),
+    setupWallMs,
     repeatSetupRatio: median / setupWallMs[0],
     rssDrift: (rssAfterRun[rssAfterRun.length - 1] - rssAfterRun[0]) / rssAfterRun[0],
   };
@@ -181,9 +199,16 @@ const CLI = path.join(packageRoot(), 'bin', 'migbench.js');
  * This process is the receiver; each migration's source is a `migbench run --target` of its own
  * process, with guests alternating between two shapes a page apart.
  */
-export async function receiverMemoryCase(migrations = 20, shapes: readonly number[] = [512 * MiB, 512 * MiB + 4096]): Promise<ReceiverMemoryResult> {
+export async function receiverMemoryCase(
+  migrations = 20,
+  shapes: readonly number[] = [512 * MiB, 512 * MiB + 4096],
+): Promise<ReceiverMemoryResult> {
   const summaries: MigrationSummary[] = [];
-  const server = new ReceiverServer({ listen: { host: '127.0.0.1', port: 0 }, token: null, onMigration: (s) => summaries.push(s) });
+  const server = new ReceiverServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    token: null,
+    onMigration: (s) => summaries.push(s),
+  });
   const address = await server.listen();
   const sampler = new RssSampler();
   sampler.start(50);
@@ -194,8 +219,21 @@ export async function receiverMemoryCase(migrations = 20, shapes: readonly numbe
       ramBytes.push(ram);
       const before = summaries.length;
       await new Promise<void>((resolve, reject) => {
-        const cp = spawn(process.execPath, [CLI, 'run', '--quiet', '--ram', `${ram / 1024}KiB`, '--dirty-rate', '10MB/s',
-          '--target', `tcp://127.0.0.1:${address.port}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+        const cp = spawn(
+          process.execPath,
+          [
+            CLI,
+            'run',
+            '--quiet',
+            '--ram',
+            `${ram / 1024}KiB`,
+            '--dirty-rate',
+            '10MB/s',
+            '--target',
+            `tcp://127.0.0.1:${address.port}`,
+          ],
+          { stdio: ['ignore', 'ignore', 'inherit'] },
+        );
         cp.on('error', reject);
         cp.on('exit', () => resolve());
       });
@@ -208,8 +246,11 @@ export async function receiverMemoryCase(migrations = 20, shapes: readonly numbe
   const largest = Math.max(...shapes);
   const layout = planGuestLayout(largest, 4096, undefined, DEFAULT_FRAME_BUFFERS);
   return {
-    migrations, completed: summaries.filter((s) => s.status === 'completed').length, ramBytes,
-    rssAfter: summaries.map((s) => s.rssBytes), peakRssBytes: Math.max(peak.sampledPeakBytes, peak.maxRssBytes),
+    migrations,
+    completed: summaries.filter((s) => s.status === 'completed').length,
+    ramBytes,
+    rssAfter: summaries.map((s) => s.rssBytes),
+    peakRssBytes: Math.max(peak.sampledPeakBytes, peak.maxRssBytes),
     largestNeedBytes: targetNeedBytes(layout),
   };
 }

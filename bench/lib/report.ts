@@ -44,9 +44,24 @@ export interface TargetResult {
   note?: string;
 }
 
-export function checkTarget(name: string, target: number, unit: string, measured: number | null, opts: { atMost?: boolean; note?: string } = {}): TargetResult {
-  const met = measured === null || Number.isNaN(measured) ? null : opts.atMost ? measured <= target : measured >= target;
-  return { name, target, unit, ...(opts.atMost ? { atMost: true } : {}), measured, met, ...(opts.note ? { note: opts.note } : {}) };
+export function checkTarget(
+  name: string,
+  target: number,
+  unit: string,
+  measured: number | null,
+  opts: { atMost?: boolean; note?: string } = {},
+): TargetResult {
+  const met =
+    measured === null || Number.isNaN(measured) ? null : opts.atMost ? measured <= target : measured >= target;
+  return {
+    name,
+    target,
+    unit,
+    ...(opts.atMost ? { atMost: true } : {}),
+    measured,
+    met,
+    ...(opts.note ? { note: opts.note } : {}),
+  };
 }
 
 /** The ratios of each row to its TS reference and to memcpy of the same group and variant. */
@@ -57,14 +72,23 @@ export function addRatios(cases: KernelCaseResult[]): void {
   for (const c of cases) {
     const ts = find(c, 'ts-reference');
     const mc = find(c, 'memcpy');
-    if (ts && c.implementation !== 'ts-reference' && c.implementation !== 'memcpy') c.timesTsReference = ts.medianMs / c.medianMs;
+    if (ts && c.implementation !== 'ts-reference' && c.implementation !== 'memcpy')
+      c.timesTsReference = ts.medianMs / c.medianMs;
     if (mc && c.implementation !== 'memcpy') c.timesMemcpy = mc.medianMs / c.medianMs;
   }
 }
 
 /** The row of a group, variant and implementation; a variant may carry set-up facts in brackets after the name given. */
-export function findCase(cases: readonly KernelCaseResult[], group: string, variant: string, impl: Implementation): KernelCaseResult | undefined {
-  return cases.find((c) => c.group === group && (c.variant === variant || c.variant.startsWith(`${variant} (`)) && c.implementation === impl);
+export function findCase(
+  cases: readonly KernelCaseResult[],
+  group: string,
+  variant: string,
+  impl: Implementation,
+): KernelCaseResult | undefined {
+  return cases.find(
+    (c) =>
+      c.group === group && (c.variant === variant || c.variant.startsWith(`${variant} (`)) && c.implementation === impl,
+  );
 }
 
 // ------------------------------------------------------------------------------------ formats
@@ -97,9 +121,23 @@ export function metText(met: boolean | null): string {
 }
 
 /** Kernel rows; the row a target is measured on carries the target and whether it was met. */
-export function formatKernelTable(cases: readonly KernelCaseResult[], targetsByRow: Map<KernelCaseResult, TargetResult>): string {
+export function formatKernelTable(
+  cases: readonly KernelCaseResult[],
+  targetsByRow: Map<KernelCaseResult, TargetResult>,
+): string {
   const t = newTable(
-    ['Kernel', 'Case', 'Implementation', 'Time/op\n(µs)', 'Rate\n(GB/s)', '± mean\n(%)', 'vs TS ref\n(x)', 'vs memcpy\n(x)', 'Target', 'Met'],
+    [
+      'Kernel',
+      'Case',
+      'Implementation',
+      'Time/op\n(µs)',
+      'Rate\n(GB/s)',
+      '± mean\n(%)',
+      'vs TS ref\n(x)',
+      'vs memcpy\n(x)',
+      'Target',
+      'Met',
+    ],
     ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
   );
   let last = '';
@@ -107,10 +145,16 @@ export function formatKernelTable(cases: readonly KernelCaseResult[], targetsByR
     const target = targetsByRow.get(c);
     const label = `${c.group}\u0000${c.variant}`;
     t.push([
-      label === last ? '' : c.group, label === last ? '' : c.variant, c.implementation,
-      sig(c.medianMs * 1000), sig(c.gbPerSec), fixed(c.rmePercent, 1),
-      sig(c.timesTsReference), sig(c.timesMemcpy),
-      target ? describeTarget(target) : '', target ? metText(target.met) : '',
+      label === last ? '' : c.group,
+      label === last ? '' : c.variant,
+      c.implementation,
+      sig(c.medianMs * 1000),
+      sig(c.gbPerSec),
+      fixed(c.rmePercent, 1),
+      sig(c.timesTsReference),
+      sig(c.timesMemcpy),
+      target ? describeTarget(target) : '',
+      target ? metText(target.met) : '',
     ]);
     last = label;
   }

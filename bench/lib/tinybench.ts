@@ -42,8 +42,13 @@ export interface TimeBudget {
 /** Latency samples (ms) of one pass of one task. */
 async function runPass(name: string, task: TaskSpec, budget: TimeBudget, warmup: boolean): Promise<number[]> {
   const bench = new Bench({
-    time: budget.timeMs / budget.passes, iterations: budget.minIterations, retainSamples: true, throws: true,
-    warmup, warmupTime: budget.warmupMs, warmupIterations: budget.warmupIterations,
+    time: budget.timeMs / budget.passes,
+    iterations: budget.minIterations,
+    retainSamples: true,
+    throws: true,
+    warmup,
+    warmupTime: budget.warmupMs,
+    warmupIterations: budget.warmupIterations,
   });
   bench.add(name, task.fn, task.beforeEach ? { beforeEach: task.beforeEach } : {});
   await bench.run();
@@ -64,7 +69,7 @@ export async function runCases(cases: readonly CaseSpec[], budget: TimeBudget): 
     for (let pass = 0; pass < budget.passes; pass++) {
       for (let t = 0; t < c.tasks.length; t++) {
         const name = `${c.group} · ${c.variant} · ${c.tasks[t].implementation}`;
-        samples[t].push(...await runPass(name, c.tasks[t], budget, pass === 0));
+        samples[t].push(...(await runPass(name, c.tasks[t], budget, pass === 0)));
       }
     }
     c.tasks.forEach((task, t) => {
@@ -74,11 +79,19 @@ export async function runCases(cases: readonly CaseSpec[], budget: TimeBudget): 
       const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
       const medianMs = median(s);
       const row: KernelCaseResult = {
-        group: c.group, variant: c.variant, implementation: task.implementation, bytesPerOp: c.bytesPerOp,
-        medianMs, meanMs: mean, samples: n, rmePercent: (100 * 1.96 * sd) / Math.sqrt(n) / mean,
+        group: c.group,
+        variant: c.variant,
+        implementation: task.implementation,
+        bytesPerOp: c.bytesPerOp,
+        medianMs,
+        meanMs: mean,
+        samples: n,
+        rmePercent: (100 * 1.96 * sd) / Math.sqrt(n) / mean,
         gbPerSec: gbPerSec(c.bytesPerOp, medianMs),
       };
-      progress(`  ${c.group} · ${c.variant} · ${task.implementation}: ${(medianMs * 1000).toPrecision(3)} µs/op, ${row.gbPerSec.toPrecision(3)} GB/s (${n} samples)`);
+      progress(
+        `  ${c.group} · ${c.variant} · ${task.implementation}: ${(medianMs * 1000).toPrecision(3)} µs/op, ${row.gbPerSec.toPrecision(3)} GB/s (${n} samples)`,
+      );
       results.push(row);
     });
   }

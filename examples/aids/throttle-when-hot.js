@@ -21,12 +21,16 @@ export default function throttleWhenHot(options) {
   const hot = Number(options.hot ?? 0.5);
   const step = Number(options.step ?? 0.1);
   const max = Number(options.max ?? 0.8);
-  if (!(hot > 0) || !(step > 0 && step <= 1) || !(max > 0 && max < 1)) throw new Error('hot must be above 0, step in (0, 1], max in (0, 1)');
+  if (!(hot > 0) || !(step > 0 && step <= 1) || !(max > 0 && max < 1))
+    throw new Error('hot must be above 0, step in (0, 1], max in (0, 1)');
   return {
     name: 'throttle-when-hot',
     afterRound(facts, controls) {
       const dirtiedBytes = facts.pagesDirtied * facts.pageSizeBytes;
-      const next = dirtiedBytes > hot * facts.bytesSent ? Math.min(max, controls.throttle + step) : Math.max(0, controls.throttle - step);
+      const next =
+        dirtiedBytes > hot * facts.bytesSent
+          ? Math.min(max, controls.throttle + step)
+          : Math.max(0, controls.throttle - step);
       if (next !== controls.throttle) controls.setThrottle(next);
     },
     finalRound(controls) {

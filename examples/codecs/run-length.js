@@ -16,7 +16,8 @@
 
 export default function runLength(options) {
   const maxRatio = Number(options['max-ratio'] ?? 0.5);
-  if (!(maxRatio > 0 && maxRatio < 1)) throw new Error(`max-ratio must be a share from 0 to 1, got ${options['max-ratio']}`);
+  if (!(maxRatio > 0 && maxRatio < 1))
+    throw new Error(`max-ratio must be a share from 0 to 1, got ${options['max-ratio']}`);
   return {
     name: 'run-length',
     encode(page, pageNumber, out) {

@@ -11,7 +11,7 @@ for (const dirtyRate of ['10MB/s', '50MB/s', '100MB/s', '200MB/s']) {
     'dirty rate': dirtyRate,
     status: result.status,
     verified: result.verified,
-    'rounds': result.totals.iterations,
+    rounds: result.totals.iterations,
     'total (ms)': result.totals.totalTimeMs.toFixed(1),
     'downtime (ms)': result.totals.downtimeMs.toFixed(1),
     'sent (MiB)': (result.totals.bytesSent / 2 ** 20).toFixed(1),

@@ -22,7 +22,8 @@
 
 export default function timeBudget(options) {
   const budgetMs = Number(options['budget-ms'] ?? 2000);
-  if (!(budgetMs > 0)) throw new Error(`budget-ms must be a positive number of milliseconds, got ${options['budget-ms']}`);
+  if (!(budgetMs > 0))
+    throw new Error(`budget-ms must be a positive number of milliseconds, got ${options['budget-ms']}`);
   return {
     name: 'time-budget',
     async run(ctx) {
@@ -32,11 +33,22 @@ export default function timeBudget(options) {
         const round = await ctx.sendRound(index === 0);
         totalBytes += round.bytesSent;
         const pendingPages = ctx.pendingPages();
-        ctx.afterRound({ round: index, durationMs: round.durationMs, bytesSent: round.bytesSent, pagesDirtied: pendingPages, pageSizeBytes: ctx.settings.pageSizeBytes });
+        ctx.afterRound({
+          round: index,
+          durationMs: round.durationMs,
+          bytesSent: round.bytesSent,
+          pagesDirtied: pendingPages,
+          pageSizeBytes: ctx.settings.pageSizeBytes,
+        });
         const decision = ctx.decide({
-          roundsDone: index + 1, pendingPages, pageSizeBytes: ctx.settings.pageSizeBytes, ramBytes: ctx.settings.ramBytes,
-          bandwidthBytesPerSec: round.achievedLinkBitsPerSec / 8, totalBytesSent: totalBytes,
-          downtimeLimitMs: ctx.controls.downtimeLimitMs, maxIterations: ctx.settings.maxIterations,
+          roundsDone: index + 1,
+          pendingPages,
+          pageSizeBytes: ctx.settings.pageSizeBytes,
+          ramBytes: ctx.settings.ramBytes,
+          bandwidthBytesPerSec: round.achievedLinkBitsPerSec / 8,
+          totalBytesSent: totalBytes,
+          downtimeLimitMs: ctx.controls.downtimeLimitMs,
+          maxIterations: ctx.settings.maxIterations,
         });
         const spentMs = ctx.nowMs() - startMs;
         if (decision.action === 'continue' && spentMs >= budgetMs) {

@@ -21,21 +21,29 @@ export default function stopWhenFlat(options) {
   const shrink = Number(options.shrink ?? 0.05);
   const patience = Number(options.patience ?? 1);
   if (!(shrink >= 0 && shrink < 1)) throw new Error(`shrink must be a share from 0 to 1, got ${options.shrink}`);
-  if (!(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a whole number of rounds from 1, got ${options.patience}`);
+  if (!(Number.isInteger(patience) && patience >= 1))
+    throw new Error(`patience must be a whole number of rounds from 1, got ${options.patience}`);
   let previous = Infinity;
   let flat = 0;
   return {
     name: 'stop-when-flat',
     decide(state) {
       const pendingBytes = state.pendingPages * state.pageSizeBytes;
-      const expectedDowntimeMs = state.bandwidthBytesPerSec > 0 ? (pendingBytes / state.bandwidthBytesPerSec) * 1000 : Infinity;
+      const expectedDowntimeMs =
+        state.bandwidthBytesPerSec > 0 ? (pendingBytes / state.bandwidthBytesPerSec) * 1000 : Infinity;
       if (expectedDowntimeMs <= state.downtimeLimitMs) {
-        return { action: 'switchover', why: `pending ${(pendingBytes / 2 ** 20).toFixed(1)} MiB fits the downtime limit` };
+        return {
+          action: 'switchover',
+          why: `pending ${(pendingBytes / 2 ** 20).toFixed(1)} MiB fits the downtime limit`,
+        };
       }
       flat = state.pendingPages > previous * (1 - shrink) ? flat + 1 : 0;
       previous = Math.min(previous, state.pendingPages);
       if (flat >= patience) {
-        return { action: 'switchover', why: `the dirty set stopped shrinking (${state.pendingPages} pages, ${flat} round${flat === 1 ? '' : 's'} without ${shrink * 100} % less)` };
+        return {
+          action: 'switchover',
+          why: `the dirty set stopped shrinking (${state.pendingPages} pages, ${flat} round${flat === 1 ? '' : 's'} without ${shrink * 100} % less)`,
+        };
       }
       return { action: 'continue', why: `${state.pendingPages} pages pending, still shrinking` };
     },

@@ -8,8 +8,19 @@
  */
 import type { ChannelReport, ChannelTask } from '../protocol.js';
 import {
-  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STARTED, STAT_RATE_BITS_PER_SEC, STAT_UNCHANGED, STAT_BYTES, STAT_LAST_DELIVERY_EPOCH_MS, TAIL,
-  entryAt, queueViews,
+  CLOSED,
+  ERROR,
+  HEAD,
+  POSTCOPY,
+  RELEASED,
+  STARTED,
+  STAT_RATE_BITS_PER_SEC,
+  STAT_UNCHANGED,
+  STAT_BYTES,
+  STAT_LAST_DELIVERY_EPOCH_MS,
+  TAIL,
+  entryAt,
+  queueViews,
 } from './queue.js';
 import { FrameReceiver, receiverDecoders } from './receiver.js';
 import { instantiateKernels } from '../kernel/loader.js';
@@ -24,7 +35,11 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
   await preloadUserCodecs(task.userCodecs);
   const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels, task.userCodecs) : undefined;
-  const receiver = new FrameReceiver(task.targetSlots, kernels, { verifyChecksums: false, decoders, sourceSlots: task.sourceSlots });
+  const receiver = new FrameReceiver(task.targetSlots, kernels, {
+    verifyChecksums: false,
+    decoders,
+    sourceSlots: task.sourceSlots,
+  });
   receiver.meterResends = task.meter;
   // The frames lie in the source's frame buffers: checked there, by kernels bound to that memory.
   const sourceKernels = task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory));
@@ -63,7 +78,12 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
     if (report.error === undefined) {
       try {
         if (!receiver.trackArrivals && Atomics.load(q.i32, POSTCOPY) === 1) receiver.trackArrivals = true;
-        receiver.receive(e.slot, { memory: task.sourceSlots[e.slot].memory, kernels: sourceKernels[e.slot], ptr: from, lengthBytes: e.lengthBytes });
+        receiver.receive(e.slot, {
+          memory: task.sourceSlots[e.slot].memory,
+          kernels: sourceKernels[e.slot],
+          ptr: from,
+          lengthBytes: e.lengthBytes,
+        });
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         Atomics.store(q.i32, ERROR, 1);

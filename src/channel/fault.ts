@@ -9,8 +9,7 @@
 import { OptionError } from '../config/errors.js';
 
 export type FaultSpec =
-  | { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number }
-  | { kind: 'stall'; round: number; ms: number };
+  { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number } | { kind: 'stall'; round: number; ms: number };
 
 const FORM = 'drop@ROUND, stall@ROUND:MS, corrupt@ROUND or kill-receiver@ROUND such as drop@2 or stall@1:10000';
 
@@ -20,7 +19,9 @@ export function parseFault(option: string, text: string): FaultSpec {
     throw new OptionError(option, `${option} must be ${FORM} (got ${JSON.stringify(text)})`);
   }
   const round = Number(m[2]);
-  return m[1] === 'stall' ? { kind: 'stall', round, ms: Number(m[3]) } : { kind: m[1] as 'drop' | 'corrupt' | 'kill-receiver', round };
+  return m[1] === 'stall'
+    ? { kind: 'stall', round, ms: Number(m[3]) }
+    : { kind: m[1] as 'drop' | 'corrupt' | 'kill-receiver', round };
 }
 
 export function describeFault(f: FaultSpec): string {

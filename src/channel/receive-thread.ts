@@ -13,8 +13,21 @@ import type { UserStrategyConfig } from '../config/types.js';
 import type { ReadProgress } from '../guest/write-gate.js';
 import { ChannelError, type FrameBuffer } from './transport.js';
 import {
-  CLOSED, ERROR, HEAD, POSTCOPY, RELEASED, STARTED, STAT_BYTES, STAT_UNCHANGED, STAT_LAST_DELIVERY_EPOCH_MS, STAT_RATE_BITS_PER_SEC, TAIL,
-  createQueue, pushEntry, queueViews, type QueueViews,
+  CLOSED,
+  ERROR,
+  HEAD,
+  POSTCOPY,
+  RELEASED,
+  STARTED,
+  STAT_BYTES,
+  STAT_UNCHANGED,
+  STAT_LAST_DELIVERY_EPOCH_MS,
+  STAT_RATE_BITS_PER_SEC,
+  TAIL,
+  createQueue,
+  pushEntry,
+  queueViews,
+  type QueueViews,
 } from './queue.js';
 
 /** How long acquire() blocks the driver's thread on a busy channel before it waits asynchronously. */
@@ -68,8 +81,17 @@ export class ReceiveThread {
    */
   async open(guest: GuestShape): Promise<void> {
     const task: ChannelTask = {
-      kind: 'channel', module: this.module, sourceSlots: this.source.slots, targetSlots: this.target.slots, guest,
-      queue: this.queueSab, link: this.options.link?.shared ?? null, linkUser: this.options.link?.user ?? -1, codecs: this.options.codecs, userCodecs: this.options.userCodecs ?? [], meter: this.options.meter,
+      kind: 'channel',
+      module: this.module,
+      sourceSlots: this.source.slots,
+      targetSlots: this.target.slots,
+      guest,
+      queue: this.queueSab,
+      link: this.options.link?.shared ?? null,
+      linkUser: this.options.link?.user ?? -1,
+      codecs: this.options.codecs,
+      userCodecs: this.options.userCodecs ?? [],
+      meter: this.options.meter,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.
@@ -142,7 +164,10 @@ export class ReceiveThread {
     wait: (frame) => {
       const since = performance.now();
       for (let tail = this.framesReceived(); tail <= frame && !this.failed(); tail = this.framesReceived()) {
-        if (Atomics.wait(this.q.i32, TAIL, tail, SYNC_WAIT_MS) === 'timed-out' && performance.now() - since > RECEIVE_STALL_MS) {
+        if (
+          Atomics.wait(this.q.i32, TAIL, tail, SYNC_WAIT_MS) === 'timed-out' &&
+          performance.now() - since > RECEIVE_STALL_MS
+        ) {
           throw new ChannelError(`the receiving thread received nothing for ${RECEIVE_STALL_MS / 1000} s`);
         }
       }

@@ -66,7 +66,9 @@ export class FrameReceiver {
     private readonly kernels: Kernels[],
     private readonly options: ReceiverOptions,
   ) {
-    this.missing = targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
+    this.missing = targetSlots.map(
+      (s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2),
+    );
   }
 
   /**
@@ -76,7 +78,14 @@ export class FrameReceiver {
   receive(slot: number, frame: FrameAt, header?: FrameHeader): FrameType {
     const layout = this.targetSlots[slot].layout;
     const size = layout.pageSizeBytes;
-    const h = header ?? parseFrameHeader(new DataView(frame.memory.buffer), frame.ptr, frame.lengthBytes, layout.frameBytes - HEADER_BYTES);
+    const h =
+      header ??
+      parseFrameHeader(
+        new DataView(frame.memory.buffer),
+        frame.ptr,
+        frame.lengthBytes,
+        layout.frameBytes - HEADER_BYTES,
+      );
     const bodyPtr = frame.ptr + HEADER_BYTES;
     const k = frame.kernels;
     if (this.options.verifyChecksums && k.hash64(bodyPtr, h.bodyLengthBytes, 0n) !== h.checksum) {
@@ -87,7 +96,10 @@ export class FrameReceiver {
     const pages = new Uint8Array(target.memory.buffer, layout.pagesPtr, layout.pageCount * size);
     if (h.type === FrameType.PageRefs) {
       const source = this.options.sourceSlots?.[slot];
-      if (source === undefined) throw new FrameError(`a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`);
+      if (source === undefined)
+        throw new FrameError(
+          `a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`,
+        );
       const checked = k.checkPages(bodyPtr, h.bodyLengthBytes, h.count, 4, layout.firstPage, layout.pageCount, 0);
       if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'page numbers');
       const locals = localPages(body, h.count, 4, layout.firstPage);
@@ -95,21 +107,54 @@ export class FrameReceiver {
       this.placeRaw(slot, locals, from, (i) => locals[i] * size, h.round, pages);
     } else if (h.type === FrameType.Pages && this.options.decoders) {
       // Page ranges by the kernel; codecs and lengths by the decoders.
-      const checked = k.checkPages(bodyPtr, h.bodyLengthBytes, h.count, DESCRIPTOR_BYTES, layout.firstPage, layout.pageCount, 0);
+      const checked = k.checkPages(
+        bodyPtr,
+        h.bodyLengthBytes,
+        h.count,
+        DESCRIPTOR_BYTES,
+        layout.firstPage,
+        layout.pageCount,
+        0,
+      );
       if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'descriptors');
       try {
-        this.counts.pages += decodePages(body, h.count, pages, size, layout.pageCount, layout.firstPage, this.options.decoders);
+        this.counts.pages += decodePages(
+          body,
+          h.count,
+          pages,
+          size,
+          layout.pageCount,
+          layout.firstPage,
+          this.options.decoders,
+        );
       } catch (err) {
-        if (err instanceof CodecError || err instanceof RangeError) throw new FrameError(`frame in round ${h.round}: ${err.message}`);
+        if (err instanceof CodecError || err instanceof RangeError)
+          throw new FrameError(`frame in round ${h.round}: ${err.message}`);
         throw err;
       }
       if (this.trackArrivals) this.arrivedPages(slot, localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage));
     } else if (h.type === FrameType.Pages) {
-      const checked = k.checkPages(bodyPtr, h.bodyLengthBytes, h.count, DESCRIPTOR_BYTES, layout.firstPage, layout.pageCount, size);
+      const checked = k.checkPages(
+        bodyPtr,
+        h.bodyLengthBytes,
+        h.count,
+        DESCRIPTOR_BYTES,
+        layout.firstPage,
+        layout.pageCount,
+        size,
+      );
       if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'pages');
       if (frame.memory === target.memory && !this.meterResends) {
         // In the target slot's own memory: the unpack kernel copies four pages at a time.
-        this.counts.pages += this.kernels[slot].unpackPages(layout.pagesPtr, size, layout.pageCount, layout.firstPage, bodyPtr, h.bodyLengthBytes, h.count);
+        this.counts.pages += this.kernels[slot].unpackPages(
+          layout.pagesPtr,
+          size,
+          layout.pageCount,
+          layout.firstPage,
+          bodyPtr,
+          h.bodyLengthBytes,
+          h.count,
+        );
         if (this.trackArrivals) this.arrivedPages(slot, localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage));
       } else {
         const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
@@ -127,9 +172,17 @@ export class FrameReceiver {
    * Checked raw pages into the slot: page i's bytes at from[at(i)] (a raw frame's body, or the
    * source's memory for PAGE_REFS) into page locals[i]. Metered first, then copied.
    */
-  private placeRaw(slot: number, locals: Uint32Array, from: Uint8Array, at: (i: number) => number, round: number, pages: Uint8Array): void {
+  private placeRaw(
+    slot: number,
+    locals: Uint32Array,
+    from: Uint8Array,
+    at: (i: number) => number,
+    round: number,
+    pages: Uint8Array,
+  ): void {
     const size = this.targetSlots[slot].layout.pageSizeBytes;
-    if (this.meterResends && round > 0 && !this.trackArrivals) this.counts.unchanged += countSame(locals, from, at, pages, size);
+    if (this.meterResends && round > 0 && !this.trackArrivals)
+      this.counts.unchanged += countSame(locals, from, at, pages, size);
     copyPages(locals, from, at, pages, size);
     this.counts.pages += locals.length;
     if (this.trackArrivals) this.arrivedPages(slot, locals);
@@ -146,7 +199,11 @@ export class FrameReceiver {
 }
 
 /** Every codec's decoder, bound to the target's slot memories (xbzrle decodes in place there). */
-export function receiverDecoders(targetSlots: SlotHandle[], kernels: Kernels[], userCodecs: readonly UserStrategyConfig[] = []): Map<number, PageCodec> {
+export function receiverDecoders(
+  targetSlots: SlotHandle[],
+  kernels: Kernels[],
+  userCodecs: readonly UserStrategyConfig[] = [],
+): Map<number, PageCodec> {
   return createDecoders(targetSlots[0].layout.pageSizeBytes, {
     targetMemories: targetSlots.map((s, i) => ({ memory: s.memory, kernels: kernels[i] })),
     userCodecs,
@@ -162,7 +219,13 @@ function localPages(list: Uint8Array, count: number, stride: number, pageBase: n
 }
 
 /** How many pages (page i's bytes at from[at(i)]) equal what the target holds for locals[i] (memcmp). */
-function countSame(locals: Uint32Array, from: Uint8Array, at: (i: number) => number, pages: Uint8Array, size: number): number {
+function countSame(
+  locals: Uint32Array,
+  from: Uint8Array,
+  at: (i: number) => number,
+  pages: Uint8Array,
+  size: number,
+): number {
   const sent = Buffer.from(from.buffer, from.byteOffset, from.length);
   const held = Buffer.from(pages.buffer, pages.byteOffset, pages.length);
   let same = 0;
@@ -176,8 +239,14 @@ function countSame(locals: Uint32Array, from: Uint8Array, at: (i: number) => num
  * Page i's bytes at from[at(i)] into page locals[i] of the slot. Consecutive pages (all of round 0,
  * runs in later rounds) lie consecutive in `from` too, and go in one copy each.
  */
-function copyPages(locals: Uint32Array, from: Uint8Array, at: (i: number) => number, pages: Uint8Array, size: number): void {
-  for (let i = 0; i < locals.length; ) {
+function copyPages(
+  locals: Uint32Array,
+  from: Uint8Array,
+  at: (i: number) => number,
+  pages: Uint8Array,
+  size: number,
+): void {
+  for (let i = 0; i < locals.length;) {
     let run = 1;
     while (i + run < locals.length && locals[i + run] === locals[i] + run) run++;
     pages.set(from.subarray(at(i), at(i) + run * size), locals[i] * size);

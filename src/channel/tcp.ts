@@ -135,7 +135,10 @@ export class TcpTransport implements Transport {
     const layout = this.source.slots[slot].layout;
     for (;;) {
       if (this.failure) throw this.failure;
-      if (this.handedOut[slot] - this.released[slot] >= layout.frameBuffers || this.outstandingFrames() >= WINDOW_FRAMES_PER_STREAM * this.streams.length) {
+      if (
+        this.handedOut[slot] - this.released[slot] >= layout.frameBuffers ||
+        this.outstandingFrames() >= WINDOW_FRAMES_PER_STREAM * this.streams.length
+      ) {
         await this.change(100);
         continue;
       }
@@ -208,18 +211,23 @@ export class TcpTransport implements Transport {
     const local = memoryMac(this.source, key, this.deviceState);
     local.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     this.write(this.streams[0], this.controlFrame(FrameType.Verify, key));
-    const timeoutMs = MAC_TIMEOUT_MS + MAC_TIMEOUT_MS_PER_GIB * (this.source.layout.pageCount * this.source.layout.pageSizeBytes) / 2 ** 30;
+    const timeoutMs =
+      MAC_TIMEOUT_MS +
+      (MAC_TIMEOUT_MS_PER_GIB * (this.source.layout.pageCount * this.source.layout.pageSizeBytes)) / 2 ** 30;
     const deadline = performance.now() + timeoutMs;
     while (this.mac === undefined) {
       if (this.failure) throw this.failure;
-      if (performance.now() > deadline) throw new ChannelError(`no ${MAC_NAME} of target memory from the receiver at ${this.address} within ${(timeoutMs / 1000).toFixed(0)} s`);
+      if (performance.now() > deadline)
+        throw new ChannelError(
+          `no ${MAC_NAME} of target memory from the receiver at ${this.address} within ${(timeoutMs / 1000).toFixed(0)} s`,
+        );
       await this.change(100);
     }
     const mine = await local;
     return timingSafeEqual(mine, this.mac)
       ? null
-      : `verification failed: the target's ${MAC_NAME} digest of memory and device state (keyed after the data was in) differs from the source's: `
-        + 'pages or the device state were changed on the way or on the target';
+      : `verification failed: the target's ${MAC_NAME} digest of memory and device state (keyed after the data was in) differs from the source's: ` +
+          'pages or the device state were changed on the way or on the target';
   }
 
   close(): Promise<void> {
@@ -231,12 +239,20 @@ export class TcpTransport implements Transport {
     this.closingDown = true;
     clearInterval(this.watchdog);
     await this.handshake?.catch(() => undefined);
-    await Promise.all(this.streams.map((s) => new Promise<void>((resolve) => {
-      if (s.socket.destroyed) return resolve();
-      const timer = setTimeout(() => s.socket.destroy(), CLOSE_TIMEOUT_MS);
-      s.socket.once('close', () => { clearTimeout(timer); resolve(); });
-      s.socket.end();
-    })));
+    await Promise.all(
+      this.streams.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.socket.destroyed) return resolve();
+            const timer = setTimeout(() => s.socket.destroy(), CLOSE_TIMEOUT_MS);
+            s.socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.socket.end();
+          }),
+      ),
+    );
     this.wake();
   }
 
@@ -244,7 +260,9 @@ export class TcpTransport implements Transport {
 
   private async openAll(): Promise<void> {
     const id = randomBytes(MIGRATION_ID_BYTES).toString('hex');
-    const results = await Promise.allSettled(Array.from({ length: this.options.streams }, (_, i) => this.openStream(i, id)));
+    const results = await Promise.allSettled(
+      Array.from({ length: this.options.streams }, (_, i) => this.openStream(i, id)),
+    );
     const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -265,13 +283,25 @@ export class TcpTransport implements Transport {
         socket.destroy();
         reject(new ChannelError(message));
       };
-      const timer = setTimeout(() => fail(`no handshake answer from the receiver at ${this.address} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`), HANDSHAKE_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(`no handshake answer from the receiver at ${this.address} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`),
+        HANDSHAKE_TIMEOUT_MS,
+      );
       socket.setNoDelay(true);
       socket.once('connect', () => {
-        socket.write(encodeHello({
-          pageSizeBytes: layout.pageSizeBytes, ramBytes: layout.ramBytes, vcpus: this.options.vcpus, codecs: this.options.codecs, userCodecs: this.options.userCodecs ?? [],
-          streamIndex: index, streamCount: this.options.streams, migrationId, token: this.options.token ?? '',
-        }));
+        socket.write(
+          encodeHello({
+            pageSizeBytes: layout.pageSizeBytes,
+            ramBytes: layout.ramBytes,
+            vcpus: this.options.vcpus,
+            codecs: this.options.codecs,
+            userCodecs: this.options.userCodecs ?? [],
+            streamIndex: index,
+            streamCount: this.options.streams,
+            migrationId,
+            token: this.options.token ?? '',
+          }),
+        );
       });
       socket.on('error', (e) => fail(`cannot migrate to the receiver at ${this.address}: ${e.message}`));
       socket.on('close', () => fail(`the receiver at ${this.address} closed stream ${index} during the handshake`));
@@ -284,19 +314,36 @@ export class TcpTransport implements Transport {
           return fail(`the receiver at ${this.address} answered the handshake wrongly: ${(e as Error).message}`);
         }
         if (decoded === null) return;
-        if (!decoded.reply.accepted) return fail(`the receiver at ${this.address} refused the migration: ${decoded.reply.reason}`);
+        if (!decoded.reply.accepted)
+          return fail(`the receiver at ${this.address} refused the migration: ${decoded.reply.reason}`);
         clearTimeout(timer);
         socket.removeAllListeners();
-        resolve({ index, socket, inbox: inbox.subarray(decoded.bytes), sentFrames: 0, sentBytes: 0, ackedFrames: 0, ackedBytes: 0, held: [] });
+        resolve({
+          index,
+          socket,
+          inbox: inbox.subarray(decoded.bytes),
+          sentFrames: 0,
+          sentBytes: 0,
+          ackedFrames: 0,
+          ackedBytes: 0,
+          held: [],
+        });
       });
     });
   }
 
   private attach(s: Stream): void {
     s.socket.on('data', (chunk: Buffer) => this.onFeedback(s, chunk));
-    s.socket.on('error', (e) => this.fail(`stream ${s.index} to the receiver at ${this.address} failed in round ${this.round}: ${e.message}${this.faultNote}`));
+    s.socket.on('error', (e) =>
+      this.fail(
+        `stream ${s.index} to the receiver at ${this.address} failed in round ${this.round}: ${e.message}${this.faultNote}`,
+      ),
+    );
     s.socket.on('close', () => {
-      if (!this.closingDown) this.fail(`the connection to the receiver at ${this.address} closed unexpectedly in round ${this.round} (stream ${s.index})${this.faultNote}`);
+      if (!this.closingDown)
+        this.fail(
+          `the connection to the receiver at ${this.address} closed unexpectedly in round ${this.round} (stream ${s.index})${this.faultNote}`,
+        );
     });
     if (s.inbox.length > 0) this.onFeedback(s, Buffer.alloc(0));
   }
@@ -313,7 +360,8 @@ export class TcpTransport implements Transport {
       if (decoded === null) return;
       s.inbox = s.inbox.subarray(decoded.bytes);
       const f = decoded.feedback;
-      if (f.kind === 'error') return this.fail(`the receiver at ${this.address} rejected the migration in round ${this.round}: ${f.message}`);
+      if (f.kind === 'error')
+        return this.fail(`the receiver at ${this.address} rejected the migration in round ${this.round}: ${f.message}`);
       if (f.kind === 'mac') {
         this.mac = f.mac;
       } else {
@@ -381,7 +429,13 @@ export class TcpTransport implements Transport {
     const scratch = this.source.slots[0];
     new Uint8Array(scratch.memory.buffer, scratch.layout.hashesPtr, body.length).set(body);
     const checksum = this.source.kernels[0].hash64(scratch.layout.hashesPtr, body.length, 0n);
-    writeFrameHeader(new DataView(frame.buffer, frame.byteOffset, HEADER_BYTES), 0, { type, count: 0, bodyLengthBytes: body.length, round: this.round, checksum });
+    writeFrameHeader(new DataView(frame.buffer, frame.byteOffset, HEADER_BYTES), 0, {
+      type,
+      count: 0,
+      bodyLengthBytes: body.length,
+      round: this.round,
+      checksum,
+    });
     return frame;
   }
 
@@ -389,7 +443,9 @@ export class TcpTransport implements Transport {
     const outstanding = this.outstandingFrames();
     const idleMs = performance.now() - this.lastProgressMs;
     if (outstanding > 0 && idleMs > this.ackTimeoutMs) {
-      this.fail(`no acknowledgement from the receiver at ${this.address} for ${(idleMs / 1000).toFixed(1)} s with ${outstanding} frames outstanding in round ${this.round}${this.faultNote}`);
+      this.fail(
+        `no acknowledgement from the receiver at ${this.address} for ${(idleMs / 1000).toFixed(1)} s with ${outstanding} frames outstanding in round ${this.round}${this.faultNote}`,
+      );
     }
   }
 
@@ -421,4 +477,3 @@ export class TcpTransport implements Transport {
     });
   }
 }
-

@@ -42,7 +42,13 @@ export interface Transport {
    * then `beforeCopy`, the dirty log's clear), and returns the bytes the frame stands for on the
    * link. The pages arrive with their bytes of the send instant.
    */
-  sendPageRefs?(slot: number, listOffset: number, count: number, round: number, beforeCopy: () => void): Promise<number>;
+  sendPageRefs?(
+    slot: number,
+    listOffset: number,
+    count: number,
+    round: number,
+    beforeCopy: () => void,
+  ): Promise<number>;
   /** Changes this migration's send rate from now on (Xen's adaptive rate); null: the link's full rate. */
   setRate(bitsPerSec: number | null): void;
   /** Post-copy from now on: the receiver clears a page's "not arrived" bit as it lands. */

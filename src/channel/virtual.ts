@@ -34,7 +34,13 @@ const REFS_QUEUE = 4;
 
 /** A PAGE_REFS frame for the slot-local pages of `list` at the start of `view`. */
 function writePageRefs(view: DataView, list: Uint32Array, firstPage: number, round: number): void {
-  writeFrameHeader(view, 0, { type: FrameType.PageRefs, count: list.length, bodyLengthBytes: list.length * 4, round, checksum: 0n });
+  writeFrameHeader(view, 0, {
+    type: FrameType.PageRefs,
+    count: list.length,
+    bodyLengthBytes: list.length * 4,
+    round,
+    checksum: 0n,
+  });
   for (let i = 0; i < list.length; i++) view.setUint32(HEADER_BYTES + i * 4, firstPage + list[i], true);
 }
 
@@ -71,12 +77,20 @@ export class VirtualTransport implements Transport {
     this.handedOut = source.slots.map(() => 0);
     // Raw frames are metered on that thread too: the driver's thread is what limits a virtual run.
     this.metersRawPages = !options.receiveHere && !options.codecs;
-    if (!options.receiveHere) this.thread = new ReceiveThread(source, target, module, { link: null, codecs: options.codecs, meter: this.metersRawPages, userCodecs: options.userCodecs });
+    if (!options.receiveHere)
+      this.thread = new ReceiveThread(source, target, module, {
+        link: null,
+        codecs: options.codecs,
+        meter: this.metersRawPages,
+        userCodecs: options.userCodecs,
+      });
     // Raw pages are read from the source's memory, with no packing copy (sendRefs).
     if (this.thread && options.pageRefs) this.sendPageRefs = this.sendRefs.bind(this);
     // Frames received here: all of them for post-copy, else page references while the thread is busy.
     this.receiver = new FrameReceiver(target.slots, target.kernels, {
-      verifyChecksums: false, decoders: options.codecs ? receiverDecoders(target.slots, target.kernels, options.userCodecs) : undefined, sourceSlots: source.slots,
+      verifyChecksums: false,
+      decoders: options.codecs ? receiverDecoders(target.slots, target.kernels, options.userCodecs) : undefined,
+      sourceSlots: source.slots,
     });
     this.receiver.meterResends = this.metersRawPages;
   }
@@ -120,7 +134,13 @@ export class VirtualTransport implements Transport {
 
   send(buffer: FrameBuffer, lengthBytes: number): void {
     if (this.thread) this.thread.send(buffer, lengthBytes);
-    else this.receive(buffer.slot, { memory: this.source.slots[buffer.slot].memory, kernels: this.source.kernels[buffer.slot], ptr: buffer.ptr, lengthBytes });
+    else
+      this.receive(buffer.slot, {
+        memory: this.source.slots[buffer.slot].memory,
+        kernels: this.source.kernels[buffer.slot],
+        ptr: buffer.ptr,
+        lengthBytes,
+      });
     this.timeOnLink(lengthBytes);
   }
 
@@ -135,7 +155,13 @@ export class VirtualTransport implements Transport {
    * thread while it has fewer than REFS_QUEUE frames to do, else this one, at once. So the two
    * threads copy side by side, where packing here and unpacking there copied every page twice.
    */
-  private async sendRefs(slot: number, listOffset: number, count: number, round: number, beforeCopy: () => void): Promise<number> {
+  private async sendRefs(
+    slot: number,
+    listOffset: number,
+    count: number,
+    round: number,
+    beforeCopy: () => void,
+  ): Promise<number> {
     const thread = this.thread as ReceiveThread;
     const s = this.source.slots[slot];
     const l = s.layout;
@@ -153,7 +179,12 @@ export class VirtualTransport implements Transport {
       // Received here, from the target slot's first frame buffer (unused in process).
       const t = this.target.slots[slot];
       writePageRefs(new DataView(t.memory.buffer, t.layout.framesPtr, frameBytes), list, l.firstPage, round);
-      this.receive(slot, { memory: t.memory, kernels: this.target.kernels[slot], ptr: t.layout.framesPtr, lengthBytes: frameBytes });
+      this.receive(slot, {
+        memory: t.memory,
+        kernels: this.target.kernels[slot],
+        ptr: t.layout.framesPtr,
+        lengthBytes: frameBytes,
+      });
     }
     this.timeOnLink(wireBytes);
     return wireBytes;

@@ -43,7 +43,8 @@ export interface CliCommand {
 }
 
 /** Said when a secret is given where `ps` shows it (run, receive). */
-export const TOKEN_ON_COMMAND_LINE = 'migbench: warning: --token on the command line is visible to other users of this machine (ps); use MIGBENCH_TOKEN or --token-file\n';
+export const TOKEN_ON_COMMAND_LINE =
+  'migbench: warning: --token on the command line is visible to other users of this machine (ps); use MIGBENCH_TOKEN or --token-file\n';
 
 /**
  * Ends a long command cleanly on SIGINT (Ctrl-C) or SIGTERM (what a scheduler such as Slurm or

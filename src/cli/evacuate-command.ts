@@ -6,10 +6,26 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { HostFile } from '../evacuate/host-file.js';
 import { OptionError } from '../config/errors.js';
 import { runOptionHelp, RUN_OPTION_SPECS, type RawRunOptions } from '../config/options.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext, onInterrupt } from './command.js';
-import { EVACUATION_OPTION_SPECS, VM_OPTION_KEYS, parseVmText, resolveEvacuation, type EvacuationConfig, type EvacuationText } from '../evacuate/config.js';
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  TOKEN_ON_COMMAND_LINE,
+  type CliCommand,
+  type CliCommandContext,
+  onInterrupt,
+} from './command.js';
+import {
+  EVACUATION_OPTION_SPECS,
+  VM_OPTION_KEYS,
+  parseVmText,
+  resolveEvacuation,
+  type EvacuationConfig,
+  type EvacuationText,
+} from '../evacuate/config.js';
 import { formatMs } from '../util/format.js';
 
 type EvacuateCliOptions = Record<string, string | boolean | string[] | undefined> & {
@@ -46,8 +62,14 @@ export const evacuateCommand: CliCommand = {
   register(program: Command, ctx: CliCommandContext): Command {
     const cmd = program
       .command('evacuate')
-      .description("migrate every VM off a source host over its one NIC, with per-host limits, an order and KubeVirt's time limits, and report each VM and the host")
-      .option('--vm <spec>', 'a VM on the source host: KEY=VALUE pairs such as ram=1GiB,dirty-rate=200MB/s,name=db (repeat it)', collect)
+      .description(
+        "migrate every VM off a source host over its one NIC, with per-host limits, an order and KubeVirt's time limits, and report each VM and the host",
+      )
+      .option(
+        '--vm <spec>',
+        'a VM on the source host: KEY=VALUE pairs such as ram=1GiB,dirty-rate=200MB/s,name=db (repeat it)',
+        collect,
+      )
       .option('--host-file <file>', 'the VMs and options in a YAML file (vms, every-vm, and evacuate options)');
     for (const spec of EVACUATION_OPTION_SPECS) {
       const help = `${spec.description} (default: ${spec.defaultText})`;
@@ -58,7 +80,10 @@ export const evacuateCommand: CliCommand = {
       cmd.option(spec.flags, `every VM: ${runOptionHelp(spec)}`);
     }
     cmd
-      .option('--json', 'print the result (an EvacuationResult, each VM with its MigrationResult) as JSON on stdout and nothing else there')
+      .option(
+        '--json',
+        'print the result (an EvacuationResult, each VM with its MigrationResult) as JSON on stdout and nothing else there',
+      )
       .option('--export-json <file>', 'also write the result as JSON to a file')
       .option('--html <file>', 'also write an HTML report: the host, a timeline with a lane per VM, the NIC by VM')
       .option('--quiet', 'no progress; only the result')
@@ -71,7 +96,7 @@ export const evacuateCommand: CliCommand = {
 };
 
 /** The command line's evacuation, over a host file's where one is given. */
-async function evacuationText(opts: EvacuateCliOptions): Promise<{ text: EvacuationText; hostFile?: import('../evacuate/host-file.js').HostFile }> {
+async function evacuationText(opts: EvacuateCliOptions): Promise<{ text: EvacuationText; hostFile?: HostFile }> {
   let base: EvacuationText = { host: {}, common: {}, vms: [] };
   let hostFile;
   if (opts.hostFile !== undefined) {
@@ -80,7 +105,10 @@ async function evacuationText(opts: EvacuateCliOptions): Promise<{ text: Evacuat
     try {
       source = await readFile(opts.hostFile, 'utf8');
     } catch (e) {
-      throw new OptionError('--host-file', `--host-file ${opts.hostFile} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new OptionError(
+        '--host-file',
+        `--host-file ${opts.hostFile} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
     }
     hostFile = parseHostFile(source, opts.hostFile);
     base = hostFile.text;
@@ -137,14 +165,21 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
 
   // Before anything is allocated: the largest migrations the limit lets run at once must fit.
   const { admissionRefusal, memoryNeed, AdmissionError } = await import('../memory/admission.js');
-  const biggest = [...ev.vms].sort((a, b) => memoryNeed(b.config).totalBytes - memoryNeed(a.config).totalBytes).slice(0, ev.maxConcurrent + (ev.clock === 'real' ? 1 : 0));
-  const need = biggest.reduce((n, vm) => {
-    const m = memoryNeed(vm.config);
-    return { ...m, totalBytes: n.totalBytes + m.totalBytes - (n.totalBytes > 0 ? m.runtimeBytes : 0) };
-  }, { ...memoryNeed(biggest[0].config), totalBytes: 0 });
+  const biggest = [...ev.vms]
+    .sort((a, b) => memoryNeed(b.config).totalBytes - memoryNeed(a.config).totalBytes)
+    .slice(0, ev.maxConcurrent + (ev.clock === 'real' ? 1 : 0));
+  const need = biggest.reduce(
+    (n, vm) => {
+      const m = memoryNeed(vm.config);
+      return { ...m, totalBytes: n.totalBytes + m.totalBytes - (n.totalBytes > 0 ? m.runtimeBytes : 0) };
+    },
+    { ...memoryNeed(biggest[0].config), totalBytes: 0 },
+  );
   const refusal = admissionRefusal(biggest[0].config, need);
   if (refusal !== null) {
-    io.err(`migbench: ${biggest.length} migrations at once (--max-concurrent ${ev.maxConcurrent}${ev.clock === 'real' ? ', and one set up ahead' : ''}): ${refusal}\n`);
+    io.err(
+      `migbench: ${biggest.length} migrations at once (--max-concurrent ${ev.maxConcurrent}${ev.clock === 'real' ? ', and one set up ahead' : ''}): ${refusal}\n`,
+    );
     return EXIT_USAGE;
   }
 
@@ -154,7 +189,12 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
   const { runEvacuation, evacuationResultConfig } = await import('../evacuate/evacuate.js');
   const { formatEvacuation, formatEvacuationHeader } = await import('../report/evacuation.js');
   if (!json && !quiet) {
-    io.out(`migbench ${ctx.version}: ${formatEvacuationHeader(evacuationResultConfig(ev), ev.vms.map((v) => v.config.ramBytes))}\n\n`);
+    io.out(
+      `migbench ${ctx.version}: ${formatEvacuationHeader(
+        evacuationResultConfig(ev),
+        ev.vms.map((v) => v.config.ramBytes),
+      )}\n\n`,
+    );
   }
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -168,8 +208,12 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
       signal: controller.signal,
       onEvent: (e) => {
         if (!progress) return;
-        if (e.kind === 'vm-start') io.err(`${formatMs(e.atMs).padStart(9)}  ${e.vm} starts to ${e.target} (${e.running} running)\n`);
-        if (e.kind === 'vm-end') io.err(`${formatMs(e.atMs).padStart(9)}  ${e.vm} ${e.status === 'migrated' ? 'migrated' : `left behind: ${e.reason ?? ''}`}\n`);
+        if (e.kind === 'vm-start')
+          io.err(`${formatMs(e.atMs).padStart(9)}  ${e.vm} starts to ${e.target} (${e.running} running)\n`);
+        if (e.kind === 'vm-end')
+          io.err(
+            `${formatMs(e.atMs).padStart(9)}  ${e.vm} ${e.status === 'migrated' ? 'migrated' : `left behind: ${e.reason ?? ''}`}\n`,
+          );
       },
     });
   } catch (e) {
@@ -195,4 +239,3 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
   }
   return result.status === 'completed' ? EXIT_OK : EXIT_FAILED;
 }
-

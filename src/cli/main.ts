@@ -4,7 +4,15 @@
  * `migbench: <message>` on stderr, plus a hint naming the help to read).
  */
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand, type CliCommandContext, type CliIO, type UsageErrorReporter } from './command.js';
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  type CliCommand,
+  type CliCommandContext,
+  type CliIO,
+  type UsageErrorReporter,
+} from './command.js';
 import { compareCommand } from './compare-command.js';
 import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
@@ -15,7 +23,15 @@ import { evacuateCommand } from './evacuate-command.js';
 import { migbenchVersion } from './version.js';
 
 /** Adding a command (suite, report, compare, model, receive) is adding its file and a line here. */
-const COMMANDS: readonly CliCommand[] = [runCommand, evacuateCommand, suiteCommand, reportCommand, compareCommand, modelCommand, receiveCommand];
+const COMMANDS: readonly CliCommand[] = [
+  runCommand,
+  evacuateCommand,
+  suiteCommand,
+  reportCommand,
+  compareCommand,
+  modelCommand,
+  receiveCommand,
+];
 
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnClosedStdout();
@@ -31,19 +47,25 @@ export async function main(argv: string[]): Promise<number> {
 /** main() without the process: argv after the program name, and where to write. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   let exitCode = EXIT_OK;
-  const usageError = (commandPath: string): UsageErrorReporter => (message) => {
-    io.err(`migbench: ${oneLine(message)}\n${helpHint(commandPath)}\n`);
-    return EXIT_USAGE;
-  };
+  const usageError =
+    (commandPath: string): UsageErrorReporter =>
+    (message) => {
+      io.err(`migbench: ${oneLine(message)}\n${helpHint(commandPath)}\n`);
+      return EXIT_USAGE;
+    };
   const ctx: CliCommandContext = {
     io,
     version: migbenchVersion(),
-    setExitCode: (code) => { exitCode = code; },
+    setExitCode: (code) => {
+      exitCode = code;
+    },
     usageError,
   };
 
   const program = new Command('migbench')
-    .description('Emulates and measures the iterative pre-copy live migration of a running VM, with real bytes in real memory.')
+    .description(
+      'Emulates and measures the iterative pre-copy live migration of a running VM, with real bytes in real memory.',
+    )
     .version(ctx.version, '-V, --version', 'print the migbench version')
     .helpOption('-h, --help', 'show help')
     .helpCommand(false)
@@ -81,7 +103,10 @@ function outputFor(io: CliIO): OutputConfiguration {
 }
 
 function oneLine(s: string): string {
-  return s.trim().split(/\s*\n\s*/).join(' ');
+  return s
+    .trim()
+    .split(/\s*\n\s*/)
+    .join(' ');
 }
 
 /**
@@ -98,8 +123,12 @@ function endQuietlyOnClosedStdout(): void {
 
 function processIO(): CliIO {
   return {
-    out: (s) => { process.stdout.write(s); },
-    err: (s) => { process.stderr.write(s); },
+    out: (s) => {
+      process.stdout.write(s);
+    },
+    err: (s) => {
+      process.stderr.write(s);
+    },
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,

@@ -11,20 +11,36 @@ import { EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
 import { RUN_OPTION_SPECS, runOptionHelp } from '../config/options.js';
 
 /** The run options the analytic model reads (src/model/precopy.ts). */
-export const MODELLED: readonly RunOptionKey[] = ['ram', 'pageSize', 'vcpus', 'dirtyRate', 'link', 'latency', 'maxBandwidth', 'policy', 'downtimeLimit', 'maxIterations'];
+export const MODELLED: readonly RunOptionKey[] = [
+  'ram',
+  'pageSize',
+  'vcpus',
+  'dirtyRate',
+  'link',
+  'latency',
+  'maxBandwidth',
+  'policy',
+  'downtimeLimit',
+  'maxIterations',
+];
 
 export const modelCommand: CliCommand = {
   name: 'model',
   register(program: Command, ctx: CliCommandContext): Command {
     const cmd = program
       .command('model')
-      .description('predict a pre-copy migration with the analytic model (lambda = dirty rate / link rate), without running it');
+      .description(
+        'predict a pre-copy migration with the analytic model (lambda = dirty rate / link rate), without running it',
+      );
     // Only what the model reads is offered: an option it would ignore (--codec, --seed, --target,
     // --dirty-cost, ...) is refused as unknown rather than taken and dropped.
     for (const spec of RUN_OPTION_SPECS) if (MODELLED.includes(spec.key)) cmd.option(spec.flags, runOptionHelp(spec));
     cmd
       .option('--json', 'print the prediction as JSON on stdout')
-      .addHelpText('after', '\nExamples:\n  migbench model --ram 4GiB --link 10Gbit/s --dirty-rate 600MB/s\n  migbench run --clock virtual --pattern sequential --model')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  migbench model --ram 4GiB --link 10Gbit/s --dirty-rate 600MB/s\n  migbench run --clock virtual --pattern sequential --model',
+      )
       .action(() => {
         const opts = cmd.opts<RawRunOptions & { json?: boolean }>();
         try {

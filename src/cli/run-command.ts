@@ -20,7 +20,16 @@ import { formatConfigHeader, formatResult, formatRoundLine } from '../report/hum
 import { toJson } from '../report/json.js';
 import { predictPrecopy } from '../model/precopy.js';
 import { formatModelComparison } from '../report/model.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOKEN_ON_COMMAND_LINE, type CliCommand, type CliCommandContext, type CliIO, onInterrupt } from './command.js';
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  TOKEN_ON_COMMAND_LINE,
+  type CliCommand,
+  type CliCommandContext,
+  type CliIO,
+  onInterrupt,
+} from './command.js';
 import { RUN_OPTION_SPECS, runOptionHelp } from '../config/options.js';
 
 /** What commander hands the action: the run options as typed, plus the output options. */
@@ -59,11 +68,26 @@ export const runCommand: CliCommand = {
       .option('--json', 'print the result (MigrationResult schema) as JSON on stdout and nothing else there')
       .option('--export-json <file>', 'also write the result as JSON to a file (e.g. result.json)')
       .option('--html <file>', 'also write a self-contained HTML report with charts of the run (e.g. run.html)')
-      .option('--runs <n>', 'run the migration N times, 1 to 1000, each with its own write streams (seeds derived from --seed, as a suite\'s repeats), and report each figure\'s mean, standard deviation, min, median and max')
-      .option('--export-markdown <file>', "also write the figures' mean ± sd, min, median and max over the runs as a Markdown table (e.g. runs.md)")
-      .option('--export-csv <file>', "also write them as CSV (figure, unit, n, mean, sd, min, median, max; numbers only)")
-      .option('--quiet', 'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result')
-      .option('--model', 'also predict the run with the analytic pre-copy model and print it beside the run (in JSON: the `model` field)')
+      .option(
+        '--runs <n>',
+        "run the migration N times, 1 to 1000, each with its own write streams (seeds derived from --seed, as a suite's repeats), and report each figure's mean, standard deviation, min, median and max",
+      )
+      .option(
+        '--export-markdown <file>',
+        "also write the figures' mean ± sd, min, median and max over the runs as a Markdown table (e.g. runs.md)",
+      )
+      .option(
+        '--export-csv <file>',
+        'also write them as CSV (figure, unit, n, mean, sd, min, median, max; numbers only)',
+      )
+      .option(
+        '--quiet',
+        'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result',
+      )
+      .option(
+        '--model',
+        'also predict the run with the analytic pre-copy model and print it beside the run (in JSON: the `model` field)',
+      )
       .addHelpText('after', EXAMPLES)
       .action(async () => {
         ctx.setExitCode(await runAction(cmd.opts<RunCliOptions>(), ctx));
@@ -75,7 +99,7 @@ export const runCommand: CliCommand = {
 async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<number> {
   const { io } = ctx;
   let config: RunConfig;
-  let runs = 1;
+  let runs: number;
   try {
     config = resolveRunConfig(opts);
     if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
@@ -83,8 +107,10 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     if (opts.exportMarkdown !== undefined) checkExportPath(opts.exportMarkdown, '--export-markdown', 'runs.md');
     if (opts.exportCsv !== undefined) checkExportPath(opts.exportCsv, '--export-csv', 'runs.csv');
     runs = opts.runs === undefined ? 1 : parseCount('--runs', opts.runs, { min: 1, max: 1000 });
-    if (runs > 1 && opts.html !== undefined) throw new OptionError('--html', '--html reports one run; with --runs use --export-markdown or --export-csv');
-    if (runs > 1 && opts.model === true) throw new OptionError('--model', '--model compares one run with the model; with --runs leave it out');
+    if (runs > 1 && opts.html !== undefined)
+      throw new OptionError('--html', '--html reports one run; with --runs use --export-markdown or --export-csv');
+    if (runs > 1 && opts.model === true)
+      throw new OptionError('--model', '--model compares one run with the model; with --runs leave it out');
   } catch (e) {
     if (e instanceof OptionError) return ctx.usageError('migbench run')(e.message);
     throw e;
@@ -92,7 +118,10 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
   if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
   // A policy, aid, codec or loop file: imported and checked against its interface before anything runs.
   if (config.userPolicy || config.userAid || config.userLoop || config.userCodecs.length > 0) {
-    if (opts.model === true && config.userPolicy) return ctx.usageError('migbench run')('--model: the analytic model knows the built-in policies, not a policy from a file');
+    if (opts.model === true && config.userPolicy)
+      return ctx.usageError('migbench run')(
+        '--model: the analytic model knows the built-in policies, not a policy from a file',
+      );
     const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
     try {
       await checkUserStrategies(config);
@@ -162,7 +191,9 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     try {
       await writeFile(opts.exportJson, `${toJson(result)}\n`);
     } catch (e) {
-      io.err(`migbench: cannot write --export-json ${opts.exportJson}: ${e instanceof Error ? e.message : String(e)}\n`);
+      io.err(
+        `migbench: cannot write --export-json ${opts.exportJson}: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
       return EXIT_FAILED;
     }
   }
@@ -184,7 +215,10 @@ async function writeRunsExports(results: MigrationResult[], opts: RunCliOptions,
   if (opts.exportMarkdown === undefined && opts.exportCsv === undefined) return true;
   const { summarizeRuns, runsSummaryMarkdown, runsSummaryCsv } = await import('../report/runs.js');
   const summary = summarizeRuns(results);
-  for (const [flag, file, text] of [['--export-markdown', opts.exportMarkdown, runsSummaryMarkdown], ['--export-csv', opts.exportCsv, runsSummaryCsv]] as const) {
+  for (const [flag, file, text] of [
+    ['--export-markdown', opts.exportMarkdown, runsSummaryMarkdown],
+    ['--export-csv', opts.exportCsv, runsSummaryCsv],
+  ] as const) {
     if (file === undefined) continue;
     try {
       await writeFile(file, text(summary));
@@ -200,7 +234,13 @@ async function writeRunsExports(results: MigrationResult[], opts: RunCliOptions,
  * `--runs N`: the migration N times, each with its own write streams (repeatConfig: the suite's
  * repeats), one status line each, then each figure's mean ± sd, min, median and max.
  */
-async function repeatedRuns(config: RunConfig, runs: number, opts: RunCliOptions, ctx: CliCommandContext, onEvent: (e: MigrationEvent) => void): Promise<number> {
+async function repeatedRuns(
+  config: RunConfig,
+  runs: number,
+  opts: RunCliOptions,
+  ctx: CliCommandContext,
+  onEvent: (e: MigrationEvent) => void,
+): Promise<number> {
   const { io } = ctx;
   const json = opts.json === true;
   const results: MigrationResult[] = [];
@@ -211,19 +251,29 @@ async function repeatedRuns(config: RunConfig, runs: number, opts: RunCliOptions
     const r = await runWithInterrupt(repeatConfig(config, i), onEvent, io);
     results.push(r);
     for (const w of r.warnings ?? []) io.err(`migbench: warning: ${w}\n`);
-    if (!json && opts.quiet !== true) io.out(`run ${i + 1} of ${runs}: ${formatStatusLine(r)} · total ${formatMs(r.totals.totalTimeMs)} · downtime ${formatMs(r.totals.downtimeMs)}\n`);
+    if (!json && opts.quiet !== true)
+      io.out(
+        `run ${i + 1} of ${runs}: ${formatStatusLine(r)} · total ${formatMs(r.totals.totalTimeMs)} · downtime ${formatMs(r.totals.downtimeMs)}\n`,
+      );
     if (r.status === 'failed' && /^interrupted/.test(r.reason ?? '')) break;
   }
   const summary = summarizeRuns(results);
-  io.out(json ? `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n` : `\n${formatRunsSummary(summary)}\n`);
-  if (opts.exportJson !== undefined) await writeFile(opts.exportJson, `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n`);
+  io.out(
+    json
+      ? `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n`
+      : `\n${formatRunsSummary(summary)}\n`,
+  );
+  if (opts.exportJson !== undefined)
+    await writeFile(opts.exportJson, `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n`);
   if (!(await writeRunsExports(results, opts, io))) return EXIT_FAILED;
   return summary.failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 /** The first Ctrl-C asks the driver to end the run (it reports why); a second one kills. */
 async function runWithInterrupt(
-  config: RunConfig, onEvent: (e: MigrationEvent) => void, io: CliIO,
+  config: RunConfig,
+  onEvent: (e: MigrationEvent) => void,
+  io: CliIO,
 ): Promise<MigrationResult> {
   const { runMigration } = await import('../driver/migrate.js');
   const controller = new AbortController();
@@ -242,20 +292,22 @@ async function runWithInterrupt(
 /** Fail before a long run, not after it, when the export file cannot be created. */
 export function checkExportPath(file: string, flag = '--export-json', example = 'result.json'): void {
   const dir = path.dirname(path.resolve(file));
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
     isDir = false;
   }
-  let isExistingDir = false;
+  let isExistingDir: boolean;
   try {
     isExistingDir = statSync(file).isDirectory();
   } catch {
     isExistingDir = false;
   }
   if (!isDir || isExistingDir || file === '') {
-    throw new OptionError(flag,
-      `${flag} must be a file path in an existing directory such as ${example} (got ${JSON.stringify(file)})`);
+    throw new OptionError(
+      flag,
+      `${flag} must be a file path in an existing directory such as ${example} (got ${JSON.stringify(file)})`,
+    );
   }
 }

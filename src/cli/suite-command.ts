@@ -66,14 +66,25 @@ export const suiteCommand: CliCommand = {
   register(program: Command, ctx: CliCommandContext): Command {
     const cmd = program
       .command('suite')
-      .description('run every configuration of a suite file (YAML), resumably, and write results.jsonl, summaries and an HTML report')
+      .description(
+        'run every configuration of a suite file (YAML), resumably, and write results.jsonl, summaries and an HTML report',
+      )
       .argument('<file>', 'the suite file, e.g. bench/suites/convergence.yaml')
       .requiredOption('--out <dir>', 'output directory (created if missing; rerun with the same one to resume)')
-      .option('--reduce', 'smoke test: two configurations per matrix block, once each, 16 MiB guests, rates scaled down with the RAM')
-      .option('--clock <kind>', "run every configuration on this clock, whatever the file says: real or virtual (the built-in suites use virtual)")
+      .option(
+        '--reduce',
+        'smoke test: two configurations per matrix block, once each, 16 MiB guests, rates scaled down with the RAM',
+      )
+      .option(
+        '--clock <kind>',
+        'run every configuration on this clock, whatever the file says: real or virtual (the built-in suites use virtual)',
+      )
       .option('--retry-failed', 'run again the runs whose last record failed')
       .option('--dry-run', 'list the planned runs (and which DIR already holds) without running anything')
-      .option('--shard <I/N|auto>', "run shard I of N (1-based) of the suite's runs, balanced by expected cost, the same split on every machine, into DIR/shard-I-of-N; auto: from a Slurm job array (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with auto/N or MIGBENCH_SHARD_COUNT); merge with 'migbench report DIR'")
+      .option(
+        '--shard <I/N|auto>',
+        "run shard I of N (1-based) of the suite's runs, balanced by expected cost, the same split on every machine, into DIR/shard-I-of-N; auto: from a Slurm job array (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with auto/N or MIGBENCH_SHARD_COUNT); merge with 'migbench report DIR'",
+      )
       .option('--quiet', 'no progress on stderr and no summary on stdout')
       .addHelpText('after', HELP)
       .action(async (file: string) => {
@@ -99,7 +110,10 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual') {
       return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
     }
-    plan = await loadSuitePlan(file, { reduce: opts.reduce === true, clock: opts.clock as 'real' | 'virtual' | undefined });
+    plan = await loadSuitePlan(file, {
+      reduce: opts.reduce === true,
+      clock: opts.clock as 'real' | 'virtual' | undefined,
+    });
     if (opts.shard !== undefined) {
       // This machine's share, into its own folder: DIR/shard-I-of-N.
       const { parseShard, shardPlan, shardFolder, expectedCost } = await import('../suite/shard.js');
@@ -141,12 +155,18 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     const { seriesLabel } = await import('../report/comparison-data.js');
     const latest = latestByRunId((await readRecords(opts.out)).records);
     const mine = plan.shard ? new Set(plan.shard.runIds) : null;
-    const lines = plan.runs.filter((r) => mine === null || mine.has(r.runId)).map((r) => {
-      const state = latest.get(r.runId)?.status ?? 'pending';
-      return `${r.runId}  ${state.padEnd(9)}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`;
-    });
-    const share = plan.shard ? `, shard ${plan.shard.index + 1} of ${plan.shard.count}: ${lines.length} of them, into ${opts.out}` : '';
-    io.out(`suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}\n${lines.join('\n')}\n`);
+    const lines = plan.runs
+      .filter((r) => mine === null || mine.has(r.runId))
+      .map((r) => {
+        const state = latest.get(r.runId)?.status ?? 'pending';
+        return `${r.runId}  ${state.padEnd(9)}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`;
+      });
+    const share = plan.shard
+      ? `, shard ${plan.shard.index + 1} of ${plan.shard.count}: ${lines.length} of them, into ${opts.out}`
+      : '';
+    io.out(
+      `suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}\n${lines.join('\n')}\n`,
+    );
     return EXIT_OK;
   }
 
@@ -156,7 +176,9 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
   const controller = new AbortController();
   const onSigint = (): void => {
     progress?.stop();
-    io.err('migbench: interrupted; ending the run in progress and writing the summaries (Ctrl-C again to quit at once)\n');
+    io.err(
+      'migbench: interrupted; ending the run in progress and writing the summaries (Ctrl-C again to quit at once)\n',
+    );
     controller.abort();
   };
   const offInterrupt = onInterrupt(onSigint);
@@ -181,8 +203,10 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     const { readFile } = await import('node:fs/promises');
     const md = outcome.files.find((f) => f.endsWith('summary.md'));
     if (md !== undefined) io.out(await readFile(md, 'utf8'));
-    io.err(`ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed), skipped ${outcome.skipped} already done\n`
-      + `wrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`);
+    io.err(
+      `ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed), skipped ${outcome.skipped} already done\n` +
+        `wrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
+    );
   }
   if (outcome.interrupted) {
     io.err(`migbench: suite interrupted; run the same command again to resume\n`);
@@ -192,22 +216,34 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
 }
 
 /** A suite of evacuations (`kind: evacuation`, src/evacuate/suite.ts). */
-async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
+async function evacuationSuiteAction(
+  file: string,
+  text: string,
+  opts: SuiteCliOptions,
+  ctx: CliCommandContext,
+): Promise<number> {
   const { io } = ctx;
   const usage = ctx.usageError('migbench suite');
-  const { parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite, readEvacuationRecords } = await import('../evacuate/suite.js');
+  const { parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite, readEvacuationRecords } =
+    await import('../evacuate/suite.js');
   const { SuiteError } = await import('../suite/parse.js');
   const { OptionError } = await import('../config/errors.js');
   let plan;
   try {
-    if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual') return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
-    plan = planEvacuationSuite(parseEvacuationSuite(text, file), { reduce: opts.reduce === true, clock: opts.clock as 'real' | 'virtual' | undefined });
+    if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual')
+      return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
+    plan = planEvacuationSuite(parseEvacuationSuite(text, file), {
+      reduce: opts.reduce === true,
+      clock: opts.clock as 'real' | 'virtual' | undefined,
+    });
     if (opts.shard !== undefined) {
       // This machine's share, into DIR/shard-I-of-N, split as run suites are.
       const { parseShard, shardFolder, splitRuns } = await import('../suite/shard.js');
       const { shardEvacuationPlan, evacuationCost } = await import('../evacuate/suite.js');
       const shard = parseShard(opts.shard, io.env);
-      plan = shardEvacuationPlan(plan, shard.index, shard.count, (runs) => splitRuns(runs, shard.count, evacuationCost));
+      plan = shardEvacuationPlan(plan, shard.index, shard.count, (runs) =>
+        splitRuns(runs, shard.count, evacuationCost),
+      );
       opts.out = path.join(opts.out, shardFolder(shard));
     }
   } catch (e) {
@@ -216,13 +252,22 @@ async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliO
   }
   if (opts.dryRun === true) {
     const latest = await readEvacuationRecords(opts.out);
-    const lines = plan.runs.map((r) => `${r.runId}  ${(latest.get(r.runId)?.status ?? 'pending').padEnd(9)}  ${Object.entries(r.varied).map(([k, v]) => `${k} ${v}`).join(', ')}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`);
-    io.out(`evacuation suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} evacuations of ${plan.runs[0]?.config.vms.length ?? 0} VMs\n${lines.join('\n')}\n`);
+    const lines = plan.runs.map(
+      (r) =>
+        `${r.runId}  ${(latest.get(r.runId)?.status ?? 'pending').padEnd(9)}  ${Object.entries(r.varied)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`,
+    );
+    io.out(
+      `evacuation suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} evacuations of ${plan.runs[0]?.config.vms.length ?? 0} VMs\n${lines.join('\n')}\n`,
+    );
     return EXIT_OK;
   }
   const controller = new AbortController();
   const onSigint = (): void => {
-    io.err('migbench: interrupted; ending the evacuation in progress and writing the summaries (Ctrl-C again to quit at once)\n');
+    io.err(
+      'migbench: interrupted; ending the evacuation in progress and writing the summaries (Ctrl-C again to quit at once)\n',
+    );
     controller.abort();
   };
   const offInterrupt = onInterrupt(onSigint);
@@ -230,13 +275,20 @@ async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliO
   let outcome;
   try {
     outcome = await runEvacuationSuite(plan, {
-      outDir: opts.out, toolVersion: ctx.version, signal: controller.signal, retryFailed: opts.retryFailed === true,
+      outDir: opts.out,
+      toolVersion: ctx.version,
+      signal: controller.signal,
+      retryFailed: opts.retryFailed === true,
       onProgress: (e) => {
         if (quiet || e.kind !== 'run-end') return;
         const h = e.record.result?.host;
-        const what = Object.entries(e.run.varied).map(([k, v]) => `${k} ${v}`).join(', ');
-        io.err(`[${e.index}/${e.toRun}] ${what}: ${h ? `${(h.evacuationTimeMs / 1000).toFixed(3)} s, worst downtime ${h.downtimeMaxMs.toFixed(1)} ms, ${h.leftBehind} left behind` : e.record.reason}`
-          + ` (${(e.record.wallMs / 1000).toFixed(1)} s wall, ${(e.elapsedMs / 1000).toFixed(0)} s so far)\n`);
+        const what = Object.entries(e.run.varied)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
+        io.err(
+          `[${e.index}/${e.toRun}] ${what}: ${h ? `${(h.evacuationTimeMs / 1000).toFixed(3)} s, worst downtime ${h.downtimeMaxMs.toFixed(1)} ms, ${h.leftBehind} left behind` : e.record.reason}` +
+            ` (${(e.record.wallMs / 1000).toFixed(1)} s wall, ${(e.elapsedMs / 1000).toFixed(0)} s so far)\n`,
+        );
       },
     });
   } catch (e) {
@@ -249,7 +301,9 @@ async function evacuationSuiteAction(file: string, text: string, opts: SuiteCliO
     const { readFile } = await import('node:fs/promises');
     const md = outcome.files.find((f) => f.endsWith('summary.md'));
     if (md !== undefined) io.out(await readFile(md, 'utf8'));
-    io.err(`ran ${outcome.executed} evacuations, skipped ${outcome.skipped} already done\nwrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`);
+    io.err(
+      `ran ${outcome.executed} evacuations, skipped ${outcome.skipped} already done\nwrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
+    );
   }
   if (outcome.interrupted) {
     io.err('migbench: suite interrupted; run the same command again to resume\n');

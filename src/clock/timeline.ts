@@ -44,7 +44,7 @@ export class VirtualTimeline {
     return new Promise<void>((grant) => {
       const w: Waiter = { atMs: Math.max(atMs, this.now), seq: this.seq++, participant, grant };
       let i = this.queue.length;
-      while (i > 0 && (this.queue[i - 1].atMs > w.atMs)) i--;
+      while (i > 0 && this.queue[i - 1].atMs > w.atMs) i--;
       this.queue.splice(i, 0, w);
       this.dispatch();
     });
@@ -107,7 +107,9 @@ export class TimelineParticipant {
 
   /** Gives the turn up until wake() is called (by whoever holds the turn then). */
   async park(): Promise<void> {
-    const woken = new Promise<void>((resolve) => { this.parked = resolve; });
+    const woken = new Promise<void>((resolve) => {
+      this.parked = resolve;
+    });
     this.timeline.release(this);
     await woken;
   }

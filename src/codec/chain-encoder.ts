@@ -28,17 +28,30 @@ export class ChainEncoder {
   private readonly raw = newRawStats();
   private readonly pages: Uint8Array[];
 
-  constructor(private readonly slots: SlotHandle[], kernels: Kernels[], settings: ChainSettings) {
+  constructor(
+    private readonly slots: SlotHandle[],
+    kernels: Kernels[],
+    settings: ChainSettings,
+  ) {
     const isZero = zeroTestInMemories(slots.map((s, i) => ({ memory: s.memory, kernels: kernels[i] })));
     this.chain = createCodecChain(settings.codecs, { ...settings, isZero });
-    this.pages = slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * s.layout.pageSizeBytes));
+    this.pages = slots.map(
+      (s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * s.layout.pageSizeBytes),
+    );
   }
 
   /**
    * Encodes `count` slot-local pages listed at listPtr into the body at bodyPtr; returns its
    * length. `phase`, when given, is handed to the codecs that follow it first (CodecPhase).
    */
-  encode(slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): number {
+  encode(
+    slot: number,
+    listPtr: number,
+    count: number,
+    bodyPtr: number,
+    capacityBytes: number,
+    phase?: CodecPhase,
+  ): number {
     if (phase !== undefined) for (const c of this.chain) c.phase?.(phase);
     const s = this.slots[slot];
     const list = new Uint32Array(s.memory.buffer, listPtr, count);
@@ -77,7 +90,9 @@ export function diffChainStats(now: ChainStats, before: ChainStats): ChainStats 
   for (const [name, s] of Object.entries(now) as [string, CodecStats][]) {
     const b = before[name];
     d[name] = {
-      pages: s.pages - (b?.pages ?? 0), bytesIn: s.bytesIn - (b?.bytesIn ?? 0), bytesOut: s.bytesOut - (b?.bytesOut ?? 0),
+      pages: s.pages - (b?.pages ?? 0),
+      bytesIn: s.bytesIn - (b?.bytesIn ?? 0),
+      bytesOut: s.bytesOut - (b?.bytesOut ?? 0),
       encodeMs: s.encodeMs - (b?.encodeMs ?? 0),
     };
     for (const k of ['cacheHits', 'cacheMisses', 'overflows'] as const) {

@@ -23,7 +23,8 @@ export class DeflateCodec implements PageCodec {
 
   /** `level` 0 (store) to 9 (best); default 1. */
   constructor(level: number = DEFAULT_DEFLATE_LEVEL) {
-    if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`deflate level must be an integer from 0 to 9, got ${level}`);
+    if (!Number.isInteger(level) || level < 0 || level > 9)
+      throw new RangeError(`deflate level must be an integer from 0 to 9, got ${level}`);
     this.level = level;
   }
 
@@ -52,10 +53,14 @@ export class DeflateCodec implements PageCodec {
       throw new CodecError(`deflate page ${pageNumber}: ${(error as Error).message}`, { cause: error });
     }
     if (result.buffer.length !== target.length) {
-      throw new CodecError(`deflate page ${pageNumber}: inflated ${result.buffer.length} bytes, page is ${target.length}`);
+      throw new CodecError(
+        `deflate page ${pageNumber}: inflated ${result.buffer.length} bytes, page is ${target.length}`,
+      );
     }
     if (result.engine.bytesWritten !== encoded.length) {
-      throw new CodecError(`deflate page ${pageNumber}: ${encoded.length - result.engine.bytesWritten} bytes after the end of the stream`);
+      throw new CodecError(
+        `deflate page ${pageNumber}: ${encoded.length - result.engine.bytesWritten} bytes after the end of the stream`,
+      );
     }
     target.set(result.buffer);
   }

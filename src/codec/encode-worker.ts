@@ -16,10 +16,21 @@ let encoder: ChainEncoder | undefined;
 export async function encode(task: EncodeTask): Promise<EncodeResult> {
   // The user's codec files, imported in this thread once, before its chain is built.
   if (encoder === undefined) await preloadUserCodecs(data.settings.userCodecs);
-  encoder ??= new ChainEncoder(data.slots, data.slots.map((s) => instantiateKernels(data.module, s.memory)), data.settings);
+  encoder ??= new ChainEncoder(
+    data.slots,
+    data.slots.map((s) => instantiateKernels(data.module, s.memory)),
+    data.settings,
+  );
   const t0 = performance.now();
   try {
-    const bodyLength = encoder.encode(task.slot, task.listPtr, task.count, task.bodyPtr, task.capacityBytes, task.phase);
+    const bodyLength = encoder.encode(
+      task.slot,
+      task.listPtr,
+      task.count,
+      task.bodyPtr,
+      task.capacityBytes,
+      task.phase,
+    );
     return { kind: 'encoded', bodyLength, cpuMs: performance.now() - t0, stats: encoder.stats() };
   } finally {
     // The frame's pages have been read (or never will be): a write held for them may go on.

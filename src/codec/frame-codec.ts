@@ -44,17 +44,26 @@ let snapshot: Uint8Array | undefined;
  * `rawStats`, when given, counts the pages sent raw.
  */
 export function encodePages(
-  chain: readonly PageCodec[], pages: Uint8Array, pageSizeBytes: number, list: Uint32Array, pageBase: number,
-  out: Uint8Array, rawStats?: CodecStats,
+  chain: readonly PageCodec[],
+  pages: Uint8Array,
+  pageSizeBytes: number,
+  list: Uint32Array,
+  pageBase: number,
+  out: Uint8Array,
+  rawStats?: CodecStats,
 ): number {
-  if (pageSizeBytes > MAX_ENCODED_BYTES) throw new RangeError(`pages of ${pageSizeBytes} bytes do not fit a descriptor's 24-bit length`);
+  if (pageSizeBytes > MAX_ENCODED_BYTES)
+    throw new RangeError(`pages of ${pageSizeBytes} bytes do not fit a descriptor's 24-bit length`);
   const count = list.length;
   const capacity = count * (DESCRIPTOR_BYTES + pageSizeBytes);
   if (out.length < capacity) {
-    throw new RangeError(`frame body buffer of ${out.length} bytes is too small for ${count} pages of ${pageSizeBytes} bytes (needs ${capacity})`);
+    throw new RangeError(
+      `frame body buffer of ${out.length} bytes is too small for ${count} pages of ${pageSizeBytes} bytes (needs ${capacity})`,
+    );
   }
   for (let i = 0; i < count; i++) {
-    if ((list[i] + 1) * pageSizeBytes > pages.length) throw new RangeError(`page ${list[i]} is outside the slot's ${pages.length / pageSizeBytes} pages`);
+    if ((list[i] + 1) * pageSizeBytes > pages.length)
+      throw new RangeError(`page ${list[i]} is outside the slot's ${pages.length / pageSizeBytes} pages`);
   }
   const stateful = chain.filter((c) => c.sent !== undefined);
   let stable: Uint8Array | null = null;
@@ -79,7 +88,8 @@ export function encodePages(
     for (const codec of chain) {
       length = codec.encode(page, pageNumber, room);
       if (length >= 0) {
-        if (length > pageSizeBytes) throw new RangeError(`${codec.name} encoded page ${pageNumber} in ${length} bytes, more than the page`);
+        if (length > pageSizeBytes)
+          throw new RangeError(`${codec.name} encoded page ${pageNumber} in ${length} bytes, more than the page`);
         id = codec.id;
         break;
       }
@@ -114,29 +124,41 @@ const CODEC_NAMES = new Map<number, string>(Object.entries(CODEC_IDS).map(([name
  * it are written). Returns the pages decoded.
  */
 export function decodePages(
-  body: Uint8Array, count: number, targetPages: Uint8Array, pageSizeBytes: number, slotPageCount: number,
-  pageBase: number, decoders: ReadonlyMap<number, PageCodec>,
+  body: Uint8Array,
+  count: number,
+  targetPages: Uint8Array,
+  pageSizeBytes: number,
+  slotPageCount: number,
+  pageBase: number,
+  decoders: ReadonlyMap<number, PageCodec>,
 ): number {
   if (targetPages.length < slotPageCount * pageSizeBytes) {
-    throw new RangeError(`target page area of ${targetPages.length} bytes is smaller than ${slotPageCount} pages of ${pageSizeBytes} bytes`);
+    throw new RangeError(
+      `target page area of ${targetPages.length} bytes is smaller than ${slotPageCount} pages of ${pageSizeBytes} bytes`,
+    );
   }
   if (!Number.isInteger(count) || count < 0) throw new CodecError(`frame page count ${count} is not a whole number`);
   const descriptorBytes = count * DESCRIPTOR_BYTES;
   if (descriptorBytes > body.length) {
-    throw new CodecError(`frame body of ${body.length} bytes is shorter than its ${count} descriptors (${descriptorBytes} bytes)`);
+    throw new CodecError(
+      `frame body of ${body.length} bytes is shorter than its ${count} descriptors (${descriptorBytes} bytes)`,
+    );
   }
   const view = new DataView(body.buffer, body.byteOffset, descriptorBytes);
   let dataBytes = 0;
   for (let i = 0; i < count; i++) {
     const pageNumber = view.getUint32(i * DESCRIPTOR_BYTES, true);
     if (pageNumber < pageBase || pageNumber - pageBase >= slotPageCount) {
-      throw new CodecError(`descriptor ${i}: page ${pageNumber} is outside the slot's pages ${pageBase} to ${pageBase + slotPageCount - 1}`);
+      throw new CodecError(
+        `descriptor ${i}: page ${pageNumber} is outside the slot's pages ${pageBase} to ${pageBase + slotPageCount - 1}`,
+      );
     }
     const codecLength = view.getUint32(i * DESCRIPTOR_BYTES + 4, true);
     const id = codecLength >>> 24;
     const length = codecLength & MAX_ENCODED_BYTES;
     if (id === CODEC_IDS.raw) {
-      if (length !== pageSizeBytes) throw new CodecError(`descriptor ${i}: raw page ${pageNumber} of ${length} bytes, not ${pageSizeBytes}`);
+      if (length !== pageSizeBytes)
+        throw new CodecError(`descriptor ${i}: raw page ${pageNumber} of ${length} bytes, not ${pageSizeBytes}`);
     } else if (!decoders.has(id)) {
       throw new CodecError(`descriptor ${i}: page ${pageNumber} has unknown codec ${id}`);
     } else if (id === CODEC_IDS.zero && length !== 0) {
@@ -145,7 +167,9 @@ export function decodePages(
     dataBytes += length;
   }
   if (descriptorBytes + dataBytes !== body.length) {
-    throw new CodecError(`frame page lengths add up to ${dataBytes} bytes, but ${body.length - descriptorBytes} follow the descriptors`);
+    throw new CodecError(
+      `frame page lengths add up to ${dataBytes} bytes, but ${body.length - descriptorBytes} follow the descriptors`,
+    );
   }
   let data = descriptorBytes;
   for (let i = 0; i < count; i++) {
@@ -163,7 +187,10 @@ export function decodePages(
         decoders.get(id)!.decode(encoded, pageNumber, target);
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
-        throw new CodecError(`descriptor ${i} of ${count} (page ${pageNumber}, ${CODEC_NAMES.get(id) ?? `codec ${id}`}): ${error.message}`, { cause: error });
+        throw new CodecError(
+          `descriptor ${i} of ${count} (page ${pageNumber}, ${CODEC_NAMES.get(id) ?? `codec ${id}`}): ${error.message}`,
+          { cause: error },
+        );
       }
     }
     data += length;

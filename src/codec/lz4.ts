@@ -32,10 +32,12 @@ export class Lz4Codec implements PageCodec {
   }
 
   decode(encoded: Uint8Array, pageNumber: number, target: Uint8Array): void {
-    if (encoded.length < SIZE_BYTES) throw new CodecError(`lz4 page ${pageNumber}: ${encoded.length} bytes, shorter than the size prefix`);
+    if (encoded.length < SIZE_BYTES)
+      throw new CodecError(`lz4 page ${pageNumber}: ${encoded.length} bytes, shorter than the size prefix`);
     const size = (encoded[0] | (encoded[1] << 8) | (encoded[2] << 16) | (encoded[3] << 24)) >>> 0;
     // Checked before decompressing: the library allocates what the prefix says.
-    if (size !== target.length) throw new CodecError(`lz4 page ${pageNumber}: size prefix ${size}, page is ${target.length} bytes`);
+    if (size !== target.length)
+      throw new CodecError(`lz4 page ${pageNumber}: size prefix ${size}, page is ${target.length} bytes`);
     let page: Uint8Array;
     try {
       page = decompress(encoded);
@@ -43,7 +45,8 @@ export class Lz4Codec implements PageCodec {
       // The library throws strings (Rust error messages), not Errors.
       throw new CodecError(`lz4 page ${pageNumber}: ${String(error)}`, { cause: error });
     }
-    if (page.length !== target.length) throw new CodecError(`lz4 page ${pageNumber}: decoded ${page.length} bytes, page is ${target.length}`);
+    if (page.length !== target.length)
+      throw new CodecError(`lz4 page ${pageNumber}: decoded ${page.length} bytes, page is ${target.length}`);
     target.set(page);
   }
 

@@ -28,8 +28,14 @@ function codecError(text: string, why: string): OptionError {
  * chain, its path (as userFile resolves it) in `files`, in order.
  */
 export function parseCodecList(text: string): CodecName[];
-export function parseCodecList(text: string, userFile: (entry: string) => string | null): { codecs: CodecName[]; files: string[] };
-export function parseCodecList(text: string, userFile?: (entry: string) => string | null): CodecName[] | { codecs: CodecName[]; files: string[] } {
+export function parseCodecList(
+  text: string,
+  userFile: (entry: string) => string | null,
+): { codecs: CodecName[]; files: string[] };
+export function parseCodecList(
+  text: string,
+  userFile?: (entry: string) => string | null,
+): CodecName[] | { codecs: CodecName[]; files: string[] } {
   const names = text.split(',').map((s) => s.trim());
   const files: string[] = [];
   const done = (codecs: CodecName[]) => (userFile === undefined ? codecs : { codecs, files });
@@ -82,7 +88,11 @@ export function createCodecChain(names: readonly CodecName[], options: CodecChai
       case 'zero':
         return new ZeroCodec(options.isZero);
       case 'xbzrle':
-        return new XbzrleCodec({ pageSizeBytes: options.pageSizeBytes, cacheBytes: options.xbzrleCacheBytes, bindKernels: options.bindKernels });
+        return new XbzrleCodec({
+          pageSizeBytes: options.pageSizeBytes,
+          cacheBytes: options.xbzrleCacheBytes,
+          bindKernels: options.bindKernels,
+        });
       case 'lz4':
         return new Lz4Codec();
       case 'deflate':
@@ -112,7 +122,15 @@ export interface DecoderOptions {
 export function createDecoders(pageSizeBytes: number, options: DecoderOptions = {}): Map<number, PageCodec> {
   return new Map<number, PageCodec>([
     [CODEC_IDS.zero, new ZeroCodec()],
-    [CODEC_IDS.xbzrle, new XbzrleCodec({ pageSizeBytes, cacheBytes: 0, bindKernels: options.bindKernels, decodeInPlace: options.targetMemories })],
+    [
+      CODEC_IDS.xbzrle,
+      new XbzrleCodec({
+        pageSizeBytes,
+        cacheBytes: 0,
+        bindKernels: options.bindKernels,
+        decodeInPlace: options.targetMemories,
+      }),
+    ],
     [CODEC_IDS.lz4, new Lz4Codec()],
     [CODEC_IDS.deflate, new DeflateCodec()],
     ...(options.userCodecs ?? []).map((spec, i): [number, PageCodec] => [USER_CODEC_BASE_ID + i, userCodec(spec, i)]),

@@ -1,7 +1,7 @@
 /** Codec statistics as a result reports them (CodecSummary): bytes before and after, ratio, and each codec's share. */
 import type { CodecSummary } from '../result/schema.js';
 import type { ChainStats } from './chain-encoder.js';
-import type { CodecName, CodecStats } from './codec.js';
+import type { CodecStats } from './codec.js';
 
 export function summarizeCodecs(stats: ChainStats): CodecSummary {
   const all = Object.values(stats) as CodecStats[];

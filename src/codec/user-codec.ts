@@ -28,7 +28,8 @@ export class CodecFileError extends Error {
   override readonly name = 'StrategyError';
 }
 
-const EXAMPLE = "export default (options) => ({ name: 'my-codec', encode(page, pageNumber, out) { return -1; }, decode(encoded, pageNumber, target) { } })";
+const EXAMPLE =
+  "export default (options) => ({ name: 'my-codec', encode(page, pageNumber, out) { return -1; }, decode(encoded, pageNumber, target) { } })";
 
 /** Imports and checks the codec files of a configuration in this thread (once each). */
 export async function preloadUserCodecs(specs: readonly UserStrategyConfig[]): Promise<void> {
@@ -38,9 +39,14 @@ export async function preloadUserCodecs(specs: readonly UserStrategyConfig[]): P
     try {
       mod = (await import(pathToFileURL(spec.file).href)) as { default?: unknown };
     } catch (e) {
-      throw new CodecFileError(`${spec.file}: cannot be imported as an ES module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      throw new CodecFileError(
+        `${spec.file}: cannot be imported as an ES module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+      );
     }
-    if (typeof mod.default !== 'function') throw new CodecFileError(`${spec.file}: a codec file's default export is a function of its options that returns the codec: ${EXAMPLE}`);
+    if (typeof mod.default !== 'function')
+      throw new CodecFileError(
+        `${spec.file}: a codec file's default export is a function of its options that returns the codec: ${EXAMPLE}`,
+      );
     factories.set(spec.file, mod.default as Factory);
     check(spec); // a factory that throws, or a codec without its members, is refused now
   }
@@ -48,25 +54,33 @@ export async function preloadUserCodecs(specs: readonly UserStrategyConfig[]): P
 
 function build(spec: UserStrategyConfig): Record<string, unknown> {
   const factory = factories.get(spec.file);
-  if (factory === undefined) throw new Error(`codec file ${spec.file} was not loaded in this thread (preloadUserCodecs)`);
+  if (factory === undefined)
+    throw new Error(`codec file ${spec.file} was not loaded in this thread (preloadUserCodecs)`);
   let made: unknown;
   try {
     made = factory({ ...spec.options });
   } catch (e) {
     throw new CodecFileError(`${spec.file}: the codec's factory threw: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (made === null || typeof made !== 'object') throw new CodecFileError(`${spec.file}: the default export returned ${made === null ? 'null' : typeof made}, not a codec: ${EXAMPLE}`);
+  if (made === null || typeof made !== 'object')
+    throw new CodecFileError(
+      `${spec.file}: the default export returned ${made === null ? 'null' : typeof made}, not a codec: ${EXAMPLE}`,
+    );
   return made as Record<string, unknown>;
 }
 
 function check(spec: UserStrategyConfig): void {
   const o = build(spec);
   const missing = [
-    ...(typeof o.name === 'string' && /^[A-Za-z][\w.-]{0,31}$/.test(o.name) ? [] : ['name (1 to 32 letters, digits, ., _ or -, from a letter)']),
+    ...(typeof o.name === 'string' && /^[A-Za-z][\w.-]{0,31}$/.test(o.name)
+      ? []
+      : ['name (1 to 32 letters, digits, ., _ or -, from a letter)']),
     ...['encode', 'decode'].filter((k) => typeof o[k] !== 'function').map((k) => `${k}()`),
   ];
-  if (missing.length > 0) throw new CodecFileError(`${spec.file}: the codec has no ${missing.join(' and no ')}: ${EXAMPLE}`);
-  if (['raw', 'zero', 'xbzrle', 'lz4', 'deflate'].includes(o.name as string)) throw new CodecFileError(`${spec.file}: the codec's name ${String(o.name)} is a built-in codec's; give it another`);
+  if (missing.length > 0)
+    throw new CodecFileError(`${spec.file}: the codec has no ${missing.join(' and no ')}: ${EXAMPLE}`);
+  if (['raw', 'zero', 'xbzrle', 'lz4', 'deflate'].includes(o.name as string))
+    throw new CodecFileError(`${spec.file}: the codec's name ${String(o.name)} is a built-in codec's; give it another`);
 }
 
 /** The `index`-th user codec of a chain (its id USER_CODEC_BASE_ID + index), from its preloaded file. */
@@ -84,7 +98,9 @@ export function userCodec(spec: UserStrategyConfig, index: number): PageCodec {
       stats.encodeMs += performance.now() - t0;
       if (n === -1) return -1;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > out.length) {
-        throw new CodecError(`the codec ${spec.file} encoded page ${pageNumber} as ${JSON.stringify(n)}: encode returns the bytes it wrote into out (0 to ${out.length}) or -1`);
+        throw new CodecError(
+          `the codec ${spec.file} encoded page ${pageNumber} as ${JSON.stringify(n)}: encode returns the bytes it wrote into out (0 to ${out.length}) or -1`,
+        );
       }
       // Only what it shrinks: an encoding as long as the page goes raw.
       if (n >= page.length) return -1;

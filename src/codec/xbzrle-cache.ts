@@ -46,7 +46,8 @@ export class XbzrleCache {
     readonly pageSizeBytes: number,
     capacityBytes: number,
   ) {
-    if (!Number.isInteger(capacityBytes) || capacityBytes < 0) throw new RangeError(`xbzrle cache capacity must be a whole number of bytes >= 0, got ${capacityBytes}`);
+    if (!Number.isInteger(capacityBytes) || capacityBytes < 0)
+      throw new RangeError(`xbzrle cache capacity must be a whole number of bytes >= 0, got ${capacityBytes}`);
     this.entries = Math.floor(capacityBytes / pageSizeBytes);
     if (basePtr + XbzrleCache.regionBytes(capacityBytes, pageSizeBytes) > bytes.length) {
       throw new RangeError(`xbzrle cache of ${this.entries} pages does not fit its memory`);
@@ -122,6 +123,7 @@ export class XbzrleCache {
   }
 
   private checkLength(page: Uint8Array): void {
-    if (page.length !== this.pageSizeBytes) throw new RangeError(`page of ${page.length} bytes in a cache of ${this.pageSizeBytes}-byte pages`);
+    if (page.length !== this.pageSizeBytes)
+      throw new RangeError(`page of ${page.length} bytes in a cache of ${this.pageSizeBytes}-byte pages`);
   }
 }

@@ -67,7 +67,13 @@ export class XbzrleCodec implements PageCodec {
   private readonly maxDeltaBytes: number;
   private readonly inPlace: Map<ArrayBufferLike, Kernels>;
   private readonly counts: Required<CodecStats> = {
-    pages: 0, bytesIn: 0, bytesOut: 0, encodeMs: 0, cacheHits: 0, cacheMisses: 0, overflows: 0,
+    pages: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    encodeMs: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    overflows: 0,
   };
   /** QEMU's rules, when the pre-copy loop gives the phase (see phase()). */
   private qemu: CodecPhase | null = null;
@@ -77,8 +83,10 @@ export class XbzrleCodec implements PageCodec {
 
   constructor(options: XbzrleCodecOptions) {
     const { pageSizeBytes, cacheBytes } = options;
-    if (!Number.isInteger(pageSizeBytes) || pageSizeBytes <= 0) throw new RangeError(`page size must be a positive whole number of bytes, got ${pageSizeBytes}`);
-    if (!Number.isInteger(cacheBytes) || cacheBytes < 0) throw new RangeError(`xbzrle cache must be a whole number of bytes >= 0, got ${cacheBytes}`);
+    if (!Number.isInteger(pageSizeBytes) || pageSizeBytes <= 0)
+      throw new RangeError(`page size must be a positive whole number of bytes, got ${pageSizeBytes}`);
+    if (!Number.isInteger(cacheBytes) || cacheBytes < 0)
+      throw new RangeError(`xbzrle cache must be a whole number of bytes >= 0, got ${cacheBytes}`);
     this.pageSizeBytes = pageSizeBytes;
     // A ULEB128 length v >= 1 takes at most v bytes and only the first zero run may be 0, so a
     // valid delta has at most 1 + (zero-run bytes) + 2 x (non-zero-run bytes) <= 1 + 2 x page bytes.
@@ -90,7 +98,9 @@ export class XbzrleCodec implements PageCodec {
     this.targetPtr = align16(this.inPtr + this.maxDeltaBytes);
     const memoryBytes = Math.ceil((this.targetPtr + pageSizeBytes) / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
     if (memoryBytes > MAX_MEMORY_BYTES) {
-      throw new RangeError(`xbzrle cache of ${cacheBytes} bytes does not fit a 4 GiB wasm memory with its scratch space`);
+      throw new RangeError(
+        `xbzrle cache of ${cacheBytes} bytes does not fit a 4 GiB wasm memory with its scratch space`,
+      );
     }
     // Pages of a shared memory commit on first touch: an unused cache costs address space only.
     const pages = memoryBytes / WASM_PAGE_BYTES;
@@ -121,7 +131,8 @@ export class XbzrleCodec implements PageCodec {
     if (qemu !== null && !qemu.started) return -1;
     const t0 = performance.now();
     const size = this.pageSizeBytes;
-    if (page.length !== size) throw new RangeError(`page of ${page.length} bytes to an xbzrle codec of ${size}-byte pages`);
+    if (page.length !== size)
+      throw new RangeError(`page of ${page.length} bytes to an xbzrle codec of ${size}-byte pages`);
     this.lastPageNumber = pageNumber;
     this.lastPage = page;
     const oldPtr = this.cache.lookup(pageNumber, qemu?.generation);
@@ -170,12 +181,16 @@ export class XbzrleCodec implements PageCodec {
 
   decode(encoded: Uint8Array, pageNumber: number, target: Uint8Array): void {
     const size = this.pageSizeBytes;
-    if (target.length !== size) throw new RangeError(`target of ${target.length} bytes to an xbzrle codec of ${size}-byte pages`);
+    if (target.length !== size)
+      throw new RangeError(`target of ${target.length} bytes to an xbzrle codec of ${size}-byte pages`);
     if (encoded.length > this.maxDeltaBytes) {
-      throw new CodecError(`xbzrle page ${pageNumber}: a delta of ${encoded.length} bytes is longer than any of a ${size}-byte page`);
+      throw new CodecError(
+        `xbzrle page ${pageNumber}: a delta of ${encoded.length} bytes is longer than any of a ${size}-byte page`,
+      );
     }
     const local = encoded.buffer === target.buffer ? this.inPlace.get(target.buffer) : undefined;
-    const apart = encoded.byteOffset + encoded.length <= target.byteOffset || target.byteOffset + size <= encoded.byteOffset;
+    const apart =
+      encoded.byteOffset + encoded.length <= target.byteOffset || target.byteOffset + size <= encoded.byteOffset;
     if (local !== undefined && apart) {
       // The kernel validates the whole delta before it writes: a malformed one leaves the page.
       const r = local.xbzrleDecode(encoded.byteOffset, encoded.length, target.byteOffset, size);

@@ -24,7 +24,8 @@ export function parseTarget(option: string, text: string): HostPort {
   const m = /^tcp:\/\/(.+)$/.exec(text.trim());
   if (!m) throw new OptionError(option, `${option} must be ${form} (got ${JSON.stringify(text)})`);
   const hp = parseHostPort(option, m[1], form);
-  if (hp.port === 0) throw new OptionError(option, `${option} must name a port from 1 to 65535, ${form} (got ${JSON.stringify(text)})`);
+  if (hp.port === 0)
+    throw new OptionError(option, `${option} must name a port from 1 to 65535, ${form} (got ${JSON.stringify(text)})`);
   return hp;
 }
 

@@ -5,7 +5,10 @@
 export class OptionError extends Error {
   override readonly name = 'OptionError';
 
-  constructor(readonly option: string, message: string) {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
     super(message);
   }
 }

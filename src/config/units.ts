@@ -9,7 +9,6 @@
 import { OptionError } from './errors.js';
 import type { WritePattern } from './types.js';
 
-
 /** A non-negative decimal number: `12`, `1.5`, `.5`. No sign, no exponent, no separators. */
 const NUMBER = String.raw`(\d+(?:\.\d+)?|\.\d+)`;
 
@@ -34,11 +33,18 @@ function splitQuantity(text: string): { value: number; unit: string } | null {
 const SIZE_UNIT_BYTES: Readonly<Record<string, number>> = {
   '': 1,
   b: 1,
-  k: 2 ** 10, kib: 2 ** 10,
-  m: 2 ** 20, mib: 2 ** 20,
-  g: 2 ** 30, gib: 2 ** 30,
-  t: 2 ** 40, tib: 2 ** 40,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 2 ** 10,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gib: 2 ** 30,
+  t: 2 ** 40,
+  tib: 2 ** 40,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
 };
 
 const SIZE_FORM = 'a size such as 512MiB, 16GiB, 4KiB, 64M (binary), 500MB (decimal) or 4096 (bytes)';
@@ -51,7 +57,10 @@ export function parseSize(option: string, text: string): number {
   const bytes = q.value * unitBytes;
   if (!(bytes > 0)) throw invalid(option, `a positive size such as 512MiB`, text);
   if (!Number.isInteger(bytes)) {
-    throw new OptionError(option, `${option} must be a whole number of bytes (got ${JSON.stringify(text)} = ${bytes} bytes)`);
+    throw new OptionError(
+      option,
+      `${option} must be a whole number of bytes (got ${JSON.stringify(text)} = ${bytes} bytes)`,
+    );
   }
   if (!Number.isSafeInteger(bytes)) throw invalid(option, 'a size below 8 PiB', text);
   return bytes;
@@ -99,7 +108,8 @@ export function parseDirtyRate(option: string, text: string, pageSizeBytes: numb
     throw invalid(option, `${DIRTY_FORM}; a bare number other than 0 needs a unit`, text);
   }
   if (DIRTY_PAGES_UNIT.test(q.unit)) {
-    if (!Number.isSafeInteger(q.value)) throw invalid(option, 'a whole number of pages per second such as 50000pages/s', text);
+    if (!Number.isSafeInteger(q.value))
+      throw invalid(option, 'a whole number of pages per second such as 50000pages/s', text);
     return q.value;
   }
   const m = DIRTY_BYTES_UNIT.exec(q.unit);
@@ -107,8 +117,10 @@ export function parseDirtyRate(option: string, text: string, pageSizeBytes: numb
   const bytesPerSec = q.value * (DECIMAL_PREFIX[m[1].toLowerCase()] ?? 1);
   const pagesPerSec = Math.floor(bytesPerSec / pageSizeBytes);
   if (bytesPerSec > 0 && pagesPerSec === 0) {
-    throw new OptionError(option,
-      `${option} must be 0 or at least one ${pageSizeBytes}-byte page per second (got ${JSON.stringify(text)})`);
+    throw new OptionError(
+      option,
+      `${option} must be 0 or at least one ${pageSizeBytes}-byte page per second (got ${JSON.stringify(text)})`,
+    );
   }
   if (!Number.isSafeInteger(pagesPerSec)) throw invalid(option, DIRTY_FORM, text);
   return pagesPerSec;
@@ -118,10 +130,12 @@ export function parseDirtyRate(option: string, text: string, pageSizeBytes: numb
 
 /** Duration units to milliseconds. A unit is required: `--timeout 120` could mean ms or s. */
 const DURATION_UNIT_MS: Readonly<Record<string, number>> = {
-  us: 1e-3, 'µs': 1e-3,
+  us: 1e-3,
+  µs: 1e-3,
   ms: 1,
   s: 1e3,
-  m: 60e3, min: 60e3,
+  m: 60e3,
+  min: 60e3,
   h: 3600e3,
 };
 
@@ -141,8 +155,9 @@ export function parseDuration(option: string, text: string): number {
 
 // ------------------------------------------------------------------------------- pattern, counts
 
-const PATTERN_FORM = 'uniform, sequential or hotset:FRACTION:PROBABILITY such as hotset:0.1:0.9 '
-  + '(0 < FRACTION <= 1, 0 <= PROBABILITY <= 1)';
+const PATTERN_FORM =
+  'uniform, sequential or hotset:FRACTION:PROBABILITY such as hotset:0.1:0.9 ' +
+  '(0 < FRACTION <= 1, 0 <= PROBABILITY <= 1)';
 
 /** Parses a write pattern: `uniform`, `sequential` or `hotset:FRACTION:PROBABILITY`. */
 export function parsePattern(option: string, text: string): WritePattern {
@@ -175,4 +190,3 @@ export function parseCount(option: string, text: string, range: CountRange): num
 }
 
 // ----------------------------------------------------------------------------------- formatters
-

@@ -12,7 +12,9 @@ export class ChunkedBitmapDirtyLog extends BitmapDirtyLog {
 
   override fetch(slot: number): number {
     const l = this.memory.slots[slot].layout;
-    const n = this.checked(this.memory.kernels[slot].collectDirty(l.bitmapPtr, 0, l.bitmapWords, l.listPtr, l.bitmapWords * 64));
+    const n = this.checked(
+      this.memory.kernels[slot].collectDirty(l.bitmapPtr, 0, l.bitmapWords, l.listPtr, l.bitmapWords * 64),
+    );
     // KVM_GET_DIRTY_LOG with manual protect: the bitmap's copy only; protection waits for the clears.
     chargeSync(this.memory, this.costs, slot);
     return n;
@@ -23,6 +25,7 @@ export class ChunkedBitmapDirtyLog extends BitmapDirtyLog {
     const l = this.memory.slots[slot].layout;
     const cleared = this.memory.kernels[slot].clearPages(l.bitmapPtr, l.listPtr + offset * 4, count);
     // One KVM_CLEAR_DIRTY_LOG when the chunk holds dirty pages, write-protecting them again.
-    if (cleared > 0) this.costs.meter.charge('clearMs', this.costs.params.clearUs + cleared * this.costs.params.protectPerPageUs);
+    if (cleared > 0)
+      this.costs.meter.charge('clearMs', this.costs.params.clearUs + cleared * this.costs.params.protectPerPageUs);
   }
 }

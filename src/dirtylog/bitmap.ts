@@ -10,7 +10,10 @@ export class BitmapDirtyLog implements DirtyLog {
   readonly name: DirtyLog['name'] = 'bitmap';
   readonly markMode: MarkMode;
 
-  constructor(protected readonly memory: GuestMemory, readonly costs: DirtyCosts) {
+  constructor(
+    protected readonly memory: GuestMemory,
+    readonly costs: DirtyCosts,
+  ) {
     this.markMode = { kind: 'bitmap', cost: costs.vcpu };
   }
 
@@ -21,7 +24,9 @@ export class BitmapDirtyLog implements DirtyLog {
 
   fetch(slot: number): number {
     const l = this.memory.slots[slot].layout;
-    const n = this.checked(this.memory.kernels[slot].scanAndClear(l.bitmapPtr, 0, l.bitmapWords, l.listPtr, l.bitmapWords * 64));
+    const n = this.checked(
+      this.memory.kernels[slot].scanAndClear(l.bitmapPtr, 0, l.bitmapWords, l.listPtr, l.bitmapWords * 64),
+    );
     // KVM_GET_DIRTY_LOG: the ioctl, the bitmap's walk and copy, each dirty page write-protected again.
     chargeSync(this.memory, this.costs, slot);
     this.costs.meter.charge('syncMs', n * this.costs.params.protectPerPageUs);
@@ -55,10 +60,16 @@ function slotGiB(memory: GuestMemory, slot: number): number {
 /** Enabling dirty logging: the whole guest write-protected (or, initially-all-set, next to nothing); vCPUs fault from now on. */
 export function chargeEnable(memory: GuestMemory, costs: DirtyCosts): void {
   loggingFlag(costs.vcpu)[0] = 1; // from now on a write to a protected page faults
-  costs.meter.charge('enableMs', (memory.layout.pageCount * memory.layout.pageSizeBytes / 2 ** 30) * costs.params.enablePerGiBUs);
+  costs.meter.charge(
+    'enableMs',
+    ((memory.layout.pageCount * memory.layout.pageSizeBytes) / 2 ** 30) * costs.params.enablePerGiBUs,
+  );
 }
 
 /** A fetch of one slot's bitmap: the ioctl (once per fetch, at slot 0) and the walk of the slot's bitmap. */
 export function chargeSync(memory: GuestMemory, costs: DirtyCosts, slot: number): void {
-  costs.meter.charge('syncMs', (slot === 0 ? costs.params.syncUs : 0) + slotGiB(memory, slot) * costs.params.syncPerGiBUs);
+  costs.meter.charge(
+    'syncMs',
+    (slot === 0 ? costs.params.syncUs : 0) + slotGiB(memory, slot) * costs.params.syncPerGiBUs,
+  );
 }

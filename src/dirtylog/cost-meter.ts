@@ -121,7 +121,11 @@ export function dirtyCosts(params: DirtyCostParams, vcpus: number): DirtyCosts {
     params,
     on: Object.values(params).some((v) => v > 0),
     meter: new HostCostMeter(),
-    vcpu: { faultMs: params.faultUs / 1000, ringFullExitMs: params.ringFullExitUs / 1000, counters: new SharedArrayBuffer((vcpus * FIELDS + 1) * 8) },
+    vcpu: {
+      faultMs: params.faultUs / 1000,
+      ringFullExitMs: params.ringFullExitUs / 1000,
+      counters: new SharedArrayBuffer((vcpus * FIELDS + 1) * 8),
+    },
   };
 }
 
@@ -137,8 +141,10 @@ export function addRoundCost(a: RoundDirtyCost, b: RoundDirtyCost, sign = 1): Ro
   return {
     host,
     guest: {
-      faults: g.faults + sign * h.faults, faultMs: g.faultMs + sign * h.faultMs,
-      ringFullExits: g.ringFullExits + sign * h.ringFullExits, ringFullExitMs: g.ringFullExitMs + sign * h.ringFullExitMs,
+      faults: g.faults + sign * h.faults,
+      faultMs: g.faultMs + sign * h.faultMs,
+      ringFullExits: g.ringFullExits + sign * h.ringFullExits,
+      ringFullExitMs: g.ringFullExitMs + sign * h.ringFullExitMs,
     },
   };
 }

@@ -37,7 +37,15 @@ export const COST_PARAM_NAMES: Readonly<Record<string, DirtyCostKey>> = {
 
 /** No cost at all: --dirty-cost none, the emulator as it was. */
 export const NO_DIRTY_COST: Readonly<DirtyCostParams> = {
-  faultUs: 0, ringFullExitUs: 0, enablePerGiBUs: 0, syncUs: 0, syncPerGiBUs: 0, protectPerPageUs: 0, clearUs: 0, harvestPerEntryUs: 0, resetUs: 0,
+  faultUs: 0,
+  ringFullExitUs: 0,
+  enablePerGiBUs: 0,
+  syncUs: 0,
+  syncPerGiBUs: 0,
+  protectPerPageUs: 0,
+  clearUs: 0,
+  harvestPerEntryUs: 0,
+  resetUs: 0,
 };
 
 /**
@@ -54,7 +62,13 @@ export const NO_DIRTY_COST: Readonly<DirtyCostParams> = {
  *   userspace and back, and reading a 16-byte entry and setting a bit.
  * The two-level bitmap is not KVM's: its fetch walks a summary 1/64 of the bitmap.
  */
-const KVM_COMMON: DirtyCostParams = { ...NO_DIRTY_COST, faultUs: 2.3, enablePerGiBUs: 3600, syncUs: 2, protectPerPageUs: 0.045 };
+const KVM_COMMON: DirtyCostParams = {
+  ...NO_DIRTY_COST,
+  faultUs: 2.3,
+  enablePerGiBUs: 3600,
+  syncUs: 2,
+  protectPerPageUs: 0.045,
+};
 
 export const STRATEGY_DEFAULTS: Readonly<Record<DirtyLogName, DirtyCostParams>> = {
   bitmap: { ...KVM_COMMON, syncPerGiBUs: 6.9 },
@@ -73,21 +87,29 @@ const USED: Readonly<Record<DirtyLogName, readonly DirtyCostKey[]>> = {
 
 export type { DirtyCostSpec, DirtyCostParams };
 
-const FORM = 'none, kvm, or kvm followed by parameters such as kvm,fault=5us,sync-per-gib=1ms '
-  + `(parameters: ${Object.keys(COST_PARAM_NAMES).join(', ')})`;
+const FORM =
+  'none, kvm, or kvm followed by parameters such as kvm,fault=5us,sync-per-gib=1ms ' +
+  `(parameters: ${Object.keys(COST_PARAM_NAMES).join(', ')})`;
 
 /** Parses `--dirty-cost`: `none`, `kvm`, `kvm,NAME=DURATION,...`. */
 export function parseDirtyCost(text: string): DirtyCostSpec {
   const [head, ...rest] = text.split(',').map((s) => s.trim());
-  if (head !== 'kvm' && head !== 'none') throw new OptionError('--dirty-cost', `--dirty-cost must be ${FORM} (got ${JSON.stringify(text)})`);
-  if (head === 'none' && rest.length > 0) throw new OptionError('--dirty-cost', `--dirty-cost none takes no parameters (got ${JSON.stringify(text)})`);
+  if (head !== 'kvm' && head !== 'none')
+    throw new OptionError('--dirty-cost', `--dirty-cost must be ${FORM} (got ${JSON.stringify(text)})`);
+  if (head === 'none' && rest.length > 0)
+    throw new OptionError('--dirty-cost', `--dirty-cost none takes no parameters (got ${JSON.stringify(text)})`);
   const overrides: Partial<DirtyCostParams> = {};
   for (const part of rest) {
     const m = /^([a-z-]+)=(.+)$/.exec(part);
     const key = m ? COST_PARAM_NAMES[m[1]] : undefined;
-    if (!m || key === undefined) throw new OptionError('--dirty-cost', `--dirty-cost must be ${FORM} (got ${JSON.stringify(part)} in ${JSON.stringify(text)})`);
+    if (!m || key === undefined)
+      throw new OptionError(
+        '--dirty-cost',
+        `--dirty-cost must be ${FORM} (got ${JSON.stringify(part)} in ${JSON.stringify(text)})`,
+      );
     const ms = parseDuration('--dirty-cost', m[2]);
-    if (ms < 0) throw new OptionError('--dirty-cost', `--dirty-cost ${m[1]} must not be negative (got ${JSON.stringify(m[2])})`);
+    if (ms < 0)
+      throw new OptionError('--dirty-cost', `--dirty-cost ${m[1]} must not be negative (got ${JSON.stringify(m[2])})`);
     overrides[key] = ms * 1000;
   }
   return { preset: head, overrides };
@@ -100,7 +122,10 @@ export function costParams(spec: DirtyCostSpec, strategy: DirtyLogName): DirtyCo
     if (!USED[strategy].includes(key)) {
       const name = Object.keys(COST_PARAM_NAMES).find((n) => COST_PARAM_NAMES[n] === key);
       const users = (Object.keys(USED) as DirtyLogName[]).filter((s) => USED[s].includes(key));
-      throw new OptionError('--dirty-cost', `--dirty-cost ${name} does not apply to --dirty-log ${strategy} (it applies to ${users.join(', ')})`);
+      throw new OptionError(
+        '--dirty-cost',
+        `--dirty-cost ${name} does not apply to --dirty-log ${strategy} (it applies to ${users.join(', ')})`,
+      );
     }
   }
   return { ...STRATEGY_DEFAULTS[strategy], ...spec.overrides };
@@ -114,4 +139,3 @@ export function formatDirtyCost(spec: DirtyCostSpec): string {
   });
   return [spec.preset, ...parts].join(',');
 }
-

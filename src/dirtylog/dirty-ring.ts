@@ -32,7 +32,12 @@ export class DirtyRingLog implements DirtyLog {
   private lastReapMs: number | null;
   private lastStallMs = 0;
 
-  constructor(private readonly memory: GuestMemory, vcpus: number, ringSizeEntries: number, readonly costs: DirtyCosts) {
+  constructor(
+    private readonly memory: GuestMemory,
+    vcpus: number,
+    ringSizeEntries: number,
+    readonly costs: DirtyCosts,
+  ) {
     const sabs = Array.from({ length: vcpus }, () => createRing(ringSizeEntries));
     this.markMode = { kind: 'ring', rings: sabs, cost: costs.vcpu };
     this.lastReapMs = costs.on ? 0 : null;

@@ -22,7 +22,8 @@ export interface RingViews {
 }
 
 export function createRing(sizeEntries: number): SharedArrayBuffer {
-  if (sizeEntries < 1 || (sizeEntries & (sizeEntries - 1)) !== 0) throw new RangeError('a dirty ring size is a power of two');
+  if (sizeEntries < 1 || (sizeEntries & (sizeEntries - 1)) !== 0)
+    throw new RangeError('a dirty ring size is a power of two');
   return new SharedArrayBuffer(ENTRIES_BYTE + sizeEntries * 4);
 }
 

@@ -18,13 +18,20 @@ export class TwoLevelDirtyLog extends BitmapDirtyLog {
 
   override start(): void {
     super.start();
-    for (const s of this.memory.slots) new Uint8Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 8).fill(0);
+    for (const s of this.memory.slots)
+      new Uint8Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 8).fill(0);
   }
 
   override fetch(slot: number): number {
     const l = this.memory.slots[slot].layout;
     const n = this.checked(
-      this.memory.kernels[slot].scanAndClearTwoLevel(l.summaryPtr, l.bitmapPtr, l.bitmapWords, l.listPtr, l.bitmapWords * 64),
+      this.memory.kernels[slot].scanAndClearTwoLevel(
+        l.summaryPtr,
+        l.bitmapPtr,
+        l.bitmapWords,
+        l.listPtr,
+        l.bitmapWords * 64,
+      ),
     );
     // The walk of the summary (its per-GiB cost is the summary's), each dirty page protected again.
     chargeSync(this.memory, this.costs, slot);

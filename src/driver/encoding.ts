@@ -29,7 +29,15 @@ export interface FrameEncoding {
   readonly depth: number;
   /** Whether a page must always go to the same lane (a codec with state per page, xbzrle). */
   readonly sticky: boolean;
-  encode(lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): Promise<EncodedBody>;
+  encode(
+    lane: number,
+    slot: number,
+    listPtr: number,
+    count: number,
+    bodyPtr: number,
+    capacityBytes: number,
+    phase?: CodecPhase,
+  ): Promise<EncodedBody>;
   /** Resolves once every lane can take frames. */
   open(): Promise<void>;
   /** Cumulative statistics of every lane. */
@@ -46,13 +54,24 @@ export interface EncodingOptions {
 
 export function encodingOptions(config: RunConfig): EncodingOptions {
   return {
-    chain: { codecs: config.codecs, userCodecs: config.userCodecs, pageSizeBytes: config.pageSizeBytes, xbzrleCacheBytes: config.xbzrleCacheBytes, deflateLevel: config.deflateLevel },
+    chain: {
+      codecs: config.codecs,
+      userCodecs: config.userCodecs,
+      pageSizeBytes: config.pageSizeBytes,
+      xbzrleCacheBytes: config.xbzrleCacheBytes,
+      deflateLevel: config.deflateLevel,
+    },
     threads: config.compressThreads,
   };
 }
 
 /** The encoding for these options: none without codecs, else inline or on threads. */
-export function createEncoding(source: GuestMemory, module: WebAssembly.Module, options: EncodingOptions, gate?: WriteGate): FrameEncoding | undefined {
+export function createEncoding(
+  source: GuestMemory,
+  module: WebAssembly.Module,
+  options: EncodingOptions,
+  gate?: WriteGate,
+): FrameEncoding | undefined {
   if (options.chain.codecs.length === 0) return undefined;
   return options.threads > 0
     ? new ThreadedEncoding(source, module, options, source.slots[0].layout.frameBuffers, gate)
@@ -70,7 +89,15 @@ export class InlineEncoding implements FrameEncoding {
     this.encoder = new ChainEncoder(source.slots, source.kernels, chain);
   }
 
-  async encode(_lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): Promise<EncodedBody> {
+  async encode(
+    _lane: number,
+    slot: number,
+    listPtr: number,
+    count: number,
+    bodyPtr: number,
+    capacityBytes: number,
+    phase?: CodecPhase,
+  ): Promise<EncodedBody> {
     const t0 = performance.now();
     const bodyLength = this.encoder.encode(slot, listPtr, count, bodyPtr, capacityBytes, phase);
     return { bodyLength, cpuMs: performance.now() - t0 };
@@ -101,7 +128,10 @@ export class ThreadedEncoding implements FrameEncoding {
   private readonly progress: ReadProgress[];
 
   constructor(
-    private readonly source: GuestMemory, module: WebAssembly.Module, options: EncodingOptions, frameBuffers: number,
+    private readonly source: GuestMemory,
+    module: WebAssembly.Module,
+    options: EncodingOptions,
+    frameBuffers: number,
     private readonly gate?: WriteGate,
   ) {
     this.lanes = options.threads;
@@ -111,19 +141,36 @@ export class ThreadedEncoding implements FrameEncoding {
     const progress = new SharedArrayBuffer(4 * this.lanes);
     this.finished = new Int32Array(progress);
     this.issued = Array.from({ length: this.lanes }, () => 0);
-    this.pools = Array.from({ length: this.lanes }, (_, lane) => new Piscina({
-      // Every frame in flight is posted to the thread at once (it runs them in order): the write
-      // gate's waits must not depend on this thread's event loop to hand a task over.
-      filename: ENCODE_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, concurrentTasksPerWorker: this.depth,
-      workerData: { module, slots: source.slots, settings: options.chain, progress, lane } satisfies EncoderWorkerData,
-    }));
+    this.pools = Array.from(
+      { length: this.lanes },
+      (_, lane) =>
+        new Piscina({
+          // Every frame in flight is posted to the thread at once (it runs them in order): the write
+          // gate's waits must not depend on this thread's event loop to hand a task over.
+          filename: ENCODE_WORKER,
+          minThreads: 1,
+          maxThreads: 1,
+          idleTimeout: Infinity,
+          concurrentTasksPerWorker: this.depth,
+          workerData: {
+            module,
+            slots: source.slots,
+            settings: options.chain,
+            progress,
+            lane,
+          } satisfies EncoderWorkerData,
+        }),
+    );
     this.latest = this.pools.map(() => ({}));
     this.progress = this.pools.map((_, lane) => ({
       done: (frame) => Atomics.load(this.finished, lane) > frame,
       wait: (frame) => {
         const since = performance.now();
         for (let n = Atomics.load(this.finished, lane); n <= frame; n = Atomics.load(this.finished, lane)) {
-          if (Atomics.wait(this.finished, lane, n, 100) === 'timed-out' && performance.now() - since > ENCODE_STALL_MS) {
+          if (
+            Atomics.wait(this.finished, lane, n, 100) === 'timed-out' &&
+            performance.now() - since > ENCODE_STALL_MS
+          ) {
             throw new ChannelError(`encoder thread ${lane} finished nothing for ${ENCODE_STALL_MS / 1000} s`);
           }
         }
@@ -131,10 +178,24 @@ export class ThreadedEncoding implements FrameEncoding {
     }));
   }
 
-  async encode(lane: number, slot: number, listPtr: number, count: number, bodyPtr: number, capacityBytes: number, phase?: CodecPhase): Promise<EncodedBody> {
+  async encode(
+    lane: number,
+    slot: number,
+    listPtr: number,
+    count: number,
+    bodyPtr: number,
+    capacityBytes: number,
+    phase?: CodecPhase,
+  ): Promise<EncodedBody> {
     // A lane's thread runs its tasks in order: this is its frame number `issued`.
     const frame = this.issued[lane]++;
-    if (this.gate) this.gate.hold(this.progress[lane], frame, slot, new Uint32Array(this.source.slots[slot].memory.buffer, listPtr, count));
+    if (this.gate)
+      this.gate.hold(
+        this.progress[lane],
+        frame,
+        slot,
+        new Uint32Array(this.source.slots[slot].memory.buffer, listPtr, count),
+      );
     const task: EncodeTask = { kind: 'encode', slot, listPtr, count, bodyPtr, capacityBytes, phase };
     const r = (await this.pools[lane].run(task, { name: 'encode' })) as EncodeResult;
     this.latest[lane] = r.stats;

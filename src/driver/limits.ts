@@ -56,10 +56,22 @@ export class LimitWatch {
     const { completionMs, progressMs } = this.limits;
     let event: LimitEvent | null = null;
     if (completionMs !== null && nowMs - this.startMs > completionMs) {
-      event = { atMs: nowMs, limit: 'completion', action: this.limits.onCompletion, why: `the completion timeout of ${formatMs(completionMs)} passed` };
+      event = {
+        atMs: nowMs,
+        limit: 'completion',
+        action: this.limits.onCompletion,
+        why: `the completion timeout of ${formatMs(completionMs)} passed`,
+      };
     } else if (progressMs !== null && nowMs - this.lowAtMs > progressMs) {
-      const low = Number.isFinite(this.lowBytes) ? `; the least remaining was ${(this.lowBytes / 2 ** 20).toFixed(1)} MiB at ${formatMs(this.lowAtMs)}` : '';
-      event = { atMs: nowMs, limit: 'progress', action: this.limits.onProgress, why: `no progress for the progress timeout of ${formatMs(progressMs)}${low}` };
+      const low = Number.isFinite(this.lowBytes)
+        ? `; the least remaining was ${(this.lowBytes / 2 ** 20).toFixed(1)} MiB at ${formatMs(this.lowAtMs)}`
+        : '';
+      event = {
+        atMs: nowMs,
+        limit: 'progress',
+        action: this.limits.onProgress,
+        why: `no progress for the progress timeout of ${formatMs(progressMs)}${low}`,
+      };
     }
     if (event === null) return null;
     // Auto-converge once: the limits start over with the throttle on; a second firing cancels.

@@ -78,10 +78,14 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
   const module = await loadKernelModule();
   const layouts = runLayouts(config);
   const factory = WORLDS[worldNameOf(config)];
-  const [source, target = null] = memoryPool.acquire(factory.localTarget ? [layouts.source, layouts.target] : [layouts.source], module);
+  const [source, target = null] = memoryPool.acquire(
+    factory.localTarget ? [layouts.source, layouts.target] : [layouts.source],
+    module,
+  );
   try {
     const link = hooks.link ?? Link.create({ bitsPerSec: config.linkBitsPerSec, latencyMs: config.latencyMs });
-    if (hooks.timeline && factory !== WORLDS.virtual) throw new Error('a shared timeline is for migrations under the virtual clock');
+    if (hooks.timeline && factory !== WORLDS.virtual)
+      throw new Error('a shared timeline is for migrations under the virtual clock');
     const world = factory.create({ config, source, target, module, link, timeline: hooks.timeline });
     return await migrate(config, hooks, world, module, source, target);
   } finally {
@@ -93,12 +97,24 @@ export async function runMigration(config: RunConfig, hooks: RunHooks = {}): Pro
 }
 
 async function migrate(
-  config: RunConfig, hooks: RunHooks, world: World, module: WebAssembly.Module, source: GuestMemory, target: GuestMemory | null,
+  config: RunConfig,
+  hooks: RunHooks,
+  world: World,
+  module: WebAssembly.Module,
+  source: GuestMemory,
+  target: GuestMemory | null,
 ): Promise<MigrationResult> {
   const startedAt = new Date().toISOString();
   const emit: EventSink = hooks.onEvent ?? (() => {});
   const { clock, transport, encoding } = world;
-  const { dirtyLog, guest, beforePageWritesPerSec, setup, wallStartMs } = await prepare(config, world, module, source, target, hooks.ready);
+  const { dirtyLog, guest, beforePageWritesPerSec, setup, wallStartMs } = await prepare(
+    config,
+    world,
+    module,
+    source,
+    target,
+    hooks.ready,
+  );
   hooks.onStart?.();
 
   const stages: StageRecord[] = [];
@@ -136,7 +152,9 @@ async function migrate(
     if (hooks.signal?.aborted) throw new RunFailure('interrupted before the migration completed');
     if (clock.nowMs() > deadlineMs) {
       const state = lastDecision ? `; last check: ${lastDecision.why}` : '';
-      throw new RunFailure(`did not converge within the timeout of ${formatMs(config.timeoutMs ?? 0)} (${rounds.records.length} rounds${state})`);
+      throw new RunFailure(
+        `did not converge within the timeout of ${formatMs(config.timeoutMs ?? 0)} (${rounds.records.length} rounds${state})`,
+      );
     }
     const fired = watch?.check(clock.nowMs());
     if (!fired) return;
@@ -154,13 +172,26 @@ async function migrate(
   const postcopy = config.postcopy && target ? new PostcopyPush(source, target, config.vcpus) : undefined;
   const loop = config.userLoop ? await loadUserLoop(config.userLoop) : createPrecopyLoop(POLICY_LOOPS[config.policy]);
   const loopContext: PrecopyContext = {
-    rounds, dirtyLog, aids, controls, checkpoint, source, sender, clock,
+    rounds,
+    dirtyLog,
+    aids,
+    controls,
+    checkpoint,
+    source,
+    sender,
+    clock,
     settings: {
-      pageSizeBytes: config.pageSizeBytes, ramBytes: config.ramBytes, maxIterations: config.maxIterations,
-      postcopy: postcopy !== undefined, postcopyAfterRounds: config.postcopyAfterRounds, maxBandwidthBitsPerSec: config.maxBandwidthBitsPerSec,
+      pageSizeBytes: config.pageSizeBytes,
+      ramBytes: config.ramBytes,
+      maxIterations: config.maxIterations,
+      postcopy: postcopy !== undefined,
+      postcopyAfterRounds: config.postcopyAfterRounds,
+      maxBandwidthBitsPerSec: config.maxBandwidthBitsPerSec,
     },
     decide: (state) => (lastDecision = policy.decide(state)),
-    note: (decision) => { lastDecision = decision; },
+    note: (decision) => {
+      lastDecision = decision;
+    },
     remaining: (bytes) => watch?.remaining(bytes, clock.nowMs()),
     postcopyRequested: () => postcopyRequested,
     limitRate: (bitsPerSec) => {
@@ -223,7 +254,10 @@ async function migrate(
         transport.trackArrivals();
         const bytes = await sender.sendBlob(FrameType.DeviceState, state, rounds.records.length);
         await rounds.delivered();
-        rounds.add(rounds.pagelessRound(startMs, missing, bytes), `guest suspended; ${missing} pages left for post-copy`);
+        rounds.add(
+          rounds.pagelessRound(startMs, missing, bytes),
+          `guest suspended; ${missing} pages left for post-copy`,
+        );
         return;
       }
       const it = await loop.final(loopContext);
@@ -252,9 +286,14 @@ async function migrate(
         await rounds.delivered();
         const durationMs = Math.max(clock.nowMs() - startMs, 1e-3);
         postcopyRecord = {
-          afterRounds: postcopyAfter ?? 0, pagesMissingAtResume: pc.missingAtResume, requests: pc.requests(),
-          pagesSentOnRequest: pc.pagesSentOnRequest, pagesPushed: pc.pagesPushed, blockedMsPerVcpu: [],
-          lastPageArrivedMs: clock.nowMs(), guestPageWritesPerSec: ((tg.totalWrites() - writesAtStart) * 1000) / durationMs,
+          afterRounds: postcopyAfter ?? 0,
+          pagesMissingAtResume: pc.missingAtResume,
+          requests: pc.requests(),
+          pagesSentOnRequest: pc.pagesSentOnRequest,
+          pagesPushed: pc.pagesPushed,
+          blockedMsPerVcpu: [],
+          lastPageArrivedMs: clock.nowMs(),
+          guestPageWritesPerSec: ((tg.totalWrites() - writesAtStart) * 1000) / durationMs,
         };
       });
     }
@@ -283,7 +322,9 @@ async function migrate(
   // guest wrote on the target during post-copy mirrored into the source.
   let verified = false;
   if (failure === undefined) {
-    const verdict = await transport.verify().catch((e: unknown) => `verification failed: ${e instanceof Error ? e.message : String(e)}`);
+    const verdict = await transport
+      .verify()
+      .catch((e: unknown) => `verification failed: ${e instanceof Error ? e.message : String(e)}`);
     verified = verdict === null;
     if (verdict !== null) failure = verdict;
   }
@@ -291,7 +332,9 @@ async function migrate(
   // A --fault whose round never came: the run says so rather than pass for one that survived it.
   const warnings: string[] = [];
   if (config.fault !== null && transport.faultFired?.() === false) {
-    warnings.push(`--fault ${describeFault(config.fault)} never fired: the run ended in round ${Math.max(0, rounds.records.length - 1)}, before round ${config.fault.round}`);
+    warnings.push(
+      `--fault ${describeFault(config.fault)} never fired: the run ended in round ${Math.max(0, rounds.records.length - 1)}, before round ${config.fault.round}`,
+    );
   }
   const codec = encoding ? summarizeCodecs(encoding.stats()) : undefined;
   await encoding?.close();
@@ -304,10 +347,27 @@ async function migrate(
   const targetReport = await targetGuest?.shutdown();
   if (postcopyRecord && postcopy) postcopyRecord.blockedMsPerVcpu = postcopy.blockedMsPerVcpu();
   const result = buildResult({
-    config, startedAt, failure, resumed, verified, switchoverReason: lastDecision?.why, totalTimeMs, downtimeMs, bytesSent,
-    wallTimeMs, setup, codec, beforePageWritesPerSec, guest: await guest.shutdown(), stages, iterations: rounds.records,
+    config,
+    startedAt,
+    failure,
+    resumed,
+    verified,
+    switchoverReason: lastDecision?.why,
+    totalTimeMs,
+    downtimeMs,
+    bytesSent,
+    wallTimeMs,
+    setup,
+    codec,
+    beforePageWritesPerSec,
+    guest: await guest.shutdown(),
+    stages,
+    iterations: rounds.records,
     postcopy: postcopyRecord ? { ...postcopyRecord, guestPageWrites: targetReport?.pageWrites ?? 0 } : undefined,
-    qemu: loop.qemuStats?.(deviceStateBytes(config.vcpus), Math.max(0, ...rounds.records.map((it) => it.throttlePercent))),
+    qemu: loop.qemuStats?.(
+      deviceStateBytes(config.vcpus),
+      Math.max(0, ...rounds.records.map((it) => it.throttlePercent)),
+    ),
     warnings,
   });
   if (watch && watch.events.length > 0) result.limits = watch.events;

@@ -23,7 +23,11 @@ export class PostcopyPush {
   pagesPushed = 0;
   missingAtResume = 0;
 
-  constructor(private readonly source: GuestMemory, private readonly target: GuestMemory, vcpus: number) {
+  constructor(
+    private readonly source: GuestMemory,
+    private readonly target: GuestMemory,
+    vcpus: number,
+  ) {
     this.requestRings = Array.from({ length: vcpus }, () => createRing(REQUEST_RING_ENTRIES));
     this.rings = this.requestRings.map(ringViews);
     this.sent = source.slots.map((s) => new Uint8Array(s.layout.pageCount));

@@ -2,7 +2,14 @@
 import { addRoundCost, noRoundCost } from '../dirtylog/cost-meter.js';
 import type { RunConfig } from '../config/types.js';
 import type {
-  CodecSummary, GuestPerf, IterationRecord, MigrationResult, PostcopyResult, SetupRecord, StageRecord, QemuStats,
+  CodecSummary,
+  GuestPerf,
+  IterationRecord,
+  MigrationResult,
+  PostcopyResult,
+  SetupRecord,
+  StageRecord,
+  QemuStats,
 } from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
@@ -63,8 +70,15 @@ export function buildResult(r: RunRecord): MigrationResult {
       ramMultiplesSent: r.bytesSent / config.ramBytes,
       setup: r.setup,
       ...(r.codec ? { codec: r.codec } : {}),
-      ...(iterations.some((i) => i.dirtyCost) ? { dirtyCost: iterations.reduce((t, i) => (i.dirtyCost ? addRoundCost(t, i.dirtyCost) : t), noRoundCost()) } : {}),
-      guestPerf: guestPerf(config.pageSizeBytes, r.beforePageWritesPerSec, iterations, r.postcopy?.guestPageWritesPerSec ?? null),
+      ...(iterations.some((i) => i.dirtyCost)
+        ? { dirtyCost: iterations.reduce((t, i) => (i.dirtyCost ? addRoundCost(t, i.dirtyCost) : t), noRoundCost()) }
+        : {}),
+      guestPerf: guestPerf(
+        config.pageSizeBytes,
+        r.beforePageWritesPerSec,
+        iterations,
+        r.postcopy?.guestPageWritesPerSec ?? null,
+      ),
     },
     stages: r.stages,
     iterations,
@@ -79,11 +93,17 @@ export function buildResult(r: RunRecord): MigrationResult {
  * migration, as page writes per second and as guestperf's "ms per GiB": how long the guest takes to
  * update a GiB of its memory at that pace (each write updates one page).
  */
-function guestPerf(pageSizeBytes: number, before: number, iterations: readonly IterationRecord[], after: number | null): GuestPerf {
+function guestPerf(
+  pageSizeBytes: number,
+  before: number,
+  iterations: readonly IterationRecord[],
+  after: number | null,
+): GuestPerf {
   const live = iterations.filter((i) => i.phase === 'precopy');
   const liveMs = live.reduce((n, i) => n + i.durationMs, 0);
   const during = liveMs > 0 ? live.reduce((n, i) => n + i.guestPageWritesPerSec * i.durationMs, 0) / liveMs : before;
-  const msPerGiB = (rate: number | null): number | null => (rate && rate > 0 ? (1000 * 2 ** 30) / (rate * pageSizeBytes) : null);
+  const msPerGiB = (rate: number | null): number | null =>
+    rate && rate > 0 ? (1000 * 2 ** 30) / (rate * pageSizeBytes) : null;
   return {
     beforePageWritesPerSec: before,
     duringPageWritesPerSec: during,

@@ -72,10 +72,15 @@ export class Rounds {
 
   /** A round starts now: what its record is measured from. */
   begin(phase: IterationRecord['phase']): RoundProbe {
-    const { clock, guest, transport, controls, dirtyLog } = this.p;
+    const { clock, guest, transport, controls } = this.p;
     return {
-      index: this.records.length, phase, startMs: clock.nowMs(), writesAtStart: guest.totalWrites(),
-      meteredAtStart: transport.unchangedPages(), throttlePercent: controls.throttle * 100, rateLimitBitsPerSec: controls.rateBitsPerSec,
+      index: this.records.length,
+      phase,
+      startMs: clock.nowMs(),
+      writesAtStart: guest.totalWrites(),
+      meteredAtStart: transport.unchangedPages(),
+      throttlePercent: controls.throttle * 100,
+      rateLimitBitsPerSec: controls.rateBitsPerSec,
     };
   }
 
@@ -88,15 +93,30 @@ export class Rounds {
    * `dirtiedPages` were dirtied during it (its dirty rate): for a round that sends what it found,
    * the same pages.
    */
-  end(probe: RoundProbe, dirtyPages: number, sent: SendTotals, scanMs: number, pendingPages: number, dirtiedPages = pendingPages): IterationRecord {
+  end(
+    probe: RoundProbe,
+    dirtyPages: number,
+    sent: SendTotals,
+    scanMs: number,
+    pendingPages: number,
+    dirtiedPages = pendingPages,
+  ): IterationRecord {
     const { source, dirtyLog, clock, guest, transport, controls } = this.p;
     const durationMs = Math.max(clock.nowMs() - probe.startMs, 1e-3);
     const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
     return {
-      index: probe.index, phase: probe.phase, startMs: probe.startMs, dirtyPages, pagesSent: sent.pages, bytesSent: sent.bytes, durationMs, scanMs,
+      index: probe.index,
+      phase: probe.phase,
+      startMs: probe.startMs,
+      dirtyPages,
+      pagesSent: sent.pages,
+      bytesSent: sent.bytes,
+      durationMs,
+      scanMs,
       dirtyPagesPerSec: (dirtiedPages * 1000) / durationMs,
       achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
-      expectedDowntimeMs: bandwidthBytesPerSec > 0 ? (pendingPages * source.layout.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
+      expectedDowntimeMs:
+        bandwidthBytesPerSec > 0 ? (pendingPages * source.layout.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
       pagesResentUnchanged: sent.unchanged + transport.unchangedPages() - probe.meteredAtStart,
       throttlePercent: probe.throttlePercent,
       rateLimitBitsPerSec: probe.rateLimitBitsPerSec,
@@ -140,10 +160,22 @@ export class Rounds {
     const { clock, controls } = this.p;
     const durationMs = clock.nowMs() - startMs;
     return {
-      index: this.records.length, phase: 'stop-and-copy', startMs, dirtyPages, pagesSent: 0, bytesSent: bytes,
-      durationMs, scanMs: 0, dirtyPagesPerSec: 0, achievedLinkBitsPerSec: (bytes * 8000) / Math.max(durationMs, 1e-3),
-      expectedDowntimeMs: 0, pagesResentUnchanged: 0, throttlePercent: controls.throttle * 100,
-      rateLimitBitsPerSec: controls.rateBitsPerSec, downtimeLimitMs: controls.downtimeLimitMs, guestPageWritesPerSec: 0,
+      index: this.records.length,
+      phase: 'stop-and-copy',
+      startMs,
+      dirtyPages,
+      pagesSent: 0,
+      bytesSent: bytes,
+      durationMs,
+      scanMs: 0,
+      dirtyPagesPerSec: 0,
+      achievedLinkBitsPerSec: (bytes * 8000) / Math.max(durationMs, 1e-3),
+      expectedDowntimeMs: 0,
+      pagesResentUnchanged: 0,
+      throttlePercent: controls.throttle * 100,
+      rateLimitBitsPerSec: controls.rateBitsPerSec,
+      downtimeLimitMs: controls.downtimeLimitMs,
+      guestPageWritesPerSec: 0,
     };
   }
 

@@ -106,7 +106,15 @@ export class Sender {
       const buf = await this.nextBuffer(slot, off, n, firstPass, totals);
       const t0 = performance.now();
       const body = buf.ptr + HEADER_BYTES;
-      const len = k.packPages(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.firstPage, body, buf.capacityBytes - HEADER_BYTES);
+      const len = k.packPages(
+        l.pagesPtr,
+        l.pageSizeBytes,
+        l.listPtr + off * 4,
+        n,
+        l.firstPage,
+        body,
+        buf.capacityBytes - HEADER_BYTES,
+      );
       if (len < 0) throw new Error(`frame buffer too small for ${n} pages`);
       await this.chargeCpu?.(performance.now() - t0);
       this.finish(buf, FrameType.Pages, n, len, round);
@@ -122,10 +130,20 @@ export class Sender {
    * The codec path: frames are encoded by the encoding's lanes, several at once, and handed to the
    * channel in the order their buffers were taken (the channel frees buffers in that order).
    */
-  private async sendEncoded(encoding: FrameEncoding, slot: number, count: number, round: number, firstPass: boolean, phase?: CodecPhase): Promise<SendTotals> {
+  private async sendEncoded(
+    encoding: FrameEncoding,
+    slot: number,
+    count: number,
+    round: number,
+    firstPass: boolean,
+    phase?: CodecPhase,
+  ): Promise<SendTotals> {
     const l = this.source.slots[slot].layout;
     const totals = noTotals();
-    const segments = encoding.lanes > 1 && encoding.sticky ? this.partitionByLane(slot, count, encoding.lanes) : [{ offset: 0, count, lane: -1 }];
+    const segments =
+      encoding.lanes > 1 && encoding.sticky
+        ? this.partitionByLane(slot, count, encoding.lanes)
+        : [{ offset: 0, count, lane: -1 }];
     const inflight: { buf: FrameBuffer; n: number; body: Promise<EncodedBody> }[] = [];
     const finishOldest = async (): Promise<void> => {
       const f = inflight.shift() as (typeof inflight)[number];
@@ -144,7 +162,15 @@ export class Sender {
           const n = Math.min(l.pagesPerFrame, seg.offset + seg.count - off);
           const buf = await this.nextBuffer(slot, off, n, firstPass, totals);
           const lane = seg.lane >= 0 ? seg.lane : next++ % encoding.lanes;
-          const body = encoding.encode(lane, slot, l.listPtr + off * 4, n, buf.ptr + HEADER_BYTES, buf.capacityBytes - HEADER_BYTES, phase);
+          const body = encoding.encode(
+            lane,
+            slot,
+            l.listPtr + off * 4,
+            n,
+            buf.ptr + HEADER_BYTES,
+            buf.capacityBytes - HEADER_BYTES,
+            phase,
+          );
           body.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
           inflight.push({ buf, n, body });
         }
@@ -158,7 +184,13 @@ export class Sender {
   }
 
   /** Per frame, before its pages are copied: checks, the dirty log's clear, the resend meter. */
-  private async nextBuffer(slot: number, off: number, n: number, firstPass: boolean, totals: SendTotals): Promise<FrameBuffer> {
+  private async nextBuffer(
+    slot: number,
+    off: number,
+    n: number,
+    firstPass: boolean,
+    totals: SendTotals,
+  ): Promise<FrameBuffer> {
     this.checkpoint();
     this.dirtyLog.service(this.clock.nowMs());
     const l = this.source.slots[slot].layout;
@@ -167,7 +199,13 @@ export class Sender {
     await this.dirtyLog.costs.meter.pay(this.clock); // the harvest and the clear, before the copy
     // The resend meter, unless the transport runs it over the packed raw frames itself.
     if (!(this.channel.metersRawPages && !this.encoding)) {
-      totals.unchanged += this.source.kernels[slot].countUnchanged(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.hashesPtr);
+      totals.unchanged += this.source.kernels[slot].countUnchanged(
+        l.pagesPtr,
+        l.pageSizeBytes,
+        l.listPtr + off * 4,
+        n,
+        l.hashesPtr,
+      );
     }
     return buf;
   }
@@ -176,7 +214,11 @@ export class Sender {
    * Reorders the slot's list so each lane's pages are contiguous (a stable partition by 64-page
    * block): a page always goes to the same encoder thread, where its xbzrle cache entry lives.
    */
-  private partitionByLane(slot: number, count: number, lanes: number): { offset: number; count: number; lane: number }[] {
+  private partitionByLane(
+    slot: number,
+    count: number,
+    lanes: number,
+  ): { offset: number; count: number; lane: number }[] {
     const s = this.source.slots[slot];
     const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, count);
     const byLane: number[][] = Array.from({ length: lanes }, () => []);
@@ -214,14 +256,17 @@ export class Sender {
   /** Sends a non-page frame whose body is `body` (device state, end of migration, announce). */
   async sendBlob(type: FrameType, body: Uint8Array, round: number): Promise<number> {
     const buf = await this.channel.acquire(0);
-    if (body.length > buf.capacityBytes - HEADER_BYTES) throw new Error(`${body.length}-byte frame body exceeds a frame buffer`);
+    if (body.length > buf.capacityBytes - HEADER_BYTES)
+      throw new Error(`${body.length}-byte frame body exceeds a frame buffer`);
     new Uint8Array(this.source.slots[0].memory.buffer).set(body, buf.ptr + HEADER_BYTES);
     this.finish(buf, type, 0, body.length, round);
     return HEADER_BYTES + body.length;
   }
 
   private finish(buf: FrameBuffer, type: FrameType, count: number, bodyLengthBytes: number, round: number): void {
-    const checksum = this.channel.checksums ? this.source.kernels[buf.slot].hash64(buf.ptr + HEADER_BYTES, bodyLengthBytes, 0n) : 0n;
+    const checksum = this.channel.checksums
+      ? this.source.kernels[buf.slot].hash64(buf.ptr + HEADER_BYTES, bodyLengthBytes, 0n)
+      : 0n;
     writeFrameHeader(this.views[buf.slot], buf.ptr, { type, count, bodyLengthBytes, round, checksum });
     this.channel.send(buf, HEADER_BYTES + bodyLengthBytes);
   }

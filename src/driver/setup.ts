@@ -24,17 +24,26 @@ export interface Prepared {
 }
 
 export async function prepare(
-  config: RunConfig, world: World, module: WebAssembly.Module, source: GuestMemory, target: GuestMemory | null, ready?: () => Promise<void>,
+  config: RunConfig,
+  world: World,
+  module: WebAssembly.Module,
+  source: GuestMemory,
+  target: GuestMemory | null,
+  ready?: () => Promise<void>,
 ): Promise<Prepared> {
   const setupStartMs = performance.now();
   const dirtyLog = createDirtyLog(config.dirtyLog, source, {
-    vcpus: config.vcpus, ringSizeEntries: config.ringSizeEntries, cost: costParams(config.dirtyCost, config.dirtyLog),
+    vcpus: config.vcpus,
+    ringSizeEntries: config.ringSizeEntries,
+    cost: costParams(config.dirtyCost, config.dirtyLog),
   });
   // The source guest boots with its initial content and the target host's memory is made ready
   // (zero, faulted in), on every core, while a TCP transport connects and the receiver readies its own.
   const prepared = world.transport.prepare();
   const memory = await setUpMemories({
-    module, source: { memory: source, seed: config.seed, content: config.content }, zero: target ? [target] : [],
+    module,
+    source: { memory: source, seed: config.seed, content: config.content },
+    zero: target ? [target] : [],
   });
   await prepared;
   const guest = world.sourceGuest(dirtyLog.markMode);
@@ -45,10 +54,16 @@ export async function prepare(
   world.start();
   const wallStartMs = performance.now();
   return {
-    dirtyLog, guest, beforePageWritesPerSec, wallStartMs,
+    dirtyLog,
+    guest,
+    beforePageWritesPerSec,
+    wallStartMs,
     setup: {
-      wallMs: wallStartMs - setupStartMs, memoryWallMs: memory.wallMs, threads: memory.threads,
-      freshSlots: memory.freshSlots, reusedSlots: memory.reusedSlots,
+      wallMs: wallStartMs - setupStartMs,
+      memoryWallMs: memory.wallMs,
+      threads: memory.threads,
+      freshSlots: memory.freshSlots,
+      reusedSlots: memory.reusedSlots,
     },
   };
 }

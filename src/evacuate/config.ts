@@ -9,7 +9,16 @@
  */
 import type { RunConfig } from '../config/types.js';
 import { OptionError } from '../config/errors.js';
-import { LIMITS, RUN_OPTION_KEYS, flagOf, parseName, resolveRunConfig, resolveToken, type RawRunOptions, type RunOptionKey } from '../config/options.js';
+import {
+  LIMITS,
+  RUN_OPTION_KEYS,
+  flagOf,
+  parseName,
+  resolveRunConfig,
+  resolveToken,
+  type RawRunOptions,
+  type RunOptionKey,
+} from '../config/options.js';
 import { parseCount, parseDuration, parseLinkRate } from '../config/units.js';
 import { parseTarget, type HostPort } from '../config/address.js';
 import { deriveSeed } from '../util/prng.js';
@@ -21,13 +30,38 @@ export type EvacuationOrder = (typeof ORDERS)[number];
 
 /** The evacuation's own options (the host's), by camelCase name; kebab-case on the command line and in files. */
 export const EVACUATION_KEYS = [
-  'link', 'latency', 'clock', 'maxConcurrent', 'maxPerTarget', 'targets', 'target', 'bandwidthPerMigration', 'order', 'background',
-  'completionTimeoutPerGib', 'onCompletionTimeout', 'progressTimeout', 'onProgressTimeout', 'seed', 'token', 'tokenFile', 'streams',
+  'link',
+  'latency',
+  'clock',
+  'maxConcurrent',
+  'maxPerTarget',
+  'targets',
+  'target',
+  'bandwidthPerMigration',
+  'order',
+  'background',
+  'completionTimeoutPerGib',
+  'onCompletionTimeout',
+  'progressTimeout',
+  'onProgressTimeout',
+  'seed',
+  'token',
+  'tokenFile',
+  'streams',
 ] as const;
 export type EvacuationKey = (typeof EVACUATION_KEYS)[number];
 
 /** Run options a VM may not set: they belong to the host (its NIC, its clock, its targets). */
-const HOST_ONLY: readonly RunOptionKey[] = ['link', 'latency', 'clock', 'target', 'token', 'tokenFile', 'streams', 'fault'];
+const HOST_ONLY: readonly RunOptionKey[] = [
+  'link',
+  'latency',
+  'clock',
+  'target',
+  'token',
+  'tokenFile',
+  'streams',
+  'fault',
+];
 /** Run options every VM, or one VM, may set. */
 export const VM_OPTION_KEYS: readonly RunOptionKey[] = RUN_OPTION_KEYS.filter((k) => !HOST_ONLY.includes(k));
 
@@ -40,24 +74,123 @@ export interface EvacuationOptionSpec {
 
 /** Help for the evacuation's own options, in help order. */
 export const EVACUATION_OPTION_SPECS: readonly EvacuationOptionSpec[] = [
-  { key: 'link', flags: '--link <rate>', description: "the source host's NIC, which every migration shares (same units as run --link)", defaultText: '10Gbit/s' },
-  { key: 'latency', flags: '--latency <duration>', description: 'one-way latency to the targets', defaultText: '0.1ms' },
-  { key: 'clock', flags: '--clock <kind>', description: 'real (every migration on its own threads in real time) or virtual (one simulated time for all: deterministic, affordable for 8+ guests)', defaultText: 'real' },
-  { key: 'maxConcurrent', flags: '--max-concurrent <n>', description: "migrations at once from the source host (Hyper-V's MaximumVirtualMachineMigrations, KubeVirt's parallelOutboundMigrationsPerNode), 1 to 64", defaultText: '2' },
-  { key: 'maxPerTarget', flags: '--max-per-target <n>', description: 'migrations at once into one target host, 1 to 64', defaultText: 'no limit beyond --max-concurrent' },
-  { key: 'targets', flags: '--targets <n>', description: 'target hosts in this process (VMs go to the one with the fewest migrations running, or to their own target=N), 1 to 64', defaultText: '1' },
-  { key: 'target', flags: '--target <url...>', description: 'migrate over TCP to `migbench receive` hosts at tcp://HOST:PORT, one or more (real clock; each receiver needs --max-migrations at least its share)', defaultText: 'none (in-process targets)' },
-  { key: 'bandwidthPerMigration', flags: '--bandwidth-per-migration <rate>', description: "KubeVirt's bandwidthPerMigration: each migration's own rate limit (QEMU's max-bandwidth, lifted at switch-over) unless a VM sets max-bandwidth", defaultText: 'none' },
-  { key: 'order', flags: '--order <order>', description: `which VMs go first: ${ORDERS.join(', ')} (RAM size, or dirty rate)`, defaultText: 'listed' },
-  { key: 'background', flags: '--background <share|rate>', description: "the VMs' own traffic on the NIC, taken from what migrations can use: a share (25%) or a rate (2Gbit/s)", defaultText: '0' },
-  { key: 'completionTimeoutPerGib', flags: '--completion-timeout-per-gib <duration>', description: "KubeVirt's completionTimeoutPerGiB: a migration may take this long per GiB of RAM (KubeVirt's default is 800s)", defaultText: 'none' },
-  { key: 'onCompletionTimeout', flags: '--on-completion-timeout <action>', description: `what the completion timeout does: ${TIMEOUT_ACTIONS.join(', ')} (KubeVirt cancels, or switches to post-copy with allowPostCopy; postcopy needs a round-based policy)`, defaultText: 'cancel' },
-  { key: 'progressTimeout', flags: '--progress-timeout <duration>', description: "KubeVirt's progressTimeout: a migration whose data remaining sets no new low for this long (KubeVirt's default is 150s)", defaultText: 'none' },
-  { key: 'onProgressTimeout', flags: '--on-progress-timeout <action>', description: `what the progress timeout does: ${TIMEOUT_ACTIONS.join(', ')} (KubeVirt cancels)`, defaultText: 'cancel' },
-  { key: 'seed', flags: '--seed <n>', description: "seed of the evacuation: each VM's seed derives from it and its place in the list, unless the VM sets seed", defaultText: '1' },
-  { key: 'token', flags: '--token <secret>', description: 'with --target: the shared secret (prefer MIGBENCH_TOKEN or --token-file)', defaultText: 'MIGBENCH_TOKEN, else none' },
-  { key: 'tokenFile', flags: '--token-file <path>', description: 'with --target: read the shared secret from this file', defaultText: 'none' },
-  { key: 'streams', flags: '--streams <n>', description: 'with --target: TCP connections per migration, 1 to 16', defaultText: '1' },
+  {
+    key: 'link',
+    flags: '--link <rate>',
+    description: "the source host's NIC, which every migration shares (same units as run --link)",
+    defaultText: '10Gbit/s',
+  },
+  {
+    key: 'latency',
+    flags: '--latency <duration>',
+    description: 'one-way latency to the targets',
+    defaultText: '0.1ms',
+  },
+  {
+    key: 'clock',
+    flags: '--clock <kind>',
+    description:
+      'real (every migration on its own threads in real time) or virtual (one simulated time for all: deterministic, affordable for 8+ guests)',
+    defaultText: 'real',
+  },
+  {
+    key: 'maxConcurrent',
+    flags: '--max-concurrent <n>',
+    description:
+      "migrations at once from the source host (Hyper-V's MaximumVirtualMachineMigrations, KubeVirt's parallelOutboundMigrationsPerNode), 1 to 64",
+    defaultText: '2',
+  },
+  {
+    key: 'maxPerTarget',
+    flags: '--max-per-target <n>',
+    description: 'migrations at once into one target host, 1 to 64',
+    defaultText: 'no limit beyond --max-concurrent',
+  },
+  {
+    key: 'targets',
+    flags: '--targets <n>',
+    description:
+      'target hosts in this process (VMs go to the one with the fewest migrations running, or to their own target=N), 1 to 64',
+    defaultText: '1',
+  },
+  {
+    key: 'target',
+    flags: '--target <url...>',
+    description:
+      'migrate over TCP to `migbench receive` hosts at tcp://HOST:PORT, one or more (real clock; each receiver needs --max-migrations at least its share)',
+    defaultText: 'none (in-process targets)',
+  },
+  {
+    key: 'bandwidthPerMigration',
+    flags: '--bandwidth-per-migration <rate>',
+    description:
+      "KubeVirt's bandwidthPerMigration: each migration's own rate limit (QEMU's max-bandwidth, lifted at switch-over) unless a VM sets max-bandwidth",
+    defaultText: 'none',
+  },
+  {
+    key: 'order',
+    flags: '--order <order>',
+    description: `which VMs go first: ${ORDERS.join(', ')} (RAM size, or dirty rate)`,
+    defaultText: 'listed',
+  },
+  {
+    key: 'background',
+    flags: '--background <share|rate>',
+    description:
+      "the VMs' own traffic on the NIC, taken from what migrations can use: a share (25%) or a rate (2Gbit/s)",
+    defaultText: '0',
+  },
+  {
+    key: 'completionTimeoutPerGib',
+    flags: '--completion-timeout-per-gib <duration>',
+    description:
+      "KubeVirt's completionTimeoutPerGiB: a migration may take this long per GiB of RAM (KubeVirt's default is 800s)",
+    defaultText: 'none',
+  },
+  {
+    key: 'onCompletionTimeout',
+    flags: '--on-completion-timeout <action>',
+    description: `what the completion timeout does: ${TIMEOUT_ACTIONS.join(', ')} (KubeVirt cancels, or switches to post-copy with allowPostCopy; postcopy needs a round-based policy)`,
+    defaultText: 'cancel',
+  },
+  {
+    key: 'progressTimeout',
+    flags: '--progress-timeout <duration>',
+    description:
+      "KubeVirt's progressTimeout: a migration whose data remaining sets no new low for this long (KubeVirt's default is 150s)",
+    defaultText: 'none',
+  },
+  {
+    key: 'onProgressTimeout',
+    flags: '--on-progress-timeout <action>',
+    description: `what the progress timeout does: ${TIMEOUT_ACTIONS.join(', ')} (KubeVirt cancels)`,
+    defaultText: 'cancel',
+  },
+  {
+    key: 'seed',
+    flags: '--seed <n>',
+    description:
+      "seed of the evacuation: each VM's seed derives from it and its place in the list, unless the VM sets seed",
+    defaultText: '1',
+  },
+  {
+    key: 'token',
+    flags: '--token <secret>',
+    description: 'with --target: the shared secret (prefer MIGBENCH_TOKEN or --token-file)',
+    defaultText: 'MIGBENCH_TOKEN, else none',
+  },
+  {
+    key: 'tokenFile',
+    flags: '--token-file <path>',
+    description: 'with --target: read the shared secret from this file',
+    defaultText: 'none',
+  },
+  {
+    key: 'streams',
+    flags: '--streams <n>',
+    description: 'with --target: TCP connections per migration, 1 to 16',
+    defaultText: '1',
+  },
 ];
 
 /** One VM as given: its run options (kebab or camel keys resolved to camel), its name, its target. */
@@ -128,21 +261,27 @@ export function parseVmText(text: string, where: string): VmText {
   for (const piece of text.split(',')) {
     const eq = piece.indexOf('=');
     if (eq < 0) {
-      if (lastKey === null || piece.trim() === '') throw new OptionError('--vm', `${where}: expected KEY=VALUE pairs separated by commas such as ram=512MiB,dirty-rate=50MB/s (got ${JSON.stringify(text)})`);
+      if (lastKey === null || piece.trim() === '')
+        throw new OptionError(
+          '--vm',
+          `${where}: expected KEY=VALUE pairs separated by commas such as ram=512MiB,dirty-rate=50MB/s (got ${JSON.stringify(text)})`,
+        );
       pairs[pairs.length - 1][1] += `,${piece}`;
       continue;
     }
     lastKey = piece.slice(0, eq).trim();
     pairs.push([lastKey, piece.slice(eq + 1).trim()]);
   }
-  for (const [key, value] of pairs) setVmKey(vm, key, value, (detail) => new OptionError('--vm', `${where}: ${key}: ${detail}`));
+  for (const [key, value] of pairs)
+    setVmKey(vm, key, value, (detail) => new OptionError('--vm', `${where}: ${key}: ${detail}`));
   return vm;
 }
 
 /** Sets one key of a VM, as given in --vm or a host file; `fail` builds the error. */
 export function setVmKey(vm: VmText, key: string, value: string, fail: (detail: string) => Error): void {
   if (key === 'name') {
-    if (!/^[A-Za-z0-9][\w.-]{0,63}$/.test(value)) throw fail(`a name is 1 to 64 letters, digits, '.', '_' or '-' such as db-1 (got ${JSON.stringify(value)})`);
+    if (!/^[A-Za-z0-9][\w.-]{0,63}$/.test(value))
+      throw fail(`a name is 1 to 64 letters, digits, '.', '_' or '-' such as db-1 (got ${JSON.stringify(value)})`);
     vm.name = value;
     return;
   }
@@ -151,8 +290,12 @@ export function setVmKey(vm: VmText, key: string, value: string, fail: (detail: 
     return;
   }
   const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as RunOptionKey;
-  if (HOST_ONLY.includes(camel)) throw fail(`${key} is the host's: give it to the evacuation (every VM shares the NIC, the clock and the targets)`);
-  if (!VM_OPTION_KEYS.includes(camel)) throw fail(`not a VM option; a VM takes name, target and the run options ${VM_OPTION_KEYS.map((k) => flagOf(k).slice(2)).join(', ')}`);
+  if (HOST_ONLY.includes(camel))
+    throw fail(`${key} is the host's: give it to the evacuation (every VM shares the NIC, the clock and the targets)`);
+  if (!VM_OPTION_KEYS.includes(camel))
+    throw fail(
+      `not a VM option; a VM takes name, target and the run options ${VM_OPTION_KEYS.map((k) => flagOf(k).slice(2)).join(', ')}`,
+    );
   if (vm.options[camel] !== undefined) throw fail('given twice');
   vm.options[camel] = value;
 }
@@ -164,26 +307,43 @@ export function evacuationFlag(key: EvacuationKey): string {
 
 export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv = process.env): EvacuationConfig {
   const h = text.host;
-  const typed = (key: Exclude<EvacuationKey, 'target'>): string => h[key] ?? (EVACUATION_OPTION_SPECS.find((s) => s.key === key) as EvacuationOptionSpec).defaultText;
-  if (text.vms.length === 0) throw new OptionError('--vm', 'an evacuation needs at least one VM: --vm ram=512MiB,dirty-rate=50MB/s (repeat it), or --host-file with a vms list');
-  if (text.vms.length > MAX_VMS) throw new OptionError('--vm', `an evacuation takes at most ${MAX_VMS} VMs (got ${text.vms.length})`);
+  const typed = (key: Exclude<EvacuationKey, 'target'>): string =>
+    h[key] ?? (EVACUATION_OPTION_SPECS.find((s) => s.key === key) as EvacuationOptionSpec).defaultText;
+  if (text.vms.length === 0)
+    throw new OptionError(
+      '--vm',
+      'an evacuation needs at least one VM: --vm ram=512MiB,dirty-rate=50MB/s (repeat it), or --host-file with a vms list',
+    );
+  if (text.vms.length > MAX_VMS)
+    throw new OptionError('--vm', `an evacuation takes at most ${MAX_VMS} VMs (got ${text.vms.length})`);
 
   const clock = parseName('--clock', typed('clock'), ['real', 'virtual'] as const);
   const nicBitsPerSec = parseLinkRate('--link', typed('link'));
   const latencyMs = parseDuration('--latency', typed('latency'));
-  if (latencyMs > LIMITS.maxLatencyMs) throw new OptionError('--latency', `--latency must be a duration from 0 to 10s such as 0.1ms (got ${JSON.stringify(h.latency)})`);
+  if (latencyMs > LIMITS.maxLatencyMs)
+    throw new OptionError(
+      '--latency',
+      `--latency must be a duration from 0 to 10s such as 0.1ms (got ${JSON.stringify(h.latency)})`,
+    );
   const maxConcurrent = parseCount('--max-concurrent', typed('maxConcurrent'), COUNT);
   const maxPerTarget = h.maxPerTarget === undefined ? null : parseCount('--max-per-target', h.maxPerTarget, COUNT);
   const order = parseName('--order', typed('order'), ORDERS);
   const backgroundBitsPerSec = parseBackground(typed('background'), nicBitsPerSec);
-  const bandwidthPerMigrationBitsPerSec = h.bandwidthPerMigration === undefined || h.bandwidthPerMigration.trim().toLowerCase() === 'none'
-    ? null : parseLinkRate('--bandwidth-per-migration', h.bandwidthPerMigration);
+  const bandwidthPerMigrationBitsPerSec =
+    h.bandwidthPerMigration === undefined || h.bandwidthPerMigration.trim().toLowerCase() === 'none'
+      ? null
+      : parseLinkRate('--bandwidth-per-migration', h.bandwidthPerMigration);
   const completionTimeoutPerGibMs = optionalDuration('--completion-timeout-per-gib', h.completionTimeoutPerGib);
   const progressTimeoutMs = optionalDuration('--progress-timeout', h.progressTimeout);
   const onCompletionTimeout = parseName('--on-completion-timeout', typed('onCompletionTimeout'), TIMEOUT_ACTIONS);
   const onProgressTimeout = parseName('--on-progress-timeout', typed('onProgressTimeout'), TIMEOUT_ACTIONS);
-  if (h.onCompletionTimeout !== undefined && completionTimeoutPerGibMs === null) throw new OptionError('--on-completion-timeout', '--on-completion-timeout only applies with --completion-timeout-per-gib');
-  if (h.onProgressTimeout !== undefined && progressTimeoutMs === null) throw new OptionError('--on-progress-timeout', '--on-progress-timeout only applies with --progress-timeout');
+  if (h.onCompletionTimeout !== undefined && completionTimeoutPerGibMs === null)
+    throw new OptionError(
+      '--on-completion-timeout',
+      '--on-completion-timeout only applies with --completion-timeout-per-gib',
+    );
+  if (h.onProgressTimeout !== undefined && progressTimeoutMs === null)
+    throw new OptionError('--on-progress-timeout', '--on-progress-timeout only applies with --progress-timeout');
   const seed = parseCount('--seed', typed('seed'), LIMITS.seed);
 
   // Targets: TCP receivers, or hosts in this process.
@@ -191,9 +351,18 @@ export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv =
   let targets: EvacuationTarget[];
   let remote: RawRunOptions = {};
   if (urls.length > 0) {
-    if (h.targets !== undefined) throw new OptionError('--targets', '--targets counts in-process targets; with --target the targets are the URLs given');
-    if (clock === 'virtual') throw new OptionError('--target', '--target needs --clock real (a real network runs in real time)');
-    if (h.latency !== undefined) throw new OptionError('--latency', "--latency emulates the in-process link; with --target the real network's latency applies");
+    if (h.targets !== undefined)
+      throw new OptionError(
+        '--targets',
+        '--targets counts in-process targets; with --target the targets are the URLs given',
+      );
+    if (clock === 'virtual')
+      throw new OptionError('--target', '--target needs --clock real (a real network runs in real time)');
+    if (h.latency !== undefined)
+      throw new OptionError(
+        '--latency',
+        "--latency emulates the in-process link; with --target the real network's latency applies",
+      );
     targets = urls.map((u) => ({ name: u.trim(), address: parseTarget('--target', u) }));
     const token = resolveToken(h.token, h.tokenFile, env);
     remote = { token: token ?? undefined, streams: typed('streams') };
@@ -213,19 +382,35 @@ export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv =
     if (vm.target !== undefined) {
       const t = Number(vm.target);
       if (!(Number.isInteger(t) && t >= 1 && t <= targets.length)) {
-        throw new OptionError('--vm', `${vm.where}: target: the target host's number, 1 to ${targets.length} (got ${JSON.stringify(vm.target)})`);
+        throw new OptionError(
+          '--vm',
+          `${vm.where}: target: the target host's number, 1 to ${targets.length} (got ${JSON.stringify(vm.target)})`,
+        );
       }
       target = t - 1;
     }
     const options: RawRunOptions = { ...text.common, ...vm.options };
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const given = Object.fromEntries(
+      Object.entries(options)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
     const raw: RawRunOptions = {
       ...options,
-      link: h.link, latency: urls.length > 0 ? undefined : h.latency, clock,
+      link: h.link,
+      latency: urls.length > 0 ? undefined : h.latency,
+      clock,
       seed: vm.options.seed ?? text.common.seed ?? String(deriveSeed(seed, index)),
-      maxBandwidth: options.maxBandwidth ?? (bandwidthPerMigrationBitsPerSec === null ? undefined : String(bandwidthPerMigrationBitsPerSec) + 'bit/s'),
+      maxBandwidth:
+        options.maxBandwidth ??
+        (bandwidthPerMigrationBitsPerSec === null ? undefined : String(bandwidthPerMigrationBitsPerSec) + 'bit/s'),
       // A time limit that switches to post-copy needs post-copy allowed (KubeVirt's allowPostCopy).
-      postcopy: options.postcopy ?? ((completionTimeoutPerGibMs !== null && onCompletionTimeout === 'postcopy') || (progressTimeoutMs !== null && onProgressTimeout === 'postcopy') ? true : undefined),
+      postcopy:
+        options.postcopy ??
+        ((completionTimeoutPerGibMs !== null && onCompletionTimeout === 'postcopy') ||
+        (progressTimeoutMs !== null && onProgressTimeout === 'postcopy')
+          ? true
+          : undefined),
       // The target is the VM's own, or the first until it is placed (src/evacuate/evacuate.ts).
       ...(urls.length > 0 ? { ...remote, target: urls[target ?? 0] } : {}),
     };
@@ -236,22 +421,42 @@ export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv =
       if (!(e instanceof OptionError)) throw e;
       if (options.postcopy === undefined && raw.postcopy === true && e.option === '--postcopy') {
         const flag = onCompletionTimeout === 'postcopy' ? '--on-completion-timeout' : '--on-progress-timeout';
-        throw new OptionError(flag, `${vm.where} (${name}): ${flag} postcopy switches to post-copy, which needs a round-based policy on every VM (policy=qemu-rounds, hyperv or xen; the policy is ${String(options.policy ?? 'qemu')})`);
+        throw new OptionError(
+          flag,
+          `${vm.where} (${name}): ${flag} postcopy switches to post-copy, which needs a round-based policy on every VM (policy=qemu-rounds, hyperv or xen; the policy is ${String(options.policy ?? 'qemu')})`,
+        );
       }
       throw new OptionError(e.option, `${vm.where} (${name}): ${e.message}`);
     }
     return { name, index, target, config, options: given };
   });
   return {
-    clock, nicBitsPerSec, latencyMs, backgroundBitsPerSec, maxConcurrent, maxPerTarget, targets, order, bandwidthPerMigrationBitsPerSec,
-    completionTimeoutPerGibMs, onCompletionTimeout, progressTimeoutMs, onProgressTimeout, seed, vms,
+    clock,
+    nicBitsPerSec,
+    latencyMs,
+    backgroundBitsPerSec,
+    maxConcurrent,
+    maxPerTarget,
+    targets,
+    order,
+    bandwidthPerMigrationBitsPerSec,
+    completionTimeoutPerGibMs,
+    onCompletionTimeout,
+    progressTimeoutMs,
+    onProgressTimeout,
+    seed,
+    vms,
   };
 }
 
 function optionalDuration(flag: string, text: string | undefined): number | null {
   if (text === undefined || text.trim().toLowerCase() === 'none') return null;
   const ms = parseDuration(flag, text);
-  if (!(ms > 0)) throw new OptionError(flag, `${flag} must be a positive duration such as 800s, or none (got ${JSON.stringify(text)})`);
+  if (!(ms > 0))
+    throw new OptionError(
+      flag,
+      `${flag} must be a positive duration such as 800s, or none (got ${JSON.stringify(text)})`,
+    );
   return ms;
 }
 
@@ -262,15 +467,26 @@ function parseBackground(text: string, nicBitsPerSec: number | null): number {
   let bits: number;
   const share = /^(\d+(?:\.\d+)?)\s*%$/.exec(t);
   if (share) {
-    if (nicBitsPerSec === null) throw new OptionError('--background', '--background as a share needs a NIC rate (--link): an unlimited NIC has no share');
+    if (nicBitsPerSec === null)
+      throw new OptionError(
+        '--background',
+        '--background as a share needs a NIC rate (--link): an unlimited NIC has no share',
+      );
     bits = (nicBitsPerSec * Number(share[1])) / 100;
   } else {
     bits = parseLinkRate('--background', t) ?? Infinity;
   }
   if (nicBitsPerSec !== null && !(bits < nicBitsPerSec)) {
-    throw new OptionError('--background', `--background must leave the migrations some of the NIC: below ${formatBitRate(nicBitsPerSec)} or 100% (got ${JSON.stringify(text)})`);
+    throw new OptionError(
+      '--background',
+      `--background must leave the migrations some of the NIC: below ${formatBitRate(nicBitsPerSec)} or 100% (got ${JSON.stringify(text)})`,
+    );
   }
-  if (!Number.isFinite(bits)) throw new OptionError('--background', `--background must be a share such as 25% or a rate such as 2Gbit/s (got ${JSON.stringify(text)})`);
+  if (!Number.isFinite(bits))
+    throw new OptionError(
+      '--background',
+      `--background must be a share such as 25% or a rate such as 2Gbit/s (got ${JSON.stringify(text)})`,
+    );
   return bits;
 }
 
@@ -287,4 +503,3 @@ export function orderedVms(ev: EvacuationConfig): EvacuationVm[] {
   const k = key[ev.order];
   return [...ev.vms].sort((a, b) => k(a) - k(b) || a.index - b.index);
 }
-

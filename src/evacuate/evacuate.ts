@@ -19,7 +19,13 @@ import { runMigration } from '../driver/migrate.js';
 import type { MigrationLimits } from '../driver/limits.js';
 import { describeEnvironment } from '../result/environment.js';
 import { orderedVms, type EvacuationConfig, type EvacuationVm } from './config.js';
-import { EVACUATION_SCHEMA_VERSION, type EvacuationResult, type EvacuationResultConfig, type NicUsage, type VmOutcome } from './result.js';
+import {
+  EVACUATION_SCHEMA_VERSION,
+  type EvacuationResult,
+  type EvacuationResultConfig,
+  type NicUsage,
+  type VmOutcome,
+} from './result.js';
 
 export type EvacuationEvent =
   | { kind: 'vm-start'; vm: string; target: string; atMs: number; running: number }
@@ -48,15 +54,28 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
   const timeline = ev.clock === 'virtual' ? new VirtualTimeline() : null;
   // The NIC's time base: simulated ms of the timeline, or epoch ms (what sending threads read).
   const epoch0 = performance.timeOrigin + performance.now();
-  const link = Link.create({ bitsPerSec: migrationBits, latencyMs: ev.latencyMs }, {
-    users: ev.vms.length, originMs: timeline ? 0 : epoch0, bucketMs: expectedMs / EXPECTED_BUCKETS,
-  });
+  const link = Link.create(
+    { bitsPerSec: migrationBits, latencyMs: ev.latencyMs },
+    {
+      users: ev.vms.length,
+      originMs: timeline ? 0 : epoch0,
+      bucketMs: expectedMs / EXPECTED_BUCKETS,
+    },
+  );
   const now = (): number => (timeline ? timeline.nowMs() : performance.timeOrigin + performance.now() - epoch0);
 
   const outcomes: VmOutcome[] = ev.vms.map((vm) => ({
-    name: vm.name, index: vm.index, startOrder: null, target: null, ramBytes: vm.config.ramBytes,
-    dirtyBytesPerSec: vm.config.pageWritesPerSec * vm.config.pageSizeBytes, options: vm.options,
-    status: 'left-behind', reason: 'not started: the evacuation was interrupted', startMs: null, endMs: null,
+    name: vm.name,
+    index: vm.index,
+    startOrder: null,
+    target: null,
+    ramBytes: vm.config.ramBytes,
+    dirtyBytesPerSec: vm.config.pageWritesPerSec * vm.config.pageSizeBytes,
+    options: vm.options,
+    status: 'left-behind',
+    reason: 'not started: the evacuation was interrupted',
+    startMs: null,
+    endMs: null,
   }));
   const perTarget = ev.targets.map(() => 0);
   const placed = ev.targets.map(() => 0);
@@ -98,7 +117,11 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
   await scheduler?.turn();
   let kick = (): void => {};
   let kicked = Promise.resolve();
-  const rearm = (): void => { kicked = new Promise<void>((resolve) => { kick = resolve; }); };
+  const rearm = (): void => {
+    kicked = new Promise<void>((resolve) => {
+      kick = resolve;
+    });
+  };
   rearm();
   const notify = (): void => {
     kick();
@@ -108,7 +131,8 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
   const limitsOf = (vm: EvacuationVm): MigrationLimits | undefined => {
     if (ev.completionTimeoutPerGibMs === null && ev.progressTimeoutMs === null) return undefined;
     return {
-      completionMs: ev.completionTimeoutPerGibMs === null ? null : (ev.completionTimeoutPerGibMs * vm.config.ramBytes) / 2 ** 30,
+      completionMs:
+        ev.completionTimeoutPerGibMs === null ? null : (ev.completionTimeoutPerGibMs * vm.config.ramBytes) / 2 ** 30,
       onCompletion: ev.onCompletionTimeout,
       progressMs: ev.progressTimeoutMs,
       onProgress: ev.onProgressTimeout,
@@ -122,7 +146,12 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
     let best: number | null = null;
     for (let t = 0; t < ev.targets.length; t++) {
       if (!room(t)) continue;
-      if (best === null || perTarget[t] < perTarget[best] || (perTarget[t] === perTarget[best] && placed[t] < placed[best])) best = t;
+      if (
+        best === null ||
+        perTarget[t] < perTarget[best] ||
+        (perTarget[t] === perTarget[best] && placed[t] < placed[best])
+      )
+        best = t;
     }
     return best;
   };
@@ -196,7 +225,11 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
             emit({ kind: 'vm-start', vm: vm.name, target: t.name, atMs: out.startMs, running: active });
           },
           onEvent: (event) => {
-            if ((event.kind === 'stage-end' && (event.stage === 'postcopy' || (event.stage === 'announce' && !config.postcopy))) || event.kind === 'failed') {
+            if (
+              (event.kind === 'stage-end' &&
+                (event.stage === 'postcopy' || (event.stage === 'announce' && !config.postcopy))) ||
+              event.kind === 'failed'
+            ) {
               // It sends nothing more: its end on the evacuation's clock.
               out.endMs ??= now();
               if (!timeline && !remote) leave();
@@ -268,7 +301,10 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
   }
   const lastAnnounce = Math.max(0, ...migrated.map((o) => o.endMs ?? 0));
   const downtimes = migrated.map((o) => ({ vm: o.name, ms: o.result?.totals.downtimeMs ?? 0 }));
-  const worst = downtimes.reduce<{ vm: string; ms: number } | null>((w, d) => (w === null || d.ms > w.ms ? d : w), null);
+  const worst = downtimes.reduce<{ vm: string; ms: number } | null>(
+    (w, d) => (w === null || d.ms > w.ms ? d : w),
+    null,
+  );
   const bytesSent = outcomes.reduce((n, o) => n + (o.result?.totals.bytesSent ?? 0), 0);
   const evacuationTimeMs = migrated.length > 0 ? lastAnnounce : 0;
   return {
@@ -280,9 +316,15 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
     config: evacuationResultConfig(ev),
     environment: describeEnvironment(),
     host: {
-      evacuationTimeMs, wallTimeMs: performance.now() - wall0, migrated: migrated.length, leftBehind: outcomes.length - migrated.length,
-      downtimeSumMs: downtimes.reduce((n, d) => n + d.ms, 0), downtimeMaxMs: worst?.ms ?? 0, downtimeMaxVm: worst?.vm ?? null,
-      bytesSent, peakConcurrent,
+      evacuationTimeMs,
+      wallTimeMs: performance.now() - wall0,
+      migrated: migrated.length,
+      leftBehind: outcomes.length - migrated.length,
+      downtimeSumMs: downtimes.reduce((n, d) => n + d.ms, 0),
+      downtimeMaxMs: worst?.ms ?? 0,
+      downtimeMaxVm: worst?.vm ?? null,
+      bytesSent,
+      peakConcurrent,
     },
     vms: outcomes,
     nic: nicUsage(link, ev, firstStart, evacuationTimeMs, bytesSent, migrationBits),
@@ -292,15 +334,32 @@ export async function runEvacuation(ev: EvacuationConfig, hooks: EvacuationHooks
 /** The evacuation's configuration as a result records it. */
 export function evacuationResultConfig(ev: EvacuationConfig): EvacuationResultConfig {
   return {
-    clock: ev.clock, nicBitsPerSec: ev.nicBitsPerSec, latencyMs: ev.latencyMs, backgroundBitsPerSec: ev.backgroundBitsPerSec,
-    maxConcurrent: ev.maxConcurrent, maxPerTarget: ev.maxPerTarget, targets: ev.targets.map((t) => t.name), order: ev.order,
-    bandwidthPerMigrationBitsPerSec: ev.bandwidthPerMigrationBitsPerSec, completionTimeoutPerGibMs: ev.completionTimeoutPerGibMs,
-    onCompletionTimeout: ev.onCompletionTimeout, progressTimeoutMs: ev.progressTimeoutMs, onProgressTimeout: ev.onProgressTimeout, seed: ev.seed,
+    clock: ev.clock,
+    nicBitsPerSec: ev.nicBitsPerSec,
+    latencyMs: ev.latencyMs,
+    backgroundBitsPerSec: ev.backgroundBitsPerSec,
+    maxConcurrent: ev.maxConcurrent,
+    maxPerTarget: ev.maxPerTarget,
+    targets: ev.targets.map((t) => t.name),
+    order: ev.order,
+    bandwidthPerMigrationBitsPerSec: ev.bandwidthPerMigrationBitsPerSec,
+    completionTimeoutPerGibMs: ev.completionTimeoutPerGibMs,
+    onCompletionTimeout: ev.onCompletionTimeout,
+    progressTimeoutMs: ev.progressTimeoutMs,
+    onProgressTimeout: ev.onProgressTimeout,
+    seed: ev.seed,
   };
 }
 
 /** The link's usage record as bits/s per VM per bucket, from the first start, merged down to SERIES_POINTS. */
-function nicUsage(link: Link, ev: EvacuationConfig, firstStart: number, evacuationTimeMs: number, bytesSent: number, migrationBits: number | null): NicUsage {
+function nicUsage(
+  link: Link,
+  ev: EvacuationConfig,
+  firstStart: number,
+  evacuationTimeMs: number,
+  bytesSent: number,
+  migrationBits: number | null,
+): NicUsage {
   const usage = link.usage();
   let bucketMs = usage?.bucketMs ?? 1;
   // Drop the buckets before the first start (set-up under the real clock).
@@ -320,7 +379,18 @@ function nicUsage(link: Link, ev: EvacuationConfig, firstStart: number, evacuati
   const series = ev.vms.map((vm, i) => ({ vm: vm.name, bitsPerSec: (rows[i] ?? []).map(toBits) }));
   const points = Math.max(0, ...series.map((s) => s.bitsPerSec.length));
   let peak = 0;
-  for (let b = 0; b < points; b++) peak = Math.max(peak, series.reduce((n, s) => n + (s.bitsPerSec[b] ?? 0), 0));
+  for (let b = 0; b < points; b++)
+    peak = Math.max(
+      peak,
+      series.reduce((n, s) => n + (s.bitsPerSec[b] ?? 0), 0),
+    );
   const mean = evacuationTimeMs > 0 ? (bytesSent * 8 * 1000) / evacuationTimeMs : 0;
-  return { availableBitsPerSec: migrationBits, bucketMs, series, peakBitsPerSec: peak, meanBitsPerSec: mean, utilisation: migrationBits === null ? null : mean / migrationBits };
+  return {
+    availableBitsPerSec: migrationBits,
+    bucketMs,
+    series,
+    peakBitsPerSec: peak,
+    meanBitsPerSec: mean,
+    utilisation: migrationBits === null ? null : mean / migrationBits,
+  };
 }

@@ -13,8 +13,15 @@
 import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { SuiteError } from '../suite/parse.js';
-import { OptionError } from '../config/errors.js';
-import { EVACUATION_KEYS, evacuationFlag, setVmKey, type EvacuationKey, type EvacuationText, type VmText } from './config.js';
+import { type OptionError } from '../config/errors.js';
+import {
+  EVACUATION_KEYS,
+  evacuationFlag,
+  setVmKey,
+  type EvacuationKey,
+  type EvacuationText,
+  type VmText,
+} from './config.js';
 import type { RunOptionKey } from '../config/options.js';
 import { VM_OPTION_KEYS } from './config.js';
 
@@ -41,7 +48,13 @@ export interface YamlFile {
 /** Parses a YAML file of at most `maxBytes` (`what`: "a host file"); bad YAML fails at its line. */
 export function readYamlFile(source: string, file: string, maxBytes: number, what: string): YamlFile {
   const bytes = Buffer.byteLength(source, 'utf8');
-  if (bytes > maxBytes) throw new SuiteError(file, undefined, undefined, `${bytes} bytes; ${what} is at most ${maxBytes} bytes (${maxBytes / 1024} KiB)`);
+  if (bytes > maxBytes)
+    throw new SuiteError(
+      file,
+      undefined,
+      undefined,
+      `${bytes} bytes; ${what} is at most ${maxBytes} bytes (${maxBytes / 1024} KiB)`,
+    );
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false });
   const lineOf = (node: Node | null | undefined): number | undefined => {
@@ -66,8 +79,19 @@ export function parseHostFile(source: string, file: string): HostFile {
 export type Fail = (node: Node | null | undefined, key: string | undefined, detail: string) => never;
 
 /** A host description from a YAML mapping (a host file's root, or a suite's `host`). */
-export function readHost(root: Node | null, file: string, lineOf: (n: Node | null | undefined) => number | undefined, fail: Fail, prefix = ''): HostFile {
-  if (!isMap(root)) return fail(root, prefix || undefined, 'a host is a mapping with vms (a list of VMs), every-vm and evacuate options such as max-concurrent');
+export function readHost(
+  root: Node | null,
+  file: string,
+  lineOf: (n: Node | null | undefined) => number | undefined,
+  fail: Fail,
+  prefix = '',
+): HostFile {
+  if (!isMap(root))
+    return fail(
+      root,
+      prefix || undefined,
+      'a host is a mapping with vms (a list of VMs), every-vm and evacuate options such as max-concurrent',
+    );
   const text: EvacuationText = { host: {}, common: {}, vms: [] };
   const lines = new Map<string, number>();
   for (const pair of (root as YAMLMap).items) {
@@ -76,7 +100,12 @@ export function readHost(root: Node | null, file: string, lineOf: (n: Node | nul
     const path = `${prefix}${key}`;
     if (key === 'vms') {
       const list = pair.value as Node;
-      if (!isSeq(list) || list.items.length === 0) fail(list ?? keyNode, path, 'a list of VMs, each a mapping such as { name: db, ram: 2GiB, dirty-rate: 200MB/s }');
+      if (!isSeq(list) || list.items.length === 0)
+        fail(
+          list ?? keyNode,
+          path,
+          'a list of VMs, each a mapping such as { name: db, ram: 2GiB, dirty-rate: 200MB/s }',
+        );
       (list as unknown as { items: Node[] }).items.forEach((item, i) => {
         const where = `${file}:${lineOf(item) ?? '?'}: ${path}[${i}]`;
         if (!isMap(item)) fail(item, `${path}[${i}]`, 'a VM is a mapping of name, target and run options');
@@ -102,26 +131,32 @@ export function readHost(root: Node | null, file: string, lineOf: (n: Node | nul
     } else {
       const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as EvacuationKey;
       if (!(EVACUATION_KEYS as readonly string[]).includes(camel)) {
-        const hint = VM_OPTION_KEYS.includes(camel as unknown as RunOptionKey) ? '; run options for every VM go under every-vm' : `; a host has ${[...FILE_KEYS, ...EVACUATION_KEYS.map((k) => evacuationFlag(k).slice(2))].join(', ')}`;
+        const hint = VM_OPTION_KEYS.includes(camel as unknown as RunOptionKey)
+          ? '; run options for every VM go under every-vm'
+          : `; a host has ${[...FILE_KEYS, ...EVACUATION_KEYS.map((k) => evacuationFlag(k).slice(2))].join(', ')}`;
         fail(keyNode, path, `unknown key${hint}`);
       }
       lines.set(evacuationFlag(camel), lineOf(keyNode) ?? 0);
       if (camel === 'target') {
         const v = pair.value as Node;
-        text.host.target = isSeq(v) ? (v as unknown as { items: Node[] }).items.map((n, i) => scalar(n, `${path}[${i}]`, fail)) : [scalar(v, path, fail)];
+        text.host.target = isSeq(v)
+          ? (v as unknown as { items: Node[] }).items.map((n, i) => scalar(n, `${path}[${i}]`, fail))
+          : [scalar(v, path, fail)];
       } else {
         if ((text.host as Record<string, unknown>)[camel] !== undefined) fail(keyNode, path, 'given twice');
         (text.host as Record<string, string>)[camel] = scalar(pair.value as Node, path, fail);
       }
     }
   }
-  if (text.vms.length === 0) fail(root, `${prefix}vms`, 'missing: a host needs its VMs, a list such as [{ ram: 1GiB, dirty-rate: 100MB/s }]');
+  if (text.vms.length === 0)
+    fail(root, `${prefix}vms`, 'missing: a host needs its VMs, a list such as [{ ram: 1GiB, dirty-rate: 100MB/s }]');
   text.baseDir = path.dirname(path.resolve(file));
   return { text, lines, file };
 }
 
 function scalar(node: Node | null, key: string, fail: Fail): string {
-  if (!isScalar(node) || node.value === null || typeof node.value === 'object') return fail(node, key, 'a value such as 512MiB, 2 or true');
+  if (!isScalar(node) || node.value === null || typeof node.value === 'object')
+    return fail(node, key, 'a value such as 512MiB, 2 or true');
   return String(node.value);
 }
 
@@ -131,4 +166,3 @@ export function placeError(e: OptionError, host: HostFile): SuiteError | OptionE
   if (line === undefined || /^.+:\d+: /.test(e.message)) return e;
   return new SuiteError(host.file, line, e.option.slice(2), e.message);
 }
-

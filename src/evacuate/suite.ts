@@ -24,7 +24,15 @@ import { SuiteError, MAX_SUITE_BYTES } from '../suite/parse.js';
 import { OptionError } from '../config/errors.js';
 import { hideSecrets } from '../suite/schema.js';
 import { deriveSeed } from '../util/prng.js';
-import { EVACUATION_KEYS, VM_OPTION_KEYS, evacuationFlag, resolveEvacuation, type EvacuationConfig, type EvacuationKey, type EvacuationText } from './config.js';
+import {
+  EVACUATION_KEYS,
+  VM_OPTION_KEYS,
+  evacuationFlag,
+  resolveEvacuation,
+  type EvacuationConfig,
+  type EvacuationKey,
+  type EvacuationText,
+} from './config.js';
 import { readHost, readYamlFile, placeError, type HostFile } from './host-file.js';
 import type { EvacuationResult } from './result.js';
 import type { RunOptionKey } from '../config/options.js';
@@ -88,10 +96,13 @@ export function isEvacuationSuite(text: string): boolean {
 export function parseEvacuationSuite(text: string, file: string): EvacuationSuiteSpec {
   const { root, lineOf, fail } = readYamlFile(text, file, MAX_SUITE_BYTES, 'a suite file');
   if (!isMap(root)) return fail(root, undefined, 'a suite file is a mapping');
-  const get = (key: string): Node | undefined => ((root as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === key)?.value ?? undefined) as Node | undefined;
+  const get = (key: string): Node | undefined =>
+    ((root as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === key)?.value ?? undefined) as
+      Node | undefined;
   for (const p of (root as YAMLMap).items) {
     const k = isScalar(p.key) ? String(p.key.value) : '';
-    if (!(TOP_KEYS as readonly string[]).includes(k)) fail(p.key as Node, k, `unknown key; an evacuation suite has ${TOP_KEYS.join(', ')}`);
+    if (!(TOP_KEYS as readonly string[]).includes(k))
+      fail(p.key as Node, k, `unknown key; an evacuation suite has ${TOP_KEYS.join(', ')}`);
   }
   const str = (key: string, required: boolean): string => {
     const n = get(key);
@@ -107,16 +118,18 @@ export function parseEvacuationSuite(text: string, file: string): EvacuationSuit
   const axes: EvacuationSuiteSpec['axes'] = [];
   const matrix = get('matrix');
   if (matrix !== undefined) {
-    if (!isMap(matrix)) fail(matrix, 'matrix', 'a mapping of options to lists of values, such as { max-concurrent: [1, 2, 4] }');
+    if (!isMap(matrix))
+      fail(matrix, 'matrix', 'a mapping of options to lists of values, such as { max-concurrent: [1, 2, 4] }');
     for (const p of (matrix as YAMLMap).items) {
       const k = isScalar(p.key) ? String(p.key.value) : '';
       const camel = k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       if (!(EVACUATION_KEYS as readonly string[]).includes(camel) && !VM_OPTION_KEYS.includes(camel as RunOptionKey)) {
         fail(p.key as Node, `matrix.${k}`, 'not an evacuate option nor a run option for every VM');
       }
-      if (camel === 'target') fail(p.key as Node, `matrix.${k}`, 'the targets are the host\'s');
+      if (camel === 'target') fail(p.key as Node, `matrix.${k}`, "the targets are the host's");
       const list = p.value as Node;
-      if (!isSeq(list) || list.items.length === 0) fail(list ?? (p.key as Node), `matrix.${k}`, 'a list of values such as [1, 2, 4]');
+      if (!isSeq(list) || list.items.length === 0)
+        fail(list ?? (p.key as Node), `matrix.${k}`, 'a list of values such as [1, 2, 4]');
       const values = (list as unknown as { items: Node[] }).items.map((n, i) => {
         if (!isScalar(n)) return fail(n, `matrix.${k}[${i}]`, 'a value');
         return { text: String(n.value), line: lineOf(n) ?? 0 };
@@ -126,7 +139,8 @@ export function parseEvacuationSuite(text: string, file: string): EvacuationSuit
   }
   const repeatText = get('repeat');
   const repeat = repeatText === undefined ? 1 : Number(isScalar(repeatText) ? repeatText.value : NaN);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) fail(repeatText, 'repeat', 'a whole number from 1 to 100');
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)
+    fail(repeatText, 'repeat', 'a whole number from 1 to 100');
   return { name, description, file, host, axes, repeat };
 }
 
@@ -141,12 +155,21 @@ const REDUCED_LARGEST_BYTES = 32 * 2 ** 20;
 const REDUCED_TIME_FACTOR = 8;
 
 export function planEvacuationSuite(spec: EvacuationSuiteSpec, opts: EvacuationPlanOptions = {}): EvacuationSuitePlan {
-  const axes = opts.reduce ? spec.axes.map((a) => ({ ...a, values: [a.values[0], a.values[a.values.length - 1]] })) : spec.axes;
+  const axes = opts.reduce
+    ? spec.axes.map((a) => ({ ...a, values: [a.values[0], a.values[a.values.length - 1]] }))
+    : spec.axes;
   let combos: { key: string; text: string; line: number }[][] = [[]];
-  for (const a of axes) combos = combos.flatMap((c) => a.values.map((v) => [...c, { key: a.key, text: v.text, line: v.line }]));
+  for (const a of axes)
+    combos = combos.flatMap((c) => a.values.map((v) => [...c, { key: a.key, text: v.text, line: v.line }]));
   if (opts.reduce) combos = combos.filter((c, i) => i === 0 || i === combos.length - 1);
   const repeat = opts.reduce ? 1 : spec.repeat;
-  if (combos.length * repeat > MAX_RUNS) throw new SuiteError(spec.file, undefined, 'matrix', `${combos.length} configurations x ${repeat} repeats; at most ${MAX_RUNS} evacuations`);
+  if (combos.length * repeat > MAX_RUNS)
+    throw new SuiteError(
+      spec.file,
+      undefined,
+      'matrix',
+      `${combos.length} configurations x ${repeat} repeats; at most ${MAX_RUNS} evacuations`,
+    );
   const configs = combos.map((combo) => {
     const text = withValues(spec.host.text, combo);
     if (opts.clock) text.host.clock = opts.clock;
@@ -164,17 +187,35 @@ export function planEvacuationSuite(spec: EvacuationSuiteSpec, opts: EvacuationP
     }
   }
   return {
-    kind: 'evacuation', planVersion: 1, name: spec.name, description: spec.description, file: spec.file, reduced: opts.reduce === true,
-    repeat, variedKeys: axes.map((a) => a.key), runs,
+    kind: 'evacuation',
+    planVersion: 1,
+    name: spec.name,
+    description: spec.description,
+    file: spec.file,
+    reduced: opts.reduce === true,
+    repeat,
+    variedKeys: axes.map((a) => a.key),
+    runs,
   };
 }
 
 function reseed(config: EvacuationConfig, repeat: number): EvacuationConfig {
-  return { ...config, vms: config.vms.map((vm) => ({ ...vm, config: { ...vm.config, writeSeed: deriveSeed(vm.config.seed, 0x7e9e_0000 + repeat) } })) };
+  return {
+    ...config,
+    vms: config.vms.map((vm) => ({
+      ...vm,
+      config: { ...vm.config, writeSeed: deriveSeed(vm.config.seed, 0x7e9e_0000 + repeat) },
+    })),
+  };
 }
 
 function withValues(base: EvacuationText, combo: { key: string; text: string }[]): EvacuationText {
-  const text: EvacuationText = { host: { ...base.host }, common: { ...base.common }, vms: base.vms.map((v) => ({ ...v, options: { ...v.options } })), baseDir: base.baseDir };
+  const text: EvacuationText = {
+    host: { ...base.host },
+    common: { ...base.common },
+    vms: base.vms.map((v) => ({ ...v, options: { ...v.options } })),
+    baseDir: base.baseDir,
+  };
   for (const { key, text: value } of combo) {
     const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     if ((EVACUATION_KEYS as readonly string[]).includes(camel)) (text.host as Record<string, string>)[camel] = value;
@@ -183,12 +224,19 @@ function withValues(base: EvacuationText, combo: { key: string; text: string }[]
   return text;
 }
 
-function resolveAt(spec: EvacuationSuiteSpec, text: EvacuationText, combo: { key: string; line: number }[]): EvacuationConfig {
+function resolveAt(
+  spec: EvacuationSuiteSpec,
+  text: EvacuationText,
+  combo: { key: string; line: number }[],
+): EvacuationConfig {
   try {
     return resolveEvacuation(text);
   } catch (e) {
     if (!(e instanceof OptionError)) throw e;
-    const axis = combo.find((c) => evacuationFlag(c.key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase()) as EvacuationKey) === e.option);
+    const axis = combo.find(
+      (c) =>
+        evacuationFlag(c.key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase()) as EvacuationKey) === e.option,
+    );
     if (axis) throw new SuiteError(spec.file, axis.line, `matrix.${axis.key}`, e.message);
     const placed = placeError(e, spec.host);
     throw placed instanceof SuiteError ? placed : new SuiteError(spec.file, undefined, 'host', e.message);
@@ -200,18 +248,29 @@ function reduceText(text: EvacuationText, config: EvacuationConfig): EvacuationT
   const largest = Math.max(...config.vms.map((v) => v.config.ramBytes));
   const ramFactor = Math.min(1, REDUCED_LARGEST_BYTES / largest);
   const rateFactor = Math.min(1, ramFactor * REDUCED_TIME_FACTOR);
-  const out: EvacuationText = { host: { ...text.host }, common: { ...text.common }, vms: text.vms.map((v) => ({ ...v, options: { ...v.options } })), baseDir: text.baseDir };
-  const scaleBits = (bits: number | null): string | undefined => (bits === null ? undefined : `${Math.max(1, Math.round(bits * rateFactor))}bit/s`);
+  const out: EvacuationText = {
+    host: { ...text.host },
+    common: { ...text.common },
+    vms: text.vms.map((v) => ({ ...v, options: { ...v.options } })),
+    baseDir: text.baseDir,
+  };
+  const scaleBits = (bits: number | null): string | undefined =>
+    bits === null ? undefined : `${Math.max(1, Math.round(bits * rateFactor))}bit/s`;
   out.host.link = scaleBits(config.nicBitsPerSec) ?? 'unlimited';
   if (config.backgroundBitsPerSec > 0) out.host.background = scaleBits(config.backgroundBitsPerSec);
-  if (config.bandwidthPerMigrationBitsPerSec !== null) out.host.bandwidthPerMigration = scaleBits(config.bandwidthPerMigrationBitsPerSec);
+  if (config.bandwidthPerMigrationBitsPerSec !== null)
+    out.host.bandwidthPerMigration = scaleBits(config.bandwidthPerMigrationBitsPerSec);
   delete out.common.ram;
   delete out.common.dirtyRate;
   config.vms.forEach((vm, i) => {
     const page = vm.config.pageSizeBytes;
     out.vms[i].options.ram = String(Math.max(256 * page, Math.floor((vm.config.ramBytes * ramFactor) / page) * page));
-    out.vms[i].options.dirtyRate = vm.config.pageWritesPerSec === 0 ? '0' : `${Math.max(1, Math.round(vm.config.pageWritesPerSec * rateFactor))}pages/s`;
-    if (vm.config.timeoutMs !== null) out.vms[i].options.timeout = `${Math.ceil(Math.min(15_000, vm.config.timeoutMs * (ramFactor / rateFactor)))}ms`;
+    out.vms[i].options.dirtyRate =
+      vm.config.pageWritesPerSec === 0
+        ? '0'
+        : `${Math.max(1, Math.round(vm.config.pageWritesPerSec * rateFactor))}pages/s`;
+    if (vm.config.timeoutMs !== null)
+      out.vms[i].options.timeout = `${Math.ceil(Math.min(15_000, vm.config.timeoutMs * (ramFactor / rateFactor)))}ms`;
   });
   return out;
 }
@@ -236,20 +295,45 @@ export interface EvacuationSuiteOutcome {
 
 const RESULTS = 'results.jsonl';
 
-export async function runEvacuationSuite(plan: EvacuationSuitePlan, opts: {
-  outDir: string; toolVersion: string; signal?: AbortSignal; retryFailed?: boolean; onProgress?: (e: EvacuationSuiteEvent) => void;
-}): Promise<EvacuationSuiteOutcome> {
+export async function runEvacuationSuite(
+  plan: EvacuationSuitePlan,
+  opts: {
+    outDir: string;
+    toolVersion: string;
+    signal?: AbortSignal;
+    retryFailed?: boolean;
+    onProgress?: (e: EvacuationSuiteEvent) => void;
+  },
+): Promise<EvacuationSuiteOutcome> {
   const { outDir } = opts;
   await mkdir(outDir, { recursive: true });
   const previous = await readJson<{ name?: string; reduced?: boolean }>(path.join(outDir, 'suite.json'));
   if (previous !== undefined && previous.name !== plan.name) {
-    throw new SuiteError(outDir, undefined, undefined, `holds the results of suite "${previous.name}"; give suite "${plan.name}" another --out directory`);
+    throw new SuiteError(
+      outDir,
+      undefined,
+      undefined,
+      `holds the results of suite "${previous.name}"; give suite "${plan.name}" another --out directory`,
+    );
   }
-  if (previous !== undefined && JSON.stringify((previous as { shard?: unknown }).shard ?? null) !== JSON.stringify(plan.shard ?? null)) {
-    throw new SuiteError(outDir, undefined, undefined, `holds another share of suite "${plan.name}" (--shard); give it another --out directory`);
+  if (
+    previous !== undefined &&
+    JSON.stringify((previous as { shard?: unknown }).shard ?? null) !== JSON.stringify(plan.shard ?? null)
+  ) {
+    throw new SuiteError(
+      outDir,
+      undefined,
+      undefined,
+      `holds another share of suite "${plan.name}" (--shard); give it another --out directory`,
+    );
   }
   if (previous !== undefined && (previous.reduced === true) !== plan.reduced) {
-    throw new SuiteError(outDir, undefined, undefined, `holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`);
+    throw new SuiteError(
+      outDir,
+      undefined,
+      undefined,
+      `holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`,
+    );
   }
   await writeAtomically(path.join(outDir, 'suite.json'), `${JSON.stringify(plan, hideSecrets, 2)}\n`);
   const latest = await readEvacuationRecords(outDir);
@@ -270,14 +354,37 @@ export async function runEvacuationSuite(plan: EvacuationSuitePlan, opts: {
     }
     opts.onProgress?.({ kind: 'run-start', run, index: i + 1, toRun: toRun.length });
     const w0 = performance.now();
-    const base = { recordVersion: 1 as const, suite: plan.name, runId: run.runId, configId: run.configId, repeat: run.repeat, varied: run.varied };
+    const base = {
+      recordVersion: 1 as const,
+      suite: plan.name,
+      runId: run.runId,
+      configId: run.configId,
+      repeat: run.repeat,
+      varied: run.varied,
+    };
     let record: EvacuationRecord;
     try {
       const result = await runEvacuation(run.config, { signal: opts.signal });
-      record = { ...base, status: result.status, finishedAt: new Date().toISOString(), wallMs: performance.now() - w0, result };
-      if (result.status !== 'completed') record.reason = `${result.host.leftBehind} VMs left behind: ${result.vms.filter((v) => v.status !== 'migrated').map((v) => `${v.name}: ${v.reason}`).join('; ')}`;
+      record = {
+        ...base,
+        status: result.status,
+        finishedAt: new Date().toISOString(),
+        wallMs: performance.now() - w0,
+        result,
+      };
+      if (result.status !== 'completed')
+        record.reason = `${result.host.leftBehind} VMs left behind: ${result.vms
+          .filter((v) => v.status !== 'migrated')
+          .map((v) => `${v.name}: ${v.reason}`)
+          .join('; ')}`;
     } catch (e) {
-      record = { ...base, status: 'failed', reason: `the evacuation stopped with an error: ${e instanceof Error ? e.message : String(e)}`, finishedAt: new Date().toISOString(), wallMs: performance.now() - w0 };
+      record = {
+        ...base,
+        status: 'failed',
+        reason: `the evacuation stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
+        finishedAt: new Date().toISOString(),
+        wallMs: performance.now() - w0,
+      };
     }
     if (opts.signal?.aborted) {
       interrupted = true;
@@ -286,7 +393,14 @@ export async function runEvacuationSuite(plan: EvacuationSuitePlan, opts: {
     await appendFile(path.join(outDir, RESULTS), `${JSON.stringify(record, hideSecrets)}\n`);
     latest.set(run.runId, record);
     executed++;
-    opts.onProgress?.({ kind: 'run-end', run, record, index: i + 1, toRun: toRun.length, elapsedMs: performance.now() - t0 });
+    opts.onProgress?.({
+      kind: 'run-end',
+      run,
+      record,
+      index: i + 1,
+      toRun: toRun.length,
+      elapsedMs: performance.now() - t0,
+    });
   }
   const files = await writeEvacuationOutputs(outDir, plan, latest, opts.toolVersion);
   const planned = mine === null ? plan.runs.length : mine.size;
@@ -325,9 +439,14 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 export function summaryMarkdownOf(plan: EvacuationSuitePlan, rows: EvacuationSummaryRow[]): string {
   const { head, rows: cells } = summaryCells(plan, rows);
   const md = [
-    `# Evacuation suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}`, '', plan.description, '',
-    'Each cell: mean (min – max) over the completed evacuations of the configuration.', '',
-    `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < plan.variedKeys.length ? ' --- ' : ' ---: ')).join('|')}|`,
+    `# Evacuation suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}`,
+    '',
+    plan.description,
+    '',
+    'Each cell: mean (min – max) over the completed evacuations of the configuration.',
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i < plan.variedKeys.length ? ' --- ' : ' ---: ')).join('|')}|`,
     ...cells.map((r) => `| ${r.join(' | ')} |`),
   ];
   const f = findings(plan, rows);
@@ -336,16 +455,36 @@ export function summaryMarkdownOf(plan: EvacuationSuitePlan, rows: EvacuationSum
 }
 
 function summaryCsvOf(plan: EvacuationSuitePlan, rows: EvacuationSummaryRow[]): string {
-  const head = [...plan.variedKeys, 'runs', 'completed', ...['evacuation_s', 'worst_downtime_ms', 'downtime_sum_ms', 'left_behind', 'sent_gib'].flatMap((m) => [`${m}_mean`, `${m}_min`, `${m}_max`])];
+  const head = [
+    ...plan.variedKeys,
+    'runs',
+    'completed',
+    ...['evacuation_s', 'worst_downtime_ms', 'downtime_sum_ms', 'left_behind', 'sent_gib'].flatMap((m) => [
+      `${m}_mean`,
+      `${m}_min`,
+      `${m}_max`,
+    ]),
+  ];
   const q = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = rows.map((r) => [
-    ...plan.variedKeys.map((k) => q(r.varied[k] ?? '')), String(r.runs), String(r.completed),
-    ...[r.evacuationS, r.worstDowntimeMs, r.sumDowntimeMs, r.leftBehind, r.sentGiB].flatMap((s) => (s === null ? ['', '', ''] : [s.mean, s.min, s.max].map(String))),
-  ].join(','));
+  const lines = rows.map((r) =>
+    [
+      ...plan.variedKeys.map((k) => q(r.varied[k] ?? '')),
+      String(r.runs),
+      String(r.completed),
+      ...[r.evacuationS, r.worstDowntimeMs, r.sumDowntimeMs, r.leftBehind, r.sentGiB].flatMap((s) =>
+        s === null ? ['', '', ''] : [s.mean, s.min, s.max].map(String),
+      ),
+    ].join(','),
+  );
   return `${[head.join(','), ...lines].join('\n')}\n`;
 }
 
-export async function writeEvacuationOutputs(dir: string, plan: EvacuationSuitePlan, latest: ReadonlyMap<string, EvacuationRecord>, toolVersion: string): Promise<string[]> {
+export async function writeEvacuationOutputs(
+  dir: string,
+  plan: EvacuationSuitePlan,
+  latest: ReadonlyMap<string, EvacuationRecord>,
+  toolVersion: string,
+): Promise<string[]> {
   const rows = summarizeEvacuations(plan, latest);
   const files = [path.join(dir, 'summary.csv'), path.join(dir, 'summary.md'), path.join(dir, 'report.html')];
   await writeAtomically(files[0], summaryCsvOf(plan, rows));
@@ -357,7 +496,10 @@ export async function writeEvacuationOutputs(dir: string, plan: EvacuationSuiteP
   const names = ['evacuation-time.svg', 'worst-downtime.svg', 'downtime-sum.svg'];
   for (const [i, spec] of suiteChartSpecs(plan, rows).entries()) {
     const file = path.join(dir, names[i]);
-    await writeAtomically(file, `${(await renderSvg(spec)).replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"')}\n`);
+    await writeAtomically(
+      file,
+      `${(await renderSvg(spec)).replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"')}\n`,
+    );
     files.push(file);
   }
   return files;
@@ -369,21 +511,36 @@ export function evacuationCost(run: EvacuationRun): number {
 }
 
 /** The plan with this shard's share marked (src/suite/shard.ts splits it as for run suites). */
-export function shardEvacuationPlan(plan: EvacuationSuitePlan, index: number, count: number, split: (runs: EvacuationRun[]) => EvacuationRun[][]): EvacuationSuitePlan {
+export function shardEvacuationPlan(
+  plan: EvacuationSuitePlan,
+  index: number,
+  count: number,
+  split: (runs: EvacuationRun[]) => EvacuationRun[][],
+): EvacuationSuitePlan {
   return { ...plan, shard: { index, count, runIds: split(plan.runs)[index].map((r) => r.runId) } };
 }
 
 /** Merges the folders of a sharded evacuation suite into `out` (as src/suite/merge.ts does for run suites). */
-export async function mergeEvacuationShards(folders: readonly string[], out: string, toolVersion: string): Promise<{ runs: number; records: number; missingShards: number[]; missingRuns: string[]; files: string[] }> {
+export async function mergeEvacuationShards(
+  folders: readonly string[],
+  out: string,
+  toolVersion: string,
+): Promise<{ runs: number; records: number; missingShards: number[]; missingRuns: string[]; files: string[] }> {
   let plan: EvacuationSuitePlan | undefined;
   const seen = new Set<number>();
   const latest = new Map<string, EvacuationRecord>();
   for (const folder of folders) {
     const p = await readJson<EvacuationSuitePlan>(path.join(folder, 'suite.json'));
-    if (p === undefined || p.kind !== 'evacuation') throw new SuiteError(folder, undefined, undefined, 'holds no evacuation suite plan (suite.json)');
+    if (p === undefined || p.kind !== 'evacuation')
+      throw new SuiteError(folder, undefined, undefined, 'holds no evacuation suite plan (suite.json)');
     if (plan === undefined) plan = p;
     else if (p.name !== plan.name || p.runs.map((r) => r.runId).join(',') !== plan.runs.map((r) => r.runId).join(',')) {
-      throw new SuiteError(folder, undefined, undefined, `holds another suite or another version of it than ${folders[0]}`);
+      throw new SuiteError(
+        folder,
+        undefined,
+        undefined,
+        `holds another suite or another version of it than ${folders[0]}`,
+      );
     }
     if (p.shard) seen.add(p.shard.index);
     for (const [id, rec] of await readEvacuationRecords(folder)) latest.set(id, rec);
@@ -393,11 +550,17 @@ export async function mergeEvacuationShards(folders: readonly string[], out: str
   delete whole.shard;
   await mkdir(out, { recursive: true });
   await writeAtomically(path.join(out, 'suite.json'), `${JSON.stringify(whole, hideSecrets, 2)}\n`);
-  await writeAtomically(path.join(out, RESULTS), [...latest.values()].map((r) => `${JSON.stringify(r, hideSecrets)}\n`).join(''));
+  await writeAtomically(
+    path.join(out, RESULTS),
+    [...latest.values()].map((r) => `${JSON.stringify(r, hideSecrets)}\n`).join(''),
+  );
   const files = await writeEvacuationOutputs(out, whole, latest, toolVersion);
   return {
-    runs: whole.runs.length, records: latest.size,
-    missingShards: Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i)).map((i) => i + 1),
+    runs: whole.runs.length,
+    records: latest.size,
+    missingShards: Array.from({ length: count }, (_, i) => i)
+      .filter((i) => !seen.has(i))
+      .map((i) => i + 1),
     missingRuns: whole.runs.filter((r) => !latest.has(r.runId)).map((r) => r.runId),
     files,
   };

@@ -12,7 +12,6 @@ export interface SummaryPlan {
   runs: { runId: string; configId: string; varied: Record<string, string> }[];
 }
 
-
 type Stat = Pick<Stats, 'mean' | 'min' | 'max'>;
 
 export interface EvacuationSummaryRow {
@@ -32,13 +31,18 @@ function stat(xs: number[]): Stats | null {
   return statsOf(xs) ?? null;
 }
 
-export function summarizeEvacuations(plan: SummaryPlan, latest: ReadonlyMap<string, { result?: EvacuationResult }>): EvacuationSummaryRow[] {
+export function summarizeEvacuations(
+  plan: SummaryPlan,
+  latest: ReadonlyMap<string, { result?: EvacuationResult }>,
+): EvacuationSummaryRow[] {
   const byConfig = new Map<string, SummaryPlan['runs']>();
   for (const r of plan.runs) byConfig.set(r.configId, [...(byConfig.get(r.configId) ?? []), r]);
   return [...byConfig.values()].map((runs) => {
     const results = runs.map((r) => latest.get(r.runId)?.result).filter((x): x is EvacuationResult => x !== undefined);
     return {
-      varied: runs[0].varied, runs: runs.length, completed: results.length,
+      varied: runs[0].varied,
+      runs: runs.length,
+      completed: results.length,
       evacuationS: stat(results.map((x) => x.host.evacuationTimeMs / 1000)),
       worstDowntimeMs: stat(results.map((x) => x.host.downtimeMaxMs)),
       sumDowntimeMs: stat(results.map((x) => x.host.downtimeSumMs)),
@@ -55,12 +59,25 @@ function cell(s: Stat | null, digits: number): string {
   return s.min === s.max ? f(s.mean) : `${f(s.mean)} (${f(s.min)} – ${f(s.max)})`;
 }
 
-export const SUMMARY_HEAD = ['evacuation (s)', 'worst downtime (ms)', 'downtime sum (ms)', 'left behind (VMs)', 'sent (GiB)'];
+export const SUMMARY_HEAD = [
+  'evacuation (s)',
+  'worst downtime (ms)',
+  'downtime sum (ms)',
+  'left behind (VMs)',
+  'sent (GiB)',
+];
 
 export function summaryCells(plan: SummaryPlan, rows: EvacuationSummaryRow[]): { head: string[]; rows: string[][] } {
   return {
     head: [...plan.variedKeys, ...SUMMARY_HEAD],
-    rows: rows.map((r) => [...plan.variedKeys.map((k) => r.varied[k] ?? ''), cell(r.evacuationS, 3), cell(r.worstDowntimeMs, 1), cell(r.sumDowntimeMs, 1), cell(r.leftBehind, 0), cell(r.sentGiB, 3)]),
+    rows: rows.map((r) => [
+      ...plan.variedKeys.map((k) => r.varied[k] ?? ''),
+      cell(r.evacuationS, 3),
+      cell(r.worstDowntimeMs, 1),
+      cell(r.sumDowntimeMs, 1),
+      cell(r.leftBehind, 0),
+      cell(r.sentGiB, 3),
+    ]),
   };
 }
 
@@ -78,8 +95,16 @@ export function findings(plan: SummaryPlan, rows: EvacuationSummaryRow[]): strin
     groups.set(label, [...(groups.get(label) ?? []), r]);
   }
   const lines: string[] = [];
-  const best = (rs: EvacuationSummaryRow[], pick: (r: EvacuationSummaryRow) => Stat | null): { row: EvacuationSummaryRow; s: Stat; next?: { row: EvacuationSummaryRow; s: Stat } } | null => {
-    const ranked = rs.flatMap((r) => { const s = pick(r); return s === null || (r.leftBehind?.max ?? 0) > 0 ? [] : [{ row: r, s }]; }).sort((a, b) => a.s.mean - b.s.mean);
+  const best = (
+    rs: EvacuationSummaryRow[],
+    pick: (r: EvacuationSummaryRow) => Stat | null,
+  ): { row: EvacuationSummaryRow; s: Stat; next?: { row: EvacuationSummaryRow; s: Stat } } | null => {
+    const ranked = rs
+      .flatMap((r) => {
+        const s = pick(r);
+        return s === null || (r.leftBehind?.max ?? 0) > 0 ? [] : [{ row: r, s }];
+      })
+      .sort((a, b) => a.s.mean - b.s.mean);
     return ranked.length === 0 ? null : { ...ranked[0], next: ranked[1] };
   };
   let oneFastest = 0;
@@ -88,11 +113,16 @@ export function findings(plan: SummaryPlan, rows: EvacuationSummaryRow[]): strin
     const t = best(rs, (r) => r.evacuationS);
     const d = best(rs, (r) => r.worstDowntimeMs);
     if (t === null || d === null) continue;
-    const tie = (b: NonNullable<typeof t>): string => (b.next && b.next.s.min <= b.s.max ? ` (its range overlaps max-concurrent ${b.next.row.varied['max-concurrent']}'s)` : '');
+    const tie = (b: NonNullable<typeof t>): string =>
+      b.next && b.next.s.min <= b.s.max
+        ? ` (its range overlaps max-concurrent ${b.next.row.varied['max-concurrent']}'s)`
+        : '';
     if (t.row.varied['max-concurrent'] === '1') oneFastest++;
     if (d.row.varied['max-concurrent'] === '1') oneBestDowntime++;
-    lines.push(`- ${label}: fastest evacuation at max-concurrent ${t.row.varied['max-concurrent']} (${t.s.mean.toFixed(3)} s${t.next ? ` vs ${t.next.s.mean.toFixed(3)} s at ${t.next.row.varied['max-concurrent']}` : ''})${tie(t)}; `
-      + `smallest worst downtime at max-concurrent ${d.row.varied['max-concurrent']} (${d.s.mean.toFixed(1)} ms${d.next ? ` vs ${d.next.s.mean.toFixed(1)} ms at ${d.next.row.varied['max-concurrent']}` : ''})${tie(d)}.`);
+    lines.push(
+      `- ${label}: fastest evacuation at max-concurrent ${t.row.varied['max-concurrent']} (${t.s.mean.toFixed(3)} s${t.next ? ` vs ${t.next.s.mean.toFixed(3)} s at ${t.next.row.varied['max-concurrent']}` : ''})${tie(t)}; ` +
+        `smallest worst downtime at max-concurrent ${d.row.varied['max-concurrent']} (${d.s.mean.toFixed(1)} ms${d.next ? ` vs ${d.next.s.mean.toFixed(1)} ms at ${d.next.row.varied['max-concurrent']}` : ''})${tie(d)}.`,
+    );
   }
   if (lines.length === 0) return [];
   return [
@@ -100,4 +130,3 @@ export function findings(plan: SummaryPlan, rows: EvacuationSummaryRow[]): strin
     ...lines,
   ];
 }
-

@@ -36,7 +36,13 @@ export interface VcpuSteps<V extends ClockedVcpu> {
 }
 
 /** Does every write due in (fromMs, toMs], `periodMs` apart per vCPU (where steps.place puts them). */
-export function advanceVcpus<V extends ClockedVcpu>(vcpus: readonly V[], fromMs: number, toMs: number, periodMs: number, steps: VcpuSteps<V>): void {
+export function advanceVcpus<V extends ClockedVcpu>(
+  vcpus: readonly V[],
+  fromMs: number,
+  toMs: number,
+  periodMs: number,
+  steps: VcpuSteps<V>,
+): void {
   for (const v of vcpus) {
     if (v.blockedSinceMs !== null) {
       if (!steps.mayWrite(v)) continue;
@@ -80,7 +86,11 @@ export abstract class ClockedGuest<V extends ClockedVcpu> implements GuestHost {
   private liveSinceMs = 0;
 
   /** `periodMs`: between two writes of one vCPU; `paused`: parked until resume(). */
-  constructor(protected readonly clock: VirtualClock, protected periodMs: number, protected paused: boolean) {
+  constructor(
+    protected readonly clock: VirtualClock,
+    protected periodMs: number,
+    protected paused: boolean,
+  ) {
     clock.onAdvance((fromMs, toMs) => {
       if (!this.paused) advanceVcpus(this.vcpus, fromMs, toMs, this.periodMs, this.steps);
     });

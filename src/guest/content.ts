@@ -5,7 +5,11 @@
 import { Xorshift128, deriveSeed } from '../util/prng.js';
 import type { Kernels } from '../kernel/types.js';
 
-export const enum PageKind { Zero = 0, Text = 1, Random = 2 }
+export const enum PageKind {
+  Zero = 0,
+  Text = 1,
+  Random = 2,
+}
 
 /** Shares of each kind among the pages, in percent; they add up to 100. */
 export interface ContentMix {
@@ -26,7 +30,6 @@ export interface ContentPlacement {
   hotPages: number;
   hot?: { zeroPercent: number; textPercent: number; randomPercent: number };
 }
-
 
 const WORDS = (
   'the of and to in is that for it as was with be by on not he this are or his from at which but ' +
@@ -87,7 +90,9 @@ export function writtenKind(seed: number, page: number, mix: ContentMix): PageKi
   if (kind !== PageKind.Zero) return kind;
   const data = mix.textPercent + mix.randomPercent;
   if (data === 0) return PageKind.Random;
-  return deriveSeed(seed ^ WRITTEN_KIND_STREAM, page) % 10_000 < (10_000 * mix.textPercent) / data ? PageKind.Text : PageKind.Random;
+  return deriveSeed(seed ^ WRITTEN_KIND_STREAM, page) % 10_000 < (10_000 * mix.textPercent) / data
+    ? PageKind.Text
+    : PageKind.Random;
 }
 
 /** Tells writtenKind's draw apart from pageKind's. */
@@ -101,9 +106,24 @@ const WRITTEN_KIND_STREAM = 0x77_72_69_74;
  * fillContentRange from contentStreamStates, which gives the same bytes.
  */
 export function fillInitialContent(
-  pages: Uint8Array, firstPage: number, pageCount: number, pageSizeBytes: number, seed: number, mix: ContentMix,
+  pages: Uint8Array,
+  firstPage: number,
+  pageCount: number,
+  pageSizeBytes: number,
+  seed: number,
+  mix: ContentMix,
 ): void {
-  fillContentRange(pages, firstPage, 0, pageCount, pageSizeBytes, seed, mix, new Xorshift128(contentStreamSeed(seed)), true);
+  fillContentRange(
+    pages,
+    firstPage,
+    0,
+    pageCount,
+    pageSizeBytes,
+    seed,
+    mix,
+    new Xorshift128(contentStreamSeed(seed)),
+    true,
+  );
 }
 
 /** Seed of a slot's content stream: each slot's content starts its stream afresh. */
@@ -116,7 +136,12 @@ export const contentStreamSeed = (seed: number): number => seed ^ 0x5eed;
  * a chunk start fills that chunk exactly as the sequential fill would.
  */
 export function contentStreamStates(
-  firstPage: number, pageCount: number, pageSizeBytes: number, seed: number, mix: ContentMix, chunkPages: number,
+  firstPage: number,
+  pageCount: number,
+  pageSizeBytes: number,
+  seed: number,
+  mix: ContentMix,
+  chunkPages: number,
 ): Array<[number, number, number, number]> {
   const textBytes = textCorpus().length;
   const rng = new Xorshift128(contentStreamSeed(seed));
@@ -131,7 +156,8 @@ export function contentStreamStates(
 /** Advances a content stream past one page of `kind` without writing it: the draws the fill makes. */
 function skipPage(rng: Xorshift128, kind: PageKind, pageSizeBytes: number, textBytes: number): void {
   if (kind === PageKind.Text) {
-    for (let done = 0; done < pageSizeBytes; ) done += Math.min(textBytes - rng.below(textBytes - 1), pageSizeBytes - done);
+    for (let done = 0; done < pageSizeBytes;)
+      done += Math.min(textBytes - rng.below(textBytes - 1), pageSizeBytes - done);
   } else if (kind === PageKind.Random) {
     rng.nextU32();
   }
@@ -160,8 +186,17 @@ export function writeTextCorpus(bytes: Uint8Array, at: number): void {
  * hold this very content already (the stream still advances past them).
  */
 export function fillContentRange(
-  pages: Uint8Array, firstPage: number, fromPage: number, toPage: number, pageSizeBytes: number, seed: number,
-  mix: ContentMix, rng: Xorshift128, fresh: boolean, wasm?: WasmFill, only?: Uint8Array,
+  pages: Uint8Array,
+  firstPage: number,
+  fromPage: number,
+  toPage: number,
+  pageSizeBytes: number,
+  seed: number,
+  mix: ContentMix,
+  rng: Xorshift128,
+  fresh: boolean,
+  wasm?: WasmFill,
+  only?: Uint8Array,
 ): void {
   const text = textCorpus();
   const words = new Uint32Array(pages.buffer, pages.byteOffset, pages.length >>> 2);
@@ -171,7 +206,17 @@ export function fillContentRange(
     if (!wasm || batch.length === 0) return;
     while (batch.length < 8) batch.push(batch[0], batch[1]); // a lane repeats a page: same bytes again
     const p = wasm.pagesPtr;
-    wasm.kernels.fillXorshift32x4(p + batch[0], batch[1], p + batch[2], batch[3], p + batch[4], batch[5], p + batch[6], batch[7], pageSizeBytes);
+    wasm.kernels.fillXorshift32x4(
+      p + batch[0],
+      batch[1],
+      p + batch[2],
+      batch[3],
+      p + batch[4],
+      batch[5],
+      p + batch[6],
+      batch[7],
+      pageSizeBytes,
+    );
     batch.length = 0;
   };
   for (let p = fromPage; p < toPage; p++) {
@@ -225,7 +270,14 @@ export function fillContentRange(
  * are data, not zeros): text gets a slice of the text corpus, random gets random bytes, zero
  * zeros. So compression and delta ratios of dirtied pages stay those of their kind.
  */
-export function writeOfKind(view: Uint8Array, at: number, length: number, kind: PageKind, rng: Xorshift128, text: Uint8Array): void {
+export function writeOfKind(
+  view: Uint8Array,
+  at: number,
+  length: number,
+  kind: PageKind,
+  rng: Xorshift128,
+  text: Uint8Array,
+): void {
   if (kind === PageKind.Zero) {
     if (length <= SMALL_WRITE_BYTES) for (let i = 0; i < length; i++) view[at + i] = 0;
     else view.fill(0, at, at + length);
@@ -236,14 +288,14 @@ export function writeOfKind(view: Uint8Array, at: number, length: number, kind: 
       for (let i = 0; i < length; i++) view[at + i] = text[from + i];
       return;
     }
-    for (let done = 0; done < length; ) {
+    for (let done = 0; done < length;) {
       const from = rng.below(text.length - 1);
       const n = Math.min(text.length - from, length - done);
       view.set(text.subarray(from, from + n), at + done);
       done += n;
     }
   } else {
-    for (let left = length; left > 0; ) {
+    for (let left = length; left > 0;) {
       let r = rng.nextU32();
       for (let k = 0; k < 4 && left > 0; k++, left--) {
         view[at++] = r & 0xff;

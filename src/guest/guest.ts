@@ -38,8 +38,16 @@ export class RunningGuest implements GuestHost {
     });
     this.tasks = [];
     const common = {
-      guest, control: this.control.sab, pageWritesPerSec: config.pageWritesPerSec / config.vcpus, vcpus: config.vcpus, catchUpMs: config.catchUpMs,
-      pattern: config.pattern, writeSizeBytes: config.writeSizeBytes, seed: config.seed, writeSeed: config.writeSeed, content: config.content,
+      guest,
+      control: this.control.sab,
+      pageWritesPerSec: config.pageWritesPerSec / config.vcpus,
+      vcpus: config.vcpus,
+      catchUpMs: config.catchUpMs,
+      pattern: config.pattern,
+      writeSizeBytes: config.writeSizeBytes,
+      seed: config.seed,
+      writeSeed: config.writeSeed,
+      content: config.content,
     };
     if (Array.isArray(where)) {
       for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {
@@ -50,8 +58,12 @@ export class RunningGuest implements GuestHost {
       this.control.pauseNow(); // parked until the guest resumes on the target
       for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {
         const task: PostcopyWriterTask = {
-          kind: 'postcopy-writer', vcpu, targetSlots: where.targetSlots, shadowSlots: where.shadowSlots,
-          requests: where.requestRings[vcpu], ...common,
+          kind: 'postcopy-writer',
+          vcpu,
+          targetSlots: where.targetSlots,
+          shadowSlots: where.shadowSlots,
+          requests: where.requestRings[vcpu],
+          ...common,
         };
         this.tasks.push(this.pool.run(task, { name: 'postcopyWriter' }) as Promise<WriterReport>);
       }

@@ -1,11 +1,15 @@
 /** Which page a vCPU writes next: the write patterns of --pattern, as pure seeded streams. */
 import type { WritePattern } from '../config/types.js';
-import { Xorshift128 } from '../util/prng.js';
+import { type Xorshift128 } from '../util/prng.js';
 
 export type PageChooser = () => number;
 
 export function pageChooser(
-  pattern: WritePattern, pageCount: number, vcpu: number, vcpus: number, rng: Xorshift128,
+  pattern: WritePattern,
+  pageCount: number,
+  vcpu: number,
+  vcpus: number,
+  rng: Xorshift128,
 ): PageChooser {
   switch (pattern.kind) {
     case 'uniform':

@@ -27,11 +27,16 @@ export class PostcopyVcpu {
 
   constructor(private readonly spec: PostcopyVcpuSpec) {
     const size = spec.guest.pageSizeBytes;
-    const pages = (s: SlotHandle): Uint8Array => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size);
+    const pages = (s: SlotHandle): Uint8Array =>
+      new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size);
     this.target = spec.targetSlots.map(pages);
     this.shadow = spec.shadowSlots.map(pages);
-    this.shadowTouched = spec.shadowSlots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
-    this.missing = spec.targetSlots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
+    this.shadowTouched = spec.shadowSlots.map(
+      (s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount),
+    );
+    this.missing = spec.targetSlots.map(
+      (s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2),
+    );
     this.requests = ringViews(spec.requests);
     // A stream of its own: the post-copy guest is a continuation, not a replay, of the source's.
     this.stream = new WriteStream(spec, 5000);

@@ -33,15 +33,30 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
    * `gate` is asked before each write, once its page is chosen: a thread that has yet to read that
    * page holds the write until it has (src/guest/write-gate.ts).
    */
-  constructor(config: GuestOptions, slots: SlotHandle[], guest: GuestShape, mark: MarkMode, clock: VirtualClock, gate: WriteGate) {
+  constructor(
+    config: GuestOptions,
+    slots: SlotHandle[],
+    guest: GuestShape,
+    mark: MarkMode,
+    clock: VirtualClock,
+    gate: WriteGate,
+  ) {
     const periodMs = config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity;
     super(clock, periodMs, false);
     this.basePeriodMs = periodMs;
     const catchUpMs = config.catchUpMs;
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new Vcpu({
-        vcpu, vcpus: config.vcpus, slots, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
-        seed: config.seed, writeSeed: config.writeSeed, content: config.content, mark,
+        vcpu,
+        vcpus: config.vcpus,
+        slots,
+        guest,
+        pattern: config.pattern,
+        writeSizeBytes: config.writeSizeBytes,
+        seed: config.seed,
+        writeSeed: config.writeSeed,
+        content: config.content,
+        mark,
       }),
       // vCPUs are staggered within a period so their writes interleave in time.
       nextWriteMs: vcpu === 0 ? 0 : (periodMs * vcpu) / config.vcpus,

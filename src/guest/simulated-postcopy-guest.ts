@@ -19,7 +19,9 @@ const STEPS: VcpuSteps<SimulatedVcpu> = {
   mayWrite: (v) => !v.cpu.isMissing(v.cpu.nextPage()),
   block: (v) => v.cpu.request(v.cpu.nextPage()),
   write: (v) => v.cpu.write(),
-  addBlockedMs: (v, ms) => { v.cpu.requests.stallMs[0] += ms; },
+  addBlockedMs: (v, ms) => {
+    v.cpu.requests.stallMs[0] += ms;
+  },
 };
 
 export class SimulatedPostcopyGuest extends ClockedGuest<SimulatedVcpu> {
@@ -30,8 +32,16 @@ export class SimulatedPostcopyGuest extends ClockedGuest<SimulatedVcpu> {
     super(clock, config.pageWritesPerSec > 0 ? (1000 * config.vcpus) / config.pageWritesPerSec : Infinity, true);
     this.vcpus = Array.from({ length: config.vcpus }, (_, vcpu) => ({
       cpu: new PostcopyVcpu({
-        vcpu, vcpus: config.vcpus, guest, pattern: config.pattern, writeSizeBytes: config.writeSizeBytes,
-        seed: config.seed, writeSeed: config.writeSeed, content: config.content, targetSlots: where.targetSlots, shadowSlots: where.shadowSlots,
+        vcpu,
+        vcpus: config.vcpus,
+        guest,
+        pattern: config.pattern,
+        writeSizeBytes: config.writeSizeBytes,
+        seed: config.seed,
+        writeSeed: config.writeSeed,
+        content: config.content,
+        targetSlots: where.targetSlots,
+        shadowSlots: where.shadowSlots,
         requests: where.requestRings[vcpu],
       }),
       nextWriteMs: 0,
@@ -41,7 +51,9 @@ export class SimulatedPostcopyGuest extends ClockedGuest<SimulatedVcpu> {
   }
 
   protected onResume(nowMs: number): void {
-    this.vcpus.forEach((v, i) => { v.nextWriteMs = nowMs + (i === 0 ? 0 : (this.periodMs * i) / this.vcpus.length); });
+    this.vcpus.forEach((v, i) => {
+      v.nextWriteMs = nowMs + (i === 0 ? 0 : (this.periodMs * i) / this.vcpus.length);
+    });
   }
 
   /** The post-copy guest is not throttled. */

@@ -22,7 +22,10 @@ export class ThrottleSlices {
   readonly sleepMs: number;
 
   /** Throttle `fraction` (0 < fraction < 1) set at anchorMs (cpu_throttle_set re-arms the timer). */
-  constructor(readonly anchorMs: number, readonly fraction: number) {
+  constructor(
+    readonly anchorMs: number,
+    readonly fraction: number,
+  ) {
     if (!(fraction > 0 && fraction < 1)) throw new RangeError(`a throttle is from 0 to 1 exclusive, got ${fraction}`);
     this.periodMs = THROTTLE_RUN_MS / (1 - fraction);
     this.sleepMs = this.periodMs - THROTTLE_RUN_MS;

@@ -35,7 +35,9 @@ export class Vcpu {
     const size = spec.guest.pageSizeBytes;
     this.pages = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size));
     this.bitmaps = spec.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
-    this.summaries = spec.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 2));
+    this.summaries = spec.slots.map(
+      (s) => new Int32Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 2),
+    );
     this.touched = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.ring = spec.mark.kind === 'ring' ? ringViews(spec.mark.rings[spec.vcpu]) : undefined;
     this.stream = new WriteStream(spec, 1000);

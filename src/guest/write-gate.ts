@@ -43,7 +43,13 @@ export class WriteGate {
     if (this.held.length === 0) return;
     this.forgetDone();
     for (const h of this.held) {
-      if (h.slot === slot && localPage >= h.min && localPage <= h.max && !h.progress.done(h.frame) && h.pages.includes(localPage)) {
+      if (
+        h.slot === slot &&
+        localPage >= h.min &&
+        localPage <= h.max &&
+        !h.progress.done(h.frame) &&
+        h.pages.includes(localPage)
+      ) {
         h.progress.wait(h.frame);
       }
     }

@@ -35,7 +35,10 @@ export class WriteStream {
   private readonly maxOffset: number;
 
   /** `stream` tells streams of one vCPU apart (the source's guest, and its continuation on the target). */
-  constructor(private readonly spec: WriteStreamSpec, stream: number) {
+  constructor(
+    private readonly spec: WriteStreamSpec,
+    stream: number,
+  ) {
     this.rng = new Xorshift128(deriveSeed(spec.writeSeed, stream + spec.vcpu));
     this.chooser = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
     this.maxOffset = spec.guest.pageSizeBytes - spec.writeSizeBytes;
@@ -57,7 +60,14 @@ export class WriteStream {
    */
   write(pages: Uint8Array, page: number, local: number): number {
     const at = local * this.spec.guest.pageSizeBytes + (this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0);
-    writeOfKind(pages, at, this.spec.writeSizeBytes, writtenKind(this.spec.seed, page, this.spec.content), this.rng, this.text);
+    writeOfKind(
+      pages,
+      at,
+      this.spec.writeSizeBytes,
+      writtenKind(this.spec.seed, page, this.spec.content),
+      this.rng,
+      this.text,
+    );
     return at;
   }
 }

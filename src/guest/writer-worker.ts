@@ -72,7 +72,10 @@ export function postcopyWriter(task: PostcopyWriterTask): WriterReport {
  * milliseconds the write cost the vCPU in the hypervisor (src/dirtylog/cost.ts): its pace slips
  * by that much, as a vCPU's does that loses time to faults.
  */
-function runPaced(task: { control: SharedArrayBuffer; vcpu: number; pageWritesPerSec: number; catchUpMs?: number }, writeOne: () => number): WriterReport {
+function runPaced(
+  task: { control: SharedArrayBuffer; vcpu: number; pageWritesPerSec: number; catchUpMs?: number },
+  writeOne: () => number,
+): WriterReport {
   const { i32, writes } = controlViews(task.control);
   const baseRatePerMs = task.pageWritesPerSec / 1000;
   let ratePerMs = baseRatePerMs;

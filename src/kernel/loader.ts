@@ -23,21 +23,55 @@ interface KernelExports {
   countDirty(bitmapPtr: number, firstWord: number, wordCount: number): number;
   isZero(ptr: number, len: number): number;
   fillBytes(ptr: number, len: number, value: number): void;
-  fillXorshift32x4(p0: number, s0: number, p1: number, s1: number, p2: number, s2: number, p3: number, s3: number, len: number): void;
+  fillXorshift32x4(
+    p0: number,
+    s0: number,
+    p1: number,
+    s1: number,
+    p2: number,
+    s2: number,
+    p3: number,
+    s3: number,
+    len: number,
+  ): void;
   copyBytes(dst: number, src: number, len: number): void;
   packPages(
-    pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, pageBase: number,
-    outPtr: number, outCapBytes: number,
+    pagesPtr: number,
+    pageSizeBytes: number,
+    listPtr: number,
+    count: number,
+    pageBase: number,
+    outPtr: number,
+    outCapBytes: number,
   ): number;
-  checkPages(ptr: number, bodyLenBytes: number, count: number, stride: number, pageBase: number, slotPageCount: number, rawPageBytes: number): number;
+  checkPages(
+    ptr: number,
+    bodyLenBytes: number,
+    count: number,
+    stride: number,
+    pageBase: number,
+    slotPageCount: number,
+    rawPageBytes: number,
+  ): number;
   unpackPages(
-    pagesPtr: number, pageSizeBytes: number, slotPageCount: number, pageBase: number,
-    inPtr: number, inLenBytes: number, count: number,
+    pagesPtr: number,
+    pageSizeBytes: number,
+    slotPageCount: number,
+    pageBase: number,
+    inPtr: number,
+    inLenBytes: number,
+    count: number,
   ): number;
   hash64(ptr: number, len: number, seed: bigint): bigint;
   hashPages(pagesPtr: number, pageSizeBytes: number, count: number, outPtr: number): void;
   firstDifference(aPtr: number, bPtr: number, len: number): number;
-  scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number;
+  scanAndClearTwoLevel(
+    summaryPtr: number,
+    bitmapPtr: number,
+    bitmapWords: number,
+    outPtr: number,
+    outCapPages: number,
+  ): number;
   countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number;
   xbzrleEncode(oldPtr: number, newPtr: number, len: number, outPtr: number, outCapBytes: number): number;
   xbzrleDecode(inPtr: number, inLenBytes: number, targetPtr: number, len: number): number;
@@ -61,7 +95,9 @@ export function kernelWasmPath(): string {
 
 function missing(path: string, error: unknown): Error {
   const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT';
-  return notFound ? new Error(`kernel module not found at ${path}: run \`npm run build:wasm\``, { cause: error }) : (error as Error);
+  return notFound
+    ? new Error(`kernel module not found at ${path}: run \`npm run build:wasm\``, { cause: error })
+    : (error as Error);
 }
 
 /** Reads and compiles the kernel module. */
@@ -97,7 +133,9 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
   // The module imports only env.memory today; abort is supplied in case a kernel ever gains a
   // trap path (asc imports it for assertions and throws).
   const abort = (messagePtr: number, filePtr: number, line: number, column: number): never => {
-    throw new Error(`kernel abort: ${readAscString(memory, messagePtr)} at ${readAscString(memory, filePtr)}:${line}:${column}`);
+    throw new Error(
+      `kernel abort: ${readAscString(memory, messagePtr)} at ${readAscString(memory, filePtr)}:${line}:${column}`,
+    );
   };
   const e = new WebAssembly.Instance(module, { env: { memory, abort } }).exports as unknown as KernelExports;
   return {
@@ -143,11 +181,48 @@ function readAscString(memory: WebAssembly.Memory, ptr: number): string {
 
 /** `(func (result v128) v128.const 0)`: valid only where wasm SIMD is. */
 const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
-  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code section: no locals, v128.const
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version 1
+  0x01,
+  0x05,
+  0x01,
+  0x60,
+  0x00,
+  0x01,
+  0x7b, // type section: () -> v128
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function section: one function of type 0
+  0x0a,
+  0x16,
+  0x01,
+  0x14,
+  0x00,
+  0xfd,
+  0x0c, // code section: no locals, v128.const
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
   0x0b, // end
 ]);
 

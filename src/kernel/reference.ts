@@ -18,8 +18,9 @@ const PRIME64_4 = 0x85eb_ca77_c2b2_ae63n;
 const PRIME64_5 = 0x27d4_eb2f_1656_67c5n;
 
 const rotl64 = (x: bigint, r: bigint): bigint => ((x << r) | (x >> (64n - r))) & MASK64;
-const xxhRound = (acc: bigint, lane: bigint): bigint => (rotl64((acc + lane * PRIME64_2) & MASK64, 31n) * PRIME64_1) & MASK64;
-const xxhMerge = (acc: bigint, v: bigint): bigint => (((acc ^ xxhRound(0n, v)) * PRIME64_1) + PRIME64_4) & MASK64;
+const xxhRound = (acc: bigint, lane: bigint): bigint =>
+  (rotl64((acc + lane * PRIME64_2) & MASK64, 31n) * PRIME64_1) & MASK64;
+const xxhMerge = (acc: bigint, v: bigint): bigint => ((acc ^ xxhRound(0n, v)) * PRIME64_1 + PRIME64_4) & MASK64;
 
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x5555_5555;
@@ -57,7 +58,8 @@ export class ReferenceKernels implements Kernels {
   private reach(endByte: number): void {
     if (endByte <= this.u8.length) return;
     if (this.memory !== null) this.setViews(this.memory.buffer);
-    if (endByte > this.u8.length) throw new RangeError(`kernel access up to byte ${endByte} is out of bounds (${this.u8.length})`);
+    if (endByte > this.u8.length)
+      throw new RangeError(`kernel access up to byte ${endByte} is out of bounds (${this.u8.length})`);
   }
 
   markDirty(bitmapPtr: number, page: number): void {
@@ -77,7 +79,14 @@ export class ReferenceKernels implements Kernels {
     return this.scan(bitmapPtr, firstWord, wordCount, outPtr, outCapPages, false);
   }
 
-  private scan(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number, clear: boolean): number {
+  private scan(
+    bitmapPtr: number,
+    firstWord: number,
+    wordCount: number,
+    outPtr: number,
+    outCapPages: number,
+    clear: boolean,
+  ): number {
     if (outCapPages < wordCount * 64) return -1;
     checkBitmapAlignment(bitmapPtr);
     this.reach(bitmapPtr + (firstWord + wordCount) * 8);
@@ -115,7 +124,13 @@ export class ReferenceKernels implements Kernels {
     return cleared;
   }
 
-  scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number {
+  scanAndClearTwoLevel(
+    summaryPtr: number,
+    bitmapPtr: number,
+    bitmapWords: number,
+    outPtr: number,
+    outCapPages: number,
+  ): number {
     if (outCapPages < bitmapWords * 64) return -1;
     checkBitmapAlignment(summaryPtr);
     checkBitmapAlignment(bitmapPtr);
@@ -183,8 +198,23 @@ export class ReferenceKernels implements Kernels {
     this.u8.fill(value & 0xff, ptr, ptr + len);
   }
 
-  fillXorshift32x4(p0: number, s0: number, p1: number, s1: number, p2: number, s2: number, p3: number, s3: number, len: number): void {
-    for (const [ptr, seed] of [[p0, s0], [p1, s1], [p2, s2], [p3, s3]]) {
+  fillXorshift32x4(
+    p0: number,
+    s0: number,
+    p1: number,
+    s1: number,
+    p2: number,
+    s2: number,
+    p3: number,
+    s3: number,
+    len: number,
+  ): void {
+    for (const [ptr, seed] of [
+      [p0, s0],
+      [p1, s1],
+      [p2, s2],
+      [p3, s3],
+    ]) {
       this.reach(ptr + len);
       let x = seed | 0;
       for (let at = ptr; at < ptr + len; at += 4) {
@@ -215,8 +245,13 @@ export class ReferenceKernels implements Kernels {
   }
 
   packPages(
-    pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, pageBase: number,
-    outPtr: number, outCapBytes: number,
+    pagesPtr: number,
+    pageSizeBytes: number,
+    listPtr: number,
+    count: number,
+    pageBase: number,
+    outPtr: number,
+    outCapBytes: number,
   ): number {
     const total = count * (DESCRIPTOR_BYTES + pageSizeBytes);
     if (total > outCapBytes) return -1;
@@ -238,7 +273,15 @@ export class ReferenceKernels implements Kernels {
     return total;
   }
 
-  checkPages(ptr: number, bodyLenBytes: number, count: number, stride: number, pageBase: number, slotPageCount: number, rawPageBytes: number): number {
+  checkPages(
+    ptr: number,
+    bodyLenBytes: number,
+    count: number,
+    stride: number,
+    pageBase: number,
+    slotPageCount: number,
+    rawPageBytes: number,
+  ): number {
     if (count * (stride + rawPageBytes) > bodyLenBytes) return -3;
     this.reach(ptr + count * stride);
     const view = this.view;
@@ -259,8 +302,13 @@ export class ReferenceKernels implements Kernels {
    * then descriptors in order, each -1 (page range) before -2 (codec, length).
    */
   unpackPages(
-    pagesPtr: number, pageSizeBytes: number, slotPageCount: number, pageBase: number,
-    inPtr: number, inLenBytes: number, count: number,
+    pagesPtr: number,
+    pageSizeBytes: number,
+    slotPageCount: number,
+    pageBase: number,
+    inPtr: number,
+    inLenBytes: number,
+    count: number,
   ): number {
     const checked = this.checkPages(inPtr, inLenBytes, count, DESCRIPTOR_BYTES, pageBase, slotPageCount, pageSizeBytes);
     if (checked < 0) return checked;

@@ -45,7 +45,17 @@ export interface Kernels {
    * Fills `len` bytes (a multiple of 4) at each of p0..p3 with the xorshift32 (13, 17, 5) stream of
    * the non-zero seeds s0..s3, first output first, as little-endian u32 words.
    */
-  fillXorshift32x4(p0: number, s0: number, p1: number, s1: number, p2: number, s2: number, p3: number, s3: number, len: number): void;
+  fillXorshift32x4(
+    p0: number,
+    s0: number,
+    p1: number,
+    s1: number,
+    p2: number,
+    s2: number,
+    p3: number,
+    s3: number,
+    len: number,
+  ): void;
 
   /** Copies `len` bytes from src to dst (as memmove). */
   copyBytes(dst: number, src: number, len: number): void;
@@ -57,8 +67,13 @@ export interface Kernels {
    * count * (8 + pageSizeBytes) > outCapBytes.
    */
   packPages(
-    pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, pageBase: number,
-    outPtr: number, outCapBytes: number,
+    pagesPtr: number,
+    pageSizeBytes: number,
+    listPtr: number,
+    count: number,
+    pageBase: number,
+    outPtr: number,
+    outCapBytes: number,
   ): number;
 
   /**
@@ -69,7 +84,15 @@ export interface Kernels {
    * Returns 0, -3 (body too short), or per entry in order -1 (page outside) or -2 (not raw or
    * wrong length). unpackPages runs it first; the in-process receivers run it where the frame lies.
    */
-  checkPages(ptr: number, bodyLenBytes: number, count: number, stride: number, pageBase: number, slotPageCount: number, rawPageBytes: number): number;
+  checkPages(
+    ptr: number,
+    bodyLenBytes: number,
+    count: number,
+    stride: number,
+    pageBase: number,
+    slotPageCount: number,
+    rawPageBytes: number,
+  ): number;
 
   /**
    * Unpacks a raw frame body of `count` descriptors at inPtr (of inLenBytes bytes) into the page area
@@ -79,8 +102,13 @@ export interface Kernels {
    * -3 if the body is shorter than count * (8 + pageSizeBytes); otherwise copies and returns count.
    */
   unpackPages(
-    pagesPtr: number, pageSizeBytes: number, slotPageCount: number, pageBase: number,
-    inPtr: number, inLenBytes: number, count: number,
+    pagesPtr: number,
+    pageSizeBytes: number,
+    slotPageCount: number,
+    pageBase: number,
+    inPtr: number,
+    inLenBytes: number,
+    count: number,
   ): number;
 
   /** xxHash64 (Yann Collet's XXH64) of `len` bytes at ptr with the given seed. */
@@ -98,7 +126,13 @@ export interface Kernels {
    * word with 0 before exchanging the bitmap words it flags, and writes their pages, ascending, as
    * u32 at outPtr. Returns the count, or -1 (touching nothing) when outCapPages < bitmapWords * 64.
    */
-  scanAndClearTwoLevel(summaryPtr: number, bitmapPtr: number, bitmapWords: number, outPtr: number, outCapPages: number): number;
+  scanAndClearTwoLevel(
+    summaryPtr: number,
+    bitmapPtr: number,
+    bitmapWords: number,
+    outPtr: number,
+    outCapPages: number,
+  ): number;
 
   /**
    * The resend meter: for each of `count` slot-local page numbers (u32 at listPtr) hashes the page

@@ -65,7 +65,10 @@ export class Link {
   private readonly f64: Float64Array;
 
   /** `user`: whose frames this view's take() counts in the usage record (-1: none). */
-  private constructor(readonly shared: SharedArrayBuffer, readonly user = -1) {
+  private constructor(
+    readonly shared: SharedArrayBuffer,
+    readonly user = -1,
+  ) {
     this.lock = new Int32Array(shared, 0, 2);
     this.f64 = new Float64Array(shared);
   }
@@ -93,7 +96,8 @@ export class Link {
 
   /** The same link, counting this view's frames as `user`'s (0 .. users - 1 of the usage record). */
   forUser(user: number): Link {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.f64[F64_USERS])) throw new RangeError(`the link records ${this.f64[F64_USERS]} users, not user ${user}`);
+    if (!(Number.isInteger(user) && user >= 0 && user < this.f64[F64_USERS]))
+      throw new RangeError(`the link records ${this.f64[F64_USERS]} users, not user ${user}`);
     return new Link(this.shared, user);
   }
 
@@ -132,7 +136,10 @@ export class Link {
     try {
       const used = this.f64[F64_LAST_BUCKET] + 1;
       const bytes: number[][] = [];
-      for (let u = 0; u < users; u++) bytes.push(Array.from(this.f64.subarray(HEADER_F64 + u * USAGE_BUCKETS, HEADER_F64 + u * USAGE_BUCKETS + used)));
+      for (let u = 0; u < users; u++)
+        bytes.push(
+          Array.from(this.f64.subarray(HEADER_F64 + u * USAGE_BUCKETS, HEADER_F64 + u * USAGE_BUCKETS + used)),
+        );
       return { bucketMs: this.f64[F64_BUCKET_MS], bytes };
     } finally {
       Atomics.store(this.lock, LOCK, 0);
@@ -198,7 +205,10 @@ export class LinkShare {
   /** Where this migration's time 0 lies in the link's time base (a migration of a shared virtual timeline starts later than 0). */
   private originMs = 0;
 
-  constructor(readonly link: Link, private readonly pacing: PacingRule) {}
+  constructor(
+    readonly link: Link,
+    private readonly pacing: PacingRule,
+  ) {}
 
   /** This migration's times are `originMs` after the link's time 0 from now on. */
   setOrigin(originMs: number): void {

@@ -47,7 +47,10 @@ export class AdmissionError extends Error {
 const layoutBytes = (l: GuestLayout): number => l.slots.reduce((n, s) => n + s.memoryBytes, 0);
 
 /** The source's and the (in-process) target's layouts, as the driver plans them. */
-export function runLayouts(config: Pick<RunConfig, 'ramBytes' | 'pageSizeBytes'>): { source: GuestLayout; target: GuestLayout } {
+export function runLayouts(config: Pick<RunConfig, 'ramBytes' | 'pageSizeBytes'>): {
+  source: GuestLayout;
+  target: GuestLayout;
+} {
   return {
     source: planGuestLayout(config.ramBytes, config.pageSizeBytes),
     target: planGuestLayout(config.ramBytes, config.pageSizeBytes, undefined, undefined, TARGET_PAGES_OFFSET_BYTES),
@@ -59,9 +62,17 @@ export function memoryNeed(config: RunConfig): MemoryNeed {
   const sourceBytes = layoutBytes(source);
   const targetBytes = config.target === null ? layoutBytes(target) : 0;
   const lanes = Math.max(1, config.compressThreads);
-  const scratchBytes = config.codecs.includes('xbzrle') ? lanes * XbzrleCache.regionBytes(config.xbzrleCacheBytes, config.pageSizeBytes) : 0;
+  const scratchBytes = config.codecs.includes('xbzrle')
+    ? lanes * XbzrleCache.regionBytes(config.xbzrleCacheBytes, config.pageSizeBytes)
+    : 0;
   const runtimeBytes = RUNTIME_ALLOWANCE_BYTES;
-  return { sourceBytes, targetBytes, scratchBytes, runtimeBytes, totalBytes: sourceBytes + targetBytes + scratchBytes + runtimeBytes };
+  return {
+    sourceBytes,
+    targetBytes,
+    scratchBytes,
+    runtimeBytes,
+    totalBytes: sourceBytes + targetBytes + scratchBytes + runtimeBytes,
+  };
 }
 
 /** `key: value kB` lines of /proc/meminfo; null where there is none (not Linux). */
@@ -98,8 +109,13 @@ export function cgroupFreeBytes(procSelfCgroup = '/proc/self/cgroup', root = '/s
   for (const line of lines) {
     const [, controllers, path] = line.split(':');
     if (path === undefined) continue;
-    if (controllers === '') candidates.push([`${root}${path}/memory.max`, `${root}${path}/memory.current`], [`${root}/unified${path}/memory.max`, `${root}/unified${path}/memory.current`]);
-    if (controllers.split(',').includes('memory')) candidates.push([`${root}/memory${path}/memory.limit_in_bytes`, `${root}/memory${path}/memory.usage_in_bytes`]);
+    if (controllers === '')
+      candidates.push(
+        [`${root}${path}/memory.max`, `${root}${path}/memory.current`],
+        [`${root}/unified${path}/memory.max`, `${root}/unified${path}/memory.current`],
+      );
+    if (controllers.split(',').includes('memory'))
+      candidates.push([`${root}/memory${path}/memory.limit_in_bytes`, `${root}/memory${path}/memory.usage_in_bytes`]);
   }
   let free: number | null = null;
   for (const [limitFile, usageFile] of candidates) {
@@ -118,7 +134,9 @@ export function memoryAvailable(): MemoryAvailable {
   const poolIdleBytes = memoryPool.idleBytes();
   return {
     bytes: Math.min(memAvailableBytes, cgroupFree ?? Infinity) + poolIdleBytes,
-    memAvailableBytes, cgroupFreeBytes: cgroupFree, poolIdleBytes,
+    memAvailableBytes,
+    cgroupFreeBytes: cgroupFree,
+    poolIdleBytes,
   };
 }
 
@@ -126,20 +144,32 @@ const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /** "--ram 20GiB" as the user would write it. */
 function ramOption(ramBytes: number): string {
-  const units: Array<[string, number]> = [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]];
+  const units: Array<[string, number]> = [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ];
   for (const [unit, size] of units) if (ramBytes % size === 0) return `--ram ${ramBytes / size}${unit}`;
   return `--ram ${ramBytes}`;
 }
 
 /** The one-line refusal, or null when the run fits. */
-export function admissionRefusal(config: RunConfig, need = memoryNeed(config), available = memoryAvailable()): string | null {
+export function admissionRefusal(
+  config: RunConfig,
+  need = memoryNeed(config),
+  available = memoryAvailable(),
+): string | null {
   if (need.totalBytes <= available.bytes) return null;
   const parts = [need.targetBytes > 0 ? 'source and target memory' : 'source memory'];
   if (need.scratchBytes > 0) parts.push('xbzrle caches');
-  const where = available.cgroupFreeBytes !== null && available.cgroupFreeBytes < available.memAvailableBytes ? ' (under this cgroup\'s limit)' : '';
-  const wayOut = need.targetBytes > 0 && need.sourceBytes + need.scratchBytes + need.runtimeBytes <= available.bytes
-    ? 'put the target on another host with migbench receive and --target'
-    : `use a smaller --ram${need.scratchBytes > 0 ? ' or --xbzrle-cache' : ''}, or a host with more memory`;
+  const where =
+    available.cgroupFreeBytes !== null && available.cgroupFreeBytes < available.memAvailableBytes
+      ? " (under this cgroup's limit)"
+      : '';
+  const wayOut =
+    need.targetBytes > 0 && need.sourceBytes + need.scratchBytes + need.runtimeBytes <= available.bytes
+      ? 'put the target on another host with migbench receive and --target'
+      : `use a smaller --ram${need.scratchBytes > 0 ? ' or --xbzrle-cache' : ''}, or a host with more memory`;
   return `${ramOption(config.ramBytes)} needs about ${gib(need.totalBytes)} (${parts.join(', ')}) but ${gib(available.bytes)} is available${where}; ${wayOut}`;
 }
 
@@ -153,4 +183,3 @@ export function admit(config: RunConfig): void {
 export function targetNeedBytes(layout: GuestLayout): number {
   return layoutBytes(layout);
 }
-

@@ -20,11 +20,16 @@ export class GuestMemory {
   readonly fresh: boolean[];
 
   /** `memories[i]` serves slot i (at least its layout's memoryBytes long); a new one where absent. */
-  constructor(readonly layout: GuestLayout, module: WebAssembly.Module, memories: ReadonlyArray<WebAssembly.Memory | undefined> = []) {
+  constructor(
+    readonly layout: GuestLayout,
+    module: WebAssembly.Module,
+    memories: ReadonlyArray<WebAssembly.Memory | undefined> = [],
+  ) {
     this.fresh = layout.slots.map((_, i) => memories[i] === undefined);
     this.slots = layout.slots.map((l, i) => {
       const memory = memories[i] ?? createSlotMemory(l);
-      if (memory.buffer.byteLength < l.memoryBytes) throw new RangeError(`slot ${i} needs ${l.memoryBytes} bytes of memory, got ${memory.buffer.byteLength}`);
+      if (memory.buffer.byteLength < l.memoryBytes)
+        throw new RangeError(`slot ${i} needs ${l.memoryBytes} bytes of memory, got ${memory.buffer.byteLength}`);
       return { memory, layout: l };
     });
     this.kernels = this.slots.map((s) => instantiateKernels(module, s.memory));
@@ -49,7 +54,9 @@ export class GuestMemory {
   /** Dirty pages over all slots, without clearing. */
   countDirty(): number {
     let n = 0;
-    this.slots.forEach((s, i) => { n += this.kernels[i].countDirty(s.layout.bitmapPtr, 0, s.layout.bitmapWords); });
+    this.slots.forEach((s, i) => {
+      n += this.kernels[i].countDirty(s.layout.bitmapPtr, 0, s.layout.bitmapWords);
+    });
     return n;
   }
 

@@ -97,8 +97,23 @@ export function planGuestLayout(
     const memoryBytes = align(framesPtr + frameBuffers * frameBytes, WASM_PAGE_BYTES);
     if (memoryBytes > 4 * 1024 * 1024 * 1024) throw new RangeError('slot does not fit in a wasm32 memory');
     slots.push({
-      index, firstPage, pageCount: count, pageSizeBytes, pagesPtr, bitmapPtr, bitmapWords, summaryPtr, summaryWords,
-      listPtr, hashesPtr, touchedPtr, framesPtr, frameBytes, frameBuffers, pagesPerFrame, memoryBytes,
+      index,
+      firstPage,
+      pageCount: count,
+      pageSizeBytes,
+      pagesPtr,
+      bitmapPtr,
+      bitmapWords,
+      summaryPtr,
+      summaryWords,
+      listPtr,
+      hashesPtr,
+      touchedPtr,
+      framesPtr,
+      frameBytes,
+      frameBuffers,
+      pagesPerFrame,
+      memoryBytes,
     });
   }
   return { ramBytes, pageSizeBytes, pageCount, pagesPerSlot, slots };

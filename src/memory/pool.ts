@@ -73,7 +73,9 @@ export class MemoryPool {
     const chosen = layouts.map((l) => new Array<WebAssembly.Memory | undefined>(l.slots.length));
     this.idle.sort((a, b) => a.buffer.byteLength - b.buffer.byteLength);
     for (const r of requests) {
-      const at = this.idle.findIndex((m) => m.buffer.byteLength >= r.need && m.buffer.byteLength <= longestFitting(r.need));
+      const at = this.idle.findIndex(
+        (m) => m.buffer.byteLength >= r.need && m.buffer.byteLength <= longestFitting(r.need),
+      );
       if (at < 0) continue;
       chosen[r.g][r.slot] = this.idle[at];
       this.idle.splice(at, 1);

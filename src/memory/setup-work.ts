@@ -28,7 +28,10 @@ export class SetupWorker {
   /** Items this thread did. */
   done = 0;
 
-  constructor(private readonly task: SetupTask, kernels?: Kernels[][]) {
+  constructor(
+    private readonly task: SetupTask,
+    kernels?: Kernels[][],
+  ) {
     this.counter = new Int32Array(task.counter);
     this.kernels = kernels ?? task.memories.map(() => []);
   }
@@ -56,9 +59,19 @@ export class SetupWorker {
       const l = handle.layout;
       const pages = new Uint8Array(handle.memory.buffer, l.pagesPtr, l.pageCount * l.pageSizeBytes);
       const touched = new Uint8Array(handle.memory.buffer, l.touchedPtr, l.pageCount);
-      fillContentRange(pages, l.firstPage, item.fromPage, item.toPage, l.pageSizeBytes, task.seed, task.content,
-        Xorshift128.fromState(item.rng), fresh, { kernels: this.kernelsOf(item.memory, item.slot), pagesPtr: l.pagesPtr, corpusPtr: CORPUS_PTR },
-        item.touchedOnly ? touched : undefined);
+      fillContentRange(
+        pages,
+        l.firstPage,
+        item.fromPage,
+        item.toPage,
+        l.pageSizeBytes,
+        task.seed,
+        task.content,
+        Xorshift128.fromState(item.rng),
+        fresh,
+        { kernels: this.kernelsOf(item.memory, item.slot), pagesPtr: l.pagesPtr, corpusPtr: CORPUS_PTR },
+        item.touchedOnly ? touched : undefined,
+      );
       touched.fill(0, item.fromPage, item.toPage);
     } else if (fresh) {
       const bytes = new Uint8Array(handle.memory.buffer, item.from, item.to - item.from);

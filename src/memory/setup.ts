@@ -62,7 +62,11 @@ const threadPools = new Map<number, SetupThreads>();
 function setupThreads(workers: number): SetupThreads {
   let pool = threadPools.get(workers);
   if (!pool) {
-    pool = { piscina: new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity }), busy: 0, retired: false };
+    pool = {
+      piscina: new Piscina({ filename: SETUP_WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity }),
+      busy: 0,
+      retired: false,
+    };
     threadPools.set(workers, pool);
   }
   return pool;
@@ -80,7 +84,8 @@ export function retireSetupThreads(): void {
 /** Splits [from, to) into clear items of at most SETUP_ITEM_BYTES. */
 function clearItems(memory: number, slot: number, from: number, to: number): SetupItem[] {
   const items: SetupItem[] = [];
-  for (let at = from; at < to; at += SETUP_ITEM_BYTES) items.push({ kind: 'clear', memory, slot, from: at, to: Math.min(to, at + SETUP_ITEM_BYTES) });
+  for (let at = from; at < to; at += SETUP_ITEM_BYTES)
+    items.push({ kind: 'clear', memory, slot, from: at, to: Math.min(to, at + SETUP_ITEM_BYTES) });
   return items;
 }
 
@@ -117,13 +122,22 @@ function planSetupItems(plan: SetupPlan): SetupItems {
       filled.push([s.memory, tag]);
       const chunkPages = Math.max(1, Math.floor(SETUP_ITEM_BYTES / l.pageSizeBytes));
       const states = contentStreamStates(l.firstPage, l.pageCount, l.pageSizeBytes, seed, content, chunkPages);
-      states.forEach((rng, k) => fills.push({
-        kind: 'fill', memory: m, slot: l.index, fromPage: k * chunkPages, toPage: Math.min(l.pageCount, (k + 1) * chunkPages), rng, touchedOnly,
-      }));
+      states.forEach((rng, k) =>
+        fills.push({
+          kind: 'fill',
+          memory: m,
+          slot: l.index,
+          fromPage: k * chunkPages,
+          toPage: Math.min(l.pageCount, (k + 1) * chunkPages),
+          rng,
+          touchedOnly,
+        }),
+      );
       // The reserved low bytes get the text corpus (before any item runs); the bytes between them
       // and the pages (the target's offset), and bitmaps, lists, hashes and frame buffers are
       // cleared; the touched map is the fill items' (they read it, then clear their pages' bytes).
-      if (CORPUS_PTR + textCorpus().length > l.pagesPtr) throw new RangeError('the text corpus does not fit below the pages');
+      if (CORPUS_PTR + textCorpus().length > l.pagesPtr)
+        throw new RangeError('the text corpus does not fit below the pages');
       writeTextCorpus(new Uint8Array(s.memory.buffer), CORPUS_PTR);
       clears.push(
         ...clearItems(m, l.index, textCorpus().length, l.pagesPtr),
@@ -146,8 +160,13 @@ function planSetupItems(plan: SetupPlan): SetupItems {
 function setupTask(plan: SetupPlan): { memories: GuestMemory[]; task: SetupTask; filled: SetupItems['filled'] } {
   const { memories, items, filled } = planSetupItems(plan);
   const task: SetupTask = {
-    kind: 'setup', module: plan.module, memories: memories.map((m) => m.slots), fresh: memories.map((m) => m.fresh),
-    items, counter: new SharedArrayBuffer(4), seed: plan.source?.seed ?? 0,
+    kind: 'setup',
+    module: plan.module,
+    memories: memories.map((m) => m.slots),
+    fresh: memories.map((m) => m.fresh),
+    items,
+    counter: new SharedArrayBuffer(4),
+    seed: plan.source?.seed ?? 0,
     content: plan.source?.content ?? { zeroPercent: 100, textPercent: 0, randomPercent: 0 },
   };
   return { memories, task, filled };
@@ -175,7 +194,10 @@ export async function setUpMemories(plan: SetupPlan): Promise<SetupReport> {
   try {
     const running = Array.from({ length: workers }, () => (pool as SetupThreads).piscina.run(task) as Promise<number>);
     if (mainWorks) {
-      const main = new SetupWorker(task, memories.map((m) => m.kernels));
+      const main = new SetupWorker(
+        task,
+        memories.map((m) => m.kernels),
+      );
       // One item per turn of the event loop: piscina hands the workers their tasks meanwhile.
       while (main.next()) await new Promise((r) => setImmediate(r));
     }

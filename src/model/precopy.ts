@@ -26,7 +26,10 @@ export function predictPrecopy(c: RunConfig): ModelPrediction {
   const wirePerPage = c.pageSizeBytes + DESCRIPTOR_BYTES + HEADER_BYTES / DEFAULT_PAGES_PER_FRAME;
   const linkBytesPerMs = c.linkBitsPerSec === null ? Infinity : c.linkBitsPerSec / 8 / 1000;
   // Pre-copy runs at --max-bandwidth where it is below the link; the final copy at the link's rate.
-  const precopyBytesPerMs = Math.min(linkBytesPerMs, c.maxBandwidthBitsPerSec === null ? Infinity : c.maxBandwidthBitsPerSec / 8 / 1000);
+  const precopyBytesPerMs = Math.min(
+    linkBytesPerMs,
+    c.maxBandwidthBitsPerSec === null ? Infinity : c.maxBandwidthBitsPerSec / 8 / 1000,
+  );
   const dirtyPagesPerMs = c.pageWritesPerSec / 1000;
   const lambda = precopyBytesPerMs === Infinity ? 0 : (dirtyPagesPerMs * wirePerPage) / precopyBytesPerMs;
   const precopyTimeOf = (bytes: number): number => bytes / precopyBytesPerMs + c.latencyMs;
@@ -35,8 +38,8 @@ export function predictPrecopy(c: RunConfig): ModelPrediction {
   const rounds: ModelRound[] = [];
   let pages = pageCount;
   let totalBytes = 0;
-  let why = '';
-  let converges = true;
+  let why: string;
+  let converges: boolean;
   for (let i = 0; ; i++) {
     const bytes = pages * wirePerPage;
     const durationMs = precopyTimeOf(bytes);
@@ -66,11 +69,20 @@ export function predictPrecopy(c: RunConfig): ModelPrediction {
   }
   const finalBytes = pages * wirePerPage + HEADER_BYTES + deviceStateBytes(c.vcpus) + HEADER_BYTES;
   const stopMs = timeOf(finalBytes);
-  rounds.push({ index: rounds.length, phase: 'stop-and-copy', pagesSent: pages, bytesSent: finalBytes, durationMs: stopMs });
+  rounds.push({
+    index: rounds.length,
+    phase: 'stop-and-copy',
+    pagesSent: pages,
+    bytesSent: finalBytes,
+    durationMs: stopMs,
+  });
   const resumeMs = timeOf(HEADER_BYTES);
   const announceMs = timeOf(HEADER_BYTES + 60);
   return {
-    lambda, converges, why, rounds,
+    lambda,
+    converges,
+    why,
+    rounds,
     totalTimeMs: setupMs + precopyMs + stopMs + resumeMs + announceMs,
     downtimeMs: stopMs + resumeMs,
     bytesSent: totalBytes + finalBytes + 2 * HEADER_BYTES + 60,
@@ -79,7 +91,11 @@ export function predictPrecopy(c: RunConfig): ModelPrediction {
 
 /** The stop policies' rules over the model's numbers (src/policy/ holds the real ones). */
 function decide(
-  c: RunConfig, roundsDone: number, pendingPages: number, bandwidthBytesPerMs: number, totalBytes: number,
+  c: RunConfig,
+  roundsDone: number,
+  pendingPages: number,
+  bandwidthBytesPerMs: number,
+  totalBytes: number,
 ): { stop: boolean; failed?: boolean; why: string } {
   const max = c.maxIterations;
   switch (c.policy) {
@@ -87,23 +103,34 @@ function decide(
     // own loop, that is an approximation: the loop syncs more often than it has rounds).
     case 'qemu':
     case 'qemu-rounds': {
-      const approx = c.policy === 'qemu' ? " (QEMU's rule weighed per round: the model is round-based, QEMU's own loop syncs more often)" : '';
-      if (pendingPages * c.pageSizeBytes <= bandwidthBytesPerMs * c.downtimeLimitMs) return { stop: true, why: `pending bytes fit the downtime limit${approx}` };
-      if (max !== null && roundsDone >= max) return { stop: true, failed: true, why: `did not converge within ${max} iterations` };
+      const approx =
+        c.policy === 'qemu'
+          ? " (QEMU's rule weighed per round: the model is round-based, QEMU's own loop syncs more often)"
+          : '';
+      if (pendingPages * c.pageSizeBytes <= bandwidthBytesPerMs * c.downtimeLimitMs)
+        return { stop: true, why: `pending bytes fit the downtime limit${approx}` };
+      if (max !== null && roundsDone >= max)
+        return { stop: true, failed: true, why: `did not converge within ${max} iterations` };
       return { stop: false, why: '' };
     }
     case 'hyperv': {
-      if (pendingPages <= Math.max(64, Math.floor(c.ramBytes / c.pageSizeBytes / 1000))) return { stop: true, why: 'dirty set small' };
-      if (roundsDone >= Math.min(HYPERV_MAX_PASSES, max ?? HYPERV_MAX_PASSES)) return { stop: true, why: 'pass cap reached' };
+      if (pendingPages <= Math.max(64, Math.floor(c.ramBytes / c.pageSizeBytes / 1000)))
+        return { stop: true, why: 'dirty set small' };
+      if (roundsDone >= Math.min(HYPERV_MAX_PASSES, max ?? HYPERV_MAX_PASSES))
+        return { stop: true, why: 'pass cap reached' };
       return { stop: false, why: '' };
     }
     case 'xen': {
-      if (pendingPages < XEN_MIN_DIRTY_PAGES) return { stop: true, why: `fewer than ${XEN_MIN_DIRTY_PAGES} dirty pages` };
+      if (pendingPages < XEN_MIN_DIRTY_PAGES)
+        return { stop: true, why: `fewer than ${XEN_MIN_DIRTY_PAGES} dirty pages` };
       if (roundsDone >= Math.min(XEN_MAX_ITERS, max ?? XEN_MAX_ITERS)) return { stop: true, why: 'round cap reached' };
       if (totalBytes >= XEN_MAX_FACTOR * c.ramBytes) return { stop: true, why: `${XEN_MAX_FACTOR} x RAM sent` };
       return { stop: false, why: '' };
     }
     case 'user':
-      throw new OptionError('--policy', 'the analytic model knows the built-in policies (qemu, qemu-rounds, hyperv, xen), not a policy from a file');
+      throw new OptionError(
+        '--policy',
+        'the analytic model knows the built-in policies (qemu, qemu-rounds, hyperv, xen), not a policy from a file',
+      );
   }
 }

@@ -18,8 +18,14 @@ export class HypervPolicy implements StopPolicy {
       return { action: 'switchover', why: `${s.pendingPages} dirty pages <= ${smallPages} (0.1 % of guest pages)` };
     }
     if (s.roundsDone >= maxPasses) {
-      return { action: 'switchover', why: `pass cap of ${maxPasses} reached with ${s.pendingPages} dirty pages: suspending regardless` };
+      return {
+        action: 'switchover',
+        why: `pass cap of ${maxPasses} reached with ${s.pendingPages} dirty pages: suspending regardless`,
+      };
     }
-    return { action: 'continue', why: `${s.pendingPages} dirty pages > ${smallPages}; pass ${s.roundsDone} of ${maxPasses}` };
+    return {
+      action: 'continue',
+      why: `${s.pendingPages} dirty pages > ${smallPages}; pass ${s.roundsDone} of ${maxPasses}`,
+    };
   }
 }

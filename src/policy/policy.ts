@@ -21,9 +21,7 @@ export interface PolicyState {
 }
 
 export type PolicyDecision =
-  | { action: 'continue'; why: string }
-  | { action: 'switchover'; why: string }
-  | { action: 'fail'; why: string };
+  { action: 'continue'; why: string } | { action: 'switchover'; why: string } | { action: 'fail'; why: string };
 
 export interface StopPolicy {
   readonly name: string;

@@ -107,7 +107,11 @@ export class QemuLoop implements PrecopyLoop {
       return { added, syncMs: performance.now() - t0 };
     };
     /** Ends the record at a sync (or at the switch-over: `next` false); the next starts with what the sync found. */
-    const endRecord = async (why: string, sync: { added: number; syncMs: number } | null, next = true): Promise<void> => {
+    const endRecord = async (
+      why: string,
+      sync: { added: number; syncMs: number } | null,
+      next = true,
+    ): Promise<void> => {
       await rounds.delivered();
       // Dirtied during the record: what the sync that ends it newly found.
       rounds.add(rounds.end(probe, found, sent, scanMs, this.toSend, sync?.added ?? 0), why);
@@ -129,7 +133,10 @@ export class QemuLoop implements PrecopyLoop {
         if (this.syncs > 1 && this.syncs === syncsAtTick) {
           const s = timedSync();
           await ctx.dirtyLog.costs.meter.pay(clock);
-          await endRecord(`no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync found ${s.added} pages`, s);
+          await endRecord(
+            `no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync found ${s.added} pages`,
+            s,
+          );
         }
         syncsAtTick = this.syncs;
         nextTickMs += FORCED_SYNC_TICK_MS;
@@ -150,13 +157,20 @@ export class QemuLoop implements PrecopyLoop {
         await endRecord(decision.why, synced, false);
         return { decision, postcopyAfter: null };
       }
-      if (synced !== null) await endRecord(`estimate ${formatBytes(estimate)} < threshold ${formatBytes(threshold)}: the sync found ${synced.added} pages`, synced);
+      if (synced !== null)
+        await endRecord(
+          `estimate ${formatBytes(estimate)} < threshold ${formatBytes(threshold)}: the sync found ${synced.added} pages`,
+          synced,
+        );
       // ram_save_iterate: until the window's budget is spent, for at most 50 ms; 18 bytes of
       // section framing each time (QEMU's wire, docs/qemu-precopy.md section 6).
       this.iterations++;
       const iterateStartMs = clock.nowMs();
       while (budgetUsed <= windowBudget) {
-        const maxPages = windowBudget === Infinity ? source.slots[this.cursorSlot].layout.pagesPerFrame : Math.min(ITERATE_FRAME_PAGES, Math.floor((windowBudget - budgetUsed) / pageBytes) + 1);
+        const maxPages =
+          windowBudget === Infinity
+            ? source.slots[this.cursorSlot].layout.pagesPerFrame
+            : Math.min(ITERATE_FRAME_PAGES, Math.floor((windowBudget - budgetUsed) / pageBytes) + 1);
         const { slot, n } = this.gather(ctx, maxPages);
         if (n === 0) break; // a full circle found nothing
         const t = await sender.sendList(slot, n, probe.index, { phase: this.phase(false), firstPass: false });
@@ -207,9 +221,14 @@ export class QemuLoop implements PrecopyLoop {
   /** QEMU's statistics of the run (query-migrate's names), the device state's bytes added. */
   qemuStats(deviceStateBytes: number, maxThrottlePercent: number): QemuStats {
     return {
-      dirtySyncCount: this.syncs, pagesPerSync: [...this.pagesPerSync], iterations: this.iterations,
-      transferredBytes: this.transferred + deviceStateBytes, normalPages: this.normal, duplicatePages: this.duplicate,
-      expectedDowntimeMs: this.expectedDowntimeMs, maxThrottlePercent,
+      dirtySyncCount: this.syncs,
+      pagesPerSync: [...this.pagesPerSync],
+      iterations: this.iterations,
+      transferredBytes: this.transferred + deviceStateBytes,
+      normalPages: this.normal,
+      duplicatePages: this.duplicate,
+      expectedDowntimeMs: this.expectedDowntimeMs,
+      maxThrottlePercent,
     };
   }
 
@@ -248,8 +267,11 @@ export class QemuLoop implements PrecopyLoop {
     if (!last && now > this.periodStartMs + PERIOD_MS) {
       // migration_trigger_throttle: the aids weigh the period just ended.
       const facts = {
-        round: this.periods++, durationMs: now - this.periodStartMs, bytesSent: this.transferred - this.periodStartBytes,
-        pagesDirtied: this.periodDirtyPages, pageSizeBytes: ctx.settings.pageSizeBytes,
+        round: this.periods++,
+        durationMs: now - this.periodStartMs,
+        bytesSent: this.transferred - this.periodStartBytes,
+        pagesDirtied: this.periodDirtyPages,
+        pageSizeBytes: ctx.settings.pageSizeBytes,
       };
       for (const aid of ctx.aids) aid.afterRound(facts, ctx.controls);
       this.periodStartMs = now;

@@ -15,6 +15,7 @@ export const PRECOPY_LOOP_NAMES = Object.keys(PRECOPY_LOOPS) as PrecopyLoopName[
 /** The loop of that name (the policy's, POLICY_LOOPS); the resolver has checked the name. */
 export function createPrecopyLoop(name: string): PrecopyLoop {
   const create = PRECOPY_LOOPS[name as PrecopyLoopName];
-  if (create === undefined) throw new Error(`no pre-copy loop ${JSON.stringify(name)}: ${PRECOPY_LOOP_NAMES.join(', ')}`);
+  if (create === undefined)
+    throw new Error(`no pre-copy loop ${JSON.stringify(name)}: ${PRECOPY_LOOP_NAMES.join(', ')}`);
   return create();
 }

@@ -18,12 +18,23 @@ export class RoundBasedLoop implements PrecopyLoop {
       totalBytes += it.bytesSent;
       const pendingPages = dirtyLog.pending();
       ctx.remaining(pendingPages * settings.pageSizeBytes);
-      const facts = { round: index, durationMs: it.durationMs, bytesSent: it.bytesSent, pagesDirtied: pendingPages, pageSizeBytes: settings.pageSizeBytes };
+      const facts = {
+        round: index,
+        durationMs: it.durationMs,
+        bytesSent: it.bytesSent,
+        pagesDirtied: pendingPages,
+        pageSizeBytes: settings.pageSizeBytes,
+      };
       for (const aid of aids) aid.afterRound(facts, controls);
       let decision = ctx.decide({
-        roundsDone: index + 1, pendingPages, pageSizeBytes: settings.pageSizeBytes, ramBytes: settings.ramBytes,
-        bandwidthBytesPerSec: it.achievedLinkBitsPerSec / 8, totalBytesSent: totalBytes,
-        downtimeLimitMs: controls.downtimeLimitMs, maxIterations: settings.maxIterations,
+        roundsDone: index + 1,
+        pendingPages,
+        pageSizeBytes: settings.pageSizeBytes,
+        ramBytes: settings.ramBytes,
+        bandwidthBytesPerSec: it.achievedLinkBitsPerSec / 8,
+        totalBytesSent: totalBytes,
+        downtimeLimitMs: controls.downtimeLimitMs,
+        maxIterations: settings.maxIterations,
       });
       rounds.add(it, decision.why);
       // --postcopy-after N wins at round N even where the policy would switch over (QEMU starts
@@ -35,8 +46,12 @@ export class RoundBasedLoop implements PrecopyLoop {
       if (settings.postcopy && (decision.action === 'fail' || postcopyDue || postcopyAsked)) {
         decision = {
           action: 'switchover',
-          why: decision.action === 'fail' ? `post-copy, as the policy gave up: ${decision.why}`
-            : postcopyDue ? `post-copy after ${index + 1} pre-copy rounds` : `post-copy after ${index + 1} pre-copy rounds, as a time limit asked`,
+          why:
+            decision.action === 'fail'
+              ? `post-copy, as the policy gave up: ${decision.why}`
+              : postcopyDue
+                ? `post-copy after ${index + 1} pre-copy rounds`
+                : `post-copy after ${index + 1} pre-copy rounds, as a time limit asked`,
         };
         return { decision, postcopyAfter: index + 1 };
       }

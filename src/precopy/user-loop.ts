@@ -48,7 +48,10 @@ export interface UserLoopObject {
 export class UserLoop implements PrecopyLoop {
   readonly name: string;
 
-  constructor(private readonly user: UserLoopObject, private readonly spec: UserStrategyConfig) {
+  constructor(
+    private readonly user: UserLoopObject,
+    private readonly spec: UserStrategyConfig,
+  ) {
     this.name = user.name;
   }
 
@@ -61,14 +64,16 @@ export class UserLoop implements PrecopyLoop {
       if (typeof e === 'object' && e !== null) ours.add(e);
       throw e;
     };
-    const pass = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
-      try {
-        const r = f(...a);
-        return (r instanceof Promise ? r.catch(mark) : r) as R;
-      } catch (e) {
-        return mark(e);
-      }
-    };
+    const pass =
+      <A extends unknown[], R>(f: (...a: A) => R) =>
+      (...a: A): R => {
+        try {
+          const r = f(...a);
+          return (r instanceof Promise ? r.catch(mark) : r) as R;
+        } catch (e) {
+          return mark(e);
+        }
+      };
     const facade: UserLoopContext = {
       sendRound: pass((all: boolean) => rounds.send('precopy', all === true)),
       pendingPages: () => dirtyLog.pending(),
@@ -82,7 +87,11 @@ export class UserLoop implements PrecopyLoop {
       },
       checkpoint: pass(() => ctx.checkpoint()),
       nowMs: () => ctx.clock.nowMs(),
-      settings: Object.freeze({ pageSizeBytes: settings.pageSizeBytes, ramBytes: settings.ramBytes, maxIterations: settings.maxIterations }),
+      settings: Object.freeze({
+        pageSizeBytes: settings.pageSizeBytes,
+        ramBytes: settings.ramBytes,
+        maxIterations: settings.maxIterations,
+      }),
       controls: ctx.controls,
     };
     let out: unknown;
@@ -90,11 +99,20 @@ export class UserLoop implements PrecopyLoop {
       out = await this.user.run(facade);
     } catch (e) {
       if (typeof e === 'object' && e !== null && ours.has(e)) throw e;
-      throw new PrecopyFailure(`the pre-copy loop ${this.spec.file} threw: ${e instanceof Error ? e.message : String(e)}`);
+      throw new PrecopyFailure(
+        `the pre-copy loop ${this.spec.file} threw: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     const d = out as { action?: unknown; why?: unknown } | null;
-    if (d === null || typeof d !== 'object' || (d.action !== 'switchover' && d.action !== 'fail') || typeof d.why !== 'string') {
-      throw new PrecopyFailure(`the pre-copy loop ${this.spec.file} returned ${JSON.stringify(out)}, not { action: 'switchover' | 'fail', why: string }`);
+    if (
+      d === null ||
+      typeof d !== 'object' ||
+      (d.action !== 'switchover' && d.action !== 'fail') ||
+      typeof d.why !== 'string'
+    ) {
+      throw new PrecopyFailure(
+        `the pre-copy loop ${this.spec.file} returned ${JSON.stringify(out)}, not { action: 'switchover' | 'fail', why: string }`,
+      );
     }
     if (d.action === 'fail') throw new PrecopyFailure(d.why);
     return { decision: { action: 'switchover', why: d.why }, postcopyAfter: null };

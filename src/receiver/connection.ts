@@ -48,7 +48,10 @@ export class Connection implements StreamLink {
     private readonly frameTimeoutMs: number,
   ) {
     socket.setNoDelay(true);
-    const handshakeTimer = setTimeout(() => this.refuse(`no handshake within ${handshakeTimeoutMs / 1000} s`), handshakeTimeoutMs);
+    const handshakeTimer = setTimeout(
+      () => this.refuse(`no handshake within ${handshakeTimeoutMs / 1000} s`),
+      handshakeTimeoutMs,
+    );
     handshakeTimer.unref();
     socket.setTimeout(idleTimeoutMs, () => this.error(`stream idle for ${idleTimeoutMs / 1000} s`));
     socket.on('data', (chunk: Buffer) => {
@@ -79,7 +82,10 @@ export class Connection implements StreamLink {
   abort(message: string): void {
     if (this.state === 'closed') return;
     // A stream not yet accepted waits for the handshake's answer: it gets a refusal.
-    const answer = this.state === 'joining' ? encodeReply({ accepted: false, reason: message }) : encodeFeedback({ kind: 'error', message });
+    const answer =
+      this.state === 'joining'
+        ? encodeReply({ accepted: false, reason: message })
+        : encodeFeedback({ kind: 'error', message });
     this.state = 'closed';
     this.socket.end(answer);
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -114,7 +120,10 @@ export class Connection implements StreamLink {
     m.join(this.index, this); // from now on, the migration failing closes this stream too
     this.state = 'joining';
     this.socket.pause(); // a source sends no frame before the answer; anything early waits in `early`
-    m.ready.then(() => this.accept(), (e: unknown) => m.fail(`the target memory could not be set up: ${e instanceof Error ? e.message : String(e)}`));
+    m.ready.then(
+      () => this.accept(),
+      (e: unknown) => m.fail(`the target memory could not be set up: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   /** The source ended its side of the stream. */
@@ -182,8 +191,13 @@ export class Connection implements StreamLink {
     clearTimeout(this.frameTimer);
     this.frameTimer = setTimeout(() => {
       const got = this.headerFilled + this.bodyFilled;
-      const of = this.headerFilled < HEADER_BYTES ? `${got} bytes of its header` : `${got} of its ${HEADER_BYTES + this.bodyBytes} bytes`;
-      this.error(`too slow: a frame begun ${this.frameTimeoutMs / 1000} s ago has ${of} (a frame must arrive within ${this.frameTimeoutMs / 1000} s)`);
+      const of =
+        this.headerFilled < HEADER_BYTES
+          ? `${got} bytes of its header`
+          : `${got} of its ${HEADER_BYTES + this.bodyBytes} bytes`;
+      this.error(
+        `too slow: a frame begun ${this.frameTimeoutMs / 1000} s ago has ${of} (a frame must arrive within ${this.frameTimeoutMs / 1000} s)`,
+      );
     }, this.frameTimeoutMs);
     this.frameTimer.unref();
   }
@@ -200,7 +214,9 @@ export class Connection implements StreamLink {
     if (this.state !== 'frames') return;
     this.socket.write(encodeFeedback({ kind: 'ack', frames: this.frames, bytes: this.bytes }));
     r.mac?.then(
-      (mac) => { if (this.state === 'frames') this.socket.write(encodeFeedback({ kind: 'mac', mac })); },
+      (mac) => {
+        if (this.state === 'frames') this.socket.write(encodeFeedback({ kind: 'mac', mac }));
+      },
       (e: unknown) => this.error(`the MAC of target memory failed: ${e instanceof Error ? e.message : String(e)}`),
     );
   }

@@ -51,7 +51,7 @@ export interface ReceiverOptions {
  * than that is dropped with a reason.
  */
 export function migrationDeadlineMs(ramBytes: number): number {
-  return 10 * 60_000 + (4 * ramBytes) / 1e6 * 1000;
+  return 10 * 60_000 + ((4 * ramBytes) / 1e6) * 1000;
 }
 
 export class ReceiverError extends Error {}
@@ -78,7 +78,9 @@ export class ReceiverServer {
    */
   async listen(): Promise<HostPort> {
     if (this.options.token === null && !(await resolvesToLoopback(this.options.listen.host))) {
-      throw new ReceiverError(`binding ${formatHostPort(this.options.listen)} (beyond loopback: it does not resolve to 127.0.0.0/8 or ::1 only) needs --token`);
+      throw new ReceiverError(
+        `binding ${formatHostPort(this.options.listen)} (beyond loopback: it does not resolve to 127.0.0.0/8 or ::1 only) needs --token`,
+      );
     }
     this.module = await loadKernelModule();
     // Codec files: imported now (a bad one fails the start), their names what sources must name.
@@ -108,7 +110,7 @@ export class ReceiverServer {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    // eslint-disable-next-line no-new
+    // The connection lives on its socket's events.
     new Connection(
       socket,
       (hello) => this.admit(hello),
@@ -124,7 +126,8 @@ export class ReceiverServer {
     if (token !== null && !tokenMatches(token, hello.token)) {
       return { refused: hello.token === '' ? 'this receiver needs a token (--token)' : 'wrong token' };
     }
-    if (this.ended.includes(hello.migrationId)) return { refused: `migration ${short(hello.migrationId)} has already ended` };
+    if (this.ended.includes(hello.migrationId))
+      return { refused: `migration ${short(hello.migrationId)} has already ended` };
     const mine = this.active.get(hello.migrationId);
     if (mine) {
       const why = mine.refusal(hello);
@@ -132,35 +135,56 @@ export class ReceiverServer {
     }
     // The source's codec files must be this receiver's, in the same order (their ids in frames).
     if (hello.userCodecs.join(',') !== this.userCodecNames.join(',')) {
-      const mine = this.userCodecNames.length > 0 ? `the codec files ${this.userCodecNames.join(', ')} (receive --codec)` : 'no codec files (receive --codec FILE,...)';
+      const mine =
+        this.userCodecNames.length > 0
+          ? `the codec files ${this.userCodecNames.join(', ')} (receive --codec)`
+          : 'no codec files (receive --codec FILE,...)';
       if (hello.userCodecs.length > 0 || this.userCodecNames.length > 0) {
-        return { refused: `the source's chain has ${hello.userCodecs.length > 0 ? `the codec files ${hello.userCodecs.join(', ')}` : 'no codec files'}; this receiver decodes ${mine}` };
+        return {
+          refused: `the source's chain has ${hello.userCodecs.length > 0 ? `the codec files ${hello.userCodecs.join(', ')}` : 'no codec files'}; this receiver decodes ${mine}`,
+        };
       }
     }
     const max = this.options.maxMigrations ?? 1;
     if (this.active.size >= max) {
       const ids = [...this.active.keys()].map(short).join(', ');
-      return { refused: `busy with ${max === 1 ? 'migration' : `${this.active.size} migrations (--max-migrations ${max}):`} ${ids}; try again when one ends` };
+      return {
+        refused: `busy with ${max === 1 ? 'migration' : `${this.active.size} migrations (--max-migrations ${max}):`} ${ids}; try again when one ends`,
+      };
     }
-    const layout = planGuestLayout(hello.ramBytes, hello.pageSizeBytes, undefined, Math.max(DEFAULT_FRAME_BUFFERS, hello.streamCount));
+    const layout = planGuestLayout(
+      hello.ramBytes,
+      hello.pageSizeBytes,
+      undefined,
+      Math.max(DEFAULT_FRAME_BUFFERS, hello.streamCount),
+    );
     const why = this.refusal(hello, layout);
     if (why !== null) return { refused: why };
     let memory: GuestMemory;
     try {
       [memory] = memoryPool.acquire([layout], this.module as WebAssembly.Module);
     } catch (e) {
-      return { refused: `cannot allocate ${hello.ramBytes} bytes of target memory: ${e instanceof Error ? e.message : String(e)}` };
+      return {
+        refused: `cannot allocate ${hello.ramBytes} bytes of target memory: ${e instanceof Error ? e.message : String(e)}`,
+      };
     }
     // Zeroed (a reused memory) or faulted in (a new one) before any stream is accepted, so first
     // touches are not measured as the network (see README); on the set-up threads, while this
     // event loop goes on serving (and refusing) other connections.
-    const ready = setUpMemories({ module: this.module as WebAssembly.Module, zero: [memory], mainThreadWorks: false }).then(() => undefined);
+    const ready = setUpMemories({
+      module: this.module as WebAssembly.Module,
+      zero: [memory],
+      mainThreadWorks: false,
+    }).then(() => undefined);
     // Until its pages are faulted in, the host's available memory does not show this migration's:
     // the next admission counts it (several migrations at once, --max-migrations).
     this.settingUp.set(hello.migrationId, targetNeedBytes(layout));
     void ready.catch(() => undefined).then(() => this.settingUp.delete(hello.migrationId));
     const migration = new TargetMigration(
-      hello, memory, this.options.allowKill ?? false, () => this.options.onKill?.(),
+      hello,
+      memory,
+      this.options.allowKill ?? false,
+      () => this.options.onKill?.(),
       (summary) => {
         this.active.delete(hello.migrationId);
         this.ended.push(hello.migrationId);
@@ -172,7 +196,7 @@ export class ReceiverServer {
       this.options.joinTimeoutMs ?? 10_000,
       ready,
       this.options.migrationDeadlineMs ?? migrationDeadlineMs(hello.ramBytes),
-      hello.userCodecs.length > 0 ? this.options.userCodecs ?? [] : [],
+      hello.userCodecs.length > 0 ? (this.options.userCodecs ?? []) : [],
     );
     this.active.set(hello.migrationId, migration);
     return { migration };
@@ -188,8 +212,10 @@ export class ReceiverServer {
     const pending = [...this.settingUp.values()].reduce((n, b) => n + b, 0);
     const available = memoryAvailable().bytes - pending;
     if (need > available) {
-      return `a guest of ${formatBytes(hello.ramBytes)} needs about ${formatBytes(need)} of target memory but ${formatBytes(Math.max(0, available))} is available on the receiver`
-        + (pending > 0 ? ` (${formatBytes(pending)} of it is being taken by migrations setting up)` : '');
+      return (
+        `a guest of ${formatBytes(hello.ramBytes)} needs about ${formatBytes(need)} of target memory but ${formatBytes(Math.max(0, available))} is available on the receiver` +
+        (pending > 0 ? ` (${formatBytes(pending)} of it is being taken by migrations setting up)` : '')
+      );
     }
     return null;
   }

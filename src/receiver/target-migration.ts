@@ -83,7 +83,9 @@ export class TargetMigration {
     this.joinTimer.unref();
     if (Number.isFinite(deadlineMs)) {
       this.deadlineTimer = setTimeout(() => {
-        this.fail(`too slow: not complete ${(deadlineMs / 1000).toFixed(1)} s after its first handshake (the deadline for a guest of ${this.hello.ramBytes} bytes)`);
+        this.fail(
+          `too slow: not complete ${(deadlineMs / 1000).toFixed(1)} s after its first handshake (the deadline for a guest of ${this.hello.ramBytes} bytes)`,
+        );
       }, deadlineMs);
       this.deadlineTimer.unref();
     }
@@ -92,10 +94,17 @@ export class TargetMigration {
   /** Why a stream with this HELLO may not join, or null. */
   refusal(h: Hello): string | null {
     if (this.done) return `migration ${short(h.migrationId)} has already ended`;
-    if (h.ramBytes !== this.hello.ramBytes || h.pageSizeBytes !== this.hello.pageSizeBytes || h.streamCount !== this.hello.streamCount || h.codecs !== this.hello.codecs || h.userCodecs.join(',') !== this.hello.userCodecs.join(',')) {
+    if (
+      h.ramBytes !== this.hello.ramBytes ||
+      h.pageSizeBytes !== this.hello.pageSizeBytes ||
+      h.streamCount !== this.hello.streamCount ||
+      h.codecs !== this.hello.codecs ||
+      h.userCodecs.join(',') !== this.hello.userCodecs.join(',')
+    ) {
       return `stream ${h.streamIndex} disagrees with the first stream of migration ${short(h.migrationId)} on RAM, page size, codecs or stream count`;
     }
-    if (this.links[h.streamIndex] !== undefined) return `stream ${h.streamIndex} of migration ${short(h.migrationId)} has already joined`;
+    if (this.links[h.streamIndex] !== undefined)
+      return `stream ${h.streamIndex} of migration ${short(h.migrationId)} has already joined`;
     return null;
   }
 
@@ -132,7 +141,9 @@ export class TargetMigration {
       const page = view.getUint32(at + HEADER_BYTES, true);
       slot = Math.floor(page / this.memory.layout.pagesPerSlot);
       if (slot >= this.memory.slots.length) {
-        throw new FrameError(`frame in round ${round} names page ${page}, past the RAM of ${this.memory.layout.pageCount} pages`);
+        throw new FrameError(
+          `frame in round ${round} names page ${page}, past the RAM of ${this.memory.layout.pageCount} pages`,
+        );
       }
     }
     // Raw pages go from slot 0's frame buffer straight into their slot. A codec frame of another
@@ -144,15 +155,24 @@ export class TargetMigration {
       new Uint8Array(target.memory.buffer).set(new Uint8Array(slot0.memory.buffer, at, lengthBytes), ptr);
       frame = { memory: target.memory, kernels: this.memory.kernels[slot], ptr, lengthBytes };
     }
-    if (this.resumedAtMs !== null && type !== FrameType.Verify && type !== FrameType.Announce && type !== FrameType.Kill) {
+    if (
+      this.resumedAtMs !== null &&
+      type !== FrameType.Verify &&
+      type !== FrameType.Announce &&
+      type !== FrameType.Kill
+    ) {
       throw new FrameError(`a frame of type ${type} after the end of migration`);
     }
-    if (type === FrameType.DeviceState && this.deviceState !== null) throw new FrameError(`a second device state frame in round ${round}`);
+    if (type === FrameType.DeviceState && this.deviceState !== null)
+      throw new FrameError(`a second device state frame in round ${round}`);
     if (type === FrameType.End) this.checkComplete();
     if (type === FrameType.Verify) this.checkVerify(lengthBytes);
     this.receiver.receive(slot, frame, header);
     if (type === FrameType.Pages) this.markArrived(view, at + HEADER_BYTES, header.count);
-    if (type === FrameType.DeviceState) this.deviceState = Buffer.from(new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, lengthBytes - HEADER_BYTES));
+    if (type === FrameType.DeviceState)
+      this.deviceState = Buffer.from(
+        new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, lengthBytes - HEADER_BYTES),
+      );
     this.frames++;
     this.bytes += lengthBytes;
     if (type === FrameType.End) this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on
@@ -182,24 +202,35 @@ export class TargetMigration {
   private checkComplete(): void {
     const pages = this.memory.layout.pageCount;
     if (this.arrivedPages < pages) {
-      throw new FrameError(`end of migration with ${pages - this.arrivedPages} of ${pages} pages never sent: the migration is not complete`);
+      throw new FrameError(
+        `end of migration with ${pages - this.arrivedPages} of ${pages} pages never sent: the migration is not complete`,
+      );
     }
-    if (this.deviceState === null) throw new FrameError('end of migration without the device state: the migration is not complete');
+    if (this.deviceState === null)
+      throw new FrameError('end of migration without the device state: the migration is not complete');
   }
 
   /** One verify request per migration, with its key, once the migration is whole. */
   private checkVerify(lengthBytes: number): void {
     if (this.verifyRequested) throw new FrameError('a second verify request: one per migration');
     this.verifyRequested = true;
-    if (lengthBytes - HEADER_BYTES !== MAC_KEY_BYTES) throw new FrameError(`a verify frame carries a ${MAC_KEY_BYTES}-byte key, not ${lengthBytes - HEADER_BYTES} bytes`);
-    if (this.deviceState === null) throw new FrameError('a verify request before the device state: the migration is not complete');
+    if (lengthBytes - HEADER_BYTES !== MAC_KEY_BYTES)
+      throw new FrameError(
+        `a verify frame carries a ${MAC_KEY_BYTES}-byte key, not ${lengthBytes - HEADER_BYTES} bytes`,
+      );
+    if (this.deviceState === null)
+      throw new FrameError('a verify request before the device state: the migration is not complete');
   }
 
   /** A stream ended cleanly on the source's side (after the end of migration, or it is truncated). */
   streamEnded(index: number, partialFrameBytes: number): void {
     if (this.done) return;
-    if (partialFrameBytes > 0) return this.fail(`truncated stream: stream ${index} closed inside a frame (${partialFrameBytes} bytes of it received)`);
-    if (this.resumedAtMs === null) return this.fail(`truncated stream: stream ${index} closed before the end of migration`);
+    if (partialFrameBytes > 0)
+      return this.fail(
+        `truncated stream: stream ${index} closed inside a frame (${partialFrameBytes} bytes of it received)`,
+      );
+    if (this.resumedAtMs === null)
+      return this.fail(`truncated stream: stream ${index} closed before the end of migration`);
     this.ended[index] = true;
     if (this.ended.every(Boolean)) this.finish();
   }
@@ -227,8 +258,16 @@ export class TargetMigration {
 
   private summary(status: MigrationSummary['status'], reason?: string): MigrationSummary {
     return {
-      id: this.id, status, ...(reason === undefined ? {} : { reason }), ramBytes: this.hello.ramBytes, streams: this.hello.streamCount,
-      frames: this.frames, pages: this.receiver.counts.pages, bytes: this.bytes, durationMs: performance.now() - this.startMs, resumedAtMs: this.resumedAtMs,
+      id: this.id,
+      status,
+      ...(reason === undefined ? {} : { reason }),
+      ramBytes: this.hello.ramBytes,
+      streams: this.hello.streamCount,
+      frames: this.frames,
+      pages: this.receiver.counts.pages,
+      bytes: this.bytes,
+      durationMs: performance.now() - this.startMs,
+      resumedAtMs: this.resumedAtMs,
       rssBytes: process.memoryUsage().rss,
     };
   }

@@ -46,8 +46,12 @@ export async function isResultSet(file: string): Promise<boolean> {
 }
 
 const check = (r: Partial<MigrationResult>, where: string): MigrationResult => {
-  if (r.tool !== 'migbench' || typeof r.totals !== 'object') throw new ResultFileError(`${where} is not a migbench result`);
-  if (r.schemaVersion !== RESULT_SCHEMA_VERSION) throw new ResultFileError(`${where} is a result of schema version ${JSON.stringify(r.schemaVersion)}; this migbench reads version ${RESULT_SCHEMA_VERSION}`);
+  if (r.tool !== 'migbench' || typeof r.totals !== 'object')
+    throw new ResultFileError(`${where} is not a migbench result`);
+  if (r.schemaVersion !== RESULT_SCHEMA_VERSION)
+    throw new ResultFileError(
+      `${where} is a result of schema version ${JSON.stringify(r.schemaVersion)}; this migbench reads version ${RESULT_SCHEMA_VERSION}`,
+    );
   return r as MigrationResult;
 };
 
@@ -55,7 +59,9 @@ export async function readResultSet(source: string): Promise<ResultSet> {
   const s = await stat(source).catch(() => null);
   if (s === null) throw new ResultFileError(`cannot read ${source}: no such file or folder`);
   const file = s.isDirectory() ? path.join(source, 'results.jsonl') : source;
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new ResultFileError(`cannot read ${file}: ${e.code ?? String(e)}`); });
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new ResultFileError(`cannot read ${file}: ${e.code ?? String(e)}`);
+  });
   const groups: ResultSet['groups'] = new Map();
   const add = (key: string, label: string, r: MigrationResult | undefined, failed: boolean): void => {
     const g = groups.get(key) ?? { label, results: [], failed: 0 };
@@ -65,20 +71,43 @@ export async function readResultSet(source: string): Promise<ResultSet> {
   };
   if (file.endsWith('.jsonl')) {
     // The last record of each run id, grouped by configuration.
-    const latest = new Map<string, { configId: string; varied: Record<string, string>; status: string; result?: Partial<MigrationResult> }>();
+    const latest = new Map<
+      string,
+      { configId: string; varied: Record<string, string>; status: string; result?: Partial<MigrationResult> }
+    >();
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       try {
-        const rec = JSON.parse(line) as { runId?: string; configId?: string; varied?: Record<string, string>; status: string; result?: Partial<MigrationResult> };
-        if (typeof rec.runId === 'string' && typeof rec.configId === 'string') latest.set(rec.runId, { configId: rec.configId, varied: rec.varied ?? {}, status: rec.status, result: rec.result });
+        const rec = JSON.parse(line) as {
+          runId?: string;
+          configId?: string;
+          varied?: Record<string, string>;
+          status: string;
+          result?: Partial<MigrationResult>;
+        };
+        if (typeof rec.runId === 'string' && typeof rec.configId === 'string')
+          latest.set(rec.runId, {
+            configId: rec.configId,
+            varied: rec.varied ?? {},
+            status: rec.status,
+            result: rec.result,
+          });
       } catch {
         // a torn line
       }
     }
     if (latest.size === 0) throw new ResultFileError(`${file} holds no suite records`);
     for (const rec of latest.values()) {
-      const label = Object.entries(rec.varied).map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${v}`).join(', ') || 'all';
-      add(rec.configId, label, rec.result === undefined ? undefined : check(rec.result, file), rec.status !== 'completed');
+      const label =
+        Object.entries(rec.varied)
+          .map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${v}`)
+          .join(', ') || 'all';
+      add(
+        rec.configId,
+        label,
+        rec.result === undefined ? undefined : check(rec.result, file),
+        rec.status !== 'completed',
+      );
     }
   } else {
     let value: { kind?: string; runs?: Partial<MigrationResult>[] };
@@ -87,7 +116,10 @@ export async function readResultSet(source: string): Promise<ResultSet> {
     } catch {
       throw new ResultFileError(`${file} is not JSON`);
     }
-    if (value.kind !== 'runs' || !Array.isArray(value.runs)) throw new ResultFileError(`${file} is not a set of results (a suite's results.jsonl or folder, or run --runs --export-json)`);
+    if (value.kind !== 'runs' || !Array.isArray(value.runs))
+      throw new ResultFileError(
+        `${file} is not a set of results (a suite's results.jsonl or folder, or run --runs --export-json)`,
+      );
     for (const r of value.runs) add('runs', 'all', check(r, file), r.status !== 'completed');
   }
   return { source, groups };
@@ -96,21 +128,34 @@ export async function readResultSet(source: string): Promise<ResultSet> {
 const MEASURES = METRICS.filter((m) => SUMMARY_METRICS.includes(m.name));
 
 export function compareSets(a: ResultSet, b: ResultSet): SetComparison {
-  let pairs: [string, string, string][] = [...a.groups.keys()].filter((k) => b.groups.has(k)).map((k) => [k, k, a.groups.get(k)!.label]);
+  let pairs: [string, string, string][] = [...a.groups.keys()]
+    .filter((k) => b.groups.has(k))
+    .map((k) => [k, k, a.groups.get(k)!.label]);
   // One configuration on each side (two sets of repeats): they are what is compared.
   if (pairs.length === 0 && a.groups.size === 1 && b.groups.size === 1) {
     const [ka] = a.groups.keys();
     const [kb] = b.groups.keys();
-    pairs = [[ka, kb, a.groups.get(ka)!.label === 'all' ? 'all' : `${a.groups.get(ka)!.label} vs ${b.groups.get(kb)!.label}`]];
+    pairs = [
+      [ka, kb, a.groups.get(ka)!.label === 'all' ? 'all' : `${a.groups.get(ka)!.label} vs ${b.groups.get(kb)!.label}`],
+    ];
   }
   const measures: SetMeasure[] = [];
   for (const [ka, kb, label] of pairs) {
     for (const m of MEASURES) {
-      const of = (rs: MigrationResult[]): Stats | undefined => statsOf(rs.map((r) => m.value(r)).filter((v): v is number => v !== undefined).map((v) => v * m.displayScale));
+      const of = (rs: MigrationResult[]): Stats | undefined =>
+        statsOf(
+          rs
+            .map((r) => m.value(r))
+            .filter((v): v is number => v !== undefined)
+            .map((v) => v * m.displayScale),
+        );
       const sa = of(a.groups.get(ka)!.results);
       const sb = of(b.groups.get(kb)!.results);
       measures.push({
-        config: label, measure: m.label, a: sa, b: sb,
+        config: label,
+        measure: m.label,
+        a: sa,
+        b: sb,
         difference: sa && sb ? sb.mean - sa.mean : undefined,
         ratio: sa && sb && sa.mean !== 0 ? sb.mean / sa.mean : undefined,
       });
@@ -119,17 +164,27 @@ export function compareSets(a: ResultSet, b: ResultSet): SetComparison {
   const pairedA = new Set(pairs.map((p) => p[0]));
   const pairedB = new Set(pairs.map((p) => p[1]));
   return {
-    a: a.source, b: b.source, measures,
+    a: a.source,
+    b: b.source,
+    measures,
     onlyA: [...a.groups].filter(([k]) => !pairedA.has(k)).map(([, g]) => g.label),
     onlyB: [...b.groups].filter(([k]) => !pairedB.has(k)).map(([, g]) => g.label),
   };
 }
 
-const cell = (s: Stats | undefined): string => (s === undefined ? '-' : `${formatNumber(s.mean)} ± ${formatNumber(s.sd)} (n=${s.n})`);
+const cell = (s: Stats | undefined): string =>
+  s === undefined ? '-' : `${formatNumber(s.mean)} ± ${formatNumber(s.sd)} (n=${s.n})`;
 const HEAD = ['Configuration', 'Measure', 'A: mean ± sd (n)', 'B: mean ± sd (n)', 'B − A', 'B / A'];
 
 function rows(c: SetComparison): string[][] {
-  return c.measures.map((m) => [m.config, m.measure, cell(m.a), cell(m.b), m.difference === undefined ? '-' : formatNumber(m.difference), m.ratio === undefined ? '-' : m.ratio.toFixed(3)]);
+  return c.measures.map((m) => [
+    m.config,
+    m.measure,
+    cell(m.a),
+    cell(m.b),
+    m.difference === undefined ? '-' : formatNumber(m.difference),
+    m.ratio === undefined ? '-' : m.ratio.toFixed(3),
+  ]);
 }
 
 function onlyLines(c: SetComparison): string[] {
@@ -152,8 +207,26 @@ export function setComparisonMarkdown(c: SetComparison): string {
 
 export function setComparisonCsv(c: SetComparison): string {
   const q = (x: string): string => (/[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x);
-  const head = ['configuration', 'measure', 'a_n', 'a_mean', 'a_sd', 'a_min', 'a_median', 'a_max', 'b_n', 'b_mean', 'b_sd', 'b_min', 'b_median', 'b_max', 'difference', 'ratio'];
+  const head = [
+    'configuration',
+    'measure',
+    'a_n',
+    'a_mean',
+    'a_sd',
+    'a_min',
+    'a_median',
+    'a_max',
+    'b_n',
+    'b_mean',
+    'b_sd',
+    'b_min',
+    'b_median',
+    'b_max',
+    'difference',
+    'ratio',
+  ];
   const num = (x: number | undefined): string => (x === undefined ? '' : String(x));
-  const side = (s: Stats | undefined): string[] => (s === undefined ? ['0', '', '', '', '', ''] : [String(s.n), ...[s.mean, s.sd, s.min, s.median, s.max].map(num)]);
+  const side = (s: Stats | undefined): string[] =>
+    s === undefined ? ['0', '', '', '', '', ''] : [String(s.n), ...[s.mean, s.sd, s.min, s.median, s.max].map(num)];
   return `${[head.join(','), ...c.measures.map((m) => [q(m.config), q(m.measure), ...side(m.a), ...side(m.b), num(m.difference), num(m.ratio)].join(','))].join('\n')}\n`;
 }

@@ -48,15 +48,25 @@ export async function readResultFile(file: string): Promise<MigrationResult> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ResultFileError(`${file} is not JSON; give a result written by 'migbench run --json' or --export-json, or one line of a suite's results.jsonl`);
+    throw new ResultFileError(
+      `${file} is not JSON; give a result written by 'migbench run --json' or --export-json, or one line of a suite's results.jsonl`,
+    );
   }
   const candidate = (value as { result?: unknown } | null)?.result ?? value;
   const r = candidate as Partial<MigrationResult> | null;
-  if (r === null || typeof r !== 'object' || r.tool !== 'migbench' || typeof r.totals !== 'object' || !Array.isArray(r.iterations)) {
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    r.tool !== 'migbench' ||
+    typeof r.totals !== 'object' ||
+    !Array.isArray(r.iterations)
+  ) {
     throw new ResultFileError(`${file} is not a migbench result (or a suite record with one)`);
   }
   if (r.schemaVersion !== RESULT_SCHEMA_VERSION) {
-    throw new ResultFileError(`${file} is a result of schema version ${JSON.stringify(r.schemaVersion)}; this migbench reads version ${RESULT_SCHEMA_VERSION}`);
+    throw new ResultFileError(
+      `${file} is a result of schema version ${JSON.stringify(r.schemaVersion)}; this migbench reads version ${RESULT_SCHEMA_VERSION}`,
+    );
   }
   return r as MigrationResult;
 }
@@ -125,26 +135,49 @@ function signed(v: number | undefined): string {
 export function formatComparison(c: ResultComparison, names: { a: string; b: string }): string {
   const out: string[] = [`A  ${names.a} · ${c.status.a}`, `B  ${names.b} · ${c.status.b}`, ''];
   const table = (head: string[], rows: string[][], right: number): string => {
-    const t = new Table({ head, colAligns: head.map((_, i) => (i >= right ? 'right' : 'left')), style: { head: [], border: [], compact: true } });
+    const t = new Table({
+      head,
+      colAligns: head.map((_, i) => (i >= right ? 'right' : 'left')),
+      style: { head: [], border: [], compact: true },
+    });
     t.push(...rows);
     return t.toString();
   };
   if (c.config.length === 0) out.push('Configuration: identical');
-  else out.push('Configuration differences', table(['Field', 'A', 'B'], c.config.map((d) => [d.field, d.a, d.b]), 9));
+  else
+    out.push(
+      'Configuration differences',
+      table(
+        ['Field', 'A', 'B'],
+        c.config.map((d) => [d.field, d.a, d.b]),
+        9,
+      ),
+    );
   if (c.environment.length > 0) {
-    out.push('', 'Machine differences (real-clock figures depend on them)',
-      table(['Field', 'A', 'B'], c.environment.map((d) => [d.field, d.a, d.b]), 9));
+    out.push(
+      '',
+      'Machine differences (real-clock figures depend on them)',
+      table(
+        ['Field', 'A', 'B'],
+        c.environment.map((d) => [d.field, d.a, d.b]),
+        9,
+      ),
+    );
   }
-  out.push('', 'Measures', table(
-    ['Measure (unit)', 'A', 'B', 'B − A', 'B / A'],
-    c.measures.map((m) => [
-      m.measure,
-      m.a === undefined ? '–' : formatNumber(m.a),
-      m.b === undefined ? '–' : formatNumber(m.b),
-      signed(m.difference),
-      formatRatio(m.ratio),
-    ]),
-    1,
-  ));
+  out.push(
+    '',
+    'Measures',
+    table(
+      ['Measure (unit)', 'A', 'B', 'B − A', 'B / A'],
+      c.measures.map((m) => [
+        m.measure,
+        m.a === undefined ? '–' : formatNumber(m.a),
+        m.b === undefined ? '–' : formatNumber(m.b),
+        signed(m.difference),
+        formatRatio(m.ratio),
+      ]),
+      1,
+    ),
+  );
   return out.join('\n');
 }

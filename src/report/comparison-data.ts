@@ -46,7 +46,15 @@ export function configGroups(plan: SuitePlan, latest: ReadonlyMap<string, SuiteR
   for (const run of plan.runs) {
     let g = groups.get(run.configId);
     if (g === undefined) {
-      g = { configId: run.configId, varied: run.varied, swept: run.swept, options: run.options, config: run.config, completed: [], failed: [] };
+      g = {
+        configId: run.configId,
+        varied: run.varied,
+        swept: run.swept,
+        options: run.options,
+        config: run.config,
+        completed: [],
+        failed: [],
+      };
       groups.set(run.configId, g);
     }
     const r = latest.get(run.runId);
@@ -58,7 +66,9 @@ export function configGroups(plan: SuitePlan, latest: ReadonlyMap<string, SuiteR
 
 /** `dirty-rate=50MB/s, ram=256MiB`: the varied options other than `except`, in column order. */
 export function seriesLabel(plan: SuitePlan, varied: OptionTexts, except?: RunOptionKey): string {
-  const parts = plan.variedKeys.filter((k) => k !== except && varied[k] !== undefined).map((k) => `${kebabOf(k)}=${varied[k]}`);
+  const parts = plan.variedKeys
+    .filter((k) => k !== except && varied[k] !== undefined)
+    .map((k) => `${kebabOf(k)}=${varied[k]}`);
   return parts.length === 0 ? 'all' : parts.join(', ');
 }
 
@@ -78,15 +88,22 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
   const order: string[] = [];
   for (const g of groups) if (!order.includes(g.varied[key]!)) order.push(g.varied[key]!);
   const numeric = numericField(groups, key);
-  const axis: ComparisonAxis = numeric === undefined
-    ? { kind: 'ordinal', title: kebabOf(key), log: false, order }
-    : { kind: 'quantitative', title: numeric.unit === '' ? kebabOf(key) : `${kebabOf(key)} (${numeric.unit})`, log: numeric.log, order };
+  const axis: ComparisonAxis =
+    numeric === undefined
+      ? { kind: 'ordinal', title: kebabOf(key), log: false, order }
+      : {
+          kind: 'quantitative',
+          title: numeric.unit === '' ? kebabOf(key) : `${kebabOf(key)} (${numeric.unit})`,
+          log: numeric.log,
+          order,
+        };
   // Series tell apart the other options that vary among these configurations (not those that
   // are constant here, such as a policy fixed by the matrix block).
   const seriesKeys = plan.variedKeys.filter((k) => k !== key && new Set(groups.map((g) => g.varied[k])).size > 1);
   const seriesTitle = seriesKeys.map(kebabOf).join(', ') || 'series';
   // An option a configuration's block does not vary has the value its run has (the base's, or the default).
-  const seriesOf = (g: ConfigGroup): string => seriesKeys.map((k) => `${kebabOf(k)}=${g.varied[k] ?? g.options[k] ?? 'default'}`).join(', ') || 'all';
+  const seriesOf = (g: ConfigGroup): string =>
+    seriesKeys.map((k) => `${kebabOf(k)}=${g.varied[k] ?? g.options[k] ?? 'default'}`).join(', ') || 'all';
 
   const points: ComparisonPoint[] = [];
   const failures: FailurePoint[] = [];
@@ -97,8 +114,12 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
     if (g.failed.length > 0) {
       const reasons = [...new Set(g.failed.map((r) => r.reason ?? r.result?.reason ?? 'failed'))];
       failures.push({
-        x: numeric === undefined ? xLabel : numeric.valueOf(g) * numeric.scale, xLabel, series,
-        failed: g.failed.length, runs: g.failed.length + g.completed.length, reason: reasons.join('; '),
+        x: numeric === undefined ? xLabel : numeric.valueOf(g) * numeric.scale,
+        xLabel,
+        series,
+        failed: g.failed.length,
+        runs: g.failed.length + g.completed.length,
+        reason: reasons.join('; '),
       });
     }
     const values = g.completed.map((r) => metric.value(r.result!)).filter((v): v is number => v !== undefined);
@@ -107,13 +128,24 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
       const scale = metric.displayScale;
       points.push({
         x: numeric === undefined ? xLabel : numeric.valueOf(g) * numeric.scale,
-        xLabel, series, mean: s.mean * scale, min: s.min * scale, max: s.max * scale, n: s.n,
+        xLabel,
+        series,
+        mean: s.mean * scale,
+        min: s.min * scale,
+        max: s.max * scale,
+        n: s.n,
       });
     }
     const down = statsOf(g.completed.map((r) => r.result!.totals.downtimeMs));
     const total = statsOf(g.completed.map((r) => r.result!.totals.totalTimeMs));
     if (down !== undefined && total !== undefined) {
-      tradeoff.push({ downtimeMs: down.mean, totalTimeMs: total.mean, series, label: xLabel, order: order.indexOf(xLabel) });
+      tradeoff.push({
+        downtimeMs: down.mean,
+        totalTimeMs: total.mean,
+        series,
+        label: xLabel,
+        order: order.indexOf(xLabel),
+      });
     }
   }
   return { comparison, metric, axis, seriesTitle, points, failures, tradeoff };
@@ -183,8 +215,10 @@ function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {})
 
 /** Display unit from the field's name (units are in every RunConfig field name). */
 function unitOf(path: string, max: number): { scale: number; unit: string } {
-  if (path.endsWith('Bytes')) return max >= 2 ** 30 ? { scale: 2 ** -30, unit: 'GiB' } : { scale: 2 ** -20, unit: 'MiB' };
-  if (path.endsWith('BitsPerSec')) return max >= 1e9 ? { scale: 1e-9, unit: 'Gbit/s' } : { scale: 1e-6, unit: 'Mbit/s' };
+  if (path.endsWith('Bytes'))
+    return max >= 2 ** 30 ? { scale: 2 ** -30, unit: 'GiB' } : { scale: 2 ** -20, unit: 'MiB' };
+  if (path.endsWith('BitsPerSec'))
+    return max >= 1e9 ? { scale: 1e-9, unit: 'Gbit/s' } : { scale: 1e-6, unit: 'Mbit/s' };
   if (path.endsWith('PagesPerSec')) return { scale: 1, unit: 'page writes/s' };
   if (path.endsWith('Ms')) return { scale: 1, unit: 'ms' };
   if (path.endsWith('Percent')) return { scale: 1, unit: '%' };

@@ -15,23 +15,41 @@ function fixed(n: number, digits: number): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-
 /** Per VM, in the order they were listed. */
 export function vmRows(r: EvacuationResult): string[][] {
   return r.vms.map((v) => {
     const t = v.result?.totals;
     return [
-      v.name, fixed(v.ramBytes / MIB, 0), fixed(v.dirtyBytesPerSec / 1e6, 1), v.target ?? '-',
+      v.name,
+      fixed(v.ramBytes / MIB, 0),
+      fixed(v.dirtyBytesPerSec / 1e6, 1),
+      v.target ?? '-',
       v.startOrder === null ? '-' : String(v.startOrder + 1),
-      v.startMs === null ? '-' : fixed(v.startMs / 1000, 2), v.endMs === null ? '-' : fixed(v.endMs / 1000, 2),
-      t ? fixed(t.totalTimeMs / 1000, 2) : '-', t && v.status === 'migrated' ? fixed(t.downtimeMs, 1) : '-',
-      t ? String(t.iterations) : '-', t ? fixed(t.bytesSent / MIB, 1) : '-',
+      v.startMs === null ? '-' : fixed(v.startMs / 1000, 2),
+      v.endMs === null ? '-' : fixed(v.endMs / 1000, 2),
+      t ? fixed(t.totalTimeMs / 1000, 2) : '-',
+      t && v.status === 'migrated' ? fixed(t.downtimeMs, 1) : '-',
+      t ? String(t.iterations) : '-',
+      t ? fixed(t.bytesSent / MIB, 1) : '-',
       v.status === 'migrated' ? `migrated${v.result?.verified ? ', verified' : ''}` : `LEFT: ${v.reason ?? ''}`,
     ];
   });
 }
 
-export const VM_HEAD = ['VM', 'RAM (MiB)', 'Dirty rate (MB/s)', 'Target', 'Started (#)', 'Start (s)', 'End (s)', 'Total (s)', 'Downtime (ms)', 'Rounds', 'Sent (MiB)', 'Outcome'];
+export const VM_HEAD = [
+  'VM',
+  'RAM (MiB)',
+  'Dirty rate (MB/s)',
+  'Target',
+  'Started (#)',
+  'Start (s)',
+  'End (s)',
+  'Total (s)',
+  'Downtime (ms)',
+  'Rounds',
+  'Sent (MiB)',
+  'Outcome',
+];
 
 export function hostRows(r: EvacuationResult): [string, string, string][] {
   const h = r.host;
@@ -40,39 +58,84 @@ export function hostRows(r: EvacuationResult): [string, string, string][] {
   return [
     ['Evacuation time (s)', fixed(h.evacuationTimeMs / 1000, 3), 'first start to last announce'],
     ['VMs migrated (VMs)', String(h.migrated), `of ${r.vms.length}; every one verified byte for byte`],
-    ['VMs left behind (VMs)', String(h.leftBehind), h.leftBehind > 0 ? r.vms.filter((v) => v.status !== 'migrated').map((v) => v.name).join(', ') : ''],
+    [
+      'VMs left behind (VMs)',
+      String(h.leftBehind),
+      h.leftBehind > 0
+        ? r.vms
+            .filter((v) => v.status !== 'migrated')
+            .map((v) => v.name)
+            .join(', ')
+        : '',
+    ],
     ['Downtime, sum (ms)', fixed(h.downtimeSumMs, 1), 'over the migrated VMs'],
     ['Downtime, max (ms)', fixed(h.downtimeMaxMs, 1), h.downtimeMaxVm ?? ''],
-    ['Bytes sent (GiB)', fixed(h.bytesSent / 2 ** 30, 3), `RAM is ${formatBytes(r.vms.reduce((n, v) => n + v.ramBytes, 0))}`],
-    ['NIC throughput, mean (Gbit/s)', fixed(nic.meanBitsPerSec / 1e9, 3),
-      nic.utilisation === null ? 'unlimited NIC' : `${fixed(nic.utilisation * 100, 1)} % of the ${formatBitRate(nic.availableBitsPerSec ?? 0)} migrations may use`],
-    ['NIC throughput, peak (Gbit/s)', fixed(nic.peakBitsPerSec / 1e9, 3), `in ${formatMs(nic.bucketMs)} buckets; NIC ${c.nicBitsPerSec === null ? 'unlimited' : formatBitRate(c.nicBitsPerSec)}${c.backgroundBitsPerSec > 0 ? `, ${formatBitRate(c.backgroundBitsPerSec)} background` : ''}`],
-    ['Migrations at once, peak', String(h.peakConcurrent), `limit ${c.maxConcurrent} per source${c.maxPerTarget === null ? '' : `, ${c.maxPerTarget} per target`}`],
+    [
+      'Bytes sent (GiB)',
+      fixed(h.bytesSent / 2 ** 30, 3),
+      `RAM is ${formatBytes(r.vms.reduce((n, v) => n + v.ramBytes, 0))}`,
+    ],
+    [
+      'NIC throughput, mean (Gbit/s)',
+      fixed(nic.meanBitsPerSec / 1e9, 3),
+      nic.utilisation === null
+        ? 'unlimited NIC'
+        : `${fixed(nic.utilisation * 100, 1)} % of the ${formatBitRate(nic.availableBitsPerSec ?? 0)} migrations may use`,
+    ],
+    [
+      'NIC throughput, peak (Gbit/s)',
+      fixed(nic.peakBitsPerSec / 1e9, 3),
+      `in ${formatMs(nic.bucketMs)} buckets; NIC ${c.nicBitsPerSec === null ? 'unlimited' : formatBitRate(c.nicBitsPerSec)}${c.backgroundBitsPerSec > 0 ? `, ${formatBitRate(c.backgroundBitsPerSec)} background` : ''}`,
+    ],
+    [
+      'Migrations at once, peak',
+      String(h.peakConcurrent),
+      `limit ${c.maxConcurrent} per source${c.maxPerTarget === null ? '' : `, ${c.maxPerTarget} per target`}`,
+    ],
     ['Wall time (s)', fixed(h.wallTimeMs / 1000, 1), `real time, set-ups included (${c.clock} clock)`],
   ];
 }
 
 export function formatEvacuationHeader(c: EvacuationResultConfig, ramBytes: readonly number[]): string {
   const limits = [
-    c.completionTimeoutPerGibMs === null ? null : `completion timeout ${formatMs(c.completionTimeoutPerGibMs)}/GiB -> ${c.onCompletionTimeout}`,
+    c.completionTimeoutPerGibMs === null
+      ? null
+      : `completion timeout ${formatMs(c.completionTimeoutPerGibMs)}/GiB -> ${c.onCompletionTimeout}`,
     c.progressTimeoutMs === null ? null : `progress timeout ${formatMs(c.progressTimeoutMs)} -> ${c.onProgressTimeout}`,
   ].filter((x) => x !== null);
   return [
-    `evacuation of ${ramBytes.length} VMs (${formatBytes(ramBytes.reduce((n, b) => n + b, 0))}) over a ${c.nicBitsPerSec === null ? 'unlimited' : formatBitRate(c.nicBitsPerSec)} NIC`
-      + `${c.backgroundBitsPerSec > 0 ? ` (${formatBitRate(c.backgroundBitsPerSec)} of it background traffic)` : ''} to ${c.targets.join(', ')}`,
-    `at most ${c.maxConcurrent} at once${c.maxPerTarget === null ? '' : `, ${c.maxPerTarget} per target`} · order ${c.order}`
-      + `${c.bandwidthPerMigrationBitsPerSec === null ? '' : ` · ${formatBitRate(c.bandwidthPerMigrationBitsPerSec)} per migration`}`
-      + `${limits.length > 0 ? ` · ${limits.join(' · ')}` : ''} · ${c.clock} clock · seed ${c.seed}`,
+    `evacuation of ${ramBytes.length} VMs (${formatBytes(ramBytes.reduce((n, b) => n + b, 0))}) over a ${c.nicBitsPerSec === null ? 'unlimited' : formatBitRate(c.nicBitsPerSec)} NIC` +
+      `${c.backgroundBitsPerSec > 0 ? ` (${formatBitRate(c.backgroundBitsPerSec)} of it background traffic)` : ''} to ${c.targets.join(', ')}`,
+    `at most ${c.maxConcurrent} at once${c.maxPerTarget === null ? '' : `, ${c.maxPerTarget} per target`} · order ${c.order}` +
+      `${c.bandwidthPerMigrationBitsPerSec === null ? '' : ` · ${formatBitRate(c.bandwidthPerMigrationBitsPerSec)} per migration`}` +
+      `${limits.length > 0 ? ` · ${limits.join(' · ')}` : ''} · ${c.clock} clock · seed ${c.seed}`,
   ].join('\n');
 }
 
 export function formatEvacuation(r: EvacuationResult): string {
-  const vt = table(VM_HEAD, ['left', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left']);
+  const vt = table(VM_HEAD, [
+    'left',
+    'right',
+    'right',
+    'left',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'left',
+  ]);
   for (const row of vmRows(r)) vt.push(row);
   const ht = table(['Host (unit)', 'Value', 'Reference'], ['left', 'right', 'left']);
   for (const row of hostRows(r)) ht.push(row);
-  const status = r.status === 'completed' ? 'EVACUATED: every VM migrated and verified'
-    : r.status === 'partial' ? `PARTIAL: ${r.host.leftBehind} VM${r.host.leftBehind === 1 ? '' : 's'} left on the source` : 'FAILED: no VM migrated';
+  const status =
+    r.status === 'completed'
+      ? 'EVACUATED: every VM migrated and verified'
+      : r.status === 'partial'
+        ? `PARTIAL: ${r.host.leftBehind} VM${r.host.leftBehind === 1 ? '' : 's'} left on the source`
+        : 'FAILED: no VM migrated';
   return `${status}\n\n${vt.toString()}\n\n${ht.toString()}`;
 }
 
@@ -85,15 +148,42 @@ export function timelineSpec(r: EvacuationResult): ChartSpec {
     if (v.startMs === null || v.result === undefined) continue;
     const at = (ms: number): number => (v.startMs as number) + ms;
     for (const it of v.result.iterations.filter((i) => i.phase === 'precopy')) {
-      values.push({ vm: v.name, phase: 'pre-copy round', start: at(it.startMs) / 1000, end: at(it.startMs + it.durationMs) / 1000, detail: `round ${it.index}: ${fixed(it.bytesSent / MIB, 1)} MiB` });
+      values.push({
+        vm: v.name,
+        phase: 'pre-copy round',
+        start: at(it.startMs) / 1000,
+        end: at(it.startMs + it.durationMs) / 1000,
+        detail: `round ${it.index}: ${fixed(it.bytesSent / MIB, 1)} MiB`,
+      });
     }
     const stage = (name: string) => v.result?.stages.find((s) => s.name === name);
     const stop = stage('stop-and-copy');
     const resume = stage('resume');
-    if (stop && resume) values.push({ vm: v.name, phase: 'suspended', start: at(stop.startMs) / 1000, end: at(resume.startMs + resume.durationMs) / 1000, detail: `downtime ${fixed(v.result.totals.downtimeMs, 1)} ms` });
+    if (stop && resume)
+      values.push({
+        vm: v.name,
+        phase: 'suspended',
+        start: at(stop.startMs) / 1000,
+        end: at(resume.startMs + resume.durationMs) / 1000,
+        detail: `downtime ${fixed(v.result.totals.downtimeMs, 1)} ms`,
+      });
     const pc = stage('postcopy');
-    if (pc) values.push({ vm: v.name, phase: 'post-copy', start: at(pc.startMs) / 1000, end: at(pc.startMs + pc.durationMs) / 1000, detail: 'pages pushed and requested' });
-    if (v.status !== 'migrated' && v.endMs !== null) values.push({ vm: v.name, phase: 'cancelled / failed', start: v.endMs / 1000, end: v.endMs / 1000 + Math.max(0.002, r.host.evacuationTimeMs / 400000), detail: v.reason ?? '' });
+    if (pc)
+      values.push({
+        vm: v.name,
+        phase: 'post-copy',
+        start: at(pc.startMs) / 1000,
+        end: at(pc.startMs + pc.durationMs) / 1000,
+        detail: 'pages pushed and requested',
+      });
+    if (v.status !== 'migrated' && v.endMs !== null)
+      values.push({
+        vm: v.name,
+        phase: 'cancelled / failed',
+        start: v.endMs / 1000,
+        end: v.endMs / 1000 + Math.max(0.002, r.host.evacuationTimeMs / 400000),
+        detail: v.reason ?? '',
+      });
   }
   return {
     title: 'timeline: one lane per VM',
@@ -105,8 +195,22 @@ export function timelineSpec(r: EvacuationResult): ChartSpec {
       y: { field: 'vm', type: 'nominal', title: null, sort: r.vms.map((v) => v.name) },
       x: { field: 'start', type: 'quantitative', title: 'time since the first start (s)', axis: { titleLimit: 400 } },
       x2: { field: 'end' },
-      color: { field: 'phase', type: 'nominal', title: 'phase', scale: { domain: ['pre-copy round', 'suspended', 'post-copy', 'cancelled / failed'], range: ['#4e79a7', '#e15759', '#f28e2b', '#222222'] } },
-      tooltip: [{ field: 'vm' }, { field: 'phase' }, { field: 'start', format: ',.3f' }, { field: 'end', format: ',.3f' }, { field: 'detail' }],
+      color: {
+        field: 'phase',
+        type: 'nominal',
+        title: 'phase',
+        scale: {
+          domain: ['pre-copy round', 'suspended', 'post-copy', 'cancelled / failed'],
+          range: ['#4e79a7', '#e15759', '#f28e2b', '#222222'],
+        },
+      },
+      tooltip: [
+        { field: 'vm' },
+        { field: 'phase' },
+        { field: 'start', format: ',.3f' },
+        { field: 'end', format: ',.3f' },
+        { field: 'detail' },
+      ],
     },
   };
 }
@@ -114,20 +218,30 @@ export function timelineSpec(r: EvacuationResult): ChartSpec {
 /** The NIC's throughput over time, stacked by VM. */
 export function nicSpec(r: EvacuationResult): ChartSpec {
   const values: { t: number; vm: string; gbps: number }[] = [];
-  for (const s of r.nic.series) s.bitsPerSec.forEach((b, i) => values.push({ t: (i * r.nic.bucketMs) / 1000, vm: s.vm, gbps: b / 1e9 }));
-  const layers: unknown[] = [{
-    data: { values },
-    mark: { type: 'area', interpolate: 'step-after' },
-    encoding: {
-      x: { field: 't', type: 'quantitative', title: 'time since the first start (s)', axis: { titleLimit: 400 } },
-      y: { field: 'gbps', type: 'quantitative', stack: 'zero', title: 'NIC throughput (Gbit/s)' },
-      color: { field: 'vm', type: 'nominal', title: 'VM', sort: r.vms.map((v) => v.name) },
-      order: { field: 'vm' },
+  for (const s of r.nic.series)
+    s.bitsPerSec.forEach((b, i) => values.push({ t: (i * r.nic.bucketMs) / 1000, vm: s.vm, gbps: b / 1e9 }));
+  const layers: unknown[] = [
+    {
+      data: { values },
+      mark: { type: 'area', interpolate: 'step-after' },
+      encoding: {
+        x: { field: 't', type: 'quantitative', title: 'time since the first start (s)', axis: { titleLimit: 400 } },
+        y: { field: 'gbps', type: 'quantitative', stack: 'zero', title: 'NIC throughput (Gbit/s)' },
+        color: { field: 'vm', type: 'nominal', title: 'VM', sort: r.vms.map((v) => v.name) },
+        order: { field: 'vm' },
+      },
     },
-  }];
+  ];
   if (r.nic.availableBitsPerSec !== null) {
     layers.push({
-      data: { values: [{ y: r.nic.availableBitsPerSec / 1e9, label: r.config.backgroundBitsPerSec > 0 ? 'NIC less background' : 'NIC rate' }] },
+      data: {
+        values: [
+          {
+            y: r.nic.availableBitsPerSec / 1e9,
+            label: r.config.backgroundBitsPerSec > 0 ? 'NIC less background' : 'NIC rate',
+          },
+        ],
+      },
       mark: { type: 'rule', strokeDash: [4, 3], color: '#444' },
       encoding: { y: { field: 'y', type: 'quantitative' } },
     });
@@ -137,13 +251,22 @@ export function nicSpec(r: EvacuationResult): ChartSpec {
 
 export async function renderEvacuationHtml(r: EvacuationResult, meta: ReportMeta): Promise<string> {
   const parts: string[] = [];
-  parts.push('<h1>Host evacuation</h1>', `<p class="meta">${esc(formatEvacuationHeader(r.config, r.vms.map((v) => v.ramBytes))).replace(/\n/g, '<br>')}</p>`);
+  parts.push(
+    '<h1>Host evacuation</h1>',
+    `<p class="meta">${esc(
+      formatEvacuationHeader(
+        r.config,
+        r.vms.map((v) => v.ramBytes),
+      ),
+    ).replace(/\n/g, '<br>')}</p>`,
+  );
   const e = r.environment;
-  parts.push(`<p class="meta">Node ${esc(e.node)} · ${esc(e.platform)}/${esc(e.arch)} · ${esc(e.cpu)} · ${e.cores} cores · started ${esc(r.startedAt)}</p>`);
+  parts.push(
+    `<p class="meta">Node ${esc(e.node)} · ${esc(e.platform)}/${esc(e.arch)} · ${esc(e.cpu)} · ${e.cores} cores · started ${esc(r.startedAt)}</p>`,
+  );
   parts.push('<h2>Host</h2>', htmlTable(['Host (unit)', 'Value', 'Reference'], hostRows(r), 1));
   parts.push('<h2>Timeline</h2>', `<div class="charts">${await figure(timelineSpec(r))}</div>`);
   parts.push('<h2>NIC</h2>', `<div class="charts">${await figure(nicSpec(r))}</div>`);
   parts.push('<h2>VMs</h2>', htmlTable(VM_HEAD, vmRows(r), 1));
   return page('migbench evacuate', parts.join('\n'), meta);
 }
-

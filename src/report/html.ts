@@ -15,7 +15,16 @@ import { renderSvg, type ChartSpec } from './charts/render.js';
 import { runChartSpecs } from './charts/run-charts.js';
 import { tradeoffSpec } from './charts/tradeoff.js';
 import { comparisonViews, configGroups, seriesLabel } from './comparison-data.js';
-import { codecTableOf, formatConfigHeader, formatStatusLine, postcopyTableOf, qemuTableOf, roundsTableOf, stagesTableOf, totalsTableOf } from './human.js';
+import {
+  codecTableOf,
+  formatConfigHeader,
+  formatStatusLine,
+  postcopyTableOf,
+  qemuTableOf,
+  roundsTableOf,
+  stagesTableOf,
+  totalsTableOf,
+} from './human.js';
 
 export interface ReportMeta {
   /** migbench version, for the footer. */
@@ -24,7 +33,11 @@ export interface ReportMeta {
   generatedAt?: string;
 }
 
-export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<string, SuiteRecord>, meta: ReportMeta): Promise<string> {
+export async function renderSuiteHtml(
+  plan: SuitePlan,
+  latest: ReadonlyMap<string, SuiteRecord>,
+  meta: ReportMeta,
+): Promise<string> {
   const summary = summarize(plan, latest);
   const parts: string[] = [];
   const planned = plan.runs.length;
@@ -33,14 +46,21 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
 
   parts.push(`<h1>Suite ${esc(plan.name)}${plan.reduced ? ' <span class="tag">reduced</span>' : ''}</h1>`);
   if (plan.description !== '') parts.push(`<p>${esc(plan.description)}</p>`);
-  parts.push(`<p class="meta">${summary.rows.length} configurations × ${plan.repeat} repeat${plan.repeat === 1 ? '' : 's'} = ${planned} runs: `
-    + `${completed} completed, ${failed} failed, ${planned - completed - failed} not run · from ${esc(plan.file)}</p>`);
+  parts.push(
+    `<p class="meta">${summary.rows.length} configurations × ${plan.repeat} repeat${plan.repeat === 1 ? '' : 's'} = ${planned} runs: ` +
+      `${completed} completed, ${failed} failed, ${planned - completed - failed} not run · from ${esc(plan.file)}</p>`,
+  );
   const env = [...latest.values()].find((r) => r.result !== undefined)?.result?.environment;
   if (env !== undefined) {
-    parts.push(`<p class="meta">Node ${esc(env.node)} · ${esc(env.platform)}/${esc(env.arch)} · ${esc(env.cpu)} · ${env.cores} cores · wasm SIMD ${env.wasmSimd ? 'yes' : 'no'}</p>`);
+    parts.push(
+      `<p class="meta">Node ${esc(env.node)} · ${esc(env.platform)}/${esc(env.arch)} · ${esc(env.cpu)} · ${env.cores} cores · wasm SIMD ${env.wasmSimd ? 'yes' : 'no'}</p>`,
+    );
   }
 
-  parts.push('<h2 id="summary">Summary</h2>', '<p class="meta">Each cell: mean (min – max) over the completed runs of the configuration.</p>');
+  parts.push(
+    '<h2 id="summary">Summary</h2>',
+    '<p class="meta">Each cell: mean (min – max) over the completed runs of the configuration.</p>',
+  );
   const { head, rows } = summaryCells(plan, summary);
   parts.push(htmlTable(head, rows, plan.variedKeys.length));
 
@@ -53,12 +73,20 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
       continue;
     }
     // The section heading titles the metric chart; the trade-off chart has its own title.
-    const charts = [await figure(comparisonSpec(undefined, v.metric.label, v.seriesTitle, v.axis, v.points, v.failures))];
+    const charts = [
+      await figure(comparisonSpec(undefined, v.metric.label, v.seriesTitle, v.axis, v.points, v.failures)),
+    ];
     if (v.failures.length > 0) {
-      parts.push(`<p class="note">Failed runs are the red crosses at the foot of the chart: ${v.failures.map((f) => `${esc(v.axis.title)} ${esc(f.xLabel)}${f.series === 'all' ? '' : ` (${esc(f.series)})`}: ${f.failed} of ${f.runs} failed — ${esc(f.reason)}`).join('; ')}.</p>`);
+      parts.push(
+        `<p class="note">Failed runs are the red crosses at the foot of the chart: ${v.failures.map((f) => `${esc(v.axis.title)} ${esc(f.xLabel)}${f.series === 'all' ? '' : ` (${esc(f.series)})`}: ${f.failed} of ${f.runs} failed — ${esc(f.reason)}`).join('; ')}.</p>`,
+      );
     }
     if (v.comparison.tradeoff && v.tradeoff.length >= 2) {
-      charts.push(await figure(tradeoffSpec(`downtime vs total time over ${kebabOf(v.comparison.vary)}`, v.seriesTitle, v.tradeoff)));
+      charts.push(
+        await figure(
+          tradeoffSpec(`downtime vs total time over ${kebabOf(v.comparison.vary)}`, v.seriesTitle, v.tradeoff),
+        ),
+      );
     }
     parts.push(`<div class="charts">${charts.join('')}</div></section>`);
   }
@@ -66,13 +94,19 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
   if (summary.failedRuns.length > 0) {
     parts.push('<h2 id="failed">Failed runs</h2><ul>');
     for (const r of summary.failedRuns) {
-      parts.push(`<li><code>${esc(r.runId)}</code> ${esc(seriesLabel(plan, r.varied))}: ${esc(r.reason ?? 'failed')}</li>`);
+      parts.push(
+        `<li><code>${esc(r.runId)}</code> ${esc(seriesLabel(plan, r.varied))}: ${esc(r.reason ?? 'failed')}</li>`,
+      );
     }
     parts.push('</ul>');
   }
 
   const groups = configGroups(plan, latest);
-  if (groups.length > 0) parts.push('<h2 id="runs">Runs</h2>', '<p class="meta">One run per configuration: its first completed repeat (or its first failed one).</p>');
+  if (groups.length > 0)
+    parts.push(
+      '<h2 id="runs">Runs</h2>',
+      '<p class="meta">One run per configuration: its first completed repeat (or its first failed one).</p>',
+    );
   for (const g of groups) {
     const runIds = plan.runs.filter((r) => r.configId === g.configId).map((r) => r.runId);
     const records = runIds.map((id) => latest.get(id)).filter((r): r is SuiteRecord => r?.result !== undefined);
@@ -83,11 +117,14 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
       continue;
     }
     const r = shown.result!;
-    const status = r.status === 'completed'
-      ? `total ${esc(formatMs(r.totals.totalTimeMs))} · downtime ${esc(formatMs(r.totals.downtimeMs))} · ${r.totals.iterations} rounds`
-      : `failed: ${esc(r.reason ?? '')}`;
+    const status =
+      r.status === 'completed'
+        ? `total ${esc(formatMs(r.totals.totalTimeMs))} · downtime ${esc(formatMs(r.totals.downtimeMs))} · ${r.totals.iterations} rounds`
+        : `failed: ${esc(r.reason ?? '')}`;
     const charts = await Promise.all(runChartSpecs(r).map(figure));
-    parts.push(`<details><summary>${label} · <code>${esc(shown.runId)}</code> · ${status}</summary><div class="charts">${charts.join('')}</div></details>`);
+    parts.push(
+      `<details><summary>${label} · <code>${esc(shown.runId)}</code> · ${status}</summary><div class="charts">${charts.join('')}</div></details>`,
+    );
   }
 
   return page(`migbench suite ${plan.name}`, parts.join('\n'), meta);
@@ -96,10 +133,12 @@ export async function renderSuiteHtml(plan: SuitePlan, latest: ReadonlyMap<strin
 export async function renderRunHtml(result: MigrationResult, meta: ReportMeta): Promise<string> {
   const parts: string[] = ['<h1>migbench run</h1>'];
   // The header's "name  value" lines as a two-column table.
-  const header = formatConfigHeader(result.config, result.environment, meta.toolVersion).split('\n').map((line) => {
-    const m = /^(\S+)\s{2,}(.*)$/.exec(line);
-    return m ? [m[1], m[2]] : ['', line.trim()];
-  });
+  const header = formatConfigHeader(result.config, result.environment, meta.toolVersion)
+    .split('\n')
+    .map((line) => {
+      const m = /^(\S+)\s{2,}(.*)$/.exec(line);
+      return m ? [m[1], m[2]] : ['', line.trim()];
+    });
   parts.push(htmlTable(['', 'configuration'], header, 1));
   parts.push(`<p class="status ${result.status}">${esc(formatStatusLine(result))}</p>`);
   const charts = await Promise.all(runChartSpecs(result).map(figure));
@@ -121,9 +160,11 @@ export async function figure(spec: ChartSpec): Promise<string> {
 
 export function htmlTable(head: string[], rows: string[][], leftColumns: number): string {
   const cls = (i: number): string => (i < leftColumns ? '' : ' class="num"');
-  return `<table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>`
-    + rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${esc(c)}</td>`).join('')}</tr>`).join('')
-    + '</tbody></table>';
+  return (
+    `<table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
+    rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${esc(c)}</td>`).join('')}</tr>`).join('') +
+    '</tbody></table>'
+  );
 }
 
 const CSS = `

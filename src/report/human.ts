@@ -7,7 +7,14 @@
 import { guestCostMs, hostCostMs } from '../dirtylog/cost-meter.js';
 import Table from 'cli-table3';
 import type { WritePattern } from '../config/types.js';
-import type { CodecSummary, ResultConfig, Environment, IterationRecord, MigrationResult, StageRecord } from '../result/schema.js';
+import type {
+  CodecSummary,
+  ResultConfig,
+  Environment,
+  IterationRecord,
+  MigrationResult,
+  StageRecord,
+} from '../result/schema.js';
 import { formatBitRate, formatByteRate, formatBytes, formatMs } from '../util/format.js';
 
 /** Rounds tables longer than HEAD + TAIL + 1 show the first HEAD and last TAIL rounds. */
@@ -23,28 +30,49 @@ export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment,
   const pages = config.ramBytes / config.pageSizeBytes;
   const dirtyBytesPerSec = config.dirtyPagesPerSec * config.pageSizeBytes;
   const rows: [string, string][] = [
-    ['migbench', `${toolVersion} · Node ${env.node} · ${env.platform}/${env.arch} · wasm SIMD ${env.wasmSimd ? 'yes' : 'no'}`],
+    [
+      'migbench',
+      `${toolVersion} · Node ${env.node} · ${env.platform}/${env.arch} · wasm SIMD ${env.wasmSimd ? 'yes' : 'no'}`,
+    ],
     ['cpu', `${env.cpu} · ${env.cores} cores`],
-    ['guest', `${formatBytes(config.ramBytes)} RAM = ${count(pages)} pages of ${formatBytes(config.pageSizeBytes)}`
-      + ` · ${config.vcpus} vCPU${config.vcpus === 1 ? '' : 's'} · seed ${config.seed}`],
+    [
+      'guest',
+      `${formatBytes(config.ramBytes)} RAM = ${count(pages)} pages of ${formatBytes(config.pageSizeBytes)}` +
+        ` · ${config.vcpus} vCPU${config.vcpus === 1 ? '' : 's'} · seed ${config.seed}`,
+    ],
     ['content', formatContent(config.content)],
-    ['dirtying', `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})`
-      + ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`],
-    ['link', `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}`
-      + (config.maxBandwidthBitsPerSec == null ? '' : ` · max-bandwidth ${formatLink(config.maxBandwidthBitsPerSec)} until suspension`)],
-    ['tracking', `${config.dirtyLog === 'ring' ? `ring of ${count(config.ringSizeEntries)} entries per vCPU` : config.dirtyLog}`
-      + ` · ${config.dirtyCost === undefined || config.dirtyCost === 'none' ? 'no host costs (--dirty-cost none)' : `KVM's costs (--dirty-cost ${config.dirtyCost})`}`],
-    ['policy', `${config.policy}${config.precopyLoop === 'qemu' ? " (QEMU's own loop: a round is the interval from one dirty-log sync to the next)" : ''}`
-      + ` · downtime limit ${formatMs(config.downtimeLimitMs)}`
-      + (config.precopyLoop === 'qemu' ? '' : ` · max iterations ${config.maxIterations ?? "policy's own"}`)
-      + ` · timeout ${config.timeoutMs === null ? 'none' : formatMs(config.timeoutMs)}`],
+    [
+      'dirtying',
+      `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})` +
+        ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`,
+    ],
+    [
+      'link',
+      `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}` +
+        (config.maxBandwidthBitsPerSec == null
+          ? ''
+          : ` · max-bandwidth ${formatLink(config.maxBandwidthBitsPerSec)} until suspension`),
+    ],
+    [
+      'tracking',
+      `${config.dirtyLog === 'ring' ? `ring of ${count(config.ringSizeEntries)} entries per vCPU` : config.dirtyLog}` +
+        ` · ${config.dirtyCost === undefined || config.dirtyCost === 'none' ? 'no host costs (--dirty-cost none)' : `KVM's costs (--dirty-cost ${config.dirtyCost})`}`,
+    ],
+    [
+      'policy',
+      `${config.policy}${config.precopyLoop === 'qemu' ? " (QEMU's own loop: a round is the interval from one dirty-log sync to the next)" : ''}` +
+        ` · downtime limit ${formatMs(config.downtimeLimitMs)}` +
+        (config.precopyLoop === 'qemu' ? '' : ` · max iterations ${config.maxIterations ?? "policy's own"}`) +
+        ` · timeout ${config.timeoutMs === null ? 'none' : formatMs(config.timeoutMs)}`,
+    ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
 
 export function formatContent(c: ResultConfig['content']): string {
-  const shares = (m: { zeroPercent: number; textPercent: number; randomPercent: number }): string => `${m.zeroPercent} % zero · ${m.textPercent} % text · ${m.randomPercent} % random`;
+  const shares = (m: { zeroPercent: number; textPercent: number; randomPercent: number }): string =>
+    `${m.zeroPercent} % zero · ${m.textPercent} % text · ${m.randomPercent} % random`;
   const pl = c.placement;
   if (pl === undefined) return `${shares(c)} pages`;
   if (pl.hot !== undefined) return `hot set ${shares(pl.hot)} · the rest ${shares(c)}`;
@@ -53,9 +81,12 @@ export function formatContent(c: ResultConfig['content']): string {
 
 export function formatPattern(p: WritePattern): string {
   switch (p.kind) {
-    case 'uniform': return 'uniform';
-    case 'sequential': return 'sequential';
-    case 'hotset': return `hotset (${percent(p.fraction)} of pages take ${percent(p.probability)} of writes)`;
+    case 'uniform':
+      return 'uniform';
+    case 'sequential':
+      return 'sequential';
+    case 'hotset':
+      return `hotset (${percent(p.fraction)} of pages take ${percent(p.probability)} of writes)`;
   }
 }
 
@@ -93,9 +124,17 @@ export function formatResult(result: MigrationResult): string {
     '',
     'Totals',
     formatTotalsTable(result),
-    ...(result.totals.codec ? ['', `Codecs (${result.config.codecs.join(', ')}; ${result.config.compressThreads || 'no'} encoder threads)`, formatCodecTable(result)] : []),
+    ...(result.totals.codec
+      ? [
+          '',
+          `Codecs (${result.config.codecs.join(', ')}; ${result.config.compressThreads || 'no'} encoder threads)`,
+          formatCodecTable(result),
+        ]
+      : []),
     ...(result.postcopy ? ['', 'Post-copy', formatPostcopyTable(result)] : []),
-    ...(result.qemu ? ['', "QEMU's statistics (query-migrate's names; QEMU's wire bytes)", formatQemuTable(result)] : []),
+    ...(result.qemu
+      ? ['', "QEMU's statistics (query-migrate's names; QEMU's wire bytes)", formatQemuTable(result)]
+      : []),
   ].join('\n');
 }
 
@@ -103,17 +142,32 @@ export function formatResult(result: MigrationResult): string {
 export function qemuTableOf(r: MigrationResult): ResultTable | null {
   const q = r.qemu;
   if (!q) return null;
-  const t = newTable(['Statistic (unit)', 'Value', 'migbench\'s own'], ['left', 'right', 'left']);
+  const t = newTable(['Statistic (unit)', 'Value', "migbench's own"], ['left', 'right', 'left']);
   const syncs = q.pagesPerSync;
-  const shown = syncs.length > 12 ? `${syncs.slice(0, 8).map(count).join(', ')}, … ${syncs.slice(-3).map(count).join(', ')}` : syncs.map(count).join(', ');
+  const shown =
+    syncs.length > 12
+      ? `${syncs.slice(0, 8).map(count).join(', ')}, … ${syncs.slice(-3).map(count).join(', ')}`
+      : syncs.map(count).join(', ');
   t.push(
-    ['dirty-sync-count (syncs)', count(q.dirtySyncCount), `${count(r.totals.iterations)} rounds (a round ends at a sync)`],
+    [
+      'dirty-sync-count (syncs)',
+      count(q.dirtySyncCount),
+      `${count(r.totals.iterations)} rounds (a round ends at a sync)`,
+    ],
     ['pages per sync (pages)', shown, 'newly set in the bitmap'],
-    ['transferred (MiB)', fixed(q.transferredBytes / 2 ** 20, 1), `${fixed(r.totals.bytesSent / 2 ** 20, 1)} MiB in migbench's frames`],
+    [
+      'transferred (MiB)',
+      fixed(q.transferredBytes / 2 ** 20, 1),
+      `${fixed(r.totals.bytesSent / 2 ** 20, 1)} MiB in migbench's frames`,
+    ],
     ['normal (pages)', count(q.normalPages), 'sent whole'],
     ['duplicate (pages)', count(q.duplicatePages), 'zero pages'],
     ['ram_save_iterate calls', count(q.iterations), '18 bytes of framing each'],
-    ['expected-downtime (ms)', q.expectedDowntimeMs === null ? '-' : fixed(q.expectedDowntimeMs, 1), `${fixed(r.totals.downtimeMs, 1)} ms measured`],
+    [
+      'expected-downtime (ms)',
+      q.expectedDowntimeMs === null ? '-' : fixed(q.expectedDowntimeMs, 1),
+      `${fixed(r.totals.downtimeMs, 1)} ms measured`,
+    ],
     ['cpu-throttle-percentage, highest (%)', count(q.maxThrottlePercent), ''],
   );
   return t;
@@ -126,15 +180,35 @@ export function formatQemuTable(r: MigrationResult): string {
 /** Per round and in total: bytes before and after encoding, ratio, zero pages, xbzrle's cache, CPU. */
 export function codecTableOf(r: MigrationResult): ResultTable | null {
   const t = newTable(
-    ['Round', 'Before\n(MiB)', 'After\n(MiB)', 'Ratio', 'Zero\npages', 'xbzrle\nhits', 'xbzrle\nmisses', 'xbzrle\noverflows', 'Encode\nCPU (ms)'],
+    [
+      'Round',
+      'Before\n(MiB)',
+      'After\n(MiB)',
+      'Ratio',
+      'Zero\npages',
+      'xbzrle\nhits',
+      'xbzrle\nmisses',
+      'xbzrle\noverflows',
+      'Encode\nCPU (ms)',
+    ],
     ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   const row = (label: string, c: CodecSummary): string[] => [
-    label, fixed(c.bytesIn / 2 ** 20, 1), fixed(c.bytesOut / 2 ** 20, 1), c.ratio === null ? 'all zero' : fixed(c.ratio, 2),
-    count(c.zeroPages), count(c.xbzrleCacheHits), count(c.xbzrleCacheMisses), count(c.xbzrleOverflows), fixed(c.encodeMs, 1),
+    label,
+    fixed(c.bytesIn / 2 ** 20, 1),
+    fixed(c.bytesOut / 2 ** 20, 1),
+    c.ratio === null ? 'all zero' : fixed(c.ratio, 2),
+    count(c.zeroPages),
+    count(c.xbzrleCacheHits),
+    count(c.xbzrleCacheMisses),
+    count(c.xbzrleOverflows),
+    fixed(c.encodeMs, 1),
   ];
   const rounds = r.iterations.filter((i) => i.codec !== undefined);
-  const shown = rounds.length > ROUNDS_HEAD + ROUNDS_TAIL + 1 ? [...rounds.slice(0, ROUNDS_HEAD), ...rounds.slice(-ROUNDS_TAIL)] : rounds;
+  const shown =
+    rounds.length > ROUNDS_HEAD + ROUNDS_TAIL + 1
+      ? [...rounds.slice(0, ROUNDS_HEAD), ...rounds.slice(-ROUNDS_TAIL)]
+      : rounds;
   for (const i of shown) t.push(row(String(i.index), i.codec as CodecSummary));
   if (r.totals.codec) t.push(row('total', r.totals.codec));
   return t;
@@ -156,7 +230,10 @@ export function postcopyTableOf(r: MigrationResult): ResultTable | null {
     ['Pushed in the background (pages)', count(pc.pagesPushed)],
     ['Blocked per vCPU (ms)', pc.blockedMsPerVcpu.map((ms) => fixed(ms, 1)).join(' / ')],
     ['Last page arrived (ms)', fixed(pc.lastPageArrivedMs, 1)],
-    ['Guest writes on target (writes/s)', `${count(pc.guestPageWritesPerSec)} (configured ${count(r.config.dirtyPagesPerSec)})`],
+    [
+      'Guest writes on target (writes/s)',
+      `${count(pc.guestPageWritesPerSec)} (configured ${count(r.config.dirtyPagesPerSec)})`,
+    ],
   );
   return t;
 }
@@ -185,7 +262,10 @@ type Cell = string | { content: string; colSpan: number; hAlign: Table.Horizonta
 export class ResultTable {
   readonly rows: Cell[][] = [];
 
-  constructor(readonly head: string[], readonly align: Table.HorizontalAlignment[]) {}
+  constructor(
+    readonly head: string[],
+    readonly align: Table.HorizontalAlignment[],
+  ) {}
 
   push(...rows: Cell[][]): void {
     this.rows.push(...rows);
@@ -198,10 +278,16 @@ export class ResultTable {
   }
 
   toHtml(): string {
-    const esc = (x: string): string => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const esc = (x: string): string =>
+      x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
     const cls = (i: number): string => (this.align[i] === 'right' ? ' class="num"' : '');
     const head = this.head.map((h, i) => `<th${cls(i)}>${esc(h).replace(/\n/g, '<br>')}</th>`).join('');
-    const body = this.rows.map((r) => `<tr>${r.map((c, i) => (typeof c === 'string' ? `<td${cls(i)}>${esc(c)}</td>` : `<td colspan="${c.colSpan}" class="note">${esc(c.content)}</td>`)).join('')}</tr>`).join('');
+    const body = this.rows
+      .map(
+        (r) =>
+          `<tr>${r.map((c, i) => (typeof c === 'string' ? `<td${cls(i)}>${esc(c)}</td>` : `<td colspan="${c.colSpan}" class="note">${esc(c.content)}</td>`)).join('')}</tr>`,
+      )
+      .join('');
     return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
   }
 }
@@ -239,14 +325,22 @@ export function roundsTableOf(iterations: readonly IterationRecord[]): ResultTab
     { head: 'Duration\n(ms)', align: 'right', cell: (i) => fixed(i.durationMs, 1) },
     { head: 'Scan\n(ms)', align: 'right', cell: (i) => fixed(i.scanMs, 2) },
     { head: 'Dirty rate\n(pages/s)', align: 'right', cell: (i) => count(i.dirtyPagesPerSec) },
-    { head: `Link rate\n(${link.name})`, align: 'right', cell: (i) => fixed(i.achievedLinkBitsPerSec / link.divisor, 2) },
+    {
+      head: `Link rate\n(${link.name})`,
+      align: 'right',
+      cell: (i) => fixed(i.achievedLinkBitsPerSec / link.divisor, 2),
+    },
     { head: 'Expected\ndowntime (ms)', align: 'right', cell: (i) => fixed(i.expectedDowntimeMs, 1) },
   ];
   if (iterations.some((i) => i.throttlePercent > 0)) {
     columns.push({ head: 'Throttle\n(%)', align: 'right', cell: (i) => fixed(i.throttlePercent, 0) });
   }
   if (iterations.some((i) => i.rateLimitBitsPerSec !== null)) {
-    columns.push({ head: 'Rate limit\n(Mbit/s)', align: 'right', cell: (i) => (i.rateLimitBitsPerSec === null ? 'link' : fixed(i.rateLimitBitsPerSec / 1e6, 0)) });
+    columns.push({
+      head: 'Rate limit\n(Mbit/s)',
+      align: 'right',
+      cell: (i) => (i.rateLimitBitsPerSec === null ? 'link' : fixed(i.rateLimitBitsPerSec / 1e6, 0)),
+    });
   }
   if (new Set(iterations.map((i) => i.downtimeLimitMs)).size > 1) {
     columns.push({ head: 'Downtime\nlimit (ms)', align: 'right', cell: (i) => fixed(i.downtimeLimitMs, 0) });
@@ -260,11 +354,22 @@ export function roundsTableOf(iterations: readonly IterationRecord[]): ResultTab
   }
   if (iterations.some((i) => i.dirtyCost !== undefined)) {
     columns.push(
-      { head: 'Host dirty-\ntrack (ms)', align: 'right', cell: (i) => (i.dirtyCost ? fixed(hostCostMs(i.dirtyCost), 2) : '') },
-      { head: 'Guest faults\n(ms, vCPUs)', align: 'right', cell: (i) => (i.dirtyCost ? fixed(guestCostMs(i.dirtyCost), 1) : '') },
+      {
+        head: 'Host dirty-\ntrack (ms)',
+        align: 'right',
+        cell: (i) => (i.dirtyCost ? fixed(hostCostMs(i.dirtyCost), 2) : ''),
+      },
+      {
+        head: 'Guest faults\n(ms, vCPUs)',
+        align: 'right',
+        cell: (i) => (i.dirtyCost ? fixed(guestCostMs(i.dirtyCost), 1) : ''),
+      },
     );
   }
-  const t = newTable(columns.map((c) => c.head), columns.map((c) => c.align));
+  const t = newTable(
+    columns.map((c) => c.head),
+    columns.map((c) => c.align),
+  );
   const row = (i: IterationRecord): string[] => columns.map((c) => c.cell(i));
   if (iterations.length <= ROUNDS_HEAD + ROUNDS_TAIL + 1) {
     for (const i of iterations) t.push(row(i));
@@ -290,42 +395,83 @@ export function totalsTableOf(r: MigrationResult): ResultTable | null {
   const configuredDirty = c.dirtyPagesPerSec;
   const t = newTable(['Measure (unit)', 'Value', 'Reference'], ['left', 'right', 'left']);
   t.push(
-    ['Total time (ms)', fixed(tot.totalTimeMs, 1),
-      `connect to announce${tot.totalTimeMs >= 1000 ? ` = ${formatMs(tot.totalTimeMs)}` : ''}`],
-    ['Downtime (ms)', fixed(tot.downtimeMs, 1),
-      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' || c.policy === 'qemu-rounds' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}`],
-    [`Bytes sent (${bytes.name})`, fixed(tot.bytesSent / bytes.divisor, bytes.digits),
-      `${fixed(tot.ramMultiplesSent, 2)} × RAM (${formatBytes(c.ramBytes)})`],
+    [
+      'Total time (ms)',
+      fixed(tot.totalTimeMs, 1),
+      `connect to announce${tot.totalTimeMs >= 1000 ? ` = ${formatMs(tot.totalTimeMs)}` : ''}`,
+    ],
+    [
+      'Downtime (ms)',
+      fixed(tot.downtimeMs, 1),
+      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' || c.policy === 'qemu-rounds' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}`,
+    ],
+    [
+      `Bytes sent (${bytes.name})`,
+      fixed(tot.bytesSent / bytes.divisor, bytes.digits),
+      `${fixed(tot.ramMultiplesSent, 2)} × RAM (${formatBytes(c.ramBytes)})`,
+    ],
     ['Pages sent (pages)', count(tot.pagesSent), `RAM is ${count(c.ramBytes / c.pageSizeBytes)} pages`],
-    ['Iterations (rounds)', count(tot.iterations),
-      `${precopyRounds} pre-copy + ${tot.iterations - precopyRounds} stop-and-copy`],
-    [`Achieved link rate (${link.name})`, fixed(tot.achievedLinkBitsPerSec / link.divisor, 2),
-      `configured ${formatLink(c.linkBitsPerSec)}`],
-    ['Achieved dirty rate (pages/s)', count(tot.achievedDirtyPagesPerSec),
-      `configured ${count(configuredDirty)} pages/s = ${formatByteRate(configuredDirty * c.pageSizeBytes)}`
-      + (configuredDirty > 0 ? ` (${percent(tot.achievedDirtyPagesPerSec / configuredDirty)} achieved)` : '')],
+    [
+      'Iterations (rounds)',
+      count(tot.iterations),
+      `${precopyRounds} pre-copy + ${tot.iterations - precopyRounds} stop-and-copy`,
+    ],
+    [
+      `Achieved link rate (${link.name})`,
+      fixed(tot.achievedLinkBitsPerSec / link.divisor, 2),
+      `configured ${formatLink(c.linkBitsPerSec)}`,
+    ],
+    [
+      'Achieved dirty rate (pages/s)',
+      count(tot.achievedDirtyPagesPerSec),
+      `configured ${count(configuredDirty)} pages/s = ${formatByteRate(configuredDirty * c.pageSizeBytes)}` +
+        (configuredDirty > 0 ? ` (${percent(tot.achievedDirtyPagesPerSec / configuredDirty)} achieved)` : ''),
+    ],
     ['Guest page writes (writes)', count(tot.guestPageWrites), 'by all vCPUs while live'],
   );
   const d = tot.dirtyCost;
   if (d) {
-    const parts = (Object.entries(d.host) as [string, number][]).filter(([, ms]) => ms > 0).map(([k, ms]) => `${k.replace(/Ms$/, '')} ${fixed(ms, 2)}`);
+    const parts = (Object.entries(d.host) as [string, number][])
+      .filter(([, ms]) => ms > 0)
+      .map(([k, ms]) => `${k.replace(/Ms$/, '')} ${fixed(ms, 2)}`);
     t.push(
-      ['Dirty tracking, host (ms)', fixed(hostCostMs(d), 2), `the migration thread waited (--dirty-cost ${c.dirtyCost ?? 'kvm'}): ${parts.join(', ') || 'nothing'}`],
-      ['Dirty tracking, guest (ms)', fixed(guestCostMs(d), 1),
-        `summed over vCPUs: ${count(d.guest.faults)} write-protect faults ${fixed(d.guest.faultMs, 1)} ms`
-        + (d.guest.ringFullExits > 0 ? `, ${count(d.guest.ringFullExits)} ring-full exits ${fixed(d.guest.ringFullExitMs, 1)} ms` : '')],
+      [
+        'Dirty tracking, host (ms)',
+        fixed(hostCostMs(d), 2),
+        `the migration thread waited (--dirty-cost ${c.dirtyCost ?? 'kvm'}): ${parts.join(', ') || 'nothing'}`,
+      ],
+      [
+        'Dirty tracking, guest (ms)',
+        fixed(guestCostMs(d), 1),
+        `summed over vCPUs: ${count(d.guest.faults)} write-protect faults ${fixed(d.guest.faultMs, 1)} ms` +
+          (d.guest.ringFullExits > 0
+            ? `, ${count(d.guest.ringFullExits)} ring-full exits ${fixed(d.guest.ringFullExitMs, 1)} ms`
+            : ''),
+      ],
     );
   }
   const g = tot.guestPerf;
   if (g) {
-    const pace = (rate: number | null, ms: number | null): string => (rate === null ? 'n/a' : `${count(rate)} writes/s${ms === null ? '' : ` = ${fixed(ms, 0)} ms per GiB`}`);
+    const pace = (rate: number | null, ms: number | null): string =>
+      rate === null ? 'n/a' : `${count(rate)} writes/s${ms === null ? '' : ` = ${fixed(ms, 0)} ms per GiB`}`;
     t.push(
-      ['Guest pace before (writes/s)', count(g.beforePageWritesPerSec), pace(g.beforePageWritesPerSec, g.beforeMsPerGiB)],
-      ['Guest pace during (writes/s)', count(g.duringPageWritesPerSec),
-        `${pace(g.duringPageWritesPerSec, g.duringMsPerGiB)}${g.slowdownDuring === null ? '' : ` (${percent(g.slowdownDuring)} of before)`}`],
+      [
+        'Guest pace before (writes/s)',
+        count(g.beforePageWritesPerSec),
+        pace(g.beforePageWritesPerSec, g.beforeMsPerGiB),
+      ],
+      [
+        'Guest pace during (writes/s)',
+        count(g.duringPageWritesPerSec),
+        `${pace(g.duringPageWritesPerSec, g.duringMsPerGiB)}${g.slowdownDuring === null ? '' : ` (${percent(g.slowdownDuring)} of before)`}`,
+      ],
     );
     if (g.afterPageWritesPerSec !== null) {
-      t.push(['Guest pace after (writes/s)', count(g.afterPageWritesPerSec), `${pace(g.afterPageWritesPerSec, g.afterMsPerGiB)} on the target, post-copy`]);
+      t.push([
+        'Guest pace after (writes/s)',
+        count(g.afterPageWritesPerSec),
+        `${pace(g.afterPageWritesPerSec, g.afterMsPerGiB)} on the target, post-copy`,
+      ]);
     }
   }
   return t;

@@ -5,10 +5,15 @@ import type { MigrationResult } from '../result/schema.js';
 import { formatBytes, formatMs } from '../util/format.js';
 
 function table(head: string[]): Table.Table {
-  return new Table({ head, style: { head: [], border: [], compact: true }, colAligns: head.map((_, i) => (i === 0 ? 'left' : 'right')) });
+  return new Table({
+    head,
+    style: { head: [], border: [], compact: true },
+    colAligns: head.map((_, i) => (i === 0 ? 'left' : 'right')),
+  });
 }
 
-const num = (n: number, digits = 1): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const num = (n: number, digits = 1): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (a: number, b: number): string => (b > 0 ? `${num(a / b, 3)}` : 'n/a');
 
 export function formatModel(m: ModelPrediction): string {
@@ -17,9 +22,12 @@ export function formatModel(m: ModelPrediction): string {
   ];
   const t = table(['Round', 'Phase', 'Pages', 'Sent (MiB)', 'Duration (ms)']);
   const shown = m.rounds.length > 16 ? [...m.rounds.slice(0, 10), ...m.rounds.slice(-5)] : m.rounds;
-  for (const r of shown) t.push([String(r.index), r.phase, num(r.pagesSent, 0), num(r.bytesSent / 2 ** 20, 1), num(r.durationMs, 2)]);
+  for (const r of shown)
+    t.push([String(r.index), r.phase, num(r.pagesSent, 0), num(r.bytesSent / 2 ** 20, 1), num(r.durationMs, 2)]);
   lines.push(t.toString());
-  lines.push(`total time ${formatMs(m.totalTimeMs)} · downtime ${formatMs(m.downtimeMs)} · sent ${formatBytes(m.bytesSent)}`);
+  lines.push(
+    `total time ${formatMs(m.totalTimeMs)} · downtime ${formatMs(m.downtimeMs)} · sent ${formatBytes(m.bytesSent)}`,
+  );
   return lines.join('\n');
 }
 
@@ -29,7 +37,12 @@ export function formatModelComparison(m: ModelPrediction, r: MigrationResult): s
   t.push(
     ['Total time (ms)', num(m.totalTimeMs), num(r.totals.totalTimeMs), ratio(r.totals.totalTimeMs, m.totalTimeMs)],
     ['Downtime (ms)', num(m.downtimeMs), num(r.totals.downtimeMs), ratio(r.totals.downtimeMs, m.downtimeMs)],
-    ['Bytes sent (MiB)', num(m.bytesSent / 2 ** 20), num(r.totals.bytesSent / 2 ** 20), ratio(r.totals.bytesSent, m.bytesSent)],
+    [
+      'Bytes sent (MiB)',
+      num(m.bytesSent / 2 ** 20),
+      num(r.totals.bytesSent / 2 ** 20),
+      ratio(r.totals.bytesSent, m.bytesSent),
+    ],
     ['Rounds', String(m.rounds.length), String(r.iterations.length), ratio(r.iterations.length, m.rounds.length)],
   );
   const rounds = table(['Round', 'Model pages', 'Run pages', 'Run / model']);
@@ -37,7 +50,12 @@ export function formatModelComparison(m: ModelPrediction, r: MigrationResult): s
   for (let i = 0; i < Math.min(n, 12); i++) {
     const mp = m.rounds[i]?.pagesSent;
     const rp = r.iterations[i]?.pagesSent;
-    rounds.push([String(i), mp === undefined ? '-' : num(mp, 0), rp === undefined ? '-' : num(rp, 0), mp && rp !== undefined ? ratio(rp, mp) : '-']);
+    rounds.push([
+      String(i),
+      mp === undefined ? '-' : num(mp, 0),
+      rp === undefined ? '-' : num(rp, 0),
+      mp && rp !== undefined ? ratio(rp, mp) : '-',
+    ]);
   }
   return [
     `Model vs run (lambda ${num(m.lambda, 4)}; the model assumes every write dirties a new page: hot sets,`,

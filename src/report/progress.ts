@@ -40,8 +40,10 @@ function label(varied: OptionTexts): string {
 
 function startLine(e: Extract<SuiteProgressEvent, { kind: 'start' }>): string {
   const bad = e.badLines.length === 0 ? '' : ` (results.jsonl lines ${e.badLines.join(', ')} are not records: ignored)`;
-  return `suite ${e.plan.name}${e.plan.reduced ? ' (reduced)' : ''}: ${e.plan.runs.length} runs, `
-    + `${e.skipped} already done, ${e.toRun} to run${bad}\n`;
+  return (
+    `suite ${e.plan.name}${e.plan.reduced ? ' (reduced)' : ''}: ${e.plan.runs.length} runs, ` +
+    `${e.skipped} already done, ${e.toRun} to run${bad}\n`
+  );
 }
 
 function outcome(e: Extract<SuiteProgressEvent, { kind: 'run-end' }>): string {
@@ -59,8 +61,10 @@ function lineProgress(target: ProgressTarget): ProgressSink {
           target.err(startLine(e));
           break;
         case 'run-end':
-          target.err(`[${e.index}/${e.toRun}] ${formatDuration(e.elapsedMs)} elapsed, ~${formatDuration(e.remainingMs)} left · `
-            + `${label(e.run.varied)}${e.run.repeat > 0 ? ` (repeat ${e.run.repeat + 1})` : ''} · ${outcome(e)}\n`);
+          target.err(
+            `[${e.index}/${e.toRun}] ${formatDuration(e.elapsedMs)} elapsed, ~${formatDuration(e.remainingMs)} left · ` +
+              `${label(e.run.varied)}${e.run.repeat > 0 ? ` (repeat ${e.run.repeat + 1})` : ''} · ${outcome(e)}\n`,
+          );
           break;
         case 'run-start':
         case 'outputs':
@@ -72,15 +76,18 @@ function lineProgress(target: ProgressTarget): ProgressSink {
 }
 
 function barProgress(stream: NodeJS.WriteStream): ProgressSink {
-  const multi = new cliProgress.MultiBar({
-    stream,
-    format: '{bar} {value}/{total} runs | {duration_formatted} elapsed | {left} | {current}',
-    hideCursor: true,
-    clearOnComplete: false,
-    stopOnComplete: false,
-    barsize: 24,
-    autopadding: true,
-  }, cliProgress.Presets.shades_classic);
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      format: '{bar} {value}/{total} runs | {duration_formatted} elapsed | {left} | {current}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      barsize: 24,
+      autopadding: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let bar: cliProgress.SingleBar | undefined;
   let stopped = false;
   const width = (): number => Math.max(20, (stream.columns ?? 100) - 80);
@@ -100,7 +107,8 @@ function barProgress(stream: NodeJS.WriteStream): ProgressSink {
           bar?.update({ current: clip(label(e.run.varied)) });
           break;
         case 'run-end':
-          if (e.record.status === 'failed') multi.log(`run ${e.index}/${e.toRun} ${label(e.run.varied)}: ${outcome(e)}\n`);
+          if (e.record.status === 'failed')
+            multi.log(`run ${e.index}/${e.toRun} ${label(e.run.varied)}: ${outcome(e)}\n`);
           bar?.update(e.index, { left: `~${formatDuration(e.remainingMs)} left` });
           break;
         case 'outputs':

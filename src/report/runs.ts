@@ -39,7 +39,9 @@ const FIGURES: { figure: string; unit: string; digits: number; of: (r: Migration
 /** statsOf's figures, or NaN for none (no completed run). */
 function stats(xs: number[]): Omit<FigureStats, 'figure' | 'unit'> {
   const s = statsOf(xs);
-  return s === undefined ? { n: 0, mean: NaN, sd: NaN, min: NaN, median: NaN, max: NaN } : { n: s.n, mean: s.mean, sd: s.sd, min: s.min, median: s.median, max: s.max };
+  return s === undefined
+    ? { n: 0, mean: NaN, sd: NaN, min: NaN, median: NaN, max: NaN }
+    : { n: s.n, mean: s.mean, sd: s.sd, min: s.min, median: s.median, max: s.max };
 }
 
 export function summarizeRuns(results: readonly MigrationResult[]): RunsSummary {
@@ -58,7 +60,9 @@ function digitsOf(figure: string): number {
 }
 
 function num(x: number, digits: number): string {
-  return Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
+  return Number.isFinite(x)
+    ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '-';
 }
 
 const HEAD = ['Figure (unit)', 'Mean ± sd', 'Min', 'Median', 'Max'];
@@ -66,7 +70,13 @@ const HEAD = ['Figure (unit)', 'Mean ± sd', 'Min', 'Median', 'Max'];
 function rows(s: RunsSummary): string[][] {
   return s.figures.map((f) => {
     const d = digitsOf(f.figure);
-    return [`${f.figure} (${f.unit})`, `${num(f.mean, d)} ± ${num(f.sd, d)}`, num(f.min, d), num(f.median, d), num(f.max, d)];
+    return [
+      `${f.figure} (${f.unit})`,
+      `${num(f.mean, d)} ± ${num(f.sd, d)}`,
+      num(f.min, d),
+      num(f.median, d),
+      num(f.max, d),
+    ];
   });
 }
 
@@ -77,18 +87,29 @@ function headline(s: RunsSummary): string {
 export function formatRunsSummary(s: RunsSummary): string {
   const t = newTable(HEAD, ['left', 'right', 'right', 'right', 'right']);
   for (const r of rows(s)) t.push(r);
-  const failures = s.failures.map((f, i) => `\nfailed: ${f}${i === 9 && s.failures.length > 10 ? ' ...' : ''}`).slice(0, 10).join('');
+  const failures = s.failures
+    .map((f, i) => `\nfailed: ${f}${i === 9 && s.failures.length > 10 ? ' ...' : ''}`)
+    .slice(0, 10)
+    .join('');
   return `${headline(s)}\n${t.toString()}${failures}`;
 }
 
 export function runsSummaryMarkdown(s: RunsSummary): string {
-  const out = [headline(s), '', `| ${HEAD.join(' | ')} |`, '| --- | ---: | ---: | ---: | ---: |', ...rows(s).map((r) => `| ${r.join(' | ')} |`)];
+  const out = [
+    headline(s),
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows(s).map((r) => `| ${r.join(' | ')} |`),
+  ];
   for (const f of s.failures) out.push('', `failed: ${f}`);
   return `${out.join('\n')}\n`;
 }
 
 export function runsSummaryCsv(s: RunsSummary): string {
   const head = ['figure', 'unit', 'n', 'mean', 'sd', 'min', 'median', 'max'];
-  const lines = s.figures.map((f) => [f.figure, f.unit, f.n, f.mean, f.sd, f.min, f.median, f.max].map(String).join(','));
+  const lines = s.figures.map((f) =>
+    [f.figure, f.unit, f.n, f.mean, f.sd, f.min, f.median, f.max].map(String).join(','),
+  );
   return `${[head.join(','), ...lines].join('\n')}\n`;
 }

@@ -74,10 +74,21 @@ export interface ResultConfig {
    * (`hot`) or none (zero pages outside the hot set while they fit; absent in results before it).
    */
   content: {
-    zeroPercent: number; textPercent: number; randomPercent: number;
-    placement?: { pageCount: number; hotPages: number; hot?: { zeroPercent: number; textPercent: number; randomPercent: number } };
+    zeroPercent: number;
+    textPercent: number;
+    randomPercent: number;
+    placement?: {
+      pageCount: number;
+      hotPages: number;
+      hot?: { zeroPercent: number; textPercent: number; randomPercent: number };
+    };
   };
-  autoConverge: { thresholdPercent: number; initialPercent: number; incrementPercent: number; maxPercent: number } | null;
+  autoConverge: {
+    thresholdPercent: number;
+    initialPercent: number;
+    incrementPercent: number;
+    maxPercent: number;
+  } | null;
   sdps: boolean;
   adaptiveRate: boolean;
   adaptiveMaxBitsPerSec: number | null;
@@ -97,7 +108,8 @@ export interface ResultConfig {
   /** Never the secret: '(hidden)' when one was given. */
   token: string | null;
   streams: number;
-  fault: { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number } | { kind: 'stall'; round: number; ms: number } | null;
+  fault:
+    { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number } | { kind: 'stall'; round: number; ms: number } | null;
 }
 
 /** One codec's work. */
@@ -159,7 +171,14 @@ export interface PostcopyResult {
 
 export type StageName = 'connect' | 'config' | 'precopy' | 'stop-and-copy' | 'resume' | 'announce' | 'postcopy';
 /** The six stages of every migration; a post-copy run adds `postcopy` after them. */
-export const STAGE_NAMES: readonly StageName[] = ['connect', 'config', 'precopy', 'stop-and-copy', 'resume', 'announce'];
+export const STAGE_NAMES: readonly StageName[] = [
+  'connect',
+  'config',
+  'precopy',
+  'stop-and-copy',
+  'resume',
+  'announce',
+];
 
 export interface StageRecord {
   name: StageName;

@@ -33,9 +33,23 @@ export class StrategyError extends Error {
 type Kind = 'policy' | 'aid' | 'loop';
 
 const MEMBERS: Record<Kind, { example: string; required: string[]; optional: string[] }> = {
-  policy: { example: "export default (options) => ({ name: 'my-policy', decide(state) { return { action: 'continue', why: '...' }; } })", required: ['decide'], optional: [] },
-  aid: { example: "export default (options) => ({ name: 'my-aid', afterRound(facts, controls) { } })", required: ['afterRound'], optional: ['start', 'finalRound'] },
-  loop: { example: "export default (options) => ({ name: 'my-loop', async run(ctx) { await ctx.sendRound(true); return { action: 'switchover', why: '...' }; } })", required: ['run'], optional: [] },
+  policy: {
+    example:
+      "export default (options) => ({ name: 'my-policy', decide(state) { return { action: 'continue', why: '...' }; } })",
+    required: ['decide'],
+    optional: [],
+  },
+  aid: {
+    example: "export default (options) => ({ name: 'my-aid', afterRound(facts, controls) { } })",
+    required: ['afterRound'],
+    optional: ['start', 'finalRound'],
+  },
+  loop: {
+    example:
+      "export default (options) => ({ name: 'my-loop', async run(ctx) { await ctx.sendRound(true); return { action: 'switchover', why: '...' }; } })",
+    required: ['run'],
+    optional: [],
+  },
 };
 
 /** Imports a strategy file and builds the strategy with its options; checks its members. */
@@ -45,16 +59,21 @@ async function load(kind: Kind, spec: UserStrategyConfig): Promise<Record<string
   if (spec.file.startsWith(REGISTERED_PREFIX)) {
     // Registered from code in this process (src/strategy/registry.ts).
     mod = { default: registeredFactory(kind, spec.file.slice(REGISTERED_PREFIX.length)) };
-    if (mod.default === undefined) throw new StrategyError(`${spec.file}: no ${kind} is registered under that name in this process`);
+    if (mod.default === undefined)
+      throw new StrategyError(`${spec.file}: no ${kind} is registered under that name in this process`);
   } else {
     try {
       mod = (await import(pathToFileURL(spec.file).href)) as { default?: unknown };
     } catch (e) {
-      throw new StrategyError(`${spec.file}: cannot be imported as an ES module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      throw new StrategyError(
+        `${spec.file}: cannot be imported as an ES module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+      );
     }
   }
   if (typeof mod.default !== 'function') {
-    throw new StrategyError(`${spec.file}: a ${kind} file's default export is a function of its options that returns the ${kind}: ${m.example}`);
+    throw new StrategyError(
+      `${spec.file}: a ${kind} file's default export is a function of its options that returns the ${kind}: ${m.example}`,
+    );
   }
   let made: unknown;
   try {
@@ -62,14 +81,18 @@ async function load(kind: Kind, spec: UserStrategyConfig): Promise<Record<string
   } catch (e) {
     throw new StrategyError(`${spec.file}: the ${kind}'s factory threw: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (made === null || typeof made !== 'object') throw new StrategyError(`${spec.file}: the default export returned ${made === null ? 'null' : typeof made}, not a ${kind} object: ${m.example}`);
+  if (made === null || typeof made !== 'object')
+    throw new StrategyError(
+      `${spec.file}: the default export returned ${made === null ? 'null' : typeof made}, not a ${kind} object: ${m.example}`,
+    );
   const o = made as Record<string, unknown>;
   const missing = [
     ...(typeof o.name === 'string' && o.name.trim() !== '' ? [] : ['name (a non-empty string)']),
     ...m.required.filter((k) => typeof o[k] !== 'function').map((k) => `${k}()`),
   ];
   const wrong = m.optional.filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
-  if (missing.length > 0) throw new StrategyError(`${spec.file}: the ${kind} has no ${missing.join(' and no ')}: ${m.example}`);
+  if (missing.length > 0)
+    throw new StrategyError(`${spec.file}: the ${kind} has no ${missing.join(' and no ')}: ${m.example}`);
   if (wrong.length > 0) throw new StrategyError(`${spec.file}: the ${kind}'s ${wrong.join(', ')} must be a method`);
   return o;
 }
@@ -91,7 +114,9 @@ export async function loadUserPolicy(spec: UserStrategyConfig): Promise<StopPoli
       }
       const r = d as { action?: unknown; why?: unknown } | null;
       if (r === null || typeof r !== 'object' || !ACTIONS.includes(r.action as string) || typeof r.why !== 'string') {
-        throw new PrecopyFailure(`the policy ${spec.file} returned ${JSON.stringify(d)}, not { action: 'continue' | 'switchover' | 'fail', why: string }`);
+        throw new PrecopyFailure(
+          `the policy ${spec.file} returned ${JSON.stringify(d)}, not { action: 'continue' | 'switchover' | 'fail', why: string }`,
+        );
       }
       return { action: r.action as PolicyDecision['action'], why: r.why };
     },
@@ -101,17 +126,25 @@ export async function loadUserPolicy(spec: UserStrategyConfig): Promise<StopPoli
 /** The user's convergence aid; what it throws ends the run with its file's name. */
 export async function loadUserAid(spec: UserStrategyConfig): Promise<ConvergenceAid> {
   const o = await load('aid', spec);
-  const guard = <A extends unknown[]>(member: string, f: ((...a: A) => void) | undefined) => (f === undefined ? undefined : (...a: A): void => {
-    try {
-      f.apply(o, a);
-    } catch (e) {
-      throw new PrecopyFailure(`the aid ${spec.file} threw in ${member}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  });
+  const guard = <A extends unknown[]>(member: string, f: ((...a: A) => void) | undefined) =>
+    f === undefined
+      ? undefined
+      : (...a: A): void => {
+          try {
+            f.apply(o, a);
+          } catch (e) {
+            throw new PrecopyFailure(
+              `the aid ${spec.file} threw in ${member}: ${e instanceof Error ? e.message : String(e)}`,
+            );
+          }
+        };
   return {
     name: o.name as string,
     start: guard<[AidControls]>('start', o.start as ((c: AidControls) => void) | undefined),
-    afterRound: guard<[RoundFacts, AidControls]>('afterRound', o.afterRound as (f: RoundFacts, c: AidControls) => void) as ConvergenceAid['afterRound'],
+    afterRound: guard<[RoundFacts, AidControls]>(
+      'afterRound',
+      o.afterRound as (f: RoundFacts, c: AidControls) => void,
+    ) as ConvergenceAid['afterRound'],
     finalRound: guard<[AidControls]>('finalRound', o.finalRound as ((c: AidControls) => void) | undefined),
   };
 }
@@ -123,7 +156,12 @@ export async function loadUserLoop(spec: UserStrategyConfig): Promise<PrecopyLoo
 }
 
 /** Loads every user strategy of a configuration once, to refuse a bad file before anything runs. */
-export async function checkUserStrategies(config: { userPolicy: UserStrategyConfig | null; userAid: UserStrategyConfig | null; userCodecs: UserStrategyConfig[]; userLoop: UserStrategyConfig | null }): Promise<void> {
+export async function checkUserStrategies(config: {
+  userPolicy: UserStrategyConfig | null;
+  userAid: UserStrategyConfig | null;
+  userCodecs: UserStrategyConfig[];
+  userLoop: UserStrategyConfig | null;
+}): Promise<void> {
   if (config.userPolicy) await loadUserPolicy(config.userPolicy);
   if (config.userAid) await loadUserAid(config.userAid);
   if (config.userLoop) await loadUserLoop(config.userLoop);

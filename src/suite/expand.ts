@@ -12,7 +12,15 @@ import type { RunConfig } from '../config/types.js';
 import { SuiteError } from './parse.js';
 import { reduceMatrix, reduceOptions } from './reduce.js';
 import { configIdOf, runIdOf } from './run-id.js';
-import { PLAN_VERSION, type MatrixBlock, type OptionTexts, type OptionValue, type PlannedRun, type SuitePlan, type SuiteSpec } from './schema.js';
+import {
+  PLAN_VERSION,
+  type MatrixBlock,
+  type OptionTexts,
+  type OptionValue,
+  type PlannedRun,
+  type SuitePlan,
+  type SuiteSpec,
+} from './schema.js';
 
 /** More configurations than this is a typo in the matrix, not a benchmark. */
 export const MAX_CONFIGURATIONS = 10_000;
@@ -40,18 +48,32 @@ export function expandSuite(spec: SuiteSpec, opts: ExpandOptions = {}): SuitePla
   const blocks = reduce ? reduceMatrix(spec.matrix) : spec.matrix;
   const count = blocks.reduce((n, b) => n + b.axes.reduce((m, a) => m * a.values.length, 1), 0);
   if (count > MAX_CONFIGURATIONS) {
-    throw new SuiteError(spec.file, blocks[0]?.line, 'matrix', `crosses to ${count} configurations; at most ${MAX_CONFIGURATIONS}`);
+    throw new SuiteError(
+      spec.file,
+      blocks[0]?.line,
+      'matrix',
+      `crosses to ${count} configurations; at most ${MAX_CONFIGURATIONS}`,
+    );
   }
   const plannedRuns = Math.max(1, count) * (reduce ? 1 : spec.repeat);
   if (plannedRuns > MAX_RUNS) {
-    throw new SuiteError(spec.file, blocks[0]?.line, 'repeat', `${count} configurations x ${spec.repeat} repeats is ${plannedRuns} runs; at most ${MAX_RUNS}`);
+    throw new SuiteError(
+      spec.file,
+      blocks[0]?.line,
+      'repeat',
+      `${count} configurations x ${spec.repeat} repeats is ${plannedRuns} runs; at most ${MAX_RUNS}`,
+    );
   }
 
   const configurations = new Map<string, Configuration>();
   // What each block sweeps, from the file's blocks (a reduced block keeps one value of each axis:
   // reduceMatrix makes two of each block, in order).
-  const sweptOf = (i: number): RunOptionKey[] => (spec.matrix[reduce ? Math.floor(i / 2) : i]?.axes ?? []).filter((a) => a.values.length > 1).map((a) => a.key);
-  const assignments = blocks.length === 0 ? [{ block: -1, values: [] as OptionValue[] }] : blocks.flatMap((b, i) => crossOf(b).map((values) => ({ block: i, values })));
+  const sweptOf = (i: number): RunOptionKey[] =>
+    (spec.matrix[reduce ? Math.floor(i / 2) : i]?.axes ?? []).filter((a) => a.values.length > 1).map((a) => a.key);
+  const assignments =
+    blocks.length === 0
+      ? [{ block: -1, values: [] as OptionValue[] }]
+      : blocks.flatMap((b, i) => crossOf(b).map((values) => ({ block: i, values })));
   for (const { block, values } of assignments) {
     const c = resolveAssignment(spec, values, reduce, opts.clock);
     c.swept = block < 0 ? [] : sweptOf(block);
@@ -67,7 +89,15 @@ export function expandSuite(spec: SuiteSpec, opts: ExpandOptions = {}): SuitePla
   const repeat = reduce ? 1 : spec.repeat;
   for (let r = 0; r < repeat; r++) {
     for (const c of configurations.values()) {
-      runs.push({ runId: runIdOf(c.configId, r), configId: c.configId, repeat: r, varied: { ...c.varied }, swept: [...c.swept], options: c.options, config: repeatConfig(c.config, r) });
+      runs.push({
+        runId: runIdOf(c.configId, r),
+        configId: c.configId,
+        repeat: r,
+        varied: { ...c.varied },
+        swept: [...c.swept],
+        options: c.options,
+        config: repeatConfig(c.config, r),
+      });
     }
   }
 
@@ -94,7 +124,12 @@ function crossOf(block: MatrixBlock): OptionValue[][] {
   return out;
 }
 
-function resolveAssignment(spec: SuiteSpec, assignment: OptionValue[], reduce: boolean, clock: 'real' | 'virtual' | undefined): Configuration {
+function resolveAssignment(
+  spec: SuiteSpec,
+  assignment: OptionValue[],
+  reduce: boolean,
+  clock: 'real' | 'virtual' | undefined,
+): Configuration {
   const options: OptionTexts = {};
   for (const v of spec.base) options[v.key] = v.text;
   if (clock !== undefined) options.clock = clock;
@@ -104,7 +139,8 @@ function resolveAssignment(spec: SuiteSpec, assignment: OptionValue[], reduce: b
     varied[v.key] = v.text;
   }
   const where = (e: OptionError): SuiteError => {
-    const source = assignment.find((v) => flagOf(v.key) === e.option) ?? spec.base.find((v) => flagOf(v.key) === e.option);
+    const source =
+      assignment.find((v) => flagOf(v.key) === e.option) ?? spec.base.find((v) => flagOf(v.key) === e.option);
     if (source !== undefined) return new SuiteError(spec.file, source.line, source.path, e.message);
     // The option at fault was not written (a default clashing with what was): point at the values that were.
     const context = assignment.length > 0 ? assignment : spec.base;

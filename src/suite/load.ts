@@ -9,7 +9,12 @@ export async function loadSuitePlan(file: string, opts: ExpandOptions = {}): Pro
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new SuiteError(file, undefined, undefined, `cannot read the suite file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new SuiteError(
+      file,
+      undefined,
+      undefined,
+      `cannot read the suite file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
   return expandSuite(parseSuite(text, file), opts);
 }

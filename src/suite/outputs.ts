@@ -34,7 +34,10 @@ export async function readPlan(dir: string): Promise<SuitePlan | undefined> {
 
 /** Writes summary.csv, summary.md and report.html; returns their paths. */
 export async function writeSuiteOutputs(
-  dir: string, plan: SuitePlan, latest: ReadonlyMap<string, SuiteRecord>, toolVersion: string,
+  dir: string,
+  plan: SuitePlan,
+  latest: ReadonlyMap<string, SuiteRecord>,
+  toolVersion: string,
 ): Promise<string[]> {
   const summary = summarize(plan, latest);
   const files = [path.join(dir, SUMMARY_CSV), path.join(dir, SUMMARY_MD), path.join(dir, REPORT_HTML)];

@@ -22,7 +22,12 @@ import type { MatrixBlock, OptionValue, SuiteComparison, SuiteSpec } from './sch
 export class SuiteError extends Error {
   override readonly name = 'SuiteError';
 
-  constructor(readonly file: string, readonly line: number | undefined, readonly key: string | undefined, detail: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly key: string | undefined,
+    detail: string,
+  ) {
     super(`${file}${line === undefined ? '' : `:${line}`}: ${key === undefined ? '' : `${key}: `}${detail}`);
   }
 }
@@ -47,12 +52,18 @@ export function kebabOf(key: string): string {
 /** `dirty-rate` or `dirtyRate` -> `dirtyRate`, if it is a run option. */
 export function runOptionKeyOf(name: string): RunOptionKey | undefined {
   const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  return (RUN_OPTION_KEYS as readonly string[]).includes(camel) ? camel as RunOptionKey : undefined;
+  return (RUN_OPTION_KEYS as readonly string[]).includes(camel) ? (camel as RunOptionKey) : undefined;
 }
 
 export function parseSuite(text: string, file: string): SuiteSpec {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_SUITE_BYTES) throw new SuiteError(file, undefined, undefined, `${bytes} bytes; a suite file is at most ${MAX_SUITE_BYTES} bytes (128 KiB)`);
+  if (bytes > MAX_SUITE_BYTES)
+    throw new SuiteError(
+      file,
+      undefined,
+      undefined,
+      `${bytes} bytes; a suite file is at most ${MAX_SUITE_BYTES} bytes (128 KiB)`,
+    );
   const lineCounter = new LineCounter();
   // Duplicate keys are found by pairsOf in linear time (the YAML library's own check is quadratic).
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
@@ -78,7 +89,10 @@ export function parseSuite(text: string, file: string): SuiteSpec {
 
   for (const [key, pair] of top) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      const hint = runOptionKeyOf(key) !== undefined ? `; run options go under base or matrix` : `; a suite has ${TOP_KEYS.join(', ')}`;
+      const hint =
+        runOptionKeyOf(key) !== undefined
+          ? `; run options go under base or matrix`
+          : `; a suite has ${TOP_KEYS.join(', ')}`;
       fail(pair.key as Node, key, `unknown key${hint}`);
     }
   }
@@ -89,16 +103,23 @@ export function parseSuite(text: string, file: string): SuiteSpec {
   if (name.trim() === '') fail(namePair.value as Node, 'name', 'must not be empty');
 
   const descriptionPair = top.get('description');
-  const description = descriptionPair === undefined ? '' : scalarText(descriptionPair.value as Node, 'description', fail, true);
+  const description =
+    descriptionPair === undefined ? '' : scalarText(descriptionPair.value as Node, 'description', fail, true);
 
   const base: OptionValue[] = [];
   const basePair = top.get('base');
   if (basePair !== undefined && basePair.value !== null) {
-    if (!isMap(basePair.value)) fail(basePair.value as Node, 'base', 'must be a mapping of run options to values, such as `ram: 512MiB`');
+    if (!isMap(basePair.value))
+      fail(basePair.value as Node, 'base', 'must be a mapping of run options to values, such as `ram: 512MiB`');
     for (const [k, pair] of pairsOf(basePair.value as YAMLMap, fail, 'base')) {
       const key = optionKey(k, pair, 'base', fail);
       if (base.some((v) => v.key === key)) fail(pair.key as Node, `base.${k}`, `${kebabOf(key)} is given twice`);
-      base.push({ key, text: scalarText(pair.value as Node, `base.${k}`, fail), line: lineOf(pair.value as Node) ?? lineOf(pair.key as Node) ?? 0, path: `base.${k}` });
+      base.push({
+        key,
+        text: scalarText(pair.value as Node, `base.${k}`, fail),
+        line: lineOf(pair.value as Node) ?? lineOf(pair.key as Node) ?? 0,
+        path: `base.${k}`,
+      });
     }
   }
 
@@ -110,7 +131,8 @@ export function parseSuite(text: string, file: string): SuiteSpec {
       matrix.push(matrixBlock(m, 'matrix', lineOf, fail));
     } else if (isSeq(m)) {
       if (m.items.length === 0) fail(m, 'matrix', 'an empty list: give at least one mapping of options to values');
-      if (m.items.length > MAX_MATRIX_BLOCKS) fail(m, 'matrix', `a list of ${m.items.length} blocks; at most ${MAX_MATRIX_BLOCKS}`);
+      if (m.items.length > MAX_MATRIX_BLOCKS)
+        fail(m, 'matrix', `a list of ${m.items.length} blocks; at most ${MAX_MATRIX_BLOCKS}`);
       m.items.forEach((item, i) => {
         if (!isMap(item)) fail(item as Node, `matrix[${i}]`, 'must be a mapping of run options to lists of values');
         matrix.push(matrixBlock(item as YAMLMap, `matrix[${i}]`, lineOf, fail));
@@ -126,7 +148,11 @@ export function parseSuite(text: string, file: string): SuiteSpec {
     const t = scalarText(repeatPair.value as Node, 'repeat', fail);
     repeat = Number(t);
     if (!/^\d+$/.test(t) || repeat < 1 || repeat > MAX_REPEAT) {
-      fail(repeatPair.value as Node, 'repeat', `must be a whole number from 1 to ${MAX_REPEAT} such as 3 (got ${JSON.stringify(t)})`);
+      fail(
+        repeatPair.value as Node,
+        'repeat',
+        `must be a whole number from 1 to ${MAX_REPEAT} such as 3 (got ${JSON.stringify(t)})`,
+      );
     }
   }
 
@@ -134,12 +160,14 @@ export function parseSuite(text: string, file: string): SuiteSpec {
   const comparisonsPair = top.get('comparisons');
   if (comparisonsPair !== undefined && comparisonsPair.value !== null) {
     const c = comparisonsPair.value as Node;
-    if (!isSeq(c)) fail(c, 'comparisons', 'must be a list of mappings such as `- { vary: dirty-rate, metric: downtime }`');
+    if (!isSeq(c))
+      fail(c, 'comparisons', 'must be a list of mappings such as `- { vary: dirty-rate, metric: downtime }`');
     const varied = new Set(matrix.flatMap((b) => b.axes.map((a) => a.key)));
     const items = c.items as Node[];
     items.forEach((item, i) => {
       const cmp = comparison(item, `comparisons[${i}]`, varied, fail);
-      if (comparisons.some((other) => other.name === cmp.name)) fail(item, `comparisons[${i}].name`, `${JSON.stringify(cmp.name)} is used twice`);
+      if (comparisons.some((other) => other.name === cmp.name))
+        fail(item, `comparisons[${i}].name`, `${JSON.stringify(cmp.name)} is used twice`);
       comparisons.push(cmp);
     });
   }
@@ -157,7 +185,8 @@ function pairsOf(map: YAMLMap, fail: Fail, where?: string): Map<string, Pair> {
       fail(keyNode ?? (map as Node), where, 'keys must be plain names');
     }
     const key = String((keyNode as unknown as { value: unknown }).value);
-    if (out.has(key)) fail(keyNode, where === undefined ? key : `${where}.${key}`, 'is given twice (a key appears once in a mapping)');
+    if (out.has(key))
+      fail(keyNode, where === undefined ? key : `${where}.${key}`, 'is given twice (a key appears once in a mapping)');
     out.set(key, pair);
   }
   return out;
@@ -166,7 +195,11 @@ function pairsOf(map: YAMLMap, fail: Fail, where?: string): Map<string, Pair> {
 /** A single value: a string, a number or a boolean (true/false become `true`/`false`). */
 function scalarText(node: Node | null | undefined, key: string, fail: Fail, textOnly = false): string {
   if (!isScalar(node)) {
-    fail(node, key, textOnly ? 'must be text' : 'must be a single value such as 512MiB, 30 or true (not a list or mapping)');
+    fail(
+      node,
+      key,
+      textOnly ? 'must be text' : 'must be a single value such as 512MiB, 30 or true (not a list or mapping)',
+    );
   }
   const v = (node as unknown as { value: unknown }).value;
   if (v === null || v === undefined) fail(node, key, 'needs a value');
@@ -182,16 +215,29 @@ function optionKey(name: string, pair: Pair, where: string, fail: Fail): RunOpti
   const key = runOptionKeyOf(name);
   if (key === undefined) {
     const guess = closestOption(name);
-    fail(pair.key as Node, `${where}.${name}`,
-      `not a run option${guess === undefined ? '' : `; did you mean ${guess}?`} (the options of 'migbench run --help', as dirty-rate or dirtyRate)`);
+    fail(
+      pair.key as Node,
+      `${where}.${name}`,
+      `not a run option${guess === undefined ? '' : `; did you mean ${guess}?`} (the options of 'migbench run --help', as dirty-rate or dirtyRate)`,
+    );
   }
   return key as RunOptionKey;
 }
 
-function matrixBlock(map: YAMLMap, where: string, lineOf: (n: Node | null | undefined) => number | undefined, fail: Fail): MatrixBlock {
+function matrixBlock(
+  map: YAMLMap,
+  where: string,
+  lineOf: (n: Node | null | undefined) => number | undefined,
+  fail: Fail,
+): MatrixBlock {
   const axes: MatrixBlock['axes'] = [];
   const pairs = pairsOf(map, fail, where);
-  if (pairs.size === 0) fail(map as Node, where, 'an empty mapping: give options and their values, such as `dirty-rate: [50MB/s, 200MB/s]`');
+  if (pairs.size === 0)
+    fail(
+      map as Node,
+      where,
+      'an empty mapping: give options and their values, such as `dirty-rate: [50MB/s, 200MB/s]`',
+    );
   for (const [k, pair] of pairs) {
     const key = optionKey(k, pair, where, fail);
     const path = `${where}.${k}`;
@@ -199,7 +245,8 @@ function matrixBlock(map: YAMLMap, where: string, lineOf: (n: Node | null | unde
     const valueNode = pair.value as Node | null;
     const items: (Node | null)[] = isSeq(valueNode) ? (valueNode.items as (Node | null)[]) : [valueNode];
     if (items.length === 0) fail(valueNode, path, 'an empty list: give at least one value');
-    if (items.length > MAX_VALUES_PER_OPTION) fail(valueNode, path, `a list of ${items.length} values; at most ${MAX_VALUES_PER_OPTION}`);
+    if (items.length > MAX_VALUES_PER_OPTION)
+      fail(valueNode, path, `a list of ${items.length} values; at most ${MAX_VALUES_PER_OPTION}`);
     const values: OptionValue[] = items.map((item, i) => ({
       key,
       text: scalarText(item, isSeq(valueNode) ? `${path}[${i}]` : path, fail),
@@ -228,26 +275,43 @@ function comparison(node: Node, where: string, varied: ReadonlySet<RunOptionKey>
   if (varyPair === undefined) fail(node, `${where}.vary`, 'missing: which option varies, such as dirty-rate');
   const varyText = scalarText(varyPair.value as Node, `${where}.vary`, fail, true);
   const vary = runOptionKeyOf(varyText.trim());
-  if (vary === undefined) fail(varyPair.value as Node, `${where}.vary`, `${JSON.stringify(varyText)} is not a run option`);
+  if (vary === undefined)
+    fail(varyPair.value as Node, `${where}.vary`, `${JSON.stringify(varyText)} is not a run option`);
   if (!varied.has(vary)) {
-    fail(varyPair.value as Node, `${where}.vary`, `${kebabOf(vary)} is not in the matrix; a comparison plots an option the matrix varies`);
+    fail(
+      varyPair.value as Node,
+      `${where}.vary`,
+      `${kebabOf(vary)} is not in the matrix; a comparison plots an option the matrix varies`,
+    );
   }
   const metricPair = pairs.get('metric');
-  if (metricPair === undefined) fail(node, `${where}.metric`, `missing: which metric to plot, one of ${METRICS.map((m) => m.name).join(', ')}`);
+  if (metricPair === undefined)
+    fail(node, `${where}.metric`, `missing: which metric to plot, one of ${METRICS.map((m) => m.name).join(', ')}`);
   const metricText = scalarText(metricPair.value as Node, `${where}.metric`, fail, true);
   const metric = findMetric(metricText);
   if (metric === undefined) {
-    fail(metricPair.value as Node, `${where}.metric`, `must be one of ${METRICS.map((m) => m.name).join(', ')} (got ${JSON.stringify(metricText)})`);
+    fail(
+      metricPair.value as Node,
+      `${where}.metric`,
+      `must be one of ${METRICS.map((m) => m.name).join(', ')} (got ${JSON.stringify(metricText)})`,
+    );
   }
   const namePair = pairs.get('name');
-  const name = namePair === undefined ? `${metric.name}-vs-${kebabOf(vary)}` : scalarText(namePair.value as Node, `${where}.name`, fail, true).trim();
+  const name =
+    namePair === undefined
+      ? `${metric.name}-vs-${kebabOf(vary)}`
+      : scalarText(namePair.value as Node, `${where}.name`, fail, true).trim();
   const titlePair = pairs.get('title');
-  const title = titlePair === undefined ? `${metric.label} by ${kebabOf(vary)}` : scalarText(titlePair.value as Node, `${where}.title`, fail, true).trim();
+  const title =
+    titlePair === undefined
+      ? `${metric.label} by ${kebabOf(vary)}`
+      : scalarText(titlePair.value as Node, `${where}.title`, fail, true).trim();
   const tradeoffPair = pairs.get('tradeoff');
   let tradeoff = true;
   if (tradeoffPair !== undefined) {
     const v = (tradeoffPair.value as { value?: unknown } | null)?.value;
-    if (!isScalar(tradeoffPair.value) || typeof v !== 'boolean') fail(tradeoffPair.value as Node, `${where}.tradeoff`, 'must be true or false');
+    if (!isScalar(tradeoffPair.value) || typeof v !== 'boolean')
+      fail(tradeoffPair.value as Node, `${where}.tradeoff`, 'must be true or false');
     tradeoff = v as boolean;
   }
   return { name, title, vary: vary, metric: metric.name, tradeoff };
@@ -259,7 +323,10 @@ function closestOption(name: string): string | undefined {
   let bestDistance = 3;
   for (const key of RUN_OPTION_KEYS) {
     const candidate = kebabOf(key);
-    const d = Math.min(editDistance(kebabOf(name).toLowerCase(), candidate), editDistance(name.toLowerCase(), key.toLowerCase()));
+    const d = Math.min(
+      editDistance(kebabOf(name).toLowerCase(), candidate),
+      editDistance(name.toLowerCase(), key.toLowerCase()),
+    );
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

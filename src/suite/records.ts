@@ -36,9 +36,13 @@ export async function readRecords(dir: string): Promise<LoadedRecords> {
 function parseRecord(line: string): SuiteRecord | undefined {
   try {
     const r = JSON.parse(line) as Partial<SuiteRecord>;
-    const ok = r.recordVersion === RECORD_VERSION && typeof r.runId === 'string' && typeof r.configId === 'string'
-      && (r.status === 'completed' || r.status === 'failed') && typeof r.varied === 'object';
-    return ok ? r as SuiteRecord : undefined;
+    const ok =
+      r.recordVersion === RECORD_VERSION &&
+      typeof r.runId === 'string' &&
+      typeof r.configId === 'string' &&
+      (r.status === 'completed' || r.status === 'failed') &&
+      typeof r.varied === 'object';
+    return ok ? (r as SuiteRecord) : undefined;
   } catch {
     return undefined;
   }

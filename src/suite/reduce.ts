@@ -32,11 +32,15 @@ export function reduceOptions(options: OptionTexts, config: RunConfig): OptionTe
   const timeFactor = ramFactor / rateFactor;
   const out: OptionTexts = { ...options, ram: String(Math.min(config.ramBytes, targetRamBytes)) };
   if (config.linkBitsPerSec !== null) out.link = `${Math.max(1, Math.round(config.linkBitsPerSec * rateFactor))}bit/s`;
-  if (config.pageWritesPerSec > 0) out.dirtyRate = `${Math.max(1, Math.round(config.pageWritesPerSec * rateFactor))}pages/s`;
+  if (config.pageWritesPerSec > 0)
+    out.dirtyRate = `${Math.max(1, Math.round(config.pageWritesPerSec * rateFactor))}pages/s`;
   if (config.adaptiveMaxBitsPerSec !== null) {
     out.adaptiveMax = `${Math.max(1, Math.round(config.adaptiveMaxBitsPerSec * rateFactor))}bit/s`;
   }
-  const timeoutMs = config.timeoutMs === null ? REDUCED_MAX_TIMEOUT_MS : Math.min(REDUCED_MAX_TIMEOUT_MS, config.timeoutMs * timeFactor);
+  const timeoutMs =
+    config.timeoutMs === null
+      ? REDUCED_MAX_TIMEOUT_MS
+      : Math.min(REDUCED_MAX_TIMEOUT_MS, config.timeoutMs * timeFactor);
   out.timeout = `${Math.ceil(timeoutMs)}ms`;
   return out;
 }

@@ -11,8 +11,9 @@ import { type RunConfig } from '../config/types.js';
 
 export function configIdOf(config: RunConfig): string {
   const defaults = DEFAULT_RUN_CONFIG as unknown as Record<string, unknown>;
-  const distinct = Object.fromEntries(Object.entries(config)
-    .filter(([k, v]) => !(k in defaults) || canonicalJson(v) !== canonicalJson(defaults[k])));
+  const distinct = Object.fromEntries(
+    Object.entries(config).filter(([k, v]) => !(k in defaults) || canonicalJson(v) !== canonicalJson(defaults[k])),
+  );
   return createHash('sha256').update(canonicalJson(distinct)).digest('hex').slice(0, 12);
 }
 

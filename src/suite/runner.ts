@@ -19,11 +19,15 @@ export type SuiteProgressEvent =
   | { kind: 'start'; plan: SuitePlan; toRun: number; skipped: number; badLines: number[] }
   | { kind: 'run-start'; run: PlannedRun; index: number; toRun: number; elapsedMs: number }
   | {
-    kind: 'run-end'; run: PlannedRun; record: SuiteRecord; index: number; toRun: number;
-    elapsedMs: number;
-    /** Milliseconds the remaining runs should take, at the mean pace so far. */
-    remainingMs: number;
-  }
+      kind: 'run-end';
+      run: PlannedRun;
+      record: SuiteRecord;
+      index: number;
+      toRun: number;
+      elapsedMs: number;
+      /** Milliseconds the remaining runs should take, at the mean pace so far. */
+      remainingMs: number;
+    }
   | { kind: 'outputs'; files: string[] };
 
 export interface RunSuiteOptions {
@@ -61,17 +65,24 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
   await mkdir(outDir, { recursive: true });
   const previous = await readPlan(outDir);
   if (previous !== undefined && previous.name !== plan.name) {
-    throw new SuiteDirError(`${outDir} holds the results of suite "${previous.name}" (${path.join(outDir, 'suite.json')}); `
-      + `give suite "${plan.name}" another --out directory`);
+    throw new SuiteDirError(
+      `${outDir} holds the results of suite "${previous.name}" (${path.join(outDir, 'suite.json')}); ` +
+        `give suite "${plan.name}" another --out directory`,
+    );
   }
   // A smoke test's 16 MiB runs must not mix into a full run's results, nor the other way round.
   if (previous !== undefined && previous.reduced !== plan.reduced) {
-    throw new SuiteDirError(`${outDir} holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; `
-      + `give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`);
+    throw new SuiteDirError(
+      `${outDir} holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; ` +
+        `give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`,
+    );
   }
   if (previous !== undefined && JSON.stringify(previous.shard ?? null) !== JSON.stringify(plan.shard ?? null)) {
-    const what = (p: SuitePlan): string => (p.shard ? `shard ${p.shard.index + 1} of ${p.shard.count}` : 'the whole suite');
-    throw new SuiteDirError(`${outDir} holds ${what(previous)} of suite "${plan.name}", not ${what(plan)}; give it another --out directory`);
+    const what = (p: SuitePlan): string =>
+      p.shard ? `shard ${p.shard.index + 1} of ${p.shard.count}` : 'the whole suite';
+    throw new SuiteDirError(
+      `${outDir} holds ${what(previous)} of suite "${plan.name}", not ${what(plan)}; give it another --out directory`,
+    );
   }
   await writePlan(outDir, plan);
 
@@ -84,7 +95,13 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
   // A shard runs its share; the plan (and the summaries) keep every run of the suite.
   const mine = plan.shard ? new Set(plan.shard.runIds) : null;
   const toRun = plan.runs.filter((r) => !done(r) && (mine === null || mine.has(r.runId)));
-  emit({ kind: 'start', plan, toRun: toRun.length, skipped: (mine === null ? plan.runs.length : mine.size) - toRun.length, badLines: loaded.badLines });
+  emit({
+    kind: 'start',
+    plan,
+    toRun: toRun.length,
+    skipped: (mine === null ? plan.runs.length : mine.size) - toRun.length,
+    badLines: loaded.badLines,
+  });
 
   const migrate = opts.migrate ?? (await import('../driver/migrate.js')).runMigration;
   const writer = await RecordWriter.open(outDir);
@@ -112,7 +129,12 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
       else failed++;
       const elapsedMs = performance.now() - startMs;
       emit({
-        kind: 'run-end', run, record, index: i + 1, toRun: toRun.length, elapsedMs,
+        kind: 'run-end',
+        run,
+        record,
+        index: i + 1,
+        toRun: toRun.length,
+        elapsedMs,
         remainingMs: (elapsedMs / executed) * (toRun.length - i - 1),
       });
     }
@@ -127,8 +149,10 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
 }
 
 async function runOne(
-  plan: SuitePlan, run: PlannedRun,
-  migrate: NonNullable<RunSuiteOptions['migrate']>, signal: AbortSignal | undefined,
+  plan: SuitePlan,
+  run: PlannedRun,
+  migrate: NonNullable<RunSuiteOptions['migrate']>,
+  signal: AbortSignal | undefined,
 ): Promise<SuiteRecord> {
   const base = {
     recordVersion: RECORD_VERSION,
@@ -156,7 +180,10 @@ async function runOne(
       ...base,
       status: 'failed',
       // A run that cannot fit in memory was refused before it started: its reason says why.
-      reason: e instanceof AdmissionError ? `not run: ${e.message}` : `the run stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
+      reason:
+        e instanceof AdmissionError
+          ? `not run: ${e.message}`
+          : `the run stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
       finishedAt: new Date().toISOString(),
       wallMs: performance.now() - t0,
     };

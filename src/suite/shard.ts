@@ -22,7 +22,8 @@ export interface Shard {
 
 export const MAX_SHARDS = 10_000;
 
-const FORM = 'I/N (1-based, such as 2/3), auto (Slurm job arrays; Kubernetes Indexed Jobs with MIGBENCH_SHARD_COUNT) or auto/N';
+const FORM =
+  'I/N (1-based, such as 2/3), auto (Slurm job arrays; Kubernetes Indexed Jobs with MIGBENCH_SHARD_COUNT) or auto/N';
 
 /** `--shard` text to a shard, reading the scheduler's environment for `auto`. */
 export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): Shard {
@@ -37,16 +38,27 @@ export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): 
     if (slurmId !== null) {
       const min = int('SLURM_ARRAY_TASK_MIN') ?? 0;
       const count = auto[1] !== undefined ? Number(auto[1]) : int('SLURM_ARRAY_TASK_COUNT');
-      if (count === null) throw new OptionError('--shard', '--shard auto: SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT; give --shard auto/N');
+      if (count === null)
+        throw new OptionError(
+          '--shard',
+          '--shard auto: SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT; give --shard auto/N',
+        );
       return check({ index: slurmId - min, count }, t);
     }
     const k8s = int('JOB_COMPLETION_INDEX');
     if (k8s !== null) {
       const count = auto[1] !== undefined ? Number(auto[1]) : int('MIGBENCH_SHARD_COUNT');
-      if (count === null) throw new OptionError('--shard', '--shard auto: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job); give the completion count as --shard auto/N or MIGBENCH_SHARD_COUNT');
+      if (count === null)
+        throw new OptionError(
+          '--shard',
+          '--shard auto: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job); give the completion count as --shard auto/N or MIGBENCH_SHARD_COUNT',
+        );
       return check({ index: k8s, count }, t);
     }
-    throw new OptionError('--shard', '--shard auto finds no scheduler: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard I/N');
+    throw new OptionError(
+      '--shard',
+      '--shard auto finds no scheduler: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard I/N',
+    );
   }
   const m = /^(\d+)\/(\d+)$/.exec(t);
   if (!m) throw new OptionError('--shard', `--shard must be ${FORM} (got ${JSON.stringify(text)})`);
@@ -54,8 +66,14 @@ export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 function check(s: Shard, text: string): Shard {
-  if (!(Number.isInteger(s.count) && s.count >= 1 && s.count <= MAX_SHARDS) || !(Number.isInteger(s.index) && s.index >= 0 && s.index < s.count)) {
-    throw new OptionError('--shard', `--shard ${text}: shard ${s.index + 1} of ${s.count} does not exist (shards are 1 to N, N at most ${MAX_SHARDS})`);
+  if (
+    !(Number.isInteger(s.count) && s.count >= 1 && s.count <= MAX_SHARDS) ||
+    !(Number.isInteger(s.index) && s.index >= 0 && s.index < s.count)
+  ) {
+    throw new OptionError(
+      '--shard',
+      `--shard ${text}: shard ${s.index + 1} of ${s.count} does not exist (shards are 1 to N, N at most ${MAX_SHARDS})`,
+    );
   }
   return s;
 }
@@ -66,16 +84,26 @@ export function shardFolder(s: Shard): string {
 }
 
 /** A run's expected cost, for balancing: bytes to move (virtual clock), or milliseconds (real). */
-export function expectedCost(config: RunConfig, predict: (c: RunConfig) => { bytesSent: number; totalTimeMs: number } | null): number {
+export function expectedCost(
+  config: RunConfig,
+  predict: (c: RunConfig) => { bytesSent: number; totalTimeMs: number } | null,
+): number {
   const p = predict(config);
-  if (config.clock === 'real') return (p?.totalTimeMs ?? (config.ramBytes * 8 * 3 * 1000) / (config.linkBitsPerSec ?? 1e10)) + 1000;
+  if (config.clock === 'real')
+    return (p?.totalTimeMs ?? (config.ramBytes * 8 * 3 * 1000) / (config.linkBitsPerSec ?? 1e10)) + 1000;
   // Setting the memories up, then copying what is sent.
   return 2 * config.ramBytes + (p?.bytesSent ?? 3 * config.ramBytes);
 }
 
 /** The runs of each shard: most costly first to the least loaded shard. Deterministic for a plan. */
-export function splitRuns<R extends { runId: string }>(runs: readonly R[], count: number, cost: (r: R) => number): R[][] {
-  const order = runs.map((r) => ({ r, c: cost(r) })).sort((a, b) => b.c - a.c || (a.r.runId < b.r.runId ? -1 : a.r.runId > b.r.runId ? 1 : 0));
+export function splitRuns<R extends { runId: string }>(
+  runs: readonly R[],
+  count: number,
+  cost: (r: R) => number,
+): R[][] {
+  const order = runs
+    .map((r) => ({ r, c: cost(r) }))
+    .sort((a, b) => b.c - a.c || (a.r.runId < b.r.runId ? -1 : a.r.runId > b.r.runId ? 1 : 0));
   const load = new Array<number>(count).fill(0);
   const shards: R[][] = Array.from({ length: count }, () => []);
   for (const { r, c } of order) {

@@ -75,7 +75,9 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
   }
   for (const row of rows.values()) {
     for (const m of metrics) {
-      const values = row.records.map((r) => (r.result === undefined ? undefined : m.value(r.result))).filter((v): v is number => v !== undefined);
+      const values = row.records
+        .map((r) => (r.result === undefined ? undefined : m.value(r.result)))
+        .filter((v): v is number => v !== undefined);
       row.stats[m.name] = statsOf(values);
     }
   }
@@ -88,17 +90,31 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
  * min, median and max over the completed runs (units in the metric's column name).
  */
 export function summaryCsv(plan: SuitePlan, summary: SuiteSummary): string {
-  const numeric = plan.variedKeys.map((k) => numericColumn(k, summary.rows.map((r) => r.varied[k])));
+  const numeric = plan.variedKeys.map((k) =>
+    numericColumn(
+      k,
+      summary.rows.map((r) => r.varied[k]),
+    ),
+  );
   const header = [
-    'config_id', ...plan.variedKeys.flatMap((k, i) => [kebabOf(k), ...(numeric[i] ? [numeric[i].header] : [])]), 'runs_planned', 'runs_completed', 'runs_failed',
+    'config_id',
+    ...plan.variedKeys.flatMap((k, i) => [kebabOf(k), ...(numeric[i] ? [numeric[i].header] : [])]),
+    'runs_planned',
+    'runs_completed',
+    'runs_failed',
     ...summary.metrics.flatMap((m) => ['mean', 'sd', 'min', 'median', 'max'].map((s) => `${m.column}_${s}`)),
   ];
   const lines = [header.map(csvField).join(',')];
   for (const row of summary.rows) {
     const cells = [
       row.configId,
-      ...plan.variedKeys.flatMap((k, i) => [row.varied[k] ?? '', ...(numeric[i] ? [row.varied[k] === undefined ? '' : csvNumber(numeric[i].value(row.varied[k]))] : [])]),
-      String(row.planned), String(row.completed), String(row.failed),
+      ...plan.variedKeys.flatMap((k, i) => [
+        row.varied[k] ?? '',
+        ...(numeric[i] ? [row.varied[k] === undefined ? '' : csvNumber(numeric[i].value(row.varied[k]))] : []),
+      ]),
+      String(row.planned),
+      String(row.completed),
+      String(row.failed),
       ...summary.metrics.flatMap((m) => {
         const s = row.stats[m.name];
         return s === undefined ? ['', '', '', '', ''] : [s.mean, s.sd, s.min, s.median, s.max].map(csvNumber);
@@ -129,7 +145,10 @@ const QUANTITIES: Partial<Record<RunOptionKey, { unit: string; parse: (t: string
 };
 
 /** A varied quantity's values as numbers in its unit, when every value parses (`60MB/s` -> 60000000 bytes/s; `500pages/s` does not). */
-function numericColumn(key: RunOptionKey, texts: (string | undefined)[]): { header: string; value: (text: string) => number } | null {
+function numericColumn(
+  key: RunOptionKey,
+  texts: (string | undefined)[],
+): { header: string; value: (text: string) => number } | null {
   const q = QUANTITIES[key];
   const given = texts.filter((t): t is string => t !== undefined);
   if (q === undefined || given.length === 0) return null;
@@ -160,7 +179,8 @@ export function summaryCells(plan: SuitePlan, summary: SuiteSummary): { head: st
   const head = [...plan.variedKeys.map(kebabOf), 'runs (ok/planned)', 'failed', ...summary.metrics.map((m) => m.label)];
   const rows = summary.rows.map((row) => [
     ...plan.variedKeys.map((k) => row.varied[k] ?? '–'),
-    `${row.completed}/${row.planned}`, String(row.failed),
+    `${row.completed}/${row.planned}`,
+    String(row.failed),
     ...summary.metrics.map((m) => {
       const s = row.stats[m.name];
       if (s === undefined) return '–';
@@ -177,9 +197,12 @@ export function summaryMarkdown(plan: SuitePlan, summary: SuiteSummary): string 
   const failed = summary.rows.reduce((n, r) => n + r.failed, 0);
   const out: string[] = [`# Suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}`, ''];
   if (plan.description !== '') out.push(plan.description, '');
-  out.push(`${summary.rows.length} configurations × ${plan.repeat} repeat${plan.repeat === 1 ? '' : 's'} = ${planned} runs: `
-    + `${completed} completed, ${failed} failed, ${planned - completed - failed} not run. `
-    + 'Each cell: mean (min – max) over the completed runs.', '');
+  out.push(
+    `${summary.rows.length} configurations × ${plan.repeat} repeat${plan.repeat === 1 ? '' : 's'} = ${planned} runs: ` +
+      `${completed} completed, ${failed} failed, ${planned - completed - failed} not run. ` +
+      'Each cell: mean (min – max) over the completed runs.',
+    '',
+  );
 
   const { head, rows } = summaryCells(plan, summary);
   out.push(`| ${head.map(mdCell).join(' | ')} |`);
@@ -188,7 +211,9 @@ export function summaryMarkdown(plan: SuitePlan, summary: SuiteSummary): string 
   if (summary.failedRuns.length > 0) {
     out.push('', '## Failed runs', '');
     for (const r of summary.failedRuns) {
-      const varied = Object.entries(r.varied).map(([k, v]) => `${kebabOf(k)}=${v}`).join(', ');
+      const varied = Object.entries(r.varied)
+        .map(([k, v]) => `${kebabOf(k)}=${v}`)
+        .join(', ');
       out.push(`- \`${r.runId}\`${varied === '' ? '' : ` (${mdCell(varied)})`}: ${mdCell(r.reason ?? 'failed')}`);
     }
   }

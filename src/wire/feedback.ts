@@ -15,16 +15,19 @@ export const FEEDBACK_FIXED_BYTES = 28;
 const MAX_MESSAGE_BYTES = 1024;
 
 export type Feedback =
-  | { kind: 'ack'; frames: number; bytes: number }
-  | { kind: 'mac'; mac: Buffer }
-  | { kind: 'error'; message: string };
+  { kind: 'ack'; frames: number; bytes: number } | { kind: 'mac'; mac: Buffer } | { kind: 'error'; message: string };
 
 const KIND = { ack: 1, error: 3, mac: 4 } as const;
 
 export class FeedbackError extends Error {}
 
 export function encodeFeedback(f: Feedback): Buffer {
-  const message = f.kind === 'error' ? Buffer.from(f.message, 'utf8').subarray(0, MAX_MESSAGE_BYTES) : f.kind === 'mac' ? f.mac : Buffer.alloc(0);
+  const message =
+    f.kind === 'error'
+      ? Buffer.from(f.message, 'utf8').subarray(0, MAX_MESSAGE_BYTES)
+      : f.kind === 'mac'
+        ? f.mac
+        : Buffer.alloc(0);
   const b = Buffer.alloc(FEEDBACK_FIXED_BYTES + message.length);
   b.writeUInt32LE(FEEDBACK_MAGIC, 0);
   b.writeUInt16LE(KIND[f.kind], 4);
@@ -39,18 +42,24 @@ export function encodeFeedback(f: Feedback): Buffer {
 
 /** The message at the start of `b`: null until it is whole; `bytes` is how much of `b` it took. */
 export function decodeFeedback(b: Buffer): { feedback: Feedback; bytes: number } | null {
-  if (b.length >= 4 && b.readUInt32LE(0) !== FEEDBACK_MAGIC) throw new FeedbackError(`bad feedback magic 0x${b.readUInt32LE(0).toString(16)}`);
+  if (b.length >= 4 && b.readUInt32LE(0) !== FEEDBACK_MAGIC)
+    throw new FeedbackError(`bad feedback magic 0x${b.readUInt32LE(0).toString(16)}`);
   if (b.length < FEEDBACK_FIXED_BYTES) return null;
   const kind = b.readUInt16LE(4);
   const len = b.readUInt32LE(24);
   if (len > MAX_MESSAGE_BYTES) throw new FeedbackError(`feedback message of ${len} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   if (b.length < FEEDBACK_FIXED_BYTES + len) return null;
   const bytes = FEEDBACK_FIXED_BYTES + len;
-  if (kind === KIND.ack) return { feedback: { kind: 'ack', frames: Number(b.readBigUInt64LE(8)), bytes: Number(b.readBigUInt64LE(16)) }, bytes };
+  if (kind === KIND.ack)
+    return {
+      feedback: { kind: 'ack', frames: Number(b.readBigUInt64LE(8)), bytes: Number(b.readBigUInt64LE(16)) },
+      bytes,
+    };
   if (kind === KIND.mac) {
     if (len !== MAC_BYTES) throw new FeedbackError(`a MAC of ${len} bytes, not ${MAC_BYTES}`);
     return { feedback: { kind: 'mac', mac: Buffer.from(b.subarray(FEEDBACK_FIXED_BYTES, bytes)) }, bytes };
   }
-  if (kind === KIND.error) return { feedback: { kind: 'error', message: b.subarray(FEEDBACK_FIXED_BYTES, bytes).toString('utf8') }, bytes };
+  if (kind === KIND.error)
+    return { feedback: { kind: 'error', message: b.subarray(FEEDBACK_FIXED_BYTES, bytes).toString('utf8') }, bytes };
   throw new FeedbackError(`unknown feedback kind ${kind}`);
 }

@@ -56,19 +56,24 @@ export class FrameError extends Error {}
  * `maxBodyBytes` is the largest body the receiver accepts.
  */
 export function parseFrameHeader(view: DataView, at: number, available: number, maxBodyBytes: number): FrameHeader {
-  if (available < HEADER_BYTES) throw new FrameError(`truncated frame: ${available} bytes, a header is ${HEADER_BYTES}`);
+  if (available < HEADER_BYTES)
+    throw new FrameError(`truncated frame: ${available} bytes, a header is ${HEADER_BYTES}`);
   const magic = view.getUint32(at, true);
   if (magic !== FRAME_MAGIC) throw new FrameError(`bad frame magic 0x${magic.toString(16)}`);
   const version = view.getUint16(at + 4, true);
-  if (version !== WIRE_VERSION) throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
+  if (version !== WIRE_VERSION)
+    throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
   const type = view.getUint16(at + 6, true);
   if (type < FrameType.Pages || type > FrameType.PageRefs) throw new FrameError(`unknown frame type ${type}`);
   const reserved = view.getUint32(at + 20, true);
   if (reserved !== 0) throw new FrameError(`a frame header's reserved field is 0x${reserved.toString(16)}, not 0`);
   const bodyLengthBytes = view.getUint32(at + 12, true);
-  if (bodyLengthBytes > maxBodyBytes) throw new FrameError(`frame body of ${bodyLengthBytes} bytes exceeds the limit of ${maxBodyBytes}`);
+  if (bodyLengthBytes > maxBodyBytes)
+    throw new FrameError(`frame body of ${bodyLengthBytes} bytes exceeds the limit of ${maxBodyBytes}`);
   if (HEADER_BYTES + bodyLengthBytes > available) {
-    throw new FrameError(`frame body of ${bodyLengthBytes} bytes runs past the ${available - HEADER_BYTES} bytes received`);
+    throw new FrameError(
+      `frame body of ${bodyLengthBytes} bytes runs past the ${available - HEADER_BYTES} bytes received`,
+    );
   }
   return {
     type,

@@ -55,9 +55,11 @@ export class HandshakeError extends Error {}
 
 export function encodeHello(h: Hello): Buffer {
   const token = Buffer.from(h.token, 'utf8');
-  if (token.length > MAX_TOKEN_BYTES) throw new HandshakeError(`token of ${token.length} bytes exceeds ${MAX_TOKEN_BYTES}`);
+  if (token.length > MAX_TOKEN_BYTES)
+    throw new HandshakeError(`token of ${token.length} bytes exceeds ${MAX_TOKEN_BYTES}`);
   const names = Buffer.from(h.userCodecs.join(','), 'ascii');
-  if (names.length > MAX_CODEC_NAMES_BYTES) throw new HandshakeError(`codec names of ${names.length} bytes exceed ${MAX_CODEC_NAMES_BYTES}`);
+  if (names.length > MAX_CODEC_NAMES_BYTES)
+    throw new HandshakeError(`codec names of ${names.length} bytes exceed ${MAX_CODEC_NAMES_BYTES}`);
   const b = Buffer.alloc(HELLO_FIXED_BYTES + token.length + names.length);
   b.writeUInt32LE(HELLO_MAGIC, 0);
   b.writeUInt16LE(WIRE_VERSION, 4);
@@ -90,7 +92,8 @@ export function helloLength(b: Buffer): number | null {
   const tokenBytes = b.readUInt16LE(28);
   if (tokenBytes > MAX_TOKEN_BYTES) throw new HandshakeError(`token of ${tokenBytes} bytes exceeds ${MAX_TOKEN_BYTES}`);
   const namesBytes = (b.readUInt16LE(6) & FLAG_USER_CODECS) !== 0 ? b.readUInt16LE(30) : 0;
-  if (namesBytes > MAX_CODEC_NAMES_BYTES) throw new HandshakeError(`codec names of ${namesBytes} bytes exceed ${MAX_CODEC_NAMES_BYTES}`);
+  if (namesBytes > MAX_CODEC_NAMES_BYTES)
+    throw new HandshakeError(`codec names of ${namesBytes} bytes exceed ${MAX_CODEC_NAMES_BYTES}`);
   return HELLO_FIXED_BYTES + tokenBytes + namesBytes;
 }
 
@@ -105,15 +108,20 @@ export function decodeHello(b: Buffer): Hello {
   const streamCount = b.readUInt16LE(26);
   const flags = b.readUInt16LE(6);
   const known = FLAG_CODECS | FLAG_USER_CODECS;
-  if ((flags & ~known) !== 0) throw new HandshakeError(`unknown handshake flags 0x${(flags & ~known).toString(16)} (this receiver knows 0x${known.toString(16)}: codecs, codec files)`);
+  if ((flags & ~known) !== 0)
+    throw new HandshakeError(
+      `unknown handshake flags 0x${(flags & ~known).toString(16)} (this receiver knows 0x${known.toString(16)}: codecs, codec files)`,
+    );
   const userFlag = (flags & FLAG_USER_CODECS) !== 0;
-  if (!userFlag && b.readUInt16LE(30) !== 0) throw new HandshakeError(`the handshake's reserved field is 0x${b.readUInt16LE(30).toString(16)}, not 0`);
+  if (!userFlag && b.readUInt16LE(30) !== 0)
+    throw new HandshakeError(`the handshake's reserved field is 0x${b.readUInt16LE(30).toString(16)}, not 0`);
   const tokenEnd = HELLO_FIXED_BYTES + b.readUInt16LE(28);
   let userCodecs: string[] = [];
   if (userFlag) {
     if ((flags & FLAG_CODECS) === 0) throw new HandshakeError('codec files named without codecs on');
     userCodecs = b.subarray(tokenEnd, total).toString('latin1').split(',');
-    if (userCodecs.length > 8 || !userCodecs.every((n) => CODEC_NAME.test(n))) throw new HandshakeError('bad codec names: 1 to 8 names of 1 to 32 letters, digits, ., _ or -');
+    if (userCodecs.length > 8 || !userCodecs.every((n) => CODEC_NAME.test(n)))
+      throw new HandshakeError('bad codec names: 1 to 8 names of 1 to 32 letters, digits, ., _ or -');
   }
   if (pageSizeBytes < 4096 || pageSizeBytes > 2 * 1024 * 1024 || (pageSizeBytes & (pageSizeBytes - 1)) !== 0) {
     throw new HandshakeError(`bad page size ${pageSizeBytes} (a power of two from 4 KiB to 2 MiB)`);
@@ -126,7 +134,12 @@ export function decodeHello(b: Buffer): Hello {
     throw new HandshakeError(`bad stream ${streamIndex} of ${streamCount} (1 to ${MAX_STREAMS} streams)`);
   }
   return {
-    pageSizeBytes, ramBytes: Number(ram), vcpus, codecs: (b.readUInt16LE(6) & FLAG_CODECS) !== 0, streamIndex, streamCount,
+    pageSizeBytes,
+    ramBytes: Number(ram),
+    vcpus,
+    codecs: (b.readUInt16LE(6) & FLAG_CODECS) !== 0,
+    streamIndex,
+    streamCount,
     migrationId: b.subarray(32, 32 + MIGRATION_ID_BYTES).toString('hex'),
     token: b.subarray(HELLO_FIXED_BYTES, tokenEnd).toString('utf8'),
     userCodecs,
@@ -158,14 +171,19 @@ export function encodeReply(r: Reply): Buffer {
 
 /** The REPLY at the start of `b`: null until it is whole; `bytes` is how much of `b` it took. */
 export function decodeReply(b: Buffer): { reply: Reply; bytes: number } | null {
-  if (b.length >= 4 && b.readUInt32LE(0) !== REPLY_MAGIC) throw new HandshakeError(`bad reply magic 0x${b.readUInt32LE(0).toString(16)} (not a migbench receiver)`);
-  if (b.length >= 6 && b.readUInt16LE(4) !== WIRE_VERSION) throw new HandshakeError(`receiver speaks wire version ${b.readUInt16LE(4)}, this source ${WIRE_VERSION}`);
+  if (b.length >= 4 && b.readUInt32LE(0) !== REPLY_MAGIC)
+    throw new HandshakeError(`bad reply magic 0x${b.readUInt32LE(0).toString(16)} (not a migbench receiver)`);
+  if (b.length >= 6 && b.readUInt16LE(4) !== WIRE_VERSION)
+    throw new HandshakeError(`receiver speaks wire version ${b.readUInt16LE(4)}, this source ${WIRE_VERSION}`);
   if (b.length < REPLY_FIXED_BYTES) return null;
   const len = b.readUInt32LE(8);
   if (len > MAX_REASON_BYTES) throw new HandshakeError(`reply reason of ${len} bytes exceeds ${MAX_REASON_BYTES}`);
   if (b.length < REPLY_FIXED_BYTES + len) return null;
   return {
-    reply: { accepted: b.readUInt16LE(6) === 0, reason: b.subarray(REPLY_FIXED_BYTES, REPLY_FIXED_BYTES + len).toString('utf8') },
+    reply: {
+      accepted: b.readUInt16LE(6) === 0,
+      reason: b.subarray(REPLY_FIXED_BYTES, REPLY_FIXED_BYTES + len).toString('utf8'),
+    },
     bytes: REPLY_FIXED_BYTES + len,
   };
 }

@@ -30,19 +30,28 @@ export interface MacJob {
 
 export function macJob(memory: GuestMemory, key: Uint8Array, deviceState: Uint8Array): MacJob {
   return {
-    key, pageSizeBytes: memory.layout.pageSizeBytes, pageCount: memory.layout.pageCount, deviceState,
+    key,
+    pageSizeBytes: memory.layout.pageSizeBytes,
+    pageCount: memory.layout.pageCount,
+    deviceState,
     ranges: memory.slots.map((s) => ({
-      buffer: s.memory.buffer as SharedArrayBuffer, offset: s.layout.pagesPtr, length: s.layout.pageCount * s.layout.pageSizeBytes,
+      buffer: s.memory.buffer as SharedArrayBuffer,
+      offset: s.layout.pagesPtr,
+      length: s.layout.pageCount * s.layout.pageSizeBytes,
     })),
   };
 }
 
 /** The MAC of `memory` and `deviceState` under `key`, computed on a worker thread. */
 export function memoryMac(memory: GuestMemory, key: Uint8Array, deviceState: Uint8Array): Promise<Buffer> {
-  const worker = new Worker(new URL('./mac-worker.js', import.meta.url), { workerData: macJob(memory, key, deviceState) });
+  const worker = new Worker(new URL('./mac-worker.js', import.meta.url), {
+    workerData: macJob(memory, key, deviceState),
+  });
   return new Promise<Buffer>((resolve, reject) => {
     worker.once('message', (mac: Uint8Array) => resolve(Buffer.from(mac)));
     worker.once('error', reject);
-    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`the MAC worker exited with code ${code}`)); });
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the MAC worker exited with code ${code}`));
+    });
   });
 }

@@ -14,7 +14,11 @@ export const inProcessWorld: WorldFactory = {
     const shape = shapeOf(source);
     return {
       clock,
-      transport: new InProcessTransport(source, localTarget(context), module, clock, { link: context.link, codecs: config.codecs.length > 0, userCodecs: config.userCodecs }),
+      transport: new InProcessTransport(source, localTarget(context), module, clock, {
+        link: context.link,
+        codecs: config.codecs.length > 0,
+        userCodecs: config.userCodecs,
+      }),
       encoding: createEncoding(source, module, encodingOptions(config)),
       sourceGuest: (mark) => new RunningGuest(guestOptions(config), source.slots, shape, mark),
       targetGuest: (placement) => new RunningGuest(guestOptions(config), placement, shape),

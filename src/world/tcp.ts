@@ -15,18 +15,30 @@ export const tcpWorld: WorldFactory = {
     const { config, source, module } = context;
     if (config.target === null) throw new Error('the TCP world needs a target address');
     const clock = new RealClock();
-    const transport = new TcpTransport(source, {
-      target: config.target, token: config.token, streams: config.streams, fault: config.fault, vcpus: config.vcpus, codecs: config.codecs.length > 0,
-      // Preloaded in this thread (runMigration): the names the receiver must decode.
-      userCodecs: config.userCodecs.map((spec, i) => userCodec(spec, i).name),
-    }, clock, new LinkShare(context.link, REAL_TIME_PACING));
+    const transport = new TcpTransport(
+      source,
+      {
+        target: config.target,
+        token: config.token,
+        streams: config.streams,
+        fault: config.fault,
+        vcpus: config.vcpus,
+        codecs: config.codecs.length > 0,
+        // Preloaded in this thread (runMigration): the names the receiver must decode.
+        userCodecs: config.userCodecs.map((spec, i) => userCodec(spec, i).name),
+      },
+      clock,
+      new LinkShare(context.link, REAL_TIME_PACING),
+    );
     return {
       clock,
       transport,
       encoding: createEncoding(source, module, encodingOptions(config)),
       sourceGuest: (mark) => new RunningGuest(guestOptions(config), source.slots, shapeOf(source), mark),
       // The resolver refuses post-copy with --target: the target's vCPUs would have to run on the receiver.
-      targetGuest: () => { throw new ChannelError('post-copy is not supported over TCP'); },
+      targetGuest: () => {
+        throw new ChannelError('post-copy is not supported over TCP');
+      },
       measurePace: measureRealPace,
       start: () => clock.restart(),
     };

@@ -55,14 +55,21 @@ export interface WorldFactory {
 /** The guest options of a run configuration. */
 export function guestOptions(config: RunConfig): GuestOptions {
   return {
-    vcpus: config.vcpus, pageWritesPerSec: config.pageWritesPerSec, pattern: config.pattern,
-    writeSizeBytes: config.writeSizeBytes, catchUpMs: config.catchUpMs, seed: config.seed, writeSeed: config.writeSeed, content: config.content,
+    vcpus: config.vcpus,
+    pageWritesPerSec: config.pageWritesPerSec,
+    pattern: config.pattern,
+    writeSizeBytes: config.writeSizeBytes,
+    catchUpMs: config.catchUpMs,
+    seed: config.seed,
+    writeSeed: config.writeSeed,
+    content: config.content,
   };
 }
 
 /** The target memory of a world whose target is in this process. */
 export function localTarget(context: WorldContext): GuestMemory {
-  if (context.target === null) throw new Error('this world delivers into a target memory of this process; none was given');
+  if (context.target === null)
+    throw new Error('this world delivers into a target memory of this process; none was given');
   return context.target;
 }
 

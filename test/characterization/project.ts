@@ -11,7 +11,11 @@ const WALL_CLOCK_KEYS = new Set(['startedAt', 'environment', 'wallTimeMs', 'setu
 function withoutWallClock(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutWallClock);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !WALL_CLOCK_KEYS.has(k)).map(([k, v]) => [k, withoutWallClock(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !WALL_CLOCK_KEYS.has(k))
+        .map(([k, v]) => [k, withoutWallClock(v)]),
+    );
   }
   return value;
 }

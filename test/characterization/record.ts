@@ -26,9 +26,11 @@ for (const c of REAL_CASES) {
 const receiver = await startReceiver({ token: 'characterize' });
 for (const c of TCP_CASES) {
   const t0 = performance.now();
-  recording.real[c.name] = structure(await runCase(c, { target: `tcp://${formatHostPort(receiver.address)}`, token: 'characterize' }));
+  recording.real[c.name] = structure(
+    await runCase(c, { target: `tcp://${formatHostPort(receiver.address)}`, token: 'characterize' }),
+  );
   process.stderr.write(`recorded ${c.name} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 }
-receiver.server.close();
+await receiver.server.close();
 writeFileSync(CHARACTERIZATION_FILE, `${JSON.stringify(recording, null, 1)}\n`);
 process.stderr.write(`wrote ${CHARACTERIZATION_FILE.pathname}\n`);

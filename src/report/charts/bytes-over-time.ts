@@ -19,13 +19,23 @@ export function bytesOverTimeSpec(result: MigrationResult, title = 'bytes sent o
     encoding: {
       x: { field: 't', type: 'quantitative' as const, title: 'time since connect (ms)' },
       y: { field: 'mib', type: 'quantitative' as const, title: 'sent (MiB)' },
-      tooltip: [{ field: 'round' }, { field: 't', title: 'ms', format: ',.1f' }, { field: 'mib', title: 'MiB', format: ',.1f' }],
+      tooltip: [
+        { field: 'round' },
+        { field: 't', title: 'ms', format: ',.1f' },
+        { field: 'mib', title: 'MiB', format: ',.1f' },
+      ],
     },
   };
   const suspend = result.stages.find((s) => s.name === 'stop-and-copy');
   const resume = result.stages.find((s) => s.name === 'resume');
   if (suspend === undefined) return { title, width: CHART_WIDTH, height: CHART_HEIGHT, ...line };
-  const window = [{ start: suspend.startMs, end: resume === undefined ? suspend.startMs + suspend.durationMs : resume.startMs + resume.durationMs, label: 'suspended' }];
+  const window = [
+    {
+      start: suspend.startMs,
+      end: resume === undefined ? suspend.startMs + suspend.durationMs : resume.startMs + resume.durationMs,
+      label: 'suspended',
+    },
+  ];
   return {
     title,
     width: CHART_WIDTH,

@@ -36,9 +36,22 @@ export interface ComparisonFailure {
   reason: string;
 }
 
-export function comparisonSpec(title: string | undefined, yTitle: string, seriesTitle: string, axis: ComparisonAxis, points: ComparisonPoint[], failures: ComparisonFailure[] = []): ChartSpec {
+export function comparisonSpec(
+  title: string | undefined,
+  yTitle: string,
+  seriesTitle: string,
+  axis: ComparisonAxis,
+  points: ComparisonPoint[],
+  failures: ComparisonFailure[] = [],
+): ChartSpec {
   const singleSeries = new Set(points.map((p) => p.series)).size <= 1;
-  const color = { field: 'series', type: 'nominal' as const, title: seriesTitle, sort: null, legend: singleSeries ? null : { orient: 'bottom' as const, columns: 1 } };
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: seriesTitle,
+    sort: null,
+    legend: singleSeries ? null : { orient: 'bottom' as const, columns: 1 },
+  };
   const tooltip = [
     { field: 'xLabel', type: 'nominal' as const, title: axis.title },
     { field: 'series', type: 'nominal' as const },
@@ -54,32 +67,62 @@ export function comparisonSpec(title: string | undefined, yTitle: string, series
     data: { values: failures.map((f) => ({ ...f, label: `${f.failed} of ${f.runs} failed` })) },
     mark: { type: 'point' as const, shape: 'cross', color: '#c0392b', size: 90, strokeWidth: 2, filled: true },
     encoding: {
-      x: xEnc, y: { value: CHART_HEIGHT - 6 },
-      tooltip: [{ field: 'xLabel', type: 'nominal' as const, title: axis.title }, { field: 'series', type: 'nominal' as const }, { field: 'label', type: 'nominal' as const, title: 'runs' }, { field: 'reason', type: 'nominal' as const }],
+      x: xEnc,
+      y: { value: CHART_HEIGHT - 6 },
+      tooltip: [
+        { field: 'xLabel', type: 'nominal' as const, title: axis.title },
+        { field: 'series', type: 'nominal' as const },
+        { field: 'label', type: 'nominal' as const, title: 'runs' },
+        { field: 'reason', type: 'nominal' as const },
+      ],
     },
   });
   if (axis.kind === 'quantitative') {
     // Ticks at the swept values (not the scale's round numbers), labelled as the suite file writes them.
-    const swept = [...new Map([...points, ...failures].map((p) => [p.x as number, p.xLabel])).entries()].sort((a, b) => a[0] - b[0]);
+    const swept = [...new Map([...points, ...failures].map((p) => [p.x as number, p.xLabel])).entries()].sort(
+      (a, b) => a[0] - b[0],
+    );
     const labels = swept.map(([v, text]) => `datum.value === ${v} ? ${JSON.stringify(text)}`).join(' : ');
     const x = {
-      field: 'x', type: 'quantitative' as const, title: axis.title,
+      field: 'x',
+      type: 'quantitative' as const,
+      title: axis.title,
       scale: axis.log ? { type: 'log' as const, nice: false, padding: 16 } : { zero: false, nice: false, padding: 16 },
-      axis: { values: swept.map(([v]) => v), ...(swept.length > 0 ? { labelExpr: `${labels} : ''` } : {}), labelOverlap: false, grid: true },
+      axis: {
+        values: swept.map(([v]) => v),
+        ...(swept.length > 0 ? { labelExpr: `${labels} : ''` } : {}),
+        labelOverlap: false,
+        grid: true,
+      },
     };
     return {
       ...(title === undefined ? {} : { title }),
       width: CHART_WIDTH,
       height: CHART_HEIGHT,
       layer: [
-        { data: { values: points }, mark: { type: 'line', point: true }, encoding: { x, y, color, order: { field: 'x', type: 'quantitative' }, tooltip } },
-        { data: { values: points }, transform: [spread], mark: { type: 'rule' }, encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color } },
+        {
+          data: { values: points },
+          mark: { type: 'line', point: true },
+          encoding: { x, y, color, order: { field: 'x', type: 'quantitative' }, tooltip },
+        },
+        {
+          data: { values: points },
+          transform: [spread],
+          mark: { type: 'rule' },
+          encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color },
+        },
         ...(failures.length > 0 ? [failed(x)] : []),
       ],
     } as ChartSpec;
   }
   // Every category named: the estimated label widths (no canvas in Node) overstate overlap.
-  const x = { field: 'xLabel', type: 'ordinal' as const, title: axis.title, sort: axis.order, axis: { labelAngle: 0, labelOverlap: false } };
+  const x = {
+    field: 'xLabel',
+    type: 'ordinal' as const,
+    title: axis.title,
+    sort: axis.order,
+    axis: { labelAngle: 0, labelOverlap: false },
+  };
   const xOffset = { field: 'series', type: 'nominal' as const, sort: null };
   return {
     ...(title === undefined ? {} : { title }),
@@ -87,7 +130,12 @@ export function comparisonSpec(title: string | undefined, yTitle: string, series
     height: CHART_HEIGHT,
     layer: [
       { data: { values: points }, mark: { type: 'bar' }, encoding: { x, xOffset, y, color, tooltip } },
-      { data: { values: points }, transform: [spread], mark: { type: 'rule' }, encoding: { x, xOffset, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
+      {
+        data: { values: points },
+        transform: [spread],
+        mark: { type: 'rule' },
+        encoding: { x, xOffset, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
+      },
       ...(failures.length > 0 ? [failed(x)] : []),
     ],
   } as ChartSpec;

@@ -7,7 +7,10 @@ import { CHART_HEIGHT, CHART_WIDTH, type ChartSpec } from './render.js';
 
 const MEASURES = ['expected downtime', 'downtime limit'];
 
-export function expectedDowntimeSpec(result: MigrationResult, title = 'expected downtime after each pre-copy round'): ChartSpec | undefined {
+export function expectedDowntimeSpec(
+  result: MigrationResult,
+  title = 'expected downtime after each pre-copy round',
+): ChartSpec | undefined {
   const rounds = result.iterations.filter((i) => i.phase === 'precopy');
   if (rounds.length === 0) return undefined;
   const values = rounds.flatMap((i) => [
@@ -26,8 +29,26 @@ export function expectedDowntimeSpec(result: MigrationResult, title = 'expected 
       x: { field: 'round', type: 'ordinal', title: 'round', axis: { labelAngle: 0 } },
       y: { field: 'ms', type: 'quantitative', title: 'ms', scale: log ? { type: 'log' } : {} },
       // One legend: colour and dash encode the same field with the same legend settings.
-      color: { field: 'measure', type: 'nominal', title: null, scale: { domain: MEASURES }, legend: { orient: 'top-right' } },
-      strokeDash: { field: 'measure', type: 'nominal', title: null, scale: { domain: MEASURES, range: [[1, 0], [4, 3]] }, legend: { orient: 'top-right' } },
+      color: {
+        field: 'measure',
+        type: 'nominal',
+        title: null,
+        scale: { domain: MEASURES },
+        legend: { orient: 'top-right' },
+      },
+      strokeDash: {
+        field: 'measure',
+        type: 'nominal',
+        title: null,
+        scale: {
+          domain: MEASURES,
+          range: [
+            [1, 0],
+            [4, 3],
+          ],
+        },
+        legend: { orient: 'top-right' },
+      },
       tooltip: [{ field: 'round' }, { field: 'measure' }, { field: 'ms', format: ',.1f' }],
     },
   };

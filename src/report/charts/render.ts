@@ -30,17 +30,33 @@ export function takeChartWarnings(): string[] {
 }
 
 const logger = {
-  level(): number { return 2; },
-  error(...args: unknown[]) { warnings.push(args.map(String).join(' ')); return this; },
-  warn(...args: unknown[]) { warnings.push(args.map(String).join(' ')); return this; },
-  info() { return this; },
-  debug() { return this; },
+  level(): number {
+    return 2;
+  },
+  error(...args: unknown[]) {
+    warnings.push(args.map(String).join(' '));
+    return this;
+  },
+  warn(...args: unknown[]) {
+    warnings.push(args.map(String).join(' '));
+    return this;
+  },
+  info() {
+    return this;
+  },
+  debug() {
+    return this;
+  },
 };
 
 export async function renderSvg(spec: ChartSpec): Promise<string> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const full = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as ChartSpec;
-  const view = new vega.View(vega.parse(vl.compile(full, { logger: logger as never }).spec), { renderer: 'none', logger: logger as never, logLevel: vega.Warn });
+  const view = new vega.View(vega.parse(vl.compile(full, { logger: logger as never }).spec), {
+    renderer: 'none',
+    logger: logger as never,
+    logLevel: vega.Warn,
+  });
   try {
     return inlineSvg(await view.toSVG());
   } finally {

@@ -7,6 +7,10 @@ import type { ChartSpec } from './render.js';
 import { throttleSpec } from './throttle.js';
 
 export function runChartSpecs(result: MigrationResult): ChartSpec[] {
-  return [pagesPerRoundSpec(result), bytesOverTimeSpec(result), expectedDowntimeSpec(result), throttleSpec(result)]
-    .filter((s): s is ChartSpec => s !== undefined);
+  return [
+    pagesPerRoundSpec(result),
+    bytesOverTimeSpec(result),
+    expectedDowntimeSpec(result),
+    throttleSpec(result),
+  ].filter((s): s is ChartSpec => s !== undefined);
 }

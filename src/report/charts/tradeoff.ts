@@ -24,7 +24,13 @@ export function tradeoffSpec(title: string, seriesTitle: string, points: Tradeof
   const singleSeries = new Set(points.map((p) => p.series)).size <= 1;
   const x = { field: 'downtimeMs', type: 'quantitative' as const, title: 'downtime (ms)' };
   const y = { field: 'totalTimeMs', type: 'quantitative' as const, title: 'total time (ms)', scale: { zero: false } };
-  const color = { field: 'series', type: 'nominal' as const, title: seriesTitle, sort: null, legend: singleSeries ? null : { orient: 'bottom' as const, columns: 1 } };
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: seriesTitle,
+    sort: null,
+    legend: singleSeries ? null : { orient: 'bottom' as const, columns: 1 },
+  };
   return {
     title,
     width: CHART_WIDTH,
@@ -36,13 +42,26 @@ export function tradeoffSpec(title: string, seriesTitle: string, points: Tradeof
         mark: { type: 'line', point: true },
         encoding: {
           order: { field: 'order', type: 'quantitative' },
-          tooltip: [{ field: 'label', title: 'value' }, { field: 'series' }, { field: 'downtimeMs', format: ',.1f' }, { field: 'totalTimeMs', format: ',.1f' }],
+          tooltip: [
+            { field: 'label', title: 'value' },
+            { field: 'series' },
+            { field: 'downtimeMs', format: ',.1f' },
+            { field: 'totalTimeMs', format: ',.1f' },
+          ],
         },
       },
       // Only the ends of each sweep are labelled (where it starts and where it goes): every point's
       // value labelled collided where the points crowd; each point's value is on hover.
-      { transform: [{ filter: 'datum.order === datum.first' }], mark: { type: 'text', align: 'right', dx: -7, dy: -7, fontSize: 10 }, encoding: { text: { field: 'label' } } },
-      { transform: [{ filter: 'datum.order === datum.last && datum.last !== datum.first' }], mark: { type: 'text', align: 'left', dx: 7, dy: 9, fontSize: 10 }, encoding: { text: { field: 'label' } } },
+      {
+        transform: [{ filter: 'datum.order === datum.first' }],
+        mark: { type: 'text', align: 'right', dx: -7, dy: -7, fontSize: 10 },
+        encoding: { text: { field: 'label' } },
+      },
+      {
+        transform: [{ filter: 'datum.order === datum.last && datum.last !== datum.first' }],
+        mark: { type: 'text', align: 'left', dx: 7, dy: 9, fontSize: 10 },
+        encoding: { text: { field: 'label' } },
+      },
     ],
   };
 }
