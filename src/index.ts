@@ -12,13 +12,13 @@
  * `codec: 'zero,./my-codec.js'`, `precopyLoop: './my-loop.js'` (see the README's "Write your own strategy").
  */
 import { resolveRunConfig, RUN_OPTION_KEYS, type RawRunOptions, type RunOptionKey } from './config/options.js';
-import { OptionError } from './config/errors.js';
+import { OptionError } from './util/errors.js';
 import type { RunConfig } from './config/types.js';
 import type { MigrationEvent } from './driver/events.js';
 import type { MigrationResult } from './result/schema.js';
 import { runMigration as runConfigured } from './driver/migrate.js';
-import { checkUserStrategies } from './strategy/user.js';
-import { registerStrategy } from './strategy/registry.js';
+import { checkUserStrategies } from './config/strategies.js';
+import { registerStrategy } from './util/user-file.js';
 import { POLICY_NAMES } from './policy/registry.js';
 import type { StopPolicy } from './policy/policy.js';
 import type { ConvergenceAid } from './converge/aid.js';
@@ -35,8 +35,8 @@ import {
 import { runEvacuation as runEvacuationConfig, type EvacuationEvent } from './evacuate/evacuate.js';
 import type { EvacuationResult } from './evacuate/result.js';
 
-export { OptionError } from './config/errors.js';
-export { StrategyError } from './strategy/user.js';
+export { OptionError } from './util/errors.js';
+export { StrategyError } from './util/user-file.js';
 export { SuiteError } from './suite/parse.js';
 export { DEFAULT_RUN_CONFIG, RUN_OPTION_SPECS, RUN_OPTION_KEYS, resolveRunConfig } from './config/options.js';
 export { RESULT_SCHEMA_VERSION } from './result/schema.js';

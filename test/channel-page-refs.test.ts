@@ -12,7 +12,7 @@ import { GuestMemory } from '../src/memory/guest-memory.js';
 import { VirtualClock } from '../src/clock/virtual.js';
 import { VirtualTransport } from '../src/channel/virtual.js';
 import { Link, LinkShare, SIMULATED_PACING } from '../src/link/link.js';
-import { WriteGate } from '../src/guest/write-gate.js';
+import { WriteGate } from '../src/memory/write-gate.js';
 import { FrameReceiver, type FrameAt } from '../src/channel/receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../src/wire/frame.js';
 

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OptionError } from '../src/config/errors.js';
+import { OptionError } from '../src/util/errors.js';
 import { parseCodecList } from '../src/codec/registry.js';
 
 test('parseCodecList accepts raw alone and lists of distinct codecs, in the order given', () => {

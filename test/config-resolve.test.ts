@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OptionError } from '../src/config/errors.js';
+import { OptionError } from '../src/util/errors.js';
 import { repeatConfig, resolveRunConfig } from '../src/config/options.js';
 import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
 import { RUN_OPTION_SPECS } from '../src/config/options.js';

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PageKind, pageKind, type ContentMix } from '../src/guest/content.js';
+import { PageKind, pageKind, type ContentMix } from '../src/memory/content.js';
 
 const PAGES = 20_000;
 const HOT = 5_000;

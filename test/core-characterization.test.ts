@@ -10,7 +10,7 @@ import { REAL_CASES, TCP_CASES, VIRTUAL_CASES } from './characterization/cases.j
 import { CHARACTERIZATION_FILE, runCase, type Recording } from './characterization/run.js';
 import { simulatedPart, structure } from './characterization/project.js';
 import { startReceiver } from './fixtures/receiver.js';
-import { formatHostPort } from '../src/config/address.js';
+import { formatHostPort } from '../src/wire/address.js';
 
 const recording = JSON.parse(readFileSync(CHARACTERIZATION_FILE, 'utf8')) as Recording;
 

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveRunConfig, type RawRunOptions } from '../src/config/options.js';
-import { OptionError } from '../src/config/errors.js';
+import { OptionError } from '../src/util/errors.js';
 import { runMigration } from '../src/driver/migrate.js';
 import { costParams, parseDirtyCost, STRATEGY_DEFAULTS } from '../src/dirtylog/cost.js';
 import type { MigrationResult } from '../src/result/schema.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { fillInitialContent, type ContentMix } from '../src/guest/content.js';
+import { fillInitialContent, type ContentMix } from '../src/memory/content.js';
 import { loadKernelModule } from '../src/kernel/loader.js';
 import { GuestMemory } from '../src/memory/guest-memory.js';
 import { planGuestLayout } from '../src/memory/layout.js';

@@ -1,7 +1,7 @@
 /** formatResult on a hand-made result: the status line, the three tables with units, and round elision. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resultConfig } from '../src/result/config.js';
+import { resultConfig } from '../src/config/result-config.js';
 import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
 import { STAGE_NAMES, type IterationRecord, type MigrationResult } from '../src/result/schema.js';
 import { formatConfigHeader, formatResult, formatRoundLine } from '../src/report/human.js';

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
-import { resultConfig } from '../src/result/config.js';
+import { resultConfig } from '../src/config/result-config.js';
 import { readResultFile, ResultFileError } from '../src/report/compare.js';
 import { RESULT_SCHEMA_VERSION } from '../src/result/schema.js';
 import { runMigration } from '../src/driver/migrate.js';

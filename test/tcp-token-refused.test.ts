@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { BIN, spawnReceiver } from './fixtures/receiver-process.js';
-import { resolvesToLoopback } from '../src/config/address.js';
+import { resolvesToLoopback } from '../src/wire/address.js';
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

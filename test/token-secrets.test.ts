@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { resolveRunConfig } from '../src/config/options.js';
-import { OptionError } from '../src/config/errors.js';
+import { OptionError } from '../src/util/errors.js';
 import { loadSuitePlan } from '../src/suite/load.js';
 import { runSuite } from '../src/suite/runner.js';
 import { startReceiver } from './fixtures/receiver.js';

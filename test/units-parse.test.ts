@@ -1,15 +1,9 @@
 /** Known answers and rejections for every unit parser, and the formatters' output forms. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OptionError } from '../src/config/errors.js';
-import {
-  parseCount,
-  parseDirtyRate,
-  parseDuration,
-  parseLinkRate,
-  parsePattern,
-  parseSize,
-} from '../src/config/units.js';
+import { OptionError } from '../src/util/errors.js';
+import { parseCount, parseDirtyRate, parseDuration, parseLinkRate, parseSize } from '../src/util/units.js';
+import { parsePattern } from '../src/guest/pattern.js';
 import { formatBitRate, formatByteRate, formatBytes, formatMs } from '../src/util/format.js';
 
 /** The parser throws an OptionError for `opt` whose message names the option and quotes the text. */

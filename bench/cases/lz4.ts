@@ -8,7 +8,7 @@
  */
 import { compress, decompress } from 'lz4-wasm-nodejs';
 import { DEFAULT_RUN_CONFIG } from '../../src/config/options.js';
-import { fillInitialContent } from '../../src/guest/content.js';
+import { fillInitialContent } from '../../src/memory/content.js';
 import { type Arena, faultIn } from '../lib/arena.js';
 import type { CaseSpec } from '../lib/tinybench.js';
 import { MiB } from '../lib/units.js';

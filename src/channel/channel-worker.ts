@@ -6,7 +6,7 @@
  * also runs the resend meter over raw pages and reads PAGE_REFS frames' pages from the source's
  * memory).
  */
-import type { ChannelReport, ChannelTask } from '../protocol.js';
+import type { ChannelReport, ChannelTask } from './messages.js';
 import {
   CLOSED,
   ERROR,

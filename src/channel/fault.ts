@@ -6,7 +6,7 @@
  *   corrupt@ROUND       flip a byte of the round's first frame (the receiver's checksum catches it)
  *   kill-receiver@ROUND ask a receiver started with --allow-kill (tests only) to exit at once
  */
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 
 export type FaultSpec =
   { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number } | { kind: 'stall'; round: number; ms: number };

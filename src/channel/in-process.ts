@@ -2,11 +2,11 @@
  * The in-process transport on the real clock: a receiving thread paces frames on the link in real
  * time and receives them into a target memory of this process (src/channel/receive-thread.ts).
  */
-import type { GuestShape } from '../protocol.js';
+import type { GuestShape } from '../memory/layout.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import type { Link } from '../link/link.js';
-import type { UserStrategyConfig } from '../config/types.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
 import { ReceiveThread } from './receive-thread.js';
 import type { FrameBuffer, Transport } from './transport.js';
 import { compareMemories } from './verify.js';

@@ -6,11 +6,12 @@
  * through the queue; nothing is copied on the driver's thread.
  */
 import { Piscina } from 'piscina';
-import type { ChannelReport, ChannelTask, GuestShape } from '../protocol.js';
+import type { ChannelReport, ChannelTask } from './messages.js';
+import type { GuestShape } from '../memory/layout.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Link } from '../link/link.js';
-import type { UserStrategyConfig } from '../config/types.js';
-import type { ReadProgress } from '../guest/write-gate.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
+import type { ReadProgress } from '../memory/write-gate.js';
 import { ChannelError, type FrameBuffer } from './transport.js';
 import {
   CLOSED,

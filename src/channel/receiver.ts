@@ -7,13 +7,13 @@
  * in the target slot's memory, else by one copy across memories. Nothing in a frame is trusted.
  */
 import type { Kernels } from '../kernel/types.js';
-import type { SlotHandle } from '../protocol.js';
+import type { SlotHandle } from '../memory/layout.js';
 import { FrameError, FrameType, HEADER_BYTES, parseFrameHeader, type FrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CodecError, type PageCodec } from '../codec/codec.js';
 import { decodePages } from '../codec/frame-codec.js';
 import { createDecoders } from '../codec/registry.js';
-import type { UserStrategyConfig } from '../config/types.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
 
 export interface ReceiveCounts {
   frames: number;

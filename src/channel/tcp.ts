@@ -21,7 +21,7 @@ import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { decodeReply, encodeHello, MIGRATION_ID_BYTES } from '../wire/handshake.js';
 import { decodeFeedback } from '../wire/feedback.js';
 import { MAC_KEY_BYTES, MAC_NAME, memoryMac } from '../wire/mac.js';
-import { formatHostPort, type HostPort } from '../config/address.js';
+import { formatHostPort, type HostPort } from '../wire/address.js';
 import { describeFault, type FaultSpec } from './fault.js';
 
 export interface TcpTransportOptions {

@@ -3,7 +3,8 @@
  * over, a target that receives them, and a verdict on the target's memory at the end. Each world
  * (src/world/) builds one: in process on threads, in simulated time, or over TCP.
  */
-import type { GuestShape } from '../protocol.js';
+import { RunFailure } from '../util/errors.js';
+import type { GuestShape } from '../memory/layout.js';
 
 export interface FrameBuffer {
   slot: number;
@@ -66,4 +67,4 @@ export interface Transport {
 }
 
 /** A failure of the channel or the target: the run fails with its message, the guest stays on the source. */
-export class ChannelError extends Error {}
+export class ChannelError extends RunFailure {}

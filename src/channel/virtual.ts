@@ -14,11 +14,11 @@
  *   arrive at the simulated instant it does.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
-import type { GuestShape } from '../protocol.js';
+import type { GuestShape } from '../memory/layout.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { LinkShare } from '../link/link.js';
-import type { UserStrategyConfig } from '../config/types.js';
-import type { WriteGate } from '../guest/write-gate.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
+import type { WriteGate } from '../memory/write-gate.js';
 import { ChannelError, type FrameBuffer, type Transport } from './transport.js';
 import { FrameReceiver, receiverDecoders, type FrameAt } from './receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { HostFile } from '../evacuate/host-file.js';
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import { runOptionHelp, RUN_OPTION_SPECS, type RawRunOptions } from '../config/options.js';
 import {
   EXIT_FAILED,
@@ -154,7 +154,8 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
   }
   if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
   {
-    const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
+    const { checkUserStrategies } = await import('../config/strategies.js');
+    const { StrategyError } = await import('../util/user-file.js');
     try {
       for (const vm of ev.vms) await checkUserStrategies(vm.config);
     } catch (e) {
@@ -164,7 +165,7 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
   }
 
   // Before anything is allocated: the largest migrations the limit lets run at once must fit.
-  const { admissionRefusal, memoryNeed, AdmissionError } = await import('../memory/admission.js');
+  const { admissionRefusal, memoryNeed, AdmissionError } = await import('../config/admission.js');
   const biggest = [...ev.vms]
     .sort((a, b) => memoryNeed(b.config).totalBytes - memoryNeed(a.config).totalBytes)
     .slice(0, ev.maxConcurrent + (ev.clock === 'real' ? 1 : 0));

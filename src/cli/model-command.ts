@@ -3,7 +3,7 @@
  * printed without running anything.
  */
 import type { Command } from 'commander';
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import { resolveRunConfig, type RawRunOptions, type RunOptionKey } from '../config/options.js';
 import { predictPrecopy } from '../model/precopy.js';
 import { formatModel } from '../report/model.js';

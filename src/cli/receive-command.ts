@@ -4,11 +4,11 @@
  * until SIGINT or SIGTERM, then closes and exits 0.
  */
 import type { Command } from 'commander';
-import { CodecFileError } from '../codec/user-codec.js';
-import { OptionError } from '../config/errors.js';
+import { StrategyError } from '../util/user-file.js';
+import { OptionError } from '../util/errors.js';
 import { resolveRunConfig, resolveToken } from '../config/options.js';
-import { formatHostPort, parseHostPort } from '../config/address.js';
-import { parseCount, parseDuration, parseSize } from '../config/units.js';
+import { formatHostPort, parseHostPort } from '../wire/address.js';
+import { parseCount, parseDuration, parseSize } from '../util/units.js';
 import { formatBytes, formatMs } from '../util/format.js';
 import { EXIT_OK, TOKEN_ON_COMMAND_LINE, onInterrupt, type CliCommand, type CliCommandContext } from './command.js';
 import type { MigrationSummary } from '../receiver/target-migration.js';
@@ -130,7 +130,7 @@ async function receiveAction(opts: ReceiveOptions, ctx: CliCommandContext): Prom
   try {
     address = await s.listen();
   } catch (e) {
-    if (e instanceof ReceiverError || e instanceof CodecFileError) return ctx.usageError('migbench receive')(e.message);
+    if (e instanceof ReceiverError || e instanceof StrategyError) return ctx.usageError('migbench receive')(e.message);
     io.err(`migbench: cannot listen on ${opts.listen}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }

@@ -3,13 +3,13 @@
  * the MigrationResult in JSON (--json). The driver is imported only when a run starts, so help and
  * input errors never load workers, wasm or memory.
  */
-import { resultConfig } from '../result/config.js';
+import { resultConfig } from '../config/result-config.js';
 import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { OptionError } from '../config/errors.js';
-import { parseCount } from '../config/units.js';
+import { OptionError } from '../util/errors.js';
+import { parseCount } from '../util/units.js';
 import { hideSecrets } from '../suite/schema.js';
 import { resolveRunConfig, type RawRunOptions } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
@@ -122,7 +122,8 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
       return ctx.usageError('migbench run')(
         '--model: the analytic model knows the built-in policies, not a policy from a file',
       );
-    const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
+    const { checkUserStrategies } = await import('../config/strategies.js');
+    const { StrategyError } = await import('../util/user-file.js');
     try {
       await checkUserStrategies(config);
     } catch (e) {
@@ -132,7 +133,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
   }
 
   // Before anything is allocated or printed: a run this machine cannot hold is refused at once.
-  const { admissionRefusal, AdmissionError } = await import('../memory/admission.js');
+  const { admissionRefusal, AdmissionError } = await import('../config/admission.js');
   const refusal = admissionRefusal(config);
   if (refusal !== null) {
     io.err(`migbench: ${refusal}\n`);

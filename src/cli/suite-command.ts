@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext, onInterrupt } from './command.js';
 
 interface SuiteCliOptions {
@@ -136,7 +136,8 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
 
   // Policy and aid files: each imported and checked once before anything runs.
   {
-    const { checkUserStrategies, StrategyError } = await import('../strategy/user.js');
+    const { checkUserStrategies } = await import('../config/strategies.js');
+    const { StrategyError } = await import('../util/user-file.js');
     const seen = new Set<string>();
     try {
       for (const r of plan.runs) {
@@ -227,7 +228,7 @@ async function evacuationSuiteAction(
   const { parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite, readEvacuationRecords } =
     await import('../evacuate/suite.js');
   const { SuiteError } = await import('../suite/parse.js');
-  const { OptionError } = await import('../config/errors.js');
+  const { OptionError } = await import('../util/errors.js');
   let plan;
   try {
     if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual')

@@ -9,7 +9,7 @@ import type { CodecName, CodecPhase, CodecStats, PageCodec } from './codec.js';
 import { createCodecChain } from './registry.js';
 import { encodePages, newRawStats } from './frame-codec.js';
 import { zeroTestInMemories } from './zero.js';
-import type { UserStrategyConfig } from '../config/types.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
 
 export interface ChainSettings {
   codecs: CodecName[];

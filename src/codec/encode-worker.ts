@@ -4,7 +4,7 @@
  * the driver routes every page to the same thread each time.
  */
 import { workerData } from 'node:worker_threads';
-import type { EncodeTask, EncodeResult, EncoderWorkerData } from '../protocol.js';
+import type { EncodeTask, EncodeResult, EncoderWorkerData } from './messages.js';
 import { instantiateKernels } from '../kernel/loader.js';
 import { ChainEncoder } from './chain-encoder.js';
 import { preloadUserCodecs } from './user-codec.js';

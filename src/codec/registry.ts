@@ -2,11 +2,11 @@
  * The codec registry: `--codec` text to names, names to the sender's chain, and the receiver's
  * decoders. Adding a codec is a file, a CODEC_IDS entry and a line in each factory here.
  */
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import type { Kernels } from '../kernel/types.js';
 import { CODEC_IDS, MAX_USER_CODECS, USER_CODEC_BASE_ID, type CodecName, type PageCodec } from './codec.js';
 import { userCodec } from './user-codec.js';
-import type { UserStrategyConfig } from '../config/types.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
 import { DEFAULT_DEFLATE_LEVEL, DeflateCodec } from './deflate.js';
 import { Lz4Codec } from './lz4.js';
 import { XbzrleCodec } from './xbzrle.js';

@@ -14,41 +14,35 @@
  * Codecs are placed in the chain where they are named and numbered 16, 17, ... in the frames. A
  * codec that does not round-trip is caught by the verification at the end: the run fails.
  */
-import { pathToFileURL } from 'node:url';
-import type { UserStrategyConfig } from '../config/types.js';
+import {
+  buildStrategy,
+  importFactory,
+  StrategyError,
+  type StrategyFactory,
+  type StrategyShape,
+  type UserStrategyConfig,
+} from '../util/user-file.js';
 import { CodecError, USER_CODEC_BASE_ID, type CodecStats, type PageCodec } from './codec.js';
 
-type Factory = (options: Record<string, string>) => unknown;
-
 /** Each thread's imported codec factories, by file. */
-const factories = new Map<string, Factory>();
+const factories = new Map<string, StrategyFactory>();
 
-/** A codec file that cannot be used, and why: one line, naming the file. */
-export class CodecFileError extends Error {
-  override readonly name = 'StrategyError';
-}
+export const CODEC_SHAPE: StrategyShape = {
+  kind: 'codec',
+  example:
+    "export default (options) => ({ name: 'my-codec', encode(page, pageNumber, out) { return -1; }, decode(encoded, pageNumber, target) { } })",
+  required: ['encode', 'decode'],
+  name: { pattern: /^[A-Za-z][\w.-]{0,31}$/, form: '1 to 32 letters, digits, ., _ or -, from a letter' },
+};
 
-const EXAMPLE =
-  "export default (options) => ({ name: 'my-codec', encode(page, pageNumber, out) { return -1; }, decode(encoded, pageNumber, target) { } })";
+const BUILT_IN_NAMES = ['raw', 'zero', 'xbzrle', 'lz4', 'deflate'];
 
-/** Imports and checks the codec files of a configuration in this thread (once each). */
+/** Imports and checks the codec files of a configuration in this thread (once each); a bad one is a StrategyError. */
 export async function preloadUserCodecs(specs: readonly UserStrategyConfig[]): Promise<void> {
   for (const spec of specs) {
     if (factories.has(spec.file)) continue;
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(spec.file).href)) as { default?: unknown };
-    } catch (e) {
-      throw new CodecFileError(
-        `${spec.file}: cannot be imported as an ES module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
-      );
-    }
-    if (typeof mod.default !== 'function')
-      throw new CodecFileError(
-        `${spec.file}: a codec file's default export is a function of its options that returns the codec: ${EXAMPLE}`,
-      );
-    factories.set(spec.file, mod.default as Factory);
-    check(spec); // a factory that throws, or a codec without its members, is refused now
+    factories.set(spec.file, await importFactory(spec.file, CODEC_SHAPE));
+    build(spec); // a factory that throws, or a codec without its members, is refused now
   }
 }
 
@@ -56,31 +50,10 @@ function build(spec: UserStrategyConfig): Record<string, unknown> {
   const factory = factories.get(spec.file);
   if (factory === undefined)
     throw new Error(`codec file ${spec.file} was not loaded in this thread (preloadUserCodecs)`);
-  let made: unknown;
-  try {
-    made = factory({ ...spec.options });
-  } catch (e) {
-    throw new CodecFileError(`${spec.file}: the codec's factory threw: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (made === null || typeof made !== 'object')
-    throw new CodecFileError(
-      `${spec.file}: the default export returned ${made === null ? 'null' : typeof made}, not a codec: ${EXAMPLE}`,
-    );
-  return made as Record<string, unknown>;
-}
-
-function check(spec: UserStrategyConfig): void {
-  const o = build(spec);
-  const missing = [
-    ...(typeof o.name === 'string' && /^[A-Za-z][\w.-]{0,31}$/.test(o.name)
-      ? []
-      : ['name (1 to 32 letters, digits, ., _ or -, from a letter)']),
-    ...['encode', 'decode'].filter((k) => typeof o[k] !== 'function').map((k) => `${k}()`),
-  ];
-  if (missing.length > 0)
-    throw new CodecFileError(`${spec.file}: the codec has no ${missing.join(' and no ')}: ${EXAMPLE}`);
-  if (['raw', 'zero', 'xbzrle', 'lz4', 'deflate'].includes(o.name as string))
-    throw new CodecFileError(`${spec.file}: the codec's name ${String(o.name)} is a built-in codec's; give it another`);
+  const o = buildStrategy(factory, spec, CODEC_SHAPE);
+  if (BUILT_IN_NAMES.includes(o.name as string))
+    throw new StrategyError(`${spec.file}: the codec's name ${String(o.name)} is a built-in codec's; give it another`);
+  return o;
 }
 
 /** The `index`-th user codec of a chain (its id USER_CODEC_BASE_ID + index), from its preloaded file. */

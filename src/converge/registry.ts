@@ -1,12 +1,13 @@
 /** The convergence aids a configuration asks for, in the order they act after a round. */
-import type { RunConfig } from '../config/types.js';
+import type { LinkConfig } from '../link/options.js';
+import type { AidsConfig } from './options.js';
 import type { ConvergenceAid } from './aid.js';
 import { AutoConverge } from './auto-converge.js';
 import { AdaptiveRate } from './adaptive-rate.js';
 import { Sdps } from './sdps.js';
 import { DowntimeRamp } from './downtime-ramp.js';
 
-export function createAids(config: RunConfig): ConvergenceAid[] {
+export function createAids(config: AidsConfig & Pick<LinkConfig, 'linkBitsPerSec'>): ConvergenceAid[] {
   const aids: ConvergenceAid[] = [];
   if (config.downtimeRamp) aids.push(new DowntimeRamp(config.downtimeRamp));
   if (config.autoConverge) aids.push(new AutoConverge(config.autoConverge));

@@ -14,11 +14,10 @@
  *   the work, and the driver waits what is owed before it goes on (HostCostMeter.pay): the sender
  *   waits the sync, and a final sync with the guest suspended lengthens the downtime.
  */
-import type { DirtyCostSpec } from '../config/types.js';
 import type { DirtyCostParams } from './cost-meter.js';
 import type { DirtyLogName } from './dirty-log.js';
-import { OptionError } from '../config/errors.js';
-import { parseDuration } from '../config/units.js';
+import { OptionError } from '../util/errors.js';
+import { parseDuration } from '../util/units.js';
 
 export type DirtyCostKey = keyof DirtyCostParams;
 
@@ -85,7 +84,13 @@ const USED: Readonly<Record<DirtyLogName, readonly DirtyCostKey[]>> = {
   ring: ['faultUs', 'ringFullExitUs', 'enablePerGiBUs', 'syncUs', 'protectPerPageUs', 'harvestPerEntryUs', 'resetUs'],
 };
 
-export type { DirtyCostSpec, DirtyCostParams };
+export type { DirtyCostParams };
+
+/** `--dirty-cost` as given: a preset and the parameters set over it, microseconds. */
+export interface DirtyCostSpec {
+  preset: 'kvm' | 'none';
+  overrides: Partial<DirtyCostParams>;
+}
 
 const FORM =
   'none, kvm, or kvm followed by parameters such as kvm,fault=5us,sync-per-gib=1ms ' +

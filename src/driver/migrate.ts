@@ -17,10 +17,10 @@ import type { PolicyDecision } from '../policy/policy.js';
 import { loadKernelModule } from '../kernel/loader.js';
 import { memoryPool } from '../memory/pool.js';
 import { collectGarbage } from '../memory/gc.js';
-import { admit, runLayouts } from '../memory/admission.js';
+import { admit } from '../config/admission.js';
+import { runLayouts } from '../memory/admission.js';
 import { WORLDS, worldNameOf } from '../world/registry.js';
 import { Link } from '../link/link.js';
-import { ChannelError } from '../channel/transport.js';
 import { PostcopyPush } from './postcopy.js';
 import { Sender } from './sender.js';
 import { Rounds } from './rounds.js';
@@ -28,16 +28,19 @@ import { prepare } from './setup.js';
 import { buildResult } from './result.js';
 import { FrameType } from '../wire/frame.js';
 import { formatMs } from '../util/format.js';
+import { RunFailure } from '../util/errors.js';
 import { createPolicy } from '../policy/registry.js';
 import { createAids } from '../converge/registry.js';
 import { createPrecopyLoop } from '../precopy/registry.js';
-import { POLICY_LOOPS } from '../policy/registry.js';
-import { PrecopyFailure, type PrecopyContext } from '../precopy/loop.js';
+import { POLICY_LOOPS } from '../precopy/registry.js';
+import type { PrecopyContext } from '../precopy/loop.js';
 import { summarizeCodecs } from '../codec/summary.js';
-import { deviceStateBytes, deviceStateImage } from './device-state.js';
+import { deviceStateBytes, deviceStateImage } from '../guest/device-state.js';
 import type { TimelineParticipant } from '../clock/timeline.js';
 import { LimitWatch, type MigrationLimits } from './limits.js';
-import { loadUserAid, loadUserLoop, loadUserPolicy } from '../strategy/user.js';
+import { loadUserAid } from '../converge/user-aid.js';
+import { loadUserLoop } from '../precopy/user-loop.js';
+import { loadUserPolicy } from '../policy/user-policy.js';
 import { preloadUserCodecs } from '../codec/user-codec.js';
 import { AutoConverge } from '../converge/auto-converge.js';
 import { DEFAULT_AUTO_CONVERGE } from '../config/options.js';
@@ -57,8 +60,6 @@ export interface RunHooks {
   onStart?: () => void;
 }
 
-/** Thrown inside the driver to end a run as `failed` with a reason. */
-class RunFailure extends Error {}
 
 /** The lower of two rate limits, bits/s; null: none. */
 function lowerRate(a: number | null, b: number | null): number | null {
@@ -298,7 +299,7 @@ async function migrate(
       });
     }
   } catch (err: unknown) {
-    if (!(err instanceof RunFailure || err instanceof PrecopyFailure || err instanceof ChannelError)) {
+    if (!(err instanceof RunFailure)) {
       await encoding?.close();
       await transport.close();
       await guest.shutdown();

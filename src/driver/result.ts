@@ -13,7 +13,7 @@ import type {
 } from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
-import { resultConfig } from '../result/config.js';
+import { resultConfig } from '../config/result-config.js';
 import type { GuestReport } from '../guest/host.js';
 
 export interface RunRecord {

@@ -10,7 +10,7 @@ import type { Clock } from '../clock/clock.js';
 import type { GuestHost } from '../guest/host.js';
 import type { AidControls } from '../converge/aid.js';
 import type { EventSink } from './events.js';
-import type { FrameEncoding } from './encoding.js';
+import type { FrameEncoding } from '../codec/encoding.js';
 import { noTotals, type Sender, type SendTotals } from './sender.js';
 import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
 import { summarizeCodecs } from '../codec/summary.js';

@@ -7,7 +7,7 @@ import type { FrameBuffer, Transport } from '../channel/transport.js';
 import type { Clock } from '../clock/clock.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
-import type { EncodedBody, FrameEncoding } from './encoding.js';
+import type { EncodedBody, FrameEncoding } from '../codec/encoding.js';
 import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { MAX_ENCODED_BYTES } from '../codec/frame-codec.js';

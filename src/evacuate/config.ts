@@ -8,7 +8,7 @@
  * say which VM (`--vm 2` or `host.yaml:7: vms[1]`) and which key.
  */
 import type { RunConfig } from '../config/types.js';
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import {
   LIMITS,
   RUN_OPTION_KEYS,
@@ -19,8 +19,8 @@ import {
   type RawRunOptions,
   type RunOptionKey,
 } from '../config/options.js';
-import { parseCount, parseDuration, parseLinkRate } from '../config/units.js';
-import { parseTarget, type HostPort } from '../config/address.js';
+import { parseCount, parseDuration, parseLinkRate } from '../util/units.js';
+import { parseTarget, type HostPort } from '../wire/address.js';
 import { deriveSeed } from '../util/prng.js';
 import { formatBitRate } from '../util/format.js';
 import { TIMEOUT_ACTIONS, type TimeoutAction } from '../driver/limits.js';

@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { SuiteError } from '../suite/parse.js';
-import { type OptionError } from '../config/errors.js';
+import { type OptionError } from '../util/errors.js';
 import {
   EVACUATION_KEYS,
   evacuationFlag,

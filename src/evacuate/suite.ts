@@ -21,7 +21,7 @@ import { writeAtomically } from '../suite/outputs.js';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import { SuiteError, MAX_SUITE_BYTES } from '../suite/parse.js';
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import { hideSecrets } from '../suite/schema.js';
 import { deriveSeed } from '../util/prng.js';
 import {

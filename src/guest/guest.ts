@@ -3,7 +3,8 @@
  * each) that write memory until told to stop. The driver suspends it through the control block.
  */
 import { Piscina } from 'piscina';
-import type { GuestShape, PostcopyWriterTask, SlotHandle, WriterReport, WriterTask } from '../protocol.js';
+import type { GuestShape, SlotHandle } from '../memory/layout.js';
+import type { PostcopyWriterTask, WriterReport, WriterTask } from './messages.js';
 import type { ThrottleHow } from './throttle.js';
 import { GuestControl } from './control.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';

@@ -1,4 +1,5 @@
-import type { ContentMix, WritePattern } from '../config/types.js';
+import type { ContentMix } from '../memory/content.js';
+import type { WritePattern } from './pattern.js';
 /**
  * A running guest as the driver sees it: vCPUs on worker threads (real clock) or advanced by the
  * clock (virtual), on the source before the switch-over or on the target after a post-copy one.

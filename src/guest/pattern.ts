@@ -1,6 +1,13 @@
 /** Which page a vCPU writes next: the write patterns of --pattern, as pure seeded streams. */
-import type { WritePattern } from '../config/types.js';
-import { type Xorshift128 } from '../util/prng.js';
+import type { Xorshift128 } from '../util/prng.js';
+import { NUMBER, invalid } from '../util/units.js';
+
+export type WritePattern =
+  | { kind: 'uniform' }
+  /** A fraction of the pages (the hot set) receives `probability` of the writes. */
+  | { kind: 'hotset'; fraction: number; probability: number }
+  /** Writes walk the guest's pages in order, wrapping around. */
+  | { kind: 'sequential' };
 
 export type PageChooser = () => number;
 
@@ -36,4 +43,24 @@ export function pageChooser(
 /** The hot set of `hotset:FRACTION:…` on a guest of pageCount pages: its first this many pages. */
 export function hotPageCount(pageCount: number, fraction: number): number {
   return Math.max(1, Math.min(pageCount, Math.round(pageCount * fraction)));
+}
+
+const PATTERN_FORM =
+  'uniform, sequential or hotset:FRACTION:PROBABILITY such as hotset:0.1:0.9 ' +
+  '(0 < FRACTION <= 1, 0 <= PROBABILITY <= 1)';
+
+/** Parses a write pattern: `uniform`, `sequential` or `hotset:FRACTION:PROBABILITY`. */
+export function parsePattern(option: string, text: string): WritePattern {
+  const t = text.trim().toLowerCase();
+  if (t === 'uniform') return { kind: 'uniform' };
+  if (t === 'sequential') return { kind: 'sequential' };
+  const m = new RegExp(`^hotset:${NUMBER}:${NUMBER}$`).exec(t);
+  if (m !== null) {
+    const fraction = Number(m[1]);
+    const probability = Number(m[2]);
+    if (fraction > 0 && fraction <= 1 && probability >= 0 && probability <= 1) {
+      return { kind: 'hotset', fraction, probability };
+    }
+  }
+  throw invalid(option, PATTERN_FORM, text);
 }

@@ -6,7 +6,8 @@
  * memory, so that at the end the target can be checked, byte for byte, against what the guest
  * wrote.
  */
-import type { PostcopyWriterTask, SlotHandle } from '../protocol.js';
+import type { PostcopyWriterTask } from './messages.js';
+import type { SlotHandle } from '../memory/layout.js';
 import { STALLS, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { WriteStream } from './write-stream.js';
 

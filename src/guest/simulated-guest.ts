@@ -5,11 +5,11 @@
  * function of the options and the seed. A vCPU whose dirty ring is full stalls until a harvest; a
  * throttled one sleeps in QEMU's slices (throttle.ts).
  */
-import type { GuestShape, SlotHandle } from '../protocol.js';
+import type { GuestShape, SlotHandle } from '../memory/layout.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import type { GuestOptions } from './host.js';
 import type { VirtualClock } from '../clock/virtual.js';
-import type { WriteGate } from './write-gate.js';
+import type { WriteGate } from '../memory/write-gate.js';
 import { Vcpu } from './vcpu.js';
 import { ThrottleSlices, type ThrottleHow } from './throttle.js';
 import { STALLED, STALLS } from '../dirtylog/ring.js';

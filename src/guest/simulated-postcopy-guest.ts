@@ -3,7 +3,7 @@
  * resume(). A vCPU that touches a page not yet arrived requests it and blocks; it goes on, at the
  * clock's next step, once the page is there.
  */
-import type { GuestShape } from '../protocol.js';
+import type { GuestShape } from '../memory/layout.js';
 import type { GuestOptions } from './host.js';
 import type { VirtualClock } from '../clock/virtual.js';
 import type { PostcopyPlacement } from './guest.js';

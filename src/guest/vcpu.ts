@@ -4,7 +4,7 @@
  * stores its bytes first and logs the page after: bitmap bit, then a summary bit (two-level) or a
  * push into the vCPU's dirty ring on the page's first write since it was reset (ring).
  */
-import type { SlotHandle } from '../protocol.js';
+import type { SlotHandle } from '../memory/layout.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import { HEAD, TAIL, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { WriteStream, type WriteStreamSpec } from './write-stream.js';

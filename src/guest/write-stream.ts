@@ -3,10 +3,11 @@
  * the target (postcopy-vcpu.ts): which page the next write goes to (the pattern), where in the
  * page, and its bytes (of the page's content kind), all from the vCPU's own seeded generator.
  */
-import type { ContentMix, WritePattern } from '../config/types.js';
-import type { GuestShape } from '../protocol.js';
+import type { ContentMix } from '../memory/content.js';
+import type { WritePattern } from './pattern.js';
+import type { GuestShape } from '../memory/layout.js';
 import { pageChooser, type PageChooser } from './pattern.js';
-import { textCorpus, writeOfKind, writtenKind } from './content.js';
+import { textCorpus, writeOfKind, writtenKind } from '../memory/content.js';
 import { Xorshift128, deriveSeed } from '../util/prng.js';
 
 export interface WriteStreamSpec {

@@ -3,7 +3,7 @@
  * share of the configured rate and, after each write, marks the page in the dirty bitmap: bytes
  * first, bit after, so a scan that clears the bit before copying can never miss the write.
  */
-import type { PostcopyWriterTask, WriterReport, WriterTask } from '../protocol.js';
+import type { PostcopyWriterTask, WriterReport, WriterTask } from './messages.js';
 import { PostcopyVcpu } from './postcopy-vcpu.js';
 import { ACK, PAUSE, RUN, SLICED, STARTED, STATE, STOP, THROTTLE, controlViews } from './control.js';
 import { Vcpu } from './vcpu.js';

@@ -1,6 +1,6 @@
 /**
- * Admission before allocation: what a migration needs in memory, what this machine can give, and
- * a refusal that says both, before a byte is allocated. A guest memory commits its pages as they
+ * Admission before allocation: what guest memories need, what this machine can give (a run's whole
+ * need and its refusal are src/config/admission.ts's), before a byte is allocated. A guest memory commits its pages as they
  * are first touched, so a run that does not fit would otherwise grow until the kernel's
  * out-of-memory killer ends the process, with no message and no result.
  *
@@ -14,22 +14,12 @@
  * idle (it is resident, and is reused or released before anything new is allocated).
  */
 import { readFileSync } from 'node:fs';
-import type { RunConfig } from '../config/types.js';
-import { XbzrleCache } from '../codec/xbzrle-cache.js';
 import { TARGET_PAGES_OFFSET_BYTES, planGuestLayout, type GuestLayout } from './layout.js';
+import type { MemoryConfig } from './options.js';
 import { memoryPool } from './pool.js';
 
 /** Memory the process needs beside its guest memories: Node, worker threads, queues, tables. */
 export const RUNTIME_ALLOWANCE_BYTES = 256 * 1024 * 1024;
-
-export interface MemoryNeed {
-  sourceBytes: number;
-  /** 0 when the target is on another host. */
-  targetBytes: number;
-  scratchBytes: number;
-  runtimeBytes: number;
-  totalBytes: number;
-}
 
 export interface MemoryAvailable {
   bytes: number;
@@ -44,34 +34,16 @@ export class AdmissionError extends Error {
   override readonly name = 'AdmissionError';
 }
 
-const layoutBytes = (l: GuestLayout): number => l.slots.reduce((n, s) => n + s.memoryBytes, 0);
+export const layoutBytes = (l: GuestLayout): number => l.slots.reduce((n, s) => n + s.memoryBytes, 0);
 
 /** The source's and the (in-process) target's layouts, as the driver plans them. */
-export function runLayouts(config: Pick<RunConfig, 'ramBytes' | 'pageSizeBytes'>): {
+export function runLayouts(config: MemoryConfig): {
   source: GuestLayout;
   target: GuestLayout;
 } {
   return {
     source: planGuestLayout(config.ramBytes, config.pageSizeBytes),
     target: planGuestLayout(config.ramBytes, config.pageSizeBytes, undefined, undefined, TARGET_PAGES_OFFSET_BYTES),
-  };
-}
-
-export function memoryNeed(config: RunConfig): MemoryNeed {
-  const { source, target } = runLayouts(config);
-  const sourceBytes = layoutBytes(source);
-  const targetBytes = config.target === null ? layoutBytes(target) : 0;
-  const lanes = Math.max(1, config.compressThreads);
-  const scratchBytes = config.codecs.includes('xbzrle')
-    ? lanes * XbzrleCache.regionBytes(config.xbzrleCacheBytes, config.pageSizeBytes)
-    : 0;
-  const runtimeBytes = RUNTIME_ALLOWANCE_BYTES;
-  return {
-    sourceBytes,
-    targetBytes,
-    scratchBytes,
-    runtimeBytes,
-    totalBytes: sourceBytes + targetBytes + scratchBytes + runtimeBytes,
   };
 }
 
@@ -138,45 +110,6 @@ export function memoryAvailable(): MemoryAvailable {
     cgroupFreeBytes: cgroupFree,
     poolIdleBytes,
   };
-}
-
-const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-
-/** "--ram 20GiB" as the user would write it. */
-function ramOption(ramBytes: number): string {
-  const units: Array<[string, number]> = [
-    ['GiB', 2 ** 30],
-    ['MiB', 2 ** 20],
-    ['KiB', 2 ** 10],
-  ];
-  for (const [unit, size] of units) if (ramBytes % size === 0) return `--ram ${ramBytes / size}${unit}`;
-  return `--ram ${ramBytes}`;
-}
-
-/** The one-line refusal, or null when the run fits. */
-export function admissionRefusal(
-  config: RunConfig,
-  need = memoryNeed(config),
-  available = memoryAvailable(),
-): string | null {
-  if (need.totalBytes <= available.bytes) return null;
-  const parts = [need.targetBytes > 0 ? 'source and target memory' : 'source memory'];
-  if (need.scratchBytes > 0) parts.push('xbzrle caches');
-  const where =
-    available.cgroupFreeBytes !== null && available.cgroupFreeBytes < available.memAvailableBytes
-      ? " (under this cgroup's limit)"
-      : '';
-  const wayOut =
-    need.targetBytes > 0 && need.sourceBytes + need.scratchBytes + need.runtimeBytes <= available.bytes
-      ? 'put the target on another host with migbench receive and --target'
-      : `use a smaller --ram${need.scratchBytes > 0 ? ' or --xbzrle-cache' : ''}, or a host with more memory`;
-  return `${ramOption(config.ramBytes)} needs about ${gib(need.totalBytes)} (${parts.join(', ')}) but ${gib(available.bytes)} is available${where}; ${wayOut}`;
-}
-
-/** Throws AdmissionError when the run cannot fit. */
-export function admit(config: RunConfig): void {
-  const why = admissionRefusal(config);
-  if (why !== null) throw new AdmissionError(why);
 }
 
 /** The receiver's side: the target memory for a handshake's guest. */

@@ -6,7 +6,7 @@
  */
 import type { Kernels } from '../kernel/types.js';
 import { instantiateKernels } from '../kernel/loader.js';
-import type { SlotHandle } from '../protocol.js';
+import type { SlotHandle } from './layout.js';
 import { type GuestLayout, createSlotMemory } from './layout.js';
 
 export class GuestMemory {

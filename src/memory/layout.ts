@@ -130,3 +130,10 @@ export interface SlotHandle {
   memory: WebAssembly.Memory;
   layout: SlotLayout;
 }
+
+/** The guest's shape as vCPU and receiving threads are given it. */
+export interface GuestShape {
+  pageCount: number;
+  pagesPerSlot: number;
+  pageSizeBytes: number;
+}

@@ -3,10 +3,10 @@
  * counter), do it, until none is left. Kept apart from the worker file so the main thread can run
  * it too, an item at a time between turns of its event loop.
  */
-import { fillContentRange } from '../guest/content.js';
+import { fillContentRange } from './content.js';
 import { instantiateKernels } from '../kernel/loader.js';
 import type { Kernels } from '../kernel/types.js';
-import type { SetupTask } from '../protocol.js';
+import type { SetupTask } from './messages.js';
 import { Xorshift128 } from '../util/prng.js';
 
 /**

@@ -1,5 +1,5 @@
 /** Set-up thread (piscina worker): does set-up items beside the main thread (src/memory/setup.ts). */
-import type { SetupTask } from '../protocol.js';
+import type { SetupTask } from './messages.js';
 import { collectGarbage } from './gc.js';
 import { SetupWorker } from './setup-work.js';
 

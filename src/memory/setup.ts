@@ -9,8 +9,8 @@
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { contentStreamStates, textCorpus, writeTextCorpus, type ContentMix } from '../guest/content.js';
-import type { SetupItem, SetupTask } from '../protocol.js';
+import { contentStreamStates, textCorpus, writeTextCorpus, type ContentMix } from './content.js';
+import type { SetupItem, SetupTask } from './messages.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { SlotLayout } from './layout.js';
 import { CORPUS_PTR, SetupWorker } from './setup-work.js';

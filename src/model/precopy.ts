@@ -7,7 +7,7 @@
  * 8-byte page descriptors), the device state and the link latency per round trip, so the model
  * and a run of this tool can be compared number for number.
  */
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import type { RunConfig } from '../config/types.js';
 import type { ModelPrediction, ModelRound } from '../result/schema.js';
 export type { ModelPrediction, ModelRound } from '../result/schema.js';
@@ -16,7 +16,7 @@ import { XEN_MAX_FACTOR, XEN_MAX_ITERS, XEN_MIN_DIRTY_PAGES } from '../policy/xe
 import { DEFAULT_PAGES_PER_FRAME } from '../memory/layout.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { HEADER_BYTES } from '../wire/frame.js';
-import { deviceStateBytes } from '../driver/device-state.js';
+import { deviceStateBytes } from '../guest/device-state.js';
 
 /** Rounds the model follows at most before it calls a run unconverged. */
 const MODEL_MAX_ROUNDS = 10_000;

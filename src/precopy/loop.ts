@@ -5,6 +5,7 @@
  * then fetches; a QEMU-like engine would sync on its own triggers. Adding one is a file here and a
  * line in registry.ts.
  */
+import { RunFailure } from '../util/errors.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { AidControls, ConvergenceAid } from '../converge/aid.js';
 import type { PolicyDecision, PolicyState } from '../policy/policy.js';
@@ -73,4 +74,4 @@ export interface PrecopyLoop {
 }
 
 /** Pre-copy gave up: the run fails with this reason and the guest stays on the source. */
-export class PrecopyFailure extends Error {}
+export class PrecopyFailure extends RunFailure {}

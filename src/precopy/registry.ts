@@ -1,5 +1,6 @@
 /** The pre-copy loops: adding one is a file beside this and a line here. */
 import type { PrecopyLoop } from './loop.js';
+import type { PolicyName } from '../policy/registry.js';
 import { RoundBasedLoop } from './rounds.js';
 import { QemuLoop } from './qemu.js';
 
@@ -19,3 +20,13 @@ export function createPrecopyLoop(name: string): PrecopyLoop {
     throw new Error(`no pre-copy loop ${JSON.stringify(name)}: ${PRECOPY_LOOP_NAMES.join(', ')}`);
   return create();
 }
+
+/** The pre-copy loop each policy runs on (src/precopy/registry.ts). */
+export const POLICY_LOOPS: Record<PolicyName, PrecopyLoopName> = {
+  qemu: 'qemu',
+  'qemu-rounds': 'rounds',
+  hyperv: 'rounds',
+  xen: 'rounds',
+  // A policy of the user's decides after each round, as the round-based policies do.
+  user: 'rounds',
+};

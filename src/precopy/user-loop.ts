@@ -25,7 +25,7 @@ import { PrecopyFailure } from './loop.js';
 import type { IterationRecord } from '../result/schema.js';
 import type { PolicyDecision, PolicyState } from '../policy/policy.js';
 import type { AidControls, RoundFacts } from '../converge/aid.js';
-import type { UserStrategyConfig } from '../config/types.js';
+import { buildStrategy, strategyFactory, type StrategyShape, type UserStrategyConfig } from '../util/user-file.js';
 
 /** What a user's loop is given. */
 export interface UserLoopContext {
@@ -122,4 +122,17 @@ export class UserLoop implements PrecopyLoop {
   final(ctx: PrecopyContext): Promise<IterationRecord> {
     return ctx.rounds.send('stop-and-copy', false);
   }
+}
+
+export const LOOP_SHAPE: StrategyShape = {
+  kind: 'loop',
+  example:
+    "export default (options) => ({ name: 'my-loop', async run(ctx) { await ctx.sendRound(true); return { action: 'switchover', why: '...' }; } })",
+  required: ['run'],
+};
+
+/** The user's pre-copy loop, checked at load (src/util/user-file.ts). */
+export async function loadUserLoop(spec: UserStrategyConfig): Promise<PrecopyLoop> {
+  const o = buildStrategy(await strategyFactory(spec, 'loop', LOOP_SHAPE), spec, LOOP_SHAPE);
+  return new UserLoop(o as unknown as UserLoopObject, spec);
 }

@@ -11,11 +11,11 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import { memoryPool } from '../memory/pool.js';
 import { memoryAvailable, targetNeedBytes } from '../memory/admission.js';
 import { preloadUserCodecs, userCodec } from '../codec/user-codec.js';
-import type { UserStrategyConfig } from '../config/types.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
 import { setUpMemories } from '../memory/setup.js';
 import { formatBytes } from '../util/format.js';
 import { tokenMatches, type Hello } from '../wire/handshake.js';
-import { formatHostPort, resolvesToLoopback, type HostPort } from '../config/address.js';
+import { formatHostPort, resolvesToLoopback, type HostPort } from '../wire/address.js';
 import { Connection } from './connection.js';
 import { short, TargetMigration, type MigrationSummary } from './target-migration.js';
 

@@ -5,7 +5,7 @@
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { FrameReceiver, receiverDecoders } from '../channel/receiver.js';
-import type { UserStrategyConfig } from '../config/types.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
 import { FrameError, FrameType, HEADER_BYTES, type FrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { MAC_KEY_BYTES, memoryMac } from '../wire/mac.js';

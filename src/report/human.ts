@@ -6,7 +6,7 @@
  */
 import { guestCostMs, hostCostMs } from '../dirtylog/cost-meter.js';
 import Table from 'cli-table3';
-import type { WritePattern } from '../config/types.js';
+import type { WritePattern } from '../guest/pattern.js';
 import type {
   CodecSummary,
   ResultConfig,

@@ -6,7 +6,7 @@
  * configuration as evenly as it could.
  */
 import path from 'node:path';
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import { flagOf, repeatConfig, resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
 import { SuiteError } from './parse.js';

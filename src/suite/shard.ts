@@ -10,7 +10,7 @@
  * SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with the count from
  * `--shard auto/N` or MIGBENCH_SHARD_COUNT.
  */
-import { OptionError } from '../config/errors.js';
+import { OptionError } from '../util/errors.js';
 import type { RunConfig } from '../config/types.js';
 import type { PlannedRun, SuitePlan } from './schema.js';
 

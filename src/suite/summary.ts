@@ -6,7 +6,7 @@
 import { kebabOf } from './parse.js';
 import { METRICS, SUMMARY_METRICS, type Metric } from './metrics.js';
 import type { OptionTexts, SuitePlan, SuiteRecord } from './schema.js';
-import { parseDirtyRate, parseDuration, parseLinkRate, parseSize } from '../config/units.js';
+import { parseDirtyRate, parseDuration, parseLinkRate, parseSize } from '../util/units.js';
 import type { RunOptionKey } from '../config/options.js';
 
 export interface Stats {

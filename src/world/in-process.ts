@@ -2,7 +2,7 @@
 import { RealClock } from '../clock/clock.js';
 import { InProcessTransport } from '../channel/in-process.js';
 import { RunningGuest } from '../guest/guest.js';
-import { createEncoding, encodingOptions } from '../driver/encoding.js';
+import { createEncoding, encodingOptions } from '../codec/encoding.js';
 import { guestOptions, localTarget, shapeOf, type World, type WorldFactory } from './world.js';
 import { measureRealPace } from './real-pace.js';
 

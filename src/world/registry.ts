@@ -1,5 +1,5 @@
 /** The worlds a migration can run in; adding one is a file beside this and a line here. */
-import type { RunConfig } from '../config/types.js';
+import type { WorldConfig } from './world.js';
 import type { WorldFactory } from './world.js';
 import { inProcessWorld } from './in-process.js';
 import { virtualWorld } from './virtual.js';
@@ -14,7 +14,7 @@ export const WORLDS = {
 export type WorldName = keyof typeof WORLDS;
 
 /** A run with --target goes over TCP; else the clock chooses. */
-export function worldNameOf(config: RunConfig): WorldName {
+export function worldNameOf(config: Pick<WorldConfig, 'target' | 'clock'>): WorldName {
   if (config.target !== null) return 'tcp';
   return config.clock === 'virtual' ? 'virtual' : 'in-process';
 }

@@ -4,7 +4,7 @@ import { TcpTransport } from '../channel/tcp.js';
 import { LinkShare, REAL_TIME_PACING } from '../link/link.js';
 import { RunningGuest } from '../guest/guest.js';
 import { ChannelError } from '../channel/transport.js';
-import { createEncoding, encodingOptions } from '../driver/encoding.js';
+import { createEncoding, encodingOptions } from '../codec/encoding.js';
 import { guestOptions, shapeOf, type World, type WorldFactory } from './world.js';
 import { measureRealPace } from './real-pace.js';
 import { userCodec } from '../codec/user-codec.js';

@@ -7,10 +7,10 @@ import { VirtualClock } from '../clock/virtual.js';
 import { TimelineClock } from '../clock/timeline.js';
 import { VirtualTransport } from '../channel/virtual.js';
 import { LinkShare, SIMULATED_PACING } from '../link/link.js';
-import { WriteGate } from '../guest/write-gate.js';
+import { WriteGate } from '../memory/write-gate.js';
 import { SimulatedGuest } from '../guest/simulated-guest.js';
 import { SimulatedPostcopyGuest } from '../guest/simulated-postcopy-guest.js';
-import { createEncoding, encodingOptions } from '../driver/encoding.js';
+import { createEncoding, encodingOptions } from '../codec/encoding.js';
 import { guestOptions, localTarget, shapeOf, type World, type WorldFactory } from './world.js';
 
 export const virtualWorld: WorldFactory = {

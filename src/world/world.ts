@@ -4,20 +4,37 @@
  * returns the same small set of parts; the driver sequences stages over them and never asks which
  * world it is in.
  */
-import type { RunConfig } from '../config/types.js';
+import type { MemoryConfig } from '../memory/options.js';
+import type { GuestConfig } from '../guest/options.js';
+import type { CodecConfig } from '../codec/options.js';
+import type { ClockConfig } from '../clock/options.js';
+import type { LinkConfig } from '../link/options.js';
+import type { RemoteConfig } from '../channel/options.js';
+import type { PrecopyConfig } from '../precopy/options.js';
 import type { Clock } from '../clock/clock.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Transport } from '../channel/transport.js';
 import type { GuestHost, GuestOptions } from '../guest/host.js';
 import type { PostcopyPlacement } from '../guest/guest.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
-import type { FrameEncoding } from '../driver/encoding.js';
+import type { FrameEncoding } from '../codec/encoding.js';
 import type { Link } from '../link/link.js';
-import type { GuestShape } from '../protocol.js';
+import type { GuestShape } from '../memory/layout.js';
 import type { TimelineParticipant } from '../clock/timeline.js';
 
+/** What a world is built from: the guest, its codecs, the clock, the link and the target. */
+export interface WorldConfig
+  extends
+    MemoryConfig,
+    GuestConfig,
+    CodecConfig,
+    ClockConfig,
+    LinkConfig,
+    RemoteConfig,
+    Pick<PrecopyConfig, 'postcopy'> {}
+
 export interface WorldContext {
-  config: RunConfig;
+  config: WorldConfig;
   source: GuestMemory;
   /** The target's memory where it is in this process; null where it is on another host. */
   target: GuestMemory | null;
@@ -53,7 +70,7 @@ export interface WorldFactory {
 }
 
 /** The guest options of a run configuration. */
-export function guestOptions(config: RunConfig): GuestOptions {
+export function guestOptions(config: GuestConfig): GuestOptions {
   return {
     vcpus: config.vcpus,
     pageWritesPerSec: config.pageWritesPerSec,

@@ -8,7 +8,7 @@ import { runCase, CHARACTERIZATION_FILE, type Recording } from './run.js';
 import { REAL_CASES, TCP_CASES, VIRTUAL_CASES } from './cases.js';
 import { simulatedPart, structure } from './project.js';
 import { startReceiver } from '../fixtures/receiver.js';
-import { formatHostPort } from '../../src/config/address.js';
+import { formatHostPort } from '../../src/wire/address.js';
 
 const recording: Recording = { virtual: {}, real: {} };
 for (const c of VIRTUAL_CASES) {

@@ -1,7 +1,7 @@
 /** A run's options as its result records them (ResultConfig, src/result/schema.ts). */
-import type { RunConfig } from '../config/types.js';
-import type { ResultConfig } from './schema.js';
-import { POLICY_LOOPS } from '../policy/registry.js';
+import type { RunConfig } from './types.js';
+import type { ResultConfig } from '../result/schema.js';
+import { POLICY_LOOPS } from '../precopy/registry.js';
 import { formatDirtyCost } from '../dirtylog/cost.js';
 
 /**

@@ -1,18 +1,16 @@
 /**
- * Parsers for the quantities users type (sizes, rates, durations, patterns, counts) and the
- * formatters the reports print them with.
+ * Parsers for the quantities users type (sizes, rates, durations, counts).
  *
  * Conventions (ARCHITECTURE/STYLE §6): memory sizes are binary (KiB = 1024 B), link and dirty rates
  * are decimal (MB/s = 1e6 B/s, Gbit/s = 1e9 bit/s). Every parser throws an OptionError that names
  * the option, the accepted form and the text it was given.
  */
 import { OptionError } from './errors.js';
-import type { WritePattern } from './types.js';
 
 /** A non-negative decimal number: `12`, `1.5`, `.5`. No sign, no exponent, no separators. */
-const NUMBER = String.raw`(\d+(?:\.\d+)?|\.\d+)`;
+export const NUMBER = String.raw`(\d+(?:\.\d+)?|\.\d+)`;
 
-function invalid(option: string, form: string, text: string): OptionError {
+export function invalid(option: string, form: string, text: string): OptionError {
   return new OptionError(option, `${option} must be ${form} (got ${JSON.stringify(text)})`);
 }
 
@@ -153,27 +151,7 @@ export function parseDuration(option: string, text: string): number {
   return ms;
 }
 
-// ------------------------------------------------------------------------------- pattern, counts
-
-const PATTERN_FORM =
-  'uniform, sequential or hotset:FRACTION:PROBABILITY such as hotset:0.1:0.9 ' +
-  '(0 < FRACTION <= 1, 0 <= PROBABILITY <= 1)';
-
-/** Parses a write pattern: `uniform`, `sequential` or `hotset:FRACTION:PROBABILITY`. */
-export function parsePattern(option: string, text: string): WritePattern {
-  const t = text.trim().toLowerCase();
-  if (t === 'uniform') return { kind: 'uniform' };
-  if (t === 'sequential') return { kind: 'sequential' };
-  const m = new RegExp(`^hotset:${NUMBER}:${NUMBER}$`).exec(t);
-  if (m !== null) {
-    const fraction = Number(m[1]);
-    const probability = Number(m[2]);
-    if (fraction > 0 && fraction <= 1 && probability >= 0 && probability <= 1) {
-      return { kind: 'hotset', fraction, probability };
-    }
-  }
-  throw invalid(option, PATTERN_FORM, text);
-}
+// ---------------------------------------------------------------------------------------- counts
 
 export interface CountRange {
   min: number;
@@ -190,3 +168,8 @@ export function parseCount(option: string, text: string, range: CountRange): num
 }
 
 // ----------------------------------------------------------------------------------- formatters
+
+/** Whether n is a power of two (a positive safe integer). */
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}

@@ -1,7 +1,7 @@
 /** Network addresses on the command line: `--target tcp://HOST:PORT` and `--listen HOST:PORT`. */
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { OptionError } from './errors.js';
+import { OptionError } from '../util/errors.js';
 
 export interface HostPort {
   host: string;

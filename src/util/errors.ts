@@ -12,3 +12,10 @@ export class OptionError extends Error {
     super(message);
   }
 }
+
+/**
+ * A failure that ends a migration as `failed` with this message, the guest left running on the
+ * source (a channel that broke, a policy that gave up, a strategy of the user's that misbehaved, a
+ * timeout): the driver turns it into the result's reason. Anything else is a bug, and is thrown.
+ */
+export class RunFailure extends Error {}

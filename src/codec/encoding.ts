@@ -4,15 +4,16 @@
  * page always goes to the same thread (xbzrle's cache lives there) — QEMU's multifd channels.
  */
 import { Piscina } from 'piscina';
-import type { RunConfig } from '../config/types.js';
+import type { MemoryConfig } from '../memory/options.js';
+import type { CodecConfig } from './options.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import type { EncodeResult, EncodeTask, EncoderWorkerData } from '../protocol.js';
-import type { ReadProgress, WriteGate } from '../guest/write-gate.js';
-import { ChannelError } from '../channel/transport.js';
-import type { CodecPhase } from '../codec/codec.js';
-import { ChainEncoder, sumChainStats, type ChainSettings, type ChainStats } from '../codec/chain-encoder.js';
+import type { EncodeResult, EncodeTask, EncoderWorkerData } from './messages.js';
+import type { ReadProgress, WriteGate } from '../memory/write-gate.js';
+import { RunFailure } from '../util/errors.js';
+import type { CodecPhase } from './codec.js';
+import { ChainEncoder, sumChainStats, type ChainSettings, type ChainStats } from './chain-encoder.js';
 
-const ENCODE_WORKER = new URL('../codec/encode-worker.js', import.meta.url).href;
+const ENCODE_WORKER = new URL('./encode-worker.js', import.meta.url).href;
 /** An encoder thread that finishes nothing for this long has stalled. */
 const ENCODE_STALL_MS = 10_000;
 
@@ -52,7 +53,7 @@ export interface EncodingOptions {
   threads: number;
 }
 
-export function encodingOptions(config: RunConfig): EncodingOptions {
+export function encodingOptions(config: CodecConfig & MemoryConfig): EncodingOptions {
   return {
     chain: {
       codecs: config.codecs,
@@ -171,7 +172,7 @@ export class ThreadedEncoding implements FrameEncoding {
             Atomics.wait(this.finished, lane, n, 100) === 'timed-out' &&
             performance.now() - since > ENCODE_STALL_MS
           ) {
-            throw new ChannelError(`encoder thread ${lane} finished nothing for ${ENCODE_STALL_MS / 1000} s`);
+            throw new RunFailure(`encoder thread ${lane} finished nothing for ${ENCODE_STALL_MS / 1000} s`);
           }
         }
       },

@@ -1,0 +1,57 @@
+/**
+ * Messages of the vCPU threads (src/guest/writer-worker.ts), keyed on `kind`. Shared memories travel inside
+ * them; they are shared, never copied.
+ */
+import type { GuestShape, SlotHandle } from '../memory/layout.js';
+import type { ContentMix } from '../memory/content.js';
+import type { WritePattern } from './pattern.js';
+import type { MarkMode } from '../dirtylog/dirty-log.js';
+
+/** Starts one emulated vCPU: it writes until the control block says stop. */
+export interface WriterTask {
+  kind: 'writer';
+  vcpu: number;
+  slots: SlotHandle[];
+  guest: GuestShape;
+  /** The guest control block (src/guest/control.ts). */
+  control: SharedArrayBuffer;
+  /** This vCPU's share of the configured page writes per second. */
+  pageWritesPerSec: number;
+  /** How many vCPUs share the pattern (a sequential walk is interleaved across them). */
+  vcpus: number;
+  pattern: WritePattern;
+  writeSizeBytes: number;
+  /** After a throttle sleep, the writes due in its last catchUpMs are made up, the rest dropped. */
+  catchUpMs: number;
+  seed: number;
+  writeSeed: number;
+  content: ContentMix;
+  /** How a write is logged: bitmap bit, plus summary bit, or a push into this vCPU's ring. */
+  mark: MarkMode;
+}
+
+/** Starts one vCPU on the target after a post-copy switch-over (src/guest/postcopy-vcpu.ts). */
+export interface PostcopyWriterTask {
+  kind: 'postcopy-writer';
+  vcpu: number;
+  vcpus: number;
+  guest: GuestShape;
+  control: SharedArrayBuffer;
+  pageWritesPerSec: number;
+  pattern: WritePattern;
+  writeSizeBytes: number;
+  seed: number;
+  writeSeed: number;
+  content: ContentMix;
+  targetSlots: SlotHandle[];
+  shadowSlots: SlotHandle[];
+  requests: SharedArrayBuffer;
+}
+
+export interface WriterReport {
+  kind: 'writer-report';
+  vcpu: number;
+  pageWrites: number;
+  /** Milliseconds the vCPU was running (not paused). */
+  liveMs: number;
+}

@@ -1,0 +1,86 @@
+/** The pre-copy loop's options: the user's loop, QEMU's max-bandwidth, post-copy. */
+import type { OptionTable } from '../util/options.js';
+import { parseCount, parseLinkRate } from '../util/units.js';
+import { strategyOption, type UserStrategyConfig } from '../util/user-file.js';
+import { POLICY_LIMITS } from '../policy/options.js';
+
+export interface PrecopyConfig {
+  /** --precopy-loop FILE: the user's pre-copy loop, in place of the policy's; null: the policy's own. */
+  userLoop: UserStrategyConfig | null;
+  /**
+   * QEMU's max-bandwidth: a rate limit of the migration itself, not of the link, lifted when the
+   * guest is suspended (the final copy runs at the link's rate), bits per second; null: none.
+   */
+  maxBandwidthBitsPerSec: number | null;
+  /** Post-copy when the policy gives up (or after postcopyAfterRounds). */
+  postcopy: boolean;
+  /** Switch to post-copy after this many pre-copy rounds; null: only when the policy gives up. */
+  postcopyAfterRounds: number | null;
+}
+
+export type PrecopyOptionKey = 'maxBandwidth' | 'precopyLoop' | 'loopOpt' | 'postcopy' | 'postcopyAfter';
+
+export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, PrecopyConfig> = {
+  maxBandwidth: {
+    flags: '--max-bandwidth <rate>',
+    description:
+      "QEMU's max-bandwidth: the migration's own send rate limit below the link's (same units as --link), lifted when the guest is suspended, so the final copy runs at the link's rate",
+    defaultText: 'none',
+    example: '32MB/s, 1Gbit/s',
+    resolve: (c) => {
+      const text = c.text('maxBandwidth');
+      return {
+        maxBandwidthBitsPerSec:
+          text === undefined || text.trim().toLowerCase() === 'none' ? null : parseLinkRate('--max-bandwidth', text),
+      };
+    },
+  },
+  precopyLoop: {
+    flags: '--precopy-loop <file>',
+    description:
+      "a pre-copy loop of your own, in place of the policy's: an ES module whose default export (options) => ({ name, async run(ctx) }) sends rounds (ctx.sendRound), asks the policy (ctx.decide) and returns { action: 'switchover' | 'fail', why }; the stop-and-copy stage then sends what remains (see the README)",
+    defaultText: "the policy's own",
+    example: './examples/loops/time-budget.js',
+    resolve: (c) => ({
+      userLoop: strategyOption(
+        c.text('precopyLoop'),
+        c.text('loopOpt'),
+        { file: '--precopy-loop', opts: '--loop-opt' },
+        'loop',
+        c.baseDir,
+      ),
+    }),
+  },
+  loopOpt: {
+    flags: '--loop-opt <key=value,...>',
+    description: "options for a pre-copy loop file's factory, as text by key",
+    defaultText: 'none',
+    example: 'budget=2s',
+    // Resolved with --precopy-loop.
+  },
+  postcopy: {
+    flags: '--postcopy',
+    description:
+      'switch to post-copy when the policy gives up: suspend, send the device state, resume on the target at once and push the remaining pages in the background, pages a vCPU touches first (round-based policies: qemu-rounds, hyperv, xen)',
+    defaultText: 'off',
+    example: '--policy qemu-rounds --postcopy --max-iterations 5',
+    // --postcopy-after N implies --postcopy.
+    resolve: (c) => ({ postcopy: c.flag('postcopy') || c.text('postcopyAfter') !== undefined }),
+  },
+  postcopyAfter: {
+    flags: '--postcopy-after <rounds>',
+    description:
+      'switch to post-copy after this many pre-copy rounds (implies --postcopy); 0 is pure post-copy: every page moves after the switch (round-based policies: qemu-rounds, hyperv, xen)',
+    defaultText: 'none',
+    example: '3',
+    resolve: (c) => {
+      const text = c.text('postcopyAfter');
+      return {
+        postcopyAfterRounds:
+          text === undefined
+            ? null
+            : parseCount('--postcopy-after', text, { min: 0, max: POLICY_LIMITS.maxIterations.max }),
+      };
+    },
+  },
+};
