@@ -8,7 +8,7 @@ import type { RealClock } from '../clock/clock.js';
 import type { Link } from '../link/link.js';
 import type { UserStrategyConfig } from '../util/user-file.js';
 import { ReceiveThread } from './receive-thread.js';
-import type { FrameBuffer, Transport } from './transport.js';
+import type { FrameBuffer, PostcopyArrivals, ResendMeter, Transport } from './transport.js';
 import { compareMemories } from './verify.js';
 
 export class InProcessTransport implements Transport {
@@ -20,7 +20,7 @@ export class InProcessTransport implements Transport {
   readonly checksums = false;
   private readonly thread: ReceiveThread;
 
-  /** Without codecs the receiving thread runs the resend meter over the raw frames (metersRawPages). */
+  /** Without codecs the receiving thread runs the resend meter over the raw frames (resendMeter). */
   constructor(
     private readonly source: GuestMemory,
     private readonly target: GuestMemory,
@@ -28,11 +28,14 @@ export class InProcessTransport implements Transport {
     private readonly clock: RealClock,
     options: { link: Link; codecs: boolean; userCodecs: UserStrategyConfig[] },
   ) {
-    this.metersRawPages = !options.codecs;
-    this.thread = new ReceiveThread(source, target, module, { ...options, meter: this.metersRawPages });
+    const thread = new ReceiveThread(source, target, module, { ...options, meter: !options.codecs });
+    this.thread = thread;
+    if (!options.codecs) this.resendMeter = { unchangedPages: () => thread.unchangedPages() };
+    this.postcopy = { trackArrivals: () => thread.trackArrivals() };
   }
 
-  readonly metersRawPages: boolean;
+  readonly resendMeter?: ResendMeter;
+  readonly postcopy: PostcopyArrivals;
 
   /** Nothing to get ready: the target's memory is set up with the source's (src/memory/setup.ts). */
   async prepare(): Promise<void> {}
@@ -57,17 +60,9 @@ export class InProcessTransport implements Transport {
     this.thread.setCap(bitsPerSec);
   }
 
-  trackArrivals(): void {
-    this.thread.trackArrivals();
-  }
-
   /** The instant, on the run's clock, at which the last frame reached the target (its end plus the latency). */
   async drain(): Promise<number> {
     return this.clock.fromEpochMs(await this.thread.drain());
-  }
-
-  unchangedPages(): number {
-    return this.thread.unchangedPages();
   }
 
   bytesDelivered(): number {

@@ -16,8 +16,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import type { LinkShare } from '../link/link.js';
-import { ChannelError, type FrameBuffer, type Transport } from './transport.js';
-import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
+import { ChannelError, type FaultInjection, type FrameBuffer, type Transport } from './transport.js';
+import { FrameType, HEADER_BYTES, frameRound, frameType, writeFrameHeader } from '../wire/frame.js';
 import { decodeReply, encodeHello, MIGRATION_ID_BYTES } from '../wire/handshake.js';
 import { decodeFeedback } from '../wire/feedback.js';
 import { MAC_KEY_BYTES, MAC_NAME, memoryMac } from '../wire/mac.js';
@@ -64,8 +64,7 @@ interface Stream {
 
 export class TcpTransport implements Transport {
   readonly checksums = true;
-  /** The receiver runs no resend meter: the sender does. */
-  readonly metersRawPages = false;
+  readonly faults: FaultInjection = { fired: () => this.firedFault };
   private readonly address: string;
   private readonly ackTimeoutMs: number;
   private readonly views: DataView[];
@@ -127,10 +126,6 @@ export class TcpTransport implements Transport {
   /** The receiver allocated its memory in the handshake and receives from then on. */
   async open(): Promise<void> {}
 
-  unchangedPages(): number {
-    return 0;
-  }
-
   async acquire(slot: number): Promise<FrameBuffer> {
     const layout = this.source.slots[slot].layout;
     for (;;) {
@@ -154,19 +149,15 @@ export class TcpTransport implements Transport {
     this.link.setCap(bitsPerSec);
   }
 
-  /** Post-copy is refused with --target by the resolver: the target's vCPUs would run here. */
-  trackArrivals(): void {
-    throw new ChannelError('post-copy is not supported over TCP');
-  }
-
   send(buffer: FrameBuffer, lengthBytes: number): void {
     const done = (): void => this.bufferWritten(buffer);
     if (this.failure || this.closingDown) return done();
-    this.round = this.views[buffer.slot].getUint32(buffer.ptr + 16, true);
+    this.round = frameRound(this.views[buffer.slot], buffer.ptr);
     // A view of the frame buffer: the socket reads it in place.
     const frame = Buffer.from(this.source.slots[buffer.slot].memory.buffer, buffer.ptr, lengthBytes);
     // The device state as sent, for the MAC (a copy: the buffer is reused).
-    if (frame.readUInt16LE(6) === FrameType.DeviceState) this.deviceState = Buffer.from(frame.subarray(HEADER_BYTES));
+    if (frameType(this.views[buffer.slot], buffer.ptr) === FrameType.DeviceState)
+      this.deviceState = Buffer.from(frame.subarray(HEADER_BYTES));
     if (this.injectFault(frame) === 'dropped') return done();
     this.link.occupy(lengthBytes, epochNow(), this.outstandingFrames() === 0);
     this.write(this.streams[this.nextStream++ % this.streams.length], frame, done);
@@ -384,10 +375,6 @@ export class TcpTransport implements Transport {
     s.sentBytes += frame.length;
     if (this.stalled) s.held.push({ frame, done });
     else s.socket.write(frame, () => done?.());
-  }
-
-  faultFired(): boolean {
-    return this.firedFault;
   }
 
   /** The --fault, when the round it names begins. Returns 'dropped' when the frame is not to go. */

@@ -1,7 +1,8 @@
 /**
  * The migration channel as the driver sees it: frame buffers to pack into, a link to send them
  * over, a target that receives them, and a verdict on the target's memory at the end. Each world
- * (src/world/) builds one: in process on threads, in simulated time, or over TCP.
+ * (src/world/) builds one: in process on threads, in simulated time, or over TCP. Beside the small
+ * core, a transport may have capabilities, each its own interface, absent where it has none.
  */
 import { RunFailure } from '../util/errors.js';
 import type { GuestShape } from '../memory/layout.js';
@@ -15,45 +16,20 @@ export interface FrameBuffer {
 }
 
 export interface Transport {
-  /** With an injected --fault (TCP): whether it fired; a fault whose round never came did not. */
-  faultFired?(): boolean;
+  /** Whether frames carry checksums the receiver verifies (false only where no wire exists). */
+  readonly checksums: boolean;
   /** Before the clock starts, beside the memories' set-up: what the transport needs ready (TCP: connect and shake hands). */
   prepare(): Promise<void>;
   /** The connect stage's handshake. */
   connect(): Promise<void>;
   /** The config stage: the target starts receiving into its memory; resolves once it does. */
   open(guest: GuestShape): Promise<void>;
-  /** Whether frames carry checksums the receiver verifies (false only where no wire exists). */
-  readonly checksums: boolean;
-  /**
-   * Whether the receiving side runs the resend meter over raw pages (off the driver's thread) and
-   * unchangedPages() counts what it found; the sender then runs none itself.
-   */
-  readonly metersRawPages: boolean;
-  /** Pages the receiving side's resend meter found unchanged so far (0 without metersRawPages). */
-  unchangedPages(): number;
   /** A free frame buffer of `slot`, waiting (or, in simulated time, letting time pass) for one. */
   acquire(slot: number): Promise<FrameBuffer>;
   /** Hands a packed frame over. */
   send(buffer: FrameBuffer, lengthBytes: number): void;
-  /**
-   * The one optional capability: where the receiver reads raw pages from the source's memory
-   * itself (the virtual clock's channel), sends the `count` pages listed at `listOffset` of the
-   * slot's page list as one frame, as acquire + pack + send would (waiting for the link first,
-   * then `beforeCopy`, the dirty log's clear), and returns the bytes the frame stands for on the
-   * link. The pages arrive with their bytes of the send instant.
-   */
-  sendPageRefs?(
-    slot: number,
-    listOffset: number,
-    count: number,
-    round: number,
-    beforeCopy: () => void,
-  ): Promise<number>;
   /** Changes this migration's send rate from now on (Xen's adaptive rate); null: the link's full rate. */
   setRate(bitsPerSec: number | null): void;
-  /** Post-copy from now on: the receiver clears a page's "not arrived" bit as it lands. */
-  trackArrivals(): void;
   /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */
   drain(): Promise<number>;
   bytesDelivered(): number;
@@ -64,6 +40,40 @@ export interface Transport {
   verify(): Promise<string | null>;
   /** Ends the channel; safe to call more than once. */
   close(): Promise<void>;
+
+  /** The receiving side runs the resend meter over raw pages (off the driver's thread): the sender then runs none. */
+  readonly resendMeter?: ResendMeter;
+  /** Raw pages by reference, where the receiver reads the source's memory itself (the virtual clock's channel). */
+  readonly pageRefs?: PageRefs;
+  /** Post-copy: the receiver marks pages as they arrive, for the target's vCPUs that wait on them. */
+  readonly postcopy?: PostcopyArrivals;
+  /** An injected --fault (TCP). */
+  readonly faults?: FaultInjection;
+}
+
+export interface ResendMeter {
+  /** Pages the receiving side found sent again unchanged, so far. */
+  unchangedPages(): number;
+}
+
+export interface PageRefs {
+  /**
+   * Sends the `count` pages listed at `listOffset` of the slot's page list as one frame, as
+   * acquire + pack + send would (waiting for the link first, then `beforeCopy`, the dirty log's
+   * clear), and returns the bytes the frame stands for on the link. The pages arrive with their
+   * bytes of the send instant.
+   */
+  send(slot: number, listOffset: number, count: number, round: number, beforeCopy: () => void): Promise<number>;
+}
+
+export interface PostcopyArrivals {
+  /** Post-copy from now on: the receiver clears a page's "not arrived" bit as it lands. */
+  trackArrivals(): void;
+}
+
+export interface FaultInjection {
+  /** Whether the fault fired: one whose round never came did not. */
+  fired(): boolean;
 }
 
 /** A failure of the channel or the target: the run fails with its message, the guest stays on the source. */

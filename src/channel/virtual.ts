@@ -19,7 +19,14 @@ import type { VirtualClock } from '../clock/virtual.js';
 import type { LinkShare } from '../link/link.js';
 import type { UserStrategyConfig } from '../util/user-file.js';
 import type { WriteGate } from '../memory/write-gate.js';
-import { ChannelError, type FrameBuffer, type Transport } from './transport.js';
+import {
+  ChannelError,
+  type FrameBuffer,
+  type PageRefs,
+  type PostcopyArrivals,
+  type ResendMeter,
+  type Transport,
+} from './transport.js';
 import { FrameReceiver, receiverDecoders, type FrameAt } from './receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
@@ -76,31 +83,34 @@ export class VirtualTransport implements Transport {
   ) {
     this.handedOut = source.slots.map(() => 0);
     // Raw frames are metered on that thread too: the driver's thread is what limits a virtual run.
-    this.metersRawPages = !options.receiveHere && !options.codecs;
+    const meter = !options.receiveHere && !options.codecs;
     if (!options.receiveHere)
       this.thread = new ReceiveThread(source, target, module, {
         link: null,
         codecs: options.codecs,
-        meter: this.metersRawPages,
+        meter,
         userCodecs: options.userCodecs,
       });
+    if (meter)
+      this.resendMeter = {
+        unchangedPages: () => (this.thread?.unchangedPages() ?? 0) + this.receiver.counts.unchanged,
+      };
     // Raw pages are read from the source's memory, with no packing copy (sendRefs).
-    if (this.thread && options.pageRefs) this.sendPageRefs = this.sendRefs.bind(this);
+    if (this.thread && options.pageRefs) this.pageRefs = { send: this.sendRefs.bind(this) };
+    // Post-copy's blocked vCPUs see a page arrive at its simulated instant: frames are received here then.
+    if (!this.thread) this.postcopy = { trackArrivals: () => (this.receiver.trackArrivals = true) };
     // Frames received here: all of them for post-copy, else page references while the thread is busy.
     this.receiver = new FrameReceiver(target.slots, target.kernels, {
       verifyChecksums: false,
       decoders: options.codecs ? receiverDecoders(target.slots, target.kernels, options.userCodecs) : undefined,
       sourceSlots: source.slots,
     });
-    this.receiver.meterResends = this.metersRawPages;
+    this.receiver.meterResends = meter;
   }
 
-  readonly metersRawPages: boolean;
-  readonly sendPageRefs?: Transport['sendPageRefs'];
-
-  unchangedPages(): number {
-    return (this.thread?.unchangedPages() ?? 0) + this.receiver.counts.unchanged;
-  }
+  readonly resendMeter?: ResendMeter;
+  readonly pageRefs?: PageRefs;
+  readonly postcopy?: PostcopyArrivals;
 
   /** Nothing to get ready: the target's memory is set up with the source's (src/memory/setup.ts). */
   async prepare(): Promise<void> {}
@@ -115,11 +125,6 @@ export class VirtualTransport implements Transport {
 
   setRate(bitsPerSec: number | null): void {
     this.link.setCap(bitsPerSec);
-  }
-
-  trackArrivals(): void {
-    if (this.thread) throw new Error('post-copy under the virtual clock receives frames on the driver thread');
-    this.receiver.trackArrivals = true;
   }
 
   async acquire(slot: number): Promise<FrameBuffer> {

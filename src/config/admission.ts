@@ -14,7 +14,6 @@ import {
   layoutBytes,
   memoryAvailable,
   runLayouts,
-  type MemoryAvailable,
 } from '../memory/admission.js';
 
 export interface MemoryNeed {
@@ -83,4 +82,4 @@ export function admit(config: RunConfig): void {
   if (why !== null) throw new AdmissionError(why);
 }
 
-export { AdmissionError, type MemoryAvailable } from '../memory/admission.js';
+export { AdmissionError } from '../memory/admission.js';

@@ -21,7 +21,9 @@ import { POLICY_LIMITS, POLICY_OPTIONS } from '../policy/options.js';
 import { AID_OPTIONS, DEFAULT_AUTO_CONVERGE } from '../converge/options.js';
 import { PRECOPY_OPTIONS } from '../precopy/options.js';
 import { REMOTE_LIMITS, REMOTE_OPTIONS } from '../channel/options.js';
-import { POLICY_LOOPS } from '../precopy/registry.js';
+import { policyLoop } from '../precopy/registry.js';
+import { loopRefusal } from '../precopy/loop.js';
+import { USER_LOOP } from '../precopy/user-loop.js';
 
 export { flagOf, parseName } from '../util/options.js';
 export { resolveToken } from '../channel/options.js';
@@ -146,56 +148,34 @@ export function resolveRunConfig(raw: RawRunOptions, where: { baseDir?: string }
     Object.assign(c.config, SPECS[key].resolve?.(c));
   }
   const config = c.config as RunConfig;
-  checkPolicyLoop(config);
+  checkLoop(config);
   return config;
 }
 
 /**
- * What a policy's loop does not take (yet), said rather than ignored: QEMU's loop (--policy qemu)
- * takes none of the round-based aids, post-copy or --max-iterations, and only a power-of-two xbzrle
- * cache, as QEMU. The resolver checks it once every option is valid on its own; runMigration checks
- * a configuration built in code. Throws an OptionError naming the option.
+ * What the configuration's pre-copy loop does not take (yet), said rather than ignored: the loop
+ * declares what it takes (src/precopy/loop.ts, PrecopyLoopKind), and this asks it. The resolver
+ * checks once every option is valid on its own; runMigration checks a configuration built in code.
+ * Throws an OptionError naming the option.
  */
-export function checkPolicyLoop(config: RunConfig): void {
-  if (config.userLoop) {
-    // A loop of the user's sends rounds and switches over; post-copy and what QEMU's loop refuses are not its.
-    const other = (['postcopy', 'postcopyAfter', 'sdps', 'adaptiveRate', 'downtimeRamp'] as const).find((k) =>
-      k === 'postcopy'
-        ? config.postcopy
-        : k === 'postcopyAfter'
-          ? config.postcopyAfterRounds !== null
-          : config[k] !== false && config[k] !== null,
-    );
-    if (other)
-      throw new OptionError(
-        flagOf(other),
-        `${flagOf(other)} does not work with --precopy-loop FILE yet: the loop of your own runs the rounds (aids there: --auto-converge, --aid)`,
-      );
-    return;
-  }
-  if (POLICY_LOOPS[config.policy] !== 'qemu') return;
-  const present: [RunOptionKey, boolean][] = [
-    ['maxIterations', config.maxIterations !== null],
-    ['postcopyAfter', config.postcopyAfterRounds !== null],
-    ['postcopy', config.postcopy],
-    ['sdps', config.sdps],
-    ['adaptiveRate', config.adaptiveRate],
-    ['downtimeRamp', config.downtimeRamp !== null],
-  ];
-  const other = present.find(([, on]) => on)?.[0];
-  if (other) {
-    throw new OptionError(
-      flagOf(other),
-      `${flagOf(other)} works with the round-based policies: --policy qemu-rounds (QEMU's switch-over rule after each round), hyperv or xen; --policy qemu is QEMU's own loop, which does not take it yet`,
-    );
-  }
-  const cacheBytes = config.xbzrleCacheBytes;
-  if (config.codecs.includes('xbzrle') && !Number.isInteger(Math.log2(cacheBytes))) {
-    throw new OptionError(
-      '--xbzrle-cache',
-      `--policy qemu takes a power-of-two --xbzrle-cache, as QEMU does, such as 64MiB (got ${formatBytes(cacheBytes)}); --policy qemu-rounds takes any size`,
-    );
-  }
+export function checkLoop(config: RunConfig): void {
+  const kind = config.userLoop ? USER_LOOP : policyLoop(config.policy);
+  const refusal = loopRefusal(kind, {
+    options: {
+      maxIterations: config.maxIterations !== null,
+      postcopyAfter: config.postcopyAfterRounds !== null,
+      postcopy: config.postcopy,
+      sdps: config.sdps,
+      adaptiveRate: config.adaptiveRate,
+      downtimeRamp: config.downtimeRamp !== null,
+    },
+    xbzrleCache: config.codecs.includes('xbzrle')
+      ? { bytes: config.xbzrleCacheBytes, text: formatBytes(config.xbzrleCacheBytes) }
+      : null,
+  });
+  if (refusal === null) return;
+  const flag = flagOf(refusal.option);
+  throw new OptionError(flag, refusal.option === 'xbzrleCache' ? refusal.why : `${flag} ${refusal.why}`);
 }
 
 /** Every option at its default. */

@@ -1,56 +1,104 @@
-/** A run's options as its result records them (ResultConfig, src/result/schema.ts). */
+/**
+ * A run's options as its result records them (ResultConfig, src/result/schema.ts). The schema owns
+ * its types; this is the one mapping onto them: each field of a result's config is either the run's
+ * field of the same name, copied (`copy`, allowed only where the types agree), or derived by a
+ * function (renamed, formatted, a secret hidden, a strategy's own name). The mapped type makes a
+ * field of ResultConfig without a derivation fail to compile; test/config/result-config.test.ts
+ * checks the other way: every RunConfig field reaches the result (or is in RECORDED_AS).
+ */
 import type { RunConfig } from './types.js';
 import type { ResultConfig } from '../result/schema.js';
 import { POLICY_LOOPS } from '../precopy/registry.js';
 import { formatDirtyCost } from '../dirtylog/cost.js';
+import type { UserStrategyConfig } from '../util/user-file.js';
 
-/**
- * The options as the result schema has them, field by field: a field added to RunConfig is not in
- * results until it is added to ResultConfig here, and a secret stays out.
- */
-export function resultConfig(c: RunConfig): ResultConfig {
-  return {
-    ramBytes: c.ramBytes,
-    pageSizeBytes: c.pageSizeBytes,
-    vcpus: c.vcpus,
-    dirtyPagesPerSec: c.pageWritesPerSec,
-    pattern: { ...c.pattern },
-    writeSizeBytes: c.writeSizeBytes,
-    linkBitsPerSec: c.linkBitsPerSec,
-    latencyMs: c.latencyMs,
-    maxBandwidthBitsPerSec: c.maxBandwidthBitsPerSec,
-    policy: c.policy,
-    precopyLoop: POLICY_LOOPS[c.policy],
-    downtimeLimitMs: c.downtimeLimitMs,
-    maxIterations: c.maxIterations,
-    timeoutMs: c.timeoutMs,
-    seed: c.seed,
-    writeSeed: c.writeSeed,
-    catchUpMs: c.catchUpMs,
-    clock: c.clock,
-    content: structuredClone(c.content),
-    autoConverge: c.autoConverge && { ...c.autoConverge },
-    sdps: c.sdps,
-    adaptiveRate: c.adaptiveRate,
-    adaptiveMaxBitsPerSec: c.adaptiveMaxBitsPerSec,
-    downtimeRamp: c.downtimeRamp && { ...c.downtimeRamp },
-    postcopy: c.postcopy,
-    postcopyAfterRounds: c.postcopyAfterRounds,
-    codecs: [...c.codecs],
-    xbzrleCacheBytes: c.xbzrleCacheBytes,
-    deflateLevel: c.deflateLevel,
-    compressThreads: c.compressThreads,
-    chargeCpu: c.chargeCpu,
-    dirtyLog: c.dirtyLog,
-    ringSizeEntries: c.ringSizeEntries,
-    dirtyCost: formatDirtyCost(c.dirtyCost),
-    target: c.target && { ...c.target },
-    token: c.token === null ? null : '(hidden)',
-    streams: c.streams,
-    fault: c.fault && { ...c.fault },
-    userPolicy: c.userPolicy && { file: c.userPolicy.file, options: { ...c.userPolicy.options } },
-    userAid: c.userAid && { file: c.userAid.file, options: { ...c.userAid.options } },
-    userCodecs: c.userCodecs.map((u) => ({ file: u.file, options: { ...u.options } })),
-    userLoop: c.userLoop && { file: c.userLoop.file, options: { ...c.userLoop.options } },
-  };
+/** The names a run's strategies of the user's gave themselves (their objects' `name`). */
+export interface StrategyNames {
+  policy?: string;
+  aid?: string;
+  loop?: string;
+}
+
+type Derive<K extends keyof ResultConfig> = (c: RunConfig, names: StrategyNames) => ResultConfig[K];
+type Derivation = {
+  [K in keyof ResultConfig]-?: K extends keyof RunConfig
+    ? RunConfig[K] extends ResultConfig[K]
+      ? 'copy' | Derive<K>
+      : Derive<K>
+    : Derive<K>;
+};
+
+/** A user strategy as a result records it, with the name it gave itself. */
+function userRecord(u: UserStrategyConfig | null, name: string | undefined): ResultConfig['userPolicy'] {
+  if (u === null) return null;
+  return { file: u.file, options: { ...u.options }, ...(name === undefined ? {} : { name }) };
+}
+
+/** In the order results list them. */
+const FIELDS: Derivation = {
+  ramBytes: 'copy',
+  pageSizeBytes: 'copy',
+  vcpus: 'copy',
+  dirtyPagesPerSec: (c) => c.pageWritesPerSec,
+  pattern: 'copy',
+  writeSizeBytes: 'copy',
+  linkBitsPerSec: 'copy',
+  latencyMs: 'copy',
+  maxBandwidthBitsPerSec: 'copy',
+  policy: (c, n) => (c.userPolicy && n.policy !== undefined ? n.policy : c.policy),
+  precopyLoop: (c) => (c.userLoop ? 'user' : POLICY_LOOPS[c.policy]),
+  downtimeLimitMs: 'copy',
+  maxIterations: 'copy',
+  timeoutMs: 'copy',
+  seed: 'copy',
+  writeSeed: 'copy',
+  catchUpMs: 'copy',
+  clock: 'copy',
+  content: 'copy',
+  autoConverge: 'copy',
+  sdps: 'copy',
+  adaptiveRate: 'copy',
+  adaptiveMaxBitsPerSec: 'copy',
+  downtimeRamp: 'copy',
+  postcopy: 'copy',
+  postcopyAfterRounds: 'copy',
+  codecs: 'copy',
+  xbzrleCacheBytes: 'copy',
+  deflateLevel: 'copy',
+  compressThreads: 'copy',
+  chargeCpu: 'copy',
+  dirtyLog: 'copy',
+  ringSizeEntries: 'copy',
+  dirtyCost: (c) => formatDirtyCost(c.dirtyCost),
+  target: 'copy',
+  // A secret stays out of results.
+  token: (c) => (c.token === null ? null : '(hidden)'),
+  streams: 'copy',
+  fault: 'copy',
+  userPolicy: (c, n) => userRecord(c.userPolicy, n.policy),
+  userAid: (c, n) => userRecord(c.userAid, n.aid),
+  userCodecs: (c) => c.userCodecs.map((u) => ({ file: u.file, options: { ...u.options } })),
+  userLoop: (c, n) => userRecord(c.userLoop, n.loop),
+};
+
+/** RunConfig fields a result records under another name (every other one it records under its own). */
+export const RECORDED_AS: Partial<Record<keyof RunConfig, keyof ResultConfig>> = {
+  pageWritesPerSec: 'dirtyPagesPerSec',
+};
+
+/** The RunConfig fields a result copies as they are. */
+export const COPIED_FIELDS = Object.entries(FIELDS)
+  .filter(([, how]) => how === 'copy')
+  .map(([k]) => k);
+
+/** The result's config of a run, its user strategies under the names they gave themselves. */
+export function resultConfig(c: RunConfig, names: StrategyNames = {}): ResultConfig {
+  const out: Record<string, unknown> = {};
+  for (const [key, how] of Object.entries(FIELDS) as [keyof ResultConfig, Derivation[keyof ResultConfig]][]) {
+    out[key] =
+      how === 'copy'
+        ? structuredClone((c as unknown as Record<string, unknown>)[key])
+        : (how as Derive<typeof key>)(c, names);
+  }
+  return out as unknown as ResultConfig;
 }

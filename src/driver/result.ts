@@ -10,10 +10,11 @@ import type {
   SetupRecord,
   StageRecord,
   QemuStats,
+  LimitEvent,
 } from '../result/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../result/schema.js';
 import { describeEnvironment } from '../result/environment.js';
-import { resultConfig } from '../config/result-config.js';
+import { resultConfig, type StrategyNames } from '../config/result-config.js';
 import type { GuestReport } from '../guest/host.js';
 
 export interface RunRecord {
@@ -40,6 +41,10 @@ export interface RunRecord {
   qemu?: QemuStats;
   /** What the run could not do as asked, without failing (a --fault that never fired). */
   warnings?: string[];
+  /** The time limits that fired, with what they did. */
+  limits?: LimitEvent[];
+  /** The names the user's strategies gave themselves. */
+  names: StrategyNames;
 }
 
 export function buildResult(r: RunRecord): MigrationResult {
@@ -55,7 +60,7 @@ export function buildResult(r: RunRecord): MigrationResult {
     sourceRunning: r.failure !== undefined && !r.resumed,
     verified: r.verified,
     ...(r.switchoverReason !== undefined && r.failure === undefined ? { switchoverReason: r.switchoverReason } : {}),
-    config: resultConfig(config),
+    config: resultConfig(config, r.names),
     environment: describeEnvironment(),
     totals: {
       totalTimeMs: r.totalTimeMs,
@@ -85,6 +90,7 @@ export function buildResult(r: RunRecord): MigrationResult {
     ...(r.postcopy ? { postcopy: r.postcopy } : {}),
     ...(r.qemu ? { qemu: r.qemu } : {}),
     ...(r.warnings && r.warnings.length > 0 ? { warnings: [...r.warnings] } : {}),
+    ...(r.limits && r.limits.length > 0 ? { limits: r.limits } : {}),
   };
 }
 

@@ -8,47 +8,13 @@ import type { Clock } from '../clock/clock.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import type { EncodedBody, FrameEncoding } from '../codec/encoding.js';
-import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
+import { CODEC_IDS, MAX_USER_CODECS, USER_CODEC_BASE_ID, type CodecPhase } from '../codec/codec.js';
+import { countCodec, noTotals, type SendHow, type SendTotals } from '../precopy/port.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { MAX_ENCODED_BYTES } from '../codec/frame-codec.js';
 
-export interface SendTotals {
-  pages: number;
-  /** Bytes on the wire, headers and descriptors included. */
-  bytes: number;
-  /** Pages whose bytes had not changed since they were last sent. */
-  unchanged: number;
-  /**
-   * What QEMU would have put on its wire for these pages (docs/qemu-precopy.md section 6): a
-   * normal page 8 + page size, a zero page 9, an xbzrle page 11 + its delta and an unchanged one
-   * nothing; a page of another codec 8 + its bytes (QEMU has none of them on this path).
-   */
-  qemuBytes: number;
-  /** Of those pages, by QEMU's counters: sent whole (`normal`), as zero pages (`duplicate`). */
-  qemuNormal: number;
-  qemuDuplicate: number;
-}
-
-/** Empty totals. */
-export function noTotals(): SendTotals {
-  return { pages: 0, bytes: 0, unchanged: 0, qemuBytes: 0, qemuNormal: 0, qemuDuplicate: 0 };
-}
-
-/** QEMU's wire bytes for a page by codec (docs/qemu-precopy.md section 6). */
-const QEMU_PAGE_HEADER_BYTES = 8;
-const QEMU_ZERO_PAGE_BYTES = 9;
-const QEMU_XBZRLE_OVERHEAD_BYTES = 11;
-
-/** How a page list is sent. */
-export interface SendHow {
-  /** Goes to the codecs with every frame (the qemu pre-copy loop's, CodecPhase). */
-  phase?: CodecPhase;
-  /**
-   * The list is the first pass over memory with no dirty-log fetch before it (the dirty log's
-   * beforeSend firstRound); default: round 0. A loop that fetched before it sends says false.
-   */
-  firstPass?: boolean;
-}
+/** Codec ids a frame's descriptors may carry: the built-in ones and the user's (USER_CODEC_BASE_ID + n). */
+const CODEC_ID_LIMIT = USER_CODEC_BASE_ID + MAX_USER_CODECS;
 
 export class Sender {
   private readonly views: DataView[];
@@ -90,17 +56,16 @@ export class Sender {
     const totals = noTotals();
     // Pages go by reference where the receiver reads the source's memory; that transport meters
     // raw pages itself.
-    const sendRefs = this.channel.sendPageRefs;
+    const refs = this.channel.pageRefs;
     for (let off = 0; off < count; off += l.pagesPerFrame) {
       const n = Math.min(l.pagesPerFrame, count - off);
-      if (sendRefs) {
+      if (refs) {
         this.checkpoint();
         this.dirtyLog.service(this.clock.nowMs());
         await this.dirtyLog.costs.meter.pay(this.clock);
-        totals.bytes += await sendRefs(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, firstPass));
+        totals.bytes += await refs.send(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, firstPass));
         totals.pages += n;
-        totals.qemuBytes += n * (QEMU_PAGE_HEADER_BYTES + l.pageSizeBytes);
-        totals.qemuNormal += n;
+        countCodec(totals, CODEC_IDS.raw, n, 0, n * l.pageSizeBytes);
         continue;
       }
       const buf = await this.nextBuffer(slot, off, n, firstPass, totals);
@@ -120,8 +85,7 @@ export class Sender {
       this.finish(buf, FrameType.Pages, n, len, round);
       totals.pages += n;
       totals.bytes += HEADER_BYTES + len;
-      totals.qemuBytes += n * (QEMU_PAGE_HEADER_BYTES + l.pageSizeBytes);
-      totals.qemuNormal += n;
+      countCodec(totals, CODEC_IDS.raw, n, 0, n * l.pageSizeBytes);
     }
     return totals;
   }
@@ -149,7 +113,7 @@ export class Sender {
       const f = inflight.shift() as (typeof inflight)[number];
       const { bodyLength, cpuMs } = await f.body;
       await this.chargeCpu?.(cpuMs / encoding.lanes);
-      this.countQemu(f.buf, f.n, l.pageSizeBytes, totals);
+      this.countCodecs(f.buf, f.n, l.pageSizeBytes, totals);
       this.finish(f.buf, FrameType.Pages, f.n, bodyLength, round);
       totals.pages += f.n;
       totals.bytes += HEADER_BYTES + bodyLength;
@@ -198,7 +162,7 @@ export class Sender {
     this.dirtyLog.beforeSend(slot, off, n, firstPass);
     await this.dirtyLog.costs.meter.pay(this.clock); // the harvest and the clear, before the copy
     // The resend meter, unless the transport runs it over the packed raw frames itself.
-    if (!(this.channel.metersRawPages && !this.encoding)) {
+    if (!(this.channel.resendMeter && !this.encoding)) {
       totals.unchanged += this.source.kernels[slot].countUnchanged(
         l.pagesPtr,
         l.pageSizeBytes,
@@ -233,24 +197,23 @@ export class Sender {
     return segments;
   }
 
-  /** Adds an encoded frame's pages to QEMU's counts, from its descriptors (codec id, length). */
-  private countQemu(buf: FrameBuffer, count: number, pageSizeBytes: number, totals: SendTotals): void {
+  /** Adds an encoded frame's pages to the totals by codec, from its descriptors (codec id, length). */
+  private countCodecs(buf: FrameBuffer, count: number, pageSizeBytes: number, totals: SendTotals): void {
     const view = this.views[buf.slot];
     const at = buf.ptr + HEADER_BYTES;
+    const pages = new Array<number>(CODEC_ID_LIMIT).fill(0);
+    const empty = new Array<number>(CODEC_ID_LIMIT).fill(0);
+    const bytes = new Array<number>(CODEC_ID_LIMIT).fill(0);
     for (let i = 0; i < count; i++) {
       const word = view.getUint32(at + i * DESCRIPTOR_BYTES + 4, true);
       const id = word >>> 24;
       const length = word & MAX_ENCODED_BYTES;
-      if (id === CODEC_IDS.zero) {
-        totals.qemuBytes += QEMU_ZERO_PAGE_BYTES;
-        totals.qemuDuplicate++;
-      } else if (id === CODEC_IDS.xbzrle) {
-        if (length > 0) totals.qemuBytes += QEMU_XBZRLE_OVERHEAD_BYTES + length;
-      } else {
-        totals.qemuBytes += QEMU_PAGE_HEADER_BYTES + (id === CODEC_IDS.raw ? pageSizeBytes : length);
-        if (id === CODEC_IDS.raw) totals.qemuNormal++;
-      }
+      pages[id]++;
+      if (length === 0) empty[id]++;
+      bytes[id] += id === CODEC_IDS.raw ? pageSizeBytes : length;
     }
+    for (let id = 0; id < CODEC_ID_LIMIT; id++)
+      if (pages[id] > 0) countCodec(totals, id, pages[id], empty[id], bytes[id]);
   }
 
   /** Sends a non-page frame whose body is `body` (device state, end of migration, announce). */

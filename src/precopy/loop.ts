@@ -1,56 +1,16 @@
 /**
  * A pre-copy loop: what to send next while the guest runs, when to fetch the dirty log again, and
  * when to hand over to the stop-and-copy stage. It is one strategy beside the stop policy and the
- * convergence aids, which it consults: today's round-based loop (rounds.ts) sends every dirty page,
- * then fetches; a QEMU-like engine would sync on its own triggers. Adding one is a file here and a
- * line in registry.ts.
+ * convergence aids, which it consults through its port (src/precopy/port.ts): the round-based loop
+ * (rounds.ts) sends every dirty page, then fetches; QEMU's (qemu.ts) syncs on its own triggers and
+ * sends from a circular cursor; a user's file (user-loop.ts) drives rounds through a small context.
+ * Each declares what it takes beyond sending rounds; the option checks ask it (refusal below).
+ * Adding one is a file here and a line in registry.ts.
  */
 import { RunFailure } from '../util/errors.js';
-import type { DirtyLog } from '../dirtylog/dirty-log.js';
-import type { AidControls, ConvergenceAid } from '../converge/aid.js';
-import type { PolicyDecision, PolicyState } from '../policy/policy.js';
-import type { Rounds } from '../driver/rounds.js';
 import type { IterationRecord, QemuStats } from '../result/schema.js';
-import type { GuestMemory } from '../memory/guest-memory.js';
-import type { Sender } from '../driver/sender.js';
-import type { Clock } from '../clock/clock.js';
-
-export interface PrecopySettings {
-  pageSizeBytes: number;
-  ramBytes: number;
-  /** --max-iterations, or null. */
-  maxIterations: number | null;
-  /** Post-copy may take over: when the policy gives up, or after postcopyAfterRounds rounds. */
-  postcopy: boolean;
-  postcopyAfterRounds: number | null;
-  /** QEMU's max-bandwidth, bits/s (null: none): the loop applies it, with limitRate or by its own windows. */
-  maxBandwidthBitsPerSec: number | null;
-}
-
-export interface PrecopyContext {
-  /** Sends rounds and keeps their records. */
-  readonly rounds: Rounds;
-  /** For a loop that sends page by page: the memory, the sender, the run's clock. */
-  readonly source: GuestMemory;
-  readonly sender: Sender;
-  readonly clock: Clock;
-  /** Limits the send rate to `bitsPerSec` (under the aids' rate) until the guest is suspended. */
-  limitRate(bitsPerSec: number | null): void;
-  readonly dirtyLog: DirtyLog;
-  readonly aids: readonly ConvergenceAid[];
-  readonly controls: AidControls;
-  readonly settings: PrecopySettings;
-  /** Asks the stop policy; the answer is the run's last decision (a timeout reports it). */
-  decide(state: PolicyState): PolicyDecision;
-  /** For a loop with a switch-over rule of its own: its last decision (a timeout reports it). */
-  note(decision: PolicyDecision): void;
-  /** Throws to end the run: the timeout passed, a time limit cancelled it, or the run was interrupted. */
-  checkpoint(): void;
-  /** The data still to send, bytes, now (after a sync or a round): a time limit's measure of progress. */
-  remaining(bytes: number): void;
-  /** A time limit asked for post-copy: a loop that can switches at the end of its round. */
-  postcopyRequested(): boolean;
-}
+import type { PolicyDecision } from '../policy/policy.js';
+import type { PrecopyPort } from './port.js';
 
 export interface PrecopyOutcome {
   /** Why pre-copy ended (a switch-over: to stop-and-copy, or to post-copy). */
@@ -62,16 +22,66 @@ export interface PrecopyOutcome {
 export interface PrecopyLoop {
   readonly name: string;
   /** Runs pre-copy to its end; throws PrecopyFailure when the policy gives up without post-copy. */
-  run(context: PrecopyContext): Promise<PrecopyOutcome>;
+  run(port: PrecopyPort): Promise<PrecopyOutcome>;
   /**
    * The stop-and-copy copy, the guest suspended: sends every page still to go (what the dirty
    * log holds, and what the loop holds back) and returns the round's record, device state not
    * yet included.
    */
-  final(context: PrecopyContext): Promise<IterationRecord>;
+  final(port: PrecopyPort): Promise<IterationRecord>;
   /** A loop that models QEMU's: its statistics as QEMU reports them, the device state's bytes added. */
   qemuStats?(deviceStateBytes: number, maxThrottlePercent: number): QemuStats;
 }
 
 /** Pre-copy gave up: the run fails with this reason and the guest stays on the source. */
 export class PrecopyFailure extends RunFailure {}
+
+/** The options a loop may take beyond sending rounds, by their option keys. */
+export type LoopOption = 'maxIterations' | 'postcopyAfter' | 'postcopy' | 'sdps' | 'adaptiveRate' | 'downtimeRamp';
+
+/** The order in which a configuration's options are checked against its loop. */
+const LOOP_OPTIONS: readonly LoopOption[] = [
+  'maxIterations',
+  'postcopyAfter',
+  'postcopy',
+  'sdps',
+  'adaptiveRate',
+  'downtimeRamp',
+];
+
+/** What a kind of loop takes, and how it says no. */
+export interface LoopDeclaration {
+  readonly name: string;
+  /** The options it takes; any other present is refused. */
+  readonly takes: readonly LoopOption[];
+  /** What follows the flag in a refusal: where the option does work. */
+  readonly elsewhere: string;
+  /** An xbzrle cache of any size, or (as QEMU) a power of two only, with what to say otherwise. */
+  readonly xbzrleCache: 'any' | { powerOfTwo: (got: string) => string };
+}
+
+/** A kind of loop: its declaration, and how one is made. */
+export interface PrecopyLoopKind extends LoopDeclaration {
+  create(): PrecopyLoop;
+}
+
+/** What a configuration asks of its loop: each option present or not, and xbzrle's cache if xbzrle is on. */
+export interface LoopUse {
+  options: Record<LoopOption, boolean>;
+  /** With xbzrle on, its cache: bytes and as written; null without xbzrle. */
+  xbzrleCache: { bytes: number; text: string } | null;
+}
+
+/** Why a loop refuses what a configuration asks of it, naming the option; null when it takes it all. */
+export function loopRefusal(
+  kind: LoopDeclaration,
+  use: LoopUse,
+): { option: LoopOption | 'xbzrleCache'; why: string } | null {
+  const option = LOOP_OPTIONS.find((o) => use.options[o] && !kind.takes.includes(o));
+  if (option !== undefined) return { option, why: kind.elsewhere };
+  const cache = use.xbzrleCache;
+  if (cache !== null && kind.xbzrleCache !== 'any' && !Number.isInteger(Math.log2(cache.bytes))) {
+    return { option: 'xbzrleCache', why: kind.xbzrleCache.powerOfTwo(cache.text) };
+  }
+  return null;
+}

@@ -26,15 +26,14 @@
  *   (find_dirty_block), its cache ages by sync count, and the last stage inserts nothing.
  * - A record runs from one sync to the next; the one that decides the switch-over ends the last.
  *   qemuStats() gives QEMU's own figures of the run (dirty-sync-count, transferred, ...).
- * Options QEMU's loop does not take are refused by checkPolicyLoop (src/config/options.ts).
+ * It takes none of the round-based aids, post-copy or --max-iterations yet, and only a power-of-two
+ * xbzrle cache, as QEMU (QEMU_LOOP below; the option checks ask it).
  */
-import type { PrecopyContext, PrecopyLoop, PrecopyOutcome } from './loop.js';
+import type { PrecopyLoop, PrecopyLoopKind, PrecopyOutcome } from './loop.js';
 import type { IterationRecord, QemuStats } from '../result/schema.js';
-import { noTotals, type SendTotals } from '../driver/sender.js';
-import type { RoundProbe } from '../driver/rounds.js';
-import { addTotals } from '../driver/rounds.js';
+import { addTotals, noTotals, type PrecopyPort, type RecordStart, type SendTotals } from './port.js';
 import { formatBytes } from '../util/format.js';
-import type { CodecPhase } from '../codec/codec.js';
+import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
 
 /** BUFFER_DELAY: the rate limit's and the bandwidth's window, ms (migration-stats.h). */
 const WINDOW_MS = 100;
@@ -52,6 +51,48 @@ const FORCED_SYNC_TICK_MS = 5000;
  * 64 pages is then what ends an iteration, and a full frame takes far less than that.
  */
 const ITERATE_FRAME_PAGES = 32;
+
+/** The record being kept: from one sync to the next. */
+interface OpenRecord {
+  start: RecordStart;
+  /** Pages the sync that opened it found (all of them for the first). */
+  found: number;
+  sent: SendTotals;
+  scanMs: number;
+}
+
+/** A sync's outcome: the pages it newly set, and its CPU time. */
+interface Sync {
+  added: number;
+  syncMs: number;
+}
+
+/** QEMU's wire bytes of a send (docs/qemu-precopy.md section 6), with its normal and zero ("duplicate") pages. */
+function qemuWire(t: SendTotals): { bytes: number; normal: number; duplicate: number } {
+  let bytes = 0;
+  let normal = 0;
+  let duplicate = 0;
+  for (const [key, c] of Object.entries(t.byCodec)) {
+    const id = Number(key);
+    if (id === CODEC_IDS.zero) {
+      bytes += c.pages * QEMU_ZERO_PAGE_BYTES;
+      duplicate += c.pages;
+    } else if (id === CODEC_IDS.xbzrle) {
+      // An unchanged page (an empty delta) puts nothing on the wire.
+      bytes += (c.pages - c.empty) * QEMU_XBZRLE_OVERHEAD_BYTES + c.bytes;
+    } else {
+      // A page of another codec: its header and its bytes (QEMU has none of them on this path).
+      bytes += c.pages * QEMU_PAGE_HEADER_BYTES + c.bytes;
+      if (id === CODEC_IDS.raw) normal += c.pages;
+    }
+  }
+  return { bytes, normal, duplicate };
+}
+
+/** QEMU's wire bytes per page by codec: a normal page 8 + page size, a zero page 9, an xbzrle page 11 + its delta. */
+const QEMU_PAGE_HEADER_BYTES = 8;
+const QEMU_ZERO_PAGE_BYTES = 9;
+const QEMU_XBZRLE_OVERHEAD_BYTES = 11;
 
 export class QemuLoop implements PrecopyLoop {
   readonly name = 'qemu';
@@ -77,145 +118,181 @@ export class QemuLoop implements PrecopyLoop {
   private periodDirtyPages = 0;
   private periodStartBytes = 0;
   private periods = 0;
+  /** The forced-sync timer (armed with an aid): its next tick, and the syncs at the last one. */
+  private nextTickMs = Infinity;
+  private syncsAtTick = 0;
+  /** The rate limit's window: its start, the bytes on the wire then, the budget used in it, the budget. */
+  private windowStartMs = 0;
+  private windowStartBytes = 0;
+  private budgetUsed = 0;
+  private windowBudget = Infinity;
+  /** Bandwidth x downtime limit, bytes, as the last closed window measured it (0 before one closed). */
+  private threshold = 0;
+  private record!: OpenRecord;
 
-  async run(ctx: PrecopyContext): Promise<PrecopyOutcome> {
-    const { source, sender, clock, rounds, settings, controls } = ctx;
-    const pageBytes = settings.pageSizeBytes;
+  async run(port: PrecopyPort): Promise<PrecopyOutcome> {
+    const { clock, settings, guest } = port;
     // Set-up: every page to send; the set-up sync (dirty logging has just started).
-    this.bmap = source.slots.map((s) => new Uint8Array(s.layout.pageCount).fill(1));
-    this.toSend = source.layout.pageCount;
+    this.bmap = guest.slotPageCounts.map((n) => new Uint8Array(n).fill(1));
+    this.toSend = guest.slotPageCounts.reduce((n, c) => n + c, 0);
     this.periodStartMs = clock.nowMs();
-    this.sync(ctx);
-    await ctx.dirtyLog.costs.meter.pay(clock);
+    this.sync(port);
+    await port.dirty.pay();
     // The forced-sync timer, armed with auto-converge (any aid here): a tick every 5 s.
-    let nextTickMs = ctx.aids.length > 0 ? clock.nowMs() + FORCED_SYNC_TICK_MS : Infinity;
-    let syncsAtTick = this.syncs;
-    const windowBudget = settings.maxBandwidthBitsPerSec === null ? Infinity : settings.maxBandwidthBitsPerSec / 8 / 10;
-    let threshold = 0;
-    let windowStartMs = clock.nowMs();
-    let windowStartBytes = 0;
-    let budgetUsed = 0;
+    this.nextTickMs = port.control.aids.length > 0 ? clock.nowMs() + FORCED_SYNC_TICK_MS : Infinity;
+    this.syncsAtTick = this.syncs;
+    this.windowBudget = settings.maxBandwidthBitsPerSec === null ? Infinity : settings.maxBandwidthBitsPerSec / 8 / 10;
+    this.windowStartMs = clock.nowMs();
     // A record per sync interval: from one sync to the next (the record ends with the sync).
-    let probe = rounds.begin('precopy');
-    let found = this.toSend;
-    let sent = noTotals();
-    let scanMs = 0;
-    /** A sync (timed), which ends the record. */
-    const timedSync = (): { added: number; syncMs: number } => {
-      const t0 = performance.now();
-      const added = this.sync(ctx);
-      return { added, syncMs: performance.now() - t0 };
-    };
-    /** Ends the record at a sync (or at the switch-over: `next` false); the next starts with what the sync found. */
-    const endRecord = async (
-      why: string,
-      sync: { added: number; syncMs: number } | null,
-      next = true,
-    ): Promise<void> => {
-      await rounds.delivered();
-      // Dirtied during the record: what the sync that ends it newly found.
-      rounds.add(rounds.end(probe, found, sent, scanMs, this.toSend, sync?.added ?? 0), why);
-      ctx.remaining(this.toSend * pageBytes);
-      if (sync === null || !next) return;
-      // After the sync: the record starts with what its aids set (the throttle).
-      probe = rounds.begin('precopy');
-      [found, scanMs, sent] = [sync.added, sync.syncMs, noTotals()];
-    };
+    this.record = { start: port.records.begin('precopy'), found: this.toSend, sent: noTotals(), scanMs: 0 };
     for (;;) {
-      ctx.checkpoint();
-      // An aid turned on during the run (a time limit's auto-converge) arms the timer then.
-      if (nextTickMs === Infinity && ctx.aids.length > 0) {
-        nextTickMs = clock.nowMs() + FORCED_SYNC_TICK_MS;
-        syncsAtTick = this.syncs;
-      }
-      if (clock.nowMs() >= nextTickMs) {
-        // cpu_throttle_dirty_sync_timer_tick: no sync since the last tick (set-up's aside): force one.
-        if (this.syncs > 1 && this.syncs === syncsAtTick) {
-          const s = timedSync();
-          await ctx.dirtyLog.costs.meter.pay(clock);
-          await endRecord(
-            `no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync found ${s.added} pages`,
-            s,
-          );
-        }
-        syncsAtTick = this.syncs;
-        nextTickMs += FORCED_SYNC_TICK_MS;
-      }
-      // migration_iteration_run: the estimate; below the threshold, the exact figure (a sync).
-      const estimate = this.toSend * pageBytes;
-      const synced = estimate < threshold ? timedSync() : null;
-      if (synced !== null) await ctx.dirtyLog.costs.meter.pay(clock); // the sync's host cost
-      const pending = this.toSend * pageBytes;
-      // expected_downtime: what the last sync left, at the last window's bandwidth.
-      if (synced !== null) this.expectedDowntimeMs = (pending / threshold) * controls.downtimeLimitMs;
-      if (pending === 0 || pending < threshold) {
-        const decision = {
-          action: 'switchover' as const,
-          why: `pending ${formatBytes(pending)} < threshold ${formatBytes(threshold)} (${controls.downtimeLimitMs} ms at the last window's bandwidth), after ${this.syncs} syncs`,
-        };
-        ctx.note(decision);
-        await endRecord(decision.why, synced, false);
-        return { decision, postcopyAfter: null };
-      }
-      if (synced !== null)
-        await endRecord(
-          `estimate ${formatBytes(estimate)} < threshold ${formatBytes(threshold)}: the sync found ${synced.added} pages`,
-          synced,
-        );
-      // ram_save_iterate: until the window's budget is spent, for at most 50 ms; 18 bytes of
-      // section framing each time (QEMU's wire, docs/qemu-precopy.md section 6).
-      this.iterations++;
-      const iterateStartMs = clock.nowMs();
-      while (budgetUsed <= windowBudget) {
-        const maxPages =
-          windowBudget === Infinity
-            ? source.slots[this.cursorSlot].layout.pagesPerFrame
-            : Math.min(ITERATE_FRAME_PAGES, Math.floor((windowBudget - budgetUsed) / pageBytes) + 1);
-        const { slot, n } = this.gather(ctx, maxPages);
-        if (n === 0) break; // a full circle found nothing
-        const t = await sender.sendList(slot, n, probe.index, { phase: this.phase(false), firstPass: false });
-        addTotals(sent, t);
-        this.count(t);
-        budgetUsed += t.qemuBytes;
-        if (clock.nowMs() - iterateStartMs > MAX_WAIT_MS) break;
-      }
-      this.transferred += ITERATE_FRAMING_BYTES;
-      budgetUsed += ITERATE_FRAMING_BYTES;
-      // migration_rate_limit: past the budget, sleep to the window's end; a window of 100 ms closes.
-      if (budgetUsed > windowBudget) await clock.sleepUntil(windowStartMs + WINDOW_MS);
-      const now = clock.nowMs();
-      if (now >= windowStartMs + WINDOW_MS) {
-        threshold = ((this.transferred - windowStartBytes) / (now - windowStartMs)) * controls.downtimeLimitMs;
-        windowStartMs = now;
-        windowStartBytes = this.transferred;
-        budgetUsed = 0;
-      } else if (this.toSend === 0) {
-        // Nothing to send before the window closes: the thread waits for it (the next check is then due).
-        await clock.sleepUntil(windowStartMs + WINDOW_MS);
-      }
+      port.control.checkpoint();
+      await this.timerTick(port);
+      const outcome = await this.iterationRun(port);
+      if (outcome !== null) return outcome;
+      await this.saveIterate(port);
+      await this.rateLimit(port);
     }
   }
 
-  /** The last sync, the guest suspended, and every page still set, unthrottled. */
-  async final(ctx: PrecopyContext): Promise<IterationRecord> {
-    const { rounds, sender, source } = ctx;
-    const probe: RoundProbe = rounds.begin('stop-and-copy');
+  /** cpu_throttle_dirty_sync_timer_tick: no sync since the last tick (set-up's aside) forces one. */
+  private async timerTick(port: PrecopyPort): Promise<void> {
+    const now = port.clock.nowMs();
+    // An aid turned on during the run (a time limit's auto-converge) arms the timer then.
+    if (this.nextTickMs === Infinity && port.control.aids.length > 0) {
+      this.nextTickMs = now + FORCED_SYNC_TICK_MS;
+      this.syncsAtTick = this.syncs;
+    }
+    if (port.clock.nowMs() < this.nextTickMs) return;
+    if (this.syncs > 1 && this.syncs === this.syncsAtTick) {
+      const s = this.timedSync(port);
+      await port.dirty.pay();
+      await this.endRecord(
+        port,
+        `no sync for ${FORCED_SYNC_TICK_MS / 1000} s: the throttle timer's sync found ${s.added} pages`,
+        s,
+      );
+    }
+    this.syncsAtTick = this.syncs;
+    this.nextTickMs += FORCED_SYNC_TICK_MS;
+  }
+
+  /**
+   * migration_iteration_run: the estimate; below the threshold, the exact figure (a sync); below it
+   * still, or nothing left, the switch-over. Returns the outcome then, else null.
+   */
+  private async iterationRun(port: PrecopyPort): Promise<PrecopyOutcome | null> {
+    const pageBytes = port.guest.pageSizeBytes;
+    const { controls } = port.control;
+    const estimate = this.toSend * pageBytes;
+    const synced = estimate < this.threshold ? this.timedSync(port) : null;
+    if (synced !== null) await port.dirty.pay(); // the sync's host cost
+    const pending = this.toSend * pageBytes;
+    // expected_downtime: what the last sync left, at the last window's bandwidth.
+    if (synced !== null) this.expectedDowntimeMs = (pending / this.threshold) * controls.downtimeLimitMs;
+    if (pending === 0 || pending < this.threshold) {
+      const decision = {
+        action: 'switchover' as const,
+        why: `pending ${formatBytes(pending)} < threshold ${formatBytes(this.threshold)} (${controls.downtimeLimitMs} ms at the last window's bandwidth), after ${this.syncs} syncs`,
+      };
+      port.control.note(decision);
+      await this.endRecord(port, decision.why, synced, false);
+      return { decision, postcopyAfter: null };
+    }
+    if (synced !== null) {
+      const why = `estimate ${formatBytes(estimate)} < threshold ${formatBytes(this.threshold)}: the sync found ${synced.added} pages`;
+      await this.endRecord(port, why, synced);
+    }
+    return null;
+  }
+
+  /**
+   * ram_save_iterate: until the window's budget is spent, for at most 50 ms; 18 bytes of section
+   * framing each time (QEMU's wire, docs/qemu-precopy.md section 6).
+   */
+  private async saveIterate(port: PrecopyPort): Promise<void> {
+    const pageBytes = port.guest.pageSizeBytes;
+    this.iterations++;
+    const iterateStartMs = port.clock.nowMs();
+    while (this.budgetUsed <= this.windowBudget) {
+      const maxPages =
+        this.windowBudget === Infinity
+          ? port.send.pagesPerFrame
+          : Math.min(ITERATE_FRAME_PAGES, Math.floor((this.windowBudget - this.budgetUsed) / pageBytes) + 1);
+      const { slot, n } = this.gather(port, maxPages);
+      if (n === 0) break; // a full circle found nothing
+      const t = await port.send.pages(slot, n, this.record.start.index, { phase: this.phase(false), firstPass: false });
+      addTotals(this.record.sent, t);
+      this.budgetUsed += this.count(t);
+      if (port.clock.nowMs() - iterateStartMs > MAX_WAIT_MS) break;
+    }
+    this.transferred += ITERATE_FRAMING_BYTES;
+    this.budgetUsed += ITERATE_FRAMING_BYTES;
+  }
+
+  /** migration_rate_limit: past the budget, sleep to the window's end; a window of 100 ms closes and sets the threshold. */
+  private async rateLimit(port: PrecopyPort): Promise<void> {
+    const { clock } = port;
+    if (this.budgetUsed > this.windowBudget) await clock.sleepUntil(this.windowStartMs + WINDOW_MS);
+    const now = clock.nowMs();
+    if (now >= this.windowStartMs + WINDOW_MS) {
+      this.threshold =
+        ((this.transferred - this.windowStartBytes) / (now - this.windowStartMs)) *
+        port.control.controls.downtimeLimitMs;
+      this.windowStartMs = now;
+      this.windowStartBytes = this.transferred;
+      this.budgetUsed = 0;
+    } else if (this.toSend === 0) {
+      // Nothing to send before the window closes: the thread waits for it (the next check is then due).
+      await clock.sleepUntil(this.windowStartMs + WINDOW_MS);
+    }
+  }
+
+  /** A sync, timed. */
+  private timedSync(port: PrecopyPort): Sync {
     const t0 = performance.now();
-    this.sync(ctx, true);
+    const added = this.sync(port);
+    return { added, syncMs: performance.now() - t0 };
+  }
+
+  /** Ends the record at a sync (or at the switch-over: `next` false); the next starts with what the sync found. */
+  private async endRecord(port: PrecopyPort, why: string, sync: Sync | null, next = true): Promise<void> {
+    await port.send.delivered();
+    const r = this.record;
+    // Dirtied during the record: what the sync that ends it newly found.
+    const counts = {
+      dirtyPages: r.found,
+      sent: r.sent,
+      scanMs: r.scanMs,
+      pendingPages: this.toSend,
+      dirtiedPages: sync?.added ?? 0,
+    };
+    port.records.keep(port.records.end(r.start, counts), why);
+    port.control.remaining(this.toSend * port.guest.pageSizeBytes);
+    if (sync === null || !next) return;
+    // After the sync: the record starts with what its aids set (the throttle).
+    this.record = { start: port.records.begin('precopy'), found: sync.added, sent: noTotals(), scanMs: sync.syncMs };
+  }
+
+  /** The last sync, the guest suspended, and every page still set, unthrottled. */
+  async final(port: PrecopyPort): Promise<IterationRecord> {
+    const start = port.records.begin('stop-and-copy');
+    const t0 = performance.now();
+    this.sync(port, true);
     const scanMs = performance.now() - t0;
-    await ctx.dirtyLog.costs.meter.pay(ctx.clock, true); // the guest is suspended: the downtime waits it
+    await port.dirty.pay(true); // the guest is suspended: the downtime waits it
     const found = this.toSend;
     const sent = noTotals();
     for (;;) {
-      const { slot, n } = this.gather(ctx, source.slots[this.cursorSlot].layout.pagesPerFrame);
+      const { slot, n } = this.gather(port, port.send.pagesPerFrame);
       if (n === 0) break;
-      const t = await sender.sendList(slot, n, probe.index, { phase: this.phase(true), firstPass: false });
+      const t = await port.send.pages(slot, n, start.index, { phase: this.phase(true), firstPass: false });
       addTotals(sent, t);
       this.count(t);
     }
     this.transferred += ITERATE_FRAMING_BYTES; // ram_save_complete's section framing
-    await rounds.delivered();
-    return rounds.end(probe, found, sent, scanMs, 0);
+    await port.send.delivered();
+    return port.records.end(start, { dirtyPages: found, sent, scanMs, pendingPages: 0 });
   }
 
   /** QEMU's statistics of the run (query-migrate's names), the device state's bytes added. */
@@ -232,10 +309,13 @@ export class QemuLoop implements PrecopyLoop {
     };
   }
 
-  private count(t: SendTotals): void {
-    this.transferred += t.qemuBytes;
-    this.normal += t.qemuNormal;
-    this.duplicate += t.qemuDuplicate;
+  /** Counts a send on QEMU's wire; returns its bytes there. */
+  private count(t: SendTotals): number {
+    const wire = qemuWire(t);
+    this.transferred += wire.bytes;
+    this.normal += wire.normal;
+    this.duplicate += wire.duplicate;
+    return wire.bytes;
   }
 
   private phase(lastStage: boolean): CodecPhase {
@@ -246,14 +326,13 @@ export class QemuLoop implements PrecopyLoop {
    * migration_bitmap_sync: the dirty log's pages into the bitmap; returns how many bits it set.
    * The last (the guest stopped) leaves the aids alone.
    */
-  private sync(ctx: PrecopyContext, last = false): number {
+  private sync(port: PrecopyPort, last = false): number {
     this.syncs++;
     let added = 0;
-    ctx.source.slots.forEach((s, slot) => {
-      const n = ctx.dirtyLog.fetch(slot);
-      const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, n);
+    port.guest.slotPageCounts.forEach((_, slot) => {
+      const list = port.dirty.fetch(slot);
       const bmap = this.bmap[slot];
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < list.length; i++) {
         if (bmap[list[i]] === 0) {
           bmap[list[i]] = 1;
           added++;
@@ -263,17 +342,16 @@ export class QemuLoop implements PrecopyLoop {
     this.toSend += added;
     this.pagesPerSync.push(added);
     this.periodDirtyPages += added;
-    const now = ctx.clock.nowMs();
+    const now = port.clock.nowMs();
     if (!last && now > this.periodStartMs + PERIOD_MS) {
       // migration_trigger_throttle: the aids weigh the period just ended.
-      const facts = {
+      port.control.afterRound({
         round: this.periods++,
         durationMs: now - this.periodStartMs,
         bytesSent: this.transferred - this.periodStartBytes,
         pagesDirtied: this.periodDirtyPages,
-        pageSizeBytes: ctx.settings.pageSizeBytes,
-      };
-      for (const aid of ctx.aids) aid.afterRound(facts, ctx.controls);
+        pageSizeBytes: port.guest.pageSizeBytes,
+      });
       this.periodStartMs = now;
       this.periodDirtyPages = 0;
       this.periodStartBytes = this.transferred;
@@ -286,14 +364,13 @@ export class QemuLoop implements PrecopyLoop {
    * slot's list, and moves the cursor past them (circularly over the slots). Returns the slot and
    * how many; n is 0 only when no bit is set anywhere.
    */
-  private gather(ctx: PrecopyContext, max: number): { slot: number; n: number } {
+  private gather(port: PrecopyPort, max: number): { slot: number; n: number } {
     if (this.toSend === 0) return { slot: this.cursorSlot, n: 0 };
-    const slots = ctx.source.slots;
+    const slots = this.bmap.length;
     for (;;) {
       const slot = this.cursorSlot;
-      const s = slots[slot];
       const bmap = this.bmap[slot];
-      const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, s.layout.pageCount);
+      const list = port.send.list(slot);
       let n = 0;
       let p = this.cursorPage;
       for (; p < bmap.length && n < max; p++) {
@@ -304,7 +381,7 @@ export class QemuLoop implements PrecopyLoop {
       }
       this.cursorPage = p;
       if (p >= bmap.length) {
-        this.cursorSlot = (slot + 1) % slots.length;
+        this.cursorSlot = (slot + 1) % slots;
         this.cursorPage = 0;
         if (this.cursorSlot === 0) this.wrapped = true;
       }
@@ -315,3 +392,15 @@ export class QemuLoop implements PrecopyLoop {
     }
   }
 }
+
+export const QEMU_LOOP: PrecopyLoopKind = {
+  name: 'qemu',
+  takes: [],
+  elsewhere:
+    "works with the round-based policies: --policy qemu-rounds (QEMU's switch-over rule after each round), hyperv or xen; --policy qemu is QEMU's own loop, which does not take it yet",
+  xbzrleCache: {
+    powerOfTwo: (got) =>
+      `--policy qemu takes a power-of-two --xbzrle-cache, as QEMU does, such as 64MiB (got ${got}); --policy qemu-rounds takes any size`,
+  },
+  create: () => new QemuLoop(),
+};

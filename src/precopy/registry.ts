@@ -1,27 +1,19 @@
-/** The pre-copy loops: adding one is a file beside this and a line here. */
-import type { PrecopyLoop } from './loop.js';
+/** The pre-copy loops, and the loop each policy runs on: adding a loop is a file beside this and a line here. */
+import type { PrecopyLoopKind } from './loop.js';
 import type { PolicyName } from '../policy/registry.js';
-import { RoundBasedLoop } from './rounds.js';
-import { QemuLoop } from './qemu.js';
+import { ROUND_BASED_LOOP } from './rounds.js';
+import { QEMU_LOOP } from './qemu.js';
 
 export const PRECOPY_LOOPS = {
-  rounds: () => new RoundBasedLoop(),
-  qemu: () => new QemuLoop(),
-} as const satisfies Record<string, () => PrecopyLoop>;
+  rounds: ROUND_BASED_LOOP,
+  qemu: QEMU_LOOP,
+} as const satisfies Record<string, PrecopyLoopKind>;
 
 export type PrecopyLoopName = keyof typeof PRECOPY_LOOPS;
 
 export const PRECOPY_LOOP_NAMES = Object.keys(PRECOPY_LOOPS) as PrecopyLoopName[];
 
-/** The loop of that name (the policy's, POLICY_LOOPS); the resolver has checked the name. */
-export function createPrecopyLoop(name: string): PrecopyLoop {
-  const create = PRECOPY_LOOPS[name as PrecopyLoopName];
-  if (create === undefined)
-    throw new Error(`no pre-copy loop ${JSON.stringify(name)}: ${PRECOPY_LOOP_NAMES.join(', ')}`);
-  return create();
-}
-
-/** The pre-copy loop each policy runs on (src/precopy/registry.ts). */
+/** The pre-copy loop each policy runs on. */
 export const POLICY_LOOPS: Record<PolicyName, PrecopyLoopName> = {
   qemu: 'qemu',
   'qemu-rounds': 'rounds',
@@ -30,3 +22,8 @@ export const POLICY_LOOPS: Record<PolicyName, PrecopyLoopName> = {
   // A policy of the user's decides after each round, as the round-based policies do.
   user: 'rounds',
 };
+
+/** The kind of loop a policy runs on. */
+export function policyLoop(policy: PolicyName): PrecopyLoopKind {
+  return PRECOPY_LOOPS[POLICY_LOOPS[policy]];
+}

@@ -20,8 +20,8 @@
  * the run's clock; ctx.settings and ctx.controls as the aids see them. The stop-and-copy stage
  * then sends what the dirty log holds, as migbench's own round-based loop does.
  */
-import type { PrecopyContext, PrecopyLoop, PrecopyOutcome } from './loop.js';
-import { PrecopyFailure } from './loop.js';
+import { PrecopyFailure, type LoopDeclaration, type PrecopyLoop, type PrecopyOutcome } from './loop.js';
+import type { PrecopyPort } from './port.js';
 import type { IterationRecord } from '../result/schema.js';
 import type { PolicyDecision, PolicyState } from '../policy/policy.js';
 import type { AidControls, RoundFacts } from '../converge/aid.js';
@@ -55,48 +55,13 @@ export class UserLoop implements PrecopyLoop {
     this.name = user.name;
   }
 
-  async run(ctx: PrecopyContext): Promise<PrecopyOutcome> {
-    ctx.limitRate(ctx.settings.maxBandwidthBitsPerSec);
-    const { rounds, dirtyLog, settings } = ctx;
+  async run(port: PrecopyPort): Promise<PrecopyOutcome> {
+    port.control.limitRate(port.settings.maxBandwidthBitsPerSec);
+    let out: unknown;
     // What migbench's own calls throw (a timeout, an interruption, a channel failure) passes through the user's code as it is.
     const ours = new WeakSet<object>();
-    const mark = (e: unknown): never => {
-      if (typeof e === 'object' && e !== null) ours.add(e);
-      throw e;
-    };
-    const pass =
-      <A extends unknown[], R>(f: (...a: A) => R) =>
-      (...a: A): R => {
-        try {
-          const r = f(...a);
-          return (r instanceof Promise ? r.catch(mark) : r) as R;
-        } catch (e) {
-          return mark(e);
-        }
-      };
-    const facade: UserLoopContext = {
-      sendRound: pass((all: boolean) => rounds.send('precopy', all === true)),
-      pendingPages: () => dirtyLog.pending(),
-      afterRound: pass((facts: RoundFacts) => {
-        for (const aid of ctx.aids) aid.afterRound(facts, ctx.controls);
-      }),
-      decide: pass((state: PolicyState) => ctx.decide(state)),
-      record: (round, why) => {
-        rounds.add(round, String(why));
-        ctx.remaining(dirtyLog.pending() * settings.pageSizeBytes);
-      },
-      checkpoint: pass(() => ctx.checkpoint()),
-      nowMs: () => ctx.clock.nowMs(),
-      settings: Object.freeze({
-        pageSizeBytes: settings.pageSizeBytes,
-        ramBytes: settings.ramBytes,
-        maxIterations: settings.maxIterations,
-      }),
-      controls: ctx.controls,
-    };
-    let out: unknown;
     try {
-      out = await this.user.run(facade);
+      out = await this.user.run(userContext(port, ours));
     } catch (e) {
       if (typeof e === 'object' && e !== null && ours.has(e)) throw e;
       throw new PrecopyFailure(
@@ -119,9 +84,46 @@ export class UserLoop implements PrecopyLoop {
   }
 
   /** What the dirty log holds, in one round (as the round-based loop). */
-  final(ctx: PrecopyContext): Promise<IterationRecord> {
-    return ctx.rounds.send('stop-and-copy', false);
+  final(port: PrecopyPort): Promise<IterationRecord> {
+    return port.send.round('stop-and-copy', false);
   }
+}
+
+/** The user's context, over the port; what it throws of migbench's own is marked in `ours`. */
+function userContext(port: PrecopyPort, ours: WeakSet<object>): UserLoopContext {
+  const mark = (e: unknown): never => {
+    if (typeof e === 'object' && e !== null) ours.add(e);
+    throw e;
+  };
+  const pass =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A): R => {
+      try {
+        const r = f(...a);
+        return (r instanceof Promise ? r.catch(mark) : r) as R;
+      } catch (e) {
+        return mark(e);
+      }
+    };
+  const { guest, settings, control } = port;
+  return {
+    sendRound: pass((all: boolean) => port.send.round('precopy', all === true)),
+    pendingPages: () => port.dirty.pending(),
+    afterRound: pass((facts: RoundFacts) => control.afterRound(facts)),
+    decide: pass((state: PolicyState) => control.decide(state)),
+    record: (round, why) => {
+      port.records.keep(round, String(why));
+      control.remaining(port.dirty.pending() * guest.pageSizeBytes);
+    },
+    checkpoint: pass(() => control.checkpoint()),
+    nowMs: () => port.clock.nowMs(),
+    settings: Object.freeze({
+      pageSizeBytes: guest.pageSizeBytes,
+      ramBytes: guest.ramBytes,
+      maxIterations: settings.maxIterations,
+    }),
+    controls: control.controls,
+  };
 }
 
 export const LOOP_SHAPE: StrategyShape = {
@@ -136,3 +138,12 @@ export async function loadUserLoop(spec: UserStrategyConfig): Promise<PrecopyLoo
   const o = buildStrategy(await strategyFactory(spec, 'loop', LOOP_SHAPE), spec, LOOP_SHAPE);
   return new UserLoop(o as unknown as UserLoopObject, spec);
 }
+
+/** A loop of the user's: it sends rounds and switches over; post-copy and what QEMU's loop refuses are not its. */
+export const USER_LOOP: LoopDeclaration = {
+  name: 'user',
+  takes: ['maxIterations'],
+  elsewhere:
+    'does not work with --precopy-loop FILE yet: the loop of your own runs the rounds (aids there: --auto-converge, --aid)',
+  xbzrleCache: 'any',
+};

@@ -49,6 +49,16 @@ export function writeFrameHeader(view: DataView, at: number, h: FrameHeader): vo
   view.setBigUint64(at + 24, h.checksum, true);
 }
 
+/** The type of the frame whose header is at `at`, as written (a frame of this side's own making). */
+export function frameType(view: DataView, at: number): FrameType {
+  return view.getUint16(at + 6, true);
+}
+
+/** The round of the frame whose header is at `at`, as written. */
+export function frameRound(view: DataView, at: number): number {
+  return view.getUint32(at + 16, true);
+}
+
 export class FrameError extends Error {}
 
 /**

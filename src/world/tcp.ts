@@ -3,7 +3,6 @@ import { RealClock } from '../clock/clock.js';
 import { TcpTransport } from '../channel/tcp.js';
 import { LinkShare, REAL_TIME_PACING } from '../link/link.js';
 import { RunningGuest } from '../guest/guest.js';
-import { ChannelError } from '../channel/transport.js';
 import { createEncoding, encodingOptions } from '../codec/encoding.js';
 import { guestOptions, shapeOf, type World, type WorldFactory } from './world.js';
 import { measureRealPace } from './real-pace.js';
@@ -35,10 +34,6 @@ export const tcpWorld: WorldFactory = {
       transport,
       encoding: createEncoding(source, module, encodingOptions(config)),
       sourceGuest: (mark) => new RunningGuest(guestOptions(config), source.slots, shapeOf(source), mark),
-      // The resolver refuses post-copy with --target: the target's vCPUs would have to run on the receiver.
-      targetGuest: () => {
-        throw new ChannelError('post-copy is not supported over TCP');
-      },
       measurePace: measureRealPace,
       start: () => clock.restart(),
     };

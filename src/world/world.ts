@@ -53,8 +53,11 @@ export interface World {
   readonly encoding: FrameEncoding | undefined;
   /** Starts the source's guest, its vCPUs logging writes with `mark`. */
   sourceGuest(mark: MarkMode): GuestHost;
-  /** The guest that runs on the target after a post-copy switch-over: started, parked until it resumes. */
-  targetGuest(placement: PostcopyPlacement): GuestHost;
+  /**
+   * The guest that runs on the target after a post-copy switch-over: started, parked until it
+   * resumes. Absent where the target's vCPUs cannot run here (over TCP, on another host).
+   */
+  targetGuest?(placement: PostcopyPlacement): GuestHost;
   /** The guest's pace before migrating, page writes per second. */
   measurePace(guest: GuestHost): Promise<number>;
   /** Time 0: the migration starts now (after set-up). */

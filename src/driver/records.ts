@@ -1,6 +1,7 @@
 /**
- * Copy rounds and their records: what a pre-copy loop and the stop-and-copy stage send, and the
- * IterationRecord each round leaves, measured the same way for every world.
+ * The result's rounds: what a pre-copy loop and the stop-and-copy stage send, and the
+ * IterationRecord each round leaves, measured the same way in every world. It is the driver's
+ * side of the pre-copy port's records and whole rounds (src/precopy/port.ts).
  */
 import type { CodecSummary, IterationRecord } from '../result/schema.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
@@ -11,12 +12,20 @@ import type { GuestHost } from '../guest/host.js';
 import type { AidControls } from '../converge/aid.js';
 import type { EventSink } from './events.js';
 import type { FrameEncoding } from '../codec/encoding.js';
-import { noTotals, type Sender, type SendTotals } from './sender.js';
+import type { Sender } from './sender.js';
+import {
+  addTotals,
+  noTotals,
+  type RecordCounts,
+  type RecordPort,
+  type RecordStart,
+  type RoundPhase,
+} from '../precopy/port.js';
 import { diffChainStats, type ChainStats } from '../codec/chain-encoder.js';
 import { summarizeCodecs } from '../codec/summary.js';
 import { diffRoundCost, snapshotCost, type RoundDirtyCost } from '../dirtylog/cost-meter.js';
 
-export interface RoundParts {
+export interface RecordParts {
   source: GuestMemory;
   dirtyLog: DirtyLog;
   sender: Sender;
@@ -28,37 +37,20 @@ export interface RoundParts {
   emit: EventSink;
 }
 
-/** What a round's record is measured from (Rounds.begin). */
-export interface RoundProbe {
-  index: number;
-  phase: IterationRecord['phase'];
-  startMs: number;
-  writesAtStart: number;
-  meteredAtStart: number;
-  throttlePercent: number;
-  rateLimitBitsPerSec: number | null;
-}
-
-/** Adds one send's totals to another's. */
-export function addTotals(into: SendTotals, t: SendTotals): void {
-  into.pages += t.pages;
-  into.bytes += t.bytes;
-  into.unchanged += t.unchanged;
-  into.qemuBytes += t.qemuBytes;
-  into.qemuNormal += t.qemuNormal;
-  into.qemuDuplicate += t.qemuDuplicate;
-}
-
-export class Rounds {
+export class RoundRecords implements RecordPort {
   /** Every round so far, in order: pre-copy rounds, then the stop-and-copy round. */
   readonly records: IterationRecord[] = [];
   private codecSnapshot: ChainStats;
   /** Dirty-tracking costs at the last record's end: a record carries what was charged since (enabling the log falls in the first). */
   private costSnapshot: RoundDirtyCost;
 
-  constructor(private readonly p: RoundParts) {
+  constructor(private readonly p: RecordParts) {
     this.codecSnapshot = p.encoding?.stats() ?? {};
     this.costSnapshot = snapshotCost(p.dirtyLog.costs);
+  }
+
+  count(): number {
+    return this.records.length;
   }
 
   /**
@@ -71,43 +63,33 @@ export class Rounds {
   }
 
   /** A round starts now: what its record is measured from. */
-  begin(phase: IterationRecord['phase']): RoundProbe {
+  begin(phase: RoundPhase): RecordStart {
     const { clock, guest, transport, controls } = this.p;
     return {
       index: this.records.length,
       phase,
       startMs: clock.nowMs(),
       writesAtStart: guest.totalWrites(),
-      meteredAtStart: transport.unchangedPages(),
+      meteredAtStart: transport.resendMeter?.unchangedPages() ?? 0,
       throttlePercent: controls.throttle * 100,
       rateLimitBitsPerSec: controls.rateBitsPerSec,
     };
   }
 
   /**
-   * The record of the round begun with `probe`, ending now: `dirtyPages` found for it, what it
-   * sent, the CPU time of its fetches, and the pages pending after it (0 for a stop-and-copy round).
+   * The record of the round begun at `start`, ending now: `pendingPages` are left to send after it
+   * (its expected downtime), `dirtiedPages` were dirtied during it (its dirty rate): for a round that
+   * sends what it found, the same pages.
    */
-  /**
-   * The record of a round: `pendingPages` are left to send after it (its expected downtime),
-   * `dirtiedPages` were dirtied during it (its dirty rate): for a round that sends what it found,
-   * the same pages.
-   */
-  end(
-    probe: RoundProbe,
-    dirtyPages: number,
-    sent: SendTotals,
-    scanMs: number,
-    pendingPages: number,
-    dirtiedPages = pendingPages,
-  ): IterationRecord {
+  end(start: RecordStart, counts: RecordCounts): IterationRecord {
     const { source, dirtyLog, clock, guest, transport, controls } = this.p;
-    const durationMs = Math.max(clock.nowMs() - probe.startMs, 1e-3);
+    const { dirtyPages, sent, scanMs, pendingPages, dirtiedPages = pendingPages } = counts;
+    const durationMs = Math.max(clock.nowMs() - start.startMs, 1e-3);
     const bandwidthBytesPerSec = (sent.bytes * 1000) / durationMs;
     return {
-      index: probe.index,
-      phase: probe.phase,
-      startMs: probe.startMs,
+      index: start.index,
+      phase: start.phase,
+      startMs: start.startMs,
       dirtyPages,
       pagesSent: sent.pages,
       bytesSent: sent.bytes,
@@ -117,11 +99,11 @@ export class Rounds {
       achievedLinkBitsPerSec: bandwidthBytesPerSec * 8,
       expectedDowntimeMs:
         bandwidthBytesPerSec > 0 ? (pendingPages * source.layout.pageSizeBytes * 1000) / bandwidthBytesPerSec : 0,
-      pagesResentUnchanged: sent.unchanged + transport.unchangedPages() - probe.meteredAtStart,
-      throttlePercent: probe.throttlePercent,
-      rateLimitBitsPerSec: probe.rateLimitBitsPerSec,
+      pagesResentUnchanged: sent.unchanged + (transport.resendMeter?.unchangedPages() ?? 0) - start.meteredAtStart,
+      throttlePercent: start.throttlePercent,
+      rateLimitBitsPerSec: start.rateLimitBitsPerSec,
       downtimeLimitMs: controls.downtimeLimitMs,
-      guestPageWritesPerSec: ((guest.totalWrites() - probe.writesAtStart) * 1000) / durationMs,
+      guestPageWritesPerSec: ((guest.totalWrites() - start.writesAtStart) * 1000) / durationMs,
       ...dirtyLog.takeRoundStats(),
       ...(dirtyLog.costs.on ? { dirtyCost: this.takeCostRound() } : {}),
       ...(this.p.encoding ? { codec: this.takeCodecRound() } : {}),
@@ -130,11 +112,11 @@ export class Rounds {
 
   /**
    * Sends one round: every page (`all`, round 0) or what a fresh fetch of the dirty log finds, and
-   * waits for it to arrive. Returns its record; add() keeps it.
+   * waits for it to arrive. Returns its record; keep() keeps it.
    */
-  async send(phase: IterationRecord['phase'], all: boolean): Promise<IterationRecord> {
+  async round(phase: RoundPhase, all: boolean): Promise<IterationRecord> {
     const { source, dirtyLog, sender } = this.p;
-    const probe = this.begin(phase);
+    const start = this.begin(phase);
     let dirtyPages = 0;
     const scanStart = performance.now();
     const counts = source.slots.map((_, i) => {
@@ -147,9 +129,9 @@ export class Rounds {
     // The host's side of the fetch (the ioctl, the walk, re-protection): the sender waits it.
     await dirtyLog.costs.meter.pay(this.p.clock, phase === 'stop-and-copy');
     const sent = noTotals();
-    for (let i = 0; i < counts.length; i++) addTotals(sent, await sender.sendList(i, counts[i], probe.index));
+    for (let i = 0; i < counts.length; i++) addTotals(sent, await sender.sendList(i, counts[i], start.index));
     await this.delivered();
-    return this.end(probe, dirtyPages, sent, scanMs, phase === 'precopy' ? dirtyLog.pending() : 0);
+    return this.end(start, { dirtyPages, sent, scanMs, pendingPages: phase === 'precopy' ? dirtyLog.pending() : 0 });
   }
 
   /**
@@ -180,9 +162,9 @@ export class Rounds {
   }
 
   /** Keeps a round's record and tells the listeners, with what was decided after it. */
-  add(record: IterationRecord, decision: string): void {
+  keep(record: IterationRecord, why: string): void {
     this.records.push(record);
-    this.p.emit({ kind: 'round', iteration: record, policyDecision: decision });
+    this.p.emit({ kind: 'round', iteration: record, policyDecision: why });
   }
 
   /** The dirty log's costs since the last call. */
