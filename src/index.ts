@@ -23,8 +23,8 @@ import { POLICY_NAMES } from './policy/registry.js';
 import type { StopPolicy } from './policy/policy.js';
 import type { ConvergenceAid } from './converge/aid.js';
 import type { UserLoopContext } from './precopy/user-loop.js';
-import type { SuiteProgressEvent } from './suite/runner.js';
-import type { EvacuationSuiteEvent } from './evacuate/suite.js';
+import type { SuiteProgressEvent } from './suite/schema.js';
+import type { EvacuationSuiteEvent } from './harness/evacuation-suite.js';
 import {
   resolveEvacuation,
   parseVmText,
@@ -209,8 +209,8 @@ export async function runSuiteFile(
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(file, 'utf8');
   const toolVersion = options.toolVersion ?? (await import('./cli/version.js')).migbenchVersion();
-  const { isEvacuationSuite, parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite } =
-    await import('./evacuate/suite.js');
+  const { isEvacuationSuite, parseEvacuationSuite, planEvacuationSuite } = await import('./evacuate/suite.js');
+  const { runEvacuationSuite } = await import('./harness/evacuation-suite.js');
   if (isEvacuationSuite(text)) {
     const plan = planEvacuationSuite(parseEvacuationSuite(text, file), {
       reduce: options.reduce,
@@ -226,7 +226,7 @@ export async function runSuiteFile(
     });
   }
   const { loadSuitePlan } = await import('./suite/load.js');
-  const { runSuite } = await import('./suite/runner.js');
+  const { runSuite } = await import('./harness/run-suite.js');
   const plan = await loadSuitePlan(file, { reduce: options.reduce, clock: options.clock });
   for (const r of plan.runs) await checkUserStrategies(r.config);
   return runSuite(plan, {

@@ -16,7 +16,7 @@ import { cgroupFreeBytes, type MemoryAvailable } from '../src/memory/admission.j
 import { runMigration } from '../src/driver/migrate.js';
 import { expandSuite } from '../src/suite/expand.js';
 import { parseSuite } from '../src/suite/parse.js';
-import { runSuite } from '../src/suite/runner.js';
+import { runSuite } from '../src/harness/run-suite.js';
 import { BIN } from './fixtures/receiver-process.js';
 import { startReceiver } from './fixtures/receiver.js';
 import { smallConfig } from './fixtures/migrate.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSuitePlan } from '../src/suite/load.js';
 import { parseSuite } from '../src/suite/parse.js';
-import { runSuite } from '../src/suite/runner.js';
+import { runSuite } from '../src/harness/run-suite.js';
 import { isEvacuationSuite } from '../src/evacuate/suite.js';
 
 const SUITES = fileURLToPath(new URL('../../bench/suites/', import.meta.url));

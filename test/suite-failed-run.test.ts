@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expandSuite } from '../src/suite/expand.js';
 import { parseSuite } from '../src/suite/parse.js';
-import { runSuite } from '../src/suite/runner.js';
+import { runSuite } from '../src/harness/run-suite.js';
 import type { SuiteRecord } from '../src/suite/schema.js';
 import { fakeResult } from './fixtures/results.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expandSuite } from '../src/suite/expand.js';
 import { parseSuite } from '../src/suite/parse.js';
-import { runSuite } from '../src/suite/runner.js';
+import { runSuite } from '../src/harness/run-suite.js';
 
 const SUITE = `
 name: repeats

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { resolveRunConfig } from '../src/config/options.js';
 import { OptionError } from '../src/util/errors.js';
 import { loadSuitePlan } from '../src/suite/load.js';
-import { runSuite } from '../src/suite/runner.js';
+import { runSuite } from '../src/harness/run-suite.js';
 import { startReceiver } from './fixtures/receiver.js';
 import { BIN } from './fixtures/receiver-process.js';
 

@@ -18,7 +18,7 @@ import { planGuestLayout, DEFAULT_FRAME_BUFFERS } from '../../src/memory/layout.
 import { memoryPool } from '../../src/memory/pool.js';
 import { parseSuite } from '../../src/suite/parse.js';
 import { expandSuite } from '../../src/suite/expand.js';
-import { runSuite } from '../../src/suite/runner.js';
+import { runSuite } from '../../src/harness/run-suite.js';
 import { ReceiverServer } from '../../src/receiver/server.js';
 import type { MigrationSummary } from '../../src/receiver/target-migration.js';
 import { RssSampler } from './rss.js';

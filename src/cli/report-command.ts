@@ -30,7 +30,7 @@ export const reportCommand: CliCommand = {
 };
 
 async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliCommandContext): Promise<number> {
-  const { shardFolders, mergeShards, MergeError } = await import('../suite/merge.js');
+  const { shardFolders, mergeShards, MergeError } = await import('../harness/merge.js');
   const usage = ctx.usageError('migbench report');
   // Shard folders: several given, or one folder holding them.
   const inside = dirs.length === 1 ? await shardFolders(dirs[0]) : [];
@@ -43,7 +43,7 @@ async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliComm
       .then((t) => JSON.parse(t) as { kind?: string })
       .catch(() => undefined);
     if (first?.kind === 'evacuation') {
-      const { mergeEvacuationShards } = await import('../evacuate/suite.js');
+      const { mergeEvacuationShards } = await import('../harness/evacuation-suite.js');
       const { SuiteError } = await import('../suite/parse.js');
       try {
         const m = await mergeEvacuationShards(folders, out, ctx.version);
@@ -91,7 +91,7 @@ async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliComm
     .then((t) => JSON.parse(t) as { kind?: string })
     .catch(() => undefined);
   if (raw?.kind === 'evacuation') {
-    const { readEvacuationRecords, writeEvacuationOutputs } = await import('../evacuate/suite.js');
+    const { readEvacuationRecords, writeEvacuationOutputs } = await import('../harness/evacuation-suite.js');
     const files = await writeEvacuationOutputs(
       dir,
       raw as Parameters<typeof writeEvacuationOutputs>[1],
@@ -101,7 +101,8 @@ async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliComm
     ctx.io.err(`wrote ${files.join(', ')}\n`);
     return EXIT_OK;
   }
-  const { readPlan, writeSuiteOutputs } = await import('../suite/outputs.js');
+  const { readPlan } = await import('../suite/outputs.js');
+  const { writeSuiteOutputs } = await import('../harness/outputs.js');
   const { latestByRunId, readRecords } = await import('../suite/records.js');
   const plan = await readPlan(dir).catch((e: unknown) => {
     throw new Error(`cannot read ${path.join(dir, 'suite.json')}: ${e instanceof Error ? e.message : String(e)}`);

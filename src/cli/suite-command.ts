@@ -171,7 +171,7 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     return EXIT_OK;
   }
 
-  const { runSuite, SuiteDirError } = await import('../suite/runner.js');
+  const { runSuite, SuiteDirError } = await import('../harness/run-suite.js');
   const { suiteProgress } = await import('../report/progress.js');
   const progress = opts.quiet === true ? undefined : suiteProgress(io);
   const controller = new AbortController();
@@ -225,8 +225,8 @@ async function evacuationSuiteAction(
 ): Promise<number> {
   const { io } = ctx;
   const usage = ctx.usageError('migbench suite');
-  const { parseEvacuationSuite, planEvacuationSuite, runEvacuationSuite, readEvacuationRecords } =
-    await import('../evacuate/suite.js');
+  const { parseEvacuationSuite, planEvacuationSuite } = await import('../evacuate/suite.js');
+  const { runEvacuationSuite, readEvacuationRecords } = await import('../harness/evacuation-suite.js');
   const { SuiteError } = await import('../suite/parse.js');
   const { OptionError } = await import('../util/errors.js');
   let plan;

@@ -5,7 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import { kebabOf } from '../suite/parse.js';
-import type { SuiteProgressEvent } from '../suite/runner.js';
+import type { SuiteProgressEvent } from '../suite/schema.js';
 import type { OptionTexts } from '../suite/schema.js';
 import { formatMs } from '../util/format.js';
 

@@ -112,3 +112,19 @@ export interface SuiteRecord {
 export function hideSecrets(key: string, value: unknown): unknown {
   return key === 'token' && typeof value === 'string' ? '(hidden)' : value;
 }
+
+/** What a suite run tells as it goes (src/harness/run-suite.ts). */
+export type SuiteProgressEvent =
+  | { kind: 'start'; plan: SuitePlan; toRun: number; skipped: number; badLines: number[] }
+  | { kind: 'run-start'; run: PlannedRun; index: number; toRun: number; elapsedMs: number }
+  | {
+      kind: 'run-end';
+      run: PlannedRun;
+      record: SuiteRecord;
+      index: number;
+      toRun: number;
+      elapsedMs: number;
+      /** Milliseconds the remaining runs should take, at the mean pace so far. */
+      remainingMs: number;
+    }
+  | { kind: 'outputs'; files: string[] };

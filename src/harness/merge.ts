@@ -5,9 +5,10 @@
  */
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readPlan, writePlan, writeSuiteOutputs } from './outputs.js';
-import { RESULTS_FILE, latestByRunId, readRecords } from './records.js';
-import { hideSecrets, type SuitePlan, type SuiteRecord } from './schema.js';
+import { readPlan, writePlan } from '../suite/outputs.js';
+import { writeSuiteOutputs } from './outputs.js';
+import { RESULTS_FILE, latestByRunId, readRecords } from '../suite/records.js';
+import { hideSecrets, type SuitePlan, type SuiteRecord } from '../suite/schema.js';
 
 export class MergeError extends Error {
   override readonly name = 'MergeError';

@@ -11,24 +11,18 @@ import type { RunConfig } from '../config/types.js';
 import type { RunHooks } from '../driver/migrate.js';
 import type { MigrationResult } from '../result/schema.js';
 import { AdmissionError } from '../memory/admission.js';
-import { readPlan, writePlan, writeSuiteOutputs } from './outputs.js';
-import { RecordWriter, latestByRunId, readRecords } from './records.js';
-import { RECORD_VERSION, type PlannedRun, type SuitePlan, type SuiteRecord } from './schema.js';
+import { readPlan, writePlan } from '../suite/outputs.js';
+import { writeSuiteOutputs } from './outputs.js';
+import { RecordWriter, latestByRunId, readRecords } from '../suite/records.js';
+import {
+  RECORD_VERSION,
+  type PlannedRun,
+  type SuitePlan,
+  type SuiteProgressEvent,
+  type SuiteRecord,
+} from '../suite/schema.js';
 
-export type SuiteProgressEvent =
-  | { kind: 'start'; plan: SuitePlan; toRun: number; skipped: number; badLines: number[] }
-  | { kind: 'run-start'; run: PlannedRun; index: number; toRun: number; elapsedMs: number }
-  | {
-      kind: 'run-end';
-      run: PlannedRun;
-      record: SuiteRecord;
-      index: number;
-      toRun: number;
-      elapsedMs: number;
-      /** Milliseconds the remaining runs should take, at the mean pace so far. */
-      remainingMs: number;
-    }
-  | { kind: 'outputs'; files: string[] };
+export type { SuiteProgressEvent } from '../suite/schema.js';
 
 export interface RunSuiteOptions {
   outDir: string;
