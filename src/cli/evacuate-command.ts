@@ -187,7 +187,8 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
   const json = opts.json === true;
   const quiet = opts.quiet === true;
   const progress = !quiet && io.stderrIsTTY;
-  const { runEvacuation, evacuationResultConfig } = await import('../evacuate/evacuate.js');
+  const { runEvacuation } = await import('../evacuate/evacuate.js');
+  const { evacuationResultConfig } = await import('../evacuate/outcome.js');
   const { formatEvacuation, formatEvacuationHeader } = await import('../report/evacuation.js');
   if (!json && !quiet) {
     io.out(

@@ -1,16 +1,15 @@
 /**
  * A run's options as its result records them (ResultConfig, src/result/schema.ts). The schema owns
- * its types; this is the one mapping onto them: each field of a result's config is either the run's
- * field of the same name, copied (`copy`, allowed only where the types agree), or derived by a
- * function (renamed, formatted, a secret hidden, a strategy's own name). The mapped type makes a
- * field of ResultConfig without a derivation fail to compile; test/config/result-config.test.ts
- * checks the other way: every RunConfig field reaches the result (or is in RECORDED_AS).
+ * its types; this is the mapping onto them (src/util/derive.ts): each field copied from the run's
+ * field of the same name, or derived (renamed, formatted, a secret hidden, a strategy's own name).
+ * test/config/result-config.test.ts checks every RunConfig field reaches the result (or is in RECORDED_AS).
  */
 import type { RunConfig } from './types.js';
 import type { ResultConfig } from '../result/schema.js';
 import { POLICY_LOOPS } from '../precopy/registry.js';
 import { formatDirtyCost } from '../dirtylog/cost.js';
 import type { UserStrategyConfig } from '../util/user-file.js';
+import { copiedFields, derive, type Derivation } from '../util/derive.js';
 
 /** The names a run's strategies of the user's gave themselves (their objects' `name`). */
 export interface StrategyNames {
@@ -19,15 +18,6 @@ export interface StrategyNames {
   loop?: string;
 }
 
-type Derive<K extends keyof ResultConfig> = (c: RunConfig, names: StrategyNames) => ResultConfig[K];
-type Derivation = {
-  [K in keyof ResultConfig]-?: K extends keyof RunConfig
-    ? RunConfig[K] extends ResultConfig[K]
-      ? 'copy' | Derive<K>
-      : Derive<K>
-    : Derive<K>;
-};
-
 /** A user strategy as a result records it, with the name it gave itself. */
 function userRecord(u: UserStrategyConfig | null, name: string | undefined): ResultConfig['userPolicy'] {
   if (u === null) return null;
@@ -35,7 +25,7 @@ function userRecord(u: UserStrategyConfig | null, name: string | undefined): Res
 }
 
 /** In the order results list them. */
-const FIELDS: Derivation = {
+const FIELDS: Derivation<RunConfig, ResultConfig, StrategyNames> = {
   ramBytes: 'copy',
   pageSizeBytes: 'copy',
   vcpus: 'copy',
@@ -87,18 +77,9 @@ export const RECORDED_AS: Partial<Record<keyof RunConfig, keyof ResultConfig>> =
 };
 
 /** The RunConfig fields a result copies as they are. */
-export const COPIED_FIELDS = Object.entries(FIELDS)
-  .filter(([, how]) => how === 'copy')
-  .map(([k]) => k);
+export const COPIED_FIELDS = copiedFields(FIELDS);
 
 /** The result's config of a run, its user strategies under the names they gave themselves. */
 export function resultConfig(c: RunConfig, names: StrategyNames = {}): ResultConfig {
-  const out: Record<string, unknown> = {};
-  for (const [key, how] of Object.entries(FIELDS) as [keyof ResultConfig, Derivation[keyof ResultConfig]][]) {
-    out[key] =
-      how === 'copy'
-        ? structuredClone((c as unknown as Record<string, unknown>)[key])
-        : (how as Derive<typeof key>)(c, names);
-  }
-  return out as unknown as ResultConfig;
+  return derive(c, FIELDS, names);
 }
