@@ -2,7 +2,9 @@
  * What a CLI command is: a file under src/cli/ that adds itself to the program. main.ts holds the
  * list; adding `suite`, `report`, `compare`, ... is adding a file and a line there.
  */
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { InputError } from '../util/errors.js';
 
 /** 0 success; 1 a failed migration or an unexpected error; 2 bad input. */
 export const EXIT_OK = 0;
@@ -63,4 +65,39 @@ export function onInterrupt(handler: () => void): () => void {
     process.removeListener('SIGINT', once);
     process.removeListener('SIGTERM', once);
   };
+}
+
+/** A command's step ended it: its exit code (a usage error has been said already). */
+export class Exit {
+  constructor(readonly code: number) {}
+}
+
+/**
+ * Runs a command's step over the user's input: bad input (an InputError: an option, a suite or
+ * host file, a strategy file) is said as the command's usage error and becomes Exit(2); anything
+ * else is thrown on.
+ */
+export async function checked<T>(usage: UsageErrorReporter, step: () => T | Promise<T>): Promise<T | Exit> {
+  try {
+    return await step();
+  } catch (e) {
+    if (e instanceof InputError) return new Exit(usage(e.message));
+    throw e;
+  }
+}
+
+/** Writes an output file a command was asked for; false, and one line on stderr naming what it is, when it cannot. */
+export async function writeOutput(
+  io: CliIO,
+  what: string,
+  file: string,
+  text: string | (() => Promise<string>),
+): Promise<boolean> {
+  try {
+    await writeFile(file, typeof text === 'string' ? text : await text());
+    return true;
+  } catch (e) {
+    io.err(`migbench: cannot write ${what} ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return false;
+  }
 }

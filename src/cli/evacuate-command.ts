@@ -4,7 +4,7 @@
  * the host's totals (tables, --json, --html with a timeline). The VMs come from repeated --vm
  * options or a host file (YAML); run options given here apply to every VM, a VM's own win.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { HostFile } from '../evacuate/host-file.js';
 import { OptionError } from '../util/errors.js';
@@ -16,8 +16,13 @@ import {
   TOKEN_ON_COMMAND_LINE,
   type CliCommand,
   type CliCommandContext,
+  type CliIO,
+  checked,
+  Exit,
   onInterrupt,
+  writeOutput,
 } from './command.js';
+import type { EvacuationResult } from '../evacuate/result.js';
 import {
   EVACUATION_OPTION_SPECS,
   VM_OPTION_KEYS,
@@ -132,40 +137,67 @@ async function evacuationText(opts: EvacuateCliOptions): Promise<{ text: Evacuat
 async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext): Promise<number> {
   const { io } = ctx;
   const usage = ctx.usageError('migbench evacuate');
-  const { SuiteError } = await import('../suite/parse.js');
-  let ev: EvacuationConfig;
-  try {
-    const { checkExportPath } = await import('./run-command.js');
-    if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
-    if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'evacuation.html');
-    const { text, hostFile } = await evacuationText(opts);
-    try {
-      ev = resolveEvacuation(text, io.env);
-    } catch (e) {
-      if (e instanceof OptionError && hostFile) {
-        const { placeError } = await import('../evacuate/host-file.js');
-        throw placeError(e, hostFile);
-      }
-      throw e;
-    }
-  } catch (e) {
-    if (e instanceof OptionError || e instanceof SuiteError) return usage(e.message);
-    throw e;
-  }
+  const ev = await checked(usage, () => evacuationInput(opts, io));
+  if (ev instanceof Exit) return ev.code;
   if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
-  {
+  const checkedFiles = await checked(usage, async () => {
     const { checkUserStrategies } = await import('../config/strategies.js');
-    const { StrategyError } = await import('../util/user-file.js');
-    try {
-      for (const vm of ev.vms) await checkUserStrategies(vm.config);
-    } catch (e) {
-      if (e instanceof StrategyError) return usage(e.message);
-      throw e;
-    }
-  }
-
+    for (const vm of ev.vms) await checkUserStrategies(vm.config);
+  });
+  if (checkedFiles instanceof Exit) return checkedFiles.code;
   // Before anything is allocated: the largest migrations the limit lets run at once must fit.
-  const { admissionRefusal, memoryNeed, AdmissionError } = await import('../config/admission.js');
+  const refusal = await evacuationRefusal(ev);
+  if (refusal !== null) {
+    io.err(`migbench: ${refusal}\n`);
+    return EXIT_USAGE;
+  }
+  const json = opts.json === true;
+  if (!json && opts.quiet !== true) {
+    const { evacuationResultConfig } = await import('../evacuate/outcome.js');
+    const { formatEvacuationHeader } = await import('../report/evacuation.js');
+    const rams = ev.vms.map((v) => v.config.ramBytes);
+    io.out(`migbench ${ctx.version}: ${formatEvacuationHeader(evacuationResultConfig(ev), rams)}\n\n`);
+  }
+  const { AdmissionError } = await import('../config/admission.js');
+  let result: EvacuationResult;
+  try {
+    result = await evacuateWithProgress(ev, opts, io);
+  } catch (e) {
+    if (!(e instanceof AdmissionError)) throw e;
+    io.err(`migbench: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  const { toJson } = await import('../report/json.js');
+  const { formatEvacuation, renderEvacuationHtml } = await import('../report/evacuation.js');
+  io.out(json ? `${toJson(result)}\n` : `${formatEvacuation(result)}\n`);
+  if (
+    opts.exportJson !== undefined &&
+    !(await writeOutput(io, '--export-json', opts.exportJson, `${toJson(result)}\n`))
+  )
+    return EXIT_FAILED;
+  const html = (): Promise<string> => renderEvacuationHtml(result, { toolVersion: ctx.version });
+  if (opts.html !== undefined && !(await writeOutput(io, '--html', opts.html, html))) return EXIT_FAILED;
+  return result.status === 'completed' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** The evacuation the command line (and its host file) describe, or bad input, placed in the host file where it is. */
+async function evacuationInput(opts: EvacuateCliOptions, io: CliIO): Promise<EvacuationConfig> {
+  const { checkExportPath } = await import('./run-command.js');
+  if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
+  if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'evacuation.html');
+  const { text, hostFile } = await evacuationText(opts);
+  try {
+    return resolveEvacuation(text, io.env);
+  } catch (e) {
+    if (!(e instanceof OptionError && hostFile)) throw e;
+    const { placeError } = await import('../evacuate/host-file.js');
+    throw placeError(e, hostFile);
+  }
+}
+
+/** Why the migrations the limit lets run at once (the largest, and on the real clock one set up ahead) cannot fit; null when they can. */
+async function evacuationRefusal(ev: EvacuationConfig): Promise<string | null> {
+  const { admissionRefusal, memoryNeed } = await import('../config/admission.js');
   const biggest = [...ev.vms]
     .sort((a, b) => memoryNeed(b.config).totalBytes - memoryNeed(a.config).totalBytes)
     .slice(0, ev.maxConcurrent + (ev.clock === 'real' ? 1 : 0));
@@ -177,67 +209,39 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
     { ...memoryNeed(biggest[0].config), totalBytes: 0 },
   );
   const refusal = admissionRefusal(biggest[0].config, need);
-  if (refusal !== null) {
-    io.err(
-      `migbench: ${biggest.length} migrations at once (--max-concurrent ${ev.maxConcurrent}${ev.clock === 'real' ? ', and one set up ahead' : ''}): ${refusal}\n`,
-    );
-    return EXIT_USAGE;
-  }
+  const ahead = ev.clock === 'real' ? ', and one set up ahead' : '';
+  return refusal === null
+    ? null
+    : `${biggest.length} migrations at once (--max-concurrent ${ev.maxConcurrent}${ahead}): ${refusal}`;
+}
 
-  const json = opts.json === true;
-  const quiet = opts.quiet === true;
-  const progress = !quiet && io.stderrIsTTY;
+/** Runs the evacuation, each VM's start and end on stderr at a terminal; Ctrl-C ends the migrations in progress. */
+async function evacuateWithProgress(
+  ev: EvacuationConfig,
+  opts: EvacuateCliOptions,
+  io: CliIO,
+): Promise<EvacuationResult> {
   const { runEvacuation } = await import('../evacuate/evacuate.js');
-  const { evacuationResultConfig } = await import('../evacuate/outcome.js');
-  const { formatEvacuation, formatEvacuationHeader } = await import('../report/evacuation.js');
-  if (!json && !quiet) {
-    io.out(
-      `migbench ${ctx.version}: ${formatEvacuationHeader(
-        evacuationResultConfig(ev),
-        ev.vms.map((v) => v.config.ramBytes),
-      )}\n\n`,
-    );
-  }
+  const progress = opts.quiet !== true && io.stderrIsTTY;
   const controller = new AbortController();
-  const onSigint = (): void => {
+  const offInterrupt = onInterrupt(() => {
     io.err('migbench: interrupted; ending the migrations in progress (Ctrl-C again to quit at once)\n');
     controller.abort();
-  };
-  const offInterrupt = onInterrupt(onSigint);
-  let result;
+  });
   try {
-    result = await runEvacuation(ev, {
+    return await runEvacuation(ev, {
       signal: controller.signal,
       onEvent: (e) => {
         if (!progress) return;
         if (e.kind === 'vm-start')
           io.err(`${formatMs(e.atMs).padStart(9)}  ${e.vm} starts to ${e.target} (${e.running} running)\n`);
-        if (e.kind === 'vm-end')
-          io.err(
-            `${formatMs(e.atMs).padStart(9)}  ${e.vm} ${e.status === 'migrated' ? 'migrated' : `left behind: ${e.reason ?? ''}`}\n`,
-          );
+        if (e.kind === 'vm-end') {
+          const what = e.status === 'migrated' ? 'migrated' : `left behind: ${e.reason ?? ''}`;
+          io.err(`${formatMs(e.atMs).padStart(9)}  ${e.vm} ${what}\n`);
+        }
       },
     });
-  } catch (e) {
-    if (e instanceof AdmissionError) {
-      io.err(`migbench: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
   } finally {
     offInterrupt();
   }
-  const { toJson } = await import('../report/json.js');
-  io.out(json ? `${toJson(result)}\n` : `${formatEvacuation(result)}\n`);
-  try {
-    if (opts.exportJson !== undefined) await writeFile(opts.exportJson, `${toJson(result)}\n`);
-    if (opts.html !== undefined) {
-      const { renderEvacuationHtml } = await import('../report/evacuation.js');
-      await writeFile(opts.html, await renderEvacuationHtml(result, { toolVersion: ctx.version }));
-    }
-  } catch (e) {
-    io.err(`migbench: cannot write a report file: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT_FAILED;
-  }
-  return result.status === 'completed' ? EXIT_OK : EXIT_FAILED;
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EXIT_OK, type CliCommand, type CliCommandContext } from './command.js';
+import { EXIT_OK, checked, Exit, type CliCommand, type CliCommandContext } from './command.js';
 
 export const reportCommand: CliCommand = {
   name: 'report',
@@ -30,74 +30,80 @@ export const reportCommand: CliCommand = {
 };
 
 async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliCommandContext): Promise<number> {
-  const { shardFolders, mergeShards, MergeError } = await import('../harness/merge.js');
+  const { shardFolders } = await import('../harness/merge.js');
   const usage = ctx.usageError('migbench report');
   // Shard folders: several given, or one folder holding them.
   const inside = dirs.length === 1 ? await shardFolders(dirs[0]) : [];
-  if (dirs.length > 1 || inside.length > 0) {
-    const folders = dirs.length > 1 ? dirs : inside;
-    const out = opts.out ?? (dirs.length === 1 ? dirs[0] : undefined);
-    if (out === undefined) return usage('several shard folders merge into --out DIR: give it');
-    // Shards of a suite of evacuations merge by their own runner's rules.
-    const first = await readFile(path.join(folders[0], 'suite.json'), 'utf8')
-      .then((t) => JSON.parse(t) as { kind?: string })
-      .catch(() => undefined);
-    if (first?.kind === 'evacuation') {
-      const { mergeEvacuationShards } = await import('../harness/evacuation-suite.js');
-      const { SuiteError } = await import('../suite/parse.js');
-      try {
-        const m = await mergeEvacuationShards(folders, out, ctx.version);
-        ctx.io.err(
-          `merged ${folders.length} shard folder${folders.length === 1 ? '' : 's'}: ${m.records} of ${m.runs} evacuations recorded\n`,
-        );
-        if (m.missingShards.length > 0)
-          ctx.io.err(
-            `migbench: missing: shard${m.missingShards.length === 1 ? '' : 's'} ${m.missingShards.join(', ')} (no folder): their evacuations are not in the report\n`,
-          );
-        if (m.missingRuns.length > 0)
-          ctx.io.err(
-            `migbench: missing: ${m.missingRuns.length} evacuation${m.missingRuns.length === 1 ? '' : 's'} with no record: ${m.missingRuns.slice(0, 10).join(', ')}\n`,
-          );
-        ctx.io.err(`wrote ${m.files.join(', ')} and ${out}/results.jsonl\n`);
-        return EXIT_OK;
-      } catch (e) {
-        if (e instanceof SuiteError) return usage(e.message);
-        throw e;
-      }
-    }
-    try {
-      const m = await mergeShards(folders, out, ctx.version);
-      ctx.io.err(
-        `merged ${m.folders.length} shard folder${m.folders.length === 1 ? '' : 's'}: ${m.records} of ${m.plan.runs.length} runs recorded\n`,
-      );
-      if (m.missingShards.length > 0)
-        ctx.io.err(
-          `migbench: missing: shard${m.missingShards.length === 1 ? '' : 's'} ${m.missingShards.join(', ')} (no folder): their runs are not in the report\n`,
-        );
-      if (m.missingRuns.length > 0)
-        ctx.io.err(
-          `migbench: missing: ${m.missingRuns.length} run${m.missingRuns.length === 1 ? '' : 's'} with no record: ${m.missingRuns.slice(0, 10).join(', ')}${m.missingRuns.length > 10 ? ', ...' : ''}\n`,
-        );
-      ctx.io.err(`wrote ${m.files.join(', ')} and ${out}/results.jsonl\n`);
-      return EXIT_OK;
-    } catch (e) {
-      if (e instanceof MergeError) return usage(e.message);
-      throw e;
-    }
+  if (dirs.length === 1 && inside.length === 0) return regenerate(dirs[0], ctx);
+  const folders = dirs.length > 1 ? dirs : inside;
+  const out = opts.out ?? (dirs.length === 1 ? dirs[0] : undefined);
+  if (out === undefined) return usage('several shard folders merge into --out DIR: give it');
+  const merged = await checked(usage, () => merge(folders, out, ctx.version));
+  if (merged instanceof Exit) return merged.code;
+  const { io } = ctx;
+  const s = (n: number): string => (n === 1 ? '' : 's');
+  const { what, folders: n, records, runs, missingShards, missingRuns, files } = merged;
+  io.err(`merged ${n} shard folder${s(n)}: ${records} of ${runs} ${what}s recorded\n`);
+  if (missingShards.length > 0)
+    io.err(
+      `migbench: missing: shard${s(missingShards.length)} ${missingShards.join(', ')} (no folder): their ${what}s are not in the report\n`,
+    );
+  if (missingRuns.length > 0)
+    io.err(
+      `migbench: missing: ${missingRuns.length} ${what}${s(missingRuns.length)} with no record: ${missingRuns.slice(0, 10).join(', ')}${missingRuns.length > 10 ? ', ...' : ''}\n`,
+    );
+  io.err(`wrote ${files.join(', ')} and ${out}/results.jsonl\n`);
+  return EXIT_OK;
+}
+
+/** What a merge of shard folders came to, for run suites and evacuation suites alike. */
+interface Merged {
+  what: 'run' | 'evacuation';
+  folders: number;
+  records: number;
+  runs: number;
+  missingShards: number[];
+  missingRuns: string[];
+  files: string[];
+}
+
+/** Merges shard folders into `out`, each kind of suite by its own runner's rules. */
+async function merge(folders: string[], out: string, version: string): Promise<Merged> {
+  const first = await readJsonKind(folders[0]);
+  if (first?.kind === 'evacuation') {
+    const { mergeEvacuationShards } = await import('../harness/evacuation-suite.js');
+    const m = await mergeEvacuationShards(folders, out, version);
+    return { what: 'evacuation', folders: folders.length, ...m };
   }
-  const dir = dirs[0];
-  // A suite of evacuations has its own plan and records (src/evacuate/suite.ts).
-  const raw = await readFile(path.join(dir, 'suite.json'), 'utf8')
+  const { mergeShards } = await import('../harness/merge.js');
+  const m = await mergeShards(folders, out, version);
+  const { missingShards, missingRuns, files, records } = m;
+  return {
+    what: 'run',
+    folders: m.folders.length,
+    records,
+    runs: m.plan.runs.length,
+    missingShards,
+    missingRuns,
+    files,
+  };
+}
+
+/** The `kind` of the suite plan in a folder; undefined when there is none to read. */
+function readJsonKind(dir: string): Promise<{ kind?: string } | undefined> {
+  return readFile(path.join(dir, 'suite.json'), 'utf8')
     .then((t) => JSON.parse(t) as { kind?: string })
     .catch(() => undefined);
+}
+
+/** One suite folder: its summaries and report written again from its plan and records. */
+async function regenerate(dir: string, ctx: CliCommandContext): Promise<number> {
+  // A suite of evacuations has its own plan and records (src/evacuate/suite.ts).
+  const raw = await readJsonKind(dir);
   if (raw?.kind === 'evacuation') {
     const { readEvacuationRecords, writeEvacuationOutputs } = await import('../harness/evacuation-suite.js');
-    const files = await writeEvacuationOutputs(
-      dir,
-      raw as Parameters<typeof writeEvacuationOutputs>[1],
-      await readEvacuationRecords(dir),
-      ctx.version,
-    );
+    const plan = raw as Parameters<typeof writeEvacuationOutputs>[1];
+    const files = await writeEvacuationOutputs(dir, plan, await readEvacuationRecords(dir), ctx.version);
     ctx.io.err(`wrote ${files.join(', ')}\n`);
     return EXIT_OK;
   }

@@ -5,7 +5,6 @@
  */
 import { resultConfig } from '../config/result-config.js';
 import { statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OptionError } from '../util/errors.js';
@@ -29,7 +28,11 @@ import {
   type CliCommandContext,
   type CliIO,
   onInterrupt,
+  checked,
+  Exit,
+  writeOutput,
 } from './command.js';
+import type { UserStrategies } from '../config/strategies.js';
 import { RUN_OPTION_SPECS, runOptionHelp } from '../config/options.js';
 
 /** What commander hands the action: the run options as typed, plus the output options. */
@@ -98,40 +101,17 @@ export const runCommand: CliCommand = {
 
 async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<number> {
   const { io } = ctx;
-  let config: RunConfig;
-  let runs: number;
-  try {
-    config = resolveRunConfig(opts);
-    if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
-    if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'run.html');
-    if (opts.exportMarkdown !== undefined) checkExportPath(opts.exportMarkdown, '--export-markdown', 'runs.md');
-    if (opts.exportCsv !== undefined) checkExportPath(opts.exportCsv, '--export-csv', 'runs.csv');
-    runs = opts.runs === undefined ? 1 : parseCount('--runs', opts.runs, { min: 1, max: 1000 });
-    if (runs > 1 && opts.html !== undefined)
-      throw new OptionError('--html', '--html reports one run; with --runs use --export-markdown or --export-csv');
-    if (runs > 1 && opts.model === true)
-      throw new OptionError('--model', '--model compares one run with the model; with --runs leave it out');
-  } catch (e) {
-    if (e instanceof OptionError) return ctx.usageError('migbench run')(e.message);
-    throw e;
-  }
+  const usage = ctx.usageError('migbench run');
+  const input = await checked(usage, () => runInput(opts));
+  if (input instanceof Exit) return input.code;
+  const { config, runs } = input;
   if (opts.token !== undefined) io.err(TOKEN_ON_COMMAND_LINE);
+  if (opts.model === true && config.userPolicy)
+    return usage('--model: the analytic model knows the built-in policies, not a policy from a file');
   // A policy, aid, codec or loop file: imported and checked against its interface before anything runs.
-  if (config.userPolicy || config.userAid || config.userLoop || config.userCodecs.length > 0) {
-    if (opts.model === true && config.userPolicy)
-      return ctx.usageError('migbench run')(
-        '--model: the analytic model knows the built-in policies, not a policy from a file',
-      );
-    const { checkUserStrategies } = await import('../config/strategies.js');
-    const { StrategyError } = await import('../util/user-file.js');
-    try {
-      await checkUserStrategies(config);
-    } catch (e) {
-      if (e instanceof StrategyError) return ctx.usageError('migbench run')(e.message);
-      throw e;
-    }
-  }
-
+  const { loadUserStrategies } = await import('../config/strategies.js');
+  const loaded = await checked(usage, () => loadUserStrategies(config));
+  if (loaded instanceof Exit) return loaded.code;
   // Before anything is allocated or printed: a run this machine cannot hold is refused at once.
   const { admissionRefusal, AdmissionError } = await import('../config/admission.js');
   const refusal = admissionRefusal(config);
@@ -139,74 +119,112 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     io.err(`migbench: ${refusal}\n`);
     return EXIT_USAGE;
   }
-
-  const json = opts.json === true;
-  const quiet = opts.quiet === true;
-  const liveRounds = !json && !quiet && io.stdoutIsTTY;
-  // Piped (`| tee log`) or as JSON, stdout waits for the result: the rounds go to stderr as they end.
-  const stderrRounds = !quiet && !liveRounds;
-  const progress = !quiet && io.stderrIsTTY;
-
-  if (!json && !quiet) {
+  const out = outputModes(opts, io);
+  if (out.header) {
     const { describeEnvironment } = await import('../result/environment.js');
     io.out(`${formatConfigHeader(resultConfig(config), describeEnvironment(), ctx.version)}\n\n`);
   }
+  const onEvent = progressEvents(out, io);
+  if (runs > 1) return repeatedRuns(config, runs, opts, ctx, onEvent, loaded);
+  let result: MigrationResult;
+  try {
+    result = await runWithInterrupt(config, onEvent, io, loaded);
+  } catch (e) {
+    // Memory taken by something else since the check above.
+    if (!(e instanceof AdmissionError)) throw e;
+    io.err(`migbench: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  return reportRun(result, config, opts, ctx, out);
+}
 
-  const onEvent = (e: MigrationEvent): void => {
+/** The run's configuration and how many runs, or bad input (an OptionError). */
+function runInput(opts: RunCliOptions): { config: RunConfig; runs: number } {
+  const config = resolveRunConfig(opts);
+  if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
+  if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'run.html');
+  if (opts.exportMarkdown !== undefined) checkExportPath(opts.exportMarkdown, '--export-markdown', 'runs.md');
+  if (opts.exportCsv !== undefined) checkExportPath(opts.exportCsv, '--export-csv', 'runs.csv');
+  const runs = opts.runs === undefined ? 1 : parseCount('--runs', opts.runs, { min: 1, max: 1000 });
+  if (runs > 1 && opts.html !== undefined)
+    throw new OptionError('--html', '--html reports one run; with --runs use --export-markdown or --export-csv');
+  if (runs > 1 && opts.model === true)
+    throw new OptionError('--model', '--model compares one run with the model; with --runs leave it out');
+  return { config, runs };
+}
+
+/** Where what goes: the result as JSON or tables, the rounds as they end, the stages' progress. */
+interface OutputModes {
+  json: boolean;
+  /** The configuration's header before the run. */
+  header: boolean;
+  /** Round lines on stdout as they end (at a terminal, not --json or --quiet). */
+  liveRounds: boolean;
+  /** Round lines on stderr (piped, `| tee log`, or --json: stdout waits for the result). */
+  stderrRounds: boolean;
+  /** The stages on stderr (at a terminal). */
+  progress: boolean;
+  quiet: boolean;
+}
+
+function outputModes(opts: RunCliOptions, io: CliIO): OutputModes {
+  const json = opts.json === true;
+  const quiet = opts.quiet === true;
+  const liveRounds = !json && !quiet && io.stdoutIsTTY;
+  return {
+    json,
+    quiet,
+    header: !json && !quiet,
+    liveRounds,
+    stderrRounds: !quiet && !liveRounds,
+    progress: !quiet && io.stderrIsTTY,
+  };
+}
+
+/** The run's events, told as the output modes say. */
+function progressEvents(out: OutputModes, io: CliIO): (e: MigrationEvent) => void {
+  return (e) => {
     switch (e.kind) {
       case 'round':
-        if (liveRounds) io.out(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
-        else if (stderrRounds) io.err(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
+        if (out.liveRounds) io.out(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
+        else if (out.stderrRounds) io.err(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
         break;
       case 'stage-start':
-        if (progress) io.err(`stage ${e.stage} at ${formatMs(e.atMs)}\n`);
+        if (out.progress) io.err(`stage ${e.stage} at ${formatMs(e.atMs)}\n`);
         break;
       case 'stage-end':
         break;
       case 'failed':
         // Human output shows the reason in the status line; JSON readers get it on stderr too.
-        if (json && !quiet) io.err(`migbench: migration failed: ${e.reason}\n`);
+        if (out.json && !out.quiet) io.err(`migbench: migration failed: ${e.reason}\n`);
         break;
     }
   };
+}
 
-  if (runs > 1) return repeatedRuns(config, runs, opts, ctx, onEvent);
-
-  let result: MigrationResult;
-  try {
-    result = await runWithInterrupt(config, onEvent, io);
-  } catch (e) {
-    // Memory taken by something else since the check above.
-    if (e instanceof AdmissionError) {
-      io.err(`migbench: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
-  }
+/** The result on stdout and in the files asked for; the exit code. */
+async function reportRun(
+  result: MigrationResult,
+  config: RunConfig,
+  opts: RunCliOptions,
+  ctx: CliCommandContext,
+  out: OutputModes,
+): Promise<number> {
+  const { io } = ctx;
   for (const w of result.warnings ?? []) io.err(`migbench: warning: ${w}\n`);
   if (opts.model === true) result.model = predictPrecopy(config);
-  io.out(json ? `${toJson(result)}\n` : `${liveRounds ? '\n' : ''}${formatResult(result)}\n`);
-  if (!json && result.model) io.out(`\n${formatModelComparison(result.model, result)}\n`);
-
-  if (opts.exportJson !== undefined) {
-    try {
-      await writeFile(opts.exportJson, `${toJson(result)}\n`);
-    } catch (e) {
-      io.err(
-        `migbench: cannot write --export-json ${opts.exportJson}: ${e instanceof Error ? e.message : String(e)}\n`,
-      );
-      return EXIT_FAILED;
-    }
-  }
+  io.out(out.json ? `${toJson(result)}\n` : `${out.liveRounds ? '\n' : ''}${formatResult(result)}\n`);
+  if (!out.json && result.model) io.out(`\n${formatModelComparison(result.model, result)}\n`);
+  if (
+    opts.exportJson !== undefined &&
+    !(await writeOutput(io, '--export-json', opts.exportJson, `${toJson(result)}\n`))
+  )
+    return EXIT_FAILED;
   if (!(await writeRunsExports([result], opts, io))) return EXIT_FAILED;
   if (opts.html !== undefined) {
-    try {
-      const { renderRunHtml } = await import('../report/html.js');
-      await writeFile(opts.html, await renderRunHtml(result, { toolVersion: ctx.version }));
-    } catch (e) {
-      io.err(`migbench: cannot write --html ${opts.html}: ${e instanceof Error ? e.message : String(e)}\n`);
-      return EXIT_FAILED;
-    }
+    const { renderRunHtml } = await import('../report/html.js');
+    const html = (): Promise<string> => renderRunHtml(result, { toolVersion: ctx.version });
+    if (!(await writeOutput(io, '--html', opts.html, html))) return EXIT_FAILED;
   }
   return result.status === 'failed' ? EXIT_FAILED : EXIT_OK;
 }
@@ -220,13 +238,7 @@ async function writeRunsExports(results: MigrationResult[], opts: RunCliOptions,
     ['--export-markdown', opts.exportMarkdown, runsSummaryMarkdown],
     ['--export-csv', opts.exportCsv, runsSummaryCsv],
   ] as const) {
-    if (file === undefined) continue;
-    try {
-      await writeFile(file, text(summary));
-    } catch (e) {
-      io.err(`migbench: cannot write ${flag} ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
-      return false;
-    }
+    if (file !== undefined && !(await writeOutput(io, flag, file, text(summary)))) return false;
   }
   return true;
 }
@@ -241,6 +253,7 @@ async function repeatedRuns(
   opts: RunCliOptions,
   ctx: CliCommandContext,
   onEvent: (e: MigrationEvent) => void,
+  loaded: UserStrategies,
 ): Promise<number> {
   const { io } = ctx;
   const json = opts.json === true;
@@ -249,7 +262,7 @@ async function repeatedRuns(
   const { formatStatusLine } = await import('../report/human.js');
   const { summarizeRuns, formatRunsSummary } = await import('../report/runs.js');
   for (let i = 0; i < runs; i++) {
-    const r = await runWithInterrupt(repeatConfig(config, i), onEvent, io);
+    const r = await runWithInterrupt(repeatConfig(config, i), onEvent, io, loaded);
     results.push(r);
     for (const w of r.warnings ?? []) io.err(`migbench: warning: ${w}\n`);
     if (!json && opts.quiet !== true)
@@ -264,8 +277,9 @@ async function repeatedRuns(
       ? `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n`
       : `\n${formatRunsSummary(summary)}\n`,
   );
-  if (opts.exportJson !== undefined)
-    await writeFile(opts.exportJson, `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n`);
+  const all = `${JSON.stringify({ kind: 'runs', runs: results, summary }, hideSecrets, 2)}\n`;
+  if (opts.exportJson !== undefined && !(await writeOutput(io, '--export-json', opts.exportJson, all)))
+    return EXIT_FAILED;
   if (!(await writeRunsExports(results, opts, io))) return EXIT_FAILED;
   return summary.failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
@@ -275,6 +289,7 @@ async function runWithInterrupt(
   config: RunConfig,
   onEvent: (e: MigrationEvent) => void,
   io: CliIO,
+  loaded: UserStrategies,
 ): Promise<MigrationResult> {
   const { runMigration } = await import('../driver/migrate.js');
   const controller = new AbortController();
@@ -284,7 +299,7 @@ async function runWithInterrupt(
   };
   const offInterrupt = onInterrupt(onSigint);
   try {
-    return await runMigration(config, { onEvent, signal: controller.signal });
+    return await runMigration(config, { onEvent, signal: controller.signal }, loaded);
   } finally {
     offInterrupt();
   }

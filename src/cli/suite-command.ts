@@ -6,7 +6,19 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OptionError } from '../util/errors.js';
-import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliCommandContext, onInterrupt } from './command.js';
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  checked,
+  Exit,
+  onInterrupt,
+  type CliCommand,
+  type CliCommandContext,
+  type CliIO,
+} from './command.js';
+import type { SuitePlan } from '../suite/schema.js';
+import type { SuiteOutcome } from '../harness/run-suite.js';
+import type { EvacuationSuitePlan } from '../evacuate/suite.js';
 
 interface SuiteCliOptions {
   out: string;
@@ -95,7 +107,6 @@ export const suiteCommand: CliCommand = {
 };
 
 async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
-  const { io } = ctx;
   const usage = ctx.usageError('migbench suite');
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(file, 'utf8').catch(() => null);
@@ -103,117 +114,123 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
     const { isEvacuationSuite } = await import('../evacuate/suite.js');
     if (isEvacuationSuite(text)) return evacuationSuiteAction(file, text, opts, ctx);
   }
-  const { loadSuitePlan } = await import('../suite/load.js');
-  const { SuiteError } = await import('../suite/parse.js');
-  let plan;
-  try {
-    if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual') {
-      return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
-    }
-    plan = await loadSuitePlan(file, {
-      reduce: opts.reduce === true,
-      clock: opts.clock as 'real' | 'virtual' | undefined,
-    });
-    if (opts.shard !== undefined) {
-      // This machine's share, into its own folder: DIR/shard-I-of-N.
-      const { parseShard, shardPlan, shardFolder, expectedCost } = await import('../suite/shard.js');
-      const { predictPrecopy } = await import('../model/precopy.js');
-      const shard = parseShard(opts.shard, io.env);
-      const predict = (c: Parameters<typeof predictPrecopy>[0]) => {
-        try {
-          return predictPrecopy(c);
-        } catch {
-          return null;
-        }
-      };
-      plan = shardPlan(plan, shard, (r) => expectedCost(r.config, predict));
-      opts.out = path.join(opts.out, shardFolder(shard));
-    }
-  } catch (e) {
-    if (e instanceof SuiteError || e instanceof OptionError) return usage(e.message);
-    throw e;
-  }
-
-  // Policy and aid files: each imported and checked once before anything runs.
-  {
-    const { checkUserStrategies } = await import('../config/strategies.js');
-    const { StrategyError } = await import('../util/user-file.js');
-    const seen = new Set<string>();
-    try {
-      for (const r of plan.runs) {
-        const key = JSON.stringify([r.config.userPolicy, r.config.userAid]);
-        if (!seen.has(key)) await checkUserStrategies(r.config);
-        seen.add(key);
-      }
-    } catch (e) {
-      if (e instanceof StrategyError) return usage(e.message);
-      throw e;
-    }
-  }
-
-  if (opts.dryRun === true) {
-    const { latestByRunId, readRecords } = await import('../suite/records.js');
-    const { seriesLabel } = await import('../report/comparison-data.js');
-    const latest = latestByRunId((await readRecords(opts.out)).records);
-    const mine = plan.shard ? new Set(plan.shard.runIds) : null;
-    const lines = plan.runs
-      .filter((r) => mine === null || mine.has(r.runId))
-      .map((r) => {
-        const state = latest.get(r.runId)?.status ?? 'pending';
-        return `${r.runId}  ${state.padEnd(9)}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`;
-      });
-    const share = plan.shard
-      ? `, shard ${plan.shard.index + 1} of ${plan.shard.count}: ${lines.length} of them, into ${opts.out}`
-      : '';
-    io.out(
-      `suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}\n${lines.join('\n')}\n`,
+  const plan = await checked(usage, () => planSuite(file, opts, ctx.io));
+  if (plan instanceof Exit) return plan.code;
+  // Strategy files: each imported and checked once before anything runs.
+  const strategies = await checked(usage, () => checkStrategies(plan));
+  if (strategies instanceof Exit) return strategies.code;
+  if (opts.dryRun === true) return dryRun(plan, opts.out, ctx.io);
+  const outcome = await checked(usage, () => runWithProgress(plan, opts, ctx));
+  if (outcome instanceof Exit) return outcome.code;
+  if (opts.quiet !== true) {
+    await printSummary(outcome.files, ctx.io);
+    ctx.io.err(
+      `ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed), skipped ${outcome.skipped} already done\n` +
+        `wrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
     );
-    return EXIT_OK;
   }
+  return interrupted(outcome.interrupted, ctx.io);
+}
 
-  const { runSuite, SuiteDirError } = await import('../harness/run-suite.js');
+/** --clock as given, or bad input. */
+function clockOption(opts: SuiteCliOptions): 'real' | 'virtual' | undefined {
+  if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual')
+    throw new OptionError('--clock', `--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
+  return opts.clock;
+}
+
+/** The suite's plan, or this machine's share of it (then into DIR/shard-I-of-N: opts.out changes). */
+async function planSuite(file: string, opts: SuiteCliOptions, io: CliIO): Promise<SuitePlan> {
+  const { loadSuitePlan } = await import('../suite/load.js');
+  const plan = await loadSuitePlan(file, { reduce: opts.reduce === true, clock: clockOption(opts) });
+  if (opts.shard === undefined) return plan;
+  const { parseShard, shardPlan, shardFolder, expectedCost } = await import('../suite/shard.js');
+  const { predictPrecopy } = await import('../model/precopy.js');
+  const shard = parseShard(opts.shard, io.env);
+  const predict = (c: Parameters<typeof predictPrecopy>[0]) => {
+    try {
+      return predictPrecopy(c);
+    } catch {
+      return null;
+    }
+  };
+  opts.out = path.join(opts.out, shardFolder(shard));
+  return shardPlan(plan, shard, (r) => expectedCost(r.config, predict));
+}
+
+/** Every distinct policy, aid, loop and codec file of the plan, loaded once. */
+async function checkStrategies(plan: SuitePlan): Promise<void> {
+  const { checkUserStrategies } = await import('../config/strategies.js');
+  const seen = new Set<string>();
+  for (const r of plan.runs) {
+    const c = r.config;
+    const key = JSON.stringify([c.userPolicy, c.userAid, c.userLoop, c.userCodecs]);
+    if (!seen.has(key)) await checkUserStrategies(c);
+    seen.add(key);
+  }
+}
+
+/** --dry-run: the planned runs, and what DIR already holds of them. */
+async function dryRun(plan: SuitePlan, out: string, io: CliIO): Promise<number> {
+  const { latestByRunId, readRecords } = await import('../suite/records.js');
+  const { seriesLabel } = await import('../report/comparison-data.js');
+  const latest = latestByRunId((await readRecords(out)).records);
+  const mine = plan.shard ? new Set(plan.shard.runIds) : null;
+  const lines = plan.runs
+    .filter((r) => mine === null || mine.has(r.runId))
+    .map((r) => {
+      const state = latest.get(r.runId)?.status ?? 'pending';
+      return `${r.runId}  ${state.padEnd(9)}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`;
+    });
+  const share = plan.shard
+    ? `, shard ${plan.shard.index + 1} of ${plan.shard.count}: ${lines.length} of them, into ${out}`
+    : '';
+  io.out(
+    `suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}\n${lines.join('\n')}\n`,
+  );
+  return EXIT_OK;
+}
+
+/** Runs the plan with a progress bar; Ctrl-C ends the run in progress and writes the summaries. */
+async function runWithProgress(plan: SuitePlan, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<SuiteOutcome> {
+  const { io } = ctx;
+  const { runSuite } = await import('../harness/run-suite.js');
   const { suiteProgress } = await import('../report/progress.js');
   const progress = opts.quiet === true ? undefined : suiteProgress(io);
   const controller = new AbortController();
-  const onSigint = (): void => {
+  const offInterrupt = onInterrupt(() => {
     progress?.stop();
     io.err(
       'migbench: interrupted; ending the run in progress and writing the summaries (Ctrl-C again to quit at once)\n',
     );
     controller.abort();
-  };
-  const offInterrupt = onInterrupt(onSigint);
-  let outcome;
+  });
   try {
-    outcome = await runSuite(plan, {
+    return await runSuite(plan, {
       outDir: opts.out,
       toolVersion: ctx.version,
       signal: controller.signal,
       retryFailed: opts.retryFailed === true,
       onProgress: (e) => progress?.onEvent(e),
     });
-  } catch (e) {
-    if (e instanceof SuiteDirError) return usage(e.message);
-    throw e;
   } finally {
     offInterrupt();
     progress?.stop();
   }
+}
 
-  if (opts.quiet !== true) {
-    const { readFile } = await import('node:fs/promises');
-    const md = outcome.files.find((f) => f.endsWith('summary.md'));
-    if (md !== undefined) io.out(await readFile(md, 'utf8'));
-    io.err(
-      `ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed), skipped ${outcome.skipped} already done\n` +
-        `wrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
-    );
-  }
-  if (outcome.interrupted) {
-    io.err(`migbench: suite interrupted; run the same command again to resume\n`);
-    return EXIT_FAILED;
-  }
-  return EXIT_OK;
+/** The summary.md among the files written, on stdout. */
+async function printSummary(files: string[], io: CliIO): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const md = files.find((f) => f.endsWith('summary.md'));
+  if (md !== undefined) io.out(await readFile(md, 'utf8'));
+}
+
+/** The exit code of a suite that ran: 1 when it was interrupted (say how to resume). */
+function interrupted(yes: boolean, io: CliIO): number {
+  if (!yes) return EXIT_OK;
+  io.err('migbench: suite interrupted; run the same command again to resume\n');
+  return EXIT_FAILED;
 }
 
 /** A suite of evacuations (`kind: evacuation`, src/evacuate/suite.ts). */
@@ -225,90 +242,85 @@ async function evacuationSuiteAction(
 ): Promise<number> {
   const { io } = ctx;
   const usage = ctx.usageError('migbench suite');
-  const { parseEvacuationSuite, planEvacuationSuite } = await import('../evacuate/suite.js');
-  const { runEvacuationSuite, readEvacuationRecords } = await import('../harness/evacuation-suite.js');
-  const { SuiteError } = await import('../suite/parse.js');
-  const { OptionError } = await import('../util/errors.js');
-  let plan;
-  try {
-    if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'virtual')
-      return usage(`--clock must be real or virtual (got ${JSON.stringify(opts.clock)})`);
-    plan = planEvacuationSuite(parseEvacuationSuite(text, file), {
-      reduce: opts.reduce === true,
-      clock: opts.clock as 'real' | 'virtual' | undefined,
-    });
-    if (opts.shard !== undefined) {
-      // This machine's share, into DIR/shard-I-of-N, split as run suites are.
-      const { parseShard, shardFolder, splitRuns } = await import('../suite/shard.js');
-      const { shardEvacuationPlan, evacuationCost } = await import('../evacuate/suite.js');
-      const shard = parseShard(opts.shard, io.env);
-      plan = shardEvacuationPlan(plan, shard.index, shard.count, (runs) =>
-        splitRuns(runs, shard.count, evacuationCost),
-      );
-      opts.out = path.join(opts.out, shardFolder(shard));
-    }
-  } catch (e) {
-    if (e instanceof SuiteError || e instanceof OptionError) return usage(e.message);
-    throw e;
-  }
+  const plan = await checked(usage, () => planEvacuations(file, text, opts, io));
+  if (plan instanceof Exit) return plan.code;
+  const { readEvacuationRecords } = await import('../harness/evacuation-suite.js');
   if (opts.dryRun === true) {
     const latest = await readEvacuationRecords(opts.out);
     const lines = plan.runs.map(
       (r) =>
-        `${r.runId}  ${(latest.get(r.runId)?.status ?? 'pending').padEnd(9)}  ${Object.entries(r.varied)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`,
+        `${r.runId}  ${(latest.get(r.runId)?.status ?? 'pending').padEnd(9)}  ${variedText(r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`,
     );
     io.out(
       `evacuation suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} evacuations of ${plan.runs[0]?.config.vms.length ?? 0} VMs\n${lines.join('\n')}\n`,
     );
     return EXIT_OK;
   }
+  const outcome = await checked(usage, () => runEvacuations(plan, opts, ctx));
+  if (outcome instanceof Exit) return outcome.code;
+  if (opts.quiet !== true) {
+    await printSummary(outcome.files, io);
+    io.err(
+      `ran ${outcome.executed} evacuations, skipped ${outcome.skipped} already done\nwrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
+    );
+  }
+  return interrupted(outcome.interrupted, io);
+}
+
+/** "max-concurrent 2, order listed". */
+function variedText(varied: Record<string, string>): string {
+  return Object.entries(varied)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+/** The evacuation suite's plan, or this machine's share of it, split as run suites are (opts.out changes). */
+async function planEvacuations(
+  file: string,
+  text: string,
+  opts: SuiteCliOptions,
+  io: CliIO,
+): Promise<EvacuationSuitePlan> {
+  const { parseEvacuationSuite, planEvacuationSuite, shardEvacuationPlan, evacuationCost } =
+    await import('../evacuate/suite.js');
+  const plan = planEvacuationSuite(parseEvacuationSuite(text, file), {
+    reduce: opts.reduce === true,
+    clock: clockOption(opts),
+  });
+  if (opts.shard === undefined) return plan;
+  const { parseShard, shardFolder, splitRuns } = await import('../suite/shard.js');
+  const shard = parseShard(opts.shard, io.env);
+  opts.out = path.join(opts.out, shardFolder(shard));
+  return shardEvacuationPlan(plan, shard.index, shard.count, (runs) => splitRuns(runs, shard.count, evacuationCost));
+}
+
+/** Runs the evacuations, a line on stderr as each ends; Ctrl-C ends the one in progress and writes the summaries. */
+async function runEvacuations(plan: EvacuationSuitePlan, opts: SuiteCliOptions, ctx: CliCommandContext) {
+  const { io } = ctx;
+  const { runEvacuationSuite } = await import('../harness/evacuation-suite.js');
   const controller = new AbortController();
-  const onSigint = (): void => {
+  const offInterrupt = onInterrupt(() => {
     io.err(
       'migbench: interrupted; ending the evacuation in progress and writing the summaries (Ctrl-C again to quit at once)\n',
     );
     controller.abort();
-  };
-  const offInterrupt = onInterrupt(onSigint);
-  const quiet = opts.quiet === true;
-  let outcome;
+  });
   try {
-    outcome = await runEvacuationSuite(plan, {
+    return await runEvacuationSuite(plan, {
       outDir: opts.out,
       toolVersion: ctx.version,
       signal: controller.signal,
       retryFailed: opts.retryFailed === true,
       onProgress: (e) => {
-        if (quiet || e.kind !== 'run-end') return;
+        if (opts.quiet === true || e.kind !== 'run-end') return;
         const h = e.record.result?.host;
-        const what = Object.entries(e.run.varied)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ');
         io.err(
-          `[${e.index}/${e.toRun}] ${what}: ${h ? `${(h.evacuationTimeMs / 1000).toFixed(3)} s, worst downtime ${h.downtimeMaxMs.toFixed(1)} ms, ${h.leftBehind} left behind` : e.record.reason}` +
+          `[${e.index}/${e.toRun}] ${variedText(e.run.varied)}: ${h ? `${(h.evacuationTimeMs / 1000).toFixed(3)} s, worst downtime ${h.downtimeMaxMs.toFixed(1)} ms, ${h.leftBehind} left behind` : e.record.reason}` +
             ` (${(e.record.wallMs / 1000).toFixed(1)} s wall, ${(e.elapsedMs / 1000).toFixed(0)} s so far)\n`,
         );
       },
     });
-  } catch (e) {
-    if (e instanceof SuiteError) return usage(e.message);
-    throw e;
   } finally {
     offInterrupt();
   }
-  if (!quiet) {
-    const { readFile } = await import('node:fs/promises');
-    const md = outcome.files.find((f) => f.endsWith('summary.md'));
-    if (md !== undefined) io.out(await readFile(md, 'utf8'));
-    io.err(
-      `ran ${outcome.executed} evacuations, skipped ${outcome.skipped} already done\nwrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
-    );
-  }
-  if (outcome.interrupted) {
-    io.err('migbench: suite interrupted; run the same command again to resume\n');
-    return EXIT_FAILED;
-  }
-  return EXIT_OK;
 }

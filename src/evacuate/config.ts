@@ -305,10 +305,10 @@ export function evacuationFlag(key: EvacuationKey): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** The host's settings of an evacuation: everything but its targets and VMs. */
+type HostSettings = Omit<EvacuationConfig, 'targets' | 'vms'>;
+
 export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv = process.env): EvacuationConfig {
-  const h = text.host;
-  const typed = (key: Exclude<EvacuationKey, 'target'>): string =>
-    h[key] ?? (EVACUATION_OPTION_SPECS.find((s) => s.key === key) as EvacuationOptionSpec).defaultText;
   if (text.vms.length === 0)
     throw new OptionError(
       '--vm',
@@ -316,120 +316,17 @@ export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv =
     );
   if (text.vms.length > MAX_VMS)
     throw new OptionError('--vm', `an evacuation takes at most ${MAX_VMS} VMs (got ${text.vms.length})`);
-
-  const clock = parseName('--clock', typed('clock'), ['real', 'virtual'] as const);
-  const nicBitsPerSec = parseLinkRate('--link', typed('link'));
-  const latencyMs = parseDuration('--latency', typed('latency'));
-  if (latencyMs > LIMITS.maxLatencyMs)
-    throw new OptionError(
-      '--latency',
-      `--latency must be a duration from 0 to 10s such as 0.1ms (got ${JSON.stringify(h.latency)})`,
-    );
-  const maxConcurrent = parseCount('--max-concurrent', typed('maxConcurrent'), COUNT);
-  const maxPerTarget = h.maxPerTarget === undefined ? null : parseCount('--max-per-target', h.maxPerTarget, COUNT);
-  const order = parseName('--order', typed('order'), ORDERS);
-  const backgroundBitsPerSec = parseBackground(typed('background'), nicBitsPerSec);
-  const bandwidthPerMigrationBitsPerSec =
-    h.bandwidthPerMigration === undefined || h.bandwidthPerMigration.trim().toLowerCase() === 'none'
-      ? null
-      : parseLinkRate('--bandwidth-per-migration', h.bandwidthPerMigration);
-  const completionTimeoutPerGibMs = optionalDuration('--completion-timeout-per-gib', h.completionTimeoutPerGib);
-  const progressTimeoutMs = optionalDuration('--progress-timeout', h.progressTimeout);
-  const onCompletionTimeout = parseName('--on-completion-timeout', typed('onCompletionTimeout'), TIMEOUT_ACTIONS);
-  const onProgressTimeout = parseName('--on-progress-timeout', typed('onProgressTimeout'), TIMEOUT_ACTIONS);
-  if (h.onCompletionTimeout !== undefined && completionTimeoutPerGibMs === null)
-    throw new OptionError(
-      '--on-completion-timeout',
-      '--on-completion-timeout only applies with --completion-timeout-per-gib',
-    );
-  if (h.onProgressTimeout !== undefined && progressTimeoutMs === null)
-    throw new OptionError('--on-progress-timeout', '--on-progress-timeout only applies with --progress-timeout');
-  const seed = parseCount('--seed', typed('seed'), LIMITS.seed);
-
-  // Targets: TCP receivers, or hosts in this process.
-  const urls = h.target ?? [];
-  let targets: EvacuationTarget[];
-  let remote: RawRunOptions = {};
-  if (urls.length > 0) {
-    if (h.targets !== undefined)
-      throw new OptionError(
-        '--targets',
-        '--targets counts in-process targets; with --target the targets are the URLs given',
-      );
-    if (clock === 'virtual')
-      throw new OptionError('--target', '--target needs --clock real (a real network runs in real time)');
-    if (h.latency !== undefined)
-      throw new OptionError(
-        '--latency',
-        "--latency emulates the in-process link; with --target the real network's latency applies",
-      );
-    targets = urls.map((u) => ({ name: u.trim(), address: parseTarget('--target', u) }));
-    const token = resolveToken(h.token, h.tokenFile, env);
-    remote = { token: token ?? undefined, streams: typed('streams') };
-  } else {
-    const stray = (['token', 'tokenFile', 'streams'] as const).find((k) => h[k] !== undefined);
-    if (stray) throw new OptionError(evacuationFlag(stray), `${evacuationFlag(stray)} only applies with --target`);
-    const n = parseCount('--targets', typed('targets'), COUNT);
-    targets = Array.from({ length: n }, (_, i) => ({ name: `target-${i + 1}`, address: null }));
-  }
-
+  const host = resolveHost(text.host);
+  const { targets, remote } = resolveTargets(text.host, host.clock, env);
   const names = new Set<string>();
   const vms = text.vms.map((vm, index): EvacuationVm => {
     const name = vm.name ?? `vm-${index + 1}`;
     if (names.has(name)) throw new OptionError('--vm', `${vm.where}: name: ${name} is given to two VMs`);
     names.add(name);
-    let target: number | null = null;
-    if (vm.target !== undefined) {
-      const t = Number(vm.target);
-      if (!(Number.isInteger(t) && t >= 1 && t <= targets.length)) {
-        throw new OptionError(
-          '--vm',
-          `${vm.where}: target: the target host's number, 1 to ${targets.length} (got ${JSON.stringify(vm.target)})`,
-        );
-      }
-      target = t - 1;
-    }
-    const options: RawRunOptions = { ...text.common, ...vm.options };
-    const given = Object.fromEntries(
-      Object.entries(options)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, String(v)]),
-    );
-    const raw: RawRunOptions = {
-      ...options,
-      link: h.link,
-      latency: urls.length > 0 ? undefined : h.latency,
-      clock,
-      seed: vm.options.seed ?? text.common.seed ?? String(deriveSeed(seed, index)),
-      maxBandwidth:
-        options.maxBandwidth ??
-        (bandwidthPerMigrationBitsPerSec === null ? undefined : String(bandwidthPerMigrationBitsPerSec) + 'bit/s'),
-      // A time limit that switches to post-copy needs post-copy allowed (KubeVirt's allowPostCopy).
-      postcopy:
-        options.postcopy ??
-        ((completionTimeoutPerGibMs !== null && onCompletionTimeout === 'postcopy') ||
-        (progressTimeoutMs !== null && onProgressTimeout === 'postcopy')
-          ? true
-          : undefined),
-      // The target is the VM's own, or the first until it is placed (src/evacuate/evacuate.ts).
-      ...(urls.length > 0 ? { ...remote, target: urls[target ?? 0] } : {}),
-    };
-    let config: RunConfig;
-    try {
-      config = resolveRunConfig(raw, { baseDir: text.baseDir });
-    } catch (e) {
-      if (!(e instanceof OptionError)) throw e;
-      if (options.postcopy === undefined && raw.postcopy === true && e.option === '--postcopy') {
-        const flag = onCompletionTimeout === 'postcopy' ? '--on-completion-timeout' : '--on-progress-timeout';
-        throw new OptionError(
-          flag,
-          `${vm.where} (${name}): ${flag} postcopy switches to post-copy, which needs a round-based policy on every VM (policy=qemu-rounds, hyperv or xen; the policy is ${String(options.policy ?? 'qemu')})`,
-        );
-      }
-      throw new OptionError(e.option, `${vm.where} (${name}): ${e.message}`);
-    }
-    return { name, index, target, config, options: given };
+    return resolveVm(text, host, { targets, remote }, vm, name, index);
   });
+  // In this order: an evacuation suite's run ids hash the configuration as JSON.
+  const { clock, nicBitsPerSec, latencyMs, backgroundBitsPerSec, maxConcurrent, maxPerTarget, order } = host;
   return {
     clock,
     nicBitsPerSec,
@@ -439,14 +336,153 @@ export function resolveEvacuation(text: EvacuationText, env: NodeJS.ProcessEnv =
     maxPerTarget,
     targets,
     order,
-    bandwidthPerMigrationBitsPerSec,
-    completionTimeoutPerGibMs,
-    onCompletionTimeout,
-    progressTimeoutMs,
-    onProgressTimeout,
-    seed,
+    bandwidthPerMigrationBitsPerSec: host.bandwidthPerMigrationBitsPerSec,
+    completionTimeoutPerGibMs: host.completionTimeoutPerGibMs,
+    onCompletionTimeout: host.onCompletionTimeout,
+    progressTimeoutMs: host.progressTimeoutMs,
+    onProgressTimeout: host.onProgressTimeout,
+    seed: host.seed,
     vms,
   };
+}
+
+/** The host's value of an option as typed, or its default. */
+function typedOf(h: EvacuationText['host']): (key: Exclude<EvacuationKey, 'target'>) => string {
+  return (key) => h[key] ?? (EVACUATION_OPTION_SPECS.find((s) => s.key === key) as EvacuationOptionSpec).defaultText;
+}
+
+function resolveHost(h: EvacuationText['host']): HostSettings {
+  const typed = typedOf(h);
+  const clock = parseName('--clock', typed('clock'), ['real', 'virtual'] as const);
+  const nicBitsPerSec = parseLinkRate('--link', typed('link'));
+  const latencyMs = parseDuration('--latency', typed('latency'));
+  if (latencyMs > LIMITS.maxLatencyMs)
+    throw new OptionError(
+      '--latency',
+      `--latency must be a duration from 0 to 10s such as 0.1ms (got ${JSON.stringify(h.latency)})`,
+    );
+  const completionTimeoutPerGibMs = optionalDuration('--completion-timeout-per-gib', h.completionTimeoutPerGib);
+  const progressTimeoutMs = optionalDuration('--progress-timeout', h.progressTimeout);
+  if (h.onCompletionTimeout !== undefined && completionTimeoutPerGibMs === null)
+    throw new OptionError(
+      '--on-completion-timeout',
+      '--on-completion-timeout only applies with --completion-timeout-per-gib',
+    );
+  if (h.onProgressTimeout !== undefined && progressTimeoutMs === null)
+    throw new OptionError('--on-progress-timeout', '--on-progress-timeout only applies with --progress-timeout');
+  return {
+    clock,
+    nicBitsPerSec,
+    latencyMs,
+    backgroundBitsPerSec: parseBackground(typed('background'), nicBitsPerSec),
+    maxConcurrent: parseCount('--max-concurrent', typed('maxConcurrent'), COUNT),
+    maxPerTarget: h.maxPerTarget === undefined ? null : parseCount('--max-per-target', h.maxPerTarget, COUNT),
+    order: parseName('--order', typed('order'), ORDERS),
+    bandwidthPerMigrationBitsPerSec:
+      h.bandwidthPerMigration === undefined || h.bandwidthPerMigration.trim().toLowerCase() === 'none'
+        ? null
+        : parseLinkRate('--bandwidth-per-migration', h.bandwidthPerMigration),
+    completionTimeoutPerGibMs,
+    onCompletionTimeout: parseName('--on-completion-timeout', typed('onCompletionTimeout'), TIMEOUT_ACTIONS),
+    progressTimeoutMs,
+    onProgressTimeout: parseName('--on-progress-timeout', typed('onProgressTimeout'), TIMEOUT_ACTIONS),
+    seed: parseCount('--seed', typed('seed'), LIMITS.seed),
+  };
+}
+
+/** The targets: TCP receivers (with the options every VM's migration to them takes), or hosts in this process. */
+function resolveTargets(
+  h: EvacuationText['host'],
+  clock: 'real' | 'virtual',
+  env: NodeJS.ProcessEnv,
+): { targets: EvacuationTarget[]; remote: RawRunOptions | null } {
+  const urls = h.target ?? [];
+  if (urls.length === 0) {
+    const stray = (['token', 'tokenFile', 'streams'] as const).find((k) => h[k] !== undefined);
+    if (stray) throw new OptionError(evacuationFlag(stray), `${evacuationFlag(stray)} only applies with --target`);
+    const n = parseCount('--targets', typedOf(h)('targets'), COUNT);
+    return { targets: Array.from({ length: n }, (_, i) => ({ name: `target-${i + 1}`, address: null })), remote: null };
+  }
+  if (h.targets !== undefined)
+    throw new OptionError(
+      '--targets',
+      '--targets counts in-process targets; with --target the targets are the URLs given',
+    );
+  if (clock === 'virtual')
+    throw new OptionError('--target', '--target needs --clock real (a real network runs in real time)');
+  if (h.latency !== undefined)
+    throw new OptionError(
+      '--latency',
+      "--latency emulates the in-process link; with --target the real network's latency applies",
+    );
+  const token = resolveToken(h.token, h.tokenFile, env);
+  return {
+    targets: urls.map((u) => ({ name: u.trim(), address: parseTarget('--target', u) })),
+    remote: { token: token ?? undefined, streams: typedOf(h)('streams') },
+  };
+}
+
+/** One VM: its target, and its run options over the host's and every VM's, resolved as a run's. */
+function resolveVm(
+  text: EvacuationText,
+  host: HostSettings,
+  where: { targets: EvacuationTarget[]; remote: RawRunOptions | null },
+  vm: EvacuationText['vms'][number],
+  name: string,
+  index: number,
+): EvacuationVm {
+  const h = text.host;
+  const target = vmTarget(vm, where.targets.length);
+  const options: RawRunOptions = { ...text.common, ...vm.options };
+  const given = Object.fromEntries(
+    Object.entries(options)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
+  const { bandwidthPerMigrationBitsPerSec: perMigration, onCompletionTimeout } = host;
+  const postcopyLimit =
+    (host.completionTimeoutPerGibMs !== null && onCompletionTimeout === 'postcopy') ||
+    (host.progressTimeoutMs !== null && host.onProgressTimeout === 'postcopy');
+  const raw: RawRunOptions = {
+    ...options,
+    link: h.link,
+    latency: where.remote ? undefined : h.latency,
+    clock: host.clock,
+    seed: vm.options.seed ?? text.common.seed ?? String(deriveSeed(host.seed, index)),
+    maxBandwidth: options.maxBandwidth ?? (perMigration === null ? undefined : String(perMigration) + 'bit/s'),
+    // A time limit that switches to post-copy needs post-copy allowed (KubeVirt's allowPostCopy).
+    postcopy: options.postcopy ?? (postcopyLimit ? true : undefined),
+    // The target is the VM's own, or the first until it is placed (src/evacuate/evacuate.ts).
+    ...(where.remote ? { ...where.remote, target: (h.target ?? [])[target ?? 0] } : {}),
+  };
+  let config: RunConfig;
+  try {
+    config = resolveRunConfig(raw, { baseDir: text.baseDir });
+  } catch (e) {
+    if (!(e instanceof OptionError)) throw e;
+    if (options.postcopy === undefined && raw.postcopy === true && e.option === '--postcopy') {
+      const flag = onCompletionTimeout === 'postcopy' ? '--on-completion-timeout' : '--on-progress-timeout';
+      throw new OptionError(
+        flag,
+        `${vm.where} (${name}): ${flag} postcopy switches to post-copy, which needs a round-based policy on every VM (policy=qemu-rounds, hyperv or xen; the policy is ${String(options.policy ?? 'qemu')})`,
+      );
+    }
+    throw new OptionError(e.option, `${vm.where} (${name}): ${e.message}`);
+  }
+  return { name, index, target, config, options: given };
+}
+
+/** A VM's own target host, 0-based, or null for whichever has room. */
+function vmTarget(vm: EvacuationText['vms'][number], targets: number): number | null {
+  if (vm.target === undefined) return null;
+  const t = Number(vm.target);
+  if (!(Number.isInteger(t) && t >= 1 && t <= targets)) {
+    throw new OptionError(
+      '--vm',
+      `${vm.where}: target: the target host's number, 1 to ${targets} (got ${JSON.stringify(vm.target)})`,
+    );
+  }
+  return t - 1;
 }
 
 function optionalDuration(flag: string, text: string | undefined): number | null {

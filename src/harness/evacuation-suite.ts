@@ -26,46 +26,21 @@ export interface EvacuationSuiteOutcome {
 
 const RESULTS = 'results.jsonl';
 
+export interface RunEvacuationSuiteOptions {
+  outDir: string;
+  toolVersion: string;
+  signal?: AbortSignal;
+  retryFailed?: boolean;
+  onProgress?: (e: EvacuationSuiteEvent) => void;
+}
+
 export async function runEvacuationSuite(
   plan: EvacuationSuitePlan,
-  opts: {
-    outDir: string;
-    toolVersion: string;
-    signal?: AbortSignal;
-    retryFailed?: boolean;
-    onProgress?: (e: EvacuationSuiteEvent) => void;
-  },
+  opts: RunEvacuationSuiteOptions,
 ): Promise<EvacuationSuiteOutcome> {
   const { outDir } = opts;
   await mkdir(outDir, { recursive: true });
-  const previous = await readJson<{ name?: string; reduced?: boolean }>(path.join(outDir, 'suite.json'));
-  if (previous !== undefined && previous.name !== plan.name) {
-    throw new SuiteError(
-      outDir,
-      undefined,
-      undefined,
-      `holds the results of suite "${previous.name}"; give suite "${plan.name}" another --out directory`,
-    );
-  }
-  if (
-    previous !== undefined &&
-    JSON.stringify((previous as { shard?: unknown }).shard ?? null) !== JSON.stringify(plan.shard ?? null)
-  ) {
-    throw new SuiteError(
-      outDir,
-      undefined,
-      undefined,
-      `holds another share of suite "${plan.name}" (--shard); give it another --out directory`,
-    );
-  }
-  if (previous !== undefined && (previous.reduced === true) !== plan.reduced) {
-    throw new SuiteError(
-      outDir,
-      undefined,
-      undefined,
-      `holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`,
-    );
-  }
+  await checkOutDir(outDir, plan);
   await writeAtomically(path.join(outDir, 'suite.json'), `${JSON.stringify(plan, hideSecrets, 2)}\n`);
   const latest = await readEvacuationRecords(outDir);
   const mine = plan.shard ? new Set(plan.shard.runIds) : null;
@@ -83,39 +58,7 @@ export async function runEvacuationSuite(
       break;
     }
     opts.onProgress?.({ kind: 'run-start', run, index: i + 1, toRun: toRun.length });
-    const w0 = performance.now();
-    const base = {
-      recordVersion: 1 as const,
-      suite: plan.name,
-      runId: run.runId,
-      configId: run.configId,
-      repeat: run.repeat,
-      varied: run.varied,
-    };
-    let record: EvacuationRecord;
-    try {
-      const result = await runEvacuation(run.config, { signal: opts.signal });
-      record = {
-        ...base,
-        status: result.status,
-        finishedAt: new Date().toISOString(),
-        wallMs: performance.now() - w0,
-        result,
-      };
-      if (result.status !== 'completed')
-        record.reason = `${result.host.leftBehind} VMs left behind: ${result.vms
-          .filter((v) => v.status !== 'migrated')
-          .map((v) => `${v.name}: ${v.reason}`)
-          .join('; ')}`;
-    } catch (e) {
-      record = {
-        ...base,
-        status: 'failed',
-        reason: `the evacuation stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
-        finishedAt: new Date().toISOString(),
-        wallMs: performance.now() - w0,
-      };
-    }
+    const record = await evacuate(plan, run, opts.signal);
     if (opts.signal?.aborted) {
       interrupted = true;
       break;
@@ -123,18 +66,72 @@ export async function runEvacuationSuite(
     await appendFile(path.join(outDir, RESULTS), `${JSON.stringify(record, hideSecrets)}\n`);
     latest.set(run.runId, record);
     executed++;
-    opts.onProgress?.({
-      kind: 'run-end',
-      run,
-      record,
-      index: i + 1,
-      toRun: toRun.length,
-      elapsedMs: performance.now() - t0,
-    });
+    const elapsedMs = performance.now() - t0;
+    opts.onProgress?.({ kind: 'run-end', run, record, index: i + 1, toRun: toRun.length, elapsedMs });
   }
   const files = await writeEvacuationOutputs(outDir, plan, latest, opts.toolVersion);
   const planned = mine === null ? plan.runs.length : mine.size;
   return { planned, skipped: planned - toRun.length, executed, interrupted, files };
+}
+
+/** A folder of another suite, another share of it, or the other of full and reduced, is refused. */
+async function checkOutDir(outDir: string, plan: EvacuationSuitePlan): Promise<void> {
+  const previous = await readJson<{ name?: string; reduced?: boolean; shard?: unknown }>(
+    path.join(outDir, 'suite.json'),
+  );
+  if (previous === undefined) return;
+  const refuse = (why: string): never => {
+    throw new SuiteError(outDir, undefined, undefined, why);
+  };
+  if (previous.name !== plan.name)
+    refuse(`holds the results of suite "${previous.name}"; give suite "${plan.name}" another --out directory`);
+  if (JSON.stringify(previous.shard ?? null) !== JSON.stringify(plan.shard ?? null))
+    refuse(`holds another share of suite "${plan.name}" (--shard); give it another --out directory`);
+  if ((previous.reduced === true) !== plan.reduced)
+    refuse(
+      `holds the ${previous.reduced ? 'reduced (--reduce)' : 'full'} results of suite "${plan.name}"; give the ${plan.reduced ? 'reduced' : 'full'} run another --out directory`,
+    );
+}
+
+/** One planned evacuation, as its record. */
+async function evacuate(
+  plan: EvacuationSuitePlan,
+  run: EvacuationRun,
+  signal?: AbortSignal,
+): Promise<EvacuationRecord> {
+  const w0 = performance.now();
+  const base = {
+    recordVersion: 1 as const,
+    suite: plan.name,
+    runId: run.runId,
+    configId: run.configId,
+    repeat: run.repeat,
+    varied: run.varied,
+  };
+  try {
+    const result = await runEvacuation(run.config, { signal });
+    const record: EvacuationRecord = {
+      ...base,
+      status: result.status,
+      finishedAt: new Date().toISOString(),
+      wallMs: performance.now() - w0,
+      result,
+    };
+    if (result.status !== 'completed')
+      record.reason = `${result.host.leftBehind} VMs left behind: ${result.vms
+        .filter((v) => v.status !== 'migrated')
+        .map((v) => `${v.name}: ${v.reason}`)
+        .join('; ')}`;
+    return record;
+  } catch (e) {
+    return {
+      ...base,
+      status: 'failed',
+      reason: `the evacuation stopped with an error: ${e instanceof Error ? e.message : String(e)}`,
+      finishedAt: new Date().toISOString(),
+      wallMs: performance.now() - w0,
+    };
+  }
 }
 
 export async function readEvacuationRecords(dir: string): Promise<Map<string, EvacuationRecord>> {

@@ -5,12 +5,13 @@
  */
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { InputError } from '../util/errors.js';
 import { readPlan, writePlan } from '../suite/outputs.js';
 import { writeSuiteOutputs } from './outputs.js';
 import { RESULTS_FILE, latestByRunId, readRecords } from '../suite/records.js';
 import { hideSecrets, type SuitePlan, type SuiteRecord } from '../suite/schema.js';
 
-export class MergeError extends Error {
+export class MergeError extends InputError {
   override readonly name = 'MergeError';
 }
 

@@ -6,6 +6,7 @@
  * recording it, so a resume runs it again. The runner prints nothing: it reports progress events.
  */
 import { mkdir } from 'node:fs/promises';
+import { InputError } from '../util/errors.js';
 import path from 'node:path';
 import type { RunConfig } from '../config/types.js';
 import type { RunHooks } from '../driver/migrate.js';
@@ -49,7 +50,7 @@ export interface SuiteOutcome {
 }
 
 /** The output directory belongs to another suite. */
-export class SuiteDirError extends Error {
+export class SuiteDirError extends InputError {
   override readonly name = 'SuiteDirError';
 }
 

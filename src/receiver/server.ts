@@ -4,6 +4,7 @@
  * from its handshake, and reports each migration's own figures. A bad connection or migration is
  * closed with a clear message; the server keeps listening.
  */
+import { InputError } from '../util/errors.js';
 import net from 'node:net';
 import { loadKernelModule } from '../kernel/loader.js';
 import { planGuestLayout, DEFAULT_FRAME_BUFFERS, type GuestLayout } from '../memory/layout.js';
@@ -54,7 +55,7 @@ export function migrationDeadlineMs(ramBytes: number): number {
   return 10 * 60_000 + ((4 * ramBytes) / 1e6) * 1000;
 }
 
-export class ReceiverError extends Error {}
+export class ReceiverError extends InputError {}
 
 export class ReceiverServer {
   // Half-open: a source that ends its side still hears why its migration failed.

@@ -14,12 +14,13 @@
  * Option keys are kebab-case (`dirty-rate`) or camelCase (`dirtyRate`); values are strings,
  * numbers or booleans.
  */
+import { InputError } from '../util/errors.js';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { RUN_OPTION_KEYS, type RunOptionKey } from '../config/options.js';
 import { METRICS, findMetric } from './metrics.js';
 import type { MatrixBlock, OptionValue, SuiteComparison, SuiteSpec } from './schema.js';
 
-export class SuiteError extends Error {
+export class SuiteError extends InputError {
   override readonly name = 'SuiteError';
 
   constructor(
@@ -55,7 +56,48 @@ export function runOptionKeyOf(name: string): RunOptionKey | undefined {
   return (RUN_OPTION_KEYS as readonly string[]).includes(camel) ? (camel as RunOptionKey) : undefined;
 }
 
+/** A parsed YAML document with what reading it needs: its top-level keys, line numbers, a failure that names the line. */
+interface SuiteDoc {
+  root: YAMLMap;
+  top: Map<string, Pair>;
+  lineOf: (node: Node | null | undefined) => number | undefined;
+  fail: Fail;
+}
+
 export function parseSuite(text: string, file: string): SuiteSpec {
+  const doc = suiteDocument(text, file);
+  const { root, top } = doc;
+  const fail: Fail = doc.fail;
+  for (const [key, pair] of top) {
+    if (!(TOP_KEYS as readonly string[]).includes(key)) {
+      const hint =
+        runOptionKeyOf(key) !== undefined
+          ? `; run options go under base or matrix`
+          : `; a suite has ${TOP_KEYS.join(', ')}`;
+      fail(pair.key as Node, key, `unknown key${hint}`);
+    }
+  }
+  const namePair = top.get('name');
+  if (namePair === undefined) fail(root, 'name', 'missing: a suite needs a name');
+  const name = scalarText(namePair.value as Node, 'name', fail, true);
+  if (name.trim() === '') fail(namePair.value as Node, 'name', 'must not be empty');
+  const descriptionPair = top.get('description');
+  const description =
+    descriptionPair === undefined ? '' : scalarText(descriptionPair.value as Node, 'description', fail, true);
+  const matrix = matrixOf(doc);
+  return {
+    name: name.trim(),
+    description: description.trim(),
+    file,
+    base: baseOf(doc),
+    matrix,
+    repeat: repeatOf(doc),
+    comparisons: comparisonsOf(doc, matrix),
+  };
+}
+
+/** The YAML document of a suite file, bounded in size, its syntax errors placed on their line. */
+function suiteDocument(text: string, file: string): SuiteDoc {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_SUITE_BYTES)
     throw new SuiteError(
@@ -67,15 +109,14 @@ export function parseSuite(text: string, file: string): SuiteSpec {
   const lineCounter = new LineCounter();
   // Duplicate keys are found by pairsOf in linear time (the YAML library's own check is quadratic).
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  // Typed, so that TypeScript narrows after a call (it never returns).
-  const fail: Fail = (node, key, detail) => {
-    throw new SuiteError(file, lineOf(node), key, detail);
-  };
   const lineOf = (node: Node | null | undefined): number | undefined => {
     const offset = node?.range?.[0];
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
-
+  // Typed, so that TypeScript narrows after a call (it never returns).
+  const fail: Fail = (node, key, detail) => {
+    throw new SuiteError(file, lineOf(node), key, detail);
+  };
   const yamlError = doc.errors[0];
   if (yamlError !== undefined) {
     const line = lineCounter.linePos(yamlError.pos[0]).line;
@@ -85,94 +126,85 @@ export function parseSuite(text: string, file: string): SuiteSpec {
   }
   const root = doc.contents;
   if (!isMap(root)) fail(root, undefined, 'a suite file is a mapping with name, base, matrix, repeat and comparisons');
-  const top = pairsOf(root, fail);
+  return { root, top: pairsOf(root, fail), lineOf, fail };
+}
 
-  for (const [key, pair] of top) {
-    if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      const hint =
-        runOptionKeyOf(key) !== undefined
-          ? `; run options go under base or matrix`
-          : `; a suite has ${TOP_KEYS.join(', ')}`;
-      fail(pair.key as Node, key, `unknown key${hint}`);
-    }
-  }
-
-  const namePair = top.get('name');
-  if (namePair === undefined) fail(root, 'name', 'missing: a suite needs a name');
-  const name = scalarText(namePair.value as Node, 'name', fail, true);
-  if (name.trim() === '') fail(namePair.value as Node, 'name', 'must not be empty');
-
-  const descriptionPair = top.get('description');
-  const description =
-    descriptionPair === undefined ? '' : scalarText(descriptionPair.value as Node, 'description', fail, true);
-
+/** `base`: run options every configuration has. */
+function baseOf({ top, lineOf, fail }: SuiteDoc): OptionValue[] {
   const base: OptionValue[] = [];
   const basePair = top.get('base');
-  if (basePair !== undefined && basePair.value !== null) {
-    if (!isMap(basePair.value))
-      fail(basePair.value as Node, 'base', 'must be a mapping of run options to values, such as `ram: 512MiB`');
-    for (const [k, pair] of pairsOf(basePair.value as YAMLMap, fail, 'base')) {
-      const key = optionKey(k, pair, 'base', fail);
-      if (base.some((v) => v.key === key)) fail(pair.key as Node, `base.${k}`, `${kebabOf(key)} is given twice`);
-      base.push({
-        key,
-        text: scalarText(pair.value as Node, `base.${k}`, fail),
-        line: lineOf(pair.value as Node) ?? lineOf(pair.key as Node) ?? 0,
-        path: `base.${k}`,
-      });
-    }
-  }
-
-  const matrix: MatrixBlock[] = [];
-  const matrixPair = top.get('matrix');
-  if (matrixPair !== undefined && matrixPair.value !== null) {
-    const m = matrixPair.value as Node;
-    if (isMap(m)) {
-      matrix.push(matrixBlock(m, 'matrix', lineOf, fail));
-    } else if (isSeq(m)) {
-      if (m.items.length === 0) fail(m, 'matrix', 'an empty list: give at least one mapping of options to values');
-      if (m.items.length > MAX_MATRIX_BLOCKS)
-        fail(m, 'matrix', `a list of ${m.items.length} blocks; at most ${MAX_MATRIX_BLOCKS}`);
-      m.items.forEach((item, i) => {
-        if (!isMap(item)) fail(item as Node, `matrix[${i}]`, 'must be a mapping of run options to lists of values');
-        matrix.push(matrixBlock(item as YAMLMap, `matrix[${i}]`, lineOf, fail));
-      });
-    } else {
-      fail(m, 'matrix', 'must be a mapping of run options to lists of values, or a list of such mappings');
-    }
-  }
-
-  let repeat = 1;
-  const repeatPair = top.get('repeat');
-  if (repeatPair !== undefined) {
-    const t = scalarText(repeatPair.value as Node, 'repeat', fail);
-    repeat = Number(t);
-    if (!/^\d+$/.test(t) || repeat < 1 || repeat > MAX_REPEAT) {
-      fail(
-        repeatPair.value as Node,
-        'repeat',
-        `must be a whole number from 1 to ${MAX_REPEAT} such as 3 (got ${JSON.stringify(t)})`,
-      );
-    }
-  }
-
-  const comparisons: SuiteComparison[] = [];
-  const comparisonsPair = top.get('comparisons');
-  if (comparisonsPair !== undefined && comparisonsPair.value !== null) {
-    const c = comparisonsPair.value as Node;
-    if (!isSeq(c))
-      fail(c, 'comparisons', 'must be a list of mappings such as `- { vary: dirty-rate, metric: downtime }`');
-    const varied = new Set(matrix.flatMap((b) => b.axes.map((a) => a.key)));
-    const items = c.items as Node[];
-    items.forEach((item, i) => {
-      const cmp = comparison(item, `comparisons[${i}]`, varied, fail);
-      if (comparisons.some((other) => other.name === cmp.name))
-        fail(item, `comparisons[${i}].name`, `${JSON.stringify(cmp.name)} is used twice`);
-      comparisons.push(cmp);
+  if (basePair === undefined || basePair.value === null) return base;
+  if (!isMap(basePair.value))
+    fail(basePair.value as Node, 'base', 'must be a mapping of run options to values, such as `ram: 512MiB`');
+  for (const [k, pair] of pairsOf(basePair.value as YAMLMap, fail, 'base')) {
+    const key = optionKey(k, pair, 'base', fail);
+    if (base.some((v) => v.key === key)) fail(pair.key as Node, `base.${k}`, `${kebabOf(key)} is given twice`);
+    base.push({
+      key,
+      text: scalarText(pair.value as Node, `base.${k}`, fail),
+      line: lineOf(pair.value as Node) ?? lineOf(pair.key as Node) ?? 0,
+      path: `base.${k}`,
     });
   }
+  return base;
+}
 
-  return { name: name.trim(), description: description.trim(), file, base, matrix, repeat, comparisons };
+/** `matrix`: a mapping of options to lists of values, or a list of such mappings (each crossed on its own). */
+function matrixOf({ top, lineOf, fail }: SuiteDoc): MatrixBlock[] {
+  const matrix: MatrixBlock[] = [];
+  const matrixPair = top.get('matrix');
+  if (matrixPair === undefined || matrixPair.value === null) return matrix;
+  const m = matrixPair.value as Node;
+  if (isMap(m)) {
+    matrix.push(matrixBlock(m, 'matrix', lineOf, fail));
+  } else if (isSeq(m)) {
+    if (m.items.length === 0) fail(m, 'matrix', 'an empty list: give at least one mapping of options to values');
+    if (m.items.length > MAX_MATRIX_BLOCKS)
+      fail(m, 'matrix', `a list of ${m.items.length} blocks; at most ${MAX_MATRIX_BLOCKS}`);
+    m.items.forEach((item, i) => {
+      if (!isMap(item)) fail(item as Node, `matrix[${i}]`, 'must be a mapping of run options to lists of values');
+      matrix.push(matrixBlock(item as YAMLMap, `matrix[${i}]`, lineOf, fail));
+    });
+  } else {
+    fail(m, 'matrix', 'must be a mapping of run options to lists of values, or a list of such mappings');
+  }
+  return matrix;
+}
+
+/** `repeat`: runs of each configuration, 1 by default. */
+function repeatOf({ top, fail }: SuiteDoc): number {
+  const repeatPair = top.get('repeat');
+  if (repeatPair === undefined) return 1;
+  const t = scalarText(repeatPair.value as Node, 'repeat', fail);
+  const repeat = Number(t);
+  if (!/^\d+$/.test(t) || repeat < 1 || repeat > MAX_REPEAT) {
+    fail(
+      repeatPair.value as Node,
+      'repeat',
+      `must be a whole number from 1 to ${MAX_REPEAT} such as 3 (got ${JSON.stringify(t)})`,
+    );
+  }
+  return repeat;
+}
+
+/** `comparisons`: the report's charts, each over an option the matrix varies. */
+function comparisonsOf(doc: SuiteDoc, matrix: MatrixBlock[]): SuiteComparison[] {
+  const { top } = doc;
+  const fail: Fail = doc.fail;
+  const comparisons: SuiteComparison[] = [];
+  const comparisonsPair = top.get('comparisons');
+  if (comparisonsPair === undefined || comparisonsPair.value === null) return comparisons;
+  const c = comparisonsPair.value as Node;
+  if (!isSeq(c))
+    fail(c, 'comparisons', 'must be a list of mappings such as `- { vary: dirty-rate, metric: downtime }`');
+  const varied = new Set(matrix.flatMap((b) => b.axes.map((a) => a.key)));
+  (c.items as Node[]).forEach((item, i) => {
+    const cmp = comparison(item, `comparisons[${i}]`, varied, fail);
+    if (comparisons.some((other) => other.name === cmp.name))
+      fail(item, `comparisons[${i}].name`, `${JSON.stringify(cmp.name)} is used twice`);
+    comparisons.push(cmp);
+  });
+  return comparisons;
 }
 
 type Fail = (node: Node | null | undefined, key: string | undefined, detail: string) => never;

@@ -1,8 +1,15 @@
 /**
+ * Input the user gave that cannot be used: a command line says it as a usage error, on one line,
+ * and exits with 2. Its kinds: an option (OptionError), a suite or host file (SuiteError), a
+ * strategy file (StrategyError), a receiver's setting (ReceiverError).
+ */
+export class InputError extends Error {}
+
+/**
  * Bad user input. `option` is the flag as the user typed it (`--link`); the message names the
  * option, the accepted form and what was given, so the CLI prints it as it is, on one line.
  */
-export class OptionError extends Error {
+export class OptionError extends InputError {
   override readonly name = 'OptionError';
 
   constructor(

@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OptionError } from './errors.js';
+import { InputError, OptionError } from './errors.js';
 
 /** A strategy from the user's own file: its absolute path (or a registered name) and the options given to it. */
 export interface UserStrategyConfig {
@@ -18,7 +18,7 @@ export interface UserStrategyConfig {
 }
 
 /** A strategy file that cannot be used, and why: one line, naming the file. */
-export class StrategyError extends Error {
+export class StrategyError extends InputError {
   override readonly name = 'StrategyError';
 }
 

@@ -45,77 +45,111 @@ export function comparisonSpec(
   failures: ComparisonFailure[] = [],
 ): ChartSpec {
   const singleSeries = new Set(points.map((p) => p.series)).size <= 1;
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: seriesTitle,
-    sort: null,
-    legend: singleSeries ? null : { orient: 'bottom' as const, columns: 1 },
-  };
-  const tooltip = [
-    { field: 'xLabel', type: 'nominal' as const, title: axis.title },
-    { field: 'series', type: 'nominal' as const },
-    { field: 'mean', type: 'quantitative' as const, format: ',.4~r' },
-    { field: 'min', type: 'quantitative' as const, format: ',.4~r' },
-    { field: 'max', type: 'quantitative' as const, format: ',.4~r' },
-    { field: 'n', type: 'quantitative' as const, title: 'runs' },
-  ];
-  const y = { field: 'mean', type: 'quantitative' as const, title: yTitle };
-  const spread = { filter: 'datum.n > 1' };
-  // Failed runs are results too: a red cross at the foot of the chart, the reason on hover.
-  const failed = (xEnc: object) => ({
-    data: { values: failures.map((f) => ({ ...f, label: `${f.failed} of ${f.runs} failed` })) },
-    mark: { type: 'point' as const, shape: 'cross', color: '#c0392b', size: 90, strokeWidth: 2, filled: true },
-    encoding: {
-      x: xEnc,
-      y: { value: CHART_HEIGHT - 6 },
-      tooltip: [
-        { field: 'xLabel', type: 'nominal' as const, title: axis.title },
-        { field: 'series', type: 'nominal' as const },
-        { field: 'label', type: 'nominal' as const, title: 'runs' },
-        { field: 'reason', type: 'nominal' as const },
-      ],
+  const enc: Encodings = {
+    y: { field: 'mean', type: 'quantitative' as const, title: yTitle },
+    color: {
+      field: 'series',
+      type: 'nominal' as const,
+      title: seriesTitle,
+      sort: null,
+      legend: singleSeries ? null : { orient: 'bottom' as const, columns: 1 },
     },
-  });
-  if (axis.kind === 'quantitative') {
-    // Ticks at the swept values (not the scale's round numbers), labelled as the suite file writes them.
-    const swept = [...new Map([...points, ...failures].map((p) => [p.x as number, p.xLabel])).entries()].sort(
-      (a, b) => a[0] - b[0],
-    );
-    const labels = swept.map(([v, text]) => `datum.value === ${v} ? ${JSON.stringify(text)}`).join(' : ');
-    const x = {
-      field: 'x',
-      type: 'quantitative' as const,
-      title: axis.title,
-      scale: axis.log ? { type: 'log' as const, nice: false, padding: 16 } : { zero: false, nice: false, padding: 16 },
-      axis: {
-        values: swept.map(([v]) => v),
-        ...(swept.length > 0 ? { labelExpr: `${labels} : ''` } : {}),
-        labelOverlap: false,
-        grid: true,
+    tooltip: [
+      { field: 'xLabel', type: 'nominal' as const, title: axis.title },
+      { field: 'series', type: 'nominal' as const },
+      { field: 'mean', type: 'quantitative' as const, format: ',.4~r' },
+      { field: 'min', type: 'quantitative' as const, format: ',.4~r' },
+      { field: 'max', type: 'quantitative' as const, format: ',.4~r' },
+      { field: 'n', type: 'quantitative' as const, title: 'runs' },
+    ],
+  };
+  const layers =
+    axis.kind === 'quantitative' ? lineLayers(axis, points, failures, enc) : barLayers(axis, points, failures, enc);
+  return {
+    ...(title === undefined ? {} : { title }),
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    layer: layers,
+  } as ChartSpec;
+}
+
+/** What every layer of a comparison encodes alike. */
+interface Encodings {
+  y: object;
+  color: object;
+  tooltip: object[];
+}
+
+/** Only where a point is a mean of several runs: its min-max rule. */
+const SPREAD = { filter: 'datum.n > 1' };
+
+/** Failed runs are results too: a red cross at the foot of the chart, the reason on hover. */
+function failedLayer(axis: ComparisonAxis, failures: ComparisonFailure[], x: object): object[] {
+  if (failures.length === 0) return [];
+  return [
+    {
+      data: { values: failures.map((f) => ({ ...f, label: `${f.failed} of ${f.runs} failed` })) },
+      mark: { type: 'point' as const, shape: 'cross', color: '#c0392b', size: 90, strokeWidth: 2, filled: true },
+      encoding: {
+        x,
+        y: { value: CHART_HEIGHT - 6 },
+        tooltip: [
+          { field: 'xLabel', type: 'nominal' as const, title: axis.title },
+          { field: 'series', type: 'nominal' as const },
+          { field: 'label', type: 'nominal' as const, title: 'runs' },
+          { field: 'reason', type: 'nominal' as const },
+        ],
       },
-    };
-    return {
-      ...(title === undefined ? {} : { title }),
-      width: CHART_WIDTH,
-      height: CHART_HEIGHT,
-      layer: [
-        {
-          data: { values: points },
-          mark: { type: 'line', point: true },
-          encoding: { x, y, color, order: { field: 'x', type: 'quantitative' }, tooltip },
-        },
-        {
-          data: { values: points },
-          transform: [spread],
-          mark: { type: 'rule' },
-          encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color },
-        },
-        ...(failures.length > 0 ? [failed(x)] : []),
-      ],
-    } as ChartSpec;
-  }
-  // Every category named: the estimated label widths (no canvas in Node) overstate overlap.
+    },
+  ];
+}
+
+/** A numeric axis: a line per series, ticks at the swept values (not the scale's round numbers), labelled as the suite file writes them. */
+function lineLayers(
+  axis: ComparisonAxis,
+  points: ComparisonPoint[],
+  failures: ComparisonFailure[],
+  { y, color, tooltip }: Encodings,
+): object[] {
+  const swept = [...new Map([...points, ...failures].map((p) => [p.x as number, p.xLabel])).entries()].sort(
+    (a, b) => a[0] - b[0],
+  );
+  const labels = swept.map(([v, text]) => `datum.value === ${v} ? ${JSON.stringify(text)}`).join(' : ');
+  const x = {
+    field: 'x',
+    type: 'quantitative' as const,
+    title: axis.title,
+    scale: axis.log ? { type: 'log' as const, nice: false, padding: 16 } : { zero: false, nice: false, padding: 16 },
+    axis: {
+      values: swept.map(([v]) => v),
+      ...(swept.length > 0 ? { labelExpr: `${labels} : ''` } : {}),
+      labelOverlap: false,
+      grid: true,
+    },
+  };
+  return [
+    {
+      data: { values: points },
+      mark: { type: 'line', point: true },
+      encoding: { x, y, color, order: { field: 'x', type: 'quantitative' }, tooltip },
+    },
+    {
+      data: { values: points },
+      transform: [SPREAD],
+      mark: { type: 'rule' },
+      encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color },
+    },
+    ...failedLayer(axis, failures, x),
+  ];
+}
+
+/** Categories: bars side by side per series, every category named (the estimated label widths, with no canvas in Node, overstate overlap). */
+function barLayers(
+  axis: ComparisonAxis,
+  points: ComparisonPoint[],
+  failures: ComparisonFailure[],
+  { y, color, tooltip }: Encodings,
+): object[] {
   const x = {
     field: 'xLabel',
     type: 'ordinal' as const,
@@ -124,19 +158,14 @@ export function comparisonSpec(
     axis: { labelAngle: 0, labelOverlap: false },
   };
   const xOffset = { field: 'series', type: 'nominal' as const, sort: null };
-  return {
-    ...(title === undefined ? {} : { title }),
-    width: CHART_WIDTH,
-    height: CHART_HEIGHT,
-    layer: [
-      { data: { values: points }, mark: { type: 'bar' }, encoding: { x, xOffset, y, color, tooltip } },
-      {
-        data: { values: points },
-        transform: [spread],
-        mark: { type: 'rule' },
-        encoding: { x, xOffset, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
-      },
-      ...(failures.length > 0 ? [failed(x)] : []),
-    ],
-  } as ChartSpec;
+  return [
+    { data: { values: points }, mark: { type: 'bar' }, encoding: { x, xOffset, y, color, tooltip } },
+    {
+      data: { values: points },
+      transform: [SPREAD],
+      mark: { type: 'rule' },
+      encoding: { x, xOffset, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
+    },
+    ...failedLayer(axis, failures, x),
+  ];
 }
