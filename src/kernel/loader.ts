@@ -14,68 +14,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kernels } from './types.js';
 
-/** The raw exports: i32 results arrive signed, i64 ones as signed bigint. */
-interface KernelExports {
-  markDirty(bitmapPtr: number, page: number): void;
-  scanAndClear(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number): number;
-  collectDirty(bitmapPtr: number, firstWord: number, wordCount: number, outPtr: number, outCapPages: number): number;
-  clearPages(bitmapPtr: number, listPtr: number, count: number): number;
-  countDirty(bitmapPtr: number, firstWord: number, wordCount: number): number;
-  isZero(ptr: number, len: number): number;
-  fillBytes(ptr: number, len: number, value: number): void;
-  fillXorshift32x4(
-    p0: number,
-    s0: number,
-    p1: number,
-    s1: number,
-    p2: number,
-    s2: number,
-    p3: number,
-    s3: number,
-    len: number,
-  ): void;
-  copyBytes(dst: number, src: number, len: number): void;
-  packPages(
-    pagesPtr: number,
-    pageSizeBytes: number,
-    listPtr: number,
-    count: number,
-    pageBase: number,
-    outPtr: number,
-    outCapBytes: number,
-  ): number;
-  checkPages(
-    ptr: number,
-    bodyLenBytes: number,
-    count: number,
-    stride: number,
-    pageBase: number,
-    slotPageCount: number,
-    rawPageBytes: number,
-  ): number;
-  unpackPages(
-    pagesPtr: number,
-    pageSizeBytes: number,
-    slotPageCount: number,
-    pageBase: number,
-    inPtr: number,
-    inLenBytes: number,
-    count: number,
-  ): number;
-  hash64(ptr: number, len: number, seed: bigint): bigint;
-  hashPages(pagesPtr: number, pageSizeBytes: number, count: number, outPtr: number): void;
-  firstDifference(aPtr: number, bPtr: number, len: number): number;
-  scanAndClearTwoLevel(
-    summaryPtr: number,
-    bitmapPtr: number,
-    bitmapWords: number,
-    outPtr: number,
-    outCapPages: number,
-  ): number;
-  countUnchanged(pagesPtr: number, pageSizeBytes: number, listPtr: number, count: number, hashesPtr: number): number;
-  xbzrleEncode(oldPtr: number, newPtr: number, len: number, outPtr: number, outCapBytes: number): number;
-  xbzrleDecode(inPtr: number, inLenBytes: number, targetPtr: number, len: number): number;
-}
+/**
+ * The raw exports have the signatures of the kernel ABI (src/kernel/types.ts), declared once there;
+ * only their results differ: i32 results arrive signed, i64 ones as signed bigint, which
+ * instantiateKernels reinterprets where a result may reach 2^31.
+ */
+type KernelExports = Kernels;
 
 /**
  * The package root: the nearest folder at or above `from` that holds a package.json. This file
@@ -180,49 +124,13 @@ function readAscString(memory: WebAssembly.Memory, ptr: number): string {
 }
 
 /** `(func (result v128) v128.const 0)`: valid only where wasm SIMD is. */
+// prettier-ignore
 const SIMD_PROBE = new Uint8Array([
-  0x00,
-  0x61,
-  0x73,
-  0x6d,
-  0x01,
-  0x00,
-  0x00,
-  0x00, // magic, version 1
-  0x01,
-  0x05,
-  0x01,
-  0x60,
-  0x00,
-  0x01,
-  0x7b, // type section: () -> v128
-  0x03,
-  0x02,
-  0x01,
-  0x00, // function section: one function of type 0
-  0x0a,
-  0x16,
-  0x01,
-  0x14,
-  0x00,
-  0xfd,
-  0x0c, // code section: no locals, v128.const
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code section: no locals, v128.const
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0x0b, // end
 ]);
 

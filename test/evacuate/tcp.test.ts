@@ -1,0 +1,42 @@
+/**
+ * `evacuate --target` over real sockets: two receivers (`receive --max-migrations 2`) as two target
+ * hosts, three migrations at once at most two per target; every VM verified by both hosts' MACs,
+ * no receiver ever refuses one as busy, and each receiver takes its share.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseVmText, resolveEvacuation } from '../../src/evacuate/config.js';
+import { runEvacuation } from '../../src/evacuate/evacuate.js';
+import { startReceiver } from '../fixtures/receiver.js';
+
+const a = await startReceiver({ token: 's3cret', maxMigrations: 2 });
+const b = await startReceiver({ token: 's3cret', maxMigrations: 2 });
+after(() => {
+  void a.server.close();
+  void b.server.close();
+});
+
+test('five VMs to two receivers over TCP, three at once, two per target: all verified, none refused', async () => {
+  const url = (r: typeof a): string => `tcp://${r.address.host}:${r.address.port}`;
+  const vms = [
+    'ram=16MiB,dirty-rate=10MB/s',
+    'ram=8MiB',
+    'ram=16MiB,dirty-rate=20MB/s',
+    'ram=8MiB,dirty-rate=5MB/s',
+    'ram=16MiB,target=2',
+  ];
+  const ev = resolveEvacuation({
+    host: { target: [url(a), url(b)], token: 's3cret', maxConcurrent: '3', maxPerTarget: '2', link: '2Gbit/s' },
+    common: { vcpus: '1' },
+    vms: vms.map((t, i) => parseVmText(t, `--vm ${i + 1}`)),
+  });
+  const r = await runEvacuation(ev);
+  assert.equal(r.status, 'completed', JSON.stringify(r.vms.map((v) => v.reason)));
+  for (const v of r.vms) assert.equal(v.result?.verified, true, v.name);
+  assert.deepEqual([...a.refused, ...b.refused], [], 'no receiver refused a migration');
+  assert.equal(r.vms[4].target, url(b), 'target=2 went to the second receiver');
+  assert.ok(r.host.peakConcurrent <= 3);
+  await a.waitForMigrations(1);
+  await b.waitForMigrations(1);
+  assert.equal(a.summaries.length + b.summaries.length, 5);
+});
