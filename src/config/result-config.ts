@@ -76,7 +76,10 @@ export const RECORDED_AS: Partial<Record<keyof RunConfig, keyof ResultConfig>> =
   pageWritesPerSec: 'dirtyPagesPerSec',
 };
 
-/** The RunConfig fields a result copies as they are. */
+/** The fields of a result's config: each a RunConfig field's own name, but those in RECORDED_AS. */
+export const RECORDED_FIELDS = Object.keys(FIELDS);
+
+/** Of those, the ones copied as they are (the others are derived: formatted, hidden, named). */
 export const COPIED_FIELDS = copiedFields(FIELDS);
 
 /** The result's config of a run, its user strategies under the names they gave themselves. */

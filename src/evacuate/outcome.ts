@@ -35,7 +35,10 @@ const FIELDS: Derivation<EvacuationConfig, EvacuationResultConfig> = {
 /** EvacuationConfig fields its result leaves out, with where they are instead. */
 export const EVACUATION_LEFT_OUT: Partial<Record<keyof EvacuationConfig, string>> = { vms: "the result's vms" };
 
-/** The EvacuationConfig fields a result copies as they are. */
+/** The fields of an evacuation result's config, each an EvacuationConfig field's own name. */
+export const EVACUATION_RECORDED_FIELDS = Object.keys(FIELDS);
+
+/** Of those, the ones copied as they are. */
 export const EVACUATION_COPIED_FIELDS = copiedFields(FIELDS);
 
 export function evacuationResultConfig(ev: EvacuationConfig): EvacuationResultConfig {
