@@ -1,5 +1,5 @@
 /**
- * Initial guest content at set-up (src/guest/content.ts holds the plan and the sequential JS
+ * Initial guest content at set-up (src/memory/content.ts holds the plan and the sequential JS
  * fill these reproduce byte for byte). A random page is xorshift32 (Marsaglia 2003, shifts 13, 17,
  * 5) from its own seed: one serial chain a page, so four pages go at once, one per SIMD lane
  * (2.7x one chain a call, measured on 1 GiB). Text pages are slices of a corpus that set-up puts

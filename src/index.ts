@@ -2,7 +2,8 @@
  * migbench as a library: run a migration, an evacuation or a suite from code, with the options of
  * the command line (camelCase names, values as you would type them, or numbers and booleans),
  * validated by the same resolver with the same messages; get the typed result back; follow
- * progress events. The command line is one client of this module.
+ * progress events. The command line (src/cli/) is built on the same parts (the option tables, the
+ * resolver, the driver, the suite harness), not on this module: what it can do, this can.
  *
  *   import { runMigration } from 'migbench';
  *   const result = await runMigration({ ram: '256MiB', dirtyRate: '50MB/s', clock: 'virtual' });

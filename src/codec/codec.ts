@@ -8,11 +8,11 @@
  */
 import type { CodecResult } from '../result/schema.js';
 
-/** The built-in codecs, and `user`: a codec from the user's file (RunConfig.userCodecs, in order). */
-export type CodecName = 'raw' | 'zero' | 'xbzrle' | 'lz4' | 'deflate' | 'user';
+/** Codec ids in descriptors, by the built-in codecs' names. Never renumber: they are part of the wire format. */
+export const CODEC_IDS = { raw: 0, zero: 1, xbzrle: 2, lz4: 3, deflate: 4 } as const;
 
-/** Codec ids in descriptors. Never renumber: they are part of the wire format. */
-export const CODEC_IDS: Record<Exclude<CodecName, 'user'>, number> = { raw: 0, zero: 1, xbzrle: 2, lz4: 3, deflate: 4 };
+/** The built-in codecs, and `user`: a codec from the user's file (RunConfig.userCodecs, in order). */
+export type CodecName = keyof typeof CODEC_IDS | 'user';
 /** The first user codec's id; the n-th of a chain is this + n. */
 export const USER_CODEC_BASE_ID = 16;
 /** User codecs a chain may hold. */

@@ -83,7 +83,7 @@ export function encodePages(
     const pageNumber = pageBase + list[i];
     // Room for one page: a codec cannot overrun, and the capacity above holds whatever it returns.
     const room = out.subarray(data, data + pageSizeBytes);
-    let id = CODEC_IDS.raw;
+    let id: number = CODEC_IDS.raw;
     let length = -1;
     for (const codec of chain) {
       length = codec.encode(page, pageNumber, room);

@@ -6,7 +6,7 @@ import { isStrategyFile, parseStrategyOptions, strategyFile, type UserStrategyCo
 import type { MemoryConfig } from '../memory/options.js';
 import type { ClockConfig } from '../clock/options.js';
 import type { CodecName } from './codec.js';
-import { parseCodecList } from './registry.js';
+import { CODECS, parseCodecList } from './registry.js';
 
 export interface CodecConfig {
   /** Page codecs tried in order (src/codec/); [] sends every page raw. */
@@ -34,7 +34,9 @@ export const CODEC_OPTIONS: OptionTable<CodecOptionKey, CodecOptionKey, Reads> =
   codec: {
     flags: '--codec <list>',
     description:
-      'page codecs tried in order, each page going to the first that takes it: zero (a zero page is its header alone), xbzrle (delta against the copy sent before), lz4, deflate, or a codec file of your own (./my-codec.js: an ES module whose default export (options) => ({ name, encode(page, pageNumber, out), decode(encoded, pageNumber, target) }); see the README); or raw',
+      `page codecs tried in order, each page going to the first that takes it: ${Object.values(CODECS)
+        .map((c) => c.help)
+        .join(', ')}, or a codec file of your own (./my-codec.js: an ES module whose default export (options) => ({ name, encode(page, pageNumber, out), decode(encoded, pageNumber, target) }); see the README); or raw`,
     defaultText: 'raw',
     example: 'zero,xbzrle,lz4, zero,./examples/codecs/run-length.js',
     resolve: (c) => {

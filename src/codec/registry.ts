@@ -1,6 +1,7 @@
 /**
  * The codec registry: `--codec` text to names, names to the sender's chain, and the receiver's
- * decoders. Adding a codec is a file, a CODEC_IDS entry and a line in each factory here.
+ * decoders. Adding a codec is a file, its wire id in CODEC_IDS (src/codec/codec.ts) and its entry
+ * in CODECS here (CONTRIBUTING.md walks through it).
  */
 import { OptionError } from '../util/errors.js';
 import type { Kernels } from '../kernel/types.js';
@@ -12,8 +13,39 @@ import { Lz4Codec } from './lz4.js';
 import { XbzrleCodec } from './xbzrle.js';
 import { ZeroCodec, type KernelBinding, type ZeroTest } from './zero.js';
 
-/** Codecs a chain may hold, in the order the help text lists them. */
-export const CHAIN_CODEC_NAMES = ['zero', 'xbzrle', 'lz4', 'deflate'] as const satisfies readonly CodecName[];
+/** A built-in codec: a sentence of --codec's help, the sender's codec, the receiver's decoder. */
+export interface CodecEntry {
+  help: string;
+  encoder(options: CodecChainOptions): PageCodec;
+  decoder(pageSizeBytes: number, options: DecoderOptions): PageCodec;
+}
+
+/** The codecs a chain may hold, in the order the help text lists them. */
+export const CODECS = {
+  zero: {
+    help: 'zero (a zero page is its header alone)',
+    encoder: (o) => new ZeroCodec(o.isZero),
+    decoder: () => new ZeroCodec(),
+  },
+  xbzrle: {
+    help: 'xbzrle (delta against the copy sent before)',
+    encoder: (o) =>
+      new XbzrleCodec({ pageSizeBytes: o.pageSizeBytes, cacheBytes: o.xbzrleCacheBytes, bindKernels: o.bindKernels }),
+    // No cache to decode; in place where a frame and its target pages share a memory.
+    decoder: (pageSizeBytes, o) =>
+      new XbzrleCodec({ pageSizeBytes, cacheBytes: 0, bindKernels: o.bindKernels, decodeInPlace: o.targetMemories }),
+  },
+  lz4: { help: 'lz4', encoder: () => new Lz4Codec(), decoder: () => new Lz4Codec() },
+  deflate: {
+    help: 'deflate',
+    encoder: (o) => new DeflateCodec(o.deflateLevel ?? DEFAULT_DEFLATE_LEVEL),
+    decoder: () => new DeflateCodec(),
+  },
+} as const satisfies Record<Exclude<CodecName, 'raw' | 'user'>, CodecEntry>;
+
+export type ChainCodecName = keyof typeof CODECS;
+
+export const CHAIN_CODEC_NAMES = Object.keys(CODECS) as ChainCodecName[];
 
 const ACCEPTED = `raw, or a comma-separated list of distinct codecs from ${CHAIN_CODEC_NAMES.join(', ')} (or codec files such as ./my-codec.js) in the order to try them, such as zero,xbzrle,lz4`;
 
@@ -79,27 +111,11 @@ export interface CodecChainOptions {
 export function createCodecChain(names: readonly CodecName[], options: CodecChainOptions): PageCodec[] {
   let users = 0;
   return names.map((name): PageCodec => {
-    switch (name) {
-      case 'user': {
-        const spec = options.userCodecs?.[users];
-        if (spec === undefined) throw new RangeError('a user codec in the chain without its file');
-        return userCodec(spec, users++);
-      }
-      case 'zero':
-        return new ZeroCodec(options.isZero);
-      case 'xbzrle':
-        return new XbzrleCodec({
-          pageSizeBytes: options.pageSizeBytes,
-          cacheBytes: options.xbzrleCacheBytes,
-          bindKernels: options.bindKernels,
-        });
-      case 'lz4':
-        return new Lz4Codec();
-      case 'deflate':
-        return new DeflateCodec(options.deflateLevel ?? DEFAULT_DEFLATE_LEVEL);
-      case 'raw':
-        throw new RangeError('raw is no codec of a chain: an empty chain sends every page raw');
-    }
+    if (name === 'raw') throw new RangeError('raw is no codec of a chain: an empty chain sends every page raw');
+    if (name !== 'user') return CODECS[name].encoder(options);
+    const spec = options.userCodecs?.[users];
+    if (spec === undefined) throw new RangeError('a user codec in the chain without its file');
+    return userCodec(spec, users++);
   });
 }
 
@@ -121,18 +137,7 @@ export interface DecoderOptions {
  */
 export function createDecoders(pageSizeBytes: number, options: DecoderOptions = {}): Map<number, PageCodec> {
   return new Map<number, PageCodec>([
-    [CODEC_IDS.zero, new ZeroCodec()],
-    [
-      CODEC_IDS.xbzrle,
-      new XbzrleCodec({
-        pageSizeBytes,
-        cacheBytes: 0,
-        bindKernels: options.bindKernels,
-        decodeInPlace: options.targetMemories,
-      }),
-    ],
-    [CODEC_IDS.lz4, new Lz4Codec()],
-    [CODEC_IDS.deflate, new DeflateCodec()],
+    ...CHAIN_CODEC_NAMES.map((name): [number, PageCodec] => [CODEC_IDS[name], CODECS[name].decoder(pageSizeBytes, options)]),
     ...(options.userCodecs ?? []).map((spec, i): [number, PageCodec] => [USER_CODEC_BASE_ID + i, userCodec(spec, i)]),
   ]);
 }

@@ -22,7 +22,7 @@ import {
   type StrategyShape,
   type UserStrategyConfig,
 } from '../util/user-file.js';
-import { CodecError, USER_CODEC_BASE_ID, type CodecStats, type PageCodec } from './codec.js';
+import { CODEC_IDS, CodecError, USER_CODEC_BASE_ID, type CodecStats, type PageCodec } from './codec.js';
 
 /** Each thread's imported codec factories, by file. */
 const factories = new Map<string, StrategyFactory>();
@@ -35,7 +35,7 @@ export const CODEC_SHAPE: StrategyShape = {
   name: { pattern: /^[A-Za-z][\w.-]{0,31}$/, form: '1 to 32 letters, digits, ., _ or -, from a letter' },
 };
 
-const BUILT_IN_NAMES = ['raw', 'zero', 'xbzrle', 'lz4', 'deflate'];
+const BUILT_IN_NAMES: readonly string[] = Object.keys(CODEC_IDS);
 
 /** Imports and checks the codec files of a configuration in this thread (once each); a bad one is a StrategyError. */
 export async function preloadUserCodecs(specs: readonly UserStrategyConfig[]): Promise<void> {

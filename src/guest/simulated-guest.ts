@@ -31,7 +31,7 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
 
   /**
    * `gate` is asked before each write, once its page is chosen: a thread that has yet to read that
-   * page holds the write until it has (src/guest/write-gate.ts).
+   * page holds the write until it has (src/memory/write-gate.ts).
    */
   constructor(
     config: GuestOptions,

@@ -66,7 +66,7 @@ export class Vcpu {
   /**
    * One write; the caller has made sure the ring (if any) has room. `hold`, when given, runs once
    * the page is chosen and before its bytes change (another thread may still have to read that
-   * page: src/guest/write-gate.ts). Returns the milliseconds the write cost the vCPU beyond its
+   * page: src/memory/write-gate.ts). Returns the milliseconds the write cost the vCPU beyond its
    * pace: a write-protect fault when the page's bit was clear (src/dirtylog/cost.ts), else 0.
    */
   write(hold?: (slot: number, localPage: number) => void): number {

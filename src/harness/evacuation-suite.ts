@@ -232,7 +232,7 @@ export async function writeEvacuationOutputs(
   return files;
 }
 
-/** Merges the folders of a sharded evacuation suite into `out` (as src/suite/merge.ts does for run suites). */
+/** Merges the folders of a sharded evacuation suite into `out` (as src/harness/merge.ts does for run suites). */
 export async function mergeEvacuationShards(
   folders: readonly string[],
   out: string,

@@ -10,7 +10,7 @@ import {
   strategyFile,
   type UserStrategyConfig,
 } from '../util/user-file.js';
-import { POLICY_NAMES, type PolicyName } from './registry.js';
+import { POLICIES, POLICY_NAMES, type PolicyName } from './registry.js';
 
 export interface PolicyConfig {
   /** A built-in stop policy, or `user`: the one in userPolicy's file. */
@@ -33,7 +33,9 @@ export const POLICY_OPTIONS: OptionTable<PolicyOptionKey, PolicyOptionKey, Polic
   policy: {
     flags: '--policy <name|file>',
     description:
-      "stop policy: qemu (QEMU 10.0's own loop: a circular scan, a dirty-log sync whenever the estimate of what remains drops below bandwidth x downtime limit, --max-bandwidth as 100 ms windows, xbzrle and auto-converge by QEMU's rules), qemu-rounds (QEMU's switch-over rule after each round: round 0 sends every page, each later round what the dirty log found), hyperv (small dirty set, or after 10 passes), xen (< 50 dirty pages, 29 rounds, or 3 x RAM sent); or a file of your own, ./my-policy.js (an ES module whose default export (options) => ({ name, decide(state) }) decides after each round; see the README)",
+      `stop policy: ${Object.values(POLICIES)
+        .map((p) => p.help)
+        .join(', ')}; or a file of your own, ./my-policy.js (an ES module whose default export (options) => ({ name, decide(state) }) decides after each round; see the README)`,
     defaultText: 'qemu',
     example: 'xen, ./examples/policies/stop-when-flat.js',
     // What its loop does not take is checked once every option has resolved (checkLoop, src/config/options.ts).

@@ -5,7 +5,7 @@
  *
  * These types are the schema's own: nothing here is an internal type of the driver, so a change
  * inside migbench cannot change a result's shape unnoticed. The driver maps its state onto them
- * (src/result/config.ts: a RunConfig field by field onto ResultConfig). A field may be added as
+ * (src/config/result-config.ts: the derivation onto ResultConfig). A field may be added as
  * optional (readers treat it so); renaming or removing one, or changing its meaning, raises
  * RESULT_SCHEMA_VERSION, and readers refuse versions they do not know (src/report/compare.ts).
  */

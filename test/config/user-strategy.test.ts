@@ -1,5 +1,5 @@
 /**
- * Strategies from the user's files (src/strategy/user.ts): a stop policy and a convergence aid,
+ * Strategies from the user's files (src/util/user-file.ts and each kind's loader): a stop policy and a convergence aid,
  * their options, the checks at load (exit 2, one line naming the file and what is missing), the
  * checks at run time (a bad decision or a throw fails the run, naming the file), and paths relative
  * to a suite file.

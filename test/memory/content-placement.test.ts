@@ -1,5 +1,5 @@
 /**
- * Where page kinds lie (src/guest/content.ts, pageKind): with a hot set, zero pages are free
+ * Where page kinds lie (src/memory/content.ts, pageKind): with a hot set, zero pages are free
  * memory outside it while they fit, or the hot set has a content of its own (--content-hot);
  * without one, every page draws from the shares alike, as before (test/memory-setup-content
  * holds the bytes of that, recorded from the code before placements).

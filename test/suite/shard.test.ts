@@ -1,5 +1,5 @@
 /**
- * Sharding a suite (src/suite/shard.ts, src/suite/merge.ts): the shard from --shard or a
+ * Sharding a suite (src/suite/shard.ts, src/harness/merge.ts): the shard from --shard or a
  * scheduler's environment; a split that covers every run once, balanced and the same everywhere;
  * three shards merged equal one unsharded run on the virtual clock; a missing shard is reported.
  */
