@@ -127,10 +127,11 @@ function decide(
       if (totalBytes >= XEN_MAX_FACTOR * c.ramBytes) return { stop: true, why: `${XEN_MAX_FACTOR} x RAM sent` };
       return { stop: false, why: '' };
     }
-    case 'user':
+    default:
+      // A policy it has no rules for (the user's file, or one added since) is said, not guessed.
       throw new OptionError(
         '--policy',
-        'the analytic model knows the built-in policies (qemu, qemu-rounds, hyperv, xen), not a policy from a file',
+        `the analytic model knows the built-in policies (qemu, qemu-rounds, hyperv, xen), not ${c.policy === 'user' ? 'a policy from a file' : `--policy ${c.policy}`}`,
       );
   }
 }

@@ -4,7 +4,7 @@ import { runMigration } from '../../src/driver/migrate.js';
 import { smallConfig } from '../fixtures/migrate.js';
 
 // The round-based rule: each round resends what was dirtied, so xbzrle has pages to hit. (QEMU's own
-// loop starts xbzrle only once its scan has wrapped; test/precopy-qemu-loop.test.ts covers that.)
+// loop starts xbzrle only once its scan has wrapped; test/precopy/qemu-loop.test.ts covers that.)
 const base = smallConfig({
   ramBytes: 32 * 1024 * 1024,
   pageWritesPerSec: 20_000,

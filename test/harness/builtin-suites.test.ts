@@ -18,7 +18,7 @@ const SUITES = fileURLToPath(new URL('../../../bench/suites/', import.meta.url))
 const all = readdirSync(SUITES)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
-// Suites of evacuations have their own runner (test/evacuate-suite.test.ts).
+// Suites of evacuations have their own runner (test/evacuate/suite.test.ts).
 const files = all.filter((f) => !isEvacuationSuite(readFileSync(path.join(SUITES, f), 'utf8')));
 
 test('the built-in suites are there', () => {

@@ -2,7 +2,7 @@
  * A peer cannot hold the receiver: a frame must arrive whole within the frame timeout of its first
  * byte (half a frame, or one byte now and then, is dropped with a reason), and a migration must end
  * within its deadline however it trickles whole frames; the receiver then takes a good migration.
- * (Verify floods and incomplete migrations: test/tcp-hostile-input.test.ts.)
+ * (Verify floods and incomplete migrations: test/channel/tcp-hostile-input.test.ts.)
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A one-node Slurm cluster on this machine, from Debian's packages (slurm-wlm, munge), for
-# test/slurm.test.ts: `cluster.sh start DIR` writes DIR/slurm.conf, starts munged, slurmctld and
+# test/harness/slurm.test.ts: `cluster.sh start DIR` writes DIR/slurm.conf, starts munged, slurmctld and
 # slurmd on this host's name, and waits until the node is idle; `cluster.sh stop DIR` stops them.
 # Needs root (these machines run as root). Slurm commands then need SLURM_CONF=DIR/slurm.conf.
 set -euo pipefail
