@@ -33,10 +33,11 @@ type Reads = CodecConfig & MemoryConfig & Pick<ClockConfig, 'clock'>;
 export const CODEC_OPTIONS: OptionTable<CodecOptionKey, CodecOptionKey, Reads> = {
   codec: {
     flags: '--codec <list>',
-    description:
-      `page codecs tried in order, each page going to the first that takes it: ${Object.values(CODECS)
-        .map((c) => c.help)
-        .join(', ')}, or a codec file of your own (./my-codec.js: an ES module whose default export (options) => ({ name, encode(page, pageNumber, out), decode(encoded, pageNumber, target) }); see the README); or raw`,
+    description: `page codecs tried in order, each page going to the first that takes it: ${Object.values(CODECS)
+      .map((c) => c.help)
+      .join(
+        ', ',
+      )}, or a codec file of your own (./my-codec.js: an ES module whose default export (options) => ({ name, encode(page, pageNumber, out), decode(encoded, pageNumber, target) }); see the README); or raw`,
     defaultText: 'raw',
     example: 'zero,xbzrle,lz4, zero,./examples/codecs/run-length.js',
     resolve: (c) => {

@@ -137,7 +137,10 @@ export interface DecoderOptions {
  */
 export function createDecoders(pageSizeBytes: number, options: DecoderOptions = {}): Map<number, PageCodec> {
   return new Map<number, PageCodec>([
-    ...CHAIN_CODEC_NAMES.map((name): [number, PageCodec] => [CODEC_IDS[name], CODECS[name].decoder(pageSizeBytes, options)]),
+    ...CHAIN_CODEC_NAMES.map((name): [number, PageCodec] => [
+      CODEC_IDS[name],
+      CODECS[name].decoder(pageSizeBytes, options),
+    ]),
     ...(options.userCodecs ?? []).map((spec, i): [number, PageCodec] => [USER_CODEC_BASE_ID + i, userCodec(spec, i)]),
   ]);
 }

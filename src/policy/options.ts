@@ -32,10 +32,11 @@ export type PolicyOptionKey = 'policy' | 'policyOpt' | 'downtimeLimit' | 'maxIte
 export const POLICY_OPTIONS: OptionTable<PolicyOptionKey, PolicyOptionKey, PolicyConfig> = {
   policy: {
     flags: '--policy <name|file>',
-    description:
-      `stop policy: ${Object.values(POLICIES)
-        .map((p) => p.help)
-        .join(', ')}; or a file of your own, ./my-policy.js (an ES module whose default export (options) => ({ name, decide(state) }) decides after each round; see the README)`,
+    description: `stop policy: ${Object.values(POLICIES)
+      .map((p) => p.help)
+      .join(
+        ', ',
+      )}; or a file of your own, ./my-policy.js (an ES module whose default export (options) => ({ name, decide(state) }) decides after each round; see the README)`,
     defaultText: 'qemu',
     example: 'xen, ./examples/policies/stop-when-flat.js',
     // What its loop does not take is checked once every option has resolved (checkLoop, src/config/options.ts).
