@@ -39,6 +39,7 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
     verifyChecksums: false,
     decoders,
     sourceSlots: task.sourceSlots,
+    procedural: task.procedural,
   });
   receiver.meterResends = task.meter;
   // The frames lie in the source's frame buffers: checked there, by kernels bound to that memory.

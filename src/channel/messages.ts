@@ -3,6 +3,7 @@
  * compiled module travel inside them; they are shared, never copied.
  */
 import type { GuestShape, SlotHandle } from '../memory/layout.js';
+import type { ProceduralHandle } from '../memory/procedural.js';
 import type { UserStrategyConfig } from '../util/user-file.js';
 
 /** Starts a receiving thread (src/channel/receive-thread.ts): it takes frames from the queue, paces them on the link, receives them into the target. */
@@ -22,6 +23,8 @@ export interface ChannelTask {
   codecs: boolean;
   /** The user's codec files of the run, in chain order: the thread imports them before it starts. */
   userCodecs: UserStrategyConfig[];
+  /** The run's procedural memory (src/memory/procedural.ts) when the pages are; null: in the slots. */
+  procedural: ProceduralHandle | null;
   /** This thread runs the resend meter over raw frames (src/channel/channel-worker.ts). */
   meter: boolean;
 }

@@ -93,6 +93,7 @@ export class ReceiveThread {
       codecs: this.options.codecs,
       userCodecs: this.options.userCodecs ?? [],
       meter: this.options.meter,
+      procedural: this.target.procedural?.handle ?? null,
     };
     this.task = this.pool.run(task, { name: 'channel' }) as Promise<ChannelReport>;
     // A crashed worker must surface as a channel error, not as an unhandled rejection.

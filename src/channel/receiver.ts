@@ -13,6 +13,7 @@ import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { CodecError, type PageCodec } from '../codec/codec.js';
 import { decodePages } from '../codec/frame-codec.js';
 import { createDecoders } from '../codec/registry.js';
+import { ProceduralMemory, type ProceduralHandle } from '../memory/procedural.js';
 import type { UserStrategyConfig } from '../util/user-file.js';
 
 export interface ReceiveCounts {
@@ -30,6 +31,8 @@ export interface ReceiverOptions {
   decoders?: Map<number, PageCodec>;
   /** Where the source's memory is shared with this thread (in process): PAGE_REFS frames are read from it. */
   sourceSlots?: SlotHandle[];
+  /** The run's procedural memory (src/memory/procedural.ts), when the pages are: the target keeps page states. */
+  procedural?: ProceduralHandle | null;
 }
 
 /** Where a frame lies: a wasm memory, kernels bound to it, and the frame's offset and length there. */
@@ -60,6 +63,10 @@ export class FrameReceiver {
    */
   meterResends = false;
   private readonly missing: Int32Array[];
+  /** The target's procedural memory (src/memory/procedural.ts), or null: pages in the slots. */
+  private readonly procedural: ProceduralMemory | null;
+  /** Two pages where procedural pages are made to be compared. */
+  private readonly scratch: Uint8Array;
 
   constructor(
     private readonly targetSlots: SlotHandle[],
@@ -69,6 +76,8 @@ export class FrameReceiver {
     this.missing = targetSlots.map(
       (s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2),
     );
+    this.procedural = options.procedural ? new ProceduralMemory(options.procedural) : null;
+    this.scratch = new Uint8Array(this.procedural ? 2 * options.procedural!.spec.pageSizeBytes : 0);
   }
 
   /**
@@ -77,7 +86,6 @@ export class FrameReceiver {
    */
   receive(slot: number, frame: FrameAt, header?: FrameHeader): FrameType {
     const layout = this.targetSlots[slot].layout;
-    const size = layout.pageSizeBytes;
     const h =
       header ??
       parseFrameHeader(
@@ -86,86 +94,198 @@ export class FrameReceiver {
         frame.lengthBytes,
         layout.frameBytes - HEADER_BYTES,
       );
-    const bodyPtr = frame.ptr + HEADER_BYTES;
-    const k = frame.kernels;
-    if (this.options.verifyChecksums && k.hash64(bodyPtr, h.bodyLengthBytes, 0n) !== h.checksum) {
+    if (
+      this.options.verifyChecksums &&
+      frame.kernels.hash64(frame.ptr + HEADER_BYTES, h.bodyLengthBytes, 0n) !== h.checksum
+    ) {
       throw new FrameError(`frame checksum mismatch in round ${h.round}`);
     }
+    if (h.type === FrameType.PageRefs) this.receiveRefs(slot, frame, h);
+    else if (h.type === FrameType.Pages && this.options.decoders)
+      this.receiveEncoded(slot, frame, h, this.options.decoders);
+    else if (h.type === FrameType.Pages) this.receiveRaw(slot, frame, h);
+    else if (h.type === FrameType.DeviceState) this.counts.deviceStateBytes += h.bodyLengthBytes;
+    this.counts.frames++;
+    return h.type;
+  }
+
+  /** The target slot's page area (pages in memory only). */
+  private pagesOf(slot: number): Uint8Array {
+    const { memory, layout } = this.targetSlots[slot];
+    return new Uint8Array(memory.buffer, layout.pagesPtr, layout.pageCount * layout.pageSizeBytes);
+  }
+
+  /** Whether the resend meter weighs this frame's pages (sent again, in pre-copy). */
+  private metered(round: number): boolean {
+    return this.meterResends && round > 0 && !this.trackArrivals;
+  }
+
+  /** Pages by reference: read from the source's memory, or (procedural) the states the frame lists after them. */
+  private receiveRefs(slot: number, frame: FrameAt, h: FrameHeader): void {
+    const layout = this.targetSlots[slot].layout;
+    const bodyPtr = frame.ptr + HEADER_BYTES;
     const body = new Uint8Array(frame.memory.buffer, bodyPtr, h.bodyLengthBytes);
+    const source = this.options.sourceSlots?.[slot];
+    if (source === undefined)
+      throw new FrameError(
+        `a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`,
+      );
+    const checked = frame.kernels.checkPages(
+      bodyPtr,
+      h.bodyLengthBytes,
+      h.count,
+      4,
+      layout.firstPage,
+      layout.pageCount,
+      0,
+    );
+    if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'page numbers');
+    const locals = localPages(body, h.count, 4, layout.firstPage);
+    if (this.procedural) {
+      if (h.bodyLengthBytes < h.count * 8)
+        throw new FrameError(`a page-reference frame in round ${h.round} without its pages' states`);
+      const states = new Uint32Array(body.buffer.slice(body.byteOffset + h.count * 4, body.byteOffset + h.count * 8));
+      this.acceptAll(slot, locals, states, null, h.round);
+      return;
+    }
+    const size = layout.pageSizeBytes;
+    const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr, layout.pageCount * size);
+    this.placeRaw(slot, locals, from, (i) => locals[i] * size, h.round);
+  }
+
+  /** A frame of raw pages: checked by the kernel, then unpacked, copied or (procedural) checked against their states. */
+  private receiveRaw(slot: number, frame: FrameAt, h: FrameHeader): void {
     const target = this.targetSlots[slot];
-    const pages = new Uint8Array(target.memory.buffer, layout.pagesPtr, layout.pageCount * size);
-    if (h.type === FrameType.PageRefs) {
-      const source = this.options.sourceSlots?.[slot];
-      if (source === undefined)
-        throw new FrameError(
-          `a page-reference frame in round ${h.round}, but this receiver does not share the source's memory`,
-        );
-      const checked = k.checkPages(bodyPtr, h.bodyLengthBytes, h.count, 4, layout.firstPage, layout.pageCount, 0);
-      if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'page numbers');
-      const locals = localPages(body, h.count, 4, layout.firstPage);
-      const from = new Uint8Array(source.memory.buffer, source.layout.pagesPtr, layout.pageCount * size);
-      this.placeRaw(slot, locals, from, (i) => locals[i] * size, h.round, pages);
-    } else if (h.type === FrameType.Pages && this.options.decoders) {
-      // Page ranges by the kernel; codecs and lengths by the decoders.
-      const checked = k.checkPages(
+    const layout = target.layout;
+    const size = layout.pageSizeBytes;
+    const bodyPtr = frame.ptr + HEADER_BYTES;
+    const body = new Uint8Array(frame.memory.buffer, bodyPtr, h.bodyLengthBytes);
+    const checked = frame.kernels.checkPages(
+      bodyPtr,
+      h.bodyLengthBytes,
+      h.count,
+      DESCRIPTOR_BYTES,
+      layout.firstPage,
+      layout.pageCount,
+      size,
+    );
+    if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'pages');
+    const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
+    const data = h.count * DESCRIPTOR_BYTES;
+    if (this.procedural) {
+      this.acceptAll(
+        slot,
+        locals,
+        this.statesOf(slot, frame, h),
+        (i) => body.subarray(data + i * size, data + (i + 1) * size),
+        h.round,
+      );
+    } else if (frame.memory === target.memory && !this.meterResends) {
+      // In the target slot's own memory: the unpack kernel copies four pages at a time.
+      this.counts.pages += this.kernels[slot].unpackPages(
+        layout.pagesPtr,
+        size,
+        layout.pageCount,
+        layout.firstPage,
         bodyPtr,
         h.bodyLengthBytes,
         h.count,
-        DESCRIPTOR_BYTES,
-        layout.firstPage,
-        layout.pageCount,
-        0,
       );
-      if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'descriptors');
-      try {
+      if (this.trackArrivals) this.arrivedPages(slot, locals);
+    } else {
+      this.placeRaw(slot, locals, body, (i) => data + i * size, h.round);
+    }
+  }
+
+  /** A frame of encoded pages: page ranges checked by the kernel, codecs and lengths by the decoders. */
+  private receiveEncoded(slot: number, frame: FrameAt, h: FrameHeader, decoders: Map<number, PageCodec>): void {
+    const layout = this.targetSlots[slot].layout;
+    const size = layout.pageSizeBytes;
+    const bodyPtr = frame.ptr + HEADER_BYTES;
+    const body = new Uint8Array(frame.memory.buffer, bodyPtr, h.bodyLengthBytes);
+    const checked = frame.kernels.checkPages(
+      bodyPtr,
+      h.bodyLengthBytes,
+      h.count,
+      DESCRIPTOR_BYTES,
+      layout.firstPage,
+      layout.pageCount,
+      0,
+    );
+    if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'descriptors');
+    const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
+    try {
+      if (this.procedural) {
+        // Each page is decoded onto the target's bytes of it, made from its state, then checked.
+        const states = this.statesOf(slot, frame, h);
+        const decoded = new Uint8Array(size);
+        const pm = this.procedural;
+        const into = (local: number): Uint8Array => {
+          pm.targetBytes(layout.firstPage + local, decoded);
+          return decoded;
+        };
+        let i = 0;
         this.counts.pages += decodePages(
           body,
           h.count,
-          pages,
+          into,
           size,
           layout.pageCount,
           layout.firstPage,
-          this.options.decoders,
+          decoders,
+          () => {
+            this.acceptOne(slot, locals[i], states[i], decoded, false);
+            i++;
+          },
         );
-      } catch (err) {
-        if (err instanceof CodecError || err instanceof RangeError)
-          throw new FrameError(`frame in round ${h.round}: ${err.message}`);
-        throw err;
-      }
-      if (this.trackArrivals) this.arrivedPages(slot, localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage));
-    } else if (h.type === FrameType.Pages) {
-      const checked = k.checkPages(
-        bodyPtr,
-        h.bodyLengthBytes,
-        h.count,
-        DESCRIPTOR_BYTES,
-        layout.firstPage,
-        layout.pageCount,
-        size,
-      );
-      if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'pages');
-      if (frame.memory === target.memory && !this.meterResends) {
-        // In the target slot's own memory: the unpack kernel copies four pages at a time.
-        this.counts.pages += this.kernels[slot].unpackPages(
-          layout.pagesPtr,
-          size,
-          layout.pageCount,
-          layout.firstPage,
-          bodyPtr,
-          h.bodyLengthBytes,
-          h.count,
-        );
-        if (this.trackArrivals) this.arrivedPages(slot, localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage));
       } else {
-        const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
-        const data = h.count * DESCRIPTOR_BYTES;
-        this.placeRaw(slot, locals, body, (i) => data + i * size, h.round, pages);
+        this.counts.pages += decodePages(
+          body,
+          h.count,
+          this.pagesOf(slot),
+          size,
+          layout.pageCount,
+          layout.firstPage,
+          decoders,
+        );
       }
-    } else if (h.type === FrameType.DeviceState) {
-      this.counts.deviceStateBytes += h.bodyLengthBytes;
+    } catch (err) {
+      if (err instanceof CodecError || err instanceof RangeError)
+        throw new FrameError(`frame in round ${h.round}: ${err.message}`);
+      throw err;
     }
-    this.counts.frames++;
-    return h.type;
+    if (this.trackArrivals) this.arrivedPages(slot, locals);
+  }
+
+  /** The states of a packed frame's pages, beside its buffer in the memory it lies in (SlotLayout.statesPtr). */
+  private statesOf(slot: number, frame: FrameAt, h: FrameHeader): Uint32Array {
+    const l = this.options.sourceSlots?.[slot]?.layout ?? this.targetSlots[slot].layout;
+    const index = (frame.ptr - l.framesPtr) / l.frameBytes;
+    if (!Number.isInteger(index) || index < 0 || index >= l.frameBuffers || h.count > l.pagesPerFrame)
+      throw new FrameError(`a frame in round ${h.round} outside the frame buffers, where its pages' states would be`);
+    return new Uint32Array(frame.memory.buffer, l.statesPtr + index * l.pagesPerFrame * 4, h.count);
+  }
+
+  /** Procedural pages into the target: each kept in its state, after its bytes (where given) are checked. */
+  private acceptAll(
+    slot: number,
+    locals: Uint32Array,
+    states: Uint32Array,
+    bytes: ((i: number) => Uint8Array) | null,
+    round: number,
+  ): void {
+    const meter = this.metered(round);
+    for (let i = 0; i < locals.length; i++) this.acceptOne(slot, locals[i], states[i], bytes?.(i) ?? null, meter);
+    this.counts.pages += locals.length;
+    if (this.trackArrivals) this.arrivedPages(slot, locals);
+  }
+
+  private acceptOne(slot: number, local: number, state: number, bytes: Uint8Array | null, meter: boolean): void {
+    const pm = this.procedural as ProceduralMemory;
+    const page = this.targetSlots[slot].layout.firstPage + local;
+    // Bytes that are not the state's stay with the page (CORRUPT): verification finds them, as in memory.
+    const { same } = pm.accept(page, state, bytes, this.scratch, meter);
+    if (same) this.counts.unchanged++;
   }
 
   /**
@@ -178,11 +298,10 @@ export class FrameReceiver {
     from: Uint8Array,
     at: (i: number) => number,
     round: number,
-    pages: Uint8Array,
   ): void {
     const size = this.targetSlots[slot].layout.pageSizeBytes;
-    if (this.meterResends && round > 0 && !this.trackArrivals)
-      this.counts.unchanged += countSame(locals, from, at, pages, size);
+    const pages = this.pagesOf(slot);
+    if (this.metered(round)) this.counts.unchanged += countSame(locals, from, at, pages, size);
     copyPages(locals, from, at, pages, size);
     this.counts.pages += locals.length;
     if (this.trackArrivals) this.arrivedPages(slot, locals);

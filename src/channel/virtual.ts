@@ -31,6 +31,7 @@ import { FrameReceiver, receiverDecoders, type FrameAt } from './receiver.js';
 import { FrameError, FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { ReceiveThread } from './receive-thread.js';
+import type { ProceduralMemory } from '../memory/procedural.js';
 import { compareMemories } from './verify.js';
 
 /**
@@ -39,16 +40,33 @@ import { compareMemories } from './verify.js';
  */
 const REFS_QUEUE = 4;
 
-/** A PAGE_REFS frame for the slot-local pages of `list` at the start of `view`. */
-function writePageRefs(view: DataView, list: Uint32Array, firstPage: number, round: number): void {
+/**
+ * A PAGE_REFS frame for the slot-local pages of `list` at the start of `view`; with a procedural
+ * memory, the pages' states now follow their numbers (the receiver keeps them).
+ */
+function writePageRefs(
+  view: DataView,
+  list: Uint32Array,
+  firstPage: number,
+  round: number,
+  procedural: ProceduralMemory | null,
+): void {
+  const n = list.length;
   writeFrameHeader(view, 0, {
     type: FrameType.PageRefs,
-    count: list.length,
-    bodyLengthBytes: list.length * 4,
+    count: n,
+    bodyLengthBytes: n * (procedural ? 8 : 4),
     round,
     checksum: 0n,
   });
-  for (let i = 0; i < list.length; i++) view.setUint32(HEADER_BYTES + i * 4, firstPage + list[i], true);
+  for (let i = 0; i < n; i++) view.setUint32(HEADER_BYTES + i * 4, firstPage + list[i], true);
+  if (procedural)
+    for (let i = 0; i < n; i++) view.setUint32(HEADER_BYTES + (n + i) * 4, procedural.head(firstPage + list[i]), true);
+}
+
+/** Bytes of a page-reference frame of `count` pages. */
+function refsFrameBytes(count: number, procedural: boolean): number {
+  return HEADER_BYTES + count * (procedural ? 8 : 4);
 }
 
 export interface VirtualTransportOptions {
@@ -104,6 +122,7 @@ export class VirtualTransport implements Transport {
       verifyChecksums: false,
       decoders: options.codecs ? receiverDecoders(target.slots, target.kernels, options.userCodecs) : undefined,
       sourceSlots: source.slots,
+      procedural: target.procedural?.handle ?? null,
     });
     this.receiver.meterResends = meter;
   }
@@ -174,16 +193,18 @@ export class VirtualTransport implements Transport {
     await this.clock.sleepUntil(this.link.nextFree);
     beforeCopy();
     const list = new Uint32Array(s.memory.buffer, l.listPtr + listOffset * 4, count);
-    const frameBytes = HEADER_BYTES + count * 4;
+    const pm = this.source.procedural;
+    const frameBytes = refsFrameBytes(count, pm !== null);
     if (thread.framesSent() - thread.framesReceived() < REFS_QUEUE) {
       const buf = await thread.acquire(slot);
-      writePageRefs(new DataView(s.memory.buffer, buf.ptr, frameBytes), list, l.firstPage, round);
-      this.gate.hold(thread.progress, thread.framesSent(), slot, list);
+      writePageRefs(new DataView(s.memory.buffer, buf.ptr, frameBytes), list, l.firstPage, round, pm);
+      // Procedural pages need no hold: the frame carries their states, which later writes do not change.
+      if (pm === null) this.gate.hold(thread.progress, thread.framesSent(), slot, list);
       thread.send(buf, frameBytes);
     } else {
       // Received here, from the target slot's first frame buffer (unused in process).
       const t = this.target.slots[slot];
-      writePageRefs(new DataView(t.memory.buffer, t.layout.framesPtr, frameBytes), list, l.firstPage, round);
+      writePageRefs(new DataView(t.memory.buffer, t.layout.framesPtr, frameBytes), list, l.firstPage, round, pm);
       this.receive(slot, {
         memory: t.memory,
         kernels: this.target.kernels[slot],

@@ -10,6 +10,8 @@ import { createCodecChain } from './registry.js';
 import { encodePages, newRawStats } from './frame-codec.js';
 import { zeroTestInMemories } from './zero.js';
 import type { UserStrategyConfig } from '../util/user-file.js';
+import { ProceduralMemory, type ProceduralHandle } from '../memory/procedural.js';
+import { HEADER_BYTES } from '../wire/frame.js';
 
 export interface ChainSettings {
   codecs: CodecName[];
@@ -27,17 +29,26 @@ export class ChainEncoder {
   private readonly chain: PageCodec[];
   private readonly raw = newRawStats();
   private readonly pages: Uint8Array[];
+  /** The pages' procedural memory (src/memory/procedural.ts), or null: they are in the slots. */
+  private readonly procedural: ProceduralMemory | null;
+  /** Where a procedural page is made before the codecs read it. */
+  private readonly made: Uint8Array;
 
   constructor(
     private readonly slots: SlotHandle[],
     kernels: Kernels[],
     settings: ChainSettings,
+    procedural: ProceduralHandle | null = null,
   ) {
     const isZero = zeroTestInMemories(slots.map((s, i) => ({ memory: s.memory, kernels: kernels[i] })));
     this.chain = createCodecChain(settings.codecs, { ...settings, isZero });
-    this.pages = slots.map(
-      (s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * s.layout.pageSizeBytes),
-    );
+    this.procedural = procedural ? new ProceduralMemory(procedural) : null;
+    this.made = new Uint8Array(this.procedural ? settings.pageSizeBytes : 0);
+    this.pages = this.procedural
+      ? []
+      : slots.map(
+          (s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * s.layout.pageSizeBytes),
+        );
   }
 
   /**
@@ -56,7 +67,19 @@ export class ChainEncoder {
     const s = this.slots[slot];
     const list = new Uint32Array(s.memory.buffer, listPtr, count);
     const out = new Uint8Array(s.memory.buffer, bodyPtr, capacityBytes);
-    return encodePages(this.chain, this.pages[slot], s.layout.pageSizeBytes, list, s.layout.firstPage, out, this.raw);
+    const l = s.layout;
+    const pm = this.procedural;
+    let pages: Uint8Array | ((local: number, i: number) => Uint8Array) = this.pages[slot];
+    if (pm) {
+      // The states the sender took when it handed the frame over, beside its buffer (SlotLayout.statesPtr).
+      const index = (bodyPtr - HEADER_BYTES - l.framesPtr) / l.frameBytes;
+      const states = new Uint32Array(s.memory.buffer, l.statesPtr + index * l.pagesPerFrame * 4, count);
+      pages = (local, i) => {
+        pm.generate(l.firstPage + local, states[i], this.made);
+        return this.made;
+      };
+    }
+    return encodePages(this.chain, pages, l.pageSizeBytes, list, l.firstPage, out, this.raw);
   }
 
   stats(): ChainStats {

@@ -20,6 +20,7 @@ export async function encode(task: EncodeTask): Promise<EncodeResult> {
     data.slots,
     data.slots.map((s) => instantiateKernels(data.module, s.memory)),
     data.settings,
+    data.procedural,
   );
   const t0 = performance.now();
   try {

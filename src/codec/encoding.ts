@@ -87,7 +87,7 @@ export class InlineEncoding implements FrameEncoding {
   private readonly encoder: ChainEncoder;
 
   constructor(source: GuestMemory, chain: ChainSettings) {
-    this.encoder = new ChainEncoder(source.slots, source.kernels, chain);
+    this.encoder = new ChainEncoder(source.slots, source.kernels, chain, source.procedural?.handle ?? null);
   }
 
   async encode(
@@ -159,6 +159,7 @@ export class ThreadedEncoding implements FrameEncoding {
             settings: options.chain,
             progress,
             lane,
+            procedural: source.procedural?.handle ?? null,
           } satisfies EncoderWorkerData,
         }),
     );
@@ -190,7 +191,8 @@ export class ThreadedEncoding implements FrameEncoding {
   ): Promise<EncodedBody> {
     // A lane's thread runs its tasks in order: this is its frame number `issued`.
     const frame = this.issued[lane]++;
-    if (this.gate)
+    // A procedural memory's frame carries its pages' states (the sender took them): nothing to hold.
+    if (this.gate && this.source.procedural === null)
       this.gate.hold(
         this.progress[lane],
         frame,

@@ -29,8 +29,8 @@ export function newRawStats(): CodecStats {
 let snapshot: Uint8Array | undefined;
 
 /**
- * Encodes the pages whose slot-local numbers are in `list`, from the slot's page area `pages`,
- * into a frame body in `out`: each page goes to the first codec of `chain` that takes it, else it
+ * Encodes the pages whose slot-local numbers are in `list`, from the slot's page area `pages` (or
+ * the page `pages(local, i)` makes: a procedural memory's), into a frame body in `out`: each page goes to the first codec of `chain` that takes it, else it
  * is copied raw. Returns the body length. Throws RangeError, writing nothing, when `out` is shorter
  * than list.length * (8 + pageSizeBytes), the size that always suffices (codecs take only pages
  * they shrink), or when a listed page lies outside `pages`.
@@ -45,7 +45,7 @@ let snapshot: Uint8Array | undefined;
  */
 export function encodePages(
   chain: readonly PageCodec[],
-  pages: Uint8Array,
+  pages: Uint8Array | ((local: number, i: number) => Uint8Array),
   pageSizeBytes: number,
   list: Uint32Array,
   pageBase: number,
@@ -61,9 +61,11 @@ export function encodePages(
       `frame body buffer of ${out.length} bytes is too small for ${count} pages of ${pageSizeBytes} bytes (needs ${capacity})`,
     );
   }
-  for (let i = 0; i < count; i++) {
-    if ((list[i] + 1) * pageSizeBytes > pages.length)
-      throw new RangeError(`page ${list[i]} is outside the slot's ${pages.length / pageSizeBytes} pages`);
+  if (typeof pages !== 'function') {
+    for (let i = 0; i < count; i++) {
+      if ((list[i] + 1) * pageSizeBytes > pages.length)
+        throw new RangeError(`page ${list[i]} is outside the slot's ${pages.length / pageSizeBytes} pages`);
+    }
   }
   const stateful = chain.filter((c) => c.sent !== undefined);
   let stable: Uint8Array | null = null;
@@ -75,7 +77,7 @@ export function encodePages(
   let data = count * DESCRIPTOR_BYTES;
   for (let i = 0; i < count; i++) {
     const at = list[i] * pageSizeBytes;
-    let page = pages.subarray(at, at + pageSizeBytes);
+    let page = typeof pages === 'function' ? pages(list[i], i) : pages.subarray(at, at + pageSizeBytes);
     if (stable !== null) {
       stable.set(page);
       page = stable;
@@ -115,7 +117,8 @@ const CODEC_NAMES = new Map<number, string>(Object.entries(CODEC_IDS).map(([name
 
 /**
  * Decodes a frame body of `count` pages into the slot's page area `targetPages` (slotPageCount
- * pages, global numbers from pageBase). The body is untrusted: every descriptor is checked before
+ * pages, global numbers from pageBase), or into the page `targetPages(local)` gives for each, which
+ * holds the target's bytes of it (`decoded` runs after each page: a procedural target's check). The body is untrusted: every descriptor is checked before
  * any byte is written (the body holds the descriptors; each page number lies in the slot; each
  * codec is raw or one of `decoders`; raw pages are a page long and zero pages empty; the lengths
  * add up to exactly the bytes after the descriptors), and a CodecError says what is wrong. Then
@@ -126,13 +129,14 @@ const CODEC_NAMES = new Map<number, string>(Object.entries(CODEC_IDS).map(([name
 export function decodePages(
   body: Uint8Array,
   count: number,
-  targetPages: Uint8Array,
+  targetPages: Uint8Array | ((local: number) => Uint8Array),
   pageSizeBytes: number,
   slotPageCount: number,
   pageBase: number,
   decoders: ReadonlyMap<number, PageCodec>,
+  decoded?: () => void,
 ): number {
-  if (targetPages.length < slotPageCount * pageSizeBytes) {
+  if (typeof targetPages !== 'function' && targetPages.length < slotPageCount * pageSizeBytes) {
     throw new RangeError(
       `target page area of ${targetPages.length} bytes is smaller than ${slotPageCount} pages of ${pageSizeBytes} bytes`,
     );
@@ -177,8 +181,11 @@ export function decodePages(
     const codecLength = view.getUint32(i * DESCRIPTOR_BYTES + 4, true);
     const id = codecLength >>> 24;
     const length = codecLength & MAX_ENCODED_BYTES;
-    const at = (pageNumber - pageBase) * pageSizeBytes;
-    const target = targetPages.subarray(at, at + pageSizeBytes);
+    const local = pageNumber - pageBase;
+    const target =
+      typeof targetPages === 'function'
+        ? targetPages(local)
+        : targetPages.subarray(local * pageSizeBytes, (local + 1) * pageSizeBytes);
     const encoded = body.subarray(data, data + length);
     if (id === CODEC_IDS.raw) {
       target.set(encoded);
@@ -194,6 +201,7 @@ export function decodePages(
       }
     }
     data += length;
+    decoded?.();
   }
   return count;
 }

@@ -5,6 +5,7 @@
 import type { SlotHandle } from '../memory/layout.js';
 import type { ChainSettings, ChainStats } from './chain-encoder.js';
 import type { CodecPhase } from './codec.js';
+import type { ProceduralHandle } from '../memory/procedural.js';
 
 /** What each encoder thread is started with (piscina workerData). */
 export interface EncoderWorkerData {
@@ -14,6 +15,8 @@ export interface EncoderWorkerData {
   /** Int32Array, one counter per lane: frames this lane's thread has finished (the write gate reads it). */
   progress: SharedArrayBuffer;
   lane: number;
+  /** The pages' procedural memory (src/memory/procedural.ts); null: they are in the slots. */
+  procedural: ProceduralHandle | null;
 }
 
 /** Encode one frame: the slot's pages listed at listPtr into the body at bodyPtr. */

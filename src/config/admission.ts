@@ -8,6 +8,7 @@
  */
 import type { RunConfig } from './types.js';
 import { XbzrleCache } from '../codec/xbzrle-cache.js';
+import { proceduralBytes } from '../memory/procedural.js';
 import {
   AdmissionError,
   RUNTIME_ALLOWANCE_BYTES,
@@ -25,10 +26,46 @@ export interface MemoryNeed {
   totalBytes: number;
 }
 
+/** Writes the guest may make in a run: its rate over the run's bound (ten minutes at most, for memory reckoning). */
+export function expectedWrites(config: RunConfig, boundMs = Math.min(config.timeoutMs ?? Infinity, 600_000)): number {
+  // A post-copy guest writes on the target too, into the same log.
+  return (config.pageWritesPerSec * boundMs * (config.postcopy ? 2 : 1)) / 1000;
+}
+
+/** Writes a procedural memory's log is reserved for: the rate over the whole timeout, and a margin. */
+export function logWritesFor(config: RunConfig): number {
+  return Math.ceil(expectedWrites(config, config.timeoutMs ?? Infinity) * 1.25) + 1_000_000;
+}
+
+/**
+ * What a procedural run's slots hold resident: bitmaps, lists and scratch, and frame buffers as
+ * far as frames fill them (page-reference frames, the virtual clock's raw frames, fill a few KiB).
+ */
+function proceduralSlotBytes(config: RunConfig, slots: ReturnType<typeof runLayouts>['source']['slots']): number {
+  const byReference = config.clock === 'virtual' && config.codecs.length === 0 && !config.chargeCpu && !config.postcopy;
+  return slots.reduce((n, l) => {
+    const frames = l.frameBuffers * l.frameBytes;
+    const used = byReference ? l.frameBuffers * Math.min(l.frameBytes, 2 * l.pagesPerFrame * 4 + 4096) : frames;
+    return n + l.memoryBytes - frames + used;
+  }, 0);
+}
+
 export function memoryNeed(config: RunConfig): MemoryNeed {
   const { source, target } = runLayouts(config);
-  const sourceBytes = layoutBytes(source);
-  const targetBytes = config.target === null ? layoutBytes(target) : 0;
+  const procedural = config.memory === 'procedural';
+  const pages = config.ramBytes / config.pageSizeBytes;
+  // A procedural memory: a state per page on each side, and the write log as far as writes fill it.
+  const sourceBytes = procedural
+    ? proceduralSlotBytes(config, source.slots) +
+      proceduralBytes({ pageCount: pages, writeSizeBytes: config.writeSizeBytes }, expectedWrites(config)) -
+      pages * 4
+    : layoutBytes(source);
+  const local = config.target === null;
+  const targetBytes = !local
+    ? 0
+    : procedural
+      ? proceduralSlotBytes(config, target.slots) + pages * 4
+      : layoutBytes(target);
   const lanes = Math.max(1, config.compressThreads);
   const scratchBytes = config.codecs.includes('xbzrle')
     ? lanes * XbzrleCache.regionBytes(config.xbzrleCacheBytes, config.pageSizeBytes)

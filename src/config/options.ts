@@ -36,6 +36,7 @@ export type RawRunOptions = RawOptions;
 export const RUN_OPTION_KEYS = [
   'ram',
   'pageSize',
+  'memory',
   'vcpus',
   'dirtyRate',
   'pattern',

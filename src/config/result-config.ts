@@ -28,6 +28,7 @@ function userRecord(u: UserStrategyConfig | null, name: string | undefined): Res
 const FIELDS: Derivation<RunConfig, ResultConfig, StrategyNames> = {
   ramBytes: 'copy',
   pageSizeBytes: 'copy',
+  memory: 'copy',
   vcpus: 'copy',
   dirtyPagesPerSec: (c) => c.pageWritesPerSec,
   pattern: 'copy',

@@ -13,13 +13,13 @@
 import type { RunConfig } from '../config/types.js';
 import { checkLoop } from '../config/options.js';
 import { admit } from '../config/admission.js';
+import { acquireMemories } from './memories.js';
 import type { MigrationResult } from '../result/schema.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { World } from '../world/world.js';
 import { loadKernelModule } from '../kernel/loader.js';
 import { memoryPool } from '../memory/pool.js';
 import { collectGarbage } from '../memory/gc.js';
-import { runLayouts } from '../memory/admission.js';
 import { WORLDS, worldNameOf } from '../world/registry.js';
 import { Link } from '../link/link.js';
 import { createPolicy } from '../policy/registry.js';
@@ -51,12 +51,8 @@ export async function runMigration(
   admit(config);
   const strategies = makeStrategies(config, loaded ?? (await loadUserStrategies(config)));
   const module = await loadKernelModule();
-  const layouts = runLayouts(config);
   const factory = WORLDS[worldNameOf(config)];
-  const [source, target = null] = memoryPool.acquire(
-    factory.localTarget ? [layouts.source, layouts.target] : [layouts.source],
-    module,
-  );
+  const { source, target } = acquireMemories(config, module, factory.localTarget);
   try {
     const link = hooks.link ?? Link.create({ bitsPerSec: config.linkBitsPerSec, latencyMs: config.latencyMs });
     if (hooks.timeline && factory !== WORLDS.virtual)

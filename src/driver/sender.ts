@@ -71,15 +71,18 @@ export class Sender {
       const buf = await this.nextBuffer(slot, off, n, firstPass, totals);
       const t0 = performance.now();
       const body = buf.ptr + HEADER_BYTES;
-      const len = k.packPages(
-        l.pagesPtr,
-        l.pageSizeBytes,
-        l.listPtr + off * 4,
-        n,
-        l.firstPage,
-        body,
-        buf.capacityBytes - HEADER_BYTES,
-      );
+      const pm = this.source.procedural;
+      const len = pm
+        ? pm.packRaw(this.listOf(slot, off, n), l.firstPage, this.bodyOf(buf, n), this.statesOf(buf, n))
+        : k.packPages(
+            l.pagesPtr,
+            l.pageSizeBytes,
+            l.listPtr + off * 4,
+            n,
+            l.firstPage,
+            body,
+            buf.capacityBytes - HEADER_BYTES,
+          );
       if (len < 0) throw new Error(`frame buffer too small for ${n} pages`);
       await this.chargeCpu?.(performance.now() - t0);
       this.finish(buf, FrameType.Pages, n, len, round);
@@ -161,18 +164,42 @@ export class Sender {
     const buf = await this.channel.acquire(slot);
     this.dirtyLog.beforeSend(slot, off, n, firstPass);
     await this.dirtyLog.costs.meter.pay(this.clock); // the harvest and the clear, before the copy
+    const pm = this.source.procedural;
     // The resend meter, unless the transport runs it over the packed raw frames itself.
     if (!(this.channel.resendMeter && !this.encoding)) {
-      totals.unchanged += this.source.kernels[slot].countUnchanged(
-        l.pagesPtr,
-        l.pageSizeBytes,
-        l.listPtr + off * 4,
-        n,
-        l.hashesPtr,
-      );
+      totals.unchanged += pm
+        ? pm.countUnchanged(this.listOf(slot, off, n), l.firstPage, this.scratch(), pm.remoteTarget)
+        : this.source.kernels[slot].countUnchanged(l.pagesPtr, l.pageSizeBytes, l.listPtr + off * 4, n, l.hashesPtr);
     }
+    // Procedural pages an encoder reads later: their states now, which the frame stands for.
+    if (pm && this.encoding) pm.snapshot(this.listOf(slot, off, n), l.firstPage, this.statesOf(buf, n));
     return buf;
   }
+
+  /** `n` pages of the slot's list from `off`. */
+  private listOf(slot: number, off: number, n: number): Uint32Array {
+    const s = this.source.slots[slot];
+    return new Uint32Array(s.memory.buffer, s.layout.listPtr + off * 4, n);
+  }
+
+  /** A frame buffer's body, room for `n` raw pages. */
+  private bodyOf(buf: FrameBuffer, n: number): Uint8Array {
+    const s = this.source.slots[buf.slot];
+    return new Uint8Array(s.memory.buffer, buf.ptr + HEADER_BYTES, n * (DESCRIPTOR_BYTES + s.layout.pageSizeBytes));
+  }
+
+  /** The states of a frame buffer's pages (SlotLayout.statesPtr). */
+  private statesOf(buf: FrameBuffer, n: number): Uint32Array {
+    const s = this.source.slots[buf.slot];
+    return new Uint32Array(s.memory.buffer, s.layout.statesPtr + buf.index * s.layout.pagesPerFrame * 4, n);
+  }
+
+  /** Two pages where the procedural resend meter makes pages to compare. */
+  private scratch(): Uint8Array {
+    return (this.scratchPages ??= new Uint8Array(2 * this.source.layout.pageSizeBytes));
+  }
+
+  private scratchPages?: Uint8Array;
 
   /**
    * Reorders the slot's list so each lane's pages are contiguous (a stable partition by 64-page

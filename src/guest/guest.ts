@@ -49,6 +49,7 @@ export class RunningGuest implements GuestHost {
       seed: config.seed,
       writeSeed: config.writeSeed,
       content: config.content,
+      procedural: config.procedural,
     };
     if (Array.isArray(where)) {
       for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {

@@ -11,6 +11,7 @@ export interface GuestReport {
 }
 
 import type { ThrottleHow } from './throttle.js';
+import type { ProceduralHandle } from '../memory/procedural.js';
 
 export interface GuestHost {
   /** Resolves once every vCPU runs. */
@@ -41,4 +42,6 @@ export interface GuestOptions {
   /** Seed of the write streams: the seed, or a suite repeat's own (RunConfig.writeSeed). */
   writeSeed: number;
   content: ContentMix;
+  /** The procedural memory the pages are (src/memory/procedural.ts); null: they are in the slots. */
+  procedural: ProceduralHandle | null;
 }

@@ -6,6 +6,7 @@ import type { GuestShape, SlotHandle } from '../memory/layout.js';
 import type { ContentMix } from '../memory/content.js';
 import type { WritePattern } from './pattern.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
+import type { ProceduralHandle } from '../memory/procedural.js';
 
 /** Starts one emulated vCPU: it writes until the control block says stop. */
 export interface WriterTask {
@@ -28,6 +29,8 @@ export interface WriterTask {
   content: ContentMix;
   /** How a write is logged: bitmap bit, plus summary bit, or a push into this vCPU's ring. */
   mark: MarkMode;
+  /** The procedural memory the pages are (src/memory/procedural.ts); null: they are in the slots. */
+  procedural: ProceduralHandle | null;
 }
 
 /** Starts one vCPU on the target after a post-copy switch-over (src/guest/postcopy-vcpu.ts). */
@@ -46,6 +49,7 @@ export interface PostcopyWriterTask {
   targetSlots: SlotHandle[];
   shadowSlots: SlotHandle[];
   requests: SharedArrayBuffer;
+  procedural: ProceduralHandle | null;
 }
 
 export interface WriterReport {

@@ -10,6 +10,7 @@ import type { PostcopyWriterTask } from './messages.js';
 import type { SlotHandle } from '../memory/layout.js';
 import { STALLS, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { WriteStream } from './write-stream.js';
+import { ProceduralMemory } from '../memory/procedural.js';
 
 /** What a post-copy vCPU needs: its task, less what the pacing loop around it uses. */
 export type PostcopyVcpuSpec = Omit<PostcopyWriterTask, 'kind' | 'control' | 'pageWritesPerSec'>;
@@ -25,16 +26,19 @@ export class PostcopyVcpu {
   private readonly stream: WriteStream;
   /** The page of the write in progress (chosen, maybe waiting for it), or -1. */
   private pending = -1;
+  /** Where writes go when the pages are procedural: the log, both sides' states; null: the memories. */
+  private readonly procedural: ProceduralMemory | null;
 
   constructor(private readonly spec: PostcopyVcpuSpec) {
     const size = spec.guest.pageSizeBytes;
     const pages = (s: SlotHandle): Uint8Array =>
       new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size);
-    this.target = spec.targetSlots.map(pages);
-    this.shadow = spec.shadowSlots.map(pages);
-    this.shadowTouched = spec.shadowSlots.map(
-      (s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount),
-    );
+    this.procedural = spec.procedural ? new ProceduralMemory(spec.procedural) : null;
+    this.target = this.procedural ? [] : spec.targetSlots.map(pages);
+    this.shadow = this.procedural ? [] : spec.shadowSlots.map(pages);
+    this.shadowTouched = this.procedural
+      ? []
+      : spec.shadowSlots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.missing = spec.targetSlots.map(
       (s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2),
     );
@@ -77,6 +81,11 @@ export class PostcopyVcpu {
   write(): void {
     const page = this.nextPage();
     this.pending = -1;
+    if (this.procedural) {
+      // One record: the target's state and the source's mirror both move to it.
+      this.stream.writeLogged(this.procedural, page, true);
+      return;
+    }
     const { slot, local } = this.stream.place(page);
     const at = this.stream.write(this.target[slot], page, local);
     const len = this.spec.writeSizeBytes;

@@ -56,6 +56,7 @@ export class SimulatedGuest extends ClockedGuest<SimulatedVcpu> {
         seed: config.seed,
         writeSeed: config.writeSeed,
         content: config.content,
+        procedural: config.procedural,
         mark,
       }),
       // vCPUs are staggered within a period so their writes interleave in time.

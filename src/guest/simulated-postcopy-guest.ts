@@ -40,6 +40,7 @@ export class SimulatedPostcopyGuest extends ClockedGuest<SimulatedVcpu> {
         seed: config.seed,
         writeSeed: config.writeSeed,
         content: config.content,
+        procedural: config.procedural,
         targetSlots: where.targetSlots,
         shadowSlots: where.shadowSlots,
         requests: where.requestRings[vcpu],

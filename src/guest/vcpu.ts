@@ -8,6 +8,7 @@ import type { SlotHandle } from '../memory/layout.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import { HEAD, TAIL, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { WriteStream, type WriteStreamSpec } from './write-stream.js';
+import { ProceduralMemory } from '../memory/procedural.js';
 import { FAULTS, FAULT_MS, RING_EXITS, RING_EXIT_MS, loggingFlag, vcpuCounters } from '../dirtylog/cost-meter.js';
 
 /** A write stream's spec, plus where the vCPU writes and how it logs a write. */
@@ -20,6 +21,8 @@ export class Vcpu {
   /** This vCPU's dirty ring (--dirty-log ring), else undefined. */
   readonly ring: RingViews | undefined;
   private readonly pages: Uint8Array[];
+  /** Where a write goes when the pages are procedural (src/memory/procedural.ts); null: into `pages`. */
+  private readonly procedural: ProceduralMemory | null;
   private readonly bitmaps: Int32Array[];
   private readonly summaries: Int32Array[];
   /** Per slot, a byte per page: written since set-up filled it (SlotLayout.touchedPtr). */
@@ -33,12 +36,17 @@ export class Vcpu {
 
   constructor(private readonly spec: VcpuSpec) {
     const size = spec.guest.pageSizeBytes;
-    this.pages = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size));
+    this.procedural = spec.procedural ? new ProceduralMemory(spec.procedural) : null;
+    this.pages = this.procedural
+      ? []
+      : spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.pagesPtr, s.layout.pageCount * size));
     this.bitmaps = spec.slots.map((s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2));
     this.summaries = spec.slots.map(
       (s) => new Int32Array(s.memory.buffer, s.layout.summaryPtr, s.layout.summaryWords * 2),
     );
-    this.touched = spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
+    this.touched = this.procedural
+      ? []
+      : spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.ring = spec.mark.kind === 'ring' ? ringViews(spec.mark.rings[spec.vcpu]) : undefined;
     this.stream = new WriteStream(spec, 1000);
     const cost = spec.mark.cost;
@@ -73,8 +81,12 @@ export class Vcpu {
     const page = this.stream.choose();
     const { slot, local } = this.stream.place(page);
     hold?.(slot, local);
-    this.touched[slot][local] = 1; // a plain store: every writer stores the same value
-    this.stream.write(this.pages[slot], page, local);
+    if (this.procedural) {
+      this.stream.writeLogged(this.procedural, page);
+    } else {
+      this.touched[slot][local] = 1; // a plain store: every writer stores the same value
+      this.stream.write(this.pages[slot], page, local);
+    }
     // The bytes are stored; now log the write.
     const bit = 1 << (local & 31);
     const old = Atomics.or(this.bitmaps[slot], local >>> 5, bit);

@@ -9,6 +9,7 @@ import type { GuestShape } from '../memory/layout.js';
 import { pageChooser, type PageChooser } from './pattern.js';
 import { textCorpus, writeOfKind, writtenKind } from '../memory/content.js';
 import { Xorshift128, deriveSeed } from '../util/prng.js';
+import type { ProceduralHandle, ProceduralMemory } from '../memory/procedural.js';
 
 export interface WriteStreamSpec {
   vcpu: number;
@@ -21,6 +22,8 @@ export interface WriteStreamSpec {
   /** Seed of the writes: which pages, where in them, what bytes (a suite's repeat derives its own). */
   writeSeed: number;
   content: ContentMix;
+  /** The procedural memory the pages are (src/memory/procedural.ts); null: they are in the slots. */
+  procedural: ProceduralHandle | null;
 }
 
 /** Where a global page lives: its slot and its number in the slot. */
@@ -53,6 +56,15 @@ export class WriteStream {
   place(page: number): PagePlace {
     const slot = Math.floor(page / this.spec.guest.pagesPerSlot);
     return { slot, local: page - slot * this.spec.guest.pagesPerSlot };
+  }
+
+  /**
+   * One write into a procedural memory (src/memory/procedural.ts): the same draws as write(), its
+   * bytes kept in the log; `both`, the target's state moves too (post-copy). Returns its record.
+   */
+  writeLogged(memory: ProceduralMemory, page: number, both = false): number {
+    const offset = this.maxOffset > 0 ? this.rng.below(this.maxOffset + 1) : 0;
+    return memory.write(page, offset, this.rng, both);
   }
 
   /**

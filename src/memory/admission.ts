@@ -37,13 +37,27 @@ export class AdmissionError extends Error {
 export const layoutBytes = (l: GuestLayout): number => l.slots.reduce((n, s) => n + s.memoryBytes, 0);
 
 /** The source's and the (in-process) target's layouts, as the driver plans them. */
-export function runLayouts(config: MemoryConfig): {
+export function runLayouts(config: Pick<MemoryConfig, 'ramBytes' | 'pageSizeBytes' | 'memory'>): {
   source: GuestLayout;
   target: GuestLayout;
 } {
   return {
-    source: planGuestLayout(config.ramBytes, config.pageSizeBytes),
-    target: planGuestLayout(config.ramBytes, config.pageSizeBytes, undefined, undefined, TARGET_PAGES_OFFSET_BYTES),
+    source: planGuestLayout(
+      config.ramBytes,
+      config.pageSizeBytes,
+      undefined,
+      undefined,
+      0,
+      config.memory === 'procedural',
+    ),
+    target: planGuestLayout(
+      config.ramBytes,
+      config.pageSizeBytes,
+      undefined,
+      undefined,
+      TARGET_PAGES_OFFSET_BYTES,
+      config.memory === 'procedural',
+    ),
   };
 }
 

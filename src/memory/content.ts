@@ -163,6 +163,41 @@ function skipPage(rng: Xorshift128, kind: PageKind, pageSizeBytes: number, textB
   }
 }
 
+/**
+ * One page of initial content of `kind`, drawn from `rng` as fillContentRange draws it, into `out`
+ * at `at` (4-byte aligned there); with `out` null only the draws (the stream moves past the page).
+ */
+export function fillPage(
+  kind: PageKind,
+  rng: Xorshift128,
+  out: Uint8Array | null,
+  at: number,
+  pageSizeBytes: number,
+  text: Uint8Array,
+): void {
+  if (out === null) return skipPage(rng, kind, pageSizeBytes, text.length);
+  if (kind === PageKind.Zero) {
+    out.fill(0, at, at + pageSizeBytes);
+  } else if (kind === PageKind.Text) {
+    let done = 0;
+    while (done < pageSizeBytes) {
+      const from = rng.below(text.length - 1);
+      const n = Math.min(text.length - from, pageSizeBytes - done);
+      out.set(text.subarray(from, from + n), at + done);
+      done += n;
+    }
+  } else {
+    let x = rng.nextU32() | 1;
+    const words = new Uint32Array(out.buffer, out.byteOffset + at, pageSizeBytes >>> 2);
+    for (let w = 0; w < words.length; w++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[w] = x;
+    }
+  }
+}
+
 /** The kernels that fill a slot's pages in its own memory (set-up), and where things are there. */
 export interface WasmFill {
   kernels: Pick<Kernels, 'fillBytes' | 'fillXorshift32x4' | 'copyBytes'>;

@@ -8,6 +8,7 @@ import type { Kernels } from '../kernel/types.js';
 import { instantiateKernels } from '../kernel/loader.js';
 import type { SlotHandle } from './layout.js';
 import { type GuestLayout, createSlotMemory } from './layout.js';
+import type { ProceduralMemory } from './procedural.js';
 
 export class GuestMemory {
   readonly slots: SlotHandle[];
@@ -18,6 +19,12 @@ export class GuestMemory {
    * than reused from an earlier run, whose bytes must all be rewritten before use.
    */
   readonly fresh: boolean[];
+
+  /**
+   * Where the pages are when the layout says procedural: the run's procedural memory (the source
+   * reads its page states, the target its received states). Null for pages in the slots.
+   */
+  procedural: ProceduralMemory | null = null;
 
   /** `memories[i]` serves slot i (at least its layout's memoryBytes long); a new one where absent. */
   constructor(
@@ -61,10 +68,12 @@ export class GuestMemory {
   }
 
   /**
-   * Compares this memory with another of the same layout, byte for byte. Returns the first global
-   * page that differs, or -1 when they are equal.
+   * Compares this memory with another of the same layout, byte for byte (procedural: the target's
+   * received state of every page with the source's, which make the same bytes). Returns the first
+   * global page that differs, or -1 when they are equal.
    */
   firstDifferentPage(other: GuestMemory): number {
+    if (this.procedural !== null) return firstDifferentState(this.procedural.heads, this.procedural.received);
     const chunk = 64 * 1024 * 1024;
     for (let i = 0; i < this.slots.length; i++) {
       const a = this.pages(i);
@@ -83,4 +92,17 @@ export class GuestMemory {
     }
     return -1;
   }
+}
+
+/** The first page whose received state is not the source's, or -1. */
+function firstDifferentState(heads: Uint32Array, received: Uint32Array): number {
+  const chunk = 16 * 1024 * 1024;
+  const a = Buffer.from(heads.buffer, heads.byteOffset, heads.byteLength);
+  const b = Buffer.from(received.buffer, received.byteOffset, received.byteLength);
+  for (let at = 0; at < a.length; at += chunk) {
+    const end = Math.min(a.length, at + chunk);
+    if (Buffer.compare(a.subarray(at, end), b.subarray(at, end)) === 0) continue;
+    for (let p = at / 4; p < end / 4; p++) if (heads[p] !== received[p]) return p;
+  }
+  return -1;
 }

@@ -3,6 +3,9 @@
  * RAM is split into slots (like KVM memslots) of at most MAX_SLOT_PAGE_BYTES of pages; each slot is
  * one shared WebAssembly.Memory holding, in order:
  *   [reserved low bytes][pages][dirty bitmap][summary bitmap][page list][page hashes][touched map][frame buffers]
+ * A procedural memory (src/memory/procedural.ts) holds no pages: its slots keep a few pages of
+ * scratch where pages are generated, and no page hashes or touched map; the rest is the same, so
+ * both kinds of memory go through the same kernels, lists and frames.
  * The layout is plain data so it can cross to worker threads beside the memory itself.
  */
 import { RESERVED_LOW_BYTES, DESCRIPTOR_BYTES } from '../kernel/types.js';
@@ -19,6 +22,8 @@ const WASM_PAGE_BYTES = 65536;
 
 export interface SlotLayout {
   index: number;
+  /** Where the slot's pages are: in this memory at pagesPtr, or procedural (pagesPtr is a scratch of SCRATCH_PAGES pages). */
+  pages: 'memory' | 'procedural';
   /** Global number of the slot's first guest page. */
   firstPage: number;
   pageCount: number;
@@ -40,6 +45,12 @@ export interface SlotLayout {
   touchedPtr: number;
   framesPtr: number;
   frameBytes: number;
+  /**
+   * Procedural slots: for each frame buffer, the state (src/memory/procedural.ts) of each page
+   * packed into it, pagesPerFrame u32 a buffer, beside the frame, not on the wire: the receiver
+   * checks each page's bytes against its state and keeps the state. Empty for pages in memory.
+   */
+  statesPtr: number;
   frameBuffers: number;
   pagesPerFrame: number;
   /** Total bytes of linear memory, a multiple of 64 KiB. */
@@ -69,13 +80,20 @@ export function frameBytesFor(pageSizeBytes: number, pagesPerFrame: number): num
  */
 export const TARGET_PAGES_OFFSET_BYTES = 64 * 1024;
 
-/** `pagesOffsetBytes` (a multiple of 64) moves the page area, and all after it, that far up. */
+/** Pages of scratch a procedural slot keeps where its pages are generated (a codec's, a check's two). */
+export const SCRATCH_PAGES = 4;
+
+/**
+ * `pagesOffsetBytes` (a multiple of 64) moves the page area, and all after it, that far up.
+ * `procedural`: the slots hold no pages (src/memory/procedural.ts).
+ */
 export function planGuestLayout(
   ramBytes: number,
   pageSizeBytes: number,
   pagesPerFrame = DEFAULT_PAGES_PER_FRAME,
   frameBuffers = DEFAULT_FRAME_BUFFERS,
   pagesOffsetBytes = 0,
+  procedural = false,
 ): GuestLayout {
   if (ramBytes % pageSizeBytes !== 0) throw new RangeError('RAM must be a whole number of pages');
   const pageCount = ramBytes / pageSizeBytes;
@@ -86,18 +104,21 @@ export function planGuestLayout(
     const count = Math.min(pagesPerSlot, pageCount - firstPage);
     const pagesPtr = RESERVED_LOW_BYTES + pagesOffsetBytes;
     const bitmapWords = Math.ceil(count / 64);
-    const bitmapPtr = align(pagesPtr + count * pageSizeBytes, 64);
+    const pageArea = procedural ? SCRATCH_PAGES : count;
+    const bitmapPtr = align(pagesPtr + pageArea * pageSizeBytes, 64);
     const summaryPtr = align(bitmapPtr + bitmapWords * 8, 64);
     const summaryWords = Math.ceil(bitmapWords / 64);
     const listPtr = align(summaryPtr + summaryWords * 8, 64);
     const hashesPtr = align(listPtr + bitmapWords * 64 * 4, 64);
-    const touchedPtr = align(hashesPtr + count * 8, 64);
-    const framesPtr = align(touchedPtr + count, 64);
+    const touchedPtr = align(hashesPtr + (procedural ? 0 : count * 8), 64);
+    const statesPtr = align(touchedPtr + (procedural ? 0 : count), 64);
+    const framesPtr = align(statesPtr + (procedural ? frameBuffers * pagesPerFrame * 4 : 0), 64);
     const frameBytes = frameBytesFor(pageSizeBytes, pagesPerFrame);
     const memoryBytes = align(framesPtr + frameBuffers * frameBytes, WASM_PAGE_BYTES);
     if (memoryBytes > 4 * 1024 * 1024 * 1024) throw new RangeError('slot does not fit in a wasm32 memory');
     slots.push({
       index,
+      pages: procedural ? 'procedural' : 'memory',
       firstPage,
       pageCount: count,
       pageSizeBytes,
@@ -111,6 +132,7 @@ export function planGuestLayout(
       touchedPtr,
       framesPtr,
       frameBytes,
+      statesPtr,
       frameBuffers,
       pagesPerFrame,
       memoryBytes,

@@ -3,7 +3,8 @@
  * src/config/options.ts assembles every feature's table).
  */
 import { OptionError } from '../util/errors.js';
-import type { OptionTable } from '../util/options.js';
+import { parseName, type OptionTable } from '../util/options.js';
+import type { ClockConfig } from '../clock/options.js';
 import { formatBytes } from '../util/format.js';
 import { isPowerOfTwo, parseSize } from '../util/units.js';
 
@@ -12,67 +13,89 @@ export interface MemoryConfig {
   ramBytes: number;
   /** Guest page size, bytes (default 4 KiB). */
   pageSizeBytes: number;
+  /**
+   * Where a page's bytes are: `materialized`, in this process's memory (source and target alike);
+   * `procedural`, nowhere: a function of the seed and the page's writes (src/memory/procedural.ts).
+   */
+  memory: MemoryKind;
 }
+
+export type MemoryKind = 'materialized' | 'procedural';
 
 export const MEMORY_LIMITS = {
   minPageSizeBytes: 4 * 1024,
   maxPageSizeBytes: 2 * 1024 * 1024,
   /** Fewer pages than this make rounds and bitmaps degenerate. */
   minRamPages: 16,
-  /** Beyond what any test machine has; allocation failure above this is the driver's to report. */
-  maxRamBytes: 64 * 2 ** 30,
+  /** 2^32 pages of 4 KiB: page numbers are u32. What fits in this machine is admission's to say (src/config/admission.ts). */
+  maxRamBytes: 16 * 2 ** 40,
 } as const;
 
-export type MemoryOptionKey = 'ram' | 'pageSize';
+export type MemoryOptionKey = 'ram' | 'pageSize' | 'memory';
 
-export const MEMORY_OPTIONS: OptionTable<MemoryOptionKey, MemoryOptionKey, MemoryConfig> = {
-  ram: {
-    flags: '--ram <size>',
-    description:
-      'guest RAM; binary KiB/MiB/GiB/TiB (K/M/G/T are binary too), decimal KB/MB/GB, or bytes; a multiple of the page size, 16 pages to 64GiB',
-    defaultText: '1GiB',
-    example: '512MiB',
-    resolve: (c) => {
-      const pageSizeBytes = c.config.pageSizeBytes as number;
-      const text = c.text('ram');
-      const ramBytes = parseSize('--ram', c.typed('ram'));
-      if (ramBytes % pageSizeBytes !== 0) {
-        throw new OptionError(
-          '--ram',
-          `--ram must be a multiple of the page size (${formatBytes(pageSizeBytes)}) such as 512MiB ` +
-            `(got ${JSON.stringify(text)} = ${ramBytes} bytes)`,
-        );
-      }
-      if (ramBytes / pageSizeBytes < MEMORY_LIMITS.minRamPages) {
-        throw new OptionError(
-          '--ram',
-          `--ram must be at least ${MEMORY_LIMITS.minRamPages} pages (${formatBytes(MEMORY_LIMITS.minRamPages * pageSizeBytes)} ` +
-            `with ${formatBytes(pageSizeBytes)} pages) (got ${JSON.stringify(text)})`,
-        );
-      }
-      if (ramBytes > MEMORY_LIMITS.maxRamBytes)
-        throw new OptionError('--ram', `--ram must be at most 64GiB (got ${JSON.stringify(text)})`);
-      return { ramBytes };
+export const MEMORY_OPTIONS: OptionTable<MemoryOptionKey, MemoryOptionKey, MemoryConfig & Pick<ClockConfig, 'clock'>> =
+  {
+    ram: {
+      flags: '--ram <size>',
+      description:
+        'guest RAM; binary KiB/MiB/GiB/TiB (K/M/G/T are binary too), decimal KB/MB/GB, or bytes; a multiple of the page size, 16 pages to 16TiB (what fits is checked before anything is allocated)',
+      defaultText: '1GiB',
+      example: '512MiB',
+      resolve: (c) => {
+        const pageSizeBytes = c.config.pageSizeBytes as number;
+        const text = c.text('ram');
+        const ramBytes = parseSize('--ram', c.typed('ram'));
+        if (ramBytes % pageSizeBytes !== 0) {
+          throw new OptionError(
+            '--ram',
+            `--ram must be a multiple of the page size (${formatBytes(pageSizeBytes)}) such as 512MiB ` +
+              `(got ${JSON.stringify(text)} = ${ramBytes} bytes)`,
+          );
+        }
+        if (ramBytes / pageSizeBytes < MEMORY_LIMITS.minRamPages) {
+          throw new OptionError(
+            '--ram',
+            `--ram must be at least ${MEMORY_LIMITS.minRamPages} pages (${formatBytes(MEMORY_LIMITS.minRamPages * pageSizeBytes)} ` +
+              `with ${formatBytes(pageSizeBytes)} pages) (got ${JSON.stringify(text)})`,
+          );
+        }
+        if (ramBytes > MEMORY_LIMITS.maxRamBytes || ramBytes / pageSizeBytes > 2 ** 32)
+          throw new OptionError('--ram', `--ram must be at most 16TiB and 2^32 pages (got ${JSON.stringify(text)})`);
+        return { ramBytes };
+      },
     },
-  },
-  pageSize: {
-    flags: '--page-size <size>',
-    description: 'guest page size, a power of two from 4KiB to 2MiB',
-    defaultText: '4KiB',
-    example: '2MiB',
-    resolve: (c) => {
-      const pageSizeBytes = parseSize('--page-size', c.typed('pageSize'));
-      if (
-        !isPowerOfTwo(pageSizeBytes) ||
-        pageSizeBytes < MEMORY_LIMITS.minPageSizeBytes ||
-        pageSizeBytes > MEMORY_LIMITS.maxPageSizeBytes
-      ) {
-        throw new OptionError(
-          '--page-size',
-          `--page-size must be a power of two from 4KiB to 2MiB such as 4KiB or 2MiB (got ${JSON.stringify(c.text('pageSize'))})`,
-        );
-      }
-      return { pageSizeBytes };
+    pageSize: {
+      flags: '--page-size <size>',
+      description: 'guest page size, a power of two from 4KiB to 2MiB',
+      defaultText: '4KiB',
+      example: '2MiB',
+      resolve: (c) => {
+        const pageSizeBytes = parseSize('--page-size', c.typed('pageSize'));
+        if (
+          !isPowerOfTwo(pageSizeBytes) ||
+          pageSizeBytes < MEMORY_LIMITS.minPageSizeBytes ||
+          pageSizeBytes > MEMORY_LIMITS.maxPageSizeBytes
+        ) {
+          throw new OptionError(
+            '--page-size',
+            `--page-size must be a power of two from 4KiB to 2MiB such as 4KiB or 2MiB (got ${JSON.stringify(c.text('pageSize'))})`,
+          );
+        }
+        return { pageSizeBytes };
+      },
     },
-  },
-};
+    memory: {
+      flags: '--memory <kind>',
+      description:
+        "how the guest's pages are held: procedural (a page's bytes are a function of the seed and its writes, made only where something reads them: any size, no set-up, source and target hold 8 bytes a page) or materialized (every page's bytes in this process's memory, source and target: a real-clock run then measures the machine's memory too); the two give the same result on the virtual clock",
+      defaultText: 'procedural with --clock virtual, materialized with --clock real',
+      example: 'materialized',
+      resolve: (c) => {
+        const text = c.text('memory');
+        if (text === undefined) return { memory: c.config.clock === 'virtual' ? 'procedural' : 'materialized' };
+        return { memory: parseName('--memory', text, MEMORY_KINDS) };
+      },
+    },
+  };
+
+export const MEMORY_KINDS: readonly MemoryKind[] = ['procedural', 'materialized'];

@@ -116,6 +116,13 @@ function planSetupItems(plan: SetupPlan): SetupItems {
     const m = memories.push(memory) - 1;
     for (const s of memory.slots) {
       const l = s.layout;
+      if (l.pages === 'procedural') {
+        // No pages to fill: a fresh memory is all zero (nothing is touched, so nothing is resident);
+        // a reused one is cleared.
+        filledWith.delete(s.memory);
+        if (!memory.fresh[l.index]) clears.push(...clearItems(m, l.index, 0, l.memoryBytes));
+        continue;
+      }
       const tag = contentTag(l, seed, content);
       const touchedOnly = !memory.fresh[l.index] && filledWith.get(s.memory) === tag;
       filledWith.delete(s.memory);
@@ -150,6 +157,7 @@ function planSetupItems(plan: SetupPlan): SetupItems {
     const m = memories.push(memory) - 1;
     for (const s of memory.slots) {
       filledWith.delete(s.memory);
+      if (s.layout.pages === 'procedural' && memory.fresh[s.layout.index]) continue;
       clears.push(...clearItems(m, s.layout.index, 0, s.layout.memoryBytes));
     }
   }

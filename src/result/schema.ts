@@ -36,6 +36,8 @@ export interface ModelPrediction {
 export interface ResultConfig {
   ramBytes: number;
   pageSizeBytes: number;
+  /** Where the pages' bytes were: `materialized` or `procedural` (absent in results before there were two: materialized). */
+  memory?: string;
   vcpus: number;
   /**
    * Page writes per second over all vCPUs, as configured (--dirty-rate / page size); not distinct

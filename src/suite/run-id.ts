@@ -10,7 +10,11 @@ import { DEFAULT_RUN_CONFIG } from '../config/options.js';
 import { type RunConfig } from '../config/types.js';
 
 export function configIdOf(config: RunConfig): string {
-  const defaults = DEFAULT_RUN_CONFIG as unknown as Record<string, unknown>;
+  // The kind of memory at its clock's default is the configuration as it was before there were two.
+  const defaults: Record<string, unknown> = {
+    ...(DEFAULT_RUN_CONFIG as unknown as Record<string, unknown>),
+    memory: config.clock === 'virtual' ? 'procedural' : 'materialized',
+  };
   const distinct = Object.fromEntries(
     Object.entries(config).filter(([k, v]) => !(k in defaults) || canonicalJson(v) !== canonicalJson(defaults[k])),
   );

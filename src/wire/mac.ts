@@ -13,6 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { GuestMemory } from '../memory/guest-memory.js';
+import type { ProceduralHandle } from '../memory/procedural.js';
 
 export const MAC_KEY_BYTES = 32;
 export const MAC_BYTES = 32;
@@ -25,6 +26,8 @@ export interface MacJob {
   pageSizeBytes: number;
   pageCount: number;
   ranges: { buffer: SharedArrayBuffer; offset: number; length: number }[];
+  /** A procedural memory's pages instead of ranges: each made from its state now (src/memory/procedural.ts). */
+  procedural?: ProceduralHandle | null;
   deviceState: Uint8Array;
 }
 
@@ -34,11 +37,14 @@ export function macJob(memory: GuestMemory, key: Uint8Array, deviceState: Uint8A
     pageSizeBytes: memory.layout.pageSizeBytes,
     pageCount: memory.layout.pageCount,
     deviceState,
-    ranges: memory.slots.map((s) => ({
-      buffer: s.memory.buffer as SharedArrayBuffer,
-      offset: s.layout.pagesPtr,
-      length: s.layout.pageCount * s.layout.pageSizeBytes,
-    })),
+    procedural: memory.procedural?.handle ?? null,
+    ranges: memory.procedural
+      ? []
+      : memory.slots.map((s) => ({
+          buffer: s.memory.buffer as SharedArrayBuffer,
+          offset: s.layout.pagesPtr,
+          length: s.layout.pageCount * s.layout.pageSizeBytes,
+        })),
   };
 }
 

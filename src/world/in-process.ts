@@ -20,8 +20,8 @@ export const inProcessWorld: WorldFactory = {
         userCodecs: config.userCodecs,
       }),
       encoding: createEncoding(source, module, encodingOptions(config)),
-      sourceGuest: (mark) => new RunningGuest(guestOptions(config), source.slots, shape, mark),
-      targetGuest: (placement) => new RunningGuest(guestOptions(config), placement, shape),
+      sourceGuest: (mark) => new RunningGuest(guestOptions(config, source), source.slots, shape, mark),
+      targetGuest: (placement) => new RunningGuest(guestOptions(config, source), placement, shape),
       measurePace: measureRealPace,
       start: () => clock.restart(),
     };

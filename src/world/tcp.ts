@@ -33,7 +33,7 @@ export const tcpWorld: WorldFactory = {
       clock,
       transport,
       encoding: createEncoding(source, module, encodingOptions(config)),
-      sourceGuest: (mark) => new RunningGuest(guestOptions(config), source.slots, shapeOf(source), mark),
+      sourceGuest: (mark) => new RunningGuest(guestOptions(config, source), source.slots, shapeOf(source), mark),
       measurePace: measureRealPace,
       start: () => clock.restart(),
     };

@@ -34,8 +34,8 @@ export const virtualWorld: WorldFactory = {
         userCodecs: config.userCodecs,
       }),
       encoding: createEncoding(source, module, encodingOptions(config), gate),
-      sourceGuest: (mark) => new SimulatedGuest(guestOptions(config), source.slots, shape, mark, clock, gate),
-      targetGuest: (placement) => new SimulatedPostcopyGuest(guestOptions(config), placement, shape, clock),
+      sourceGuest: (mark) => new SimulatedGuest(guestOptions(config, source), source.slots, shape, mark, clock, gate),
+      targetGuest: (placement) => new SimulatedPostcopyGuest(guestOptions(config, source), placement, shape, clock),
       // The simulated guest writes exactly its rate: that is its pace.
       measurePace: async () => config.pageWritesPerSec,
       start: () => {

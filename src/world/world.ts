@@ -73,8 +73,9 @@ export interface WorldFactory {
 }
 
 /** The guest options of a run configuration. */
-export function guestOptions(config: GuestConfig): GuestOptions {
+export function guestOptions(config: GuestConfig, source: GuestMemory): GuestOptions {
   return {
+    procedural: source.procedural?.handle ?? null,
     vcpus: config.vcpus,
     pageWritesPerSec: config.pageWritesPerSec,
     pattern: config.pattern,

@@ -30,6 +30,8 @@ test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => 
   // Defaults said in words, and settings that only apply with a switch that is off by default.
   const untyped = [
     'contentHot',
+    // procedural or materialized, by the clock
+    'memory',
     'maxIterations',
     'postcopyAfter',
     'adaptiveMax',
@@ -96,6 +98,7 @@ test('options parse into the config', () => {
   assert.deepEqual(c, {
     ramBytes: 512 * 2 ** 20,
     pageSizeBytes: 2 * 2 ** 20,
+    memory: 'procedural',
     vcpus: 8,
     pageWritesPerSec: 476,
     pattern: { kind: 'hotset', fraction: 0.1, probability: 0.9 },
@@ -179,7 +182,9 @@ test('the default dirty rate keeps its bytes per second with another page size',
 test('cross-checks name the option and the accepted form', () => {
   failsWith({ ram: '1GB' }, '--ram', /--ram must be a multiple of the page size .*"1GB" = 1000000000 bytes/);
   failsWith({ ram: '8KiB' }, '--ram', /--ram must be at least 16 pages/);
-  failsWith({ ram: '128GiB' }, '--ram', /--ram must be at most 64GiB/);
+  failsWith({ ram: '32TiB' }, '--ram', /--ram must be at most 16TiB/);
+  failsWith({ ram: '8TiB', pageSize: '1KiB' }, '--page-size', /power of two from 4KiB/);
+  failsWith({ memory: 'virtual' }, '--memory', /--memory must be one of procedural, materialized/);
   failsWith({ ram: '1MiB', pageSize: '2MiB' }, '--ram', /multiple of the page size/);
   failsWith({ pageSize: '3000' }, '--page-size', /--page-size must be a power of two from 4KiB to 2MiB/);
   failsWith({ pageSize: '2KiB' }, '--page-size', /power of two from 4KiB to 2MiB/);

@@ -110,7 +110,8 @@ test('a suite records a run that cannot fit as failed, with the reason, and goes
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-admit-'));
   const plan = expandSuite(
     parseSuite(
-      'name: admit\nbase:\n  clock: virtual\n  link: 10Gbit/s\nmatrix:\n  ram: [64GiB, 16MiB]\n',
+      // Materialized: a procedural 64 GiB guest fits (test/memory/procedural-sizes.test.ts).
+      'name: admit\nbase:\n  clock: virtual\n  memory: materialized\n  link: 10Gbit/s\nmatrix:\n  ram: [64GiB, 16MiB]\n',
       'admit.yaml',
     ),
   );
