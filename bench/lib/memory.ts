@@ -85,7 +85,7 @@ export async function faultFloor(sizes: readonly number[], threads = os.availabl
 /** The byte sizes of the memories a run's set-up writes: its source's and target's slots. */
 function setupSizes(config: RunConfig): number[] {
   const { source, target } = runLayouts(config);
-  return [...source.slots, ...target.slots].map((s) => s.memoryBytes);
+  return [...source.memoryBytes, ...target.memoryBytes];
 }
 
 export interface SetupFloorResult {

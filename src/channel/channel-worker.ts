@@ -23,7 +23,7 @@ import {
   queueViews,
 } from './queue.js';
 import { FrameReceiver, receiverDecoders } from './receiver.js';
-import { instantiateKernels } from '../kernel/loader.js';
+import { kernelsOfSlots } from '../kernel/loader.js';
 import { Link, LinkShare, REAL_TIME_PACING } from '../link/link.js';
 import { preloadUserCodecs } from '../codec/user-codec.js';
 
@@ -33,7 +33,7 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
   const q = queueViews(task.queue);
   // The user's codec files, imported in this thread before it starts (src/codec/user-codec.ts).
   await preloadUserCodecs(task.userCodecs);
-  const kernels = task.targetSlots.map((s) => instantiateKernels(task.module, s.memory));
+  const kernels = kernelsOfSlots(task.module, task.targetSlots);
   const decoders = task.codecs ? receiverDecoders(task.targetSlots, kernels, task.userCodecs) : undefined;
   const receiver = new FrameReceiver(task.targetSlots, kernels, {
     verifyChecksums: false,
@@ -43,7 +43,7 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
   });
   receiver.meterResends = task.meter;
   // The frames lie in the source's frame buffers: checked there, by kernels bound to that memory.
-  const sourceKernels = task.sourceSlots.map((s) => instantiateKernels(task.module, s.memory));
+  const sourceKernels = kernelsOfSlots(task.module, task.sourceSlots);
   const link = task.link === null ? null : new LinkShare(Link.attach(task.link, task.linkUser), REAL_TIME_PACING);
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report' };

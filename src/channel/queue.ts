@@ -4,8 +4,9 @@
  * source slot's frame buffers; an entry names (slot, buffer, length). The channel releases a
  * buffer as soon as the frame has left it, so the driver can pack the next one.
  *
- * Int32 layout: [HEAD] entries pushed, [TAIL] entries consumed, [CLOSED], [ERROR],
- *   [RELEASED + slot] buffers of that slot released so far, then the ring of 4-int entries.
+ * Int32 layout: [HEAD] entries pushed, [TAIL] entries consumed, [CLOSED], [ERROR], the ring's
+ *   capacity and the slot count, [RELEASED + slot] buffers of that slot released so far, then the
+ *   ring of 4-int entries.
  * Float64 stats, written by the receiving thread: bytes delivered, the epoch time (ms) at which
  * the last frame reaches the target (its send end plus link latency), pages found unchanged; and
  * one written by the driver: the migration's rate cap.
@@ -18,9 +19,10 @@ export const ERROR = 3;
 export const POSTCOPY = 4;
 /** Set by the receiving thread once its task runs (ReceiveThread.open waits for it). */
 export const STARTED = 5;
+/** Where the ring's capacity and the slot count are stored, so both sides agree on them. */
+const CAPACITY_AT = 6;
+const SLOTS_AT = 7;
 export const RELEASED = 16;
-export const MAX_SLOTS = 64;
-const RING = RELEASED + MAX_SLOTS;
 const ENTRY_INTS = 4;
 
 export const STAT_BYTES = 0;
@@ -41,31 +43,38 @@ export interface QueueViews {
   i32: Int32Array;
   stats: Float64Array;
   capacity: number;
+  /** Where the ring starts: past one RELEASED counter per slot. */
+  ring: number;
 }
 
-export function createQueue(capacity: number): SharedArrayBuffer {
-  const ints = RING + capacity * ENTRY_INTS;
+/** A queue of `capacity` entries for frames of `slots` slots. */
+export function createQueue(capacity: number, slots: number): SharedArrayBuffer {
+  const ints = RELEASED + slots + capacity * ENTRY_INTS;
   const sab = new SharedArrayBuffer(Math.ceil((ints * 4) / 8) * 8 + STATS * 8);
-  new Int32Array(sab)[RING - 1] = capacity; // stored so both sides agree on it
+  const i32 = new Int32Array(sab);
+  i32[CAPACITY_AT] = capacity;
+  i32[SLOTS_AT] = slots;
   return sab;
 }
 
 export function queueViews(sab: SharedArrayBuffer): QueueViews {
-  const capacity = new Int32Array(sab)[RING - 1];
-  const ints = RING + capacity * ENTRY_INTS;
+  const head = new Int32Array(sab, 0, RELEASED);
+  const capacity = head[CAPACITY_AT];
+  const ring = RELEASED + head[SLOTS_AT];
+  const ints = ring + capacity * ENTRY_INTS;
   const statsOffset = Math.ceil((ints * 4) / 8) * 8;
-  return { i32: new Int32Array(sab, 0, ints), stats: new Float64Array(sab, statsOffset, STATS), capacity };
+  return { i32: new Int32Array(sab, 0, ints), stats: new Float64Array(sab, statsOffset, STATS), capacity, ring };
 }
 
 export function entryAt(q: QueueViews, index: number): QueueEntry {
-  const at = RING + (index % q.capacity) * ENTRY_INTS;
+  const at = q.ring + (index % q.capacity) * ENTRY_INTS;
   return { slot: q.i32[at], buffer: q.i32[at + 1], lengthBytes: q.i32[at + 2] };
 }
 
 /** Producer side: push an entry; the caller has made sure a ring place is free. */
 export function pushEntry(q: QueueViews, e: QueueEntry): void {
   const head = Atomics.load(q.i32, HEAD);
-  const at = RING + (head % q.capacity) * ENTRY_INTS;
+  const at = q.ring + (head % q.capacity) * ENTRY_INTS;
   q.i32[at] = e.slot;
   q.i32[at + 1] = e.buffer;
   q.i32[at + 2] = e.lengthBytes;

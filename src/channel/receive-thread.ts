@@ -64,7 +64,7 @@ export class ReceiveThread {
     private readonly options: ReceiveThreadOptions,
   ) {
     const buffers = source.slots.reduce((n, s) => n + s.layout.frameBuffers, 0);
-    this.queueSab = createQueue(buffers);
+    this.queueSab = createQueue(buffers, source.slots.length);
     this.q = queueViews(this.queueSab);
     this.handedOut = source.slots.map(() => 0);
     this.pool = new Piscina({ filename: CHANNEL_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });

@@ -5,7 +5,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import type { EncodeTask, EncodeResult, EncoderWorkerData } from './messages.js';
-import { instantiateKernels } from '../kernel/loader.js';
+import { kernelsOfSlots } from '../kernel/loader.js';
 import { ChainEncoder } from './chain-encoder.js';
 import { preloadUserCodecs } from './user-codec.js';
 
@@ -18,7 +18,7 @@ export async function encode(task: EncodeTask): Promise<EncodeResult> {
   if (encoder === undefined) await preloadUserCodecs(data.settings.userCodecs);
   encoder ??= new ChainEncoder(
     data.slots,
-    data.slots.map((s) => instantiateKernels(data.module, s.memory)),
+    kernelsOfSlots(data.module, data.slots),
     data.settings,
     data.procedural,
   );

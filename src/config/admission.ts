@@ -46,7 +46,7 @@ function proceduralSlotBytes(config: RunConfig, slots: ReturnType<typeof runLayo
   return slots.reduce((n, l) => {
     const frames = l.frameBuffers * l.frameBytes;
     const used = byReference ? l.frameBuffers * Math.min(l.frameBytes, 2 * l.pagesPerFrame * 4 + 4096) : frames;
-    return n + l.memoryBytes - frames + used;
+    return n + l.endBytes - l.startBytes - frames + used;
   }, 0);
 }
 

@@ -69,6 +69,19 @@ export function loadKernelModuleSync(path: string = kernelWasmPath()): WebAssemb
   return new WebAssembly.Module(bytes);
 }
 
+/** Kernels for each slot, one instance per memory (procedural slots share memories: src/memory/layout.ts). */
+export function kernelsOfSlots(
+  module: WebAssembly.Module,
+  slots: ReadonlyArray<{ memory: WebAssembly.Memory }>,
+): Kernels[] {
+  const byMemory = new Map<WebAssembly.Memory, Kernels>();
+  return slots.map((s) => {
+    let k = byMemory.get(s.memory);
+    if (k === undefined) byMemory.set(s.memory, (k = instantiateKernels(module, s.memory)));
+    return k;
+  });
+}
+
 /**
  * Instantiates the module over `memory`, synchronously (usable in any thread). The memory must be
  * shared, with initial >= 1 and maximum <= 65536 pages.

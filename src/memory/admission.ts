@@ -34,7 +34,7 @@ export class AdmissionError extends Error {
   override readonly name = 'AdmissionError';
 }
 
-export const layoutBytes = (l: GuestLayout): number => l.slots.reduce((n, s) => n + s.memoryBytes, 0);
+export const layoutBytes = (l: GuestLayout): number => l.memoryBytes.reduce((n, b) => n + b, 0);
 
 /** The source's and the (in-process) target's layouts, as the driver plans them. */
 export function runLayouts(config: Pick<MemoryConfig, 'ramBytes' | 'pageSizeBytes' | 'memory'>): {

@@ -5,7 +5,7 @@
  * here addresses it through the layout.
  */
 import type { Kernels } from '../kernel/types.js';
-import { instantiateKernels } from '../kernel/loader.js';
+import { kernelsOfSlots } from '../kernel/loader.js';
 import type { SlotHandle } from './layout.js';
 import { type GuestLayout, createSlotMemory } from './layout.js';
 import type { ProceduralMemory } from './procedural.js';
@@ -13,6 +13,9 @@ import type { ProceduralMemory } from './procedural.js';
 export class GuestMemory {
   readonly slots: SlotHandle[];
   readonly kernels: Kernels[];
+
+  /** The wasm memories the slots lie in (GuestLayout.memoryBytes): one per slot, or several slots to one. */
+  readonly memories: WebAssembly.Memory[];
 
   /**
    * Per slot: whether its memory is new (never touched: every byte zero, nothing resident) rather
@@ -26,20 +29,21 @@ export class GuestMemory {
    */
   procedural: ProceduralMemory | null = null;
 
-  /** `memories[i]` serves slot i (at least its layout's memoryBytes long); a new one where absent. */
+  /** `memories[i]` is the layout's memory i (at least memoryBytes[i] long); a new one where absent. */
   constructor(
     readonly layout: GuestLayout,
     module: WebAssembly.Module,
     memories: ReadonlyArray<WebAssembly.Memory | undefined> = [],
   ) {
-    this.fresh = layout.slots.map((_, i) => memories[i] === undefined);
-    this.slots = layout.slots.map((l, i) => {
-      const memory = memories[i] ?? createSlotMemory(l);
-      if (memory.buffer.byteLength < l.memoryBytes)
-        throw new RangeError(`slot ${i} needs ${l.memoryBytes} bytes of memory, got ${memory.buffer.byteLength}`);
-      return { memory, layout: l };
+    this.memories = layout.memoryBytes.map((bytes, i) => {
+      const memory = memories[i] ?? createSlotMemory(bytes);
+      if (memory.buffer.byteLength < bytes)
+        throw new RangeError(`memory ${i} needs ${bytes} bytes, got ${memory.buffer.byteLength}`);
+      return memory;
     });
-    this.kernels = this.slots.map((s) => instantiateKernels(module, s.memory));
+    this.fresh = layout.slots.map((l) => memories[l.memory] === undefined);
+    this.slots = layout.slots.map((l) => ({ memory: this.memories[l.memory], layout: l }));
+    this.kernels = kernelsOfSlots(module, this.slots);
   }
 
   /** A guest memory of new memories, outside any pool (tests, tools). */

@@ -5,7 +5,10 @@
  *   [reserved low bytes][pages][dirty bitmap][summary bitmap][page list][page hashes][touched map][frame buffers]
  * A procedural memory (src/memory/procedural.ts) holds no pages: its slots keep a few pages of
  * scratch where pages are generated, and no page hashes or touched map; the rest is the same, so
- * both kinds of memory go through the same kernels, lists and frames.
+ * both kinds of memory go through the same kernels, lists and frames. Such a slot is some 10 MiB,
+ * so several share one wasm memory, one after the other (SlotLayout.memory, startBytes): V8
+ * reserves some 10 GiB of address space for each wasm memory and a process has about 1 TiB of it,
+ * so a memory per slot would stop near a 100 GiB guest (source and target).
  * The layout is plain data so it can cross to worker threads beside the memory itself.
  */
 import { RESERVED_LOW_BYTES, DESCRIPTOR_BYTES } from '../kernel/types.js';
@@ -53,8 +56,11 @@ export interface SlotLayout {
   statesPtr: number;
   frameBuffers: number;
   pagesPerFrame: number;
-  /** Total bytes of linear memory, a multiple of 64 KiB. */
-  memoryBytes: number;
+  /** Which of the guest's memories (GuestLayout.memoryBytes) the slot lies in. */
+  memory: number;
+  /** Where the slot's part of that memory starts and ends, multiples of 64 KiB; every pointer is within. */
+  startBytes: number;
+  endBytes: number;
 }
 
 export interface GuestLayout {
@@ -64,6 +70,8 @@ export interface GuestLayout {
   /** Pages per slot for every slot but possibly the last. */
   pagesPerSlot: number;
   slots: SlotLayout[];
+  /** The bytes of each wasm memory the slots lie in, multiples of 64 KiB: one per slot when pages are in them. */
+  memoryBytes: number[];
 }
 
 const align = (n: number, to: number): number => Math.ceil(n / to) * to;
@@ -83,6 +91,9 @@ export const TARGET_PAGES_OFFSET_BYTES = 64 * 1024;
 /** Pages of scratch a procedural slot keeps where its pages are generated (a codec's, a check's two). */
 export const SCRATCH_PAGES = 4;
 
+/** The most bytes of procedural slots one wasm memory holds (a wasm32 memory ends at 4 GiB). */
+export const MAX_SHARED_MEMORY_BYTES = 3 * 1024 * 1024 * 1024;
+
 /**
  * `pagesOffsetBytes` (a multiple of 64) moves the page area, and all after it, that far up.
  * `procedural`: the slots hold no pages (src/memory/procedural.ts).
@@ -100,9 +111,20 @@ export function planGuestLayout(
   // Whole bitmap words per slot, so no two slots share a word.
   const pagesPerSlot = Math.floor(MAX_SLOT_PAGE_BYTES / pageSizeBytes / 64) * 64;
   const slots: SlotLayout[] = [];
+  const memoryBytes: number[] = [];
   for (let firstPage = 0, index = 0; firstPage < pageCount; firstPage += pagesPerSlot, index++) {
     const count = Math.min(pagesPerSlot, pageCount - firstPage);
-    const pagesPtr = RESERVED_LOW_BYTES + pagesOffsetBytes;
+    // Where the slot starts: a memory of its own, or (procedural) after the last slot in the last
+    // memory when it fits there. Every slot keeps its reserved low bytes, so all are laid out alike.
+    const slotBytes = proceduralSlotBytes(count, pageSizeBytes, pagesPerFrame, frameBuffers, pagesOffsetBytes);
+    const shares =
+      procedural &&
+      memoryBytes.length > 0 &&
+      memoryBytes[memoryBytes.length - 1] + slotBytes <= MAX_SHARED_MEMORY_BYTES;
+    if (!shares) memoryBytes.push(0);
+    const memory = memoryBytes.length - 1;
+    const base = memoryBytes[memory];
+    const pagesPtr = base + RESERVED_LOW_BYTES + pagesOffsetBytes;
     const bitmapWords = Math.ceil(count / 64);
     const pageArea = procedural ? SCRATCH_PAGES : count;
     const bitmapPtr = align(pagesPtr + pageArea * pageSizeBytes, 64);
@@ -114,8 +136,10 @@ export function planGuestLayout(
     const statesPtr = align(touchedPtr + (procedural ? 0 : count), 64);
     const framesPtr = align(statesPtr + (procedural ? frameBuffers * pagesPerFrame * 4 : 0), 64);
     const frameBytes = frameBytesFor(pageSizeBytes, pagesPerFrame);
-    const memoryBytes = align(framesPtr + frameBuffers * frameBytes, WASM_PAGE_BYTES);
-    if (memoryBytes > 4 * 1024 * 1024 * 1024) throw new RangeError('slot does not fit in a wasm32 memory');
+    const endBytes = align(framesPtr + frameBuffers * frameBytes, WASM_PAGE_BYTES);
+    if (endBytes > 4 * 1024 * 1024 * 1024) throw new RangeError('slot does not fit in a wasm32 memory');
+    if (procedural && endBytes - base !== slotBytes) throw new Error('procedural slot size mismatch');
+    memoryBytes[memory] = endBytes;
     slots.push({
       index,
       pages: procedural ? 'procedural' : 'memory',
@@ -135,14 +159,34 @@ export function planGuestLayout(
       statesPtr,
       frameBuffers,
       pagesPerFrame,
-      memoryBytes,
+      memory,
+      startBytes: base,
+      endBytes,
     });
   }
-  return { ramBytes, pageSizeBytes, pageCount, pagesPerSlot, slots };
+  return { ramBytes, pageSizeBytes, pageCount, pagesPerSlot, slots, memoryBytes };
 }
 
-export function createSlotMemory(layout: SlotLayout): WebAssembly.Memory {
-  const pages = layout.memoryBytes / WASM_PAGE_BYTES;
+/** The bytes of a procedural slot of `count` pages, from its start (a multiple of 64 KiB) to its end. */
+function proceduralSlotBytes(
+  count: number,
+  pageSizeBytes: number,
+  pagesPerFrame: number,
+  frameBuffers: number,
+  pagesOffsetBytes: number,
+): number {
+  const bitmapWords = Math.ceil(count / 64);
+  let at = RESERVED_LOW_BYTES + pagesOffsetBytes + SCRATCH_PAGES * pageSizeBytes;
+  at = align(at, 64) + bitmapWords * 8; // bitmap
+  at = align(at, 64) + Math.ceil(bitmapWords / 64) * 8; // summary
+  at = align(at, 64) + bitmapWords * 64 * 4; // list
+  at = align(align(align(at, 64), 64), 64) + frameBuffers * pagesPerFrame * 4; // no hashes or touched map; states
+  return align(align(at, 64) + frameBuffers * frameBytesFor(pageSizeBytes, pagesPerFrame), WASM_PAGE_BYTES);
+}
+
+/** A new wasm memory of `bytes` (a multiple of 64 KiB). */
+export function createSlotMemory(bytes: number): WebAssembly.Memory {
+  const pages = bytes / WASM_PAGE_BYTES;
   // initial = maximum: the memory never grows, so no thread ever has to re-read `buffer`.
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }

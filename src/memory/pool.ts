@@ -6,7 +6,7 @@
  * released for real before anything new is allocated (see gc.ts for what that takes), so the pool
  * holds at most what one run needs and a suite's memory stays flat however many runs it has.
  *
- * A memory fits a slot when it is at least the slot's memoryBytes and at most 1/8 (plus 1 MiB)
+ * A memory fits when it is at least the layout's bytes for it and at most 1/8 (plus 1 MiB)
  * longer: guests a few pages apart (a receiver alternating 512 MiB and 512 MiB + 4 KiB) share
  * memories, while a small guest never holds on to a large guest's resident bytes.
  */
@@ -61,23 +61,23 @@ export class MemoryPool {
     if (this.dropIdle() > 0) release();
     return layouts.map((l, g) => {
       const memory = new GuestMemory(l, module, chosen[g]);
-      this.stats.allocated += memory.fresh.filter(Boolean).length;
+      this.stats.allocated += l.memoryBytes.filter((_, i) => chosen[g][i] === undefined).length;
       return memory;
     });
   }
 
-  /** Takes out of the idle list a fitting memory for each slot that has one: [layout][slot]. */
+  /** Takes out of the idle list a fitting memory for each memory of a layout that has one: [layout][memory]. */
   private take(layouts: readonly GuestLayout[]): Array<Array<WebAssembly.Memory | undefined>> {
-    const requests = layouts.flatMap((l, g) => l.slots.map((s) => ({ g, slot: s.index, need: s.memoryBytes })));
+    const requests = layouts.flatMap((l, g) => l.memoryBytes.map((need, i) => ({ g, i, need })));
     requests.sort((a, b) => b.need - a.need);
-    const chosen = layouts.map((l) => new Array<WebAssembly.Memory | undefined>(l.slots.length));
+    const chosen = layouts.map((l) => new Array<WebAssembly.Memory | undefined>(l.memoryBytes.length));
     this.idle.sort((a, b) => a.buffer.byteLength - b.buffer.byteLength);
     for (const r of requests) {
       const at = this.idle.findIndex(
         (m) => m.buffer.byteLength >= r.need && m.buffer.byteLength <= longestFitting(r.need),
       );
       if (at < 0) continue;
-      chosen[r.g][r.slot] = this.idle[at];
+      chosen[r.g][r.i] = this.idle[at];
       this.idle.splice(at, 1);
       this.stats.reused++;
     }
@@ -86,7 +86,7 @@ export class MemoryPool {
 
   /** Gives memories back for the next acquire. The caller keeps no view of them. */
   release(...memories: ReadonlyArray<GuestMemory | undefined>): void {
-    for (const m of memories) if (m) for (const s of m.slots) this.idle.push(s.memory);
+    for (const m of memories) if (m) this.idle.push(...m.memories);
   }
 
   /** Releases every idle memory for real. */

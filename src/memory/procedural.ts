@@ -18,6 +18,9 @@
  *             the generator's state before it (W = 6, longer writes)
  *   heads:    u32 per page: the source's state of the page (its last record, 0: initial content)
  *   received: u32 per page: the state the target holds (NOT_RECEIVED before the page arrived)
+ *   streams:  per slot, the content stream's state (4 u32) at every STREAM_CHUNK_PAGES pages, and
+ *             per slot an i32 that is 1 once they are there: the first thread to need a slot's
+ *             walks its stream (a few ns a page) and every thread then reads them
  * The buffers are reserved at their full size and committed by the OS page by page as they are
  * touched, so a page never written costs 8 bytes of address space and nothing resident.
  */
@@ -51,6 +54,8 @@ export interface ProceduralHandle {
   log: SharedArrayBuffer;
   heads: SharedArrayBuffer;
   received: SharedArrayBuffer;
+  streams: SharedArrayBuffer;
+  streamsReady: SharedArrayBuffer;
 }
 
 /** The target's state of a page before it arrived. */
@@ -82,12 +87,23 @@ export function createProcedural(spec: ProceduralSpec, writes: number): Procedur
   words[1] = records;
   const received = new SharedArrayBuffer(spec.pageCount * 4);
   new Uint32Array(received).fill(NOT_RECEIVED);
-  return { spec, log, heads: new SharedArrayBuffer(spec.pageCount * 4), received };
+  const slots = Math.ceil(spec.pageCount / spec.pagesPerSlot);
+  return {
+    spec,
+    log,
+    heads: new SharedArrayBuffer(spec.pageCount * 4),
+    received,
+    streams: new SharedArrayBuffer(slots * chunksPerSlot(spec) * 16),
+    streamsReady: new SharedArrayBuffer(slots * 4),
+  };
 }
 
-/** The bytes a procedural memory reserves: the log for `writes` writes, and two u32 per page. */
+const chunksPerSlot = (spec: ProceduralSpec): number => Math.ceil(spec.pagesPerSlot / STREAM_CHUNK_PAGES);
+
+/** The bytes a procedural memory reserves: the log for `writes` writes, two u32 per page and the streams' states. */
 export function proceduralBytes(spec: Pick<ProceduralSpec, 'pageCount' | 'writeSizeBytes'>, writes: number): number {
-  return (Math.ceil(writes) + 1) * recordWords(spec.writeSizeBytes) * 4 + spec.pageCount * 8;
+  const streams = Math.ceil(spec.pageCount / STREAM_CHUNK_PAGES) * 16;
+  return (Math.ceil(writes) + 1) * recordWords(spec.writeSizeBytes) * 4 + spec.pageCount * 8 + streams;
 }
 
 /**
@@ -102,8 +118,9 @@ export class ProceduralMemory {
   private readonly log: Uint32Array;
   private readonly words: number;
   private readonly text = textCorpus();
-  /** Per slot, the content stream's state every STREAM_CHUNK_PAGES pages (computed when first needed). */
-  private readonly streams: Array<Array<[number, number, number, number]> | undefined> = [];
+  /** Per slot, the content stream's state every STREAM_CHUNK_PAGES pages (walked when first needed). */
+  private readonly streams: Uint32Array;
+  private readonly streamsReady: Int32Array;
   /** A write's bytes on their way into the log. */
   private readonly value = new Uint8Array(8);
   private readonly valueWords = new Uint32Array(this.value.buffer);
@@ -121,6 +138,8 @@ export class ProceduralMemory {
     this.received = new Uint32Array(handle.received);
     this.log = new Uint32Array(handle.log);
     this.words = recordWords(handle.spec.writeSizeBytes);
+    this.streams = new Uint32Array(handle.streams);
+    this.streamsReady = new Int32Array(handle.streamsReady);
   }
 
   /** Writes so far, over all pages. */
@@ -269,12 +288,19 @@ export class ProceduralMemory {
       if (last !== NOT_RECEIVED && last !== CORRUPT) {
         same = this.sameBytes(page, state, last, scratch);
       } else {
-        this.generate(page, state, scratch, 0);
-        same = isZero(scratch.subarray(0, size));
+        same = this.isZeroPage(page, state, scratch);
       }
     }
     Atomics.store(this.received, page, state);
     return { ok: true, same };
+  }
+
+  /** Whether a page's bytes in `state` are all zero; a page never written is its kind's (no bytes made). */
+  private isZeroPage(page: number, state: number, scratch: Uint8Array): boolean {
+    const { spec } = this;
+    if (state === 0) return pageKind(spec.seed, page, spec.content) === PageKind.Zero;
+    this.generate(page, state, scratch, 0);
+    return isZero(scratch.subarray(0, spec.pageSizeBytes));
   }
 
   /** The target's bytes of a page now, into `out` at `at` (what a delta applies to). */
@@ -311,18 +337,23 @@ export class ProceduralMemory {
     const slot = Math.floor(page / spec.pagesPerSlot);
     const firstPage = slot * spec.pagesPerSlot;
     const local = page - firstPage;
-    const states = this.streamsOf(slot);
     const chunk = Math.floor(local / STREAM_CHUNK_PAGES);
-    const rng = Xorshift128.fromState(states[chunk]);
+    const at4 = (slot * chunksPerSlot(spec) + chunk) * 4;
+    this.walkStream(slot);
+    const w = this.streams;
+    const rng = Xorshift128.fromState([w[at4], w[at4 + 1], w[at4 + 2], w[at4 + 3]]);
     for (let p = chunk * STREAM_CHUNK_PAGES; p < local; p++) {
       fillPage(pageKind(spec.seed, firstPage + p, spec.content), rng, null, 0, size, this.text);
     }
     fillPage(kind, rng, out, at, size, this.text);
   }
 
-  private streamsOf(slot: number): Array<[number, number, number, number]> {
-    const cached = this.streams[slot];
-    if (cached) return cached;
+  /**
+   * The slot's stream states, walked here unless a thread did so already. Two threads may walk the
+   * same slot at once: they store the same numbers.
+   */
+  private walkStream(slot: number): void {
+    if (Atomics.load(this.streamsReady, slot) === 1) return;
     const { spec } = this;
     const firstPage = slot * spec.pagesPerSlot;
     const count = Math.min(spec.pagesPerSlot, spec.pageCount - firstPage);
@@ -334,8 +365,9 @@ export class ProceduralMemory {
       spec.content,
       STREAM_CHUNK_PAGES,
     );
-    this.streams[slot] = states;
-    return states;
+    const base = slot * chunksPerSlot(spec) * 4;
+    states.forEach((st, k) => this.streams.set(st, base + k * 4));
+    Atomics.store(this.streamsReady, slot, 1);
   }
 }
 

@@ -120,7 +120,7 @@ function planSetupItems(plan: SetupPlan): SetupItems {
         // No pages to fill: a fresh memory is all zero (nothing is touched, so nothing is resident);
         // a reused one is cleared.
         filledWith.delete(s.memory);
-        if (!memory.fresh[l.index]) clears.push(...clearItems(m, l.index, 0, l.memoryBytes));
+        if (!memory.fresh[l.index]) clears.push(...clearItems(m, l.index, l.startBytes, l.endBytes));
         continue;
       }
       const tag = contentTag(l, seed, content);
@@ -149,7 +149,7 @@ function planSetupItems(plan: SetupPlan): SetupItems {
       clears.push(
         ...clearItems(m, l.index, textCorpus().length, l.pagesPtr),
         ...clearItems(m, l.index, l.pagesPtr + l.pageCount * l.pageSizeBytes, l.touchedPtr),
-        ...clearItems(m, l.index, l.touchedPtr + l.pageCount, l.memoryBytes),
+        ...clearItems(m, l.index, l.touchedPtr + l.pageCount, l.endBytes),
       );
     }
   }
@@ -158,7 +158,7 @@ function planSetupItems(plan: SetupPlan): SetupItems {
     for (const s of memory.slots) {
       filledWith.delete(s.memory);
       if (s.layout.pages === 'procedural' && memory.fresh[s.layout.index]) continue;
-      clears.push(...clearItems(m, s.layout.index, 0, s.layout.memoryBytes));
+      clears.push(...clearItems(m, s.layout.index, s.layout.startBytes, s.layout.endBytes));
     }
   }
   // Fills first: they take longest, and the clears even out the end.

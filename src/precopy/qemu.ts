@@ -94,10 +94,18 @@ const QEMU_PAGE_HEADER_BYTES = 8;
 const QEMU_ZERO_PAGE_BYTES = 9;
 const QEMU_XBZRLE_OVERHEAD_BYTES = 11;
 
+/** A bitmap of `pages` bits, all set. */
+function allSet(pages: number): Uint32Array {
+  const words = new Uint32Array(Math.ceil(pages / 32)).fill(0xffff_ffff);
+  if (pages % 32 !== 0) words[words.length - 1] = 2 ** (pages % 32) - 1;
+  return words;
+}
+
 export class QemuLoop implements PrecopyLoop {
   readonly name = 'qemu';
-  /** Per slot, a byte per page: 1 while QEMU's bitmap says it is to be sent. */
-  private bmap: Uint8Array[] = [];
+  /** Per slot, QEMU's bitmap (ram_list's bmap), a bit per page: set while the page is to be sent. */
+  private bmap: Uint32Array[] = [];
+  private slotPages: readonly number[] = [];
   private toSend = 0;
   private cursorSlot = 0;
   private cursorPage = 0;
@@ -133,7 +141,8 @@ export class QemuLoop implements PrecopyLoop {
   async run(port: PrecopyPort): Promise<PrecopyOutcome> {
     const { clock, settings, guest } = port;
     // Set-up: every page to send; the set-up sync (dirty logging has just started).
-    this.bmap = guest.slotPageCounts.map((n) => new Uint8Array(n).fill(1));
+    this.slotPages = guest.slotPageCounts;
+    this.bmap = guest.slotPageCounts.map(allSet);
     this.toSend = guest.slotPageCounts.reduce((n, c) => n + c, 0);
     this.periodStartMs = clock.nowMs();
     this.sync(port);
@@ -333,8 +342,10 @@ export class QemuLoop implements PrecopyLoop {
       const list = port.dirty.fetch(slot);
       const bmap = this.bmap[slot];
       for (let i = 0; i < list.length; i++) {
-        if (bmap[list[i]] === 0) {
-          bmap[list[i]] = 1;
+        const w = list[i] >>> 5;
+        const bit = 1 << (list[i] & 31);
+        if ((bmap[w] & bit) === 0) {
+          bmap[w] |= bit;
           added++;
         }
       }
@@ -370,17 +381,24 @@ export class QemuLoop implements PrecopyLoop {
     for (;;) {
       const slot = this.cursorSlot;
       const bmap = this.bmap[slot];
+      const pages = this.slotPages[slot];
       const list = port.send.list(slot);
       let n = 0;
       let p = this.cursorPage;
-      for (; p < bmap.length && n < max; p++) {
-        if (bmap[p] === 1) {
-          bmap[p] = 0;
-          list[n++] = p;
+      while (p < pages && n < max) {
+        const w = p >>> 5;
+        const bits = bmap[w] >>> (p & 31); // this page's bit and the word's after it
+        if (bits === 0) {
+          p = (w + 1) << 5;
+          continue;
         }
+        p += 31 - Math.clz32(bits & -bits); // the next set bit
+        bmap[w] &= ~(1 << (p & 31));
+        list[n++] = p++;
       }
+      p = Math.min(p, pages);
       this.cursorPage = p;
-      if (p >= bmap.length) {
+      if (p >= pages) {
         this.cursorSlot = (slot + 1) % slots;
         this.cursorPage = 0;
         if (this.cursorSlot === 0) this.wrapped = true;

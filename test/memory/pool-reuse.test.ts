@@ -61,7 +61,7 @@ test('memories of another size are released before new ones are allocated', () =
   pool.release(d);
   const [e] = pool.acquire([small], module);
   assert.deepEqual(e.fresh, [false], 'a guest a page smaller than the last one takes its memory');
-  assert.ok(longestFitting(small.slots[0].memoryBytes) < large.slots[0].memoryBytes);
+  assert.ok(longestFitting(small.memoryBytes[0]) < large.memoryBytes[0]);
 });
 
 test('a released memory goes back to the system: resident before, gone after the pool lets it go', async () => {

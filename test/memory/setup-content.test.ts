@@ -56,7 +56,7 @@ test("set-up on several threads writes the sequential fill's bytes, fresh or reu
   await setUpMemories({ module, source: { memory: reused, seed: 9, content: mix }, threads: 2 });
   assert.equal(sha(reused.pages(0)), sha(expected), 'reused memory: every page rewritten');
   const l = layout.slots[0];
-  const afterPages = all.subarray(l.pagesPtr + l.pageCount * size, l.memoryBytes);
+  const afterPages = all.subarray(l.pagesPtr + l.pageCount * size, l.endBytes);
   assert.ok(
     afterPages.every((b) => b === 0),
     'bitmaps, lists, hashes and frame buffers are zero again',
@@ -67,7 +67,7 @@ test('a target memory comes out all zero, fresh or reused', async () => {
   const layout = planGuestLayout(20 * 1024 * 1024, 4096, undefined, undefined, 64 * 1024);
   const fresh = GuestMemory.allocate(layout, module);
   await setUpMemories({ module, zero: [fresh], mainThreadWorks: false });
-  const bytes = new Uint8Array(fresh.slots[0].memory.buffer, 0, layout.slots[0].memoryBytes);
+  const bytes = new Uint8Array(fresh.slots[0].memory.buffer, 0, layout.slots[0].endBytes);
   assert.ok(bytes.every((b) => b === 0));
   bytes.fill(0x5a);
   const reused = new GuestMemory(layout, module, [fresh.slots[0].memory]);
