@@ -16,12 +16,7 @@ let encoder: ChainEncoder | undefined;
 export async function encode(task: EncodeTask): Promise<EncodeResult> {
   // The user's codec files, imported in this thread once, before its chain is built.
   if (encoder === undefined) await preloadUserCodecs(data.settings.userCodecs);
-  encoder ??= new ChainEncoder(
-    data.slots,
-    kernelsOfSlots(data.module, data.slots),
-    data.settings,
-    data.procedural,
-  );
+  encoder ??= new ChainEncoder(data.slots, kernelsOfSlots(data.module, data.slots), data.settings, data.procedural);
   const t0 = performance.now();
   try {
     const bodyLength = encoder.encode(
