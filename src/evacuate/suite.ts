@@ -1,7 +1,9 @@
 /**
  * Evacuation suites: a suite file with `kind: evacuation` runs `migbench evacuate` configurations,
  * the matrix varying the host's options (the limit, the order, the NIC, the time limits) or run
- * options for every VM, over one host description (`host`, as a host file). Into DIR go
+ * options for every VM, over one host description (`host`, as a host file) or several named ones
+ * (`hosts`: the matrix then varies `host`, by name; a block of a list of blocks may name its own,
+ * as run suites' blocks do). Into DIR go
  * suite.json (the plan), results.jsonl (one line per finished evacuation, resumable as run suites
  * are), summary.md and summary.csv (per configuration: evacuation time, worst and summed downtime,
  * VMs left behind, bytes; mean and min-max over repeats; and, when the matrix varies
@@ -14,6 +16,11 @@
  *   host: { vms: [...], every-vm: {...}, link: 10Gbit/s, clock: virtual }
  *   matrix: { max-concurrent: [1, 2, 4, 8], order: [listed, smallest-first] }
  *   repeat: 1
+ * or
+ *   hosts: { small: { vms: [...], ... }, large: { vms: [...], ... } }
+ *   matrix:
+ *     - { host: small, max-concurrent: [1, 2, 4, 8], order: [listed, smallest-first] }
+ *     - { host: large, max-concurrent: [1, 2, 4, 8] }
  */
 import { createHash } from 'node:crypto';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
@@ -30,17 +37,23 @@ import {
   type EvacuationKey,
   type EvacuationText,
 } from './config.js';
-import { readHost, readYamlFile, placeError, type HostFile } from './host-file.js';
+import { readHost, readYamlFile, placeError, type Fail, type HostFile } from './host-file.js';
 import type { EvacuationResult } from './result.js';
 import type { RunOptionKey } from '../config/options.js';
+
+/** One crossed block of the matrix: each axis an evacuate option (kebab-case), a run option for every VM, or `host`. */
+export interface EvacuationBlock {
+  axes: { key: string; values: { text: string; line: number }[] }[];
+}
 
 export interface EvacuationSuiteSpec {
   name: string;
   description: string;
   file: string;
-  host: HostFile;
-  /** One crossed block: each axis an evacuate option (kebab-case) or a run option for every VM. */
-  axes: { key: string; values: { text: string; line: number }[] }[];
+  /** The hosts by name: one, named '' (`host`), or those of `hosts`, whose names the `host` axis takes. */
+  hosts: Map<string, HostFile>;
+  /** The union of the blocks' crosses. */
+  blocks: EvacuationBlock[];
   repeat: number;
 }
 
@@ -81,7 +94,7 @@ export interface EvacuationRecord {
   result?: EvacuationResult;
 }
 
-const TOP_KEYS = ['name', 'kind', 'description', 'host', 'matrix', 'repeat'] as const;
+const TOP_KEYS = ['name', 'kind', 'description', 'host', 'hosts', 'matrix', 'repeat'] as const;
 const MAX_RUNS = 1000;
 
 /** Whether a suite file is an evacuation suite (`kind: evacuation`). */
@@ -108,36 +121,77 @@ export function parseEvacuationSuite(text: string, file: string): EvacuationSuit
   };
   const name = str('name', true);
   const description = str('description', false);
+  const hosts = new Map<string, HostFile>();
   const hostNode = get('host');
-  if (hostNode === undefined) fail(root, 'host', 'missing: the source host (vms, every-vm and evacuate options)');
-  const host = readHost(hostNode as Node, file, lineOf, fail, 'host.');
-  const axes: EvacuationSuiteSpec['axes'] = [];
-  const matrix = get('matrix');
-  if (matrix !== undefined) {
-    if (!isMap(matrix))
-      fail(matrix, 'matrix', 'a mapping of options to lists of values, such as { max-concurrent: [1, 2, 4] }');
-    for (const p of (matrix as YAMLMap).items) {
-      const k = isScalar(p.key) ? String(p.key.value) : '';
-      const camel = k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      if (!(EVACUATION_KEYS as readonly string[]).includes(camel) && !VM_OPTION_KEYS.includes(camel as RunOptionKey)) {
-        fail(p.key as Node, `matrix.${k}`, 'not an evacuate option nor a run option for every VM');
-      }
-      if (camel === 'target') fail(p.key as Node, `matrix.${k}`, "the targets are the host's");
-      const list = p.value as Node;
-      if (!isSeq(list) || list.items.length === 0)
-        fail(list ?? (p.key as Node), `matrix.${k}`, 'a list of values such as [1, 2, 4]');
-      const values = (list as unknown as { items: Node[] }).items.map((n, i) => {
-        if (!isScalar(n)) return fail(n, `matrix.${k}[${i}]`, 'a value');
-        return { text: String(n.value), line: lineOf(n) ?? 0 };
-      });
-      axes.push({ key: k, values });
+  const hostsNode = get('hosts');
+  if ((hostNode === undefined) === (hostsNode === undefined))
+    fail(
+      hostNode ?? hostsNode ?? root,
+      hostNode ? 'host' : 'hosts',
+      'an evacuation suite has one source host (host: vms, every-vm and evacuate options) or several named ones (hosts: NAME: { vms: ... })',
+    );
+  if (hostNode !== undefined) hosts.set('', readHost(hostNode, file, lineOf, fail, 'host.'));
+  else {
+    if (!isMap(hostsNode) || hostsNode.items.length === 0)
+      fail(hostsNode, 'hosts', 'a mapping of host names to hosts, such as { small: { vms: [...] } }');
+    for (const p of (hostsNode as YAMLMap).items) {
+      const name = isScalar(p.key) ? String(p.key.value) : '';
+      if (!/^[A-Za-z0-9][\w.-]*$/.test(name))
+        fail(p.key as Node, 'hosts', 'a host name of letters, digits, ., _ and -');
+      hosts.set(name, readHost(p.value as Node, file, lineOf, fail, `hosts.${name}.`));
     }
   }
+  const matrix = get('matrix');
+  const blocks: EvacuationBlock[] = [];
+  if (matrix === undefined) blocks.push({ axes: [] });
+  else if (isSeq(matrix)) {
+    if (matrix.items.length === 0) fail(matrix, 'matrix', 'a mapping, or a list of mappings (blocks)');
+    matrix.items.forEach((b, i) => blocks.push(readBlock(b as Node, `matrix[${i}]`, hosts, lineOf, fail)));
+  } else blocks.push(readBlock(matrix, 'matrix', hosts, lineOf, fail));
   const repeatText = get('repeat');
   const repeat = repeatText === undefined ? 1 : Number(isScalar(repeatText) ? repeatText.value : NaN);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)
     fail(repeatText, 'repeat', 'a whole number from 1 to 100');
-  return { name, description, file, host, axes, repeat };
+  return { name, description, file, hosts, blocks, repeat };
+}
+
+/** One block: each key a list of values, or one value; `host` names hosts of `hosts`. */
+function readBlock(
+  node: Node,
+  at: string,
+  hosts: Map<string, HostFile>,
+  lineOf: (n: Node) => number | undefined,
+  fail: Fail,
+): EvacuationBlock {
+  if (!isMap(node)) fail(node, at, 'a mapping of options to lists of values, such as { max-concurrent: [1, 2, 4] }');
+  const axes: EvacuationBlock['axes'] = [];
+  for (const p of (node as YAMLMap).items) {
+    const k = isScalar(p.key) ? String(p.key.value) : '';
+    const camel = k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const known =
+      (EVACUATION_KEYS as readonly string[]).includes(camel) || VM_OPTION_KEYS.includes(camel as RunOptionKey);
+    if (k === 'host') {
+      if (hosts.has(''))
+        fail(p.key as Node, `${at}.host`, 'the suite has one host; name several under hosts to vary it');
+    } else if (!known) fail(p.key as Node, `${at}.${k}`, 'not an evacuate option nor a run option for every VM');
+    if (camel === 'target') fail(p.key as Node, `${at}.${k}`, "the targets are the host's");
+    const list = p.value as Node;
+    const items = isSeq(list) ? (list.items as Node[]) : isScalar(list) ? [list] : [];
+    if (items.length === 0)
+      fail(list ?? (p.key as Node), `${at}.${k}`, 'a list of values such as [1, 2, 4], or one value');
+    const values = items.map((n, i) => {
+      if (!isScalar(n)) return fail(n, `${at}.${k}[${i}]`, 'a value');
+      const text = String(n.value);
+      if (k === 'host' && !hosts.has(text))
+        fail(n, `${at}.host`, `no host "${text}" under hosts (${[...hosts.keys()].join(', ')})`);
+      return { text, line: lineOf(n) ?? 0 };
+    });
+    axes.push({ key: k, values });
+  }
+  // Several hosts and a block that names none: it crosses them all.
+  if (!hosts.has('') && !axes.some((a) => a.key === 'host'))
+    axes.unshift({ key: 'host', values: [...hosts.keys()].map((text) => ({ text, line: lineOf(node) ?? 0 })) });
+  return { axes };
 }
 
 export interface EvacuationPlanOptions {
@@ -151,13 +205,17 @@ const REDUCED_LARGEST_BYTES = 32 * 2 ** 20;
 const REDUCED_TIME_FACTOR = 8;
 
 export function planEvacuationSuite(spec: EvacuationSuiteSpec, opts: EvacuationPlanOptions = {}): EvacuationSuitePlan {
-  const axes = opts.reduce
-    ? spec.axes.map((a) => ({ ...a, values: [a.values[0], a.values[a.values.length - 1]] }))
-    : spec.axes;
-  let combos: { key: string; text: string; line: number }[][] = [[]];
-  for (const a of axes)
-    combos = combos.flatMap((c) => a.values.map((v) => [...c, { key: a.key, text: v.text, line: v.line }]));
-  if (opts.reduce) combos = combos.filter((c, i) => i === 0 || i === combos.length - 1);
+  type Combo = { key: string; text: string; line: number }[];
+  const crossed = spec.blocks.map((block) => {
+    const axes = opts.reduce
+      ? block.axes.map((a) => ({ ...a, values: [a.values[0], a.values[a.values.length - 1]] }))
+      : block.axes;
+    let combos: Combo[] = [[]];
+    for (const a of axes)
+      combos = combos.flatMap((c) => a.values.map((v) => [...c, { key: a.key, text: v.text, line: v.line }]));
+    return opts.reduce ? combos.filter((c, i) => i === 0 || i === combos.length - 1) : combos;
+  });
+  const combos = crossed.flat();
   const repeat = opts.reduce ? 1 : spec.repeat;
   if (combos.length * repeat > MAX_RUNS)
     throw new SuiteError(
@@ -166,13 +224,21 @@ export function planEvacuationSuite(spec: EvacuationSuiteSpec, opts: EvacuationP
       'matrix',
       `${combos.length} configurations x ${repeat} repeats; at most ${MAX_RUNS} evacuations`,
     );
-  const configs = combos.map((combo) => {
-    const text = withValues(spec.host.text, combo);
+  const seen = new Set<string>();
+  const configs = combos.flatMap((combo) => {
+    const hostName = combo.find((c) => c.key === 'host')?.text ?? '';
+    const host = spec.hosts.get(hostName) as HostFile;
+    const options = combo.filter((c) => c.key !== 'host');
+    const text = withValues(host.text, options);
     if (opts.clock) text.host.clock = opts.clock;
-    let config = resolveAt(spec, text, combo);
-    if (opts.reduce) config = resolveAt(spec, reduceText(text, config), combo);
+    let config = resolveAt(spec, host, text, options);
+    if (opts.reduce) config = resolveAt(spec, host, reduceText(text, config), options);
     const varied = Object.fromEntries(combo.map((c) => [c.key, c.text]));
-    return { varied, config, configId: configIdOf(config) };
+    const configId = configIdOf(config);
+    // Two blocks may make the same configuration: it runs once.
+    if (seen.has(configId)) return [];
+    seen.add(configId);
+    return [{ varied, config, configId }];
   });
   const runs: EvacuationRun[] = [];
   for (let r = 0; r < repeat; r++) {
@@ -190,7 +256,7 @@ export function planEvacuationSuite(spec: EvacuationSuiteSpec, opts: EvacuationP
     file: spec.file,
     reduced: opts.reduce === true,
     repeat,
-    variedKeys: axes.map((a) => a.key),
+    variedKeys: [...new Set(spec.blocks.flatMap((b) => b.axes.map((a) => a.key)))],
     runs,
   };
 }
@@ -222,6 +288,7 @@ function withValues(base: EvacuationText, combo: { key: string; text: string }[]
 
 function resolveAt(
   spec: EvacuationSuiteSpec,
+  host: HostFile,
   text: EvacuationText,
   combo: { key: string; line: number }[],
 ): EvacuationConfig {
@@ -234,7 +301,7 @@ function resolveAt(
         evacuationFlag(c.key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase()) as EvacuationKey) === e.option,
     );
     if (axis) throw new SuiteError(spec.file, axis.line, `matrix.${axis.key}`, e.message);
-    const placed = placeError(e, spec.host);
+    const placed = placeError(e, host);
     throw placed instanceof SuiteError ? placed : new SuiteError(spec.file, undefined, 'host', e.message);
   }
 }
@@ -265,14 +332,25 @@ function reduceText(text: EvacuationText, config: EvacuationConfig): EvacuationT
       vm.config.pageWritesPerSec === 0
         ? '0'
         : `${Math.max(1, Math.round(vm.config.pageWritesPerSec * rateFactor))}pages/s`;
+    // As long in the guest's terms; on the real clock at most 15 s, so a reduced suite stays short.
+    const cap = vm.config.clock === 'real' ? 15_000 : Infinity;
     if (vm.config.timeoutMs !== null)
-      out.vms[i].options.timeout = `${Math.ceil(Math.min(15_000, vm.config.timeoutMs * (ramFactor / rateFactor)))}ms`;
+      out.vms[i].options.timeout = `${Math.ceil(Math.min(cap, vm.config.timeoutMs * (ramFactor / rateFactor)))}ms`;
   });
   return out;
 }
 
 function configIdOf(config: EvacuationConfig): string {
-  return createHash('sha256').update(JSON.stringify(config, hideSecrets)).digest('hex').slice(0, 12);
+  // A VM's kind of memory at its clock's default is the configuration as it was before there were two.
+  const vms = config.vms.map((vm) => {
+    const { memory, ...rest } = vm.config;
+    const byDefault = memory === (vm.config.clock === 'virtual' ? 'procedural' : 'materialized');
+    return { ...vm, config: byDefault ? rest : vm.config };
+  });
+  return createHash('sha256')
+    .update(JSON.stringify({ ...config, vms }, hideSecrets))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** An evacuation's expected cost, for balancing shards: its guests' memories set up and sent about twice. */

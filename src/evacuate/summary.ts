@@ -91,7 +91,11 @@ export function findings(plan: SummaryPlan, rows: EvacuationSummaryRow[]): strin
   const others = plan.variedKeys.filter((k) => k !== 'max-concurrent');
   const groups = new Map<string, EvacuationSummaryRow[]>();
   for (const r of rows) {
-    const label = others.map((k) => `${k} ${r.varied[k]}`).join(', ') || 'all';
+    const label =
+      others
+        .filter((k) => r.varied[k] !== undefined)
+        .map((k) => `${k} ${r.varied[k]}`)
+        .join(', ') || 'all';
     groups.set(label, [...(groups.get(label) ?? []), r]);
   }
   const lines: string[] = [];
