@@ -13,12 +13,19 @@
  *                    against after run 1, a repeated run's set-up against the first's;
  *   setup-floor      a fresh 4 GiB guest's set-up against faulting in the same bytes of new memory
  *                    on as many threads, measured just before and just after;
- *   receiver-memory  a receiver after 20 migrations alternating 512 MiB and 512 MiB + 4 KiB guests.
+ *   receiver-memory  a receiver after 20 migrations alternating 512 MiB and 512 MiB + 4 KiB guests;
+ * then guests of any size (issue 26), procedural memory on the virtual clock as `migbench run` gives it:
+ *   size-*           1, 8, 64 and 1024 GiB at 1 GB/s over 100 Gbit/s, QEMU's loop and KVM's costs:
+ *                    simulated seconds per wall second of the whole process (Node's start, set-up and
+ *                    all) and its peak RSS; and 8 GiB at 200 MB/s over 10 Gbit/s (the issue's case);
+ *   memory-kinds     three 256 MiB runs (zero,lz4; zero,xbzrle on a hot set; the dirty ring with
+ *                    post-copy after 2 rounds) on procedural and on materialized memory: equal field by field.
  * `--json` for machines.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RUN_CONFIG } from '../src/config/options.js';
+import { DEFAULT_RUN_CONFIG, resolveRunConfig, type RawRunOptions } from '../src/config/options.js';
+import { firstDifference, simulatedPart } from '../src/result/compare.js';
 import { type RunConfig } from '../src/config/types.js';
 import { runMigration } from '../src/driver/migrate.js';
 import type { MigrationResult } from '../src/result/schema.js';
@@ -50,7 +57,7 @@ import {
 
 const USAGE = `usage: node dist/bench/e2e.js [--json] [--filter TEXT]
   --json         print one JSON document on stdout instead of tables
-  --filter TEXT  run only the cases whose name contains TEXT (throughput, pacing, virtual, memory, setup)`;
+  --filter TEXT  run only the cases whose name contains TEXT (throughput, pacing, virtual, memory, setup, size, kinds)`;
 
 type CaseName =
   | 'throughput'
@@ -59,7 +66,13 @@ type CaseName =
   | 'virtual-clock'
   | 'suite-memory'
   | 'setup-floor'
-  | 'receiver-memory';
+  | 'receiver-memory'
+  | 'size-1gib'
+  | 'size-8gib'
+  | 'size-64gib'
+  | 'size-1tib'
+  | 'size-8gib-10gbit'
+  | 'memory-kinds';
 
 interface CaseDef {
   name: CaseName;
@@ -70,8 +83,25 @@ interface CaseDef {
   /** Needs the driver's virtual clock. */
   virtual?: boolean;
   /** A memory case of bench/lib/memory.ts instead of one migration. */
-  memory?: 'suite' | 'setup' | 'receiver';
+  memory?: 'suite' | 'setup' | 'receiver' | 'kinds';
+  /** A guest-size case: the whole process timed, peak RSS against a fixed bound (bytes). */
+  size?: { rssLimitBytes: number };
 }
+
+/** A guest-size case as `migbench run --clock virtual` would run it (procedural memory, QEMU's loop, KVM's costs). */
+const sized = (ram: string, dirtyRate: string, link: string): RunConfig =>
+  resolveRunConfig({ clock: 'virtual', ram, dirtyRate, link });
+
+/** The memory-kinds runs: the issue's three, at 256 MiB (100 MB/s over 1 Gbit/s converges in a few rounds). */
+const KIND_RUNS: { name: string; options: RawRunOptions }[] = [
+  { name: 'zero,lz4', options: { codec: 'zero,lz4' } },
+  { name: 'zero,xbzrle, hot set', options: { codec: 'zero,xbzrle', pattern: 'hotset:0.1:0.9' } },
+  {
+    name: 'ring, qemu-rounds, post-copy after 2',
+    options: { dirtyLog: 'ring', policy: 'qemu-rounds', postcopyAfter: '2' },
+  },
+];
+const KIND_BASE: RawRunOptions = { clock: 'virtual', ram: '256MiB', link: '1Gbit/s', dirtyRate: '100MB/s', seed: '5' };
 
 /**
  * Every case starts from the defaults with the round-based rule (`--policy qemu-rounds`): these
@@ -128,7 +158,65 @@ const CASES: CaseDef[] = [
     memcpy: false,
     memory: 'receiver',
   },
+  // Guests of any size (issue 26): the whole process, procedural memory.
+  ...(
+    [
+      ['size-1gib', '1GiB'],
+      ['size-8gib', '8GiB'],
+      ['size-64gib', '64GiB'],
+      ['size-1tib', '1TiB'],
+    ] as const
+  ).map(([name, ram]): CaseDef => ({
+    name,
+    title: `${ram.replace('GiB', ' GiB').replace('TiB', ' TiB')} guest at 1 GB/s over 100 Gbit/s, virtual clock, procedural`,
+    config: sized(ram, '1GB/s', '100Gbit/s'),
+    memcpy: false,
+    size: { rssLimitBytes: 4 * GiB },
+  })),
+  {
+    name: 'size-8gib-10gbit',
+    title: '8 GiB guest at 200 MB/s over 10 Gbit/s, virtual clock, procedural',
+    config: sized('8GiB', '200MB/s', '10Gbit/s'),
+    memcpy: false,
+    size: { rssLimitBytes: GiB },
+  },
+  {
+    name: 'memory-kinds',
+    title: 'three 256 MiB runs on procedural and on materialized memory',
+    config: resolveRunConfig({ ...KIND_BASE }),
+    memcpy: false,
+    memory: 'kinds',
+  },
 ];
+
+/** One memory-kinds run: whether the two kinds gave the same simulated result, and where not. */
+interface KindComparison {
+  name: string;
+  status: string;
+  verified: boolean;
+  equal: boolean;
+  difference?: string;
+  totalTimeMs: number;
+}
+
+async function memoryKindsCase(): Promise<KindComparison[]> {
+  const out: KindComparison[] = [];
+  for (const k of KIND_RUNS) {
+    const run = (memory: string) => runMigration(resolveRunConfig({ ...KIND_BASE, ...k.options, memory }));
+    const procedural = await run('procedural');
+    const materialized = await run('materialized');
+    const d = firstDifference(simulatedPart(materialized), simulatedPart(procedural));
+    out.push({
+      name: k.name,
+      status: procedural.status,
+      verified: procedural.verified && materialized.verified,
+      equal: d === null,
+      ...(d === null ? {} : { difference: d }),
+      totalTimeMs: procedural.totals.totalTimeMs,
+    });
+  }
+  return out;
+}
 
 /** What one case measured. Rates are per second of the run's own clock. */
 interface E2eCaseResult {
@@ -166,6 +254,10 @@ interface E2eCaseResult {
   suiteMemory?: SuiteMemoryResult;
   setupFloor?: SetupFloorResult;
   receiverMemory?: ReceiverMemoryResult;
+  memoryKinds?: KindComparison[];
+  /** Size cases: the whole process, from Node's start to the result (simulated ms / that wall ms). */
+  processWallMs?: number;
+  simulatedPerProcessWallSecond?: number;
 }
 
 type ChildMessage = { kind: 'result'; result: E2eCaseResult } | { kind: 'error'; message: string };
@@ -189,6 +281,7 @@ async function runCase(def: CaseDef): Promise<E2eCaseResult> {
   if (def.memory === 'setup')
     return { ...base, status: 'completed', setupFloor: await setupFloorCase(def.config.ramBytes) };
   if (def.memory === 'receiver') return { ...base, status: 'completed', receiverMemory: await receiverMemoryCase() };
+  if (def.memory === 'kinds') return { ...base, status: 'completed', memoryKinds: await memoryKindsCase() };
   let config = def.config;
   if (def.virtual) {
     if (!hasVirtualClock())
@@ -213,7 +306,9 @@ async function runCase(def: CaseDef): Promise<E2eCaseResult> {
   });
   const runWallMs = performance.now() - t0;
   const peak = sampler.stop();
-  const limitBytes = 2 * config.ramBytes + 256 * MiB;
+  // performance.now() counts from the process' start: Node, module loading, set-up and the run.
+  const processWallMs = performance.now();
+  const limitBytes = def.size?.rssLimitBytes ?? 2 * config.ramBytes + 256 * MiB;
   const out: E2eCaseResult = {
     ...base,
     status: result.status,
@@ -247,6 +342,10 @@ async function runCase(def: CaseDef): Promise<E2eCaseResult> {
     if (totals.wallTimeMs !== undefined && totals.wallTimeMs > 0)
       out.simulatedPerWallSecond = totals.totalTimeMs / totals.wallTimeMs;
     out.simulatedPerWallSecondWithSetup = totals.totalTimeMs / runWallMs;
+  }
+  if (def.size) {
+    out.processWallMs = processWallMs;
+    out.simulatedPerProcessWallSecond = totals.totalTimeMs / processWallMs;
   }
   if (def.memcpy) {
     // After the run, so the run's peak RSS does not include these 2 GiB.
@@ -376,6 +475,36 @@ function targetsOf(results: readonly E2eCaseResult[]): TargetResult[] {
       { atMost: true, ...note(get('receiver-memory')) },
     ),
   );
+  const k8 = get('size-8gib-10gbit');
+  t.push(
+    checkTarget(
+      '8 GiB at 200 MB/s over 10 Gbit/s, whole process',
+      5,
+      'simulated s per wall s',
+      k8?.simulatedPerProcessWallSecond ?? null,
+      note(k8),
+    ),
+  );
+  const tib = get('size-1tib');
+  t.push(
+    checkTarget(
+      '1 TiB at 1 GB/s over 100 Gbit/s, whole process',
+      600,
+      'wall s',
+      tib?.processWallMs === undefined ? null : tib.processWallMs / 1000,
+      { atMost: true, ...note(tib) },
+    ),
+  );
+  const kinds = get('memory-kinds')?.memoryKinds;
+  t.push(
+    checkTarget(
+      'procedural = materialized, field by field (256 MiB, 3 runs)',
+      KIND_RUNS.length,
+      'runs',
+      kinds ? kinds.filter((k) => k.equal && k.verified).length : null,
+      note(get('memory-kinds')),
+    ),
+  );
   for (const r of results) {
     if (!r.available || r.rss === undefined) continue;
     t.push(
@@ -411,7 +540,7 @@ function formatRuns(results: readonly E2eCaseResult[]): string {
     ['left', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   for (const r of results) {
-    if (r.suiteMemory || r.setupFloor || r.receiverMemory) continue;
+    if (r.suiteMemory || r.setupFloor || r.receiverMemory || r.memoryKinds || r.processWallMs !== undefined) continue;
     if (!r.available) {
       t.push([
         r.name,
@@ -451,6 +580,37 @@ function formatRuns(results: readonly E2eCaseResult[]): string {
   return t.toString();
 }
 
+/** The size curve: what a guest of each size costs this machine (whole process). */
+function formatSizes(results: readonly E2eCaseResult[]): string[] {
+  const rows = results.filter((r) => r.processWallMs !== undefined);
+  if (rows.length === 0) return [];
+  const t = newTable(
+    [
+      'Case',
+      'Guest\nRAM',
+      'Link',
+      'Status',
+      'Simulated\n(s)',
+      'Wall,\nwhole (s)',
+      'Sim s per\nwall s',
+      'Peak RSS\n(MiB)',
+    ],
+    ['left', 'right', 'right', 'left', 'right', 'right', 'right', 'right'],
+  );
+  for (const r of rows)
+    t.push([
+      r.name,
+      formatBytes(r.ramBytes),
+      link(r.linkBitsPerSec),
+      `${r.status}${r.verified ? ', verified' : ''}`,
+      sig((r.totals?.totalTimeMs ?? NaN) / 1000),
+      sig((r.processWallMs ?? NaN) / 1000),
+      sig(r.simulatedPerProcessWallSecond),
+      sig((r.rss?.peakBytes ?? NaN) / MiB),
+    ]);
+  return ['Guests of any size (virtual clock, procedural memory; wall = the whole process)', t.toString(), ''];
+}
+
 function formatMemoryCases(results: readonly E2eCaseResult[]): string[] {
   const out: string[] = [];
   const mib = (b: number): string => `${sig(b / MiB)} MiB`;
@@ -472,6 +632,12 @@ function formatMemoryCases(results: readonly E2eCaseResult[]): string[] {
       out.push(
         `setup-floor      ${formatBytes(f.ramBytes)} guest, ${formatBytes(f.setupBytes)} to set up · set-up ${sig(f.setupWallMs)} ms (memories ${sig(f.memoryWallMs)} ms) · fault-in floor ${sig(f.floorBefore.wallMs)} ms before, ${sig(f.floorAfter.wallMs)} ms after on ${f.floorBefore.threads} threads (${sig(f.floorBefore.gibPerSec)}, ${sig(f.floorAfter.gibPerSec)} GiB/s) · ${sig(f.ratio)} x`,
       );
+    }
+    if (r.memoryKinds) {
+      for (const k of r.memoryKinds)
+        out.push(
+          `memory-kinds     ${k.name.padEnd(38)} ${k.status}${k.verified ? ', verified' : ''} · ${sig(k.totalTimeMs)} ms simulated · ${k.equal ? 'procedural = materialized, field by field' : `differ: ${k.difference}`}`,
+        );
     }
     if (r.receiverMemory) {
       const m = r.receiverMemory;
@@ -502,6 +668,8 @@ const METHOD = [
   "Simulated s per wall s = simulated total time / the driver's wall time of the migration (set-up excluded; with set-up in brackets).",
   'suite-memory: runSuite over 20 repeats of one configuration (1 GiB, virtual clock, 10 Gbit/s, 100 MB/s); RSS read after each run; set-up = totals.setup.wallMs; repeat ratio = median of runs 2-20 / run 1.',
   "setup-floor: floor = new shared wasm memories of the run's slot sizes (source and target), one byte per 4 KiB touched on availableParallelism() threads started beforehand, then released; ratio = the run's totals.setup.wallMs / mean of the floors just before and just after.",
+  "size-*: resolveRunConfig of `run --clock virtual --ram R --dirty-rate D --link L` (procedural memory, --policy qemu, KVM's dirty-tracking costs), in a fresh process; wall = performance.now() at the result (Node's start, module loading, set-up and the run); peak RSS limit 4 GiB (1 GiB for the 8 GiB case).",
+  'memory-kinds: each run on --memory procedural then materialized in one process; the simulated part of the results (src/result/compare.ts) compared field by field.',
   "receiver-memory: this process runs the receiver; each source is a `migbench run --target` process of its own; RSS is the receiver's own figure after each migration; limit = the largest guest's target memory (admission formula) + 256 MiB.",
 ];
 
@@ -546,6 +714,7 @@ async function parent(): Promise<void> {
     '',
     formatRuns(results),
     '',
+    ...formatSizes(results),
     ...formatMemoryCases(results),
     'Round-0 CPU (threads of the run\'s process, % of one core; "others" = other processes on the machine)',
     ...results.flatMap((r) => (r.round0Cpu ? [`  ${r.name.padEnd(14)} ${formatCpu(r.round0Cpu)}`] : [])),

@@ -19,6 +19,16 @@ export const MAX_SLOT_PAGE_BYTES = 2 * 1024 * 1024 * 1024;
 export const FRAME_HEADER_BYTES = 32;
 /** Pages packed into one frame at most; 256 x 4 KiB = 1 MiB of page data. */
 export const DEFAULT_PAGES_PER_FRAME = 256;
+/** Page data of one frame at most: 256 pages up to 64 KiB pages, fewer past them (2 MiB pages: 8). */
+export const MAX_FRAME_PAGE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Pages a frame packs at most for a page size. 256 x 2 MiB pages would make 512 MiB frames, 8 of
+ * which would not fit a wasm32 memory beside the pages.
+ */
+export function pagesPerFrameFor(pageSizeBytes: number): number {
+  return Math.max(1, Math.min(DEFAULT_PAGES_PER_FRAME, Math.floor(MAX_FRAME_PAGE_BYTES / pageSizeBytes)));
+}
 /** Frame buffers per slot: how many frames may be in flight between driver and channel. */
 export const DEFAULT_FRAME_BUFFERS = 8;
 const WASM_PAGE_BYTES = 65536;
@@ -101,7 +111,7 @@ export const MAX_SHARED_MEMORY_BYTES = 3 * 1024 * 1024 * 1024;
 export function planGuestLayout(
   ramBytes: number,
   pageSizeBytes: number,
-  pagesPerFrame = DEFAULT_PAGES_PER_FRAME,
+  pagesPerFrame = pagesPerFrameFor(pageSizeBytes),
   frameBuffers = DEFAULT_FRAME_BUFFERS,
   pagesOffsetBytes = 0,
   procedural = false,

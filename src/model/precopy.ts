@@ -13,7 +13,7 @@ import type { ModelPrediction, ModelRound } from '../result/schema.js';
 export type { ModelPrediction, ModelRound } from '../result/schema.js';
 import { HYPERV_MAX_PASSES } from '../policy/hyperv.js';
 import { XEN_MAX_FACTOR, XEN_MAX_ITERS, XEN_MIN_DIRTY_PAGES } from '../policy/xen.js';
-import { DEFAULT_PAGES_PER_FRAME } from '../memory/layout.js';
+import { pagesPerFrameFor } from '../memory/layout.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { HEADER_BYTES } from '../wire/frame.js';
 import { deviceStateBytes } from '../guest/device-state.js';
@@ -23,7 +23,7 @@ const MODEL_MAX_ROUNDS = 10_000;
 
 export function predictPrecopy(c: RunConfig): ModelPrediction {
   const pageCount = c.ramBytes / c.pageSizeBytes;
-  const wirePerPage = c.pageSizeBytes + DESCRIPTOR_BYTES + HEADER_BYTES / DEFAULT_PAGES_PER_FRAME;
+  const wirePerPage = c.pageSizeBytes + DESCRIPTOR_BYTES + HEADER_BYTES / pagesPerFrameFor(c.pageSizeBytes);
   const linkBytesPerMs = c.linkBitsPerSec === null ? Infinity : c.linkBitsPerSec / 8 / 1000;
   // Pre-copy runs at --max-bandwidth where it is below the link; the final copy at the link's rate.
   const precopyBytesPerMs = Math.min(

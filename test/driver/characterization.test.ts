@@ -9,30 +9,11 @@ import { readFileSync } from 'node:fs';
 import { REAL_CASES, TCP_CASES, VIRTUAL_CASES } from '../characterization/cases.js';
 import { CHARACTERIZATION_FILE, runCase, type Recording } from '../characterization/run.js';
 import { simulatedPart, structure } from '../characterization/project.js';
+import { firstDifference } from '../../src/result/compare.js';
 import { startReceiver } from '../fixtures/receiver.js';
 import { formatHostPort } from '../../src/wire/address.js';
 
 const recording = JSON.parse(readFileSync(CHARACTERIZATION_FILE, 'utf8')) as Recording;
-
-/** The first path at which two JSON values differ, with both values; null when equal. */
-function firstDifference(a: unknown, b: unknown, path = ''): string | null {
-  if (Object.is(a, b)) return null;
-  if (
-    typeof a !== 'object' ||
-    typeof b !== 'object' ||
-    a === null ||
-    b === null ||
-    Array.isArray(a) !== Array.isArray(b)
-  ) {
-    return `${path || '(root)'}: recorded ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
-  }
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of keys) {
-    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
-    if (d !== null) return d;
-  }
-  return null;
-}
 
 test('every case has a recording', () => {
   for (const c of VIRTUAL_CASES) assert.ok(c.name in (c.racy ? recording.real : recording.virtual), c.name);
