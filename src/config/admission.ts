@@ -85,6 +85,7 @@ const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 /** "--ram 20GiB" as the user would write it. */
 function ramOption(ramBytes: number): string {
   const units: Array<[string, number]> = [
+    ['TiB', 2 ** 40],
     ['GiB', 2 ** 30],
     ['MiB', 2 ** 20],
     ['KiB', 2 ** 10],
@@ -106,8 +107,11 @@ export function admissionRefusal(
     available.cgroupFreeBytes !== null && available.cgroupFreeBytes < available.memAvailableBytes
       ? " (under this cgroup's limit)"
       : '';
-  const wayOut =
-    need.targetBytes > 0 && need.sourceBytes + need.scratchBytes + need.runtimeBytes <= available.bytes
+  const proceduralFits =
+    config.memory === 'materialized' && memoryNeed({ ...config, memory: 'procedural' }).totalBytes <= available.bytes;
+  const wayOut = proceduralFits
+    ? 'use --memory procedural, which holds no page bytes and fits'
+    : need.targetBytes > 0 && need.sourceBytes + need.scratchBytes + need.runtimeBytes <= available.bytes
       ? 'put the target on another host with migbench receive and --target'
       : `use a smaller --ram${need.scratchBytes > 0 ? ' or --xbzrle-cache' : ''}, or a host with more memory`;
   return `${ramOption(config.ramBytes)} needs about ${gib(need.totalBytes)} (${parts.join(', ')}) but ${gib(available.bytes)} is available${where}; ${wayOut}`;

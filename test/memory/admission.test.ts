@@ -56,12 +56,25 @@ test('the refusal names the need, what is available and a way out', () => {
   );
   assert.equal(
     admissionRefusal(config, memoryNeed(config), available(22.8)),
-    `--ram 20GiB needs about ${needGiB} GiB (source and target memory) but 22.8 GiB is available; put the target on another host with migbench receive and --target`,
+    `--ram 20GiB needs about ${needGiB} GiB (source and target memory) but 22.8 GiB is available; use --memory procedural, which holds no page bytes and fits`,
+  );
+  // Procedural memory too large with its target: the target can go elsewhere.
+  const tib: RunConfig = { ...config, ramBytes: 1024 * GiB, memory: 'procedural' };
+  const tibNeed = memoryNeed(tib);
+  const room = (tibNeed.sourceBytes + tibNeed.runtimeBytes) / GiB + 0.1;
+  assert.match(
+    admissionRefusal(tib, tibNeed, available(room)) ?? '',
+    /^--ram 1TiB needs about \d+\.\d GiB \(source and target memory\) but \d+\.\d GiB is available; put the target on another host with migbench receive and --target$/,
   );
   const remote = { ...config, ramBytes: 24 * GiB, target: { host: '10.0.0.2', port: 7000 } };
   assert.match(
     admissionRefusal(remote, memoryNeed(remote), available(22.8)) ?? '',
-    /^--ram 24GiB needs about 24\.\d GiB \(source memory\) but 22\.8 GiB is available; use a smaller --ram, or a host with more memory$/,
+    /^--ram 24GiB needs about 24\.\d GiB \(source memory\) but 22\.8 GiB is available; use --memory procedural, which holds no page bytes and fits$/,
+  );
+  const huge = { ...remote, ramBytes: 16 * 1024 * GiB, memory: 'procedural' as const };
+  assert.match(
+    admissionRefusal(huge, memoryNeed(huge), available(22.8)) ?? '',
+    /^--ram 16TiB needs about \d+\.\d GiB \(source memory\) but 22\.8 GiB is available; use a smaller --ram, or a host with more memory$/,
   );
   const xb = { ...config, ramBytes: 12 * GiB, codecs: ['xbzrle' as const], xbzrleCacheBytes: GiB };
   assert.match(
@@ -96,11 +109,11 @@ test('migbench run refuses a guest that cannot fit at once: exit 2, one line', (
   const r = spawnSync(process.execPath, [BIN, 'run', '--ram', '64GiB'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stdout, '', 'no header, no result');
-  // 64 GiB: even the source alone cannot fit on a 24 GiB machine, so the way out is a smaller guest.
+  // 64 GiB: even the source alone cannot fit on a 24 GiB machine; procedural memory would.
   assert.match(
     r.stderr,
     new RegExp(
-      `^migbench: --ram 64GiB needs about ${need64} GiB \\(source and target memory\\) but [\\d.]+ GiB is available; use a smaller --ram, or a host with more memory\\n$`,
+      `^migbench: --ram 64GiB needs about ${need64} GiB \\(source and target memory\\) but [\\d.]+ GiB is available; use --memory procedural, which holds no page bytes and fits\\n$`,
     ),
   );
   assert.ok(performance.now() - t0 < 10_000, 'before anything is allocated');
@@ -110,7 +123,7 @@ test('a suite records a run that cannot fit as failed, with the reason, and goes
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-admit-'));
   const plan = expandSuite(
     parseSuite(
-      // Materialized: a procedural 64 GiB guest fits (test/memory/procedural-sizes.test.ts).
+      // Materialized: a procedural 64 GiB guest fits (test/memory/procedural-sizes.test.ts runs one).
       'name: admit\nbase:\n  clock: virtual\n  memory: materialized\n  link: 10Gbit/s\nmatrix:\n  ram: [64GiB, 16MiB]\n',
       'admit.yaml',
     ),
