@@ -87,7 +87,7 @@ export const MEMORY_OPTIONS: OptionTable<MemoryOptionKey, MemoryOptionKey, Memor
     memory: {
       flags: '--memory <kind>',
       description:
-        "how the guest's pages are held: procedural (a page's bytes are a function of the seed and its writes, made only where something reads them: any size, no set-up, source and target hold 8 bytes a page) or materialized (every page's bytes in this process's memory, source and target: a real-clock run then measures the machine's memory too); the two give the same result on the virtual clock",
+        "how the guest's pages are held: procedural (a page's bytes are a function of the seed and its writes, made only where something reads them: any size, no set-up, source and target each hold about 8 bytes a page: its state and room in the scan list) or materialized (every page's bytes in this process's memory, source and target: a real-clock run then measures the machine's memory too); the two give the same result on the virtual clock",
       defaultText: 'procedural with --clock virtual, materialized with --clock real',
       example: 'materialized',
       resolve: (c) => {

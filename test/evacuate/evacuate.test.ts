@@ -210,3 +210,17 @@ test('bad input names the VM and the key', () => {
   // A codec list keeps its commas.
   assert.deepEqual(evacuation({}, ['ram=16MiB,codec=zero,lz4,vcpus=1']).vms[0].config.codecs, ['zero', 'lz4']);
 });
+
+test('a host of 120 VMs empties, 8 at a time, each verified, the NIC shared', async () => {
+  const vms = Array.from({ length: 120 }, (_, i) => `name=vm-${i + 1},ram=${i % 3 === 0 ? 2 : 1}MiB,dirty-rate=1MB/s`);
+  const r = await runEvacuation(evacuation({ link: '1Gbit/s', clock: 'virtual', maxConcurrent: '8' }, vms));
+  assert.equal(r.status, 'completed');
+  assert.equal(r.vms.length, 120);
+  assert.deepEqual(
+    r.vms.filter((v) => v.result?.verified !== true).map((v) => v.name),
+    [],
+    'every VM verified',
+  );
+  assert.equal(peakOverlap(r), 8);
+  checkNic(r, 1e9);
+});
