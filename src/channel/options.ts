@@ -46,7 +46,7 @@ export const REMOTE_OPTIONS: OptionTable<
   token: {
     flags: '--token <secret>',
     description:
-      'with --target: the shared secret the receiver checks (required by a receiver bound beyond loopback); visible to other users of this machine (ps): prefer MIGBENCH_TOKEN or --token-file',
+      'with --target: the shared secret the receiver holds; with one, every stream is TLS keyed by it (TLS-PSK: encrypted and authenticated), without one plain TCP (loopback receivers only); visible to other users of this machine (ps): prefer MIGBENCH_TOKEN or --token-file',
     defaultText: 'MIGBENCH_TOKEN, else none',
     example: 's3cret',
   },

@@ -12,6 +12,7 @@
  * the guest stays on the source. Every wait is bounded.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
@@ -22,6 +23,7 @@ import { decodeReply, encodeHello, MIGRATION_ID_BYTES } from '../wire/handshake.
 import { decodeFeedback } from '../wire/feedback.js';
 import { MAC_KEY_BYTES, MAC_NAME, memoryMac } from '../wire/mac.js';
 import { formatHostPort, type HostPort } from '../wire/address.js';
+import { describeSocketError, explainTlsFailure, tlsClientOptions } from '../wire/tls.js';
 import { describeFault, type FaultSpec } from './fault.js';
 
 export interface TcpTransportOptions {
@@ -201,7 +203,9 @@ export class TcpTransport implements Transport {
     const key = randomBytes(MAC_KEY_BYTES);
     const local = memoryMac(this.source, key, this.deviceState);
     local.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-    this.write(this.streams[0], this.controlFrame(FrameType.Verify, key));
+    // Its count is every frame sent before it, on all streams: the receiver checks it got as many.
+    const sent = this.streams.reduce((n, st) => n + st.sentFrames, 0);
+    this.write(this.streams[0], this.controlFrame(FrameType.Verify, key, sent));
     const timeoutMs =
       MAC_TIMEOUT_MS +
       (MAC_TIMEOUT_MS_PER_GIB * (this.source.layout.pageCount * this.source.layout.pageSizeBytes)) / 2 ** 30;
@@ -267,7 +271,11 @@ export class TcpTransport implements Transport {
   private openStream(index: number, migrationId: string): Promise<Stream> {
     const layout = this.source.layout;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.options.target.host, port: this.options.target.port });
+      // With a token, TLS-PSK (src/wire/tls.ts): the stream is encrypted and authenticated.
+      const { token } = this.options;
+      const where = { host: this.options.target.host, port: this.options.target.port };
+      const socket = token === null ? net.connect(where) : tls.connect({ ...where, ...tlsClientOptions(token) });
+      let secured = token === null;
       let inbox = Buffer.alloc(0);
       const fail = (message: string): void => {
         clearTimeout(timer);
@@ -279,7 +287,8 @@ export class TcpTransport implements Transport {
         HANDSHAKE_TIMEOUT_MS,
       );
       socket.setNoDelay(true);
-      socket.once('connect', () => {
+      socket.once(token === null ? 'connect' : 'secureConnect', () => {
+        secured = true;
         socket.write(
           encodeHello({
             pageSizeBytes: layout.pageSizeBytes,
@@ -294,8 +303,20 @@ export class TcpTransport implements Transport {
           }),
         );
       });
-      socket.on('error', (e) => fail(`cannot migrate to the receiver at ${this.address}: ${e.message}`));
-      socket.on('close', () => fail(`the receiver at ${this.address} closed stream ${index} during the handshake`));
+      socket.on('error', (e: NodeJS.ErrnoException) =>
+        fail(
+          !secured && (e.code ?? '').startsWith('ERR_SSL')
+            ? `cannot migrate to the receiver at ${this.address}: ${explainTlsFailure(e.message)}`
+            : `cannot migrate to the receiver at ${this.address}: ${e.message}`,
+        ),
+      );
+      socket.on('close', () =>
+        fail(
+          secured
+            ? `the receiver at ${this.address} closed stream ${index} during the handshake`
+            : `the receiver at ${this.address} closed stream ${index} during the TLS handshake: the tokens differ, or it was started without --token`,
+        ),
+      );
       socket.on('data', (chunk: Buffer) => {
         inbox = Buffer.concat([inbox, chunk]);
         let decoded;
@@ -325,9 +346,9 @@ export class TcpTransport implements Transport {
 
   private attach(s: Stream): void {
     s.socket.on('data', (chunk: Buffer) => this.onFeedback(s, chunk));
-    s.socket.on('error', (e) =>
+    s.socket.on('error', (e: NodeJS.ErrnoException) =>
       this.fail(
-        `stream ${s.index} to the receiver at ${this.address} failed in round ${this.round}: ${e.message}${this.faultNote}`,
+        `stream ${s.index} to the receiver at ${this.address} failed in round ${this.round}: ${describeSocketError(e)}${this.faultNote}`,
       ),
     );
     s.socket.on('close', () => {
@@ -409,7 +430,7 @@ export class TcpTransport implements Transport {
   }
 
   /** A frame of the driver's own (Verify with its key, Kill), checksummed as every frame is. */
-  private controlFrame(type: FrameType, body: Uint8Array = new Uint8Array(0)): Buffer {
+  private controlFrame(type: FrameType, body: Uint8Array = new Uint8Array(0), count = 0): Buffer {
     const frame = Buffer.alloc(HEADER_BYTES + body.length);
     frame.set(body, HEADER_BYTES);
     // XXH64 by the kernel, over the body placed in the page-hash scratch (the rounds are over, or it is empty).
@@ -418,7 +439,7 @@ export class TcpTransport implements Transport {
     const checksum = this.source.kernels[0].hash64(scratch.layout.hashesPtr, body.length, 0n);
     writeFrameHeader(new DataView(frame.buffer, frame.byteOffset, HEADER_BYTES), 0, {
       type,
-      count: 0,
+      count,
       bodyLengthBytes: body.length,
       round: this.round,
       checksum,

@@ -47,7 +47,7 @@ export const receiveCommand: CliCommand = {
       )
       .option(
         '--token <secret>',
-        'shared secret a source must present; required to bind beyond loopback; visible to other users (ps): prefer MIGBENCH_TOKEN or --token-file (default: MIGBENCH_TOKEN, else none; e.g. s3cret)',
+        'shared secret a source must hold: with one, every stream is TLS keyed by it (TLS-PSK); required to bind beyond loopback; visible to other users (ps): prefer MIGBENCH_TOKEN or --token-file (default: MIGBENCH_TOKEN, else none; e.g. s3cret)',
       )
       .option('--token-file <path>', 'read the shared secret from this file (its first line)')
       .option(

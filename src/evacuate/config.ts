@@ -176,7 +176,8 @@ export const EVACUATION_OPTION_SPECS: readonly EvacuationOptionSpec[] = [
   {
     key: 'token',
     flags: '--token <secret>',
-    description: 'with --target: the shared secret (prefer MIGBENCH_TOKEN or --token-file)',
+    description:
+      'with --target: the shared secret (streams are then TLS keyed by it; prefer MIGBENCH_TOKEN or --token-file)',
     defaultText: 'MIGBENCH_TOKEN, else none',
   },
   {

@@ -6,6 +6,7 @@
  */
 import { InputError } from '../util/errors.js';
 import net from 'node:net';
+import tls from 'node:tls';
 import { loadKernelModule } from '../kernel/loader.js';
 import { planGuestLayout, DEFAULT_FRAME_BUFFERS, type GuestLayout } from '../memory/layout.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
@@ -17,6 +18,7 @@ import { setUpMemories } from '../memory/setup.js';
 import { formatBytes } from '../util/format.js';
 import { tokenMatches, type Hello } from '../wire/handshake.js';
 import { formatHostPort, resolvesToLoopback, type HostPort } from '../wire/address.js';
+import { tlsServerOptions } from '../wire/tls.js';
 import { Connection } from './connection.js';
 import { short, TargetMigration, type MigrationSummary } from './target-migration.js';
 
@@ -58,8 +60,11 @@ export function migrationDeadlineMs(ramBytes: number): number {
 export class ReceiverError extends InputError {}
 
 export class ReceiverServer {
-  // Half-open: a source that ends its side still hears why its migration failed.
-  private readonly server = net.createServer({ allowHalfOpen: true });
+  /**
+   * Half-open: a source that ends its side still hears why its migration failed. With a token,
+   * TLS-PSK (src/wire/tls.ts): a stream is a migration's once its TLS handshake is done.
+   */
+  private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private module?: WebAssembly.Module;
   /** The names of this receiver's codec files, in order (listen() imports them). */
@@ -71,7 +76,15 @@ export class ReceiverServer {
   /** The last migrations that ended (a stream of one that comes late is refused, not a new migration). */
   private readonly ended: string[] = [];
 
-  constructor(private readonly options: ReceiverOptions) {}
+  constructor(private readonly options: ReceiverOptions) {
+    this.server =
+      options.token === null
+        ? net.createServer({ allowHalfOpen: true })
+        : tls.createServer({
+            allowHalfOpen: true,
+            ...tlsServerOptions(options.token, options.handshakeTimeoutMs ?? 10_000),
+          });
+  }
 
   /**
    * Starts listening; resolves with the address (port 0 picks one). Beyond loopback (decided on
@@ -88,7 +101,17 @@ export class ReceiverServer {
     const files = this.options.userCodecs ?? [];
     await preloadUserCodecs(files);
     this.userCodecNames = files.map((spec, i) => userCodec(spec, i).name);
-    this.server.on('connection', (socket) => this.accept(socket));
+    if (this.options.token === null) this.server.on('connection', (socket: net.Socket) => this.accept(socket));
+    else {
+      this.server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket));
+      // One line per connection that never became TLS: a wrong token, a plain source, a scanner.
+      this.server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: tls.TLSSocket) =>
+        this.options.onRefused?.(
+          `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+          `TLS handshake failed${e.code ? ` (${e.code})` : ''}: a wrong token, or a source without --token`,
+        ),
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.listen.port, this.options.listen.host, () => {

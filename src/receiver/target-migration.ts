@@ -166,7 +166,7 @@ export class TargetMigration {
     if (type === FrameType.DeviceState && this.deviceState !== null)
       throw new FrameError(`a second device state frame in round ${round}`);
     if (type === FrameType.End) this.checkComplete();
-    if (type === FrameType.Verify) this.checkVerify(lengthBytes);
+    if (type === FrameType.Verify) this.checkVerify(lengthBytes, header.count);
     this.receiver.receive(slot, frame, header);
     if (type === FrameType.Pages) this.markArrived(view, at + HEADER_BYTES, header.count);
     if (type === FrameType.DeviceState)
@@ -210,8 +210,11 @@ export class TargetMigration {
       throw new FrameError('end of migration without the device state: the migration is not complete');
   }
 
-  /** One verify request per migration, with its key, once the migration is whole. */
-  private checkVerify(lengthBytes: number): void {
+  /**
+   * One verify request per migration, with its key, once the migration has ended (its End frame),
+   * counting every frame the source sent before it: a frame lost or added on the way fails it.
+   */
+  private checkVerify(lengthBytes: number, count: number): void {
     if (this.verifyRequested) throw new FrameError('a second verify request: one per migration');
     this.verifyRequested = true;
     if (lengthBytes - HEADER_BYTES !== MAC_KEY_BYTES)
@@ -220,6 +223,12 @@ export class TargetMigration {
       );
     if (this.deviceState === null)
       throw new FrameError('a verify request before the device state: the migration is not complete');
+    if (this.resumedAtMs === null)
+      throw new FrameError('a verify request before the end of migration: the migration is not complete');
+    if (count !== this.frames)
+      throw new FrameError(
+        `the verify request counts ${count} frames sent before it, but ${this.frames} arrived: frames were lost or added on the way`,
+      );
   }
 
   /** A stream ended cleanly on the source's side (after the end of migration, or it is truncated). */

@@ -1,7 +1,9 @@
 /**
  * Nothing from the wire is trusted: each malformed input is rejected with a clear message on the
  * receiver and to the peer, that connection is closed, and the receiver keeps listening (a good
- * migration afterwards completes verified).
+ * migration afterwards completes verified). The receiver has a token, so every stream is TLS-PSK
+ * (src/wire/tls.ts): the inputs below come inside a TLS session keyed by the right token, as from
+ * a source that holds it; without it nothing gets past the TLS handshake.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +20,7 @@ const good = (): Buffer => hello({ token: 's3cret' });
 /** A handshake refused: the REPLY says why and the receiver reports the same. */
 async function refused(parts: Buffer[], why: RegExp): Promise<void> {
   const before = receiver.refused.length;
-  const x = await exchange(receiver.address, parts);
+  const x = await exchange(receiver.address, parts, { token: 's3cret' });
   assert.ok(x.closed, 'the receiver closed the connection');
   assert.equal(x.reply?.accepted, false);
   assert.match(x.reply?.reason ?? '', why);
@@ -28,7 +30,7 @@ async function refused(parts: Buffer[], why: RegExp): Promise<void> {
 /** A migration rejected mid-stream: an ERROR to the peer, a failed migration on the receiver. */
 async function rejected(parts: Buffer[], why: RegExp, opts: { end?: boolean } = {}): Promise<void> {
   const before = receiver.summaries.length;
-  const x = await exchange(receiver.address, parts, opts);
+  const x = await exchange(receiver.address, parts, { ...opts, token: 's3cret' });
   assert.ok(x.closed, 'the receiver closed the connection');
   assert.equal(x.reply?.accepted, true);
   const error = x.feedback.find((f) => f.kind === 'error');
@@ -38,6 +40,19 @@ async function rejected(parts: Buffer[], why: RegExp, opts: { end?: boolean } = 
   assert.equal(s.status, 'failed');
   assert.match(s.reason ?? '', why);
 }
+
+test('without the token no stream gets past TLS: the handshake fails before any HELLO is read', async () => {
+  const before = receiver.refused.length;
+  const plain = await exchange(receiver.address, [good()]);
+  assert.ok(plain.closed);
+  assert.equal(plain.reply, undefined, 'no REPLY to a plain stream');
+  const wrongKey = await exchange(receiver.address, [good()], { token: 'guess' });
+  assert.ok(wrongKey.closed);
+  assert.equal(wrongKey.reply, undefined, 'no REPLY under another key');
+  const lines = receiver.refused.slice(before);
+  assert.equal(lines.length, 2, lines.join('\n'));
+  for (const l of lines) assert.match(l, /TLS handshake failed.*a wrong token, or a source without --token/);
+});
 
 test('a wrong magic is refused', () =>
   refused([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.padEnd(64))], /bad handshake magic 0x20544547/));
@@ -129,9 +144,13 @@ test('a migration that is not complete is refused as such at its end, and frames
   );
 });
 
-test('verify: one request per migration, with a 32-byte key, after the device state; answered with the MAC', async () => {
+test('verify: one request per migration, with a 32-byte key, after the end, counting the frames; answered with the MAC', async () => {
   const key = Buffer.alloc(32, 7);
   const state = Buffer.alloc(4096, 9);
+  const end = frame(new Uint8Array(0), { type: 3 });
+  // A whole migration: 8 page frames, the device state, the end; the verify counts those 10.
+  const whole = (): Buffer[] => [good(), ...allPages(), frame(state, { type: 2 }), end];
+  const verify = (count: number): Buffer => frame(key, { type: 5, count });
   await rejected(
     [good(), frame(key, { type: 5 })],
     /a verify request before the device state: the migration is not complete/,
@@ -141,17 +160,21 @@ test('verify: one request per migration, with a 32-byte key, after the device st
     /a verify frame carries a 32-byte key, not 0 bytes/,
   );
   await rejected(
-    [good(), frame(state, { type: 2 }), frame(key, { type: 5 }), frame(key, { type: 5 })],
-    /a second verify request: one per migration/,
+    [good(), frame(state, { type: 2 }), verify(1)],
+    /a verify request before the end of migration: the migration is not complete/,
   );
+  await rejected(
+    [...whole(), verify(9)],
+    /the verify request counts 9 frames sent before it, but 10 arrived: frames were lost or added on the way/,
+  );
+  await rejected([...whole(), verify(10), verify(11)], /a second verify request: one per migration/);
   await rejected([good(), frame(state, { type: 2 }), frame(state, { type: 2 })], /a second device state frame/);
-  // Answered: HMAC-SHA256 under the key, of the shape, the (zero) target memory and the device state.
-  const x = await exchange(receiver.address, [good(), frame(state, { type: 2 }), frame(key, { type: 5 })], {
-    timeoutMs: 2000,
-  });
+  // Answered: HMAC-SHA256 under the key, of the shape, the target memory (every page 0xab) and the device state.
+  const x = await exchange(receiver.address, [...whole(), verify(10)], { timeoutMs: 2000, token: 's3cret' });
   const mac = x.feedback.find((f) => f.kind === 'mac');
   assert.ok(mac && mac.kind === 'mac', 'a MAC came back');
   const memory = new SharedArrayBuffer(8 * 1024 * 1024);
+  new Uint8Array(memory).fill(0xab);
   const expected = computeMac({
     key,
     pageSizeBytes: 4096,

@@ -37,7 +37,7 @@ test('the TCP world fails its connect stage, with the reason, when the receiver 
   const w = await buildWorld({ target: `tcp://${formatHostPort(receiver.address)}`, token: 'wrong' });
   try {
     await w.world.transport.prepare();
-    await assert.rejects(w.world.transport.connect(), /refused the migration/);
+    await assert.rejects(w.world.transport.connect(), /the TLS handshake failed: the tokens differ/);
   } finally {
     await w.release();
   }
