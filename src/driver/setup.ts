@@ -40,17 +40,30 @@ export async function prepare(
   // The source guest boots with its initial content and the target host's memory is made ready
   // (zero, faulted in), on every core, while a TCP transport connects and the receiver readies its own.
   const prepared = world.transport.prepare();
-  const memory = await setUpMemories({
-    module,
-    source: { memory: source, seed: config.seed, content: config.content },
-    zero: target ? [target] : [],
-  });
-  await prepared;
-  const guest = world.sourceGuest(dirtyLog.markMode);
-  await guest.started();
-  const beforePageWritesPerSec = await world.measurePace(guest);
-  // Set up and running, the guest may have to wait for its turn to migrate (an evacuation's limit).
-  await ready?.();
+  let guest: GuestHost | undefined;
+  let memory: Awaited<ReturnType<typeof setUpMemories>>;
+  let beforePageWritesPerSec: number;
+  try {
+    memory = await setUpMemories({
+      module,
+      source: { memory: source, seed: config.seed, content: config.content },
+      zero: target ? [target] : [],
+    });
+    await prepared;
+    guest = world.sourceGuest(dirtyLog.markMode);
+    await guest.started();
+    beforePageWritesPerSec = await world.measurePace(guest);
+    // Set up and running, the guest may have to wait for its turn to migrate (an evacuation's limit).
+    await ready?.();
+  } catch (err) {
+    // Nothing started here may outlive the failure: a guest's vCPU threads, encoder threads or a
+    // connection would keep the process alive (an interrupted evacuation's VM set up ahead did).
+    await prepared.catch(() => undefined);
+    await guest?.shutdown().catch(() => undefined);
+    await world.encoding?.close().catch(() => undefined);
+    await world.transport.close().catch(() => undefined);
+    throw err;
+  }
   world.start();
   const wallStartMs = performance.now();
   return {

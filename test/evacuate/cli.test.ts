@@ -1,8 +1,8 @@
 /** `migbench evacuate` through the real CLI: the issue's example on the virtual clock, a host file, and its errors with file:line. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,3 +102,53 @@ test('migbench evacuate --help lists the host options and the run options for ev
   assert.equal(html.status, 2);
   assert.match(html.stderr, /--html must be a file path in an existing directory/);
 });
+
+/** Starts `migbench ARGS`, sends SIGTERM after `afterMs`, and resolves with how it ended and how long after the signal. */
+function interrupted(
+  args: string[],
+  afterMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; exitMs: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let sentAt = 0;
+    const kill = setTimeout(() => {
+      sentAt = performance.now();
+      child.kill('SIGTERM');
+    }, afterMs);
+    // A process that outlives this is stuck: killed, and the test fails on the time.
+    const stuck = setTimeout(() => child.kill('SIGKILL'), afterMs + 30_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(kill);
+      clearTimeout(stuck);
+      resolve({ code, signal, exitMs: performance.now() - sentAt, stdout, stderr });
+    });
+  });
+}
+
+for (const clock of ['real', 'virtual'] as const) {
+  test(`SIGTERM ends a ${clock}-clock evacuation within seconds, its result written (a VM set up ahead included)`, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'migbench-evac-term-'));
+    const json = path.join(dir, 'e.json');
+    // Slow enough that it is mid-way at the signal: one at a time, the next VM set up and waiting.
+    const vm = clock === 'real' ? 'ram=16MiB,dirty-rate=1MB/s' : 'ram=1GiB,dirty-rate=100MB/s';
+    const r = await interrupted(
+      ['evacuate', '--vm', vm, '--vm', vm, '--vm', vm, '--link', clock === 'real' ? '40Mbit/s' : '1Gbit/s'].concat([
+        '--max-concurrent',
+        '1',
+        '--clock',
+        clock,
+        '--export-json',
+        json,
+      ]),
+      clock === 'real' ? 3000 : 1500,
+    );
+    assert.equal(r.signal, null, `ended by ${r.signal}: it did not exit on SIGTERM (${r.stderr})`);
+    assert.ok(r.exitMs < 10_000, `exited ${(r.exitMs / 1000).toFixed(1)} s after SIGTERM`);
+    assert.match(r.stderr, /interrupted/);
+    assert.ok(existsSync(json), 'the result was written');
+  });
+}
