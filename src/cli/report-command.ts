@@ -44,6 +44,7 @@ async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliComm
   const s = (n: number): string => (n === 1 ? '' : 's');
   const { what, folders: n, records, runs, missingShards, missingRuns, files } = merged;
   io.err(`merged ${n} shard folder${s(n)}: ${records} of ${runs} ${what}s recorded\n`);
+  for (const w of merged.warnings) io.err(`migbench: warning: ${w}\n`);
   if (missingShards.length > 0)
     io.err(
       `migbench: missing: shard${s(missingShards.length)} ${missingShards.join(', ')} (no folder): their ${what}s are not in the report\n`,
@@ -65,6 +66,7 @@ interface Merged {
   missingShards: number[];
   missingRuns: string[];
   files: string[];
+  warnings: string[];
 }
 
 /** Merges shard folders into `out`, each kind of suite by its own runner's rules. */
@@ -73,13 +75,14 @@ async function merge(folders: string[], out: string, version: string): Promise<M
   if (first?.kind === 'evacuation') {
     const { mergeEvacuationShards } = await import('../harness/evacuation-suite.js');
     const m = await mergeEvacuationShards(folders, out, version);
-    return { what: 'evacuation', folders: folders.length, ...m };
+    return { what: 'evacuation', folders: folders.length, warnings: [], ...m };
   }
   const { mergeShards } = await import('../harness/merge.js');
   const m = await mergeShards(folders, out, version);
-  const { missingShards, missingRuns, files, records } = m;
+  const { missingShards, missingRuns, files, records, warnings } = m;
   return {
     what: 'run',
+    warnings,
     folders: m.folders.length,
     records,
     runs: m.plan.runs.length,

@@ -139,6 +139,23 @@ function clockOption(opts: SuiteCliOptions): 'real' | 'virtual' | undefined {
   return opts.clock;
 }
 
+/**
+ * A shard writes into DIR/shard-I-of-N, and `report DIR` merges those folders into DIR: a DIR that
+ * holds a whole suite's results of its own is refused, so that nobody mistakes a shard's fresh start
+ * ("0 already done") for a resume of those runs.
+ */
+async function refuseShardOverWhole(dir: string): Promise<void> {
+  const { readPlan } = await import('../suite/outputs.js');
+  const { SuiteDirError } = await import('../harness/run-suite.js');
+  const { shardFolders } = await import('../harness/merge.js');
+  const own = await readPlan(dir).catch(() => undefined);
+  // A plan beside shard folders is their merge (`report DIR`): more shards may still come.
+  if (own !== undefined && own.shard === undefined && (await shardFolders(dir)).length === 0)
+    throw new SuiteDirError(
+      `${dir} holds the results of the whole suite "${own.name}" run without --shard; a sharded run goes into shard folders of a directory of its own: give it another --out (the recorded runs are not redone by shards)`,
+    );
+}
+
 /** The suite's plan, or this machine's share of it (then into DIR/shard-I-of-N: opts.out changes). */
 async function planSuite(file: string, opts: SuiteCliOptions, io: CliIO): Promise<SuitePlan> {
   const { loadSuitePlan } = await import('../suite/load.js');
@@ -154,6 +171,7 @@ async function planSuite(file: string, opts: SuiteCliOptions, io: CliIO): Promis
       return null;
     }
   };
+  await refuseShardOverWhole(opts.out);
   opts.out = path.join(opts.out, shardFolder(shard));
   return shardPlan(plan, shard, (r) => expectedCost(r.config, predict));
 }
@@ -290,6 +308,7 @@ async function planEvacuations(
   if (opts.shard === undefined) return plan;
   const { parseShard, shardFolder, splitRuns } = await import('../suite/shard.js');
   const shard = parseShard(opts.shard, io.env);
+  await refuseShardOverWhole(opts.out);
   opts.out = path.join(opts.out, shardFolder(shard));
   return shardEvacuationPlan(plan, shard.index, shard.count, (runs) => splitRuns(runs, shard.count, evacuationCost));
 }

@@ -2,7 +2,9 @@
  * DIR/results.jsonl: one SuiteRecord per line, appended (and synced) as each run finishes, so a
  * crash or Ctrl-C loses at most the run in progress. The last record of a run id wins.
  */
-import { open, readFile, truncate } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, truncate } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { RECORD_VERSION, hideSecrets, type SuiteRecord } from './schema.js';
 
@@ -15,21 +17,23 @@ export interface LoadedRecords {
 }
 
 export async function readRecords(dir: string): Promise<LoadedRecords> {
-  let text: string;
+  const records: SuiteRecord[] = [];
+  const badLines: number[] = [];
+  // Line by line from a stream: a results file of any size (a string ends near 512 MiB in V8).
+  const lines = createInterface({ input: createReadStream(path.join(dir, RESULTS_FILE)), crlfDelay: Infinity });
+  let n = 0;
   try {
-    text = await readFile(path.join(dir, RESULTS_FILE), 'utf8');
+    for await (const line of lines) {
+      n++;
+      if (line.trim() === '') continue;
+      const record = parseRecord(line);
+      if (record === undefined) badLines.push(n);
+      else records.push(record);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], badLines: [] };
     throw e;
   }
-  const records: SuiteRecord[] = [];
-  const badLines: number[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const record = parseRecord(line);
-    if (record === undefined) badLines.push(i + 1);
-    else records.push(record);
-  });
   return { records, badLines };
 }
 
@@ -61,15 +65,8 @@ export class RecordWriter {
   /** Opens DIR/results.jsonl for appending; a torn last line (a killed writer) is cut off first. */
   static async open(dir: string): Promise<RecordWriter> {
     const file = path.join(dir, RESULTS_FILE);
-    let text = '';
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (text !== '' && !text.endsWith('\n')) {
-      await truncate(file, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
-    }
+    const end = await lastNewlineEnd(file);
+    if (end !== null) await truncate(file, end);
     return new RecordWriter(await open(file, 'a'));
   }
 
@@ -80,5 +77,35 @@ export class RecordWriter {
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+/**
+ * Where a file whose last line is torn should be cut (just past its last newline; 0 when it has
+ * none); null when it ends with a newline, is empty or does not exist. Reads backwards from the
+ * end, a block at a time, so a file of any size.
+ */
+async function lastNewlineEnd(file: string): Promise<number | null> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return null;
+    const block = Buffer.alloc(64 * 1024);
+    for (let end = size; end > 0;) {
+      const start = Math.max(0, end - block.length);
+      const { bytesRead } = await handle.read(block, 0, end - start, start);
+      const at = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (at >= 0) return start + at + 1 === size ? null : start + at + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    await handle.close();
   }
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,4 +91,69 @@ test('three shards, merged by migbench report, equal one unsharded run; a missin
   assert.equal(m.status, 0, m.stderr);
   assert.match(m.stderr, /missing: shards 2, 3 \(no folder\)/);
   assert.match(m.stderr, /missing: 4 runs with no record/);
+});
+
+test('recorded results are never lost: a shard is refused over a whole run, a merge keeps what DIR held and says what it chose', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'migbench-shard-keep-'));
+  const file = path.join(dir, 's.yaml');
+  writeFileSync(
+    file,
+    'name: s\nbase: { ram: 16MiB, clock: virtual, link: 1Gbit/s }\nmatrix: { dirty-rate: [1MB/s, 20MB/s], policy: [xen, qemu-rounds] }\n',
+  );
+  const whole = path.join(dir, 'whole');
+  assert.equal(migbench('suite', file, '--out', whole, '--quiet').status, 0);
+  const before = readFileSync(path.join(whole, 'results.jsonl'), 'utf8');
+  // The issue's sequence: a shard into the whole run's folder, then report.
+  const shard = migbench('suite', file, '--out', whole, '--shard', '1/2', '--quiet');
+  assert.equal(shard.status, 2);
+  assert.match(shard.stderr, /holds the results of the whole suite "s" run without --shard/);
+  assert.equal(readFileSync(path.join(whole, 'results.jsonl'), 'utf8'), before, 'untouched');
+
+  // Shards merged into a folder that holds records already: they are kept, duplicates named.
+  const sharded = path.join(dir, 'sharded');
+  for (const i of [1, 2])
+    assert.equal(migbench('suite', file, '--out', sharded, '--shard', `${i}/2`, '--quiet').status, 0);
+  assert.equal(migbench('report', sharded).status, 0);
+  const lines = readFileSync(path.join(sharded, 'shard-1-of-2', 'results.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
+  // A corrupt line, a record of a run the plan does not have, and a run recorded again (another
+  // finish time) in shard 1; the first merge's copies in DIR are not news.
+  const foreign = { ...JSON.parse(lines[0]), runId: 'not-in-the-plan' };
+  const redone = { ...JSON.parse(lines[0]), finishedAt: '2030-01-01T00:00:00.000Z' };
+  writeFileSync(
+    path.join(sharded, 'shard-1-of-2', 'results.jsonl'),
+    `${lines.join('\n')}\n{"torn":\n${JSON.stringify(foreign)}\n${JSON.stringify(redone)}\n`,
+  );
+  const again = migbench('report', sharded);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /merged 2 shard folders: 4 of 4 runs recorded/);
+  assert.match(again.stderr, /warning: .*shard-1-of-2\/results\.jsonl: 1 line not a record \(line \d+\): left out/);
+  assert.match(again.stderr, /warning: 1 record of runs not in the plan .*: kept in results\.jsonl/);
+  const warnings = again.stderr.split('\n').filter((l) => l.includes('warning: run '));
+  assert.equal(warnings.length, 1, again.stderr);
+  assert.match(
+    warnings[0],
+    /recorded differently in .*sharded and .*shard-1-of-2: the record from .*shard-1-of-2 is kept/,
+  );
+  const merged = readFileSync(path.join(sharded, 'results.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(merged.length, 5, 'the 4 runs and the foreign record');
+});
+
+test('a merge replaces DIR/results.jsonl, never writing through a symlink', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'migbench-shard-link-'));
+  const file = path.join(dir, 's.yaml');
+  writeFileSync(
+    file,
+    'name: s\nbase: { ram: 16MiB, clock: virtual, link: 1Gbit/s }\nmatrix: { dirty-rate: [1MB/s, 20MB/s] }\n',
+  );
+  const sharded = path.join(dir, 'sharded');
+  for (const i of [1, 2])
+    assert.equal(migbench('suite', file, '--out', sharded, '--shard', `${i}/2`, '--quiet').status, 0);
+  const outside = path.join(dir, 'outside.txt');
+  writeFileSync(outside, 'keep me\n');
+  symlinkSync(outside, path.join(sharded, 'results.jsonl'));
+  assert.equal(migbench('report', sharded).status, 0);
+  assert.equal(readFileSync(outside, 'utf8'), 'keep me\n');
+  assert.equal(lstatSync(path.join(sharded, 'results.jsonl')).isSymbolicLink(), false);
 });
