@@ -4,7 +4,7 @@
  * the host's totals (tables, --json, --html with a timeline). The VMs come from repeated --vm
  * options or a host file (YAML); run options given here apply to every VM, a VM's own win.
  */
-import { readFile } from 'node:fs/promises';
+import { InputFileProblem, readInputFile } from '../util/input-file.js';
 import type { Command } from 'commander';
 import type { HostFile } from '../evacuate/host-file.js';
 import { OptionError } from '../util/errors.js';
@@ -108,11 +108,11 @@ async function evacuationText(opts: EvacuateCliOptions): Promise<{ text: Evacuat
     const { parseHostFile } = await import('../evacuate/host-file.js');
     let source: string;
     try {
-      source = await readFile(opts.hostFile, 'utf8');
+      source = await readInputFile(opts.hostFile);
     } catch (e) {
       throw new OptionError(
         '--host-file',
-        `--host-file ${opts.hostFile} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        `--host-file ${opts.hostFile} cannot be read: ${e instanceof InputFileProblem ? e.message : String(e)}`,
       );
     }
     hostFile = parseHostFile(source, opts.hostFile);

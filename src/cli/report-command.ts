@@ -113,13 +113,20 @@ async function regenerate(dir: string, ctx: CliCommandContext): Promise<number> 
   const { readPlan } = await import('../suite/outputs.js');
   const { writeSuiteOutputs } = await import('../harness/outputs.js');
   const { latestByRunId, readRecords } = await import('../suite/records.js');
-  const plan = await readPlan(dir).catch((e: unknown) => {
-    throw new Error(`cannot read ${path.join(dir, 'suite.json')}: ${e instanceof Error ? e.message : String(e)}`);
-  });
+  const usage = ctx.usageError('migbench report');
+  const { stat } = await import('node:fs/promises');
+  const s = await stat(dir).catch(() => null);
+  if (s === null || !s.isDirectory())
+    return usage(`${dir} is not a folder: give a directory written by 'migbench suite FILE --out DIR'`);
+  let plan;
+  try {
+    plan = await readPlan(dir);
+  } catch (e) {
+    // A plan that is not one (hand-edited, truncated, another tool's) is bad input, not a crash.
+    return usage(`cannot read ${path.join(dir, 'suite.json')}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (plan === undefined) {
-    return ctx.usageError('migbench report')(
-      `${dir} holds no suite.json: give a directory written by 'migbench suite FILE --out DIR'`,
-    );
+    return usage(`${dir} holds no suite.json: give a directory written by 'migbench suite FILE --out DIR'`);
   }
   const loaded = await readRecords(dir);
   if (loaded.badLines.length > 0)

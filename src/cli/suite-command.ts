@@ -108,8 +108,8 @@ export const suiteCommand: CliCommand = {
 
 async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
   const usage = ctx.usageError('migbench suite');
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(file, 'utf8').catch(() => null);
+  const { readInputFile } = await import('../util/input-file.js');
+  const text = await readInputFile(file).catch(() => null);
   if (text !== null) {
     const { isEvacuationSuite } = await import('../evacuate/suite.js');
     if (isEvacuationSuite(text)) return evacuationSuiteAction(file, text, opts, ctx);

@@ -283,10 +283,14 @@ export function setVmKey(vm: VmText, key: string, value: string, fail: (detail: 
   if (key === 'name') {
     if (!/^[A-Za-z0-9][\w.-]{0,63}$/.test(value))
       throw fail(`a name is 1 to 64 letters, digits, '.', '_' or '-' such as db-1 (got ${JSON.stringify(value)})`);
+    if (vm.name !== undefined) throw fail('given twice');
     vm.name = value;
     return;
   }
   if (key === 'target') {
+    // One notation: a decimal number, as the error for a bad one says (not 0x1, 1e0 or 01).
+    if (!/^[1-9]\d*$/.test(value)) throw fail(`the target host's number, 1, 2, ... (got ${JSON.stringify(value)})`);
+    if (vm.target !== undefined) throw fail('given twice');
     vm.target = value;
     return;
   }

@@ -3,7 +3,7 @@
  * machines differ, and every measure with B − A and B / A. A file may hold a MigrationResult (as
  * `run --json` or `--export-json` write it) or one suite record (a line of results.jsonl).
  */
-import { readFile } from 'node:fs/promises';
+import { InputFileProblem, readInputFile } from '../util/input-file.js';
 import Table from 'cli-table3';
 import { RESULT_SCHEMA_VERSION, type MigrationResult } from '../result/schema.js';
 import { METRICS } from '../suite/metrics.js';
@@ -40,9 +40,9 @@ export class ResultFileError extends Error {
 export async function readResultFile(file: string): Promise<MigrationResult> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readInputFile(file);
   } catch (e) {
-    throw new ResultFileError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new ResultFileError(`cannot read ${file}: ${e instanceof InputFileProblem ? e.message : String(e)}`);
   }
   let value: unknown;
   try {

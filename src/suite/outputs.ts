@@ -24,8 +24,22 @@ export async function readPlan(dir: string): Promise<SuitePlan | undefined> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const plan = JSON.parse(text) as SuitePlan;
-  if (plan.planVersion !== PLAN_VERSION || !Array.isArray(plan.runs)) {
+  let plan: SuitePlan;
+  try {
+    plan = JSON.parse(text) as SuitePlan;
+  } catch {
+    throw new Error(`${path.join(dir, PLAN_FILE)} is not JSON: not a migbench suite plan`);
+  }
+  if (
+    typeof plan !== 'object' ||
+    plan === null ||
+    plan.planVersion !== PLAN_VERSION ||
+    typeof plan.name !== 'string' ||
+    !Array.isArray(plan.runs) ||
+    !Array.isArray(plan.comparisons) ||
+    !Array.isArray(plan.variedKeys) ||
+    !plan.runs.every((r) => typeof r === 'object' && r !== null && typeof r.runId === 'string')
+  ) {
     throw new Error(`${path.join(dir, PLAN_FILE)} is not a migbench suite plan (planVersion ${PLAN_VERSION})`);
   }
   return plan;

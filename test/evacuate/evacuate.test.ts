@@ -224,3 +224,16 @@ test('a host of 120 VMs empties, 8 at a time, each verified, the NIC shared', as
   assert.equal(peakOverlap(r), 8);
   checkNic(r, 1e9);
 });
+
+test('a VM key given twice is refused, name and target too; a target is a plain decimal number', () => {
+  for (const [text, why] of [
+    ['ram=16MiB,ram=32MiB', /ram: given twice/],
+    ['name=a,name=b', /name: given twice/],
+    ['target=1,target=1', /target: given twice/],
+    ['target=0x1', /target: the target host's number, 1, 2, \.\.\. \(got "0x1"\)/],
+    ['target=1e0', /got "1e0"/],
+    ['target=01', /got "01"/],
+  ] as const)
+    assert.throws(() => parseVmText(text, '--vm 1'), why, text);
+  assert.equal(parseVmText('ram=16MiB,target=2', '--vm 1').target, '2');
+});
