@@ -46,7 +46,20 @@ export interface ReceiverOptions {
   migrationDeadlineMs?: number;
   /** Migrations taken at once, each with its own target memory (default 1: one after another). */
   maxMigrations?: number;
+  /** Connections open at once, handshaken or not (default MAX_OPEN_CONNECTIONS). */
+  maxConnections?: number;
 }
+
+/**
+ * Connections open at once by default: every stream of 16 migrations of 16 streams, and as many
+ * again waiting for their handshake. Past it, the oldest connection that has not yet sent its
+ * handshake is dropped for the new one (a source sends its handshake at once; an idle or flooding
+ * peer does not), so file descriptors stay bounded and a real source still gets in.
+ */
+export const MAX_OPEN_CONNECTIONS = 512;
+/** Refusal lines printed per window at most; the rest are counted and summed up in one line. */
+const REFUSALS_PER_WINDOW = 10;
+const REFUSAL_WINDOW_MS = 10_000;
 
 /**
  * How long a migration of `ramBytes` may take on this receiver, which does not know the link: 10
@@ -66,6 +79,9 @@ export class ReceiverServer {
    */
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** Every open connection, oldest first, by peer address and port (src: opened()). */
+  private readonly open = new Map<string, { socket: net.Socket; handshaken: boolean }>();
+  private refusals = { since: 0, shown: 0, dropped: 0 };
   private module?: WebAssembly.Module;
   /** The names of this receiver's codec files, in order (listen() imports them). */
   private userCodecNames: string[] = [];
@@ -101,12 +117,17 @@ export class ReceiverServer {
     const files = this.options.userCodecs ?? [];
     await preloadUserCodecs(files);
     this.userCodecNames = files.map((spec, i) => userCodec(spec, i).name);
-    if (this.options.token === null) this.server.on('connection', (socket: net.Socket) => this.accept(socket));
+    // 'connection' is every TCP connection, TLS or not, before anything is read from it.
+    if (this.options.token === null)
+      this.server.on('connection', (socket: net.Socket) => {
+        if (this.opened(socket)) this.accept(socket);
+      });
     else {
+      this.server.on('connection', (raw: net.Socket) => this.opened(raw));
       this.server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket));
-      // One line per connection that never became TLS: a wrong token, a plain source, a scanner.
+      // A connection that never became TLS: a wrong token, a plain source, a scanner.
       this.server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: tls.TLSSocket) =>
-        this.options.onRefused?.(
+        this.refused(
           `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
           `TLS handshake failed${e.code ? ` (${e.code})` : ''}: a wrong token, or a source without --token`,
         ),
@@ -128,17 +149,67 @@ export class ReceiverServer {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const m of this.active.values()) m.fail('the receiver is shutting down');
     for (const s of this.sockets) s.destroy();
+    // Connections not yet handed over (a TLS handshake under way, half-open) end too.
+    for (const o of this.open.values()) o.socket.destroy();
     await closed;
+  }
+
+  /**
+   * Every connection as it opens (TCP, before any TLS): bounded, the oldest without a handshake
+   * dropped first. Keyed by peer address and port, which the TLS socket over it shares.
+   */
+  private opened(raw: net.Socket): boolean {
+    const key = `${raw.remoteAddress}:${raw.remotePort}`;
+    const max = this.options.maxConnections ?? MAX_OPEN_CONNECTIONS;
+    if (this.open.size >= max) {
+      const oldest = [...this.open].find(([, o]) => !o.handshaken);
+      if (oldest === undefined) {
+        raw.destroy();
+        this.refused(key, `over ${max} open connections, all of them in migrations`);
+        return false;
+      }
+      oldest[1].socket.destroy();
+      this.open.delete(oldest[0]);
+      this.refused(oldest[0], `dropped without a handshake: ${max} connections were open and another came`);
+    }
+    this.open.set(key, { socket: raw, handshaken: false });
+    raw.once('close', () => {
+      if (this.open.get(key)?.socket === raw) this.open.delete(key);
+    });
+    return true;
+  }
+
+  /** A refusal to report, a few per window: a flood is summed up instead of printed line by line. */
+  private refused(peer: string, reason: string): void {
+    const now = performance.now();
+    if (now - this.refusals.since > REFUSAL_WINDOW_MS) {
+      if (this.refusals.dropped > 0)
+        this.options.onRefused?.(
+          'several peers',
+          `${this.refusals.dropped} more connections refused in the last ${REFUSAL_WINDOW_MS / 1000} s (not listed)`,
+        );
+      this.refusals = { since: now, shown: 0, dropped: 0 };
+    }
+    if (this.refusals.shown < REFUSALS_PER_WINDOW) {
+      this.refusals.shown++;
+      this.options.onRefused?.(peer, reason);
+    } else this.refusals.dropped++;
   }
 
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
     // The connection lives on its socket's events.
     new Connection(
       socket,
-      (hello) => this.admit(hello),
-      (peer, reason) => this.options.onRefused?.(peer, reason),
+      (hello) => {
+        const admitted = this.admit(hello);
+        const o = this.open.get(key);
+        if (o && 'migration' in admitted) o.handshaken = true;
+        return admitted;
+      },
+      (peer, reason) => this.refused(peer, reason),
       this.options.handshakeTimeoutMs ?? 10_000,
       this.options.idleTimeoutMs ?? 60_000,
       this.options.frameTimeoutMs ?? 10_000,
