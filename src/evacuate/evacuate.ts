@@ -18,6 +18,9 @@ import { VirtualTimeline, type TimelineParticipant } from '../clock/timeline.js'
 import { runMigration } from '../driver/migrate.js';
 import type { MigrationLimits } from '../driver/limits.js';
 import { orderedVms, type EvacuationConfig, type EvacuationVm } from './config.js';
+
+/** A VM in the queue, with the targets it could not connect to. */
+type QueuedEvacuationVm = EvacuationVm & { avoid: Set<number> };
 import type { EvacuationResult, VmOutcome } from './result.js';
 import { EvacuationQueue, StartGate } from './scheduler.js';
 import { evacuationResult } from './outcome.js';
@@ -51,7 +54,7 @@ class Evacuation {
   private readonly epoch0 = performance.timeOrigin + performance.now();
   private readonly link: Link;
   private readonly outcomes: VmOutcome[];
-  private readonly queue: EvacuationQueue<EvacuationVm>;
+  private readonly queue: EvacuationQueue<QueuedEvacuationVm>;
   private readonly gate: StartGate;
   /** Over TCP: the receiver counts a migration until it ends, verification included. */
   private readonly remote: boolean;
@@ -98,12 +101,15 @@ class Evacuation {
     // slot. Under the virtual clock set-up takes no simulated time. Over TCP the next one is not set
     // up ahead: its set-up connects, and would take a receiver's --max-migrations slot before its turn.
     const lookahead = this.timeline || this.remote ? 0 : 1;
-    this.queue = new EvacuationQueue(orderedVms(ev), {
-      maxConcurrent: ev.maxConcurrent,
-      maxPerTarget: ev.maxPerTarget,
-      targets: ev.targets.length,
-      lookahead,
-    });
+    this.queue = new EvacuationQueue(
+      orderedVms(ev).map((vm) => ({ ...vm, avoid: new Set<number>() })),
+      {
+        maxConcurrent: ev.maxConcurrent,
+        maxPerTarget: ev.maxPerTarget,
+        targets: ev.targets.length,
+        lookahead,
+      },
+    );
     this.gate = new StartGate(ev.maxConcurrent, Math.min(ev.maxConcurrent, ev.vms.length));
     this.scheduler = this.timeline ? this.timeline.join() : null;
     this.rearm();
@@ -179,7 +185,7 @@ class Evacuation {
   }
 
   /** Starts a VM's migration to `target`; it leaves the line when it sends nothing more. */
-  private launch(vm: EvacuationVm, target: number): void {
+  private launch(vm: QueuedEvacuationVm, target: number): void {
     const out = this.outcomes[vm.index];
     const t = this.ev.targets[target];
     const config = t.address === null ? vm.config : { ...vm.config, target: t.address };
@@ -210,19 +216,24 @@ class Evacuation {
     };
     const done = (async () => {
       await participant?.turn();
+      let retried = false;
       try {
-        this.record(out, await this.migrate(vm, config, participant, ready, leave));
+        const result = await this.migrate(vm, config, participant, ready, leave);
+        this.record(out, result);
+        retried = this.failover(vm, target, result);
       } catch (e) {
         out.reason = `the migration could not run: ${e instanceof Error ? e.message : String(e)}`;
         if (out.startMs !== null) out.endMs ??= this.now();
       } finally {
-        this.emit({
-          kind: 'vm-end',
-          vm: vm.name,
-          atMs: out.endMs ?? this.now(),
-          status: out.status,
-          reason: out.reason,
-        });
+        // A VM that goes again, to another target, has no end yet.
+        if (!retried)
+          this.emit({
+            kind: 'vm-end',
+            vm: vm.name,
+            atMs: out.endMs ?? this.now(),
+            status: out.status,
+            reason: out.reason,
+          });
         // The scheduler is queued at this instant (leave() wakes it) before the timeline may move on.
         leave();
         participant?.leave();
@@ -274,6 +285,25 @@ class Evacuation {
   }
 
   /** What a VM's migration came to. */
+  /**
+   * A VM that could not connect to its target (nothing sent, the guest still on the source) tries
+   * another with room, as an operator would: an unreachable target is marked down for every later
+   * VM; one that refused (busy, too small) is avoided by this VM only. True when it goes again.
+   */
+  private failover(vm: QueuedEvacuationVm, target: number, result: MigrationResult): boolean {
+    if (!this.remote || this.hooks.signal?.aborted) return false;
+    if (result.status !== 'failed' || !result.sourceRunning || result.iterations.length > 0) return false;
+    if (result.stages.some((s) => s.name === 'precopy')) return false;
+    const reason = result.reason ?? '';
+    if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|no handshake answer|closed stream \d+ during/.test(reason))
+      this.queue.markDown(target);
+    vm.avoid.add(target);
+    if (!this.queue.retry(vm)) return false;
+    const out = this.outcomes[vm.index];
+    out.tried = [...(out.tried ?? []), `${this.ev.targets[target].name}: ${reason}`];
+    return true;
+  }
+
   private record(out: VmOutcome, result: MigrationResult): void {
     out.result = result;
     out.endMs ??= (out.startMs ?? 0) + result.totals.totalTimeMs;

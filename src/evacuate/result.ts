@@ -54,6 +54,8 @@ export interface VmOutcome {
   status: 'migrated' | 'left-behind';
   /** Why it was left behind. */
   reason?: string;
+  /** Targets it could not connect to before the one it went to (or gave up on), each with why. */
+  tried?: string[];
   /** On the evacuation's clock: when its migration started, and when it ended (announced, or gave up). */
   startMs: number | null;
   endMs: number | null;

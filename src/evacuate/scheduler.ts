@@ -9,6 +9,8 @@
 export interface QueuedVm {
   /** A fixed target host (index into the targets); null: whichever has room. */
   target: number | null;
+  /** Targets this VM is not to go to (it could not connect to them); absent: none. */
+  avoid?: ReadonlySet<number>;
 }
 
 export interface QueueLimits {
@@ -72,6 +74,29 @@ export class EvacuationQueue<V extends QueuedVm> {
     return out;
   }
 
+  /** Targets found unreachable: no VM is placed there any more. */
+  private readonly down = new Set<number>();
+
+  /** A target could not be reached: later VMs go elsewhere. */
+  markDown(target: number): void {
+    this.down.add(target);
+  }
+
+  /**
+   * Whether a VM that could not connect has another target to try (not down, not avoided by it);
+   * if so it goes back to the head of the queue (after leave()).
+   */
+  retry(vm: V): boolean {
+    if (vm.target !== null) return false;
+    for (let t = 0; t < this.limits.targets; t++) {
+      if (!this.down.has(t) && !vm.avoid?.has(t)) {
+        this.queue.unshift(vm);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A launched VM leaves the line: its place, and its target's, go to the next. */
   leave(target: number): void {
     this.inLineCount--;
@@ -85,7 +110,7 @@ export class EvacuationQueue<V extends QueuedVm> {
     if (vm.target !== null) return room(vm.target) ? vm.target : null;
     let best: number | null = null;
     for (let t = 0; t < targets; t++) {
-      if (!room(t)) continue;
+      if (!room(t) || this.down.has(t) || vm.avoid?.has(t)) continue;
       const p = this.perTarget;
       if (best === null || p[t] < p[best] || (p[t] === p[best] && this.placed[t] < this.placed[best])) best = t;
     }

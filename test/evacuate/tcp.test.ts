@@ -40,3 +40,25 @@ test('five VMs to two receivers over TCP, three at once, two per target: all ver
   await b.waitForMigrations(1);
   assert.equal(a.summaries.length + b.summaries.length, 5);
 });
+
+test('a dead target: the VMs that could not connect go to the live one, and later ones are not sent there', async () => {
+  const url = (r: typeof a): string => `tcp://${r.address.host}:${r.address.port}`;
+  // A port with nothing listening: a closed receiver.
+  const gone = await startReceiver({ token: 's3cret' });
+  const dead = url(gone);
+  await gone.server.close();
+  const ev = resolveEvacuation({
+    host: { target: [dead, url(a)], token: 's3cret', maxConcurrent: '2', link: '2Gbit/s' },
+    common: { vcpus: '1' },
+    vms: ['ram=8MiB', 'ram=8MiB', 'ram=8MiB', 'ram=8MiB'].map((t, i) => parseVmText(t, `--vm ${i + 1}`)),
+  });
+  const r = await runEvacuation(ev);
+  assert.equal(r.status, 'completed', JSON.stringify(r.vms.map((v) => v.reason)));
+  for (const v of r.vms) {
+    assert.equal(v.result?.verified, true, v.name);
+    assert.equal(v.target, url(a), `${v.name} migrated to the live target`);
+  }
+  const tried = r.vms.flatMap((v) => v.tried ?? []);
+  assert.equal(tried.length, 1, `only the first VM tried the dead target: ${JSON.stringify(tried)}`);
+  assert.match(tried[0], /ECONNREFUSED/);
+});
