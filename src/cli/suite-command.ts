@@ -145,12 +145,15 @@ function clockOption(opts: SuiteCliOptions): 'real' | 'virtual' | undefined {
  * ("0 already done") for a resume of those runs.
  */
 async function refuseShardOverWhole(dir: string): Promise<void> {
-  const { readPlan } = await import('../suite/outputs.js');
+  const { readFile } = await import('node:fs/promises');
   const { SuiteDirError } = await import('../harness/run-suite.js');
   const { shardFolders } = await import('../harness/merge.js');
-  const own = await readPlan(dir).catch(() => undefined);
+  // A run suite's plan or an evacuation suite's: both name the suite and say whether they are a shard.
+  const own = await readFile(path.join(dir, 'suite.json'), 'utf8')
+    .then((t) => JSON.parse(t) as { name?: unknown; shard?: unknown } | null)
+    .catch(() => undefined);
   // A plan beside shard folders is their merge (`report DIR`): more shards may still come.
-  if (own !== undefined && own.shard === undefined && (await shardFolders(dir)).length === 0)
+  if (typeof own?.name === 'string' && own.shard === undefined && (await shardFolders(dir)).length === 0)
     throw new SuiteDirError(
       `${dir} holds the results of the whole suite "${own.name}" run without --shard; a sharded run goes into shard folders of a directory of its own: give it another --out (the recorded runs are not redone by shards)`,
     );

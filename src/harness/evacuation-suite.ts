@@ -3,7 +3,9 @@
  * into DIR/results.jsonl, resumable; the summaries, the report and the charts; merging a sharded
  * suite's folders.
  */
+import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { writeAtomically } from '../suite/outputs.js';
 import { SuiteError } from '../suite/parse.js';
@@ -136,20 +138,20 @@ async function evacuate(
 
 export async function readEvacuationRecords(dir: string): Promise<Map<string, EvacuationRecord>> {
   const out = new Map<string, EvacuationRecord>();
-  let text = '';
+  // Line by line from a stream: a results file of any size.
+  const lines = createInterface({ input: createReadStream(path.join(dir, RESULTS)), crlfDelay: Infinity });
   try {
-    text = await readFile(path.join(dir, RESULTS), 'utf8');
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      try {
+        const r = JSON.parse(line) as EvacuationRecord;
+        if (r.recordVersion === 1 && typeof r.runId === 'string') out.set(r.runId, r);
+      } catch {
+        // a torn last line: that run goes again
+      }
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const r = JSON.parse(line) as EvacuationRecord;
-      if (r.recordVersion === 1 && typeof r.runId === 'string') out.set(r.runId, r);
-    } catch {
-      // a torn last line: that run goes again
-    }
   }
   return out;
 }
@@ -258,6 +260,16 @@ export async function mergeEvacuationShards(
     for (const [id, rec] of await readEvacuationRecords(folder)) latest.set(id, rec);
   }
   const whole = { ...(plan as EvacuationSuitePlan) };
+  // Records already in `out` (a merge before) are kept; the shards' own come after and win.
+  if (!folders.some((f) => path.resolve(f) === path.resolve(out))) {
+    const own = await readJson<EvacuationSuitePlan>(path.join(out, 'suite.json')).catch(() => undefined);
+    if (own?.kind === 'evacuation' && own.name === whole.name) {
+      const shards = new Map(latest);
+      latest.clear();
+      for (const [id, rec] of await readEvacuationRecords(out)) latest.set(id, rec);
+      for (const [id, rec] of shards) latest.set(id, rec);
+    }
+  }
   const count = whole.shard?.count ?? 0;
   delete whole.shard;
   await mkdir(out, { recursive: true });
