@@ -5,37 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BIN, spawnReceiver } from '../fixtures/receiver-process.js';
+import { spawnReceiver } from '../fixtures/receiver-process.js';
+import { interrupted, type Interrupted } from '../fixtures/interrupted.js';
 
-function interrupted(
-  args: string[],
-  afterMs: number,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; exitMs: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let sentAt = 0;
-    const kill = setTimeout(() => {
-      sentAt = performance.now();
-      child.kill('SIGTERM');
-    }, afterMs);
-    const stuck = setTimeout(() => child.kill('SIGKILL'), afterMs + 30_000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(kill);
-      clearTimeout(stuck);
-      resolve({ code, signal, exitMs: performance.now() - sentAt, stdout, stderr });
-    });
-  });
-}
-
-function ended(r: Awaited<ReturnType<typeof interrupted>>): void {
+function ended(r: Interrupted): void {
   assert.equal(r.signal, null, `ended by ${r.signal}: it did not exit on SIGTERM (${r.stderr.slice(-500)})`);
   assert.ok(r.exitMs < 10_000, `exited ${(r.exitMs / 1000).toFixed(1)} s after SIGTERM`);
 }

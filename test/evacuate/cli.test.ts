@@ -1,7 +1,8 @@
 /** `migbench evacuate` through the real CLI: the issue's example on the virtual clock, a host file, and its errors with file:line. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { interrupted } from '../fixtures/interrupted.js';
 import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,32 +103,6 @@ test('migbench evacuate --help lists the host options and the run options for ev
   assert.equal(html.status, 2);
   assert.match(html.stderr, /--html must be a file path in an existing directory/);
 });
-
-/** Starts `migbench ARGS`, sends SIGTERM after `afterMs`, and resolves with how it ended and how long after the signal. */
-function interrupted(
-  args: string[],
-  afterMs: number,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; exitMs: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let sentAt = 0;
-    const kill = setTimeout(() => {
-      sentAt = performance.now();
-      child.kill('SIGTERM');
-    }, afterMs);
-    // A process that outlives this is stuck: killed, and the test fails on the time.
-    const stuck = setTimeout(() => child.kill('SIGKILL'), afterMs + 30_000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(kill);
-      clearTimeout(stuck);
-      resolve({ code, signal, exitMs: performance.now() - sentAt, stdout, stderr });
-    });
-  });
-}
 
 for (const clock of ['real', 'virtual'] as const) {
   test(`SIGTERM ends a ${clock}-clock evacuation within seconds, its result written (a VM set up ahead included)`, async () => {
