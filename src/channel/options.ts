@@ -1,5 +1,5 @@
 /** The options of a migration over TCP to a `migbench receive`: where, the shared secret, the streams, an injected fault. */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { OptionError } from '../util/errors.js';
 import type { OptionTable, ResolveContext } from '../util/options.js';
 import { flagOf } from '../util/options.js';
@@ -124,7 +124,14 @@ export function resolveToken(
   if (file !== undefined) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // Its first line only: at most 4 KiB are read (a FIFO or a device is no problem).
+      const fd = openSync(file, 'r');
+      try {
+        const b = Buffer.alloc(4096);
+        text = b.subarray(0, readSync(fd, b, 0, b.length, null)).toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
       throw new OptionError(
         '--token-file',

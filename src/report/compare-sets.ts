@@ -4,7 +4,10 @@
  * configuration id, or the one configuration of a set of repeats), each summary metric's mean ±
  * standard deviation and n on each side, B − A and B / A of the means. As text, JSON, CSV or Markdown.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { InputFileProblem, readInputFile } from '../util/input-file.js';
 import path from 'node:path';
 import { RESULT_SCHEMA_VERSION, type MigrationResult } from '../result/schema.js';
 import { METRICS, SUMMARY_METRICS } from '../suite/metrics.js';
@@ -41,8 +44,19 @@ export async function isResultSet(file: string): Promise<boolean> {
   const s = await stat(file).catch(() => null);
   if (s?.isDirectory()) return true;
   if (file.endsWith('.jsonl')) return true;
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return /^\s*\{\s*"kind"\s*:\s*"runs"/.test(text);
+  // Its first bytes say: a run set starts {"kind": "runs" (a device or a huge file is not read on).
+  const head = await open(file, 'r')
+    .then(async (h) => {
+      try {
+        const b = Buffer.alloc(256);
+        const { bytesRead } = await h.read(b, 0, b.length, 0);
+        return b.subarray(0, bytesRead).toString('utf8');
+      } finally {
+        await h.close();
+      }
+    })
+    .catch(() => '');
+  return /^\s*\{\s*"kind"\s*:\s*"runs"/.test(head);
 }
 
 const check = (r: Partial<MigrationResult>, where: string): MigrationResult => {
@@ -59,9 +73,14 @@ export async function readResultSet(source: string): Promise<ResultSet> {
   const s = await stat(source).catch(() => null);
   if (s === null) throw new ResultFileError(`cannot read ${source}: no such file or folder`);
   const file = s.isDirectory() ? path.join(source, 'results.jsonl') : source;
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new ResultFileError(`cannot read ${file}: ${e.code ?? String(e)}`);
-  });
+  const jsonl = file.endsWith('.jsonl');
+  // A suite's records line by line from a stream (any size); a run set whole, bounded.
+  const lines = jsonl ? createInterface({ input: createReadStream(file), crlfDelay: Infinity }) : null;
+  const text = jsonl
+    ? ''
+    : await readInputFile(file).catch((e: unknown) => {
+        throw new ResultFileError(`cannot read ${file}: ${e instanceof InputFileProblem ? e.message : String(e)}`);
+      });
   const groups: ResultSet['groups'] = new Map();
   const add = (key: string, label: string, r: MigrationResult | undefined, failed: boolean): void => {
     const g = groups.get(key) ?? { label, results: [], failed: 0 };
@@ -69,13 +88,20 @@ export async function readResultSet(source: string): Promise<ResultSet> {
     else g.failed++;
     groups.set(key, g);
   };
-  if (file.endsWith('.jsonl')) {
+  if (lines !== null) {
     // The last record of each run id, grouped by configuration.
     const latest = new Map<
       string,
       { configId: string; varied: Record<string, string>; status: string; result?: Partial<MigrationResult> }
     >();
-    for (const line of text.split('\n')) {
+    const each = async function* (): AsyncGenerator<string> {
+      try {
+        for await (const line of lines) yield line;
+      } catch (e) {
+        throw new ResultFileError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+    };
+    for await (const line of each()) {
       if (line.trim() === '') continue;
       try {
         const rec = JSON.parse(line) as {
