@@ -20,7 +20,11 @@ import type { MigrationLimits } from '../driver/limits.js';
 import { orderedVms, type EvacuationConfig, type EvacuationVm } from './config.js';
 
 /** A VM in the queue, with the targets it could not connect to. */
-type QueuedEvacuationVm = EvacuationVm & { avoid: Set<number> };
+type QueuedEvacuationVm = EvacuationVm & { avoid: Set<number>; busyRetries: number };
+
+/** A target busy with another source's migrations is tried again this often, at most this many times (30 s). */
+const BUSY_RETRY_MS = 1000;
+const BUSY_RETRIES = 30;
 import type { EvacuationResult, VmOutcome } from './result.js';
 import { EvacuationQueue, StartGate } from './scheduler.js';
 import { evacuationResult } from './outcome.js';
@@ -64,6 +68,8 @@ class Evacuation {
   private started = 0;
   private peakConcurrent = 0;
   private changed = false;
+  /** VMs waiting to try a busy target again (their timers run). */
+  private retrying = 0;
   private kick: () => void = () => {};
   private kicked = Promise.resolve();
 
@@ -102,7 +108,7 @@ class Evacuation {
     // up ahead: its set-up connects, and would take a receiver's --max-migrations slot before its turn.
     const lookahead = this.timeline || this.remote ? 0 : 1;
     this.queue = new EvacuationQueue(
-      orderedVms(ev).map((vm) => ({ ...vm, avoid: new Set<number>() })),
+      orderedVms(ev).map((vm) => ({ ...vm, avoid: new Set<number>(), busyRetries: 0 })),
       {
         maxConcurrent: ev.maxConcurrent,
         maxPerTarget: ev.maxPerTarget,
@@ -144,9 +150,9 @@ class Evacuation {
   /** Launches, in order, every VM the limits let go, as places free, until none is left or the evacuation is interrupted. */
   private async launchAll(): Promise<void> {
     const { queue, hooks } = this;
-    while (queue.waiting > 0 || queue.inLine > 0) {
+    while (queue.waiting > 0 || queue.inLine > 0 || this.retrying > 0) {
       if (!hooks.signal?.aborted) for (const { vm, target } of queue.launch()) this.launch(vm, target);
-      if (queue.inLine === 0) break; // interrupted: the rest stay
+      if (queue.inLine === 0 && (this.retrying === 0 || hooks.signal?.aborted)) break; // interrupted: the rest stay
       if (this.scheduler) {
         while (!this.changed) await this.scheduler.park();
       } else if (!this.changed) {
@@ -295,11 +301,23 @@ class Evacuation {
     if (result.status !== 'failed' || !result.sourceRunning || result.iterations.length > 0) return false;
     if (result.stages.some((s) => s.name === 'precopy')) return false;
     const reason = result.reason ?? '';
+    const out = this.outcomes[vm.index];
+    // Busy with another source's migration: the same target again in a while, as KubeVirt retries.
+    if (/refused the migration: busy with/.test(reason) && vm.busyRetries < BUSY_RETRIES) {
+      vm.busyRetries++;
+      out.tried = [...(out.tried ?? []), `${this.ev.targets[target].name}: ${reason}`];
+      this.retrying++;
+      setTimeout(() => {
+        this.retrying--;
+        this.queue.requeue(vm);
+        this.notify();
+      }, BUSY_RETRY_MS);
+      return true;
+    }
     if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|no handshake answer|closed stream \d+ during/.test(reason))
       this.queue.markDown(target);
     vm.avoid.add(target);
     if (!this.queue.retry(vm)) return false;
-    const out = this.outcomes[vm.index];
     out.tried = [...(out.tried ?? []), `${this.ev.targets[target].name}: ${reason}`];
     return true;
   }

@@ -97,6 +97,11 @@ export class EvacuationQueue<V extends QueuedVm> {
     return false;
   }
 
+  /** A VM goes back to the head of the queue as it is (a busy target to be tried again). */
+  requeue(vm: V): void {
+    this.queue.unshift(vm);
+  }
+
   /** A launched VM leaves the line: its place, and its target's, go to the next. */
   leave(target: number): void {
     this.inLineCount--;

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { parseVmText, resolveEvacuation } from '../../src/evacuate/config.js';
 import { runEvacuation } from '../../src/evacuate/evacuate.js';
 import { startReceiver } from '../fixtures/receiver.js';
+import { runMigration } from '../../src/driver/migrate.js';
+import { smallConfig } from '../fixtures/migrate.js';
 
 const a = await startReceiver({ token: 's3cret', maxMigrations: 2 });
 const b = await startReceiver({ token: 's3cret', maxMigrations: 2 });
@@ -61,4 +63,35 @@ test('a dead target: the VMs that could not connect go to the live one, and late
   const tried = r.vms.flatMap((v) => v.tried ?? []);
   assert.equal(tried.length, 1, `only the first VM tried the dead target: ${JSON.stringify(tried)}`);
   assert.match(tried[0], /ECONNREFUSED/);
+});
+
+test('a target busy with another source: the VM tries it again a second later, and migrates once it is free', async () => {
+  const busy = await startReceiver({ token: 's3cret', maxMigrations: 1 });
+  try {
+    // Another source's migration holds the receiver's one slot for a few seconds.
+    const other = runMigration(
+      smallConfig({
+        ramBytes: 16 * 2 ** 20,
+        pageWritesPerSec: 0,
+        linkBitsPerSec: 50e6,
+        target: busy.address,
+        token: 's3cret',
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const ev = resolveEvacuation({
+      host: { target: [`tcp://${busy.address.host}:${busy.address.port}`], token: 's3cret', link: '2Gbit/s' },
+      common: { vcpus: '1' },
+      vms: [parseVmText('ram=8MiB', '--vm 1')],
+    });
+    const r = await runEvacuation(ev);
+    assert.equal((await other).status, 'completed');
+    assert.equal(r.status, 'completed', JSON.stringify(r.vms.map((v) => v.reason)));
+    assert.equal(r.vms[0].result?.verified, true);
+    const tried = r.vms[0].tried ?? [];
+    assert.ok(tried.length >= 1, 'it was refused as busy first');
+    for (const t of tried) assert.match(t, /refused the migration: busy with migration/);
+  } finally {
+    await busy.server.close();
+  }
 });
