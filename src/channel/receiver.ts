@@ -153,11 +153,17 @@ export class FrameReceiver {
     this.placeRaw(slot, locals, from, (i) => locals[i] * size, h.round);
   }
 
-  /** A frame of raw pages: checked by the kernel, then unpacked, copied or (procedural) checked against their states. */
-  private receiveRaw(slot: number, frame: FrameAt, h: FrameHeader): void {
-    const target = this.targetSlots[slot];
-    const layout = target.layout;
-    const size = layout.pageSizeBytes;
+  /**
+   * A page frame's body, its descriptors checked by the kernel against the slot (and, for raw
+   * pages, each a page long); the slot-local page numbers they name.
+   */
+  private checkedBody(
+    slot: number,
+    frame: FrameAt,
+    h: FrameHeader,
+    raw: boolean,
+  ): { bodyPtr: number; body: Uint8Array; locals: Uint32Array } {
+    const layout = this.targetSlots[slot].layout;
     const bodyPtr = frame.ptr + HEADER_BYTES;
     const body = new Uint8Array(frame.memory.buffer, bodyPtr, h.bodyLengthBytes);
     const checked = frame.kernels.checkPages(
@@ -167,10 +173,18 @@ export class FrameReceiver {
       DESCRIPTOR_BYTES,
       layout.firstPage,
       layout.pageCount,
-      size,
+      raw ? layout.pageSizeBytes : 0,
     );
-    if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'pages');
-    const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
+    if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, raw ? 'pages' : 'descriptors');
+    return { bodyPtr, body, locals: localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage) };
+  }
+
+  /** A frame of raw pages: checked by the kernel, then unpacked, copied or (procedural) checked against their states. */
+  private receiveRaw(slot: number, frame: FrameAt, h: FrameHeader): void {
+    const target = this.targetSlots[slot];
+    const layout = target.layout;
+    const size = layout.pageSizeBytes;
+    const { bodyPtr, body, locals } = this.checkedBody(slot, frame, h, true);
     const data = h.count * DESCRIPTOR_BYTES;
     if (this.procedural) {
       this.acceptAll(
@@ -201,19 +215,7 @@ export class FrameReceiver {
   private receiveEncoded(slot: number, frame: FrameAt, h: FrameHeader, decoders: Map<number, PageCodec>): void {
     const layout = this.targetSlots[slot].layout;
     const size = layout.pageSizeBytes;
-    const bodyPtr = frame.ptr + HEADER_BYTES;
-    const body = new Uint8Array(frame.memory.buffer, bodyPtr, h.bodyLengthBytes);
-    const checked = frame.kernels.checkPages(
-      bodyPtr,
-      h.bodyLengthBytes,
-      h.count,
-      DESCRIPTOR_BYTES,
-      layout.firstPage,
-      layout.pageCount,
-      0,
-    );
-    if (checked < 0) throw checkFailure(checked, h.round, slot, h.count, 'descriptors');
-    const locals = localPages(body, h.count, DESCRIPTOR_BYTES, layout.firstPage);
+    const { body, locals } = this.checkedBody(slot, frame, h, false);
     try {
       if (this.procedural) {
         // Each page is decoded onto the target's bytes of it, made from its state, then checked.

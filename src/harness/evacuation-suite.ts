@@ -276,7 +276,7 @@ export async function mergeEvacuationShards(
   await writeAtomically(path.join(out, 'suite.json'), `${JSON.stringify(whole, hideSecrets, 2)}\n`);
   await writeAtomically(
     path.join(out, RESULTS),
-    [...latest.values()].map((r) => `${JSON.stringify(r, hideSecrets)}\n`).join(''),
+    [...latest.values()].map((r) => `${JSON.stringify(r, hideSecrets)}\n`),
   );
   const files = await writeEvacuationOutputs(out, whole, latest, toolVersion);
   return {

@@ -3,10 +3,10 @@
  * or `migbench report DIR1 DIR2 ... --out MERGED`): one plan (every shard's folder holds the whole
  * plan), the records of every folder, and what is missing: shards with no folder, runs with no record.
  */
-import { open, readdir, mkdir, rename, rm } from 'node:fs/promises';
+import { readdir, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { readPlan, writePlan } from '../suite/outputs.js';
+import { readPlan, writeAtomically, writePlan } from '../suite/outputs.js';
 import { writeSuiteOutputs } from './outputs.js';
 import { RESULTS_FILE, latestByRunId, readRecords } from '../suite/records.js';
 import { hideSecrets, type SuitePlan, type SuiteRecord } from '../suite/schema.js';
@@ -111,27 +111,11 @@ export async function mergeShards(folders: readonly string[], out: string, toolV
   delete merged.shard;
   await mkdir(out, { recursive: true });
   await writePlan(out, merged);
-  await replaceFile(
+  await writeAtomically(
     path.join(out, RESULTS_FILE),
     [...latest.values()].map((r) => `${JSON.stringify(r, hideSecrets)}\n`),
   );
   const inPlan = new Map([...latest].filter(([id]) => planned.has(id)));
   const files = await writeSuiteOutputs(out, merged, inPlan, toolVersion);
   return { plan: merged, folders: [...folders], records: inPlan.size, missingShards, missingRuns, files, warnings };
-}
-
-/**
- * Writes `lines` to a new file beside `file`, then renames it over `file`: a symlink at `file` is
- * replaced, never written through, and a reader never sees half a file. Line by line, so any size.
- */
-export async function replaceFile(file: string, lines: Iterable<string>): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await rm(temp, { force: true });
-  const handle = await open(temp, 'wx');
-  try {
-    for (const line of lines) await handle.write(line);
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
 }

@@ -2,7 +2,7 @@
  * The files of a suite's output directory: their names, the plan, and writing any of them whole
  * (src/harness/outputs.ts writes the summaries and the report).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PLAN_VERSION, hideSecrets, type SuitePlan } from './schema.js';
 
@@ -45,9 +45,20 @@ export async function readPlan(dir: string): Promise<SuitePlan | undefined> {
   return plan;
 }
 
-/** A reader never sees half a file: write beside it, then rename over it. */
-export async function writeAtomically(file: string, text: string): Promise<void> {
+/**
+ * A reader never sees half a file: write beside it, then rename over it (a symlink at `file` is
+ * replaced, never written through). Lines are written one by one, so a file of any size.
+ */
+export async function writeAtomically(file: string, text: string | Iterable<string>): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
+  if (typeof text === 'string') await writeFile(tmp, text);
+  else {
+    const handle = await open(tmp, 'w');
+    try {
+      for (const line of text) await handle.write(line);
+    } finally {
+      await handle.close();
+    }
+  }
   await rename(tmp, file);
 }
