@@ -31,7 +31,11 @@ export function suiteChartSpecs(
             {
               x: numeric ? Number(r.varied[x]) : r.varied[x],
               xLabel: r.varied[x],
-              series: others.map((k) => `${k} ${r.varied[k]}`).join(', ') || 'all',
+              series:
+                others
+                  .filter((k) => r.varied[k] !== undefined)
+                  .map((k) => `${k} ${r.varied[k]}`)
+                  .join(', ') || 'all',
               ...s,
               n: r.completed,
             },
@@ -104,7 +108,11 @@ export async function renderEvacuationSuiteHtml(
     .sort((a, b) => (a.evacuationS?.mean ?? 0) - (b.evacuationS?.mean ?? 0));
   const shown = timed.length > 1 ? [timed[0], timed[timed.length - 1]] : timed;
   for (const [i, r] of shown.entries()) {
-    const label = plan.variedKeys.map((k) => `${k} ${r.varied[k]}`).join(', ') || 'the configuration';
+    const label =
+      plan.variedKeys
+        .filter((k) => r.varied[k] !== undefined)
+        .map((k) => `${k} ${r.varied[k]}`)
+        .join(', ') || 'the configuration';
     const sample = r.sample as NonNullable<EvacuationSummaryRow['sample']>;
     parts.push(
       `<h2>${i === 0 ? 'Fastest' : 'Slowest'}: ${esc(label)}</h2>`,
