@@ -45,7 +45,6 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
   // The frames lie in the source's frame buffers: checked there, by kernels bound to that memory.
   const sourceKernels = kernelsOfSlots(task.module, task.sourceSlots);
   const link = task.link === null ? null : new LinkShare(Link.attach(task.link, task.linkUser), REAL_TIME_PACING);
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const report: ChannelReport = { kind: 'channel-report' };
 
   Atomics.store(q.i32, STARTED, 1);
@@ -53,9 +52,11 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
   let tail = Atomics.load(q.i32, TAIL);
   let idle = true;
   for (;;) {
+    // Closed: frames still queued are dropped, not delivered at the link's pace (an interrupted
+    // run on a slow link would otherwise wait for seconds of them). A completed run drained first.
+    if (Atomics.load(q.i32, CLOSED) === 1) break;
     const head = Atomics.load(q.i32, HEAD);
     if (tail === head) {
-      if (Atomics.load(q.i32, CLOSED) === 1) break;
       idle = true;
       Atomics.wait(q.i32, HEAD, head, 50);
       continue;
@@ -94,7 +95,9 @@ export async function channel(task: ChannelTask): Promise<ChannelReport> {
     Atomics.add(q.i32, RELEASED + e.slot, 1);
     Atomics.notify(q.i32, RELEASED + e.slot);
     const endMs = link === null ? 0 : link.nextFree;
-    for (let left = endMs - epochNow(); left > 0.02; left = endMs - epochNow()) Atomics.wait(sleeper, 0, 0, left);
+    // The wire's time, cut short by a close (it notifies CLOSED): that frame is not delivered.
+    for (let left = endMs - epochNow(); left > 0.02; left = endMs - epochNow()) Atomics.wait(q.i32, CLOSED, 0, left);
+    if (Atomics.load(q.i32, CLOSED) === 1) break;
     q.stats[STAT_BYTES] += e.lengthBytes;
     q.stats[STAT_LAST_DELIVERY_EPOCH_MS] = arrivalMs;
     q.stats[STAT_UNCHANGED] = receiver.counts.unchanged;

@@ -210,6 +210,7 @@ export class ReceiveThread {
   private async shutdown(): Promise<void> {
     Atomics.store(this.q.i32, CLOSED, 1);
     Atomics.notify(this.q.i32, HEAD);
+    Atomics.notify(this.q.i32, CLOSED);
     await this.task?.catch(() => undefined);
     await this.pool.destroy();
   }

@@ -56,7 +56,7 @@ export const receiveCommand: CliCommand = {
       )
       .option(
         '--max-migrations <n>',
-        'migrations taken at once, each with its own target memory, 1 to 16 (default: 1, one after another; another source is told the receiver is busy)',
+        'migrations taken at once, each with its own target memory, 1 to 16 (default: 1, one after another; another source waits up to 20 s for a slot, then is told the receiver is busy)',
       )
       .option(
         '--max-ram <size>',

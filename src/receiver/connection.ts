@@ -11,12 +11,18 @@ import { decodeHello, encodeReply, HandshakeError, helloLength, type Hello } fro
 import { encodeFeedback } from '../wire/feedback.js';
 import type { StreamLink, TargetMigration } from './target-migration.js';
 
-/** The server's side of admitting a stream: a migration to join, or why not. */
-export type Admit = (hello: Hello) => { migration: TargetMigration } | { refused: string };
+/** A stream's admission: a migration to join, or why not. */
+export type Admitted = { migration: TargetMigration } | { refused: string };
+/** The server's side of admitting a stream: admitted now, or a wait for a slot (cancelled if the stream goes first). */
+export type Admit = (hello: Hello) => Admitted | { wait: Promise<Admitted>; cancel: () => void };
 
 export class Connection implements StreamLink {
-  /** `joining`: admitted, waiting for the target memory to be ready before it accepts. */
-  private state: 'hello' | 'joining' | 'frames' | 'closed' = 'hello';
+  /**
+   * `queued`: its handshake waits for a free slot (the receiver is busy); `joining`: admitted,
+   * waiting for the target memory to be ready before it accepts.
+   */
+  private state: 'hello' | 'queued' | 'joining' | 'frames' | 'closed' = 'hello';
+  private cancelWait?: () => void;
   private helloBytes = Buffer.alloc(0);
   /** Bytes that came after the HELLO while joining, taken once the stream is accepted. */
   private early = Buffer.alloc(0);
@@ -74,6 +80,7 @@ export class Connection implements StreamLink {
       clearTimeout(this.frameTimer);
       clearTimeout(handshakeTimer);
       if (this.state === 'frames' || this.state === 'joining') this.error('connection reset by the source');
+      if (this.state === 'queued') this.cancelWait?.();
       this.state = 'closed';
     });
   }
@@ -103,7 +110,7 @@ export class Connection implements StreamLink {
       chunk = this.helloBytes.subarray(total);
       this.handshake(decodeHello(this.helloBytes.subarray(0, total)));
     }
-    if (this.state === 'joining') {
+    if (this.state === 'joining' || this.state === 'queued') {
       this.early = Buffer.concat([this.early, chunk]);
       return;
     }
@@ -113,8 +120,24 @@ export class Connection implements StreamLink {
 
   private handshake(hello: Hello): void {
     const admitted = this.admit(hello);
+    if ('wait' in admitted) {
+      // The receiver is busy: the answer waits for a slot (the source waits for it too).
+      this.state = 'queued';
+      this.socket.pause();
+      this.cancelWait = admitted.cancel;
+      void admitted.wait.then((a) => {
+        this.cancelWait = undefined;
+        if (this.state !== 'queued') return; // closed meanwhile: a slot taken for it times out its join
+        if ('refused' in a) this.refuse(a.refused);
+        else this.joined(a.migration, hello);
+      });
+      return;
+    }
     if ('refused' in admitted) throw new HandshakeError(admitted.refused);
-    const m = admitted.migration;
+    this.joined(admitted.migration, hello);
+  }
+
+  private joined(m: TargetMigration, hello: Hello): void {
     this.migration = m;
     this.index = hello.streamIndex;
     m.join(this.index, this); // from now on, the migration failing closes this stream too
@@ -128,7 +151,7 @@ export class Connection implements StreamLink {
 
   /** The source ended its side of the stream. */
   private onEnd(): void {
-    if (this.state === 'joining') {
+    if (this.state === 'joining' || this.state === 'queued') {
       this.endedEarly = true;
     } else if (this.state === 'frames' && this.migration) {
       this.migration.streamEnded(this.index, this.headerFilled + this.bodyFilled); // may abort() this connection
@@ -222,7 +245,7 @@ export class Connection implements StreamLink {
   }
 
   private refuse(reason: string): void {
-    if (this.state !== 'hello') return;
+    if (this.state !== 'hello' && this.state !== 'queued') return;
     this.state = 'closed';
     this.onRefused(this.peer, reason);
     this.socket.end(encodeReply({ accepted: false, reason }));

@@ -19,8 +19,14 @@ import { formatBytes } from '../util/format.js';
 import { tokenMatches, type Hello } from '../wire/handshake.js';
 import { formatHostPort, resolvesToLoopback, type HostPort } from '../wire/address.js';
 import { tlsServerOptions } from '../wire/tls.js';
-import { Connection } from './connection.js';
-import { short, TargetMigration, type MigrationSummary } from './target-migration.js';
+import { Connection, type Admit, type Admitted } from './connection.js';
+import {
+  MIN_PROGRESS_BYTES,
+  PROGRESS_WINDOW_MS,
+  short,
+  TargetMigration,
+  type MigrationSummary,
+} from './target-migration.js';
 
 export interface ReceiverOptions {
   listen: HostPort;
@@ -48,6 +54,25 @@ export interface ReceiverOptions {
   maxMigrations?: number;
   /** Connections open at once, handshaken or not (default MAX_OPEN_CONNECTIONS). */
   maxConnections?: number;
+  /** How long a handshake waits for a slot before it is refused as busy (default QUEUE_WAIT_MS). */
+  queueWaitMs?: number;
+  /** The window over which a migration must make progress while a source waits (default PROGRESS_WINDOW_MS). */
+  progressWindowMs?: number;
+}
+
+/**
+ * A handshake that finds every slot taken waits this long for one, first come first served, then
+ * is refused as busy: under the source's 30 s wait for its answer (src/channel/tcp.ts). Sources
+ * that claim a slot and drop it again queue behind those that waited.
+ */
+export const QUEUE_WAIT_MS = 20_000;
+/** Handshakes waiting at once; more are refused as busy at once. */
+const MAX_WAITING = 64;
+
+interface Waiter {
+  hello: Hello;
+  sinceMs: number;
+  resolve: (a: Admitted) => void;
 }
 
 /**
@@ -91,6 +116,10 @@ export class ReceiverServer {
   private readonly active = new Map<string, TargetMigration>();
   /** The last migrations that ended (a stream of one that comes late is refused, not a new migration). */
   private readonly ended: string[] = [];
+  /** Handshakes waiting for a slot, oldest first (streams of one migration each wait). */
+  private waiting: Waiter[] = [];
+  /** Runs while handshakes wait: stalled migrations give their slots up, waits time out. */
+  private waitTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: ReceiverOptions) {
     this.server =
@@ -147,6 +176,8 @@ export class ReceiverServer {
   /** Stops listening and ends what runs (its migration fails). */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    clearInterval(this.waitTimer);
+    for (const w of this.waiting.splice(0)) w.resolve({ refused: 'the receiver is shutting down' });
     for (const m of this.active.values()) m.fail('the receiver is shutting down');
     for (const s of this.sockets) s.destroy();
     // Connections not yet handed over (a TLS handshake under way, half-open) end too.
@@ -204,9 +235,10 @@ export class ReceiverServer {
     new Connection(
       socket,
       (hello) => {
+        // A waiting handshake counts as handshaken: the bound on open connections drops it last.
         const admitted = this.admit(hello);
         const o = this.open.get(key);
-        if (o && 'migration' in admitted) o.handshaken = true;
+        if (o && !('refused' in admitted)) o.handshaken = true;
         return admitted;
       },
       (peer, reason) => this.refused(peer, reason),
@@ -216,18 +248,13 @@ export class ReceiverServer {
     );
   }
 
-  private admit(hello: Hello): { migration: TargetMigration } | { refused: string } {
+  private admit(hello: Hello): ReturnType<Admit> {
     const token = this.options.token;
     if (token !== null && !tokenMatches(token, hello.token)) {
       return { refused: hello.token === '' ? 'this receiver needs a token (--token)' : 'wrong token' };
     }
-    if (this.ended.includes(hello.migrationId))
-      return { refused: `migration ${short(hello.migrationId)} has already ended` };
-    const mine = this.active.get(hello.migrationId);
-    if (mine) {
-      const why = mine.refusal(hello);
-      return why === null ? { migration: mine } : { refused: why };
-    }
+    const joined = this.joinOrEnded(hello);
+    if (joined !== null) return joined;
     // The source's codec files must be this receiver's, in the same order (their ids in frames).
     if (hello.userCodecs.join(',') !== this.userCodecNames.join(',')) {
       const mine =
@@ -240,13 +267,99 @@ export class ReceiverServer {
         };
       }
     }
-    const max = this.options.maxMigrations ?? 1;
-    if (this.active.size >= max) {
-      const ids = [...this.active.keys()].map(short).join(', ');
-      return {
-        refused: `busy with ${max === 1 ? 'migration' : `${this.active.size} migrations (--max-migrations ${max}):`} ${ids}; try again when one ends`,
-      };
+    // No slot, or earlier handshakes waiting for one: this one waits behind them.
+    if (this.active.size >= this.maxMigrations || this.waiting.length > 0) {
+      this.releaseStalled();
+      if (this.active.size >= this.maxMigrations || this.waiting.some((w) => w.hello.migrationId !== hello.migrationId))
+        return this.wait(hello);
     }
+    return this.start(hello);
+  }
+
+  /** A stream of a migration under way joins it; one of a migration that ended is refused; else null. */
+  private joinOrEnded(hello: Hello): Admitted | null {
+    if (this.ended.includes(hello.migrationId))
+      return { refused: `migration ${short(hello.migrationId)} has already ended` };
+    const mine = this.active.get(hello.migrationId);
+    if (mine === undefined) return null;
+    const why = mine.refusal(hello);
+    return why === null ? { migration: mine } : { refused: why };
+  }
+
+  private get maxMigrations(): number {
+    return this.options.maxMigrations ?? 1;
+  }
+
+  private busy(): string {
+    const max = this.maxMigrations;
+    const ids = [...this.active.keys()].map(short).join(', ');
+    return `busy with ${max === 1 ? 'migration' : `${this.active.size} migrations (--max-migrations ${max}):`} ${ids}; try again when one ends`;
+  }
+
+  /** Queues a handshake for a slot; every second, stalled migrations give theirs up and old waits end. */
+  private wait(hello: Hello): ReturnType<Admit> {
+    if (this.waiting.length >= MAX_WAITING) return { refused: this.busy() };
+    let waiter: Waiter | undefined;
+    const wait = new Promise<Admitted>((resolve) => {
+      waiter = { hello, sinceMs: performance.now(), resolve };
+    });
+    this.waiting.push(waiter as Waiter);
+    this.waitTimer ??= setInterval(() => {
+      this.releaseStalled();
+      const limit = this.options.queueWaitMs ?? QUEUE_WAIT_MS;
+      const now = performance.now();
+      for (const w of this.waiting.filter((w) => now - w.sinceMs >= limit)) {
+        this.waiting.splice(this.waiting.indexOf(w), 1);
+        w.resolve({ refused: `${this.busy()} (waited ${(limit / 1000).toFixed(0)} s for a slot)` });
+      }
+      this.serveWaiting();
+    }, 1000);
+    this.waitTimer.unref();
+    return {
+      wait,
+      cancel: () => {
+        const at = this.waiting.indexOf(waiter as Waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        this.serveWaiting();
+      },
+    };
+  }
+
+  /**
+   * While a source waits for a slot, a migration that has stalled (a claim that sends nothing, or
+   * a frame now and then: less than a frame's worth in the progress window) gives its slot up, the
+   * longest stalled first, one per waiting migration.
+   */
+  private releaseStalled(): void {
+    const window = this.options.progressWindowMs ?? PROGRESS_WINDOW_MS;
+    const wanted = new Set(this.waiting.map((w) => w.hello.migrationId)).size || 1;
+    let freed = 0;
+    for (const m of this.active.values()) {
+      if (freed >= wanted || this.active.size < this.maxMigrations) break;
+      const made = m.stalled(window);
+      if (made === null) continue;
+      m.fail(
+        `released its slot: stalled (${made}, under ${MIN_PROGRESS_BYTES / 2 ** 20} MiB) while another source waited for one`,
+      );
+      freed++;
+    }
+  }
+
+  /** Gives freed slots to the handshakes that waited, oldest first; streams of an admitted migration join it. */
+  private serveWaiting(): void {
+    for (const w of [...this.waiting]) {
+      if (!this.active.has(w.hello.migrationId) && this.active.size >= this.maxMigrations) continue;
+      this.waiting.splice(this.waiting.indexOf(w), 1);
+      w.resolve(this.joinOrEnded(w.hello) ?? this.start(w.hello));
+    }
+    if (this.waiting.length === 0) {
+      clearInterval(this.waitTimer);
+      this.waitTimer = undefined;
+    }
+  }
+
+  /** A new migration in a free slot: its target memory, set up off the event loop. */
+  private start(hello: Hello): Admitted {
     const layout = planGuestLayout(
       hello.ramBytes,
       hello.pageSizeBytes,
@@ -284,9 +397,18 @@ export class ReceiverServer {
         this.active.delete(hello.migrationId);
         this.ended.push(hello.migrationId);
         if (this.ended.length > 64) this.ended.shift();
-        // Back to the pool once set-up has let go of it too (a migration may fail during it).
-        void ready.catch(() => undefined).then(() => memoryPool.release(memory));
+        // Back to the pool once set-up has let go of it too (a migration may fail during it). One
+        // that comes back while every slot is taken again (a dropped claim whose set-up outlived
+        // it, the next migration already in) has no one to serve: released for real, not kept
+        // resident through the migrations that run meanwhile.
+        void ready
+          .catch(() => undefined)
+          .then(() => {
+            memoryPool.release(memory);
+            if (this.active.size >= this.maxMigrations) memoryPool.drain();
+          });
         this.options.onMigration?.(summary);
+        this.serveWaiting();
       },
       this.options.joinTimeoutMs ?? 10_000,
       ready,

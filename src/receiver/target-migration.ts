@@ -54,6 +54,10 @@ export class TargetMigration {
   private arrivedPages = 0;
   private joinTimer?: NodeJS.Timeout;
   private deadlineTimer?: NodeJS.Timeout;
+  /** performance.now() once its target memory was ready and its streams accepted; null before. */
+  private acceptedAtMs: number | null = null;
+  /** (time, bytes received so far), one a second at most, the last 2 minutes of them (stalled()'s window). */
+  private progress: Array<{ atMs: number; bytes: number }> = [];
 
   constructor(
     hello: Hello,
@@ -81,6 +85,13 @@ export class TargetMigration {
       this.fail(`${missing} of ${hello.streamCount} streams did not join within ${joinTimeoutMs / 1000} s`);
     }, joinTimeoutMs);
     this.joinTimer.unref();
+    ready.then(
+      () => {
+        this.acceptedAtMs = performance.now();
+        this.progress = [{ atMs: this.acceptedAtMs, bytes: 0 }];
+      },
+      () => undefined,
+    );
     if (Number.isFinite(deadlineMs)) {
       this.deadlineTimer = setTimeout(() => {
         this.fail(
@@ -175,6 +186,7 @@ export class TargetMigration {
       );
     this.frames++;
     this.bytes += lengthBytes;
+    this.noteProgress();
     if (type === FrameType.End) this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on
     if (type === FrameType.Verify) {
       const key = Buffer.from(new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, MAC_KEY_BYTES));
@@ -185,6 +197,29 @@ export class TargetMigration {
       this.onKill();
     }
     return { type };
+  }
+
+  private noteProgress(): void {
+    const now = performance.now();
+    const last = this.progress[this.progress.length - 1];
+    if (last !== undefined && now - last.atMs < 1000) return;
+    this.progress.push({ atMs: now, bytes: this.bytes });
+    if (this.progress.length > 120) this.progress.shift();
+  }
+
+  /**
+   * Stalled: accepted at least `windowMs` ago and fewer than MIN_PROGRESS_BYTES received over the
+   * last `windowMs`, at most 2 minutes (a silent claim, or one frame now and then). A stalled migration gives its slot
+   * up to a source that waits for one (ReceiverServer); the reason says what it made.
+   */
+  stalled(windowMs: number, now = performance.now()): string | null {
+    if (this.done || this.acceptedAtMs === null || now - this.acceptedAtMs < windowMs) return null;
+    // The bytes at the window's start: the last sample at or before it.
+    let before = 0;
+    for (const p of this.progress) if (p.atMs <= now - windowMs) before = p.bytes;
+    const made = this.bytes - before;
+    if (made >= MIN_PROGRESS_BYTES) return null;
+    return `${made} bytes in the last ${(windowMs / 1000).toFixed(0)} s`;
   }
 
   /** Pages of a checked frame (its descriptors name them, u32 global page number first) have arrived. */
@@ -281,5 +316,12 @@ export class TargetMigration {
     };
   }
 }
+
+/**
+ * The progress a migration must make while another source waits for its slot: 1 MiB (one frame)
+ * per PROGRESS_WINDOW_MS. A source on the slowest link kept (1 Mbit/s) sends 3.75 MB in 30 s.
+ */
+export const MIN_PROGRESS_BYTES = 1024 * 1024;
+export const PROGRESS_WINDOW_MS = 30_000;
 
 export const short = (id: string): string => id.slice(0, 8);

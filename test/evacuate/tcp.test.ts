@@ -66,7 +66,8 @@ test('a dead target: the VMs that could not connect go to the live one, and late
 });
 
 test('a target busy with another source: the VM tries it again a second later, and migrates once it is free', async () => {
-  const busy = await startReceiver({ token: 's3cret', maxMigrations: 1 });
+  // A handshake waits 1 s for the slot (20 s by default) before it is refused as busy.
+  const busy = await startReceiver({ token: 's3cret', maxMigrations: 1, queueWaitMs: 1000 });
   try {
     // Another source's migration holds the receiver's one slot for a few seconds.
     const other = runMigration(
