@@ -101,32 +101,7 @@ export async function renderSuiteHtml(
     parts.push('</ul>');
   }
 
-  const groups = configGroups(plan, latest);
-  if (groups.length > 0)
-    parts.push(
-      '<h2 id="runs">Runs</h2>',
-      '<p class="meta">One run per configuration: its first completed repeat (or its first failed one).</p>',
-    );
-  for (const g of groups) {
-    const runIds = plan.runs.filter((r) => r.configId === g.configId).map((r) => r.runId);
-    const records = runIds.map((id) => latest.get(id)).filter((r): r is SuiteRecord => r?.result !== undefined);
-    const shown = records.find((r) => r.status === 'completed') ?? records[0];
-    const label = esc(seriesLabel(plan, g.varied));
-    if (shown === undefined) {
-      parts.push(`<details><summary>${label} · no result</summary></details>`);
-      continue;
-    }
-    const r = shown.result!;
-    const status =
-      r.status === 'completed'
-        ? `total ${esc(formatMs(r.totals.totalTimeMs))} · downtime ${esc(formatMs(r.totals.downtimeMs))} · ${r.totals.iterations} rounds`
-        : `failed: ${esc(r.reason ?? '')}`;
-    const charts = await Promise.all(runChartSpecs(r).map(figure));
-    parts.push(
-      `<details><summary>${label} · <code>${esc(shown.runId)}</code> · ${status}</summary><div class="charts">${charts.join('')}</div></details>`,
-    );
-  }
-
+  parts.push(...(await runSections(plan, latest)));
   return page(`migbench suite ${plan.name}`, parts.join('\n'), meta);
 }
 
@@ -153,6 +128,47 @@ export async function renderRunHtml(result: MigrationResult, meta: ReportMeta): 
   parts.push(`<h2>Rounds (${result.iterations.length})</h2>`, roundsTableOf(result.iterations)?.toHtml() ?? '');
   return page('migbench run', parts.join('\n'), meta);
 }
+
+/** One section per configuration: its run's charts (the first RUN_SECTIONS_CHARTED), or a line. */
+async function runSections(plan: SuitePlan, latest: ReadonlyMap<string, SuiteRecord>): Promise<string[]> {
+  const parts: string[] = [];
+  const groups = configGroups(plan, latest);
+  if (groups.length > 0)
+    parts.push(
+      '<h2 id="runs">Runs</h2>',
+      `<p class="meta">One run per configuration: its first completed repeat (or its first failed one)${groups.length > RUN_SECTIONS_CHARTED ? `; charts for the first ${RUN_SECTIONS_CHARTED} of ${groups.length} configurations, the rest one line each (every run's rounds are in results.jsonl)` : ''}.</p>`,
+    );
+  const runsOf = new Map<string, string[]>();
+  for (const r of plan.runs) runsOf.set(r.configId, [...(runsOf.get(r.configId) ?? []), r.runId]);
+  for (const [i, g] of groups.entries()) {
+    const records = (runsOf.get(g.configId) ?? [])
+      .map((id) => latest.get(id))
+      .filter((r): r is SuiteRecord => r?.result !== undefined);
+    const shown = records.find((r) => r.status === 'completed') ?? records[0];
+    const label = esc(seriesLabel(plan, g.varied));
+    if (shown === undefined) {
+      parts.push(`<details><summary>${label} · no result</summary></details>`);
+      continue;
+    }
+    const r = shown.result!;
+    const status =
+      r.status === 'completed'
+        ? `total ${esc(formatMs(r.totals.totalTimeMs))} · downtime ${esc(formatMs(r.totals.downtimeMs))} · ${r.totals.iterations} rounds`
+        : `failed: ${esc(r.reason ?? '')}`;
+    const summary = `${label} · <code>${esc(shown.runId)}</code> · ${status}`;
+    // A suite of thousands of runs would make a page past what a browser (or a string) holds.
+    if (i >= RUN_SECTIONS_CHARTED) {
+      parts.push(`<p class="run">${summary}</p>`);
+      continue;
+    }
+    const charts = await Promise.all(runChartSpecs(r).map(figure));
+    parts.push(`<details><summary>${summary}</summary><div class="charts">${charts.join('')}</div></details>`);
+  }
+  return parts;
+}
+
+/** Configurations whose runs a suite's report charts; the rest get a line each. */
+export const RUN_SECTIONS_CHARTED = 100;
 
 export async function figure(spec: ChartSpec): Promise<string> {
   return `<figure class="chart">${await renderSvg(spec)}</figure>`;

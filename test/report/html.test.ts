@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderRunHtml, renderSuiteHtml } from '../../src/report/html.js';
+import { RUN_SECTIONS_CHARTED, renderRunHtml, renderSuiteHtml } from '../../src/report/html.js';
 import { takeChartWarnings } from '../../src/report/charts/render.js';
 import { fakeResult, fakeSuite } from '../fixtures/results.js';
 
@@ -39,6 +39,15 @@ test('a suite report is one self-contained file with SVG charts', async () => {
   assert.match(html, /downtime vs total time over downtime-limit/);
   assert.match(html, /did not converge within the timeout of 120.00 s \(fixture\)/, 'the failed run and its reason');
   assert.deepEqual(takeChartWarnings(), []);
+});
+
+test('a suite of thousands of configurations charts the runs of the first RUN_SECTIONS_CHARTED, one line for each other', async () => {
+  const seeds = Array.from({ length: RUN_SECTIONS_CHARTED + 30 }, (_, i) => i + 1).join(', ');
+  const { plan, latest } = fakeSuite(`name: many\nbase: { ram: 64MiB, clock: virtual }\nmatrix:\n  seed: [${seeds}]\n`);
+  const html = await renderSuiteHtml(plan, latest, { toolVersion: 'test', generatedAt: '2026-01-01T00:00:00Z' });
+  assert.equal(count(html, '<details>'), RUN_SECTIONS_CHARTED);
+  assert.equal(count(html, '<p class="run">'), 30);
+  assert.match(html, /charts for the first 100 of 130 configurations/);
 });
 
 test('a single run report is self-contained, with its charts and tables', async () => {
