@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { resolveRunConfig, type RawRunOptions } from '../src/config/options.js';
-import { loadReferences, scenarioOptions, type Reference } from './lib/fidelity.js';
+import { loadReferences, referenceKind, scenarioOptions, type Reference } from './lib/fidelity.js';
 import { runMigration } from '../src/driver/migrate.js';
 import type { MigrationResult } from '../src/result/schema.js';
 import { parseBenchArgs, progress } from './lib/args.js';
@@ -39,10 +39,13 @@ interface Side {
   syncs: number;
   downtimeMs: number | null;
   maxThrottlePercent: number;
+  /** Post-copy: page requests, bytes after the switch, block time (all vCPUs), STOP to RESUME, ms. */
+  postcopy?: { requests: number; bytes: number; blocktimeMs: number | null; stopToResumeMs: number | null };
 }
 
 interface ScenarioResult {
   name: string;
+  kind: 'precopy' | 'postcopy';
   options: RawRunOptions;
   qemu: Side;
   migbench: Side;
@@ -60,6 +63,16 @@ function qemuSide(ref: Reference): Side {
     syncs: s.ram_dirty_sync_count,
     downtimeMs: s.converged ? s.downtime_ms : null,
     maxThrottlePercent: s.max_cpu_throttle_percentage,
+    ...(referenceKind(ref) === 'postcopy'
+      ? {
+          postcopy: {
+            requests: s.ram_postcopy_requests ?? 0,
+            bytes: s.ram_postcopy_bytes ?? 0,
+            blocktimeMs: s.postcopy_blocktime_ms ?? null,
+            stopToResumeMs: s.observed_downtime_ms ?? null,
+          },
+        }
+      : {}),
   };
 }
 
@@ -76,6 +89,16 @@ function migbenchSide(r: MigrationResult): Side {
     syncs: r.qemu?.dirtySyncCount ?? r.totals.iterations,
     downtimeMs: converged ? r.totals.downtimeMs : null,
     maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
+    ...(r.qemu?.postcopyBytes !== undefined
+      ? {
+          postcopy: {
+            requests: r.qemu.postcopyRequests ?? 0,
+            bytes: r.qemu.postcopyBytes,
+            blocktimeMs: r.qemu.postcopyBlocktimeMs ?? null,
+            stopToResumeMs: r.qemu.stopToResumeMs ?? null,
+          },
+        }
+      : {}),
   };
 }
 
@@ -111,6 +134,7 @@ async function main(): Promise<void> {
     const migbench = migbenchSide(r);
     results.push({
       name: ref.name,
+      kind: referenceKind(ref),
       options,
       qemu,
       migbench,
@@ -127,14 +151,14 @@ async function main(): Promise<void> {
       `[${i + 1}/${references.length}] ${ref.name}: ${migbench.converged ? 'converged' : 'not converged'} (QEMU ${qemu.converged ? 'converged' : 'not'}), ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
   }
-  const bothConverged = results.filter((s) => s.qemu.converged && s.migbench.converged);
   const summary = {
-    scenarios: results.length,
-    verdictsMatching: results.filter((s) => s.qemu.converged === s.migbench.converged).length,
-    bothConverged: bothConverged.length,
-    medianAbsErrorBytes: median(bothConverged.map((s) => Math.abs(s.errors.bytes))),
-    medianAbsErrorTotalTime: median(bothConverged.map((s) => Math.abs(s.errors.totalTime))),
-    medianAbsErrorSyncs: median(bothConverged.map((s) => Math.abs(s.errors.syncs))),
+    ...kindSummary(results),
+    byKind: Object.fromEntries(
+      (['precopy', 'postcopy'] as const)
+        .map((kind) => [kind, results.filter((r) => r.kind === kind)] as const)
+        .filter(([, rs]) => rs.length > 0)
+        .map(([kind, rs]) => [kind, kindSummary(rs)]),
+    ),
   };
   mkdirSync(new URL('.', OUT_FILE), { recursive: true });
   const document = {
@@ -153,8 +177,73 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(
-    `--policy ${policy} --dirty-cost ${dirtyCost}\n${formatTable(results)}\n${formatSummary(summary)}\nwritten: results/fidelity.json\n`,
+    [
+      `--policy ${policy} --dirty-cost ${dirtyCost}`,
+      ...Object.entries(summary.byKind).flatMap(([kind, s]) => [
+        `${kind}:`,
+        formatTable(results.filter((r) => r.kind === kind)),
+        ...(kind === 'postcopy' ? [formatPostcopyTable(results.filter((r) => r.kind === kind))] : []),
+        formatSummary(s),
+      ]),
+      'written: results/fidelity.json\n',
+    ].join('\n'),
   );
+}
+
+/** Verdicts and median errors over a set of scenarios; post-copy's block time as ratios, STOP to RESUME as errors. */
+function kindSummary(results: readonly ScenarioResult[]) {
+  const bothConverged = results.filter((s) => s.qemu.converged && s.migbench.converged);
+  const post = bothConverged.filter((s) => s.qemu.postcopy && s.migbench.postcopy);
+  const blockRatios = post
+    .filter((s) => (s.qemu.postcopy?.blocktimeMs ?? 0) > 0 && s.migbench.postcopy?.blocktimeMs != null)
+    .map((s) => (s.migbench.postcopy?.blocktimeMs as number) / (s.qemu.postcopy?.blocktimeMs as number));
+  const stopErrors = post
+    .filter((s) => (s.qemu.postcopy?.stopToResumeMs ?? 0) > 0 && s.migbench.postcopy?.stopToResumeMs != null)
+    .map((s) => relative(s.migbench.postcopy?.stopToResumeMs as number, s.qemu.postcopy?.stopToResumeMs as number));
+  return {
+    scenarios: results.length,
+    verdictsMatching: results.filter((s) => s.qemu.converged === s.migbench.converged).length,
+    bothConverged: bothConverged.length,
+    medianAbsErrorBytes: median(bothConverged.map((s) => Math.abs(s.errors.bytes))),
+    medianAbsErrorTotalTime: median(bothConverged.map((s) => Math.abs(s.errors.totalTime))),
+    medianAbsErrorSyncs: median(bothConverged.map((s) => Math.abs(s.errors.syncs))),
+    ...(post.length > 0
+      ? {
+          blocktimeRatios: blockRatios,
+          medianAbsErrorStopToResume: median(stopErrors.map(Math.abs)),
+        }
+      : {}),
+  };
+}
+
+function formatPostcopyTable(results: readonly ScenarioResult[]): string {
+  const t = new Table({
+    head: [
+      'scenario',
+      'requests\nQEMU / mb',
+      'post-copy MiB\nQEMU / mb',
+      'block time ms\nQEMU / mb',
+      'ratio',
+      'STOP to RESUME ms\nQEMU / mb',
+      'error',
+    ],
+    style: { head: [], border: [] },
+  });
+  const ms = (x: number | null | undefined): string => (x == null ? '-' : x.toFixed(1));
+  for (const s of results) {
+    const q = s.qemu.postcopy;
+    const m = s.migbench.postcopy;
+    t.push([
+      s.name,
+      `${q?.requests ?? '-'} / ${m?.requests ?? '-'}`,
+      `${q ? mib(q.bytes) : '-'} / ${m ? mib(m.bytes) : '-'}`,
+      `${ms(q?.blocktimeMs)} / ${ms(m?.blocktimeMs)}`,
+      q?.blocktimeMs && m?.blocktimeMs != null ? `${(m.blocktimeMs / q.blocktimeMs).toFixed(2)}x` : '',
+      `${ms(q?.stopToResumeMs)} / ${ms(m?.stopToResumeMs)}`,
+      q?.stopToResumeMs && m?.stopToResumeMs != null ? pct(relative(m.stopToResumeMs, q.stopToResumeMs)) : '',
+    ]);
+  }
+  return t.toString();
 }
 
 const pct = (x: number | null): string => (x === null ? '' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`);
@@ -194,18 +283,16 @@ function formatTable(results: readonly ScenarioResult[]): string {
   return t.toString();
 }
 
-function formatSummary(s: {
-  scenarios: number;
-  verdictsMatching: number;
-  bothConverged: number;
-  medianAbsErrorBytes: number | null;
-  medianAbsErrorTotalTime: number | null;
-  medianAbsErrorSyncs: number | null;
-}): string {
-  const abs = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)} %`);
+function formatSummary(s: ReturnType<typeof kindSummary>): string {
+  const abs = (x: number | null | undefined): string => (x == null ? '-' : `${(100 * x).toFixed(1)} %`);
   return [
     `verdicts matching: ${s.verdictsMatching} of ${s.scenarios}`,
     `over the ${s.bothConverged} scenarios both converged: median |error| bytes ${abs(s.medianAbsErrorBytes)}, total time ${abs(s.medianAbsErrorTotalTime)}, syncs ${abs(s.medianAbsErrorSyncs)}`,
+    ...(s.blocktimeRatios
+      ? [
+          `post-copy: block time migbench/QEMU ${s.blocktimeRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}; median |error| STOP to RESUME ${abs(s.medianAbsErrorStopToResume)}`,
+        ]
+      : []),
   ].join('\n');
 }
 

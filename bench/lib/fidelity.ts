@@ -22,6 +22,8 @@ export interface Reference {
     page_size: number;
     /** The dirtier's catch-up after it could not run, ms (dirtier.c's BACKLOG_MS). */
     dirtier_backlog_ms: number;
+    /** Post-copy references: migrate-start-postcopy once dirty-sync-count reached this; absent or null: pre-copy. */
+    postcopy_after_passes?: number | null;
   };
   summary: {
     converged: boolean;
@@ -33,7 +35,17 @@ export interface Reference {
     max_cpu_throttle_percentage: number;
     /** Page writes per second the dirtier achieved in the seconds before the migration. */
     dirtier_rate_before_mean: number;
+    /** Post-copy references: page requests, bytes after the switch, the destination's block time, STOP to RESUME. */
+    ram_postcopy_requests?: number;
+    ram_postcopy_bytes?: number;
+    postcopy_blocktime_ms?: number | null;
+    observed_downtime_ms?: number | null;
   };
+}
+
+/** The kind of a reference: pre-copy, or post-copy (asked for after N syncs). */
+export function referenceKind(ref: Reference): 'precopy' | 'postcopy' {
+  return ref.params.postcopy_after_passes == null ? 'precopy' : 'postcopy';
 }
 
 /** Every reference scenario, by name, those whose name contains `filter` (lower case) if given. */
@@ -81,5 +93,7 @@ export function scenarioOptions(ref: Reference): RawRunOptions {
   };
   if (p.xbzrle && p.xbzrle_cache_mib !== null) options.xbzrleCache = `${p.xbzrle_cache_mib}MiB`;
   if (p.auto_converge) options.autoConverge = true;
+  // migrate-start-postcopy once dirty-sync-count reached N (the harness polled every 100 ms).
+  if (p.postcopy_after_passes != null) options.postcopyAfter = String(p.postcopy_after_passes);
   return options;
 }

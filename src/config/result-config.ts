@@ -53,6 +53,8 @@ const FIELDS: Derivation<RunConfig, ResultConfig, StrategyNames> = {
   downtimeRamp: 'copy',
   postcopy: 'copy',
   postcopyAfterRounds: 'copy',
+  postcopyAtMs: 'copy',
+  maxPostcopyBandwidthBitsPerSec: 'copy',
   codecs: 'copy',
   xbzrleCacheBytes: 'copy',
   deflateLevel: 'copy',

@@ -72,10 +72,13 @@ export async function complete(m: Migration, outcome: StagesOutcome): Promise<Mi
     stages: m.stages,
     iterations: records.records,
     postcopy,
-    qemu: loop.qemuStats?.(
-      deviceStateBytes(config.vcpus),
-      Math.max(0, ...records.records.map((it) => it.throttlePercent)),
-    ),
+    qemu: loop.qemuStats && {
+      ...loop.qemuStats(
+        deviceStateBytes(config.vcpus),
+        Math.max(0, ...records.records.map((it) => it.throttlePercent)),
+      ),
+      ...outcome.postcopy?.qemuStats(outcome.downtimeMs),
+    },
     warnings,
     limits: m.watch?.events,
     names: { policy: policy.name, aid: userAid?.name, loop: loop.name },

@@ -133,7 +133,7 @@ function endingOf(
   outcome: StagesOutcome,
 ): Ending {
   if (postcopyAfter === null || m.target === null) return new StopAndCopy(m, port);
-  outcome.postcopy = new PostcopyEnding(m, m.target, postcopyAfter);
+  outcome.postcopy = new PostcopyEnding(m, m.target, postcopyAfter, port);
   return outcome.postcopy;
 }
 

@@ -8,6 +8,7 @@ import type { Sender } from './sender.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { PostcopyPlacement } from '../guest/guest.js';
 import { STALLS, createRing, ringDrain, ringViews, type RingViews } from '../dirtylog/ring.js';
+import { addTotals, noTotals, type SendTotals } from '../precopy/port.js';
 
 /** Requests a vCPU can have outstanding: it blocks on one page at a time. */
 const REQUEST_RING_ENTRIES = 16;
@@ -19,14 +20,24 @@ export class PostcopyPush {
   private readonly backlog: Uint32Array[] = [];
   private readonly sent: Uint8Array[];
   private cursor: number[] = [];
+  /** The slot the background sweep is in (it goes round the slots from there). */
+  private sweepSlot = 0;
   pagesSentOnRequest = 0;
   pagesPushed = 0;
   missingAtResume = 0;
+  /** Everything sent after the switch, by codec. */
+  readonly sentTotals: SendTotals = noTotals();
 
   constructor(
     private readonly source: GuestMemory,
     private readonly target: GuestMemory,
     vcpus: number,
+    /**
+     * QEMU's sweep: after a requested page, the background push goes on from just after it ("the
+     * guest is likely to want other pages near to the page it just requested", ram.c
+     * get_queued_page), round the slots; otherwise it keeps its own order.
+     */
+    private readonly sweepFollowsRequests = false,
   ) {
     this.requestRings = Array.from({ length: vcpus }, () => createRing(REQUEST_RING_ENTRIES));
     this.rings = this.requestRings.map(ringViews);
@@ -60,17 +71,38 @@ export class PostcopyPush {
     return missing;
   }
 
+  /** The loop has listed what each slot lacks (ascending) in its page list: `counts` per slot. Returns the total. */
+  setMissingLists(counts: readonly number[]): number {
+    counts.forEach((n, slot) => this.setMissing(slot, n));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
   /** Where the post-copy guest runs: the target's memory, the source's as its mirror, the request rings. */
   placement(): PostcopyPlacement {
     return { targetSlots: this.target.slots, shadowSlots: this.source.slots, requestRings: this.requestRings };
   }
 
-  /** Sends everything missing, requested pages first; `round` labels the frames. */
-  async pushAll(sender: Sender, round: number): Promise<void> {
+  /**
+   * Sends everything missing, requested pages first; `round` labels the frames. `beforeFrame`
+   * hears how many pages are left before each background frame (QEMU's end rule).
+   */
+  async pushAll(sender: Sender, round: number, beforeFrame?: (leftPages: number) => void): Promise<void> {
+    let left = this.missingAtResume;
+    const slots = this.backlog.length;
+    let empty = 0;
     for (;;) {
-      if (await this.serveRequests(sender, round)) continue;
-      const slot = this.backlog.findIndex((b, i) => b !== undefined && this.cursor[i] < b.length);
-      if (slot < 0) break;
+      const served = await this.serveRequests(sender, round);
+      left -= served;
+      if (served > 0) continue;
+      if (left <= 0) break;
+      // The sweep's slot, or the next with pages left in its order (round the slots).
+      let slot = this.sweepSlot;
+      while (this.backlog[slot] === undefined || this.cursor[slot] >= this.backlog[slot].length) {
+        slot = (slot + 1) % slots;
+        if (this.cursor[slot] >= (this.backlog[slot]?.length ?? 0)) this.cursor[slot] = 0; // wrapped: from its start
+        if (slot === this.sweepSlot) break;
+      }
+      this.sweepSlot = slot;
       const l = this.source.slots[slot].layout;
       const list = new Uint32Array(this.source.slots[slot].memory.buffer, l.listPtr, l.pagesPerFrame);
       let n = 0;
@@ -82,14 +114,17 @@ export class PostcopyPush {
         list[n++] = page;
       }
       if (n > 0) {
-        await sender.sendList(slot, n, round);
+        beforeFrame?.(left);
+        addTotals(this.sentTotals, await sender.sendList(slot, n, round));
         this.pagesPushed += n;
-      }
+        left -= n;
+        empty = 0;
+      } else if (++empty > slots) break; // round every slot, nothing unsent: all has gone
     }
   }
 
   /** Sends the pages vCPUs asked for that have not gone yet; true if it sent any. */
-  private async serveRequests(sender: Sender, round: number): Promise<boolean> {
+  private async serveRequests(sender: Sender, round: number): Promise<number> {
     const pagesPerSlot = this.source.layout.pagesPerSlot;
     const wanted = new Map<number, number[]>();
     for (const r of this.rings) {
@@ -98,18 +133,36 @@ export class PostcopyPush {
         const local = page - slot * pagesPerSlot;
         if (this.sent[slot][local]) return;
         this.sent[slot][local] = 1;
+        if (this.sweepFollowsRequests) this.sweepAfter(slot, local);
         const pages = wanted.get(slot) ?? [];
         pages.push(local);
         wanted.set(slot, pages);
       });
     }
+    let served = 0;
     for (const [slot, pages] of wanted) {
       const l = this.source.slots[slot].layout;
       new Uint32Array(this.source.slots[slot].memory.buffer, l.listPtr, pages.length).set(pages);
-      await sender.sendList(slot, pages.length, round);
+      addTotals(this.sentTotals, await sender.sendList(slot, pages.length, round));
       this.pagesSentOnRequest += pages.length;
+      served += pages.length;
     }
-    return wanted.size > 0;
+    return served;
+  }
+
+  /** The background sweep goes on from just after `local` in `slot` (its backlog is ascending there). */
+  private sweepAfter(slot: number, local: number): void {
+    const b = this.backlog[slot];
+    if (b === undefined) return;
+    let lo = 0;
+    let hi = b.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (b[mid] <= local) lo = mid + 1;
+      else hi = mid;
+    }
+    this.sweepSlot = slot;
+    this.cursor[slot] = lo;
   }
 
   requests(): number {

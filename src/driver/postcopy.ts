@@ -12,6 +12,8 @@ import { FrameType } from '../wire/frame.js';
 import type { Migration } from './migration.js';
 import type { Ending } from './stages.js';
 import { PostcopyPush } from './postcopy-push.js';
+import type { PrecopyPort } from '../precopy/port.js';
+import type { QemuStats } from '../result/schema.js';
 
 type Measured = Omit<PostcopyResult, 'guestPageWrites' | 'blockedMsPerVcpu'>;
 
@@ -19,14 +21,18 @@ export class PostcopyEnding implements Ending {
   private readonly push: PostcopyPush;
   private targetGuest?: GuestHost;
   private measured?: Measured;
+  /** QEMU's downtime: from the stop to the package (device state) written, ms; with QEMU's loop. */
+  private qemuDowntimeMs?: number;
 
   constructor(
     private readonly m: Migration,
     target: GuestMemory,
-    /** Pre-copy rounds before the switch (0: pure post-copy). */
+    /** Pre-copy rounds (QEMU's loop: dirty syncs) before the switch (0: pure post-copy). */
     private readonly afterRounds: number,
+    private readonly port: PrecopyPort,
   ) {
-    this.push = new PostcopyPush(m.source, target, m.config.vcpus);
+    // QEMU's background sweep goes on from just after a requested page (QEMU-POSTCOPY A3).
+    this.push = new PostcopyPush(m.source, target, m.config.vcpus, m.strategies.loop.postcopySwitch !== undefined);
   }
 
   /** The guest that will run on the target: started now, parked until it resumes there. */
@@ -44,10 +50,18 @@ export class PostcopyEnding implements Ending {
     const { transport } = m.world;
     if (!transport.postcopy) throw new Error('this transport cannot deliver post-copy pages to a running target');
     const startMs = m.clock.nowMs();
-    const missing = this.push.markMissing(m.sender, dirtyLog, this.afterRounds === 0);
-    await dirtyLog.costs.meter.pay(m.clock, true);
+    const { loop } = m.strategies;
+    let missing: number;
+    if (loop.postcopySwitch) {
+      // The loop's own switch: its last sync, and what it still holds to send.
+      missing = this.push.setMissingLists(await loop.postcopySwitch(this.port));
+    } else {
+      missing = this.push.markMissing(m.sender, dirtyLog, this.afterRounds === 0);
+      await dirtyLog.costs.meter.pay(m.clock, true);
+    }
     transport.postcopy.trackArrivals();
     const bytes = await m.sender.sendBlob(FrameType.DeviceState, deviceState, m.records.count());
+    if (loop.postcopySwitch) this.qemuDowntimeMs = m.clock.nowMs() - startMs;
     await m.records.delivered();
     m.records.keep(
       m.records.pagelessRound(startMs, missing, bytes),
@@ -67,8 +81,16 @@ export class PostcopyEnding implements Ending {
     await m.stage('postcopy', async () => {
       const startMs = m.clock.nowMs();
       const writesAtStart = tg.totalWrites();
-      await this.push.pushAll(m.sender, m.records.count());
+      // QEMU's max-postcopy-bandwidth; once what is left is under it x the downtime limit, the
+      // rest goes at once (10.0's end rule: completion sends everything left, unlimited).
+      const cap = m.config.maxPostcopyBandwidthBitsPerSec;
+      if (cap !== null) m.controls.limitRate(cap);
+      const endBytes = cap === null ? 0 : (cap / 8 / 1000) * m.controls.downtimeLimitMs;
+      await this.push.pushAll(m.sender, m.records.count(), (leftPages) => {
+        if (cap !== null && leftPages * m.config.pageSizeBytes < endBytes) m.controls.limitRate(null);
+      });
       await m.records.delivered();
+      m.strategies.loop.countPostcopy?.(this.push.sentTotals);
       const durationMs = Math.max(m.clock.nowMs() - startMs, 1e-3);
       this.measured = {
         afterRounds: this.afterRounds,
@@ -89,6 +111,23 @@ export class PostcopyEnding implements Ending {
    */
   async settle(failed: boolean): Promise<void> {
     if (this.targetGuest && !failed) await this.targetGuest.pause(() => {});
+  }
+
+  /**
+   * QEMU's post-copy statistics (with QEMU's loop, once post-copy ran to its end): requests,
+   * downtime as QEMU counts it, STOP to RESUME as the guest sees it, block time.
+   */
+  qemuStats(stopToResumeMs: number): Partial<QemuStats> {
+    if (this.qemuDowntimeMs === undefined || this.measured === undefined) return {};
+    const perVcpu = this.push.blockedMsPerVcpu();
+    return {
+      postcopyRequests: this.push.requests(),
+      downtimeMs: this.qemuDowntimeMs,
+      stopToResumeMs,
+      postcopyVcpuBlocktimeMs: perVcpu,
+      // Every vCPU blocked at once: with one vCPU, its own; the overlap of several is not measured.
+      postcopyBlocktimeMs: perVcpu.length === 1 ? perVcpu[0] : null,
+    };
   }
 
   /** Stops the target's guest; what post-copy measured, if it ran to its end. */

@@ -17,6 +17,7 @@ export function precopyPort(m: Migration): PrecopyPort {
       maxIterations: config.maxIterations,
       postcopy: config.postcopy && m.target !== null,
       postcopyAfterRounds: config.postcopyAfterRounds,
+      postcopyAtMs: config.postcopyAtMs,
       maxBandwidthBitsPerSec: config.maxBandwidthBitsPerSec,
     },
     clock,

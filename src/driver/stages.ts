@@ -48,8 +48,9 @@ export async function precopy(m: Migration, port: PrecopyPort): Promise<PrecopyO
   dirtyLog.start();
   await dirtyLog.costs.meter.pay(m.clock, true); // enabling dirty logging
   for (const aid of m.strategies.aids) aid.start?.(m.controls);
+  // Pure post-copy skips pre-copy, unless the loop switches itself (QEMU's: after its set-up sync).
   const outcome: PrecopyOutcome =
-    port.settings.postcopy && m.config.postcopyAfterRounds === 0
+    port.settings.postcopy && m.config.postcopyAfterRounds === 0 && !m.strategies.loop.postcopySwitch
       ? { decision: { action: 'switchover', why: 'pure post-copy: no pre-copy round' }, postcopyAfter: 0 }
       : await m.strategies.loop.run(port);
   m.lastDecision = outcome.decision;

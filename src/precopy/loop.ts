@@ -10,7 +10,7 @@
 import { RunFailure } from '../util/errors.js';
 import type { IterationRecord, QemuStats } from '../result/schema.js';
 import type { PolicyDecision } from '../policy/policy.js';
-import type { PrecopyPort } from './port.js';
+import type { PrecopyPort, SendTotals } from './port.js';
 
 export interface PrecopyOutcome {
   /** Why pre-copy ended (a switch-over: to stop-and-copy, or to post-copy). */
@@ -31,19 +31,38 @@ export interface PrecopyLoop {
   final(port: PrecopyPort): Promise<IterationRecord>;
   /** A loop that models QEMU's: its statistics as QEMU reports them, the device state's bytes added. */
   qemuStats?(deviceStateBytes: number, maxThrottlePercent: number): QemuStats;
+  /**
+   * A loop with its own post-copy switch (QEMU's postcopy_start), the guest suspended: its last
+   * sync, then every page it still holds to send, ascending, into each slot's list (what the
+   * target lacks, in the order its background sweep sends them). Returns the count per slot.
+   * Without it, what the dirty log holds is what the target lacks.
+   */
+  postcopySwitch?(port: PrecopyPort): Promise<number[]>;
+  /** The pages sent after the post-copy switch, counted as QEMU counts them (postcopy-bytes). */
+  countPostcopy?(sent: SendTotals): void;
 }
 
 /** Pre-copy gave up: the run fails with this reason and the guest stays on the source. */
 export class PrecopyFailure extends RunFailure {}
 
 /** The options a loop may take beyond sending rounds, by their option keys. */
-export type LoopOption = 'maxIterations' | 'postcopyAfter' | 'postcopy' | 'sdps' | 'adaptiveRate' | 'downtimeRamp';
+export type LoopOption =
+  | 'maxIterations'
+  | 'postcopyAfter'
+  | 'postcopy'
+  | 'postcopyAt'
+  | 'maxPostcopyBandwidth'
+  | 'sdps'
+  | 'adaptiveRate'
+  | 'downtimeRamp';
 
 /** The order in which a configuration's options are checked against its loop. */
 const LOOP_OPTIONS: readonly LoopOption[] = [
   'maxIterations',
   'postcopyAfter',
   'postcopy',
+  'postcopyAt',
+  'maxPostcopyBandwidth',
   'sdps',
   'adaptiveRate',
   'downtimeRamp',

@@ -1,6 +1,6 @@
 /** The pre-copy loop's options: the user's loop, QEMU's max-bandwidth, post-copy. */
 import type { OptionTable } from '../util/options.js';
-import { parseCount, parseLinkRate } from '../util/units.js';
+import { parseCount, parseDuration, parseLinkRate } from '../util/units.js';
 import { strategyOption, type UserStrategyConfig } from '../util/user-file.js';
 import { POLICY_LIMITS } from '../policy/options.js';
 
@@ -14,11 +14,19 @@ export interface PrecopyConfig {
   maxBandwidthBitsPerSec: number | null;
   /** Post-copy when the policy gives up (or after postcopyAfterRounds). */
   postcopy: boolean;
-  /** Switch to post-copy after this many pre-copy rounds; null: only when the policy gives up. */
+  /**
+   * Switch to post-copy after this many pre-copy rounds (round-based loops) or dirty-bitmap syncs
+   * (--policy qemu: migrate-start-postcopy once dirty-sync-count reaches it); null: not by count.
+   */
   postcopyAfterRounds: number | null;
+  /** --policy qemu: migrate-start-postcopy issued at this time of the run, ms; null: not by time. */
+  postcopyAtMs: number | null;
+  /** QEMU's max-postcopy-bandwidth: the send rate after the post-copy switch, bits/s; null: unlimited (QEMU's 0). */
+  maxPostcopyBandwidthBitsPerSec: number | null;
 }
 
-export type PrecopyOptionKey = 'maxBandwidth' | 'precopyLoop' | 'loopOpt' | 'postcopy' | 'postcopyAfter';
+export type PrecopyOptionKey =
+  'maxBandwidth' | 'precopyLoop' | 'loopOpt' | 'postcopy' | 'postcopyAfter' | 'postcopyAt' | 'maxPostcopyBandwidth';
 
 export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, PrecopyConfig> = {
   maxBandwidth: {
@@ -61,16 +69,21 @@ export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, Pr
   postcopy: {
     flags: '--postcopy',
     description:
-      'switch to post-copy when the policy gives up: suspend, send the device state, resume on the target at once and push the remaining pages in the background, pages a vCPU touches first (round-based policies: qemu-rounds, hyperv, xen)',
+      "allow post-copy (QEMU's postcopy-ram): suspend, send the device state, resume on the target at once and push the remaining pages in the background, pages a vCPU touches first; the switch comes when the policy gives up (round-based policies), with --postcopy-after or --postcopy-at, or when a time limit asks for it",
     defaultText: 'off',
     example: '--policy qemu-rounds --postcopy --max-iterations 5',
-    // --postcopy-after N implies --postcopy.
-    resolve: (c) => ({ postcopy: c.flag('postcopy') || c.text('postcopyAfter') !== undefined }),
+    // --postcopy-after N and --postcopy-at T imply --postcopy.
+    resolve: (c) => ({
+      postcopy:
+        c.flag('postcopy') ||
+        c.text('postcopyAfter') !== undefined ||
+        (c.text('postcopyAt') ?? 'none').trim().toLowerCase() !== 'none',
+    }),
   },
   postcopyAfter: {
     flags: '--postcopy-after <rounds>',
     description:
-      'switch to post-copy after this many pre-copy rounds (implies --postcopy); 0 is pure post-copy: every page moves after the switch (round-based policies: qemu-rounds, hyperv, xen)',
+      "switch to post-copy after this many pre-copy rounds, or with --policy qemu once dirty-sync-count reaches it (QEMU's migrate-start-postcopy, taken at the loop's next iteration; 1 is the set-up sync: at once); implies --postcopy; 0 is pure post-copy: every page moves after the switch",
     defaultText: 'none',
     example: '3',
     resolve: (c) => {
@@ -80,6 +93,36 @@ export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, Pr
           text === undefined
             ? null
             : parseCount('--postcopy-after', text, { min: 0, max: POLICY_LIMITS.maxIterations.max }),
+      };
+    },
+  },
+  postcopyAt: {
+    flags: '--postcopy-at <duration>',
+    description:
+      "--policy qemu: issue QEMU's migrate-start-postcopy at this time of the run (the switch comes at the loop's next iteration, unless the migration completes first); implies --postcopy",
+    defaultText: 'none',
+    example: '5s',
+    resolve: (c) => {
+      const text = c.text('postcopyAt');
+      return {
+        postcopyAtMs:
+          text === undefined || text.trim().toLowerCase() === 'none' ? null : parseDuration('--postcopy-at', text),
+      };
+    },
+  },
+  maxPostcopyBandwidth: {
+    flags: '--max-postcopy-bandwidth <rate>',
+    description:
+      "--policy qemu: QEMU's max-postcopy-bandwidth, the send rate after the post-copy switch (requested pages are not held to it); once what is left is under that rate x the downtime limit, the rest goes at once",
+    defaultText: 'unlimited',
+    example: '64MB/s',
+    resolve: (c) => {
+      const text = c.text('maxPostcopyBandwidth');
+      return {
+        maxPostcopyBandwidthBitsPerSec:
+          text === undefined || ['unlimited', '0'].includes(text.trim().toLowerCase())
+            ? null
+            : parseLinkRate('--max-postcopy-bandwidth', text),
       };
     },
   },

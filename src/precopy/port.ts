@@ -28,6 +28,8 @@ export interface PrecopySettings {
   /** Post-copy may take over: when the policy gives up, or after postcopyAfterRounds rounds. */
   postcopy: boolean;
   postcopyAfterRounds: number | null;
+  /** --postcopy-at: migrate-start-postcopy at this time of the run, ms (QEMU's loop); null: not by time. */
+  postcopyAtMs: number | null;
   /** QEMU's max-bandwidth, bits/s (null: none): the loop applies it, with limitRate or by its own windows. */
   maxBandwidthBitsPerSec: number | null;
 }

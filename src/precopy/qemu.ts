@@ -26,13 +26,16 @@
  *   (find_dirty_block), its cache ages by sync count, and the last stage inserts nothing.
  * - A record runs from one sync to the next; the one that decides the switch-over ends the last.
  *   qemuStats() gives QEMU's own figures of the run (dirty-sync-count, transferred, ...).
- * It takes none of the round-based aids, post-copy or --max-iterations yet, and only a power-of-two
- * xbzrle cache, as QEMU (QEMU_LOOP below; the option checks ask it).
+ * - Post-copy (QEMU-POSTCOPY.md, part A): once migrate-start-postcopy is issued (--postcopy-after N
+ *   syncs, --postcopy-at, a time limit), the next iteration that does not complete switches
+ *   (postcopySwitch: one last sync; what is still set is what the target lacks, swept from page 0).
+ * It takes none of the round-based aids or --max-iterations, and only a power-of-two xbzrle cache,
+ * as QEMU (QEMU_LOOP below; the option checks ask it).
  */
 import type { PrecopyLoop, PrecopyLoopKind, PrecopyOutcome } from './loop.js';
 import type { IterationRecord, QemuStats } from '../result/schema.js';
 import { addTotals, noTotals, type PrecopyPort, type RecordStart, type SendTotals } from './port.js';
-import { formatBytes } from '../util/format.js';
+import { formatBytes, formatMs } from '../util/format.js';
 import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
 
 /** BUFFER_DELAY: the rate limit's and the bandwidth's window, ms (migration-stats.h). */
@@ -94,6 +97,18 @@ const QEMU_PAGE_HEADER_BYTES = 8;
 const QEMU_ZERO_PAGE_BYTES = 9;
 const QEMU_XBZRLE_OVERHEAD_BYTES = 11;
 
+/** postcopy_discard_send_range: ranges per MIG_CMD_POSTCOPY_RAM_DISCARD (MAX_DISCARDS_PER_COMMAND). */
+const DISCARDS_PER_COMMAND = 12;
+/** A command's framing: QEMU_VM_COMMAND, be16 command, be16 length (savevm.c). */
+const COMMAND_HEADER_BYTES = 5;
+/** A discard command's version, name length and NUL; 16 bytes per range (start, length). */
+const DISCARD_FIXED_BYTES = 3;
+const DISCARD_RANGE_BYTES = 16;
+/** The guest RAM block's id string on the wire (a pc machine's "pc.ram"). */
+const RAM_BLOCK_ID = 'pc.ram';
+/** The switch's other commands: SWITCHOVER_START 5, pings 2-4 of 9, LISTEN 5 and RUN 5, the PACKAGED header 9. */
+const POSTCOPY_SWITCH_COMMAND_BYTES = 5 + 3 * 9 + 5 + 5 + 9;
+
 /** A bitmap of `pages` bits, all set. */
 function allSet(pages: number): Uint32Array {
   const words = new Uint32Array(Math.ceil(pages / 32)).fill(0xffff_ffff);
@@ -136,6 +151,9 @@ export class QemuLoop implements PrecopyLoop {
   private windowBudget = Infinity;
   /** Bandwidth x downtime limit, bytes, as the last closed window measured it (0 before one closed). */
   private threshold = 0;
+  /** After a post-copy switch: its commands' bytes (discards, pings, the package's), and the pages' since (postcopy-bytes). */
+  private postcopySwitchBytes: number | null = null;
+  private postcopyBytes = 0;
   private record!: OpenRecord;
 
   async run(port: PrecopyPort): Promise<PrecopyOutcome> {
@@ -208,11 +226,82 @@ export class QemuLoop implements PrecopyLoop {
       await this.endRecord(port, decision.why, synced, false);
       return { decision, postcopyAfter: null };
     }
+    // Still a significant amount to transfer: post-copy, if asked for (must_precopy is 0 for a
+    // RAM-only guest, so the switch comes at the first iteration after the request).
+    const asked = this.postcopyAsked(port);
+    if (asked !== null) {
+      const decision = {
+        action: 'switchover' as const,
+        why: `post-copy: migrate-start-postcopy ${asked}, taken after ${this.syncs} syncs with ${formatBytes(pending)} pending`,
+      };
+      port.control.note(decision);
+      await this.endRecord(port, decision.why, synced, false);
+      return { decision, postcopyAfter: this.syncs };
+    }
     if (synced !== null) {
       const why = `estimate ${formatBytes(estimate)} < threshold ${formatBytes(this.threshold)}: the sync found ${synced.added} pages`;
       await this.endRecord(port, why, synced);
     }
     return null;
+  }
+
+  /** Whether migrate-start-postcopy has been issued (and how), or null. */
+  private postcopyAsked(port: PrecopyPort): string | null {
+    const { settings, control, clock } = port;
+    if (!settings.postcopy) return null;
+    const after = settings.postcopyAfterRounds;
+    if (after !== null && this.syncs >= after) return `once dirty-sync-count reached ${after}`;
+    const at = settings.postcopyAtMs;
+    if (at !== null && clock.nowMs() >= at) return `at ${formatMs(at)}`;
+    if (control.postcopyRequested()) return 'as a time limit asked';
+    return null;
+  }
+
+  /**
+   * postcopy_start, the guest stopped: the last sync (dirty-sync-count + 1), then every set bit
+   * is what the target lacks (ram_postcopy_send_discard_bitmap: one discard range per run of set
+   * bits, 12 to a command), listed ascending per slot for the background sweep, which restarts at
+   * block 0, page 0. Counts the switch's commands on QEMU's wire (docs: QEMU-POSTCOPY C2).
+   */
+  async postcopySwitch(port: PrecopyPort): Promise<number[]> {
+    this.sync(port, true);
+    await port.dirty.pay(true);
+    let ranges = 0;
+    const counts = this.bmap.map((bmap, slot) => {
+      const list = port.send.list(slot);
+      let n = 0;
+      let inRun = false;
+      for (let w = 0; w < bmap.length; w++) {
+        let word = bmap[w];
+        if (word === 0) {
+          inRun = false;
+          continue;
+        }
+        for (let b = 0; b < 32; b++, word >>>= 1) {
+          if ((word & 1) === 0) {
+            inRun = false;
+            continue;
+          }
+          if (!inRun) ranges++;
+          inRun = true;
+          list[n++] = (w << 5) + b;
+        }
+      }
+      bmap.fill(0);
+      return n;
+    });
+    this.toSend = 0;
+    const commands = Math.ceil(ranges / DISCARDS_PER_COMMAND);
+    this.postcopySwitchBytes =
+      commands * (COMMAND_HEADER_BYTES + DISCARD_FIXED_BYTES + RAM_BLOCK_ID.length) +
+      ranges * DISCARD_RANGE_BYTES +
+      POSTCOPY_SWITCH_COMMAND_BYTES;
+    return counts;
+  }
+
+  /** Pages sent after the switch: postcopy-bytes at QEMU's cost per page (no xbzrle then). */
+  countPostcopy(sent: SendTotals): void {
+    this.postcopyBytes += this.count(sent);
   }
 
   /**
@@ -306,11 +395,21 @@ export class QemuLoop implements PrecopyLoop {
 
   /** QEMU's statistics of the run (query-migrate's names), the device state's bytes added. */
   qemuStats(deviceStateBytes: number, maxThrottlePercent: number): QemuStats {
+    // After a post-copy switch the package (the device state) is counted twice: written into a
+    // buffer QEMUFile, then to the socket (QEMU-POSTCOPY A2).
+    const postcopy =
+      this.postcopySwitchBytes === null
+        ? {}
+        : { postcopyBytes: this.postcopyBytes, postcopySwitchBytes: this.postcopySwitchBytes + deviceStateBytes };
     return {
       dirtySyncCount: this.syncs,
       pagesPerSync: [...this.pagesPerSync],
       iterations: this.iterations,
-      transferredBytes: this.transferred + deviceStateBytes,
+      transferredBytes:
+        this.transferred +
+        deviceStateBytes +
+        (this.postcopySwitchBytes === null ? 0 : this.postcopySwitchBytes + deviceStateBytes),
+      ...postcopy,
       normalPages: this.normal,
       duplicatePages: this.duplicate,
       expectedDowntimeMs: this.expectedDowntimeMs,
@@ -413,9 +512,9 @@ export class QemuLoop implements PrecopyLoop {
 
 export const QEMU_LOOP: PrecopyLoopKind = {
   name: 'qemu',
-  takes: [],
+  takes: ['postcopyAfter', 'postcopy', 'postcopyAt', 'maxPostcopyBandwidth'],
   elsewhere:
-    "works with the round-based policies: --policy qemu-rounds (QEMU's switch-over rule after each round), hyperv or xen; --policy qemu is QEMU's own loop, which does not take it yet",
+    "works with the round-based policies: --policy qemu-rounds (QEMU's switch-over rule after each round), hyperv or xen; --policy qemu is QEMU's own loop, which has no such setting",
   xbzrleCache: {
     powerOfTwo: (got) =>
       `--policy qemu takes a power-of-two --xbzrle-cache, as QEMU does, such as 64MiB (got ${got}); --policy qemu-rounds takes any size`,

@@ -76,7 +76,7 @@ export class RoundBasedLoop implements PrecopyLoop {
 export const ROUND_BASED_LOOP: PrecopyLoopKind = {
   name: 'rounds',
   takes: ['maxIterations', 'postcopyAfter', 'postcopy', 'sdps', 'adaptiveRate', 'downtimeRamp'],
-  elsewhere: '',
+  elsewhere: "is QEMU's own loop's: --policy qemu",
   xbzrleCache: 'any',
   create: () => new RoundBasedLoop(),
 };

@@ -170,6 +170,22 @@ export function qemuTableOf(r: MigrationResult): ResultTable | null {
     ],
     ['cpu-throttle-percentage, highest (%)', count(q.maxThrottlePercent), ''],
   );
+  if (q.postcopyBytes !== undefined) {
+    const ms = (x: number | null | undefined): string => (x == null ? '-' : fixed(x, 1));
+    t.push(
+      ['postcopy-bytes (MiB)', fixed(q.postcopyBytes / 2 ** 20, 1), 'pages sent after the switch'],
+      ['post-copy switch (bytes)', count(q.postcopySwitchBytes ?? 0), 'discard ranges, commands, the package (twice)'],
+      ['postcopy-requests (requests)', count(q.postcopyRequests ?? 0), 'page faults on the target'],
+      ['downtime (ms)', ms(q.downtimeMs), 'from the stop to the package written'],
+      ['STOP to RESUME (ms)', ms(q.stopToResumeMs), 'the guest stopped on the source to running on the target'],
+      ['postcopy-blocktime (ms)', ms(q.postcopyBlocktimeMs), 'every vCPU blocked at once (one vCPU: its own)'],
+      [
+        'postcopy-vcpu-blocktime (ms)',
+        (q.postcopyVcpuBlocktimeMs ?? []).map((x) => fixed(x, 1)).join(' / '),
+        'per vCPU',
+      ],
+    );
+  }
   return t;
 }
 

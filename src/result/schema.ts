@@ -97,6 +97,10 @@ export interface ResultConfig {
   downtimeRamp: { startMs: number; endMs: number; steps: number } | null;
   postcopy: boolean;
   postcopyAfterRounds: number | null;
+  /** --postcopy-at: when migrate-start-postcopy was issued, ms (--policy qemu); null: not by time. Absent in results before it. */
+  postcopyAtMs?: number | null;
+  /** --max-postcopy-bandwidth, bits/s; null: unlimited. Absent in results before it. */
+  maxPostcopyBandwidthBitsPerSec?: number | null;
   codecs: string[];
   xbzrleCacheBytes: number;
   deflateLevel: number;
@@ -211,6 +215,20 @@ export interface QemuStats {
   expectedDowntimeMs: number | null;
   /** The highest cpu-throttle-percentage. */
   maxThrottlePercent: number;
+  /** After a post-copy switch: postcopy-bytes, pages sent after it at QEMU's cost per page. */
+  postcopyBytes?: number;
+  /** After a post-copy switch: its commands (discard ranges, pings, LISTEN, RUN) and the package (counted twice), bytes. */
+  postcopySwitchBytes?: number;
+  /** After a post-copy switch: postcopy-requests, the page requests the source handled. */
+  postcopyRequests?: number;
+  /** After a post-copy switch: downtime as QEMU counts it, from the stop to the package written (transit excluded), ms. */
+  downtimeMs?: number;
+  /** After a post-copy switch: the guest's STOP on the source to its RESUME on the target, ms. */
+  stopToResumeMs?: number;
+  /** After a post-copy switch: postcopy-vcpu-blocktime, ms per vCPU. */
+  postcopyVcpuBlocktimeMs?: number[];
+  /** postcopy-blocktime: the time every vCPU was blocked at once, ms (1 vCPU: its own; null where not measured). */
+  postcopyBlocktimeMs?: number | null;
 }
 
 /** What dirty tracking cost (--dirty-cost), ms: a round's, or (Totals) the run's. */

@@ -126,6 +126,8 @@ test('options parse into the config', () => {
     downtimeRamp: { startMs: 50, endMs: 2000, steps: 10 },
     postcopy: true,
     postcopyAfterRounds: 3,
+    postcopyAtMs: null,
+    maxPostcopyBandwidthBitsPerSec: null,
     codecs: ['zero', 'xbzrle', 'lz4'],
     xbzrleCacheBytes: (512 * 2 ** 20) / 10 - (((512 * 2 ** 20) / 10) % (2 * 2 ** 20)),
     deflateLevel: 6,
@@ -224,9 +226,19 @@ test('cross-checks name the option and the accepted form', () => {
     /--policy must be one of qemu, qemu-rounds, hyperv, xen \(got "vmware"\)/,
   );
   failsWith({ sdps: 'on' }, '--sdps', /--sdps works with the round-based policies: --policy qemu-rounds/);
-  failsWith({ policy: 'qemu', postcopy: 'on' }, '--postcopy', /--postcopy works with the round-based policies/);
+  // QEMU's loop takes post-copy (by sync count, time or a time limit); the round-based ones take no --postcopy-at.
+  assert.equal(resolveRunConfig({ policy: 'qemu', postcopy: 'on' }).postcopy, true);
+  assert.equal(resolveRunConfig({ postcopyAt: '5s' }).postcopyAtMs, 5000);
+  assert.equal(resolveRunConfig({ postcopyAt: '5s' }).postcopy, true, '--postcopy-at implies --postcopy');
+  assert.equal(resolveRunConfig({ maxPostcopyBandwidth: '64MB/s' }).maxPostcopyBandwidthBitsPerSec, 512e6);
+  failsWith(
+    { policy: 'qemu-rounds', postcopyAt: '5s' },
+    '--postcopy-at',
+    /--postcopy-at is QEMU's own loop's: --policy qemu/,
+  );
+  failsWith({ policy: 'xen', maxPostcopyBandwidth: '1Gbit/s' }, '--max-postcopy-bandwidth', /is QEMU's own loop's/);
   failsWith({ catchUp: 'soon' }, '--catch-up', /--catch-up must be/);
-  failsWith({ maxIterations: '5' }, '--max-iterations', /--policy qemu is QEMU's own loop, which does not take it yet/);
+  failsWith({ maxIterations: '5' }, '--max-iterations', /--policy qemu is QEMU's own loop, which has no such setting/);
   assert.equal(resolveRunConfig({ policy: 'qemu-rounds', maxIterations: '5' }).maxIterations, 5);
   failsWith({ maxIterations: '0' }, '--max-iterations', /--max-iterations must be a whole number from 1 to 10000/);
 });

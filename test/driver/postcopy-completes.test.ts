@@ -30,3 +30,60 @@ for (const clock of ['virtual', 'real'] as const) {
     assert.ok(r.totals.downtimeMs < pc.lastPageArrivedMs, 'the guest ran again long before the last page came');
   });
 }
+
+for (const clock of ['virtual', 'real'] as const) {
+  test(`QEMU's loop: post-copy once dirty-sync-count reaches 2 completes and verifies on the ${clock} clock, with QEMU's statistics`, async () => {
+    const r = await runMigration(
+      smallConfig({
+        clock,
+        ramBytes: 32 * 1024 * 1024,
+        pageWritesPerSec: 30_000,
+        linkBitsPerSec: 500e6,
+        maxBandwidthBitsPerSec: 100e6,
+        postcopy: true,
+        postcopyAfterRounds: 2,
+        policy: 'qemu',
+      }),
+    );
+    assert.equal(r.status, 'completed', r.reason);
+    assert.equal(r.verified, true, 'the target holds what the guest wrote, on both hosts');
+    assert.deepEqual(r.stages.map((s) => s.name).slice(-2), ['announce', 'postcopy']);
+    assert.match(r.switchoverReason ?? '', /post-copy: migrate-start-postcopy once dirty-sync-count reached 2/);
+    const q = r.qemu;
+    assert.ok(q);
+    // The switch's own sync, one past the request.
+    assert.equal(q.dirtySyncCount, 3);
+    const pc = r.postcopy;
+    assert.ok(pc);
+    assert.equal(pc.pagesSentOnRequest + pc.pagesPushed, pc.pagesMissingAtResume, 'each missing page sent once');
+    assert.equal(q.postcopyRequests, pc.requests);
+    // Every page after the switch at QEMU's cost: 8 + 4096 bytes, none zero here.
+    assert.equal(q.postcopyBytes, pc.pagesMissingAtResume * (8 + 4096));
+    assert.ok((q.postcopySwitchBytes ?? 0) > 0);
+    assert.ok(q.downtimeMs !== undefined && q.downtimeMs <= (q.stopToResumeMs ?? 0) + 1e-9);
+    assert.equal(q.stopToResumeMs, r.totals.downtimeMs);
+    assert.deepEqual(q.postcopyVcpuBlocktimeMs, pc.blockedMsPerVcpu);
+  });
+}
+
+test("QEMU's loop: migrate-start-postcopy at a time, and completion wins over a request", async () => {
+  const base = {
+    clock: 'virtual' as const,
+    ramBytes: 32 * 1024 * 1024,
+    linkBitsPerSec: 500e6,
+    maxBandwidthBitsPerSec: 100e6,
+    postcopy: true,
+    policy: 'qemu' as const,
+  };
+  const timed = await runMigration(smallConfig({ ...base, pageWritesPerSec: 30_000, postcopyAtMs: 1500 }));
+  assert.equal(timed.status, 'completed', timed.reason);
+  assert.equal(timed.verified, true);
+  assert.match(timed.switchoverReason ?? '', /migrate-start-postcopy at 1\.50 s/);
+  // The request comes at the next iteration: within a 100 ms window and a 50 ms iterate.
+  const pre = timed.stages.find((s) => s.name === 'precopy');
+  assert.ok(pre && pre.startMs + pre.durationMs >= 1500 && pre.startMs + pre.durationMs < 1500 + 160);
+  // An idle guest converges before a late request: it completes as pre-copy.
+  const idle = await runMigration(smallConfig({ ...base, pageWritesPerSec: 0, postcopyAtMs: 60_000 }));
+  assert.equal(idle.status, 'completed');
+  assert.equal(idle.postcopy, undefined);
+});

@@ -108,6 +108,8 @@ test('what a loop declares it takes is what the option check refuses', () => {
       maxIterations: false,
       postcopyAfter: false,
       postcopy: false,
+      postcopyAt: false,
+      maxPostcopyBandwidth: false,
       sdps: false,
       adaptiveRate: false,
       downtimeRamp: false,
