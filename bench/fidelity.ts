@@ -87,7 +87,8 @@ function migbenchSide(r: MigrationResult): Side {
     totalTimeMs: r.totals.totalTimeMs,
     bytes: r.qemu?.transferredBytes ?? r.totals.bytesSent,
     syncs: r.qemu?.dirtySyncCount ?? r.totals.iterations,
-    downtimeMs: converged ? r.totals.downtimeMs : null,
+    // After a post-copy switch, QEMU's downtime figure (the stop to the package written), as QEMU's side has.
+    downtimeMs: converged ? (r.qemu?.downtimeMs ?? r.totals.downtimeMs) : null,
     maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
     ...(r.qemu?.postcopyBytes !== undefined
       ? {

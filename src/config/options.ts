@@ -52,6 +52,7 @@ export const RUN_OPTION_KEYS = [
   'chargeCpu',
   'link',
   'latency',
+  'hostCopyRate',
   'maxBandwidth',
   'policy',
   'policyOpt',

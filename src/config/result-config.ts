@@ -54,6 +54,7 @@ const FIELDS: Derivation<RunConfig, ResultConfig, StrategyNames> = {
   postcopy: 'copy',
   postcopyAfterRounds: 'copy',
   postcopyAtMs: 'copy',
+  hostCopyBitsPerSec: 'copy',
   maxPostcopyBandwidthBitsPerSec: 'copy',
   codecs: 'copy',
   xbzrleCacheBytes: 'copy',

@@ -150,7 +150,7 @@ export const EVACUATION_OPTION_SPECS: readonly EvacuationOptionSpec[] = [
   {
     key: 'onCompletionTimeout',
     flags: '--on-completion-timeout <action>',
-    description: `what the completion timeout does: ${TIMEOUT_ACTIONS.join(', ')} (KubeVirt cancels, or switches to post-copy with allowPostCopy; postcopy needs a round-based policy)`,
+    description: `what the completion timeout does: ${TIMEOUT_ACTIONS.join(', ')} (KubeVirt cancels, or switches to post-copy with allowPostCopy)`,
     defaultText: 'cancel',
   },
   {
@@ -469,7 +469,7 @@ function resolveVm(
       const flag = onCompletionTimeout === 'postcopy' ? '--on-completion-timeout' : '--on-progress-timeout';
       throw new OptionError(
         flag,
-        `${vm.where} (${name}): ${flag} postcopy switches to post-copy, which needs a round-based policy on every VM (policy=qemu-rounds, hyperv or xen; the policy is ${String(options.policy ?? 'qemu')})`,
+        `${vm.where} (${name}): ${flag} postcopy switches to post-copy, which this VM's pre-copy loop does not take: ${e.message}`,
       );
     }
     throw new OptionError(e.option, `${vm.where} (${name}): ${e.message}`);

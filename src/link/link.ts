@@ -208,6 +208,8 @@ export class LinkShare {
   constructor(
     readonly link: Link,
     private readonly pacing: PacingRule,
+    /** An unlimited link's rate for this migration (the virtual clock's host copy rate); Infinity: none. */
+    private readonly unlimitedBitsPerSec = Infinity,
   ) {}
 
   /** This migration's times are `originMs` after the link's time 0 from now on. */
@@ -236,7 +238,7 @@ export class LinkShare {
   occupy(bytes: number, nowMs: number, idle: boolean): Occupancy {
     const earliest = Math.max(this.nextFreeMs, idle ? nowMs : nowMs - this.pacing.catchUpMs);
     const startMs = this.link.take(bytes, earliest + this.originMs) - this.originMs;
-    const linkBits = this.link.bitsPerSec ?? Infinity;
+    const linkBits = this.link.bitsPerSec ?? this.unlimitedBitsPerSec;
     const bits = this.capBitsPerSec === null ? linkBits : Math.min(this.capBitsPerSec, linkBits);
     const endMs = bits === Infinity ? startMs : startMs + bytes / (bits / 8 / 1000);
     this.nextFreeMs = endMs;

@@ -97,6 +97,8 @@ export interface ResultConfig {
   downtimeRamp: { startMs: number; endMs: number; steps: number } | null;
   postcopy: boolean;
   postcopyAfterRounds: number | null;
+  /** --host-copy-rate: an unlimited link's rate on the virtual clock, bits/s. Absent in results before it. */
+  hostCopyBitsPerSec?: number;
   /** --postcopy-at: when migrate-start-postcopy was issued, ms (--policy qemu); null: not by time. Absent in results before it. */
   postcopyAtMs?: number | null;
   /** --max-postcopy-bandwidth, bits/s; null: unlimited. Absent in results before it. */

@@ -22,7 +22,8 @@ export const virtualWorld: WorldFactory = {
     const gate = new WriteGate();
     const codecs = config.codecs.length > 0;
     const shape = shapeOf(source);
-    const share = new LinkShare(context.link, SIMULATED_PACING);
+    // Loopback is not free: an unlimited link goes at the host's copy rate (--host-copy-rate).
+    const share = new LinkShare(context.link, SIMULATED_PACING, config.hostCopyBitsPerSec);
     return {
       clock,
       transport: new VirtualTransport(source, localTarget(context), module, share, clock, gate, {

@@ -1,12 +1,13 @@
 /** Every QEMU reference scenario (bench/reference/qemu/) becomes valid migbench options with its parameters. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadReferences, scenarioOptions } from '../../bench/lib/fidelity.js';
+import { loadReferences, referenceKind, scenarioOptions } from '../../bench/lib/fidelity.js';
 import { resolveRunConfig } from '../../src/config/options.js';
 
-test('the 34 references load, and each resolves to a run with its RAM, rate, limits and codecs', () => {
+test('the 34 pre-copy and 8 post-copy references load, and each resolves to a run with its RAM, rate, limits and codecs', () => {
   const refs = loadReferences();
-  assert.equal(refs.length, 34);
+  assert.equal(refs.filter((r) => referenceKind(r) === 'precopy').length, 34);
+  assert.equal(refs.filter((r) => referenceKind(r) === 'postcopy').length, 8);
   for (const ref of refs) {
     const p = ref.params;
     const c = resolveRunConfig(scenarioOptions(ref));
@@ -25,5 +26,8 @@ test('the 34 references load, and each resolves to a run with its RAM, rate, lim
     assert.deepEqual(c.codecs, p.xbzrle ? ['zero', 'xbzrle'] : ['zero'], ref.name);
     if (p.xbzrle) assert.equal(c.xbzrleCacheBytes, (p.xbzrle_cache_mib as number) * 2 ** 20, ref.name);
     assert.equal(c.clock, 'virtual');
+    // Post-copy once dirty-sync-count reached N, as the harness issued migrate-start-postcopy.
+    assert.equal(c.postcopy, referenceKind(ref) === 'postcopy', ref.name);
+    assert.equal(c.postcopyAfterRounds, p.postcopy_after_passes ?? null, ref.name);
   }
 });

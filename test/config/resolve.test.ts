@@ -51,6 +51,8 @@ test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => 
     'codecOpt',
     'precopyLoop',
     'loopOpt',
+    // applies with --clock virtual only
+    'hostCopyRate',
   ];
   for (const spec of RUN_OPTION_SPECS) {
     if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;
@@ -128,6 +130,7 @@ test('options parse into the config', () => {
     postcopyAfterRounds: 3,
     postcopyAtMs: null,
     maxPostcopyBandwidthBitsPerSec: null,
+    hostCopyBitsPerSec: 16e9,
     codecs: ['zero', 'xbzrle', 'lz4'],
     xbzrleCacheBytes: (512 * 2 ** 20) / 10 - (((512 * 2 ** 20) / 10) % (2 * 2 ** 20)),
     deflateLevel: 6,
@@ -235,6 +238,12 @@ test('cross-checks name the option and the accepted form', () => {
     { policy: 'qemu-rounds', postcopyAt: '5s' },
     '--postcopy-at',
     /--postcopy-at is QEMU's own loop's: --policy qemu/,
+  );
+  assert.equal(resolveRunConfig({ clock: 'virtual', hostCopyRate: '3GB/s' }).hostCopyBitsPerSec, 24e9);
+  failsWith(
+    { hostCopyRate: '3GB/s' },
+    '--host-copy-rate',
+    /only applies with --clock virtual \(on the real clock the copy is real\)/,
   );
   failsWith({ policy: 'xen', maxPostcopyBandwidth: '1Gbit/s' }, '--max-postcopy-bandwidth', /is QEMU's own loop's/);
   failsWith({ catchUp: 'soon' }, '--catch-up', /--catch-up must be/);
