@@ -113,7 +113,7 @@ export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, Pr
   maxPostcopyBandwidth: {
     flags: '--max-postcopy-bandwidth <rate>',
     description:
-      "--policy qemu: QEMU's max-postcopy-bandwidth, the send rate after the post-copy switch (requested pages are not held to it); once what is left is under that rate x the downtime limit, the rest goes at once",
+      "--policy qemu: QEMU's max-postcopy-bandwidth, the send rate after the post-copy switch (requested pages included: QEMU's exemption for them is not modelled); once what is left is under that rate x the downtime limit, the rest goes at once",
     defaultText: 'unlimited',
     example: '64MB/s',
     resolve: (c) => {

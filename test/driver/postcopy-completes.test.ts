@@ -87,3 +87,27 @@ test("QEMU's loop: migrate-start-postcopy at a time, and completion wins over a 
   assert.equal(idle.status, 'completed');
   assert.equal(idle.postcopy, undefined);
 });
+
+test("QEMU's loop: --max-postcopy-bandwidth paces the sweep until what is left is under it x the downtime limit", async () => {
+  const base = {
+    clock: 'virtual' as const,
+    ramBytes: 32 * 1024 * 1024,
+    pageWritesPerSec: 0,
+    linkBitsPerSec: 500e6,
+    postcopy: true,
+    postcopyAfterRounds: 1,
+    policy: 'qemu' as const,
+  };
+  const stage = (r: Awaited<ReturnType<typeof runMigration>>): number =>
+    r.stages.find((s) => s.name === 'postcopy')?.durationMs ?? NaN;
+  const free = await runMigration(smallConfig(base));
+  const capped = await runMigration(smallConfig({ ...base, maxPostcopyBandwidthBitsPerSec: 100e6 }));
+  for (const r of [free, capped]) {
+    assert.equal(r.status, 'completed', r.reason);
+    assert.equal(r.verified, true);
+  }
+  // 32 MiB at the link's 500 Mbit/s: 0.54 s; at 100 Mbit/s but the last 3.75 MB (100 Mbit/s x
+  // 300 ms) at the link's rate: 2.38 + 0.06 s.
+  assert.ok(Math.abs(stage(free) - 537) < 30, `${stage(free)} ms uncapped`);
+  assert.ok(Math.abs(stage(capped) - 2445) < 80, `${stage(capped)} ms capped`);
+});
