@@ -39,13 +39,15 @@ interface Side {
   syncs: number;
   downtimeMs: number | null;
   maxThrottlePercent: number;
+  /** Multifd: multifd-bytes. */
+  multifdBytes?: number;
   /** Post-copy: page requests, bytes after the switch, block time (all vCPUs), STOP to RESUME, ms. */
   postcopy?: { requests: number; bytes: number; blocktimeMs: number | null; stopToResumeMs: number | null };
 }
 
 interface ScenarioResult {
   name: string;
-  kind: 'precopy' | 'postcopy';
+  kind: 'precopy' | 'postcopy' | 'multifd';
   options: RawRunOptions;
   qemu: Side;
   migbench: Side;
@@ -63,6 +65,7 @@ function qemuSide(ref: Reference): Side {
     syncs: s.ram_dirty_sync_count,
     downtimeMs: s.converged ? s.downtime_ms : null,
     maxThrottlePercent: s.max_cpu_throttle_percentage,
+    ...(referenceKind(ref) === 'multifd' ? { multifdBytes: s.ram_multifd_bytes ?? 0 } : {}),
     ...(referenceKind(ref) === 'postcopy'
       ? {
           postcopy: {
@@ -90,6 +93,7 @@ function migbenchSide(r: MigrationResult): Side {
     // After a post-copy switch, QEMU's downtime figure (the stop to the package written), as QEMU's side has.
     downtimeMs: converged ? (r.qemu?.downtimeMs ?? r.totals.downtimeMs) : null,
     maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
+    ...(r.qemu?.multifdBytes !== undefined ? { multifdBytes: r.qemu.multifdBytes } : {}),
     ...(r.qemu?.postcopyBytes !== undefined
       ? {
           postcopy: {
@@ -155,7 +159,7 @@ async function main(): Promise<void> {
   const summary = {
     ...kindSummary(results),
     byKind: Object.fromEntries(
-      (['precopy', 'postcopy'] as const)
+      (['precopy', 'postcopy', 'multifd'] as const)
         .map((kind) => [kind, results.filter((r) => r.kind === kind)] as const)
         .filter(([, rs]) => rs.length > 0)
         .map(([kind, rs]) => [kind, kindSummary(rs)]),

@@ -24,6 +24,8 @@ export interface Reference {
     dirtier_backlog_ms: number;
     /** Post-copy references: migrate-start-postcopy once dirty-sync-count reached this; absent or null: pre-copy. */
     postcopy_after_passes?: number | null;
+    /** Multifd references: the channels; absent or null: one channel. */
+    multifd_channels?: number | null;
   };
   summary: {
     converged: boolean;
@@ -40,11 +42,14 @@ export interface Reference {
     ram_postcopy_bytes?: number;
     postcopy_blocktime_ms?: number | null;
     observed_downtime_ms?: number | null;
+    /** Multifd references: multifd-bytes. */
+    ram_multifd_bytes?: number;
   };
 }
 
-/** The kind of a reference: pre-copy, or post-copy (asked for after N syncs). */
-export function referenceKind(ref: Reference): 'precopy' | 'postcopy' {
+/** The kind of a reference: pre-copy, post-copy (asked for after N syncs), or multifd. */
+export function referenceKind(ref: Reference): 'precopy' | 'postcopy' | 'multifd' {
+  if (ref.params.multifd_channels != null) return 'multifd';
   return ref.params.postcopy_after_passes == null ? 'precopy' : 'postcopy';
 }
 
@@ -95,5 +100,6 @@ export function scenarioOptions(ref: Reference): RawRunOptions {
   if (p.auto_converge) options.autoConverge = true;
   // migrate-start-postcopy once dirty-sync-count reached N (the harness polled every 100 ms).
   if (p.postcopy_after_passes != null) options.postcopyAfter = String(p.postcopy_after_passes);
+  if (p.multifd_channels != null) options.multifd = String(p.multifd_channels);
   return options;
 }

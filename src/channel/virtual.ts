@@ -170,7 +170,8 @@ export class VirtualTransport implements Transport {
 
   /** A frame of `wireBytes` goes now, or when the link is free. */
   private timeOnLink(wireBytes: number): void {
-    this.lastArrivalMs = this.link.occupy(wireBytes, this.clock.nowMs(), true).arrivalMs;
+    // Frames on parallel lanes (multifd) may arrive out of order: the last arrival is the latest.
+    this.lastArrivalMs = Math.max(this.lastArrivalMs, this.link.occupy(wireBytes, this.clock.nowMs(), true).arrivalMs);
     this.bytes += wireBytes;
   }
 

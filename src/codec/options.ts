@@ -17,7 +17,7 @@ export interface CodecConfig {
   xbzrleCacheBytes: number;
   /** deflate's compression level, 0-9. */
   deflateLevel: number;
-  /** Threads that encode pages in parallel (QEMU's multifd channels); 0 encodes on the driver thread. */
+  /** Threads that encode pages in parallel (as multifd compression's channels do); 0 encodes on the driver thread. */
   compressThreads: number;
   /** Charge measured encoding CPU time to simulated time (virtual clock only). */
   chargeCpu: boolean;
@@ -81,7 +81,7 @@ export const CODEC_OPTIONS: OptionTable<CodecOptionKey, CodecOptionKey, Reads> =
   compressThreads: {
     flags: '--compress-threads <n>',
     description:
-      "worker threads encoding pages in parallel (as QEMU's multifd channels), 0 to 16; 0 encodes on the driver thread",
+      "worker threads encoding pages in parallel (as multifd compression's channels encode; QEMU's multifd packets and accounting are --multifd), 0 to 16; 0 encodes on the driver thread",
     defaultText: '0',
     example: '2',
     resolve: (c) => ({

@@ -205,12 +205,22 @@ export class LinkShare {
   /** Where this migration's time 0 lies in the link's time base (a migration of a shared virtual timeline starts later than 0). */
   private originMs = 0;
 
+  /** With an unlimited link: when each of this migration's lanes (QEMU's multifd channels) is free. */
+  private readonly laneFreeMs: number[];
+
   constructor(
     readonly link: Link,
     private readonly pacing: PacingRule,
     /** An unlimited link's rate for this migration (the virtual clock's host copy rate); Infinity: none. */
     private readonly unlimitedBitsPerSec = Infinity,
-  ) {}
+    /**
+     * Streams that copy side by side over an unlimited link, each at that rate (QEMU's multifd
+     * channels, each its own thread and socket); over a link of finite rate they share it, in turn.
+     */
+    lanes = 1,
+  ) {
+    this.laneFreeMs = new Array<number>(link.bitsPerSec === null ? lanes : 1).fill(-Infinity);
+  }
 
   /** This migration's times are `originMs` after the link's time 0 from now on. */
   setOrigin(originMs: number): void {
@@ -228,7 +238,7 @@ export class LinkShare {
 
   /** When the next frame of this migration could start, were the link its own. */
   get nextFree(): number {
-    return this.nextFreeMs;
+    return this.laneFreeMs.length > 1 ? Math.min(...this.laneFreeMs) : this.nextFreeMs;
   }
 
   /**
@@ -236,12 +246,25 @@ export class LinkShare {
    * allow, and takes bytes / min(cap, link rate). `idle`: nothing was queued before it.
    */
   occupy(bytes: number, nowMs: number, idle: boolean): Occupancy {
+    if (this.laneFreeMs.length > 1) return this.occupyLane(bytes, nowMs);
     const earliest = Math.max(this.nextFreeMs, idle ? nowMs : nowMs - this.pacing.catchUpMs);
     const startMs = this.link.take(bytes, earliest + this.originMs) - this.originMs;
     const linkBits = this.link.bitsPerSec ?? this.unlimitedBitsPerSec;
     const bits = this.capBitsPerSec === null ? linkBits : Math.min(this.capBitsPerSec, linkBits);
     const endMs = bits === Infinity ? startMs : startMs + bytes / (bits / 8 / 1000);
     this.nextFreeMs = endMs;
+    return { startMs, endMs, arrivalMs: endMs + this.link.latencyMs };
+  }
+
+  /** A frame on the lane free first (an unlimited link: each lane at the host's copy rate). */
+  private occupyLane(bytes: number, nowMs: number): Occupancy {
+    let lane = 0;
+    for (let i = 1; i < this.laneFreeMs.length; i++) if (this.laneFreeMs[i] < this.laneFreeMs[lane]) lane = i;
+    const startMs = Math.max(this.laneFreeMs[lane], nowMs);
+    const bits = this.capBitsPerSec === null ? this.unlimitedBitsPerSec : this.capBitsPerSec;
+    const endMs = bits === Infinity ? startMs : startMs + bytes / (bits / 8 / 1000);
+    this.laneFreeMs[lane] = endMs;
+    this.nextFreeMs = Math.max(this.nextFreeMs, endMs);
     return { startMs, endMs, arrivalMs: endMs + this.link.latencyMs };
   }
 }

@@ -52,6 +52,7 @@ export type LoopOption =
   | 'postcopy'
   | 'postcopyAt'
   | 'maxPostcopyBandwidth'
+  | 'multifd'
   | 'sdps'
   | 'adaptiveRate'
   | 'downtimeRamp';
@@ -63,6 +64,7 @@ const LOOP_OPTIONS: readonly LoopOption[] = [
   'postcopy',
   'postcopyAt',
   'maxPostcopyBandwidth',
+  'multifd',
   'sdps',
   'adaptiveRate',
   'downtimeRamp',

@@ -1,6 +1,9 @@
 /** The pre-copy loop's options: the user's loop, QEMU's max-bandwidth, post-copy. */
 import type { OptionTable } from '../util/options.js';
 import { parseCount, parseDuration, parseLinkRate } from '../util/units.js';
+import { OptionError } from '../util/errors.js';
+import type { ClockConfig } from '../clock/options.js';
+import type { CodecConfig } from '../codec/options.js';
 import { strategyOption, type UserStrategyConfig } from '../util/user-file.js';
 import { POLICY_LIMITS } from '../policy/options.js';
 
@@ -23,12 +26,23 @@ export interface PrecopyConfig {
   postcopyAtMs: number | null;
   /** QEMU's max-postcopy-bandwidth: the send rate after the post-copy switch, bits/s; null: unlimited (QEMU's 0). */
   maxPostcopyBandwidthBitsPerSec: number | null;
+  /** QEMU's multifd with this many channels (--policy qemu, virtual clock); null: off. */
+  multifdChannels: number | null;
 }
 
 export type PrecopyOptionKey =
-  'maxBandwidth' | 'precopyLoop' | 'loopOpt' | 'postcopy' | 'postcopyAfter' | 'postcopyAt' | 'maxPostcopyBandwidth';
+  | 'maxBandwidth'
+  | 'precopyLoop'
+  | 'loopOpt'
+  | 'postcopy'
+  | 'postcopyAfter'
+  | 'postcopyAt'
+  | 'maxPostcopyBandwidth'
+  | 'multifd';
 
-export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, PrecopyConfig> = {
+type Reads = PrecopyConfig & Pick<ClockConfig, 'clock'> & Pick<CodecConfig, 'codecs'>;
+
+export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, Reads> = {
   maxBandwidth: {
     flags: '--max-bandwidth <rate>',
     description:
@@ -124,6 +138,34 @@ export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, Pr
             ? null
             : parseLinkRate('--max-postcopy-bandwidth', text),
       };
+    },
+  },
+  multifd: {
+    flags: '--multifd <channels>',
+    description:
+      "--policy qemu, --clock virtual: QEMU's multifd with this many channels, 1 to 16: pages go in packets of 512 KiB (a 1,344-byte header each) to the first idle channel; each channel copies at --host-copy-rate over an unlimited link; a sync of every channel at each wrap of the scan; the rate limit counts a packet once its channel has written it, as QEMU does (not with xbzrle, as QEMU; not with post-copy, as QEMU 10.0)",
+    defaultText: 'off',
+    example: '4',
+    resolve: (c) => {
+      const text = c.text('multifd');
+      if (text === undefined || text.trim().toLowerCase() === 'off') return { multifdChannels: null };
+      if (c.config.clock !== 'virtual')
+        throw new OptionError(
+          '--multifd',
+          "--multifd works with --clock virtual for now (QEMU's channels are modelled in simulated time)",
+        );
+      // migrate_caps_check: "Multifd is not compatible with xbzrle", "Postcopy is not yet compatible with multifd".
+      if (c.config.codecs?.includes('xbzrle'))
+        throw new OptionError(
+          '--multifd',
+          '--multifd does not take xbzrle (QEMU: "Multifd is not compatible with xbzrle")',
+        );
+      if (c.config.postcopy)
+        throw new OptionError(
+          '--multifd',
+          '--multifd does not take post-copy (QEMU 10.0: "Postcopy is not yet compatible with multifd")',
+        );
+      return { multifdChannels: parseCount('--multifd', text, { min: 1, max: 16 }) };
     },
   },
 };

@@ -30,6 +30,12 @@ export interface PrecopySettings {
   postcopyAfterRounds: number | null;
   /** --postcopy-at: migrate-start-postcopy at this time of the run, ms (QEMU's loop); null: not by time. */
   postcopyAtMs: number | null;
+  /** --multifd: QEMU's multifd channels (QEMU's loop); null: off. */
+  multifdChannels: number | null;
+  /** The rate one stream writes at: the link's, or over an unlimited link the host's copy rate, bits/s. */
+  streamBitsPerSec: number;
+  /** The link has a rate of its own (streams share it in turn), rather than unlimited (each at streamBitsPerSec). */
+  linkLimited: boolean;
   /** QEMU's max-bandwidth, bits/s (null: none): the loop applies it, with limitRate or by its own windows. */
   maxBandwidthBitsPerSec: number | null;
 }

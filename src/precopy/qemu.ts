@@ -29,6 +29,8 @@
  * - Post-copy (QEMU-POSTCOPY.md, part A): once migrate-start-postcopy is issued (--postcopy-after N
  *   syncs, --postcopy-at, a time limit), the next iteration that does not complete switches
  *   (postcopySwitch: one last sync; what is still set is what the target lacks, swept from page 0).
+ * - Multifd (--multifd N, QEMU-POSTCOPY.md part B): pages in packets to the first idle channel,
+ *   counted once the channel has written them; a sync of every channel at each wrap of the scan.
  * It takes none of the round-based aids or --max-iterations, and only a power-of-two xbzrle cache,
  * as QEMU (QEMU_LOOP below; the option checks ask it).
  */
@@ -109,6 +111,35 @@ const RAM_BLOCK_ID = 'pc.ram';
 /** The switch's other commands: SWITCHOVER_START 5, pings 2-4 of 9, LISTEN 5 and RUN 5, the PACKAGED header 9. */
 const POSTCOPY_SWITCH_COMMAND_BYTES = 5 + 3 * 9 + 5 + 5 + 9;
 
+/** MULTIFD_PACKET_SIZE: a multifd packet's pages, 512 KiB of them (128 at 4 KiB). */
+const MULTIFD_PACKET_BYTES = 512 * 1024;
+/** MultiFDPacket_t's fixed part; with 8 bytes per page offset, 1,344 bytes at 4 KiB pages (multifd.h). */
+const MULTIFD_PACKET_FIXED_BYTES = 320;
+/** MultiFDInit_t: each channel's first message. */
+const MULTIFD_INIT_BYTES = 64;
+/** RAM_SAVE_FLAG_MULTIFD_FLUSH on the main channel at each per-round sync. */
+const MULTIFD_FLUSH_BYTES = 8;
+
+/**
+ * QEMU's multifd channels (QEMU-POSTCOPY.md part B): each a thread writing one packet at a time;
+ * a packet's bytes count (multifd-bytes, the rate limit) only once its write has completed.
+ */
+interface Multifd {
+  pagesPerPacket: number;
+  headerBytes: number;
+  /** Per channel, bytes per ms: each its own stream over an unlimited link; in turn over a limited one. */
+  rateBytesPerMs: number;
+  serial: boolean;
+  freeAtMs: number[];
+  /** The channel after the last used (multifd_send's static next_channel). */
+  next: number;
+  lastEndMs: number;
+  /** Writes under way: when each completes and its bytes count. */
+  pending: Array<{ atMs: number; bytes: number }>;
+  /** multifd-bytes counted so far. */
+  bytes: number;
+}
+
 /** A bitmap of `pages` bits, all set. */
 function allSet(pages: number): Uint32Array {
   const words = new Uint32Array(Math.ceil(pages / 32)).fill(0xffff_ffff);
@@ -154,6 +185,10 @@ export class QemuLoop implements PrecopyLoop {
   /** After a post-copy switch: its commands' bytes (discards, pings, the package's), and the pages' since (postcopy-bytes). */
   private postcopySwitchBytes: number | null = null;
   private postcopyBytes = 0;
+  /** --multifd: the channels; null: every page on the main channel. */
+  private mf: Multifd | null = null;
+  /** Times the scan cursor went past the last page (a multifd sync each, per-round mode). */
+  private cursorWraps = 0;
   private record!: OpenRecord;
 
   async run(port: PrecopyPort): Promise<PrecopyOutcome> {
@@ -169,6 +204,7 @@ export class QemuLoop implements PrecopyLoop {
     this.nextTickMs = port.control.aids.length > 0 ? clock.nowMs() + FORCED_SYNC_TICK_MS : Infinity;
     this.syncsAtTick = this.syncs;
     this.windowBudget = settings.maxBandwidthBitsPerSec === null ? Infinity : settings.maxBandwidthBitsPerSec / 8 / 10;
+    if (settings.multifdChannels !== null) await this.startMultifd(port, settings.multifdChannels);
     this.windowStartMs = clock.nowMs();
     // A record per sync interval: from one sync to the next (the record ends with the sync).
     this.record = { start: port.records.begin('precopy'), found: this.toSend, sent: noTotals(), scanMs: 0 };
@@ -309,6 +345,7 @@ export class QemuLoop implements PrecopyLoop {
    * framing each time (QEMU's wire, docs/qemu-precopy.md section 6).
    */
   private async saveIterate(port: PrecopyPort): Promise<void> {
+    if (this.mf) return this.saveIterateMultifd(port, this.mf);
     const pageBytes = port.guest.pageSizeBytes;
     this.iterations++;
     const iterateStartMs = port.clock.nowMs();
@@ -328,11 +365,138 @@ export class QemuLoop implements PrecopyLoop {
     this.budgetUsed += ITERATE_FRAMING_BYTES;
   }
 
+  /**
+   * ram_save_iterate with multifd: packets to the channels, a channel's bytes counted once it has
+   * written them (the rate limit lags by what is under way); a sync at each wrap of the scan,
+   * and one when there is nothing to send (find_dirty_block wraps to find nothing).
+   */
+  private async saveIterateMultifd(port: PrecopyPort, mf: Multifd): Promise<void> {
+    this.iterations++;
+    const iterateStartMs = port.clock.nowMs();
+    if (this.toSend === 0) await this.multifdSync(port, mf);
+    for (;;) {
+      this.settle(mf, port.clock.nowMs());
+      if (this.budgetUsed > this.windowBudget) break;
+      const wraps = this.cursorWraps;
+      const { slot, n } = this.gather(port, mf.pagesPerPacket);
+      if (n === 0) break;
+      await this.sendPacket(port, mf, slot, n, this.record.start.index, false, this.record.sent);
+      if (this.cursorWraps > wraps) await this.multifdSync(port, mf);
+      if (port.clock.nowMs() - iterateStartMs > MAX_WAIT_MS) break;
+    }
+    this.transferred += ITERATE_FRAMING_BYTES;
+    this.budgetUsed += ITERATE_FRAMING_BYTES;
+  }
+
+  /** multifd_send_setup and ram_save_setup's flush: each channel's init message, then a sync. */
+  private async startMultifd(port: PrecopyPort, channels: number): Promise<void> {
+    const { settings, guest } = port;
+    const pagesPerPacket = Math.max(1, Math.floor(MULTIFD_PACKET_BYTES / guest.pageSizeBytes));
+    const now = port.clock.nowMs();
+    const mf: Multifd = {
+      pagesPerPacket,
+      headerBytes: MULTIFD_PACKET_FIXED_BYTES + 8 * pagesPerPacket,
+      rateBytesPerMs: settings.streamBitsPerSec / 8 / 1000,
+      serial: settings.linkLimited,
+      freeAtMs: new Array<number>(channels).fill(now),
+      next: 0,
+      lastEndMs: now,
+      pending: [],
+      bytes: 0,
+    };
+    this.mf = mf;
+    for (let c = 0; c < channels; c++) this.channelWrite(mf, c, now, MULTIFD_INIT_BYTES);
+    await this.multifdSync(port, mf);
+  }
+
+  /** A channel writes `bytes` from `fromMs` (after what it has under way); they count once written. */
+  private channelWrite(mf: Multifd, channel: number, fromMs: number, bytes: number): void {
+    let startMs = Math.max(fromMs, mf.freeAtMs[channel]);
+    if (mf.serial) startMs = Math.max(startMs, mf.lastEndMs);
+    const endMs = startMs + bytes / mf.rateBytesPerMs;
+    mf.freeAtMs[channel] = endMs;
+    mf.lastEndMs = Math.max(mf.lastEndMs, endMs);
+    mf.pending.push({ atMs: endMs, bytes });
+  }
+
+  /** Counts the channels' writes completed by `nowMs`: multifd-bytes, QEMU's transferred, the window's budget. */
+  private settle(mf: Multifd, nowMs: number): void {
+    if (!mf.pending.some((w) => w.atMs <= nowMs)) return;
+    let bytes = 0;
+    for (const w of mf.pending) if (w.atMs <= nowMs) bytes += w.bytes;
+    mf.pending = mf.pending.filter((w) => w.atMs > nowMs);
+    mf.bytes += bytes;
+    this.transferred += bytes;
+    this.budgetUsed += bytes;
+  }
+
+  /** The first idle channel after the last used, at `nowMs`; -1 when all are busy. */
+  private idleChannel(mf: Multifd, nowMs: number): number {
+    const channels = mf.freeAtMs.length;
+    for (let k = 0; k < channels; k++) {
+      const c = (mf.next + k) % channels;
+      if (mf.freeAtMs[c] <= nowMs) return c;
+    }
+    return -1;
+  }
+
+  /**
+   * multifd_send: the first idle channel after the last used takes the packet (the migration
+   * thread waits for one when all are busy); zero pages are found in the channel and cost no
+   * payload (zero-page-detection=multifd); normal and duplicate count as the packet is prepared.
+   */
+  private async sendPacket(
+    port: PrecopyPort,
+    mf: Multifd,
+    slot: number,
+    n: number,
+    record: number,
+    lastStage: boolean,
+    into: SendTotals,
+  ): Promise<void> {
+    let channel = this.idleChannel(mf, port.clock.nowMs());
+    if (channel < 0) {
+      await port.clock.sleepUntil(Math.min(...mf.freeAtMs));
+      this.settle(mf, port.clock.nowMs());
+      channel = this.idleChannel(mf, port.clock.nowMs());
+    }
+    const at = port.clock.nowMs();
+    mf.next = (channel + 1) % mf.freeAtMs.length;
+    const t = await port.send.pages(slot, n, record, { phase: this.phase(lastStage), firstPass: false });
+    addTotals(into, t);
+    let payload = 0;
+    for (const [key, c] of Object.entries(t.byCodec)) {
+      if (Number(key) === CODEC_IDS.zero) {
+        this.duplicate += c.pages;
+        continue;
+      }
+      this.normal += c.pages;
+      payload += c.bytes;
+    }
+    this.channelWrite(mf, channel, at, mf.headerBytes + payload);
+  }
+
+  /**
+   * multifd_ram_flush_and_sync: every channel writes a SYNC packet once its packet under way is
+   * written, the migration thread waits for all of them, then puts the FLUSH flag on the main channel.
+   */
+  private async multifdSync(port: PrecopyPort, mf: Multifd): Promise<void> {
+    const now = port.clock.nowMs();
+    mf.freeAtMs.forEach((_, c) => this.channelWrite(mf, c, now, mf.headerBytes));
+    await port.clock.sleepUntil(Math.max(...mf.freeAtMs));
+    this.settle(mf, port.clock.nowMs());
+    this.transferred += MULTIFD_FLUSH_BYTES;
+    this.budgetUsed += MULTIFD_FLUSH_BYTES;
+  }
+
   /** migration_rate_limit: past the budget, sleep to the window's end; a window of 100 ms closes and sets the threshold. */
   private async rateLimit(port: PrecopyPort): Promise<void> {
     const { clock } = port;
+    if (this.mf) this.settle(this.mf, clock.nowMs());
     if (this.budgetUsed > this.windowBudget) await clock.sleepUntil(this.windowStartMs + WINDOW_MS);
     const now = clock.nowMs();
+    // The channels' writes that completed while the thread slept count in the window closing now.
+    if (this.mf) this.settle(this.mf, now);
     if (now >= this.windowStartMs + WINDOW_MS) {
       this.threshold =
         ((this.transferred - this.windowStartBytes) / (now - this.windowStartMs)) *
@@ -381,13 +545,20 @@ export class QemuLoop implements PrecopyLoop {
     await port.dirty.pay(true); // the guest is suspended: the downtime waits it
     const found = this.toSend;
     const sent = noTotals();
+    const mf = this.mf;
     for (;;) {
-      const { slot, n } = this.gather(port, port.send.pagesPerFrame);
+      const { slot, n } = this.gather(port, mf ? mf.pagesPerPacket : port.send.pagesPerFrame);
       if (n === 0) break;
+      if (mf) {
+        await this.sendPacket(port, mf, slot, n, start.index, true, sent);
+        continue;
+      }
       const t = await port.send.pages(slot, n, start.index, { phase: this.phase(true), firstPass: false });
       addTotals(sent, t);
       this.count(t);
     }
+    // The complete's scan wraps: a multifd sync in the downtime, every channel's writes done.
+    if (mf) await this.multifdSync(port, mf);
     this.transferred += ITERATE_FRAMING_BYTES; // ram_save_complete's section framing
     await port.send.delivered();
     return port.records.end(start, { dirtyPages: found, sent, scanMs, pendingPages: 0 });
@@ -410,6 +581,7 @@ export class QemuLoop implements PrecopyLoop {
         deviceStateBytes +
         (this.postcopySwitchBytes === null ? 0 : this.postcopySwitchBytes + deviceStateBytes),
       ...postcopy,
+      ...(this.mf ? { multifdBytes: this.mf.bytes } : {}),
       normalPages: this.normal,
       duplicatePages: this.duplicate,
       expectedDowntimeMs: this.expectedDowntimeMs,
@@ -500,7 +672,10 @@ export class QemuLoop implements PrecopyLoop {
       if (p >= pages) {
         this.cursorSlot = (slot + 1) % slots;
         this.cursorPage = 0;
-        if (this.cursorSlot === 0) this.wrapped = true;
+        if (this.cursorSlot === 0) {
+          this.wrapped = true;
+          this.cursorWraps++;
+        }
       }
       if (n > 0) {
         this.toSend -= n;
@@ -512,7 +687,7 @@ export class QemuLoop implements PrecopyLoop {
 
 export const QEMU_LOOP: PrecopyLoopKind = {
   name: 'qemu',
-  takes: ['postcopyAfter', 'postcopy', 'postcopyAt', 'maxPostcopyBandwidth'],
+  takes: ['postcopyAfter', 'postcopy', 'postcopyAt', 'maxPostcopyBandwidth', 'multifd'],
   elsewhere:
     "works with the round-based policies: --policy qemu-rounds (QEMU's switch-over rule after each round), hyperv or xen; --policy qemu is QEMU's own loop, which has no such setting",
   xbzrleCache: {

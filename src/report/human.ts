@@ -170,6 +170,12 @@ export function qemuTableOf(r: MigrationResult): ResultTable | null {
     ],
     ['cpu-throttle-percentage, highest (%)', count(q.maxThrottlePercent), ''],
   );
+  if (q.multifdBytes !== undefined)
+    t.push([
+      'multifd-bytes (MiB)',
+      fixed(q.multifdBytes / 2 ** 20, 1),
+      'packets on the channels, counted once written',
+    ]);
   if (q.postcopyBytes !== undefined) {
     const ms = (x: number | null | undefined): string => (x == null ? '-' : fixed(x, 1));
     t.push(

@@ -97,6 +97,8 @@ export interface ResultConfig {
   downtimeRamp: { startMs: number; endMs: number; steps: number } | null;
   postcopy: boolean;
   postcopyAfterRounds: number | null;
+  /** --multifd: QEMU's multifd channels; null: off. Absent in results before it. */
+  multifdChannels?: number | null;
   /** --host-copy-rate: an unlimited link's rate on the virtual clock, bits/s. Absent in results before it. */
   hostCopyBitsPerSec?: number;
   /** --postcopy-at: when migrate-start-postcopy was issued, ms (--policy qemu); null: not by time. Absent in results before it. */
@@ -229,6 +231,8 @@ export interface QemuStats {
   stopToResumeMs?: number;
   /** After a post-copy switch: postcopy-vcpu-blocktime, ms per vCPU. */
   postcopyVcpuBlocktimeMs?: number[];
+  /** With --multifd: multifd-bytes, the channels' packets (headers and pages), init and sync messages. */
+  multifdBytes?: number;
   /** postcopy-blocktime: the time every vCPU was blocked at once, ms (1 vCPU: its own; null where not measured). */
   postcopyBlocktimeMs?: number | null;
 }

@@ -22,8 +22,9 @@ export const virtualWorld: WorldFactory = {
     const gate = new WriteGate();
     const codecs = config.codecs.length > 0;
     const shape = shapeOf(source);
-    // Loopback is not free: an unlimited link goes at the host's copy rate (--host-copy-rate).
-    const share = new LinkShare(context.link, SIMULATED_PACING, config.hostCopyBitsPerSec);
+    // Loopback is not free: an unlimited link goes at the host's copy rate (--host-copy-rate), per
+    // multifd channel.
+    const share = new LinkShare(context.link, SIMULATED_PACING, config.hostCopyBitsPerSec, config.multifdChannels ?? 1);
     return {
       clock,
       transport: new VirtualTransport(source, localTarget(context), module, share, clock, gate, {

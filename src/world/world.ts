@@ -31,7 +31,7 @@ export interface WorldConfig
     ClockConfig,
     LinkConfig,
     RemoteConfig,
-    Pick<PrecopyConfig, 'postcopy'> {}
+    Pick<PrecopyConfig, 'postcopy' | 'multifdChannels'> {}
 
 export interface WorldContext {
   config: WorldConfig;

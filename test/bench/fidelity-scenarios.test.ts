@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { loadReferences, referenceKind, scenarioOptions } from '../../bench/lib/fidelity.js';
 import { resolveRunConfig } from '../../src/config/options.js';
 
-test('the 34 pre-copy and 8 post-copy references load, and each resolves to a run with its RAM, rate, limits and codecs', () => {
+test('the 34 pre-copy, 8 post-copy and 3 multifd references load, and each resolves to a run with its RAM, rate, limits and codecs', () => {
   const refs = loadReferences();
   assert.equal(refs.filter((r) => referenceKind(r) === 'precopy').length, 34);
   assert.equal(refs.filter((r) => referenceKind(r) === 'postcopy').length, 8);
+  assert.equal(refs.filter((r) => referenceKind(r) === 'multifd').length, 3);
   for (const ref of refs) {
     const p = ref.params;
     const c = resolveRunConfig(scenarioOptions(ref));
@@ -29,5 +30,6 @@ test('the 34 pre-copy and 8 post-copy references load, and each resolves to a ru
     // Post-copy once dirty-sync-count reached N, as the harness issued migrate-start-postcopy.
     assert.equal(c.postcopy, referenceKind(ref) === 'postcopy', ref.name);
     assert.equal(c.postcopyAfterRounds, p.postcopy_after_passes ?? null, ref.name);
+    assert.equal(c.multifdChannels, p.multifd_channels ?? null, ref.name);
   }
 });

@@ -110,6 +110,7 @@ test('what a loop declares it takes is what the option check refuses', () => {
       postcopy: false,
       postcopyAt: false,
       maxPostcopyBandwidth: false,
+      multifd: false,
       sdps: false,
       adaptiveRate: false,
       downtimeRamp: false,
