@@ -171,20 +171,16 @@ export function qemuTableOf(r: MigrationResult): ResultTable | null {
     ['cpu-throttle-percentage, highest (%)', count(q.maxThrottlePercent), ''],
   );
   if (q.multifdBytes !== undefined)
-    t.push([
-      'multifd-bytes (MiB)',
-      fixed(q.multifdBytes / 2 ** 20, 1),
-      'packets on the channels, counted once written',
-    ]);
+    t.push(['multifd-bytes (MiB)', fixed(q.multifdBytes / 2 ** 20, 1), 'channels, counted once written']);
   if (q.postcopyBytes !== undefined) {
     const ms = (x: number | null | undefined): string => (x == null ? '-' : fixed(x, 1));
     t.push(
       ['postcopy-bytes (MiB)', fixed(q.postcopyBytes / 2 ** 20, 1), 'pages sent after the switch'],
-      ['post-copy switch (bytes)', count(q.postcopySwitchBytes ?? 0), 'discard ranges, commands, the package (twice)'],
+      ['post-copy switch (bytes)', count(q.postcopySwitchBytes ?? 0), 'discards, commands, package (twice)'],
       ['postcopy-requests (requests)', count(q.postcopyRequests ?? 0), 'page faults on the target'],
       ['downtime (ms)', ms(q.downtimeMs), 'from the stop to the package written'],
-      ['STOP to RESUME (ms)', ms(q.stopToResumeMs), 'the guest stopped on the source to running on the target'],
-      ['postcopy-blocktime (ms)', ms(q.postcopyBlocktimeMs), 'every vCPU blocked at once (one vCPU: its own)'],
+      ['STOP to RESUME (ms)', ms(q.stopToResumeMs), 'source stop to target resume'],
+      ['postcopy-blocktime (ms)', ms(q.postcopyBlocktimeMs), 'all vCPUs blocked at once'],
       [
         'postcopy-vcpu-blocktime (ms)',
         (q.postcopyVcpuBlocktimeMs ?? []).map((x) => fixed(x, 1)).join(' / '),
@@ -245,7 +241,8 @@ export function postcopyTableOf(r: MigrationResult): ResultTable | null {
   if (!pc) return null;
   const t = newTable(['Measure (unit)', 'Value'], ['left', 'right']);
   t.push(
-    ['Switched after (pre-copy rounds)', count(pc.afterRounds)],
+    // QEMU's loop switches after a count of syncs (the request's dirty-sync-count), not of rounds.
+    [r.qemu ? 'Switched after (dirty syncs)' : 'Switched after (pre-copy rounds)', count(pc.afterRounds)],
     ['Pages missing at resume (pages)', count(pc.pagesMissingAtResume)],
     ['Page requests by vCPUs (requests)', count(pc.requests)],
     ['Sent on request (pages)', count(pc.pagesSentOnRequest)],

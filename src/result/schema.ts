@@ -159,7 +159,7 @@ export interface CodecSummary {
 
 /** Post-copy runs: what happened after the switch-over. */
 export interface PostcopyResult {
-  /** Pre-copy rounds done before the switch (what --postcopy-after asked for, or where the policy gave up). */
+  /** Pre-copy rounds done before the switch (what --postcopy-after asked for, or where the policy gave up); with QEMU's loop, its dirty syncs then. */
   afterRounds: number;
   /** Pages missing on the target when it resumed. */
   pagesMissingAtResume: number;
