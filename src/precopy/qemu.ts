@@ -39,6 +39,7 @@ import type { IterationRecord, QemuStats } from '../result/schema.js';
 import { addTotals, noTotals, type PrecopyPort, type RecordStart, type SendTotals } from './port.js';
 import { formatBytes, formatMs } from '../util/format.js';
 import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
+import { MULTIFD_FLUSH_BYTES, MULTIFD_INIT_BYTES, MultifdChannels } from './multifd.js';
 
 /** BUFFER_DELAY: the rate limit's and the bandwidth's window, ms (migration-stats.h). */
 const WINDOW_MS = 100;
@@ -111,35 +112,6 @@ const RAM_BLOCK_ID = 'pc.ram';
 /** The switch's other commands: SWITCHOVER_START 5, pings 2-4 of 9, LISTEN 5 and RUN 5, the PACKAGED header 9. */
 const POSTCOPY_SWITCH_COMMAND_BYTES = 5 + 3 * 9 + 5 + 5 + 9;
 
-/** MULTIFD_PACKET_SIZE: a multifd packet's pages, 512 KiB of them (128 at 4 KiB). */
-const MULTIFD_PACKET_BYTES = 512 * 1024;
-/** MultiFDPacket_t's fixed part; with 8 bytes per page offset, 1,344 bytes at 4 KiB pages (multifd.h). */
-const MULTIFD_PACKET_FIXED_BYTES = 320;
-/** MultiFDInit_t: each channel's first message. */
-const MULTIFD_INIT_BYTES = 64;
-/** RAM_SAVE_FLAG_MULTIFD_FLUSH on the main channel at each per-round sync. */
-const MULTIFD_FLUSH_BYTES = 8;
-
-/**
- * QEMU's multifd channels (QEMU-POSTCOPY.md part B): each a thread writing one packet at a time;
- * a packet's bytes count (multifd-bytes, the rate limit) only once its write has completed.
- */
-interface Multifd {
-  pagesPerPacket: number;
-  headerBytes: number;
-  /** Per channel, bytes per ms: each its own stream over an unlimited link; in turn over a limited one. */
-  rateBytesPerMs: number;
-  serial: boolean;
-  freeAtMs: number[];
-  /** The channel after the last used (multifd_send's static next_channel). */
-  next: number;
-  lastEndMs: number;
-  /** Writes under way: when each completes and its bytes count. */
-  pending: Array<{ atMs: number; bytes: number }>;
-  /** multifd-bytes counted so far. */
-  bytes: number;
-}
-
 /** A bitmap of `pages` bits, all set. */
 function allSet(pages: number): Uint32Array {
   const words = new Uint32Array(Math.ceil(pages / 32)).fill(0xffff_ffff);
@@ -186,7 +158,7 @@ export class QemuLoop implements PrecopyLoop {
   private postcopySwitchBytes: number | null = null;
   private postcopyBytes = 0;
   /** --multifd: the channels; null: every page on the main channel. */
-  private mf: Multifd | null = null;
+  private mf: MultifdChannels | null = null;
   /** Times the scan cursor went past the last page (a multifd sync each, per-round mode). */
   private cursorWraps = 0;
   private record!: OpenRecord;
@@ -370,7 +342,7 @@ export class QemuLoop implements PrecopyLoop {
    * written them (the rate limit lags by what is under way); a sync at each wrap of the scan,
    * and one when there is nothing to send (find_dirty_block wraps to find nothing).
    */
-  private async saveIterateMultifd(port: PrecopyPort, mf: Multifd): Promise<void> {
+  private async saveIterateMultifd(port: PrecopyPort, mf: MultifdChannels): Promise<void> {
     this.iterations++;
     const iterateStartMs = port.clock.nowMs();
     if (this.toSend === 0) await this.multifdSync(port, mf);
@@ -390,54 +362,24 @@ export class QemuLoop implements PrecopyLoop {
 
   /** multifd_send_setup and ram_save_setup's flush: each channel's init message, then a sync. */
   private async startMultifd(port: PrecopyPort, channels: number): Promise<void> {
-    const { settings, guest } = port;
-    const pagesPerPacket = Math.max(1, Math.floor(MULTIFD_PACKET_BYTES / guest.pageSizeBytes));
-    const now = port.clock.nowMs();
-    const mf: Multifd = {
-      pagesPerPacket,
-      headerBytes: MULTIFD_PACKET_FIXED_BYTES + 8 * pagesPerPacket,
-      rateBytesPerMs: settings.streamBitsPerSec / 8 / 1000,
-      serial: settings.linkLimited,
-      freeAtMs: new Array<number>(channels).fill(now),
-      next: 0,
-      lastEndMs: now,
-      pending: [],
-      bytes: 0,
-    };
+    const { settings, guest, clock } = port;
+    const mf = new MultifdChannels(
+      channels,
+      guest.pageSizeBytes,
+      settings.streamBitsPerSec / 8 / 1000,
+      settings.linkLimited,
+      clock.nowMs(),
+    );
     this.mf = mf;
-    for (let c = 0; c < channels; c++) this.channelWrite(mf, c, now, MULTIFD_INIT_BYTES);
+    mf.writeAll(clock.nowMs(), MULTIFD_INIT_BYTES);
     await this.multifdSync(port, mf);
   }
 
-  /** A channel writes `bytes` from `fromMs` (after what it has under way); they count once written. */
-  private channelWrite(mf: Multifd, channel: number, fromMs: number, bytes: number): void {
-    let startMs = Math.max(fromMs, mf.freeAtMs[channel]);
-    if (mf.serial) startMs = Math.max(startMs, mf.lastEndMs);
-    const endMs = startMs + bytes / mf.rateBytesPerMs;
-    mf.freeAtMs[channel] = endMs;
-    mf.lastEndMs = Math.max(mf.lastEndMs, endMs);
-    mf.pending.push({ atMs: endMs, bytes });
-  }
-
-  /** Counts the channels' writes completed by `nowMs`: multifd-bytes, QEMU's transferred, the window's budget. */
-  private settle(mf: Multifd, nowMs: number): void {
-    if (!mf.pending.some((w) => w.atMs <= nowMs)) return;
-    let bytes = 0;
-    for (const w of mf.pending) if (w.atMs <= nowMs) bytes += w.bytes;
-    mf.pending = mf.pending.filter((w) => w.atMs > nowMs);
-    mf.bytes += bytes;
+  /** Counts the channels' writes completed by `nowMs`: QEMU's transferred and the window's budget. */
+  private settle(mf: MultifdChannels, nowMs: number): void {
+    const bytes = mf.settle(nowMs);
     this.transferred += bytes;
     this.budgetUsed += bytes;
-  }
-
-  /** The first idle channel after the last used, at `nowMs`; -1 when all are busy. */
-  private idleChannel(mf: Multifd, nowMs: number): number {
-    const channels = mf.freeAtMs.length;
-    for (let k = 0; k < channels; k++) {
-      const c = (mf.next + k) % channels;
-      if (mf.freeAtMs[c] <= nowMs) return c;
-    }
-    return -1;
   }
 
   /**
@@ -447,21 +389,21 @@ export class QemuLoop implements PrecopyLoop {
    */
   private async sendPacket(
     port: PrecopyPort,
-    mf: Multifd,
+    mf: MultifdChannels,
     slot: number,
     n: number,
     record: number,
     lastStage: boolean,
     into: SendTotals,
   ): Promise<void> {
-    let channel = this.idleChannel(mf, port.clock.nowMs());
+    let channel = mf.idle(port.clock.nowMs());
     if (channel < 0) {
-      await port.clock.sleepUntil(Math.min(...mf.freeAtMs));
+      await port.clock.sleepUntil(mf.firstFreeMs());
       this.settle(mf, port.clock.nowMs());
-      channel = this.idleChannel(mf, port.clock.nowMs());
+      channel = mf.idle(port.clock.nowMs());
     }
     const at = port.clock.nowMs();
-    mf.next = (channel + 1) % mf.freeAtMs.length;
+    mf.take(channel);
     const t = await port.send.pages(slot, n, record, { phase: this.phase(lastStage), firstPass: false });
     addTotals(into, t);
     let payload = 0;
@@ -473,17 +415,16 @@ export class QemuLoop implements PrecopyLoop {
       this.normal += c.pages;
       payload += c.bytes;
     }
-    this.channelWrite(mf, channel, at, mf.headerBytes + payload);
+    mf.write(channel, at, mf.headerBytes + payload);
   }
 
   /**
    * multifd_ram_flush_and_sync: every channel writes a SYNC packet once its packet under way is
    * written, the migration thread waits for all of them, then puts the FLUSH flag on the main channel.
    */
-  private async multifdSync(port: PrecopyPort, mf: Multifd): Promise<void> {
-    const now = port.clock.nowMs();
-    mf.freeAtMs.forEach((_, c) => this.channelWrite(mf, c, now, mf.headerBytes));
-    await port.clock.sleepUntil(Math.max(...mf.freeAtMs));
+  private async multifdSync(port: PrecopyPort, mf: MultifdChannels): Promise<void> {
+    mf.writeAll(port.clock.nowMs(), mf.headerBytes);
+    await port.clock.sleepUntil(mf.allFreeMs());
     this.settle(mf, port.clock.nowMs());
     this.transferred += MULTIFD_FLUSH_BYTES;
     this.budgetUsed += MULTIFD_FLUSH_BYTES;
