@@ -66,7 +66,7 @@ export function loadReferences(filter: string | null = null): Reference[] {
  * A scenario as migbench options: 1 vCPU writing at the rate the dirtier achieved before the
  * migration (its target is 1-2 % beyond what the TCG guest reaches; the rate during the migration
  * is not used, as it holds the migration's own effects); the working set is the hot set and takes every write
- * (random) or the guest is walked in order (seq); QEMU's own zero-page count gives the share of
+ * (random) or is walked in order (seq); QEMU's own zero-page count gives the share of
  * zero pages, which lie outside the hot set (the dirtier fills its working set with random
  * bytes: the zero pages are free memory), the rest random; codec zero
  * (QEMU sends a zero page as a few bytes), plus xbzrle with its cache where QEMU had it.
@@ -81,7 +81,8 @@ export function scenarioOptions(ref: Reference): RawRunOptions {
     pageSize: `${p.page_size}`,
     vcpus: '1',
     dirtyRate: `${ref.summary.dirtier_rate_before_mean.toFixed(0)}pages/s`,
-    pattern: p.pattern === 'seq' ? 'sequential' : `hotset:${p.wss_mib / p.ram_mib}:1`,
+    // The dirtier walks its working set in order (seq) or writes it at random.
+    pattern: p.pattern === 'seq' ? `sequential:${p.wss_mib / p.ram_mib}` : `hotset:${p.wss_mib / p.ram_mib}:1`,
     content: `mixed:${zeroPercent.toFixed(3)}:0:${(100 - zeroPercent).toFixed(3)}`,
     // max-bandwidth limits the migration, lifted at switchover; the link is loopback (unlimited)
     // unless the scenario ran through a rate-limited relay (_linkNN).

@@ -15,6 +15,8 @@ const REQUEST_RING_ENTRIES = 16;
 
 export class PostcopyPush {
   readonly requestRings: SharedArrayBuffer[];
+  /** Float64 per vCPU: the source's vCPUs' writes at the switch (PostcopyPlacement.sourceWrites). */
+  readonly sourceWrites: SharedArrayBuffer;
   private readonly rings: RingViews[];
   /** Per slot: the missing pages in push order, and which pages have been sent. */
   private readonly backlog: Uint32Array[] = [];
@@ -40,6 +42,7 @@ export class PostcopyPush {
     private readonly sweepFollowsRequests = false,
   ) {
     this.requestRings = Array.from({ length: vcpus }, () => createRing(REQUEST_RING_ENTRIES));
+    this.sourceWrites = new SharedArrayBuffer(8 * vcpus);
     this.rings = this.requestRings.map(ringViews);
     this.sent = source.slots.map((s) => new Uint8Array(s.layout.pageCount));
   }
@@ -77,9 +80,19 @@ export class PostcopyPush {
     return counts.reduce((a, b) => a + b, 0);
   }
 
+  /** The source's vCPUs' writes when it stopped: the target's vCPUs go on from there. */
+  continueFrom(writesPerVcpu: readonly number[]): void {
+    new Float64Array(this.sourceWrites).set(writesPerVcpu);
+  }
+
   /** Where the post-copy guest runs: the target's memory, the source's as its mirror, the request rings. */
   placement(): PostcopyPlacement {
-    return { targetSlots: this.target.slots, shadowSlots: this.source.slots, requestRings: this.requestRings };
+    return {
+      targetSlots: this.target.slots,
+      shadowSlots: this.source.slots,
+      requestRings: this.requestRings,
+      sourceWrites: this.sourceWrites,
+    };
   }
 
   /**

@@ -51,6 +51,8 @@ export class PostcopyEnding implements Ending {
     if (!transport.postcopy) throw new Error('this transport cannot deliver post-copy pages to a running target');
     const startMs = m.clock.nowMs();
     const { loop } = m.strategies;
+    // The guest stopped: its vCPUs' streams go on from here on the target (a walk continues).
+    this.push.continueFrom(m.prepared.guest.writesPerVcpu());
     let missing: number;
     if (loop.postcopySwitch) {
       // The loop's own switch: its last sync, and what it still holds to send.

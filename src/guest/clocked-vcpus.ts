@@ -120,6 +120,10 @@ export abstract class ClockedGuest<V extends ClockedVcpu> implements GuestHost {
     return this.vcpus.reduce((n, v) => n + v.writes, 0);
   }
 
+  writesPerVcpu(): number[] {
+    return this.vcpus.map((v) => v.writes);
+  }
+
   async shutdown(): Promise<GuestReport> {
     const now = this.clock.nowMs();
     this.onShutdown(now);

@@ -98,6 +98,11 @@ export class GuestControl {
     this.set(STOP);
   }
 
+  /** Page writes each vCPU has done so far. */
+  writesPerVcpu(): number[] {
+    return Array.from({ length: this.vcpus }, (_, v) => Number(Atomics.load(this.v.writes, v)));
+  }
+
   /** Page writes all vCPUs have done so far. */
   totalWrites(): number {
     let sum = 0;

@@ -17,6 +17,11 @@ export interface PostcopyPlacement {
   targetSlots: SlotHandle[];
   shadowSlots: SlotHandle[];
   requestRings: SharedArrayBuffer[];
+  /**
+   * Float64 per vCPU: the writes the source's vCPU did before it stopped, set at the switch (before
+   * the target's guest resumes); each target vCPU goes on from there (a sequential walk continues).
+   */
+  sourceWrites: SharedArrayBuffer;
 }
 
 export class RunningGuest implements GuestHost {
@@ -65,6 +70,7 @@ export class RunningGuest implements GuestHost {
           targetSlots: where.targetSlots,
           shadowSlots: where.shadowSlots,
           requests: where.requestRings[vcpu],
+          sourceWrites: where.sourceWrites,
           ...common,
         };
         this.tasks.push(this.pool.run(task, { name: 'postcopyWriter' }) as Promise<WriterReport>);
@@ -90,6 +96,10 @@ export class RunningGuest implements GuestHost {
 
   totalWrites(): number {
     return this.control.totalWrites();
+  }
+
+  writesPerVcpu(): number[] {
+    return this.control.writesPerVcpu();
   }
 
   /** Stops the vCPUs for good and gathers what they did. */

@@ -23,6 +23,8 @@ export interface GuestHost {
   setThrottle(fraction: number, how?: ThrottleHow): void;
   /** Page writes all vCPUs have done so far. */
   totalWrites(): number;
+  /** Page writes each vCPU has done so far. */
+  writesPerVcpu(): number[];
   /** Stops the vCPUs for good and reports what they did. */
   shutdown(): Promise<GuestReport>;
 }

@@ -48,6 +48,8 @@ export interface PostcopyWriterTask {
   content: ContentMix;
   targetSlots: SlotHandle[];
   shadowSlots: SlotHandle[];
+  /** Float64 per vCPU: the source vCPU's writes before the switch (PostcopyPlacement.sourceWrites). */
+  sourceWrites: SharedArrayBuffer;
   requests: SharedArrayBuffer;
   procedural: ProceduralHandle | null;
 }

@@ -63,7 +63,7 @@ export const GUEST_OPTIONS: OptionTable<GuestOptionKey, GuestOptionKey, GuestCon
   pattern: {
     flags: '--pattern <pattern>',
     description:
-      'where writes land: uniform, sequential, or hotset:FRACTION:PROBABILITY (that fraction of pages takes that probability of writes)',
+      'where writes land: uniform, sequential (every page in order), sequential:FRACTION (that fraction of pages in order, a working set), or hotset:FRACTION:PROBABILITY (that fraction of pages takes that probability of writes)',
     defaultText: 'uniform',
     example: 'hotset:0.1:0.9',
     resolve: (c) => ({ pattern: parsePattern('--pattern', c.typed('pattern')) }),
@@ -128,16 +128,18 @@ function resolveContent(c: Context): Pick<GuestConfig, 'content'> {
   const mix = parseContent('--content', c.typed('content'));
   const hotText = c.text('contentHot');
   const pattern = c.config.pattern as WritePattern;
-  if (pattern.kind !== 'hotset') {
+  // The pages that take the writes: a hot set, or a walked working set; zero pages lie outside them.
+  const fraction = pattern.kind === 'uniform' ? undefined : pattern.fraction;
+  if (fraction === undefined) {
     if (hotText !== undefined)
       throw new OptionError(
         '--content-hot',
-        `--content-hot applies with --pattern hotset:FRACTION:PROBABILITY (the pattern is ${pattern.kind})`,
+        `--content-hot applies with --pattern hotset:FRACTION:PROBABILITY or sequential:FRACTION (the pattern is ${pattern.kind})`,
       );
     return { content: mix };
   }
   const pageCount = (c.config.ramBytes as number) / (c.config.pageSizeBytes as number);
-  const placement = { pageCount, hotPages: hotPageCount(pageCount, pattern.fraction) };
+  const placement = { pageCount, hotPages: hotPageCount(pageCount, fraction) };
   return {
     content: {
       ...mix,

@@ -26,6 +26,8 @@ export class PostcopyVcpu {
   private readonly stream: WriteStream;
   /** The page of the write in progress (chosen, maybe waiting for it), or -1. */
   private pending = -1;
+  /** The stream goes on from the source's writes (read at the first write). */
+  private continued = false;
   /** Where writes go when the pages are procedural: the log, both sides' states; null: the memories. */
   private readonly procedural: ProceduralMemory | null;
 
@@ -49,6 +51,11 @@ export class PostcopyVcpu {
 
   /** The page the next write goes to (chosen now, or the one it is waiting for). */
   nextPage(): number {
+    if (!this.continued) {
+      // The first write after the switch: the source's writes are known by now (set before resume).
+      this.continued = true;
+      this.stream.continueAfter(new Float64Array(this.spec.sourceWrites)[this.spec.vcpu] ?? 0);
+    }
     if (this.pending < 0) this.pending = this.stream.choose();
     return this.pending;
   }

@@ -44,6 +44,7 @@ export class SimulatedPostcopyGuest extends ClockedGuest<SimulatedVcpu> {
         targetSlots: where.targetSlots,
         shadowSlots: where.shadowSlots,
         requests: where.requestRings[vcpu],
+        sourceWrites: where.sourceWrites,
       }),
       nextWriteMs: 0,
       writes: 0,

@@ -34,7 +34,7 @@ export interface PagePlace {
 
 export class WriteStream {
   private readonly rng: Xorshift128;
-  private readonly chooser: PageChooser;
+  private chooser: PageChooser;
   private readonly text = textCorpus();
   private readonly maxOffset: number;
 
@@ -46,6 +46,12 @@ export class WriteStream {
     this.rng = new Xorshift128(deriveSeed(spec.writeSeed, stream + spec.vcpu));
     this.chooser = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng);
     this.maxOffset = spec.guest.pageSizeBytes - spec.writeSizeBytes;
+  }
+
+  /** The vCPU did `writes` writes before this stream (the source's, before a post-copy switch): a walk goes on from there. */
+  continueAfter(writes: number): void {
+    const { spec } = this;
+    this.chooser = pageChooser(spec.pattern, spec.guest.pageCount, spec.vcpu, spec.vcpus, this.rng, writes);
   }
 
   /** The global page of the next write. */

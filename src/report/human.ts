@@ -84,7 +84,7 @@ export function formatPattern(p: WritePattern): string {
     case 'uniform':
       return 'uniform';
     case 'sequential':
-      return 'sequential';
+      return p.fraction === undefined ? 'sequential' : `sequential over ${percent(p.fraction)} of pages`;
     case 'hotset':
       return `hotset (${percent(p.fraction)} of pages take ${percent(p.probability)} of writes)`;
   }

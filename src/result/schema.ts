@@ -44,7 +44,10 @@ export interface ResultConfig {
    * pages, which IterationRecord.dirtyPagesPerSec counts. The name is version 1's.
    */
   dirtyPagesPerSec: number;
-  pattern: { kind: 'uniform' } | { kind: 'hotset'; fraction: number; probability: number } | { kind: 'sequential' };
+  pattern:
+    | { kind: 'uniform' }
+    | { kind: 'hotset'; fraction: number; probability: number }
+    | { kind: 'sequential'; fraction?: number };
   writeSizeBytes: number;
   /** Null: unlimited. */
   linkBitsPerSec: number | null;

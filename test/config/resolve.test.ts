@@ -241,6 +241,12 @@ test('cross-checks name the option and the accepted form', () => {
     /--postcopy-at is QEMU's own loop's: --policy qemu/,
   );
   assert.equal(resolveRunConfig({ clock: 'virtual', hostCopyRate: '3GB/s' }).hostCopyBitsPerSec, 24e9);
+  // A walk over a working set: its zero pages lie outside it, as a hot set's do.
+  const walk = resolveRunConfig({ pattern: 'sequential:0.5', content: 'mixed:50:0:50' });
+  assert.deepEqual(walk.pattern, { kind: 'sequential', fraction: 0.5 });
+  assert.equal(walk.content.placement?.hotPages, 131072);
+  failsWith({ pattern: 'sequential:0' }, '--pattern', /sequential:FRACTION/);
+  failsWith({ pattern: 'sequential:1.5' }, '--pattern', /sequential:FRACTION/);
   failsWith(
     { hostCopyRate: '3GB/s' },
     '--host-copy-rate',

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runMigration } from '../../src/driver/migrate.js';
 import { smallConfig } from '../fixtures/migrate.js';
+import { pageChooser } from '../../src/guest/pattern.js';
+import { Xorshift128 } from '../../src/util/prng.js';
 
 for (const clock of ['virtual', 'real'] as const) {
   test(`post-copy after 2 rounds completes and verifies on the ${clock} clock, with page requests recorded`, async () => {
@@ -110,4 +112,35 @@ test("QEMU's loop: --max-postcopy-bandwidth paces the sweep until what is left i
   // 300 ms) at the link's rate: 2.38 + 0.06 s.
   assert.ok(Math.abs(stage(free) - 537) < 30, `${stage(free)} ms uncapped`);
   assert.ok(Math.abs(stage(capped) - 2445) < 80, `${stage(capped)} ms capped`);
+});
+
+test('a sequential walk over half the guest: post-copy completes and verifies with the walk continued on the target', async () => {
+  const r = await runMigration(
+    smallConfig({
+      clock: 'virtual',
+      vcpus: 2,
+      ramBytes: 16 * 1024 * 1024,
+      pageWritesPerSec: 4000,
+      pattern: { kind: 'sequential', fraction: 0.5 },
+      linkBitsPerSec: 100e6,
+      postcopy: true,
+      postcopyAfterRounds: 1,
+      policy: 'qemu-rounds',
+    }),
+  );
+  assert.equal(r.status, 'completed', r.reason);
+  assert.equal(r.verified, true);
+});
+
+test('a walk goes on from the writes a vCPU already did: over its working set, per vCPU, wrapping', () => {
+  const rng = new Xorshift128(1);
+  const walk = (after: number, vcpu = 0, vcpus = 1): number[] => {
+    const next = pageChooser({ kind: 'sequential', fraction: 0.5 }, 100, vcpu, vcpus, rng, after);
+    return [next(), next(), next()];
+  };
+  assert.deepEqual(walk(0), [0, 1, 2]);
+  assert.deepEqual(walk(30), [30, 31, 32]);
+  assert.deepEqual(walk(70), [20, 21, 22], 'the working set is the first 50 pages');
+  assert.deepEqual(walk(48), [48, 49, 0]);
+  assert.deepEqual(walk(10, 1, 2), [21, 23, 25], 'vCPU 1 of 2 walks the odd pages');
 });
