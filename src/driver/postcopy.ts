@@ -23,6 +23,8 @@ export class PostcopyEnding implements Ending {
   private measured?: Measured;
   /** QEMU's downtime: from the stop to the package (device state) written, ms; with QEMU's loop. */
   private qemuDowntimeMs?: number;
+  /** The time every vCPU was blocked at once, where the guest measures it (the virtual clock's). */
+  private allBlockedMs?: number;
 
   constructor(
     private readonly m: Migration,
@@ -127,14 +129,16 @@ export class PostcopyEnding implements Ending {
       downtimeMs: this.qemuDowntimeMs,
       stopToResumeMs,
       postcopyVcpuBlocktimeMs: perVcpu,
-      // Every vCPU blocked at once: with one vCPU, its own; the overlap of several is not measured.
-      postcopyBlocktimeMs: perVcpu.length === 1 ? perVcpu[0] : null,
+      // Every vCPU blocked at once: with one vCPU, its own; the overlap of several where measured
+      // (the virtual clock's guest), else unknown.
+      postcopyBlocktimeMs: perVcpu.length === 1 ? perVcpu[0] : (this.allBlockedMs ?? null),
     };
   }
 
   /** Stops the target's guest; what post-copy measured, if it ran to its end. */
   async shutdown(): Promise<PostcopyResult | undefined> {
     const report: GuestReport | undefined = await this.targetGuest?.shutdown();
+    this.allBlockedMs = report?.allBlockedMs;
     const r = this.measured;
     if (!r) return undefined;
     return {

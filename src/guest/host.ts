@@ -8,6 +8,8 @@ export interface GuestReport {
   pageWrites: number;
   /** Page writes per second while the vCPUs ran, summed over vCPUs. */
   achievedPageWritesPerSec: number;
+  /** A post-copy guest's time with every vCPU blocked at once, ms (QEMU's postcopy-blocktime), where measured. */
+  allBlockedMs?: number;
 }
 
 import type { ThrottleHow } from './throttle.js';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { runMigration } from '../../src/driver/migrate.js';
 import { smallConfig } from '../fixtures/migrate.js';
 import { pageChooser } from '../../src/guest/pattern.js';
+import { allCoveredMs } from '../../src/guest/simulated-postcopy-guest.js';
 import { Xorshift128 } from '../../src/util/prng.js';
 
 for (const clock of ['virtual', 'real'] as const) {
@@ -65,6 +66,11 @@ for (const clock of ['virtual', 'real'] as const) {
     assert.ok(q.downtimeMs !== undefined && q.downtimeMs <= (q.stopToResumeMs ?? 0) + 1e-9);
     assert.equal(q.stopToResumeMs, r.totals.downtimeMs);
     assert.deepEqual(q.postcopyVcpuBlocktimeMs, pc.blockedMsPerVcpu);
+    // Every vCPU (2) blocked at once: measured on the virtual clock, at most the least blocked one's time.
+    if (clock === 'virtual') {
+      assert.ok(q.postcopyBlocktimeMs != null && q.postcopyBlocktimeMs > 0);
+      assert.ok(q.postcopyBlocktimeMs <= Math.min(...pc.blockedMsPerVcpu) + 1e-9);
+    } else assert.equal(q.postcopyBlocktimeMs, null);
   });
 }
 
@@ -130,6 +136,32 @@ test('a sequential walk over half the guest: post-copy completes and verifies wi
   );
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
+});
+
+test('all vCPUs blocked at once: the intersection of their blocks', () => {
+  assert.equal(
+    allCoveredMs([
+      [
+        [0, 10],
+        [20, 30],
+      ],
+      [[5, 25]],
+    ]),
+    10,
+  );
+  assert.equal(allCoveredMs([[[0, 10]], [[10, 20]]]), 0);
+  assert.equal(
+    allCoveredMs([
+      [[0, 10]],
+      [
+        [2, 4],
+        [6, 8],
+      ],
+      [[3, 7]],
+    ]),
+    2,
+  );
+  assert.equal(allCoveredMs([[[1, 4]]]), 3);
 });
 
 test('a walk goes on from the writes a vCPU already did: over its working set, per vCPU, wrapping', () => {
