@@ -60,6 +60,11 @@ export function formatModelComparison(m: ModelPrediction, r: MigrationResult): s
   return [
     `Model vs run (lambda ${num(m.lambda, 4)}; the model assumes every write dirties a new page: hot sets,`,
     're-dirtied pages, codecs and CPU limits are where a run departs from it)',
+    // What the run did that the model has no term for, said rather than compared silently.
+    ...(r.config.multifdChannels
+      ? [`The model has no multifd: the run's ${r.config.multifdChannels} channels are not in it.`]
+      : []),
+    ...(r.postcopy ? ['The model has no post-copy: it predicts a stop-and-copy ending.'] : []),
     t.toString(),
     rounds.toString(),
   ].join('\n');

@@ -27,3 +27,27 @@ test('migbench model predicts without running: lambda, rounds, and a non-converg
   assert.equal(wrong.status, 2);
   assert.match(wrong.stderr, /^migbench: --link must be a rate/);
 });
+
+test('run --model says what the model has no term for: multifd channels, a post-copy ending', () => {
+  const out = (args: string[]): string =>
+    spawnSync(process.execPath, [BIN, 'run', '--clock', 'virtual', '--model', ...args], { encoding: 'utf8' }).stdout;
+  assert.match(
+    out([
+      '--ram',
+      '64MiB',
+      '--link',
+      'unlimited',
+      '--max-bandwidth',
+      '32MB/s',
+      '--multifd',
+      '4',
+      '--dirty-rate',
+      '1000pages/s',
+    ]),
+    /The model has no multifd: the run's 4 channels are not in it\./,
+  );
+  assert.match(
+    out(['--ram', '64MiB', '--link', '1Gbit/s', '--dirty-rate', '200MB/s', '--postcopy-after', '2']),
+    /The model has no post-copy: it predicts a stop-and-copy ending\./,
+  );
+});
