@@ -95,6 +95,24 @@ function qemuWire(t: SendTotals): { bytes: number; normal: number; duplicate: nu
   return { bytes, normal, duplicate };
 }
 
+/**
+ * A multifd packet's payload (QEMU-POSTCOPY B1, B3): the normal pages' bytes; a zero page, found in
+ * the channel, costs nothing beyond its offset in the header. Normal and duplicate as qemuWire's.
+ */
+function multifdWire(t: SendTotals): { bytes: number; normal: number; duplicate: number } {
+  let bytes = 0;
+  let normal = 0;
+  let duplicate = 0;
+  for (const [key, c] of Object.entries(t.byCodec)) {
+    if (Number(key) === CODEC_IDS.zero) duplicate += c.pages;
+    else {
+      normal += c.pages;
+      bytes += c.bytes;
+    }
+  }
+  return { bytes, normal, duplicate };
+}
+
 /** QEMU's wire bytes per page by codec: a normal page 8 + page size, a zero page 9, an xbzrle page 11 + its delta. */
 const QEMU_PAGE_HEADER_BYTES = 8;
 const QEMU_ZERO_PAGE_BYTES = 9;
@@ -406,16 +424,10 @@ export class QemuLoop implements PrecopyLoop {
     mf.take(channel);
     const t = await port.send.pages(slot, n, record, { phase: this.phase(lastStage), firstPass: false });
     addTotals(into, t);
-    let payload = 0;
-    for (const [key, c] of Object.entries(t.byCodec)) {
-      if (Number(key) === CODEC_IDS.zero) {
-        this.duplicate += c.pages;
-        continue;
-      }
-      this.normal += c.pages;
-      payload += c.bytes;
-    }
-    mf.write(channel, at, mf.headerBytes + payload);
+    const wire = multifdWire(t);
+    this.normal += wire.normal;
+    this.duplicate += wire.duplicate;
+    mf.write(channel, at, mf.headerBytes + wire.bytes);
   }
 
   /**
