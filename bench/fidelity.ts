@@ -24,7 +24,8 @@ import { parseBenchArgs, progress } from './lib/args.js';
 const USAGE = `usage: node dist/bench/fidelity.js [--json] [--filter TEXT] [--policy qemu|qemu-rounds] [--dirty-cost MODEL]
   --json              print one JSON document on stdout instead of the table
   --filter TEXT       run only the scenarios whose name contains TEXT (e.g. r256, xbzrle, _ac)
-  --policy NAME       qemu (default: QEMU's own loop) or qemu-rounds (QEMU's rule after each round)
+  --policy NAME       qemu (default: QEMU's own loop) or qemu-rounds (QEMU's rule after each round;
+                      the pre-copy references only)
   --dirty-cost MODEL  none (default: the references ran on TCG, whose tracking costs are in the
                       guest's measured pace) or a KVM cost model as run takes it (kvm, kvm,fault=5us)`;
 
@@ -127,7 +128,13 @@ async function main(): Promise<void> {
   const costAt = argv.indexOf('--dirty-cost');
   const dirtyCost = costAt >= 0 ? (argv.splice(costAt, 2)[1] ?? '') : 'none';
   const args = parseBenchArgs(argv, USAGE);
-  const references = loadReferences(args.filter);
+  // Post-copy and multifd are QEMU's own loop's (qemu-rounds counts post-copy in rounds, and has no multifd).
+  const matching = loadReferences(args.filter);
+  const references = policy === 'qemu' ? matching : matching.filter((r) => referenceKind(r) === 'precopy');
+  if (references.length < matching.length)
+    progress(
+      `--policy ${policy}: the ${matching.length - references.length} post-copy and multifd references are QEMU's own loop's; skipped`,
+    );
   if (references.length === 0) throw new Error(`no reference scenario matches ${JSON.stringify(args.filter)}`);
   const results: ScenarioResult[] = [];
   for (const [i, ref] of references.entries()) {
