@@ -25,13 +25,13 @@ export const REMOTE_LIMITS = {
 export type RemoteOptionKey = 'target' | 'token' | 'tokenFile' | 'streams' | 'fault';
 /** It reads the options that do not go over TCP, to refuse them. */
 type Context = ResolveContext<
-  RemoteOptionKey | 'postcopy' | 'postcopyAfter' | 'latency',
+  RemoteOptionKey | 'postcopy' | 'postcopyAfter' | 'postcopyAt' | 'memory' | 'latency',
   RemoteConfig & { clock: 'real' | 'virtual' }
 >;
 
 export const REMOTE_OPTIONS: OptionTable<
   RemoteOptionKey,
-  RemoteOptionKey | 'postcopy' | 'postcopyAfter' | 'latency',
+  RemoteOptionKey | 'postcopy' | 'postcopyAfter' | 'postcopyAt' | 'memory' | 'latency',
   RemoteConfig & { clock: 'real' | 'virtual' }
 > = {
   target: {
@@ -65,9 +65,9 @@ export const REMOTE_OPTIONS: OptionTable<
   fault: {
     flags: '--fault <fault>',
     description:
-      'with --target: inject a fault on the source side: drop@ROUND (close the connections), stall@ROUND:MS (hold frames off the wire), corrupt@ROUND (flip a byte of a frame), kill-receiver@ROUND (a receiver started with --allow-kill exits; tests only)',
+      "with --target: inject a fault on the source side: drop@ROUND (close the connections), stall@ROUND:MS (hold frames off the wire), corrupt@ROUND (flip a byte of a frame), kill-receiver@ROUND (a receiver started with --allow-kill exits; tests only); ROUND+FRAMES strikes after that many of the round's frames (post-copy's pages go in the round after stop-and-copy, behind its end-of-migration frame)",
     defaultText: 'none',
-    example: 'drop@2, stall@1:10000',
+    example: 'drop@2, drop@2+50, stall@1:10000',
   },
 };
 
@@ -87,10 +87,13 @@ function resolveRemote(c: Context): RemoteConfig {
   }
   if (c.config.clock === 'virtual')
     throw new OptionError('--target', '--target needs --clock real (a real network runs in real time)');
-  if (c.flag('postcopy') || raw.postcopyAfter !== undefined) {
+  if (
+    (c.flag('postcopy') || raw.postcopyAfter !== undefined || raw.postcopyAt !== undefined) &&
+    c.text('memory')?.trim().toLowerCase() === 'procedural'
+  ) {
     throw new OptionError(
-      '--target',
-      "--target does not support --postcopy yet (the target's vCPUs would run in this process)",
+      '--memory',
+      "--target with post-copy needs --memory materialized (the target's guest writes real pages)",
     );
   }
   if (raw.latency !== undefined) {

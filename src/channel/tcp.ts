@@ -17,7 +17,14 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { RealClock } from '../clock/clock.js';
 import type { LinkShare } from '../link/link.js';
-import { ChannelError, type FaultInjection, type FrameBuffer, type Transport } from './transport.js';
+import {
+  ChannelError,
+  type FaultInjection,
+  type FrameBuffer,
+  type RemotePostcopy,
+  type Transport,
+} from './transport.js';
+import { decodeReport, type PostcopyReport } from '../wire/postcopy.js';
 import { FrameType, HEADER_BYTES, frameRound, frameType, writeFrameHeader } from '../wire/frame.js';
 import { decodeReply, encodeHello, MIGRATION_ID_BYTES } from '../wire/handshake.js';
 import { decodeFeedback } from '../wire/feedback.js';
@@ -67,6 +74,15 @@ interface Stream {
 export class TcpTransport implements Transport {
   readonly checksums = true;
   readonly faults: FaultInjection = { fired: () => this.firedFault };
+  readonly remotePostcopy: RemotePostcopy = {
+    drainRequests: (visit) => {
+      for (const page of this.requests.splice(0)) visit(page);
+    },
+    report: () => this.postcopyReport,
+  };
+  /** Post-copy: pages the target's vCPUs asked for, not yet taken. */
+  private readonly requests: number[] = [];
+  private postcopyReport?: PostcopyReport;
   private readonly address: string;
   private readonly ackTimeoutMs: number;
   private readonly views: DataView[];
@@ -87,6 +103,8 @@ export class TcpTransport implements Transport {
   private lastProgressMs = performance.now();
   private round = 0;
   private firedFault = false;
+  /** Frames of the fault's round (and later) that went before it (FaultSpec.afterFrames). */
+  private framesBeforeFault = 0;
   private faultNote = '';
   private stalled = false;
   /** The receiver's MAC of target memory, once it came. */
@@ -376,6 +394,16 @@ export class TcpTransport implements Transport {
         return this.fail(`the receiver at ${this.address} rejected the migration in round ${this.round}: ${f.message}`);
       if (f.kind === 'mac') {
         this.mac = f.mac;
+      } else if (f.kind === 'request') {
+        if (!Number.isSafeInteger(f.page) || f.page >= this.source.layout.pageCount)
+          return this.fail(`the receiver at ${this.address} requested page ${f.page}, past the guest's RAM`);
+        this.requests.push(f.page);
+      } else if (f.kind === 'postcopy-report') {
+        try {
+          this.postcopyReport = decodeReport(f.report);
+        } catch (e) {
+          return this.fail(`the receiver at ${this.address} sent a bad post-copy report: ${(e as Error).message}`);
+        }
       } else {
         if (f.frames > s.sentFrames || f.bytes > s.sentBytes || f.frames < s.ackedFrames) {
           return this.fail(`the receiver at ${this.address} acknowledged frames that were not sent`);
@@ -402,6 +430,7 @@ export class TcpTransport implements Transport {
   private injectFault(frame: Buffer): 'dropped' | 'sent' {
     const f = this.options.fault;
     if (!f || this.firedFault || this.round < f.round) return 'sent';
+    if (this.framesBeforeFault++ < (f.afterFrames ?? 0)) return 'sent';
     this.firedFault = true;
     this.faultNote = ` (injected fault ${describeFault(f)})`;
     switch (f.kind) {

@@ -6,6 +6,7 @@
  */
 import { RunFailure } from '../util/errors.js';
 import type { GuestShape } from '../memory/layout.js';
+import type { PostcopyReport } from '../wire/postcopy.js';
 
 export interface FrameBuffer {
   slot: number;
@@ -47,6 +48,8 @@ export interface Transport {
   readonly pageRefs?: PageRefs;
   /** Post-copy: the receiver marks pages as they arrive, for the target's vCPUs that wait on them. */
   readonly postcopy?: PostcopyArrivals;
+  /** Post-copy to a target on another host, whose guest runs there (TCP). */
+  readonly remotePostcopy?: RemotePostcopy;
   /** An injected --fault (TCP). */
   readonly faults?: FaultInjection;
 }
@@ -69,6 +72,17 @@ export interface PageRefs {
 export interface PostcopyArrivals {
   /** Post-copy from now on: the receiver clears a page's "not arrived" bit as it lands. */
   trackArrivals(): void;
+}
+
+/**
+ * Post-copy to a target whose guest runs there (src/wire/postcopy.ts): the advise and discard
+ * frames go as any frame does; what comes back is here.
+ */
+export interface RemotePostcopy {
+  /** Takes the global page numbers the target's vCPUs requested since the last call. */
+  drainRequests(visit: (page: number) => void): void;
+  /** What the target's guest did, which comes with its MAC (verify()); undefined before. */
+  report(): PostcopyReport | undefined;
 }
 
 export interface FaultInjection {

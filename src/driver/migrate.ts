@@ -100,7 +100,7 @@ async function migrate(
       throw err;
     }
     outcome.failure = outcome.resumed
-      ? `${err.message} during post-copy: the guest's state is split between source and target, and it cannot fall back to the source (as QEMU says)`
+      ? `${err.message} during post-copy, with ${outcome.postcopy?.pagesLeft().toLocaleString('en-US') ?? '?'} pages not yet sent: the guest's state is split between source and target, and it cannot fall back to the source (as QEMU says); the guest is lost`
       : err.message;
     m.emit({ kind: 'failed', atMs: m.clock.nowMs(), reason: outcome.failure });
   }
@@ -132,7 +132,7 @@ function endingOf(
   postcopyAfter: number | null,
   outcome: StagesOutcome,
 ): Ending {
-  if (postcopyAfter === null || m.target === null) return new StopAndCopy(m, port);
+  if (postcopyAfter === null) return new StopAndCopy(m, port);
   outcome.postcopy = new PostcopyEnding(m, m.target, postcopyAfter, port);
   return outcome.postcopy;
 }

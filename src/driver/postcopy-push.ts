@@ -9,6 +9,7 @@ import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import type { PostcopyPlacement } from '../guest/guest.js';
 import { STALLS, createRing, ringDrain, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { addTotals, noTotals, type SendTotals } from '../precopy/port.js';
+import type { RemotePostcopy } from '../channel/transport.js';
 
 /** Requests a vCPU can have outstanding: it blocks on one page at a time. */
 const REQUEST_RING_ENTRIES = 16;
@@ -32,7 +33,8 @@ export class PostcopyPush {
 
   constructor(
     private readonly source: GuestMemory,
-    private readonly target: GuestMemory,
+    /** The target's memory where it is in this process; null where it is on another host (`remote`). */
+    private readonly target: GuestMemory | null,
     vcpus: number,
     /**
      * QEMU's sweep: after a requested page, the background push goes on from just after it ("the
@@ -40,8 +42,10 @@ export class PostcopyPush {
      * get_queued_page), round the slots; otherwise it keeps its own order.
      */
     private readonly sweepFollowsRequests = false,
+    /** A target on another host: its requests come over the network, its counts in its report. */
+    private readonly remote?: RemotePostcopy,
   ) {
-    this.requestRings = Array.from({ length: vcpus }, () => createRing(REQUEST_RING_ENTRIES));
+    this.requestRings = remote ? [] : Array.from({ length: vcpus }, () => createRing(REQUEST_RING_ENTRIES));
     this.sourceWrites = new SharedArrayBuffer(8 * vcpus);
     this.rings = this.requestRings.map(ringViews);
     this.sent = source.slots.map((s) => new Uint8Array(s.layout.pageCount));
@@ -54,10 +58,12 @@ export class PostcopyPush {
   private setMissing(slot: number, count: number): void {
     const s = this.source.slots[slot];
     const list = new Uint32Array(s.memory.buffer, s.layout.listPtr, count).slice();
-    const t = this.target.slots[slot];
-    const missing = new Int32Array(t.memory.buffer, t.layout.bitmapPtr, t.layout.bitmapWords * 2);
-    missing.fill(0);
-    for (const local of list) Atomics.or(missing, local >>> 5, 1 << (local & 31));
+    if (this.target) {
+      const t = this.target.slots[slot];
+      const missing = new Int32Array(t.memory.buffer, t.layout.bitmapPtr, t.layout.bitmapWords * 2);
+      missing.fill(0);
+      for (const local of list) Atomics.or(missing, local >>> 5, 1 << (local & 31));
+    }
     this.backlog[slot] = list;
     this.cursor[slot] = 0;
     this.missingAtResume += count;
@@ -85,8 +91,15 @@ export class PostcopyPush {
     new Float64Array(this.sourceWrites).set(writesPerVcpu);
   }
 
+  /** The global numbers of the pages the target lacks (a remote target learns them in discard frames). */
+  *missingPages(): Generator<number> {
+    const perSlot = this.source.layout.pagesPerSlot;
+    for (const [slot, list] of this.backlog.entries()) for (const local of list ?? []) yield slot * perSlot + local;
+  }
+
   /** Where the post-copy guest runs: the target's memory, the source's as its mirror, the request rings. */
   placement(): PostcopyPlacement {
+    if (!this.target) throw new Error("the target's guest runs on another host");
     return {
       targetSlots: this.target.slots,
       shadowSlots: this.source.slots,
@@ -140,18 +153,18 @@ export class PostcopyPush {
   private async serveRequests(sender: Sender, round: number): Promise<number> {
     const pagesPerSlot = this.source.layout.pagesPerSlot;
     const wanted = new Map<number, number[]>();
-    for (const r of this.rings) {
-      ringDrain(r, (page) => {
-        const slot = Math.floor(page / pagesPerSlot);
-        const local = page - slot * pagesPerSlot;
-        if (this.sent[slot][local]) return;
-        this.sent[slot][local] = 1;
-        if (this.sweepFollowsRequests) this.sweepAfter(slot, local);
-        const pages = wanted.get(slot) ?? [];
-        pages.push(local);
-        wanted.set(slot, pages);
-      });
-    }
+    const want = (page: number): void => {
+      const slot = Math.floor(page / pagesPerSlot);
+      const local = page - slot * pagesPerSlot;
+      if (this.sent[slot][local]) return;
+      this.sent[slot][local] = 1;
+      if (this.sweepFollowsRequests) this.sweepAfter(slot, local);
+      const pages = wanted.get(slot) ?? [];
+      pages.push(local);
+      wanted.set(slot, pages);
+    };
+    for (const r of this.rings) ringDrain(r, want);
+    this.remote?.drainRequests(want);
     let served = 0;
     for (const [slot, pages] of wanted) {
       const l = this.source.slots[slot].layout;
@@ -178,11 +191,19 @@ export class PostcopyPush {
     this.cursor[slot] = lo;
   }
 
+  /** Pages the target lacks that have not been sent yet. */
+  pagesLeft(): number {
+    return this.missingAtResume - this.pagesPushed - this.pagesSentOnRequest;
+  }
+
+  /** Pages the target's vCPUs requested (a remote target's, once its report came). */
   requests(): number {
+    if (this.remote) return this.remote.report()?.requests ?? 0;
     return this.rings.reduce((n, r) => n + Atomics.load(r.i32, STALLS), 0);
   }
 
   blockedMsPerVcpu(): number[] {
+    if (this.remote) return this.remote.report()?.blockedMsPerVcpu ?? [];
     return this.rings.map((r) => r.stallMs[0]);
   }
 }

@@ -8,7 +8,11 @@
 import type { PostcopyResult } from '../result/schema.js';
 import type { GuestHost, GuestReport } from '../guest/host.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import { FrameType } from '../wire/frame.js';
+import { FrameType, HEADER_BYTES } from '../wire/frame.js';
+import { encodeDiscards } from '../wire/postcopy.js';
+import { encodeAdvise } from '../channel/postcopy-advise.js';
+import { guestOptions } from '../world/world.js';
+import type { RemotePostcopy } from '../channel/transport.js';
 import type { Migration } from './migration.js';
 import type { Ending } from './stages.js';
 import { PostcopyPush } from './postcopy-push.js';
@@ -26,20 +30,36 @@ export class PostcopyEnding implements Ending {
   /** The time every vCPU was blocked at once, where the guest measures it (the virtual clock's). */
   private allBlockedMs?: number;
 
+  /** A target on another host, whose guest runs there (TCP); undefined: the target is in this process. */
+  private readonly remote?: RemotePostcopy;
+
   constructor(
     private readonly m: Migration,
-    target: GuestMemory,
+    /** The target's memory where it is in this process; null where it is on another host. */
+    target: GuestMemory | null,
     /** Pre-copy rounds (QEMU's loop: dirty syncs) before the switch (0: pure post-copy). */
     private readonly afterRounds: number,
     private readonly port: PrecopyPort,
   ) {
+    if (target === null) {
+      this.remote = m.world.transport.remotePostcopy;
+      if (!this.remote)
+        throw new Error('post-copy needs a target memory here or a transport that runs the guest there');
+    }
     // QEMU's background sweep goes on from just after a requested page (QEMU-POSTCOPY A3).
-    this.push = new PostcopyPush(m.source, target, m.config.vcpus, m.strategies.loop.postcopySwitch !== undefined);
+    this.push = new PostcopyPush(
+      m.source,
+      target,
+      m.config.vcpus,
+      m.strategies.loop.postcopySwitch !== undefined,
+      this.remote,
+    );
   }
 
-  /** The guest that will run on the target: started now, parked until it resumes there. */
+  /** The guest that will run on the target: started now, parked until it resumes there (a remote target starts its own at the advise). */
   async prepare(): Promise<void> {
     const { world } = this.m;
+    if (this.remote) return;
     if (!world.targetGuest) throw new Error("post-copy needs the target's vCPUs to run in this process");
     this.targetGuest = world.targetGuest(this.push.placement());
     await this.targetGuest.started();
@@ -50,7 +70,8 @@ export class PostcopyEnding implements Ending {
     const { m } = this;
     const { dirtyLog } = m.prepared;
     const { transport } = m.world;
-    if (!transport.postcopy) throw new Error('this transport cannot deliver post-copy pages to a running target');
+    if (!transport.postcopy && !this.remote)
+      throw new Error('this transport cannot deliver post-copy pages to a running target');
     const startMs = m.clock.nowMs();
     const { loop } = m.strategies;
     // The guest stopped: its vCPUs' streams go on from here on the target (a walk continues).
@@ -63,14 +84,45 @@ export class PostcopyEnding implements Ending {
       missing = this.push.markMissing(m.sender, dirtyLog, this.afterRounds === 0);
       await dirtyLog.costs.meter.pay(m.clock, true);
     }
-    transport.postcopy.trackArrivals();
-    const bytes = await m.sender.sendBlob(FrameType.DeviceState, deviceState, m.records.count());
+    let bytes = this.remote ? await this.advise() : 0;
+    transport.postcopy?.trackArrivals();
+    bytes += await m.sender.sendBlob(FrameType.DeviceState, deviceState, m.records.count());
     if (loop.postcopySwitch) this.qemuDowntimeMs = m.clock.nowMs() - startMs;
     await m.records.delivered();
     m.records.keep(
       m.records.pagelessRound(startMs, missing, bytes),
       `guest suspended; ${missing} pages left for post-copy`,
     );
+  }
+
+  /**
+   * Tells a remote target what it runs and what it lacks (src/wire/postcopy.ts), inside the
+   * downtime as QEMU's discard ranges are; returns the bytes that took. Each step lands before the
+   * next: a pre-copy page after the discard would pass for the page the guest waits for, and the
+   * streams deliver in no order among themselves.
+   */
+  private async advise(): Promise<number> {
+    const { m } = this;
+    const round = m.records.count();
+    await m.records.delivered();
+    const { procedural, ...guest } = guestOptions(m.config, m.source);
+    if (procedural !== null) throw new Error('post-copy to another host runs a materialized guest only');
+    let bytes = await m.sender.sendBlob(
+      FrameType.PostcopyAdvise,
+      encodeAdvise({ guest, sourceWrites: [...new Float64Array(this.push.sourceWrites)] }),
+      round,
+    );
+    await m.records.delivered();
+    const room = m.source.slots[0].layout.frameBytes - HEADER_BYTES;
+    for (const body of encodeDiscards(this.push.missingPages(), m.source.layout.pageCount, room))
+      bytes += await m.sender.sendBlob(FrameType.Discard, body, round);
+    await m.records.delivered();
+    return bytes;
+  }
+
+  /** Pages the target still lacks (not sent yet): what is lost with the guest if the run fails now. */
+  pagesLeft(): number {
+    return this.push.pagesLeft();
   }
 
   resumeOnTarget(): boolean {
@@ -81,10 +133,10 @@ export class PostcopyEnding implements Ending {
   /** The post-copy stage: every missing page, requested ones first. */
   async finish(): Promise<void> {
     const { m } = this;
-    const tg = this.targetGuest as GuestHost;
+    const tg = this.targetGuest;
     await m.stage('postcopy', async () => {
       const startMs = m.clock.nowMs();
-      const writesAtStart = tg.totalWrites();
+      const writesAtStart = tg?.totalWrites() ?? 0;
       // QEMU's max-postcopy-bandwidth; once what is left is under it x the downtime limit, the
       // rest goes at once (10.0's end rule: completion sends everything left, unlimited).
       const cap = m.config.maxPostcopyBandwidthBitsPerSec;
@@ -103,7 +155,8 @@ export class PostcopyEnding implements Ending {
         pagesSentOnRequest: this.push.pagesSentOnRequest,
         pagesPushed: this.push.pagesPushed,
         lastPageArrivedMs: m.clock.nowMs(),
-        guestPageWritesPerSec: ((tg.totalWrites() - writesAtStart) * 1000) / durationMs,
+        // A remote target's guest: from its report (shutdown()).
+        guestPageWritesPerSec: tg ? ((tg.totalWrites() - writesAtStart) * 1000) / durationMs : 0,
       };
     });
   }
@@ -141,6 +194,12 @@ export class PostcopyEnding implements Ending {
     this.allBlockedMs = report?.allBlockedMs;
     const r = this.measured;
     if (!r) return undefined;
+    // A remote target's guest reported with its MAC: its writes, its requests and block times.
+    const remote = this.remote?.report();
+    if (remote) {
+      r.guestPageWritesPerSec = remote.postcopyMs > 0 ? (remote.postcopyPageWrites * 1000) / remote.postcopyMs : 0;
+      r.requests = remote.requests;
+    }
     return {
       afterRounds: r.afterRounds,
       pagesMissingAtResume: r.pagesMissingAtResume,
@@ -150,7 +209,7 @@ export class PostcopyEnding implements Ending {
       blockedMsPerVcpu: this.push.blockedMsPerVcpu(),
       lastPageArrivedMs: r.lastPageArrivedMs,
       guestPageWritesPerSec: r.guestPageWritesPerSec,
-      guestPageWrites: report?.pageWrites ?? 0,
+      guestPageWrites: report?.pageWrites ?? remote?.pageWrites ?? 0,
     };
   }
 }

@@ -15,7 +15,8 @@ export function precopyPort(m: Migration): PrecopyPort {
     },
     settings: {
       maxIterations: config.maxIterations,
-      postcopy: config.postcopy && m.target !== null,
+      // Post-copy needs a target that runs the guest: in this process, or one that runs it itself (TCP).
+      postcopy: config.postcopy && (m.target !== null || m.world.transport.remotePostcopy !== undefined),
       postcopyAfterRounds: config.postcopyAfterRounds,
       postcopyAtMs: config.postcopyAtMs,
       multifdChannels: config.multifdChannels,

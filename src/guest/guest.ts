@@ -15,7 +15,15 @@ const WRITER_WORKER = new URL('./writer-worker.js', import.meta.url).href;
 /** Where a post-copy guest runs: target memory, the source's as its mirror, a request ring per vCPU. */
 export interface PostcopyPlacement {
   targetSlots: SlotHandle[];
+  /** The source's slots, where every write is mirrored (the source is in this process); [] where it is not. */
   shadowSlots: SlotHandle[];
+  /**
+   * With no source to mirror into (the target on another host): per target slot, room for every
+   * page, where a page is kept as it arrived before the guest's first write to it (the target
+   * slot's touched byte: 0 untouched, 1 being kept, 2 kept). The target's memory with those pages
+   * put back is what the source sent, which the MAC checks.
+   */
+  pristine?: SharedArrayBuffer[];
   requestRings: SharedArrayBuffer[];
   /**
    * Float64 per vCPU: the writes the source's vCPU did before it stopped, set at the switch (before
@@ -69,6 +77,7 @@ export class RunningGuest implements GuestHost {
           vcpu,
           targetSlots: where.targetSlots,
           shadowSlots: where.shadowSlots,
+          ...(where.pristine ? { pristine: where.pristine } : {}),
           requests: where.requestRings[vcpu],
           sourceWrites: where.sourceWrites,
           ...common,

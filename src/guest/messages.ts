@@ -48,6 +48,8 @@ export interface PostcopyWriterTask {
   content: ContentMix;
   targetSlots: SlotHandle[];
   shadowSlots: SlotHandle[];
+  /** Per target slot, where shadowSlots is empty (a target on another host): pages as they arrived (PostcopyPlacement.pristine). */
+  pristine?: SharedArrayBuffer[];
   /** Float64 per vCPU: the source vCPU's writes before the switch (PostcopyPlacement.sourceWrites). */
   sourceWrites: SharedArrayBuffer;
   requests: SharedArrayBuffer;

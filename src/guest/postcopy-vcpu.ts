@@ -4,11 +4,12 @@
  * a vCPU that touches such a page requests it (a push into its request ring) and blocks until it
  * arrives, as a userfaultfd fault does under QEMU. Every write is also mirrored into the source's
  * memory, so that at the end the target can be checked, byte for byte, against what the guest
- * wrote.
+ * wrote; where the source is on another host, a page is kept as it arrived before its first write
+ * instead (PostcopyPlacement.pristine), so the target can put back what the source sent.
  */
 import type { PostcopyWriterTask } from './messages.js';
 import type { SlotHandle } from '../memory/layout.js';
-import { STALLS, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
+import { HEAD, STALLS, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { WriteStream } from './write-stream.js';
 import { ProceduralMemory } from '../memory/procedural.js';
 
@@ -30,6 +31,9 @@ export class PostcopyVcpu {
   private continued = false;
   /** Where writes go when the pages are procedural: the log, both sides' states; null: the memories. */
   private readonly procedural: ProceduralMemory | null;
+  /** Per target slot: pages as they arrived, and each page's state (PostcopyPlacement.pristine); [] when mirroring. */
+  private readonly pristine: Uint8Array[];
+  private readonly pristineState: Uint8Array[];
 
   constructor(private readonly spec: PostcopyVcpuSpec) {
     const size = spec.guest.pageSizeBytes;
@@ -44,6 +48,10 @@ export class PostcopyVcpu {
     this.missing = spec.targetSlots.map(
       (s) => new Int32Array(s.memory.buffer, s.layout.bitmapPtr, s.layout.bitmapWords * 2),
     );
+    this.pristine = (spec.pristine ?? []).map((b) => new Uint8Array(b));
+    this.pristineState = spec.pristine
+      ? spec.targetSlots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount))
+      : [];
     this.requests = ringViews(spec.requests);
     // A stream of its own: the post-copy guest is a continuation, not a replay, of the source's.
     this.stream = new WriteStream(spec, 5000);
@@ -82,6 +90,21 @@ export class PostcopyVcpu {
     const r = this.requests;
     ringPush(r, page);
     Atomics.store(r.i32, STALLS, r.i32[STALLS] + 1);
+    Atomics.notify(r.i32, HEAD); // a receiver on another host's behalf waits on it (src/receiver/)
+  }
+
+  /** Keeps `local` of `slot` as it arrived, once, before the guest's first write to it (several vCPUs may race). */
+  private keepPristine(slot: number, local: number): void {
+    const state = this.pristineState[slot];
+    if (Atomics.load(state, local) === 2) return;
+    if (Atomics.compareExchange(state, local, 0, 1) === 0) {
+      const size = this.spec.guest.pageSizeBytes;
+      const at = local * size;
+      this.pristine[slot].set(this.target[slot].subarray(at, at + size), at);
+      Atomics.store(state, local, 2);
+      return;
+    }
+    while (Atomics.load(state, local) !== 2); // another vCPU copies it: 4 KiB, a moment
   }
 
   /** Performs the pending write (its page has arrived): into the target, mirrored into the source. */
@@ -94,6 +117,11 @@ export class PostcopyVcpu {
       return;
     }
     const { slot, local } = this.stream.place(page);
+    if (this.pristine.length > 0) {
+      this.keepPristine(slot, local);
+      this.stream.write(this.target[slot], page, local);
+      return;
+    }
     const at = this.stream.write(this.target[slot], page, local);
     const len = this.spec.writeSizeBytes;
     this.shadowTouched[slot][local] = 1;

@@ -8,7 +8,7 @@
 import type net from 'node:net';
 import { HEADER_BYTES, parseFrameHeader, type FrameHeader } from '../wire/frame.js';
 import { decodeHello, encodeReply, HandshakeError, helloLength, type Hello } from '../wire/handshake.js';
-import { encodeFeedback } from '../wire/feedback.js';
+import { encodeFeedback, type Feedback } from '../wire/feedback.js';
 import type { StreamLink, TargetMigration } from './target-migration.js';
 
 /** A stream's admission: a migration to join, or why not. */
@@ -96,6 +96,10 @@ export class Connection implements StreamLink {
     this.state = 'closed';
     this.socket.end(answer);
     setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  feedback(f: Feedback): void {
+    if (this.state === 'frames') this.socket.write(encodeFeedback(f));
   }
 
   private get peer(): string {

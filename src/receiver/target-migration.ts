@@ -10,6 +10,10 @@ import { FrameError, FrameType, HEADER_BYTES, type FrameHeader } from '../wire/f
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { MAC_KEY_BYTES, memoryMac } from '../wire/mac.js';
 import type { Hello } from '../wire/handshake.js';
+import type { Feedback } from '../wire/feedback.js';
+import { decodeDiscard, encodeReport } from '../wire/postcopy.js';
+import { decodeAdvise } from '../channel/postcopy-advise.js';
+import { PostcopyTarget } from './postcopy-target.js';
 
 export interface MigrationSummary {
   id: string;
@@ -33,6 +37,8 @@ export interface MigrationSummary {
 export interface StreamLink {
   /** Sends an error to the peer (if it still listens) and closes. */
   abort(message: string): void;
+  /** Sends a message back to the source on this stream (post-copy's requests and report). */
+  feedback(f: Feedback): void;
 }
 
 export class TargetMigration {
@@ -58,6 +64,8 @@ export class TargetMigration {
   private acceptedAtMs: number | null = null;
   /** (time, bytes received so far), one a second at most, the last 2 minutes of them (stalled()'s window). */
   private progress: Array<{ atMs: number; bytes: number }> = [];
+  /** Post-copy: the guest that runs here after the switch-over, from the advise frame on. */
+  private postcopy: PostcopyTarget | null = null;
 
   constructor(
     hello: Hello,
@@ -170,16 +178,29 @@ export class TargetMigration {
       this.resumedAtMs !== null &&
       type !== FrameType.Verify &&
       type !== FrameType.Announce &&
-      type !== FrameType.Kill
+      type !== FrameType.Kill &&
+      // In post-copy, the pages the target lacks follow the end of migration.
+      !(type === FrameType.Pages && this.postcopy !== null)
     ) {
       throw new FrameError(`a frame of type ${type} after the end of migration`);
     }
     if (type === FrameType.DeviceState && this.deviceState !== null)
       throw new FrameError(`a second device state frame in round ${round}`);
+    if ((type === FrameType.PostcopyAdvise || type === FrameType.Discard) && this.deviceState !== null)
+      throw new FrameError(`a post-copy frame of type ${type} after the device state`);
+    if (type === FrameType.Discard && this.postcopy === null)
+      throw new FrameError('a discard frame before the post-copy advise');
+    if (type === FrameType.PostcopyAdvise && this.postcopy !== null) throw new FrameError('a second post-copy advise');
     if (type === FrameType.End) this.checkComplete();
     if (type === FrameType.Verify) this.checkVerify(lengthBytes, header.count);
     this.receiver.receive(slot, frame, header);
+    const body = (): Uint8Array => new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, lengthBytes - HEADER_BYTES);
     if (type === FrameType.Pages) this.markArrived(view, at + HEADER_BYTES, header.count);
+    if (type === FrameType.PostcopyAdvise) this.startPostcopy(body());
+    if (type === FrameType.Discard) {
+      const pc = this.postcopy as PostcopyTarget;
+      decodeDiscard(body(), this.memory.layout.pageCount, (page) => pc.markMissing(page));
+    }
     if (type === FrameType.DeviceState)
       this.deviceState = Buffer.from(
         new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, lengthBytes - HEADER_BYTES),
@@ -187,10 +208,20 @@ export class TargetMigration {
     this.frames++;
     this.bytes += lengthBytes;
     this.noteProgress();
-    if (type === FrameType.End) this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on
+    if (type === FrameType.End) {
+      this.resumedAtMs = performance.now() - this.startMs; // the guest runs here from now on
+      this.postcopy?.resume();
+    }
     if (type === FrameType.Verify) {
       const key = Buffer.from(new Uint8Array(slot0.memory.buffer, at + HEADER_BYTES, MAC_KEY_BYTES));
-      return { type, mac: memoryMac(this.memory, key, this.deviceState as Buffer) };
+      const pc = this.postcopy;
+      if (pc === null) return { type, mac: memoryMac(this.memory, key, this.deviceState as Buffer) };
+      // Post-copy: the guest stops, its report goes first, then the MAC of what the source sent.
+      const mac = pc.finish().then((report) => {
+        this.links[0]?.feedback({ kind: 'postcopy-report', report: encodeReport(report) });
+        return memoryMac(this.memory, key, this.deviceState as Buffer);
+      });
+      return { type, mac };
     }
     if (type === FrameType.Kill) {
       if (!this.allowKill) throw new FrameError('a kill frame, but this receiver was not started with --allow-kill');
@@ -222,10 +253,24 @@ export class TargetMigration {
     return `${made} bytes in the last ${(windowMs / 1000).toFixed(0)} s`;
   }
 
+  /**
+   * The post-copy advise: from here on the guest will run on this host (its vCPUs start now,
+   * parked until the end of migration), and arrivals are tracked for them.
+   */
+  private startPostcopy(body: Uint8Array): void {
+    if (this.memory.procedural) throw new FrameError('post-copy into a procedural target memory is not supported');
+    const advised = decodeAdvise(body, this.hello);
+    this.postcopy = new PostcopyTarget(this.memory, advised, (page) =>
+      this.links[0]?.feedback({ kind: 'request', page }),
+    );
+    this.receiver.trackArrivals = true;
+  }
+
   /** Pages of a checked frame (its descriptors name them, u32 global page number first) have arrived. */
   private markArrived(view: DataView, descriptorsAt: number, count: number): void {
     for (let i = 0; i < count; i++) {
       const page = view.getUint32(descriptorsAt + i * DESCRIPTOR_BYTES, true);
+      this.postcopy?.arrived(page);
       if (this.arrived[page] === 0) {
         this.arrived[page] = 1;
         this.arrivedPages++;
@@ -233,10 +278,13 @@ export class TargetMigration {
     }
   }
 
-  /** The end of migration: every page arrived at least once, and the device state. */
+  /**
+   * The end of migration: every page arrived at least once, and the device state. In post-copy
+   * the guest resumes with pages missing: those are checked at the verify request.
+   */
   private checkComplete(): void {
     const pages = this.memory.layout.pageCount;
-    if (this.arrivedPages < pages) {
+    if (this.arrivedPages < pages && this.postcopy === null) {
       throw new FrameError(
         `end of migration with ${pages - this.arrivedPages} of ${pages} pages never sent: the migration is not complete`,
       );
@@ -260,6 +308,10 @@ export class TargetMigration {
       throw new FrameError('a verify request before the device state: the migration is not complete');
     if (this.resumedAtMs === null)
       throw new FrameError('a verify request before the end of migration: the migration is not complete');
+    if (this.postcopy !== null && (this.postcopy.pagesMissing > 0 || this.arrivedPages < this.memory.layout.pageCount))
+      throw new FrameError(
+        `a verify request with ${this.postcopy.pagesMissing} post-copy pages missing and ${this.memory.layout.pageCount - this.arrivedPages} never sent: the migration is not complete`,
+      );
     if (count !== this.frames)
       throw new FrameError(
         `the verify request counts ${count} frames sent before it, but ${this.frames} arrived: frames were lost or added on the way`,
@@ -275,6 +327,8 @@ export class TargetMigration {
       );
     if (this.resumedAtMs === null)
       return this.fail(`truncated stream: stream ${index} closed before the end of migration`);
+    if (this.postcopy !== null && this.postcopy.pagesMissing > 0)
+      return this.fail(`truncated stream: stream ${index} closed in post-copy`);
     this.ended[index] = true;
     if (this.ended.every(Boolean)) this.finish();
   }
@@ -283,6 +337,13 @@ export class TargetMigration {
   fail(reason: string): void {
     if (this.done) return;
     this.done = true;
+    const pc = this.postcopy;
+    if (pc !== null) {
+      // Past the resume the guest ran here: with pages still on the source, neither host has it whole.
+      if (pc.resumed && pc.pagesMissing > 0)
+        reason += `; the guest ran here in post-copy with ${pc.pagesMissing.toLocaleString('en-US')} pages still on the source: it is lost (QEMU would pause it, postcopy-paused, until the source reconnects)`;
+      void pc.stop();
+    }
     clearTimeout(this.joinTimer);
     clearTimeout(this.deadlineTimer);
     for (const l of this.links) l?.abort(reason);
@@ -295,6 +356,7 @@ export class TargetMigration {
 
   private finish(): void {
     this.done = true;
+    void this.postcopy?.stop();
     clearTimeout(this.joinTimer);
     clearTimeout(this.deadlineTimer);
     this.onDone(this.summary('completed'));

@@ -28,6 +28,10 @@ export const enum FrameType {
    * PAGES frame. Every other receiver rejects it.
    */
   PageRefs = 7,
+  /** TCP only, post-copy: the guest the target runs from the switch-over on (src/wire/postcopy.ts). */
+  PostcopyAdvise = 8,
+  /** TCP only, post-copy: pages the target lacks at the switch-over, as bits (src/wire/postcopy.ts). */
+  Discard = 9,
 }
 
 export interface FrameHeader {
@@ -74,7 +78,7 @@ export function parseFrameHeader(view: DataView, at: number, available: number, 
   if (version !== WIRE_VERSION)
     throw new FrameError(`unsupported wire version ${version} (this build speaks ${WIRE_VERSION})`);
   const type = view.getUint16(at + 6, true);
-  if (type < FrameType.Pages || type > FrameType.PageRefs) throw new FrameError(`unknown frame type ${type}`);
+  if (type < FrameType.Pages || type > FrameType.Discard) throw new FrameError(`unknown frame type ${type}`);
   const reserved = view.getUint32(at + 20, true);
   if (reserved !== 0) throw new FrameError(`a frame header's reserved field is 0x${reserved.toString(16)}, not 0`);
   const bodyLengthBytes = view.getUint32(at + 12, true);

@@ -55,7 +55,8 @@ export interface World {
   sourceGuest(mark: MarkMode): GuestHost;
   /**
    * The guest that runs on the target after a post-copy switch-over: started, parked until it
-   * resumes. Absent where the target's vCPUs cannot run here (over TCP, on another host).
+   * resumes. Absent where the target's vCPUs run on another host (TCP: the receiver runs them,
+   * Transport.remotePostcopy).
    */
   targetGuest?(placement: PostcopyPlacement): GuestHost;
   /** The guest's pace before migrating, page writes per second. */

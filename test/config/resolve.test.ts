@@ -168,7 +168,11 @@ test('--target errors name the option and the accepted form', () => {
   );
   failsWith({ target: 'tcp://host:0' }, '--target', /--target must name a port from 1 to 65535/);
   failsWith({ target: 'tcp://h:1', clock: 'virtual' }, '--target', /--target needs --clock real/);
-  failsWith({ target: 'tcp://h:1', postcopy: 'on' }, '--target', /--target does not support --postcopy yet/);
+  failsWith(
+    { target: 'tcp://h:1', postcopy: 'on', memory: 'procedural' },
+    '--memory',
+    /--target with post-copy needs --memory materialized/,
+  );
   failsWith({ target: 'tcp://h:1', streams: '17' }, '--streams', /--streams must be a whole number from 1 to 16/);
   failsWith(
     { target: 'tcp://h:1', fault: 'explode@1' },
@@ -176,6 +180,11 @@ test('--target errors name the option and the accepted form', () => {
     /--fault must be drop@ROUND, stall@ROUND:MS, corrupt@ROUND or kill-receiver@ROUND/,
   );
   failsWith({ target: 'tcp://h:1', fault: 'stall@1' }, '--fault', /--fault must be/);
+  failsWith(
+    { target: 'tcp://h:1', fault: 'drop@1+' },
+    '--fault',
+    /ROUND maybe ROUND\+FRAMES, such as drop@2, drop@3\+100/,
+  );
   failsWith({ streams: '2' }, '--streams', /--streams only applies with --target/);
   failsWith({ token: 'x' }, '--token', /--token only applies with --target/);
 });
