@@ -401,12 +401,11 @@ export class ReceiverServer {
         // that comes back while every slot is taken again (a dropped claim whose set-up outlived
         // it, the next migration already in) has no one to serve: released for real, not kept
         // resident through the migrations that run meanwhile.
-        void ready
-          .catch(() => undefined)
-          .then(() => {
-            memoryPool.release(memory);
-            if (this.active.size >= this.maxMigrations) memoryPool.drain();
-          });
+        // A post-copy guest's vCPUs must have stopped writing it too.
+        void Promise.all([ready.catch(() => undefined), migration.quiesced()]).then(() => {
+          memoryPool.release(memory);
+          if (this.active.size >= this.maxMigrations) memoryPool.drain();
+        });
         this.options.onMigration?.(summary);
         this.serveWaiting();
       },

@@ -66,6 +66,8 @@ export class TargetMigration {
   private progress: Array<{ atMs: number; bytes: number }> = [];
   /** Post-copy: the guest that runs here after the switch-over, from the advise frame on. */
   private postcopy: PostcopyTarget | null = null;
+  /** Resolves once the post-copy guest's vCPUs have stopped (quiesced()). */
+  private stopped: Promise<void> = Promise.resolve();
 
   constructor(
     hello: Hello,
@@ -342,7 +344,7 @@ export class TargetMigration {
       // Past the resume the guest ran here: with pages still on the source, neither host has it whole.
       if (pc.resumed && pc.pagesMissing > 0)
         reason += `; the guest ran here in post-copy with ${pc.pagesMissing.toLocaleString('en-US')} pages still on the source: it is lost (QEMU would pause it, postcopy-paused, until the source reconnects)`;
-      void pc.stop();
+      this.stopped = pc.stop().then(noop, noop);
     }
     clearTimeout(this.joinTimer);
     clearTimeout(this.deadlineTimer);
@@ -354,9 +356,14 @@ export class TargetMigration {
     return this.done;
   }
 
+  /** Resolves once no thread of this migration touches its memory (a post-copy guest's vCPUs have stopped). */
+  quiesced(): Promise<void> {
+    return this.stopped;
+  }
+
   private finish(): void {
     this.done = true;
-    void this.postcopy?.stop();
+    if (this.postcopy) this.stopped = this.postcopy.stop().then(noop, noop);
     clearTimeout(this.joinTimer);
     clearTimeout(this.deadlineTimer);
     this.onDone(this.summary('completed'));
@@ -387,3 +394,5 @@ export const MIN_PROGRESS_BYTES = 1024 * 1024;
 export const PROGRESS_WINDOW_MS = 30_000;
 
 export const short = (id: string): string => id.slice(0, 8);
+
+const noop = (): void => {};
