@@ -76,12 +76,19 @@ test('the round-based loop asks the policy after every round, and a policy that 
   );
 });
 
-test("QEMU's loop keeps its rate limit: pre-copy takes at least the bytes sent at max-bandwidth", async () => {
+test("QEMU's loop keeps its rate limit in whole flushes: each 100 ms window sends its budget rounded up to 32 pages", async () => {
   const bitsPerSec = 8_000_000; // 1000 bytes per ms, the fake link's own rate halved below
   const guest = new FakeGuest({ slots: [512], bytesPerMs: 2000, maxBandwidthBitsPerSec: bitsPerSec });
   await PRECOPY_LOOPS.qemu.create().run(guest.port());
   const bytes = guest.pagesSent * guest.pageSizeBytes;
-  assert.ok(guest.nowMs >= (bytes * 8 * 1000) / bitsPerSec - 100, `${guest.nowMs} ms for ${bytes} bytes`);
+  // QEMUFile counts bytes when it flushes, every 32 normal pages: a window's 100,000-byte budget
+  // lets 32 pages (131 kB) go, never more.
+  const windowBytes = Math.ceil(100_000 / (32 * (guest.pageSizeBytes + 8))) * 32 * guest.pageSizeBytes;
+  assert.ok(guest.nowMs >= (bytes / windowBytes) * 100 - 100, `${guest.nowMs} ms for ${bytes} bytes`);
+  assert.ok(
+    guest.nowMs <= (bytes / windowBytes) * 100 + 200,
+    `${guest.nowMs} ms for ${bytes} bytes: slower than the limit`,
+  );
 });
 
 test("a user's loop runs over the same port", async () => {

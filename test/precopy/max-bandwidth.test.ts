@@ -14,14 +14,17 @@ const base = {
   latency: '0ms',
 };
 
-test("pre-copy runs at --max-bandwidth; the final copy at the link's rate", async () => {
+test("pre-copy runs at --max-bandwidth, in QEMU's whole flushes; the final copy at the link's rate", async () => {
   const limited = await runMigration(resolveRunConfig({ ...base, link: 'unlimited', maxBandwidth: '256Mbit/s' }));
   assert.equal(limited.status, 'completed', limited.reason);
   assert.equal(limited.verified, true);
   const round0 = limited.iterations[0];
+  // QEMU's count moves in flushes of 32 normal pages (4,104 bytes each on its wire): a 100 ms
+  // window's budget of 3.2 MB lets 25 of them go, 2.6 % more than 256 Mbit/s.
+  const expected = Math.ceil(3.2e6 / (32 * 4104)) * 32 * 4104 * 8 * 10;
   assert.ok(
-    Math.abs(round0.achievedLinkBitsPerSec / 256e6 - 1) < 0.01,
-    `round 0 at ${round0.achievedLinkBitsPerSec / 1e6} Mbit/s`,
+    Math.abs(round0.achievedLinkBitsPerSec / expected - 1) < 0.01,
+    `round 0 at ${round0.achievedLinkBitsPerSec / 1e6} Mbit/s, QEMU's windows ${expected / 1e6}`,
   );
   const last = limited.iterations.at(-1);
   assert.equal(last?.phase, 'stop-and-copy');
