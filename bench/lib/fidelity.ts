@@ -88,6 +88,11 @@ export function scenarioOptions(ref: Reference): RawRunOptions {
     // unless the scenario ran through a rate-limited relay (_linkNN).
     maxBandwidth: `${p.max_bandwidth_bytes_per_s * 8}bit/s`,
     link: p.link_bw_bytes_per_s === null ? 'unlimited' : `${p.link_bw_bytes_per_s * 8}bit/s`,
+    // QEMU's socket: Linux autotunes its send buffer up to tcp_wmem's 4 MiB (the default the
+    // reference host ran with). It matters only through the relay, where QEMU writes faster than
+    // the relay carries (its rate limit counts in flushes) and the buffer fills; over loopback the
+    // host's copy is the sender's own work.
+    sendBuffer: '4MiB',
     latency: '0ms',
     policy: 'qemu',
     downtimeLimit: `${p.downtime_limit_ms}ms`,

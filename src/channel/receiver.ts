@@ -55,6 +55,11 @@ export class FrameReceiver {
   /** Post-copy: clear each page's "not arrived" bit (the target bitmap) as it lands, and wake waiters. */
   trackArrivals = false;
   /**
+   * Where set, a frame's pages are handed here instead of being marked arrived at once: the
+   * caller marks them (markArrived) at the instant the frame arrives (the virtual clock's link).
+   */
+  onArrived?: (slot: number, locals: Uint32Array) => void;
+  /**
    * The resend meter at the target (raw frames): a page of a pre-copy round after round 0 has been
    * sent before, and what the target holds is its last send, so it went again unchanged when its
    * new bytes equal those. Round 0 sends each page for the first time and costs nothing; only
@@ -205,7 +210,7 @@ export class FrameReceiver {
         h.bodyLengthBytes,
         h.count,
       );
-      if (this.trackArrivals) this.arrivedPages(slot, locals);
+      if (this.trackArrivals) this.arrived(slot, locals);
     } else {
       this.placeRaw(slot, locals, body, (i) => data + i * size, h.round);
     }
@@ -256,7 +261,7 @@ export class FrameReceiver {
         throw new FrameError(`frame in round ${h.round}: ${err.message}`);
       throw err;
     }
-    if (this.trackArrivals) this.arrivedPages(slot, locals);
+    if (this.trackArrivals) this.arrived(slot, locals);
   }
 
   /** The states of a packed frame's pages, beside its buffer in the memory it lies in (SlotLayout.statesPtr). */
@@ -279,7 +284,7 @@ export class FrameReceiver {
     const meter = this.metered(round);
     for (let i = 0; i < locals.length; i++) this.acceptOne(slot, locals[i], states[i], bytes?.(i) ?? null, meter);
     this.counts.pages += locals.length;
-    if (this.trackArrivals) this.arrivedPages(slot, locals);
+    if (this.trackArrivals) this.arrived(slot, locals);
   }
 
   private acceptOne(slot: number, local: number, state: number, bytes: Uint8Array | null, meter: boolean): void {
@@ -306,11 +311,16 @@ export class FrameReceiver {
     if (this.metered(round)) this.counts.unchanged += countSame(locals, from, at, pages, size);
     copyPages(locals, from, at, pages, size);
     this.counts.pages += locals.length;
-    if (this.trackArrivals) this.arrivedPages(slot, locals);
+    if (this.trackArrivals) this.arrived(slot, locals);
+  }
+
+  private arrived(slot: number, locals: Uint32Array): void {
+    if (this.onArrived) this.onArrived(slot, locals);
+    else this.markArrived(slot, locals);
   }
 
   /** These pages have arrived: clear their bits and wake blocked vCPUs. */
-  private arrivedPages(slot: number, locals: Uint32Array): void {
+  markArrived(slot: number, locals: Uint32Array): void {
     const missing = this.missing[slot];
     for (const local of locals) {
       Atomics.and(missing, local >>> 5, ~(1 << (local & 31)));

@@ -31,6 +31,12 @@ export interface Transport {
   send(buffer: FrameBuffer, lengthBytes: number): void;
   /** Changes this migration's send rate from now on (Xen's adaptive rate); null: the link's full rate. */
   setRate(bitsPerSec: number | null): void;
+  /**
+   * Waits until every frame handed over is written, as a socket write completes: into the send
+   * buffer, or with none, onto the wire (and, on the virtual clock, taken by the receiving thread,
+   * so a sync after it sees every guest write). Not until it arrives. Absent: nothing to wait for.
+   */
+  flushed?(): Promise<void>;
   /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */
   drain(): Promise<number>;
   bytesDelivered(): number;

@@ -10,8 +10,11 @@
  *   (all of it is done by the end of each round, when the time is read); the write gate holds a
  *   guest write to a page the receiving thread has yet to read;
  * - packed frames (codecs, --charge-cpu) on that thread;
- * - for post-copy, everything at once on this thread, because blocked vCPUs must see a page
- *   arrive at the simulated instant it does.
+ * - for post-copy, everything on this thread as it is sent, its pages marked arrived at the
+ *   simulated instant the frame arrives, because blocked vCPUs must see a page arrive when it does.
+ * With a send buffer (--send-buffer) the sender writes that many bytes ahead of the wire: its
+ * writes complete before the bytes leave, as a socket's do, and what it writes later waits behind
+ * what the buffer holds.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { GuestShape } from '../memory/layout.js';
@@ -76,6 +79,8 @@ export interface VirtualTransportOptions {
   receiveHere: boolean;
   /** Raw pages go by reference (no codecs, no --charge-cpu, a receiving thread). */
   pageRefs: boolean;
+  /** The sending socket's buffer, bytes (LinkConfig.sendBufferBytes); 0: none. */
+  sendBufferBytes: number;
   /** The user's codec files of the run (preloaded in this thread; the receiving thread imports them). */
   userCodecs: UserStrategyConfig[];
 }
@@ -89,6 +94,11 @@ export class VirtualTransport implements Transport {
 
   /** The receiving thread, unless frames are received here (post-copy). */
   private readonly thread?: ReceiveThread;
+  /** Post-copy: pages received here, to be marked arrived at their frame's instant, in order. */
+  private readonly inFlight: { arrivalMs: number; slot: number; locals: Uint32Array }[] = [];
+  /** The arrival instant of the frame being received (its pages' arrival). */
+  private arrivingAtMs = 0;
+  private readonly sendBufferBytes: number;
 
   constructor(
     private readonly source: GuestMemory,
@@ -100,6 +110,9 @@ export class VirtualTransport implements Transport {
     options: VirtualTransportOptions,
   ) {
     this.handedOut = source.slots.map(() => 0);
+    this.sendBufferBytes = options.sendBufferBytes;
+    // Pages whose instant passed while others moved the clock (a rate limit's sleep) land first.
+    if (options.receiveHere) clock.onAdvance((fromMs) => this.land(fromMs));
     // Raw frames are metered on that thread too: the driver's thread is what limits a virtual run.
     const meter = !options.receiveHere && !options.codecs;
     if (!options.receiveHere)
@@ -125,6 +138,9 @@ export class VirtualTransport implements Transport {
       procedural: target.procedural?.handle ?? null,
     });
     this.receiver.meterResends = meter;
+    if (!this.thread)
+      this.receiver.onArrived = (slot, locals) =>
+        this.inFlight.push({ arrivalMs: this.arrivingAtMs, slot, locals: locals.slice() });
   }
 
   readonly resendMeter?: ResendMeter;
@@ -146,8 +162,30 @@ export class VirtualTransport implements Transport {
     this.link.setCap(bitsPerSec);
   }
 
+  /** When the next frame may be written: the link free, less what the send buffer holds. */
+  private writableAt(): number {
+    return this.link.nextFree - this.link.aheadMs(this.sendBufferBytes);
+  }
+
+  /** Lets time pass to `ms`, each frame in flight landing at its own instant on the way. */
+  private async waitUntil(ms: number): Promise<void> {
+    while (this.inFlight.length > 0 && this.inFlight[0].arrivalMs <= ms) {
+      await this.clock.sleepUntil(this.inFlight[0].arrivalMs);
+      this.land(this.clock.nowMs());
+    }
+    await this.clock.sleepUntil(ms);
+  }
+
+  /** Marks arrived the pages of the frames that have arrived by `ms`. */
+  private land(ms: number): void {
+    while (this.inFlight.length > 0 && this.inFlight[0].arrivalMs <= ms) {
+      const { slot, locals } = this.inFlight.shift() as { slot: number; locals: Uint32Array };
+      this.receiver.markArrived(slot, locals);
+    }
+  }
+
   async acquire(slot: number): Promise<FrameBuffer> {
-    await this.clock.sleepUntil(this.link.nextFree);
+    await this.waitUntil(this.writableAt());
     if (this.thread) return this.thread.acquire(slot);
     const l = this.source.slots[slot].layout;
     // A frame is received as soon as it is sent, but encoders may hold a few buffers before that:
@@ -157,22 +195,28 @@ export class VirtualTransport implements Transport {
   }
 
   send(buffer: FrameBuffer, lengthBytes: number): void {
-    if (this.thread) this.thread.send(buffer, lengthBytes);
-    else
-      this.receive(buffer.slot, {
-        memory: this.source.slots[buffer.slot].memory,
-        kernels: this.source.kernels[buffer.slot],
-        ptr: buffer.ptr,
-        lengthBytes,
-      });
-    this.timeOnLink(lengthBytes);
+    if (this.thread) {
+      this.thread.send(buffer, lengthBytes);
+      this.timeOnLink(lengthBytes);
+      return;
+    }
+    // Its bytes as written now; its pages count as arrived when it does (the receiver's onArrived).
+    this.arrivingAtMs = this.timeOnLink(lengthBytes);
+    this.receive(buffer.slot, {
+      memory: this.source.slots[buffer.slot].memory,
+      kernels: this.source.kernels[buffer.slot],
+      ptr: buffer.ptr,
+      lengthBytes,
+    });
   }
 
-  /** A frame of `wireBytes` goes now, or when the link is free. */
-  private timeOnLink(wireBytes: number): void {
+  /** A frame of `wireBytes` goes now, or when the link is free; returns when it arrives. */
+  private timeOnLink(wireBytes: number): number {
+    const { arrivalMs } = this.link.occupy(wireBytes, this.clock.nowMs(), true);
     // Frames on parallel lanes (multifd) may arrive out of order: the last arrival is the latest.
-    this.lastArrivalMs = Math.max(this.lastArrivalMs, this.link.occupy(wireBytes, this.clock.nowMs(), true).arrivalMs);
+    this.lastArrivalMs = Math.max(this.lastArrivalMs, arrivalMs);
     this.bytes += wireBytes;
+    return arrivalMs;
   }
 
   /**
@@ -191,7 +235,7 @@ export class VirtualTransport implements Transport {
     const s = this.source.slots[slot];
     const l = s.layout;
     const wireBytes = HEADER_BYTES + count * (DESCRIPTOR_BYTES + l.pageSizeBytes);
-    await this.clock.sleepUntil(this.link.nextFree);
+    await this.clock.sleepUntil(this.writableAt());
     beforeCopy();
     const list = new Uint32Array(s.memory.buffer, l.listPtr + listOffset * 4, count);
     const pm = this.source.procedural;
@@ -227,8 +271,15 @@ export class VirtualTransport implements Transport {
     }
   }
 
+  async flushed(): Promise<void> {
+    await this.thread?.drain();
+    await this.waitUntil(this.writableAt());
+  }
+
   async drain(): Promise<number> {
     await this.thread?.drain(); // every byte is in target memory; the time is the simulated one
+    const last = this.inFlight.at(-1);
+    if (last) await this.waitUntil(last.arrivalMs);
     return Math.max(this.lastArrivalMs, this.clock.nowMs());
   }
 

@@ -53,6 +53,7 @@ export const RUN_OPTION_KEYS = [
   'link',
   'latency',
   'hostCopyRate',
+  'sendBuffer',
   'maxBandwidth',
   'policy',
   'policyOpt',

@@ -55,6 +55,7 @@ const FIELDS: Derivation<RunConfig, ResultConfig, StrategyNames> = {
   postcopyAfterRounds: 'copy',
   postcopyAtMs: 'copy',
   hostCopyBitsPerSec: 'copy',
+  sendBufferBytes: 'copy',
   multifdChannels: 'copy',
   maxPostcopyBandwidthBitsPerSec: 'copy',
   codecs: 'copy',

@@ -77,6 +77,7 @@ export async function complete(m: Migration, outcome: StagesOutcome): Promise<Mi
         deviceStateBytes(config.vcpus),
         Math.max(0, ...records.records.map((it) => it.throttlePercent)),
       ),
+      ...(m.qemuDowntimeMs === undefined ? {} : { downtimeMs: m.qemuDowntimeMs }),
       ...outcome.postcopy?.qemuStats(outcome.downtimeMs),
     },
     warnings,

@@ -62,6 +62,10 @@ export class Migration {
   postcopyRequested = false;
   /** The guest is suspended on the source (from the stop-and-copy stage on). */
   suspended = false;
+  /** When it was suspended, on the run's clock. */
+  suspendedAtMs = 0;
+  /** QEMU's own downtime, with QEMU's loop: from the stop to the device state written, ms. */
+  qemuDowntimeMs?: number;
 
   constructor(
     readonly config: RunConfig,

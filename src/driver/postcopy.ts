@@ -73,6 +73,11 @@ export class PostcopyEnding implements Ending {
     if (!transport.postcopy && !this.remote)
       throw new Error('this transport cannot deliver post-copy pages to a running target');
     const startMs = m.clock.nowMs();
+    // What the sender wrote before the stop lands first (a send buffer's worth, on a slow link):
+    // a stale page landing after the target learns what it lacks would pass for the fresh one.
+    // QEMU's downtime does not count that wait; the guest's does.
+    await m.records.delivered();
+    const inFlightMs = m.clock.nowMs() - startMs;
     const { loop } = m.strategies;
     // The guest stopped: its vCPUs' streams go on from here on the target (a walk continues).
     this.push.continueFrom(m.prepared.guest.writesPerVcpu());
@@ -87,7 +92,7 @@ export class PostcopyEnding implements Ending {
     let bytes = this.remote ? await this.advise() : 0;
     transport.postcopy?.trackArrivals();
     bytes += await m.sender.sendBlob(FrameType.DeviceState, deviceState, m.records.count());
-    if (loop.postcopySwitch) this.qemuDowntimeMs = m.clock.nowMs() - startMs;
+    if (loop.postcopySwitch) this.qemuDowntimeMs = m.clock.nowMs() - startMs - inFlightMs;
     await m.records.delivered();
     m.records.keep(
       m.records.pagelessRound(startMs, missing, bytes),

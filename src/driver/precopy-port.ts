@@ -36,6 +36,7 @@ export function precopyPort(m: Migration): PrecopyPort {
       pages: (slot, count, record, how) => sender.sendList(slot, count, record, how),
       round: (phase, all) => records.round(phase, all),
       delivered: () => records.delivered(),
+      written: () => records.written(),
     },
     records,
     control: {

@@ -62,6 +62,12 @@ export class RoundRecords implements RecordPort {
     await this.p.clock.sleepUntil(await this.p.transport.drain());
   }
 
+  /** Everything sent is written, not yet arrived (PrecopyPort.send.written), the costs paid. */
+  async written(): Promise<void> {
+    await this.p.dirtyLog.costs.meter.pay(this.p.clock, true);
+    await this.p.transport.flushed?.();
+  }
+
   /** A round starts now: what its record is measured from. */
   begin(phase: RoundPhase): RecordStart {
     const { clock, guest, transport, controls } = this.p;

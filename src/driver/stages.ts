@@ -67,6 +67,7 @@ export async function stopAndCopy(m: Migration, ending: Ending): Promise<number>
   const { dirtyLog, guest } = m.prepared;
   await guest.pause(() => dirtyLog.service(m.clock.nowMs()));
   m.suspended = true;
+  m.suspendedAtMs = suspendAtMs;
   controls.limitRate(null); // QEMU lifts max-bandwidth at switchover
   for (const aid of m.strategies.aids) aid.finalRound?.(controls);
   await ending.copy(deviceStateImage(config.seed, deviceStateBytes(config.vcpus)));
@@ -99,6 +100,9 @@ export class StopAndCopy implements Ending {
     const { m } = this;
     const it: IterationRecord = await m.strategies.loop.final(this.port);
     it.bytesSent += await m.sender.sendBlob(FrameType.DeviceState, deviceState, it.index);
+    // QEMU stops its downtime clock once the last byte is written, before what a send buffer holds
+    // has arrived; the guest's downtime runs until it resumes on the target.
+    if (m.strategies.loop.qemuStats) m.qemuDowntimeMs = m.clock.nowMs() - m.suspendedAtMs;
     await m.records.delivered();
     it.durationMs = m.clock.nowMs() - it.startMs;
     m.records.keep(it, 'guest suspended');

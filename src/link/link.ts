@@ -236,6 +236,18 @@ export class LinkShare {
     return this.capBitsPerSec;
   }
 
+  /**
+   * How long `bytes` of a send buffer hold the wire at this migration's rate, ms: how far ahead of
+   * the wire a sender with that buffer may write. 0 over an unlimited link, where the host's copy
+   * rate is the sender's own work, not a wire it waits for.
+   */
+  aheadMs(bytes: number): number {
+    if (bytes <= 0 || this.link.bitsPerSec === null) return 0;
+    const bits =
+      this.capBitsPerSec === null ? this.link.bitsPerSec : Math.min(this.capBitsPerSec, this.link.bitsPerSec);
+    return bytes / (bits / 8 / 1000);
+  }
+
   /** When the next frame of this migration could start, were the link its own. */
   get nextFree(): number {
     return this.laneFreeMs.length > 1 ? Math.min(...this.laneFreeMs) : this.nextFreeMs;

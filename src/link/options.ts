@@ -1,7 +1,7 @@
 /** The migration link's options: its rate and one-way latency. */
 import { OptionError } from '../util/errors.js';
 import type { OptionTable } from '../util/options.js';
-import { parseDuration, parseLinkRate } from '../util/units.js';
+import { parseDuration, parseLinkRate, parseSize } from '../util/units.js';
 import type { ClockConfig } from '../clock/options.js';
 
 export interface LinkConfig {
@@ -14,6 +14,13 @@ export interface LinkConfig {
    * host (the sender's socket writes, loopback, the receiver's reads into guest memory), bits/s.
    */
   hostCopyBitsPerSec: number;
+  /**
+   * On the virtual clock over a link of finite rate: the sending socket's buffer, bytes. The sender
+   * writes up to this far ahead of the wire, so its writes complete before the bytes leave, and what
+   * it wrote last (the device state) waits behind what fills the buffer. 0: the sender waits for the
+   * wire before each frame.
+   */
+  sendBufferBytes: number;
 }
 
 /**
@@ -28,7 +35,7 @@ export const LINK_LIMITS = {
   maxLatencyMs: 10_000,
 } as const;
 
-export type LinkOptionKey = 'link' | 'latency' | 'hostCopyRate';
+export type LinkOptionKey = 'link' | 'latency' | 'hostCopyRate' | 'sendBuffer';
 
 export const LINK_OPTIONS: OptionTable<LinkOptionKey, LinkOptionKey, LinkConfig & Pick<ClockConfig, 'clock'>> = {
   link: {
@@ -72,6 +79,23 @@ export const LINK_OPTIONS: OptionTable<LinkOptionKey, LinkOptionKey, LinkConfig 
       if (bits === null)
         throw new OptionError('--host-copy-rate', '--host-copy-rate must be a rate such as 2GB/s (got "unlimited")');
       return { hostCopyBitsPerSec: bits };
+    },
+  },
+  sendBuffer: {
+    flags: '--send-buffer <size>',
+    description:
+      "with --clock virtual and a --link of finite rate: the sending socket's buffer, which the sender fills ahead of the wire (Linux autotunes a TCP socket's up to tcp_wmem's 4MiB); a sender faster than the link keeps it full, and the stop-and-copy's bytes and post-copy's requested pages wait behind it; 0 for none",
+    defaultText: '0',
+    example: '4MiB',
+    resolve: (c) => {
+      const text = c.text('sendBuffer');
+      if (text === undefined || text.trim() === '0') return { sendBufferBytes: 0 };
+      if (c.config.clock !== 'virtual')
+        throw new OptionError(
+          '--send-buffer',
+          "--send-buffer only applies with --clock virtual (on the real clock the sockets' own buffers apply)",
+        );
+      return { sendBufferBytes: parseSize('--send-buffer', text) };
     },
   },
 };

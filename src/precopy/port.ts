@@ -99,6 +99,11 @@ export interface SendPort {
   round(phase: RoundPhase, all: boolean): Promise<IterationRecord>;
   /** Waits until everything sent has arrived at the target (and the dirty log's costs are paid). */
   delivered(): Promise<void>;
+  /**
+   * Waits until everything sent is written, not arrived (Transport.flushed: into the send buffer,
+   * or with none onto the wire), the dirty log's costs paid.
+   */
+  written(): Promise<void>;
 }
 
 /** Where a record starts: what it is measured from. */

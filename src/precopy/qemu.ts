@@ -491,7 +491,9 @@ export class QemuLoop implements PrecopyLoop {
 
   /** Ends the record at a sync (or at the switch-over: `next` false); the next starts with what the sync found. */
   private async endRecord(port: PrecopyPort, why: string, sync: Sync | null, next = true): Promise<void> {
-    await port.send.delivered();
+    // QEMU's sync does not wait for what is written to arrive: the record ends now, its last
+    // frames maybe still on the wire (or in a send buffer).
+    await port.send.written();
     const r = this.record;
     // Dirtied during the record: what the sync that ends it newly found.
     const counts = {
@@ -532,7 +534,8 @@ export class QemuLoop implements PrecopyLoop {
     // The complete's scan wraps: a multifd sync in the downtime, every channel's writes done.
     if (mf) await this.multifdSync(port, mf);
     this.transferred += ITERATE_FRAMING_BYTES; // ram_save_complete's section framing
-    await port.send.delivered();
+    // Written, not yet arrived (a send buffer may hold some): the device state follows at once.
+    await port.send.written();
     return port.records.end(start, { dirtyPages: found, sent, scanMs, pendingPages: 0 });
   }
 

@@ -104,6 +104,8 @@ export interface ResultConfig {
   multifdChannels?: number | null;
   /** --host-copy-rate: an unlimited link's rate on the virtual clock, bits/s. Absent in results before it. */
   hostCopyBitsPerSec?: number;
+  /** --send-buffer: the sending socket's buffer on the virtual clock, bytes (0: none). Absent in results before it. */
+  sendBufferBytes?: number;
   /** --postcopy-at: when migrate-start-postcopy was issued, ms (--policy qemu); null: not by time. Absent in results before it. */
   postcopyAtMs?: number | null;
   /** --max-postcopy-bandwidth, bits/s; null: unlimited. Absent in results before it. */
@@ -228,7 +230,11 @@ export interface QemuStats {
   postcopySwitchBytes?: number;
   /** After a post-copy switch: postcopy-requests, the page requests the source handled. */
   postcopyRequests?: number;
-  /** After a post-copy switch: downtime as QEMU counts it, from the stop to the package written (transit excluded), ms. */
+  /**
+   * Downtime as QEMU counts it, from the stop to the device state (after a post-copy switch, the
+   * package) written: what a send buffer still holds, and the transit, are excluded. ms. Absent
+   * in results before it and where the run did not reach the stop.
+   */
   downtimeMs?: number;
   /** After a post-copy switch: the guest's STOP on the source to its RESUME on the target, ms. */
   stopToResumeMs?: number;

@@ -33,6 +33,7 @@ export const virtualWorld: WorldFactory = {
         receiveHere: config.postcopy,
         // Packing's CPU time is what --charge-cpu measures: pages are packed then.
         pageRefs: !codecs && !config.chargeCpu && !config.postcopy,
+        sendBufferBytes: config.sendBufferBytes,
         userCodecs: config.userCodecs,
       }),
       encoding: createEncoding(source, module, encodingOptions(config), gate),

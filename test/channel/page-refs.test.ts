@@ -44,6 +44,7 @@ test('pages sent by reference land with the bytes of their send instant: a write
     receiveHere: false,
     pageRefs: true,
     userCodecs: [],
+    sendBufferBytes: 0,
   });
   await channel.prepare();
   await channel.connect();

@@ -131,6 +131,7 @@ test('options parse into the config', () => {
     postcopyAtMs: null,
     maxPostcopyBandwidthBitsPerSec: null,
     hostCopyBitsPerSec: 16e9,
+    sendBufferBytes: 0,
     multifdChannels: null,
     codecs: ['zero', 'xbzrle', 'lz4'],
     xbzrleCacheBytes: (512 * 2 ** 20) / 10 - (((512 * 2 ** 20) / 10) % (2 * 2 ** 20)),
