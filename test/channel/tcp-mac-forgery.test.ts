@@ -9,13 +9,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { resolveRunConfig } from '../../src/config/options.js';
 import { runMigration } from '../../src/driver/migrate.js';
 import { FrameType, HEADER_BYTES } from '../../src/wire/frame.js';
-import { helloLength } from '../../src/wire/handshake.js';
 import { startReceiver } from '../fixtures/receiver.js';
 import { xxh64 } from '../fixtures/wire-client.js';
+import { startFrameProxy } from '../fixtures/frame-proxy.js';
 
 const M64 = (1n << 64n) - 1n;
 const P1 = 11400714785074694791n;
@@ -43,57 +42,31 @@ async function startProxy(
   mode: Mode,
 ): Promise<{ port: number; changed: { pages: number; deviceState: number; hashKept: boolean }; close(): void }> {
   const changed = { pages: 0, deviceState: 0, hashKept: false };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(to, '127.0.0.1');
-    upstream.on('data', (d) => client.write(d));
-    upstream.on('end', () => client.end());
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.on('end', () => upstream.end());
-    let pending = Buffer.alloc(0);
-    let helloDone = false;
-    client.on('data', (d: Buffer) => {
-      pending = Buffer.concat([pending, d]);
-      if (!helloDone) {
-        const n = helloLength(pending);
-        if (n === null || pending.length < n) return;
-        upstream.write(pending.subarray(0, n));
-        pending = pending.subarray(n);
-        helloDone = true;
-      }
-      while (pending.length >= HEADER_BYTES) {
-        const length = HEADER_BYTES + pending.readUInt32LE(12);
-        if (pending.length < length) return;
-        const frame = Buffer.from(pending.subarray(0, length));
-        pending = pending.subarray(length);
-        const type = frame.readUInt16LE(6);
-        const count = frame.readUInt32LE(8);
-        if (
-          mode === 'forge-page' &&
-          type === FrameType.Pages &&
-          changed.pages === 0 &&
-          frame.readUInt32LE(HEADER_BYTES) === 0
-        ) {
-          const at = HEADER_BYTES + count * 8; // page 0 is the first after the descriptors
-          const size = frame.readUInt32LE(HEADER_BYTES + 4) & 0xffffff;
-          const before = xxh64(frame.subarray(at, at + size));
-          const bodyBefore = xxh64(frame.subarray(HEADER_BYTES));
-          forgePage(frame, at);
-          changed.hashKept =
-            xxh64(frame.subarray(at, at + size)) === before && xxh64(frame.subarray(HEADER_BYTES)) === bodyBefore;
-          changed.pages++;
-        }
-        if (mode === 'zero-device-state' && type === FrameType.DeviceState) {
-          frame.fill(0, HEADER_BYTES);
-          frame.writeBigUInt64LE(xxh64(frame.subarray(HEADER_BYTES)), 24);
-          changed.deviceState++;
-        }
-        upstream.write(frame);
-      }
-    });
+  const proxy = await startFrameProxy(to, (frame) => {
+    const type = frame.readUInt16LE(6);
+    const count = frame.readUInt32LE(8);
+    if (
+      mode === 'forge-page' &&
+      type === FrameType.Pages &&
+      changed.pages === 0 &&
+      frame.readUInt32LE(HEADER_BYTES) === 0
+    ) {
+      const at = HEADER_BYTES + count * 8; // page 0 is the first after the descriptors
+      const size = frame.readUInt32LE(HEADER_BYTES + 4) & 0xffffff;
+      const before = xxh64(frame.subarray(at, at + size));
+      const bodyBefore = xxh64(frame.subarray(HEADER_BYTES));
+      forgePage(frame, at);
+      changed.hashKept =
+        xxh64(frame.subarray(at, at + size)) === before && xxh64(frame.subarray(HEADER_BYTES)) === bodyBefore;
+      changed.pages++;
+    }
+    if (mode === 'zero-device-state' && type === FrameType.DeviceState) {
+      frame.fill(0, HEADER_BYTES);
+      frame.writeBigUInt64LE(xxh64(frame.subarray(HEADER_BYTES)), 24);
+      changed.deviceState++;
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, changed, close: () => server.close() };
+  return { ...proxy, changed };
 }
 
 async function migrateThrough(mode: Mode) {

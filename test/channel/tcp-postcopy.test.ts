@@ -6,13 +6,12 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { resolveRunConfig } from '../../src/config/options.js';
 import { runMigration } from '../../src/driver/migrate.js';
 import { FrameType, HEADER_BYTES } from '../../src/wire/frame.js';
-import { helloLength } from '../../src/wire/handshake.js';
 import { startReceiver } from '../fixtures/receiver.js';
 import { xxh64 } from '../fixtures/wire-client.js';
+import { startFrameProxy } from '../fixtures/frame-proxy.js';
 
 const receiver = await startReceiver();
 after(() => receiver.server.close());
@@ -77,44 +76,18 @@ test('a connection dropped in post-copy: both sides fail saying the guest is los
 test('a post-copy page changed on the way, its checksum fixed: the MAC fails the run', async () => {
   let changed = 0;
   let ended = false;
-  const proxy = net.createServer((client) => {
-    const upstream = net.connect(receiver.address.port, '127.0.0.1');
-    upstream.on('data', (d) => client.write(d));
-    upstream.on('end', () => client.end());
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.on('end', () => upstream.end());
-    let pending = Buffer.alloc(0);
-    let helloDone = false;
-    client.on('data', (d: Buffer) => {
-      pending = Buffer.concat([pending, d]);
-      if (!helloDone) {
-        const n = helloLength(pending);
-        if (n === null || pending.length < n) return;
-        upstream.write(pending.subarray(0, n));
-        pending = pending.subarray(n);
-        helloDone = true;
-      }
-      while (pending.length >= HEADER_BYTES) {
-        const length = HEADER_BYTES + pending.readUInt32LE(12);
-        if (pending.length < length) return;
-        const frame = Buffer.from(pending.subarray(0, length));
-        pending = pending.subarray(length);
-        const type = frame.readUInt16LE(6);
-        if (type === FrameType.End) ended = true;
-        if (ended && type === FrameType.Pages && changed === 0) {
-          // The last byte of the frame's last page, then the frame's checksum made right again.
-          frame[frame.length - 1] ^= 0x5a;
-          frame.writeBigUInt64LE(xxh64(frame.subarray(HEADER_BYTES)), 24);
-          changed++;
-        }
-        upstream.write(frame);
-      }
-    });
+  const proxy = await startFrameProxy(receiver.address.port, (frame) => {
+    const type = frame.readUInt16LE(6);
+    if (type === FrameType.End) ended = true;
+    if (ended && type === FrameType.Pages && changed === 0) {
+      // The last byte of the frame's last page, then the frame's checksum made right again.
+      frame[frame.length - 1] ^= 0x5a;
+      frame.writeBigUInt64LE(xxh64(frame.subarray(HEADER_BYTES)), 24);
+      changed++;
+    }
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   try {
-    const r = await runMigration(options((proxy.address() as net.AddressInfo).port, { content: 'random' }));
+    const r = await runMigration(options(proxy.port, { content: 'random' }));
     assert.equal(changed, 1, 'the proxy changed a page sent after the resume');
     assert.equal(r.status, 'failed');
     assert.equal(r.verified, false);
