@@ -65,11 +65,6 @@ export class InProcessTransport implements Transport {
     return this.clock.fromEpochMs(await this.thread.drain());
   }
 
-  /** On the real clock a sync waits for the receiving thread to have paced and taken every frame, as TcpTransport.flushed. */
-  async flushed(): Promise<void> {
-    await this.clock.sleepUntil(await this.drain());
-  }
-
   bytesDelivered(): number {
     return this.thread.bytesDelivered();
   }

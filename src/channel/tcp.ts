@@ -207,15 +207,6 @@ export class TcpTransport implements Transport {
     return Math.max(this.lastAckMs, this.clock.fromEpochMs(this.link.nextFree));
   }
 
-  /**
-   * On the real clock a sync waits for what was sent to be acknowledged, as before the virtual
-   * clock modelled QEMU's writes: the paced link runs ahead of the socket, so "written" here would
-   * end a round before its bytes' time on the link.
-   */
-  async flushed(): Promise<void> {
-    await this.clock.sleepUntil(await this.drain());
-  }
-
   bytesDelivered(): number {
     return this.streams.reduce((n, s) => n + s.ackedBytes, 0);
   }

@@ -34,7 +34,8 @@ export interface Transport {
   /**
    * Waits until every frame handed over is written, as a socket write completes: into the send
    * buffer, or with none, onto the wire (and, on the virtual clock, taken by the receiving thread,
-   * so a sync after it sees every guest write). Not until it arrives. Absent: nothing to wait for.
+   * so a sync after it sees every guest write). Not until it arrives. Absent (the real clock,
+   * where the paced link runs ahead of the socket): a write counts once delivered.
    */
   flushed?(): Promise<void>;
   /** Waits until all sent frames are received; returns when the last arrived, on the run's clock. */

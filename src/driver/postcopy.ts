@@ -103,13 +103,12 @@ export class PostcopyEnding implements Ending {
   /**
    * Tells a remote target what it runs and what it lacks (src/wire/postcopy.ts), inside the
    * downtime as QEMU's discard ranges are; returns the bytes that took. Each step lands before the
-   * next: a pre-copy page after the discard would pass for the page the guest waits for, and the
-   * streams deliver in no order among themselves.
+   * next (copy() let what was in flight land first): the streams deliver in no order among
+   * themselves.
    */
   private async advise(): Promise<number> {
     const { m } = this;
     const round = m.records.count();
-    await m.records.delivered();
     const { procedural, ...guest } = guestOptions(m.config, m.source);
     if (procedural !== null) throw new Error('post-copy to another host runs a materialized guest only');
     let bytes = await m.sender.sendBlob(

@@ -64,8 +64,10 @@ export class RoundRecords implements RecordPort {
 
   /** Everything sent is written, not yet arrived (PrecopyPort.send.written), the costs paid. */
   async written(): Promise<void> {
-    await this.p.dirtyLog.costs.meter.pay(this.p.clock, true);
-    await this.p.transport.flushed?.();
+    const { transport, clock } = this.p;
+    if (!transport.flushed) return this.delivered();
+    await this.p.dirtyLog.costs.meter.pay(clock, true);
+    await transport.flushed();
   }
 
   /** A round starts now: what its record is measured from. */
