@@ -171,7 +171,7 @@ export function qemuTableOf(r: MigrationResult): ResultTable | null {
     ['cpu-throttle-percentage, highest (%)', count(q.maxThrottlePercent), ''],
   );
   if (q.downtimeMs !== undefined && q.postcopyBytes === undefined)
-    t.push(['downtime (ms)', fixed(q.downtimeMs, 1), "QEMU's: the stop to the device state written"]);
+    t.push(['downtime (ms)', fixed(q.downtimeMs, 1), 'the stop to the device state written']);
   if (q.multifdBytes !== undefined)
     t.push(['multifd-bytes (MiB)', fixed(q.multifdBytes / 2 ** 20, 1), 'channels, counted once written']);
   if (q.postcopyBytes !== undefined) {
