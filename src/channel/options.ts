@@ -1,9 +1,11 @@
-/** The options of a migration over TCP to a `migbench receive`: where, the shared secret, the streams, an injected fault. */
+/**
+ * The options of a migration over TCP to a `migbench receive`: where, the shared secret, an injected
+ * fault. How many connections it opens is --multifd's (src/precopy/options.ts): one per channel.
+ */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { OptionError } from '../util/errors.js';
 import type { OptionTable, ResolveContext } from '../util/options.js';
 import { flagOf } from '../util/options.js';
-import { parseCount } from '../util/units.js';
 import { parseTarget, type HostPort } from '../wire/address.js';
 import { parseFault, type FaultSpec } from './fault.js';
 
@@ -12,17 +14,11 @@ export interface RemoteConfig {
   target: HostPort | null;
   /** Shared secret the receiver checks (--target only); null: none. */
   token: string | null;
-  /** Parallel TCP connections of a --target migration (multifd-like), 1 to 16. */
-  streams: number;
   /** A fault the TCP transport injects (--target only); null: none. */
   fault: FaultSpec | null;
 }
 
-export const REMOTE_LIMITS = {
-  streams: { min: 1, max: 16 },
-} as const;
-
-export type RemoteOptionKey = 'target' | 'token' | 'tokenFile' | 'streams' | 'fault';
+export type RemoteOptionKey = 'target' | 'token' | 'tokenFile' | 'fault';
 /** It reads the options that do not go over TCP, to refuse them. */
 type Context = ResolveContext<
   RemoteOptionKey | 'postcopy' | 'postcopyAfter' | 'postcopyAt' | 'memory' | 'latency',
@@ -40,7 +36,7 @@ export const REMOTE_OPTIONS: OptionTable<
       "migrate over real TCP sockets to a `migbench receive` at tcp://HOST:PORT (real clock only); verified means both hosts' HMAC-SHA256 of memory and device state agree, keyed after the data is in",
     defaultText: 'none (in-process channel)',
     example: 'tcp://127.0.0.1:7000',
-    // With what only applies with it: --token, --streams, --fault.
+    // With what only applies with it: --token, --fault.
     resolve: resolveRemote,
   },
   token: {
@@ -56,12 +52,6 @@ export const REMOTE_OPTIONS: OptionTable<
     defaultText: 'none',
     example: '~/.migbench-token',
   },
-  streams: {
-    flags: '--streams <n>',
-    description: 'with --target: parallel TCP connections frames are spread over (as QEMU multifd), 1 to 16',
-    defaultText: '1',
-    example: '4',
-  },
   fault: {
     flags: '--fault <fault>',
     description:
@@ -71,17 +61,16 @@ export const REMOTE_OPTIONS: OptionTable<
   },
 };
 
-/** --target and what only applies with it: --token, --streams, --fault. */
+/** --target and what only applies with it: --token, --fault. */
 function resolveRemote(c: Context): RemoteConfig {
   const { raw } = c;
   const targetText = c.text('target');
   if (targetText === undefined) {
-    const stray = (['token', 'tokenFile', 'streams', 'fault'] as const).find((k) => raw[k] !== undefined);
+    const stray = (['token', 'tokenFile', 'fault'] as const).find((k) => raw[k] !== undefined);
     if (stray) throw new OptionError(flagOf(stray), `${flagOf(stray)} only applies with --target`);
     return {
       target: null,
       token: null,
-      streams: parseCount('--streams', c.typed('streams'), REMOTE_LIMITS.streams),
       fault: null,
     };
   }
@@ -107,7 +96,6 @@ function resolveRemote(c: Context): RemoteConfig {
   return {
     target: parseTarget('--target', targetText),
     token: token ?? null,
-    streams: parseCount('--streams', c.typed('streams'), REMOTE_LIMITS.streams),
     fault: faultText === undefined ? null : parseFault('--fault', faultText),
   };
 }

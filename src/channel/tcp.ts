@@ -21,6 +21,7 @@ import {
   ChannelError,
   type FaultInjection,
   type FrameBuffer,
+  type Lanes,
   type RemotePostcopy,
   type Transport,
 } from './transport.js';
@@ -67,6 +68,8 @@ interface Stream {
   sentBytes: number;
   ackedFrames: number;
   ackedBytes: number;
+  /** Frames whose socket write has completed. */
+  writtenFrames: number;
   /** Frames held off the wire by a stall fault, with what to do once each is written. */
   held: { frame: Buffer; done?: () => void }[];
 }
@@ -80,6 +83,7 @@ export class TcpTransport implements Transport {
     },
     report: () => this.postcopyReport,
   };
+  readonly lanes: Lanes;
   /** Post-copy: pages the target's vCPUs asked for, not yet taken. */
   private readonly requests: number[] = [];
   private postcopyReport?: PostcopyReport;
@@ -119,6 +123,7 @@ export class TcpTransport implements Transport {
     private readonly link: LinkShare,
   ) {
     this.address = formatHostPort(options.target);
+    this.lanes = { count: options.streams, written: (lane) => this.laneWritten(lane) };
     this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     this.views = source.slots.map((s) => new DataView(s.memory.buffer));
     this.handedOut = source.slots.map(() => 0);
@@ -169,7 +174,7 @@ export class TcpTransport implements Transport {
     this.link.setCap(bitsPerSec);
   }
 
-  send(buffer: FrameBuffer, lengthBytes: number): void {
+  send(buffer: FrameBuffer, lengthBytes: number, lane?: number): void {
     const done = (): void => this.bufferWritten(buffer);
     if (this.failure || this.closingDown) return done();
     this.round = frameRound(this.views[buffer.slot], buffer.ptr);
@@ -180,7 +185,18 @@ export class TcpTransport implements Transport {
       this.deviceState = Buffer.from(frame.subarray(HEADER_BYTES));
     if (this.injectFault(frame) === 'dropped') return done();
     this.link.occupy(lengthBytes, epochNow(), this.outstandingFrames() === 0);
-    this.write(this.streams[this.nextStream++ % this.streams.length], frame, done);
+    const n = this.streams.length;
+    this.write(this.streams[lane === undefined ? this.nextStream++ % n : lane % n], frame, done);
+  }
+
+  /** Waits until every frame handed to the lane's stream so far is written to its socket. */
+  private async laneWritten(lane: number): Promise<void> {
+    const s = this.streams[lane % this.streams.length];
+    const target = s.sentFrames;
+    while (s.writtenFrames < target) {
+      if (this.failure) throw this.failure;
+      await this.change(100);
+    }
   }
 
   /** A frame buffer's write has completed: buffers go back to the sender in the order they were handed out. */
@@ -356,6 +372,7 @@ export class TcpTransport implements Transport {
           sentBytes: 0,
           ackedFrames: 0,
           ackedBytes: 0,
+          writtenFrames: 0,
           held: [],
         });
       });
@@ -422,8 +439,13 @@ export class TcpTransport implements Transport {
     if (this.outstandingFrames() === 0) this.lastProgressMs = performance.now(); // the ack clock starts now
     s.sentFrames++;
     s.sentBytes += frame.length;
-    if (this.stalled) s.held.push({ frame, done });
-    else s.socket.write(frame, () => done?.());
+    const written = (): void => {
+      s.writtenFrames++;
+      done?.();
+      this.wake();
+    };
+    if (this.stalled) s.held.push({ frame, done: written });
+    else s.socket.write(frame, written);
   }
 
   /** The --fault, when the round it names begins. Returns 'dropped' when the frame is not to go. */

@@ -27,8 +27,8 @@ export interface Transport {
   open(guest: GuestShape): Promise<void>;
   /** A free frame buffer of `slot`, waiting (or, in simulated time, letting time pass) for one. */
   acquire(slot: number): Promise<FrameBuffer>;
-  /** Hands a packed frame over. */
-  send(buffer: FrameBuffer, lengthBytes: number): void;
+  /** Hands a packed frame over; `lane` picks the connection where the transport has several (Lanes). */
+  send(buffer: FrameBuffer, lengthBytes: number, lane?: number): void;
   /** Changes this migration's send rate from now on (Xen's adaptive rate); null: the link's full rate. */
   setRate(bitsPerSec: number | null): void;
   /**
@@ -59,6 +59,14 @@ export interface Transport {
   readonly remotePostcopy?: RemotePostcopy;
   /** An injected --fault (TCP). */
   readonly faults?: FaultInjection;
+  /** Connections a frame may be sent on, each written on its own (TCP's streams: --multifd's channels). */
+  readonly lanes?: Lanes;
+}
+
+export interface Lanes {
+  readonly count: number;
+  /** Waits until every frame handed to `lane` so far is written: its socket write completed. */
+  written(lane: number): Promise<void>;
 }
 
 export interface ResendMeter {

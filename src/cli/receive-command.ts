@@ -32,7 +32,7 @@ is over --max-ram) is refused at its handshake, and the source is told why.
 
 Examples:
   MIGBENCH_TOKEN=s3cret migbench receive --listen 127.0.0.1:0
-  MIGBENCH_TOKEN=s3cret migbench run --target tcp://127.0.0.1:PORT --ram 512MiB --streams 2`;
+  MIGBENCH_TOKEN=s3cret migbench run --target tcp://127.0.0.1:PORT --ram 512MiB --multifd 2`;
 
 export const receiveCommand: CliCommand = {
   name: 'receive',

@@ -20,7 +20,7 @@ import { DIRTY_LOG_LIMITS, DIRTY_LOG_OPTIONS } from '../dirtylog/options.js';
 import { POLICY_LIMITS, POLICY_OPTIONS } from '../policy/options.js';
 import { AID_OPTIONS, DEFAULT_AUTO_CONVERGE } from '../converge/options.js';
 import { PRECOPY_OPTIONS } from '../precopy/options.js';
-import { REMOTE_LIMITS, REMOTE_OPTIONS } from '../channel/options.js';
+import { REMOTE_OPTIONS } from '../channel/options.js';
 import { policyLoop } from '../precopy/registry.js';
 import { loopRefusal } from '../precopy/loop.js';
 import { USER_LOOP } from '../precopy/user-loop.js';
@@ -86,7 +86,6 @@ export const RUN_OPTION_KEYS = [
   'target',
   'token',
   'tokenFile',
-  'streams',
   'fault',
 ] as const;
 export type RunOptionKey = (typeof RUN_OPTION_KEYS)[number];
@@ -99,7 +98,6 @@ export const LIMITS = {
   ...CODEC_LIMITS,
   ...DIRTY_LOG_LIMITS,
   ...POLICY_LIMITS,
-  ...REMOTE_LIMITS,
 } as const;
 
 /** A run option's spec with its key. */
@@ -173,7 +171,8 @@ export function checkLoop(config: RunConfig): void {
       postcopy: config.postcopy,
       postcopyAt: config.postcopyAtMs !== null,
       maxPostcopyBandwidth: config.maxPostcopyBandwidthBitsPerSec !== null,
-      multifd: config.multifdChannels !== null,
+      // Over TCP every loop takes it: its channels are the connections (QEMU's loop adds its packets).
+      multifd: config.multifdChannels !== null && config.target === null,
       sdps: config.sdps,
       adaptiveRate: config.adaptiveRate,
       downtimeRamp: config.downtimeRamp !== null,

@@ -69,7 +69,6 @@ const FIELDS: Derivation<RunConfig, ResultConfig, StrategyNames> = {
   target: 'copy',
   // A secret stays out of results.
   token: (c) => (c.token === null ? null : '(hidden)'),
-  streams: 'copy',
   fault: 'copy',
   userPolicy: (c, n) => userRecord(c.userPolicy, n.policy),
   userAid: (c, n) => userRecord(c.userAid, n.aid),

@@ -6,6 +6,7 @@ export function precopyPort(m: Migration): PrecopyPort {
   const { config, source, sender, records, controls, clock } = m;
   const { dirtyLog } = m.prepared;
   const aids = m.strategies.aids;
+  const lanes = m.world.transport.lanes;
   const lists = source.slots.map((s) => new Uint32Array(s.memory.buffer, s.layout.listPtr, s.layout.pageCount));
   return {
     guest: {
@@ -37,6 +38,7 @@ export function precopyPort(m: Migration): PrecopyPort {
       round: (phase, all) => records.round(phase, all),
       delivered: () => records.delivered(),
       written: () => records.written(),
+      ...(lanes ? { laneWritten: (lane: number) => lanes.written(lane) } : {}),
     },
     records,
     control: {

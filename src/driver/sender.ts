@@ -8,7 +8,7 @@ import type { Clock } from '../clock/clock.js';
 import type { DirtyLog } from '../dirtylog/dirty-log.js';
 import { FrameType, HEADER_BYTES, writeFrameHeader } from '../wire/frame.js';
 import type { EncodedBody, FrameEncoding } from '../codec/encoding.js';
-import { CODEC_IDS, MAX_USER_CODECS, USER_CODEC_BASE_ID, type CodecPhase } from '../codec/codec.js';
+import { CODEC_IDS, MAX_USER_CODECS, USER_CODEC_BASE_ID } from '../codec/codec.js';
 import { countCodec, noTotals, type SendHow, type SendTotals } from '../precopy/port.js';
 import { DESCRIPTOR_BYTES } from '../kernel/types.js';
 import { MAX_ENCODED_BYTES } from '../codec/frame-codec.js';
@@ -50,7 +50,7 @@ export class Sender {
    */
   async sendList(slot: number, count: number, round: number, how: SendHow = {}): Promise<SendTotals> {
     const firstPass = how.firstPass ?? round === 0;
-    if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round, firstPass, how.phase);
+    if (this.encoding) return this.sendEncoded(this.encoding, slot, count, round, firstPass, how);
     const l = this.source.slots[slot].layout;
     const k = this.source.kernels[slot];
     const totals = noTotals();
@@ -85,7 +85,7 @@ export class Sender {
           );
       if (len < 0) throw new Error(`frame buffer too small for ${n} pages`);
       await this.chargeCpu?.(performance.now() - t0);
-      this.finish(buf, FrameType.Pages, n, len, round);
+      this.finish(buf, FrameType.Pages, n, len, round, how.lane);
       totals.pages += n;
       totals.bytes += HEADER_BYTES + len;
       countCodec(totals, CODEC_IDS.raw, n, 0, n * l.pageSizeBytes);
@@ -103,7 +103,7 @@ export class Sender {
     count: number,
     round: number,
     firstPass: boolean,
-    phase?: CodecPhase,
+    { phase, lane: channel }: SendHow,
   ): Promise<SendTotals> {
     const l = this.source.slots[slot].layout;
     const totals = noTotals();
@@ -117,7 +117,7 @@ export class Sender {
       const { bodyLength, cpuMs } = await f.body;
       await this.chargeCpu?.(cpuMs / encoding.lanes);
       this.countCodecs(f.buf, f.n, l.pageSizeBytes, totals);
-      this.finish(f.buf, FrameType.Pages, f.n, bodyLength, round);
+      this.finish(f.buf, FrameType.Pages, f.n, bodyLength, round, channel);
       totals.pages += f.n;
       totals.bytes += HEADER_BYTES + bodyLength;
     };
@@ -253,11 +253,18 @@ export class Sender {
     return HEADER_BYTES + body.length;
   }
 
-  private finish(buf: FrameBuffer, type: FrameType, count: number, bodyLengthBytes: number, round: number): void {
+  private finish(
+    buf: FrameBuffer,
+    type: FrameType,
+    count: number,
+    bodyLengthBytes: number,
+    round: number,
+    lane?: number,
+  ): void {
     const checksum = this.channel.checksums
       ? this.source.kernels[buf.slot].hash64(buf.ptr + HEADER_BYTES, bodyLengthBytes, 0n)
       : 0n;
     writeFrameHeader(this.views[buf.slot], buf.ptr, { type, count, bodyLengthBytes, round, checksum });
-    this.channel.send(buf, HEADER_BYTES + bodyLengthBytes);
+    this.channel.send(buf, HEADER_BYTES + bodyLengthBytes, lane);
   }
 }

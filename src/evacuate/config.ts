@@ -47,21 +47,11 @@ export const EVACUATION_KEYS = [
   'seed',
   'token',
   'tokenFile',
-  'streams',
 ] as const;
 export type EvacuationKey = (typeof EVACUATION_KEYS)[number];
 
 /** Run options a VM may not set: they belong to the host (its NIC, its clock, its targets). */
-const HOST_ONLY: readonly RunOptionKey[] = [
-  'link',
-  'latency',
-  'clock',
-  'target',
-  'token',
-  'tokenFile',
-  'streams',
-  'fault',
-];
+const HOST_ONLY: readonly RunOptionKey[] = ['link', 'latency', 'clock', 'target', 'token', 'tokenFile', 'fault'];
 /** Run options every VM, or one VM, may set. */
 export const VM_OPTION_KEYS: readonly RunOptionKey[] = RUN_OPTION_KEYS.filter((k) => !HOST_ONLY.includes(k));
 
@@ -185,12 +175,6 @@ export const EVACUATION_OPTION_SPECS: readonly EvacuationOptionSpec[] = [
     flags: '--token-file <path>',
     description: 'with --target: read the shared secret from this file',
     defaultText: 'none',
-  },
-  {
-    key: 'streams',
-    flags: '--streams <n>',
-    description: 'with --target: TCP connections per migration, 1 to 16',
-    defaultText: '1',
   },
 ];
 
@@ -403,7 +387,7 @@ function resolveTargets(
 ): { targets: EvacuationTarget[]; remote: RawRunOptions | null } {
   const urls = h.target ?? [];
   if (urls.length === 0) {
-    const stray = (['token', 'tokenFile', 'streams'] as const).find((k) => h[k] !== undefined);
+    const stray = (['token', 'tokenFile'] as const).find((k) => h[k] !== undefined);
     if (stray) throw new OptionError(evacuationFlag(stray), `${evacuationFlag(stray)} only applies with --target`);
     const n = parseCount('--targets', typedOf(h)('targets'), COUNT);
     return { targets: Array.from({ length: n }, (_, i) => ({ name: `target-${i + 1}`, address: null })), remote: null };
@@ -423,7 +407,7 @@ function resolveTargets(
   const token = resolveToken(h.token, h.tokenFile, env);
   return {
     targets: urls.map((u) => ({ name: u.trim(), address: parseTarget('--target', u) })),
-    remote: { token: token ?? undefined, streams: typedOf(h)('streams') },
+    remote: { token: token ?? undefined },
   };
 }
 

@@ -5,7 +5,7 @@ import { OptionError } from '../util/errors.js';
 import type { ClockConfig } from '../clock/options.js';
 import type { CodecConfig } from '../codec/options.js';
 import { strategyOption, type UserStrategyConfig } from '../util/user-file.js';
-import { POLICY_LIMITS } from '../policy/options.js';
+import { POLICY_LIMITS, type PolicyConfig } from '../policy/options.js';
 
 export interface PrecopyConfig {
   /** --precopy-loop FILE: the user's pre-copy loop, in place of the policy's; null: the policy's own. */
@@ -26,7 +26,7 @@ export interface PrecopyConfig {
   postcopyAtMs: number | null;
   /** QEMU's max-postcopy-bandwidth: the send rate after the post-copy switch, bits/s; null: unlimited (QEMU's 0). */
   maxPostcopyBandwidthBitsPerSec: number | null;
-  /** QEMU's multifd with this many channels (--policy qemu, virtual clock); null: off. */
+  /** --multifd: channels (with --target, TCP connections; with --policy qemu, QEMU's multifd); null: off, one. */
   multifdChannels: number | null;
 }
 
@@ -40,9 +40,10 @@ export type PrecopyOptionKey =
   | 'maxPostcopyBandwidth'
   | 'multifd';
 
-type Reads = PrecopyConfig & Pick<ClockConfig, 'clock'> & Pick<CodecConfig, 'codecs'>;
+type Reads = PrecopyConfig & Pick<ClockConfig, 'clock'> & Pick<CodecConfig, 'codecs'> & Pick<PolicyConfig, 'policy'>;
 
-export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, Reads> = {
+/** --multifd asks whether the run goes over TCP (resolved after it). */
+export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey | 'target', Reads> = {
   maxBandwidth: {
     flags: '--max-bandwidth <rate>',
     description:
@@ -143,29 +144,32 @@ export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey, Re
   multifd: {
     flags: '--multifd <channels>',
     description:
-      "--policy qemu, --clock virtual: QEMU's multifd with this many channels, 1 to 16: pages go in packets of 512 KiB (a 1,344-byte header each) to the first idle channel; each channel copies at --host-copy-rate over an unlimited link; a sync of every channel at each wrap of the scan; the rate limit counts a packet once its channel has written it, as QEMU does (not with xbzrle, as QEMU; not with post-copy, as QEMU 10.0)",
+      "channels the pages go over, 1 to 16: with --target, a TCP connection each; with --policy qemu, QEMU's multifd: pages in packets of 512 KiB (a 1,344-byte header each) to the first idle channel, a sync of every channel at each wrap of the scan, the rate limit counting a packet once its channel has written it (on the virtual clock each channel copies at --host-copy-rate over an unlimited link; over --target once its socket write completes); not with xbzrle or post-copy, as QEMU 10.0. Other policies take it with --target only, spreading frames over the connections",
     defaultText: 'off',
     example: '4',
     resolve: (c) => {
       const text = c.text('multifd');
       if (text === undefined || text.trim().toLowerCase() === 'off') return { multifdChannels: null };
-      if (c.config.clock !== 'virtual')
+      const channels = parseCount('--multifd', text, { min: 1, max: 16 });
+      const overTcp = c.text('target') !== undefined;
+      if (c.config.clock !== 'virtual' && !overTcp)
         throw new OptionError(
           '--multifd',
-          "--multifd works with --clock virtual for now (QEMU's channels are modelled in simulated time)",
+          '--multifd needs --clock virtual (the channels modelled in simulated time) or --target (a TCP connection each)',
         );
       // migrate_caps_check: "Multifd is not compatible with xbzrle", "Postcopy is not yet compatible with multifd".
-      if (c.config.codecs?.includes('xbzrle'))
+      // The other loops over TCP only spread frames over the connections: they take both.
+      if (c.config.policy === 'qemu' && c.config.codecs?.includes('xbzrle'))
         throw new OptionError(
           '--multifd',
           '--multifd does not take xbzrle (QEMU: "Multifd is not compatible with xbzrle")',
         );
-      if (c.config.postcopy)
+      if (c.config.policy === 'qemu' && c.config.postcopy)
         throw new OptionError(
           '--multifd',
           '--multifd does not take post-copy (QEMU 10.0: "Postcopy is not yet compatible with multifd")',
         );
-      return { multifdChannels: parseCount('--multifd', text, { min: 1, max: 16 }) };
+      return { multifdChannels: channels };
     },
   },
 };

@@ -30,7 +30,7 @@ export interface PrecopySettings {
   postcopyAfterRounds: number | null;
   /** --postcopy-at: migrate-start-postcopy at this time of the run, ms (QEMU's loop); null: not by time. */
   postcopyAtMs: number | null;
-  /** --multifd: QEMU's multifd channels (QEMU's loop); null: off. */
+  /** --multifd: QEMU's multifd channels (QEMU's loop; over TCP, a connection each); null: off. */
   multifdChannels: number | null;
   /** The rate one stream writes at: the link's, or over an unlimited link the host's copy rate, bits/s. */
   streamBitsPerSec: number;
@@ -83,6 +83,8 @@ export interface SendHow {
    * nothing then); default: record 0. A loop that fetched before it sends says false.
    */
   firstPass?: boolean;
+  /** The channel (SendPort.laneWritten) its frames go on; default: the transport spreads them. */
+  lane?: number;
 }
 
 export interface SendPort {
@@ -104,6 +106,12 @@ export interface SendPort {
    * or with none onto the wire), the dirty log's costs paid.
    */
   written(): Promise<void>;
+  /**
+   * Where frames go on connections written on their own (over TCP, one per --multifd channel):
+   * waits until every frame sent on `lane` is written (its socket write completed). Absent where
+   * the channels are modelled (the virtual clock) or there is one.
+   */
+  laneWritten?(lane: number): Promise<void>;
 }
 
 /** Where a record starts: what it is measured from. */

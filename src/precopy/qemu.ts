@@ -31,6 +31,7 @@
  *   (postcopySwitch: one last sync; what is still set is what the target lacks, swept from page 0).
  * - Multifd (--multifd N, QEMU-POSTCOPY.md part B): pages in packets to the first idle channel,
  *   counted once the channel has written them; a sync of every channel at each wrap of the scan.
+ *   Over TCP the channels are the connections (multifd.ts, SocketChannels).
  * It takes none of the round-based aids or --max-iterations, and only a power-of-two xbzrle cache,
  * as QEMU (QEMU_LOOP below; the option checks ask it).
  */
@@ -39,7 +40,13 @@ import type { IterationRecord, QemuStats } from '../result/schema.js';
 import { addTotals, noTotals, type PrecopyPort, type RecordStart, type SendTotals } from './port.js';
 import { formatBytes, formatMs } from '../util/format.js';
 import { CODEC_IDS, type CodecPhase } from '../codec/codec.js';
-import { MULTIFD_FLUSH_BYTES, MULTIFD_INIT_BYTES, MultifdChannels } from './multifd.js';
+import {
+  MULTIFD_FLUSH_BYTES,
+  MULTIFD_INIT_BYTES,
+  ModelledChannels,
+  SocketChannels,
+  type MultifdChannels,
+} from './multifd.js';
 
 /** BUFFER_DELAY: the rate limit's and the bandwidth's window, ms (migration-stats.h). */
 const WINDOW_MS = 100;
@@ -397,16 +404,22 @@ export class QemuLoop implements PrecopyLoop {
     this.budgetUsed += ITERATE_FRAMING_BYTES;
   }
 
-  /** multifd_send_setup and ram_save_setup's flush: each channel's init message, then a sync. */
+  /**
+   * multifd_send_setup and ram_save_setup's flush: each channel's init message, then a sync. The
+   * channels are connections where the port has them (TCP), else modelled in simulated time.
+   */
   private async startMultifd(port: PrecopyPort, channels: number): Promise<void> {
-    const { settings, guest, clock } = port;
-    const mf = new MultifdChannels(
-      channels,
-      guest.pageSizeBytes,
-      settings.streamBitsPerSec / 8 / 1000,
-      settings.linkLimited,
-      clock.nowMs(),
-    );
+    const { settings, guest, clock, send } = port;
+    const mf = send.laneWritten
+      ? new SocketChannels(channels, guest.pageSizeBytes, (c) => send.laneWritten!(c))
+      : new ModelledChannels(
+          channels,
+          guest.pageSizeBytes,
+          settings.streamBitsPerSec / 8 / 1000,
+          settings.linkLimited,
+          clock.nowMs(),
+          (ms) => clock.sleepUntil(ms),
+        );
     this.mf = mf;
     mf.writeAll(clock.nowMs(), MULTIFD_INIT_BYTES);
     await this.multifdSync(port, mf);
@@ -435,13 +448,13 @@ export class QemuLoop implements PrecopyLoop {
   ): Promise<void> {
     let channel = mf.idle(port.clock.nowMs());
     if (channel < 0) {
-      await port.clock.sleepUntil(mf.firstFreeMs());
+      await mf.waitIdle();
       this.settle(mf, port.clock.nowMs());
       channel = mf.idle(port.clock.nowMs());
     }
     const at = port.clock.nowMs();
     mf.take(channel);
-    const t = await port.send.pages(slot, n, record, { phase: this.phase(lastStage), firstPass: false });
+    const t = await port.send.pages(slot, n, record, { phase: this.phase(lastStage), firstPass: false, lane: channel });
     addTotals(into, t);
     const wire = multifdWire(t);
     this.normal += wire.normal;
@@ -455,7 +468,7 @@ export class QemuLoop implements PrecopyLoop {
    */
   private async multifdSync(port: PrecopyPort, mf: MultifdChannels): Promise<void> {
     mf.writeAll(port.clock.nowMs(), mf.headerBytes);
-    await port.clock.sleepUntil(mf.allFreeMs());
+    await mf.waitAllIdle();
     this.settle(mf, port.clock.nowMs());
     this.transferred += MULTIFD_FLUSH_BYTES;
     this.budgetUsed += MULTIFD_FLUSH_BYTES;

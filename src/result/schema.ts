@@ -122,7 +122,6 @@ export interface ResultConfig {
   target: { host: string; port: number } | null;
   /** Never the secret: '(hidden)' when one was given. */
   token: string | null;
-  streams: number;
   fault:
     { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number } | { kind: 'stall'; round: number; ms: number } | null;
 }

@@ -36,7 +36,7 @@ export interface OptionSpec<K extends string, C> {
   example: string;
   /**
    * Sets the option's fields of the config. Absent for an option another one resolves with it
-   * (the auto-converge thresholds with --auto-converge; --token, --streams, --fault with --target).
+   * (the auto-converge thresholds with --auto-converge; --token, --fault with --target).
    */
   resolve?: (c: ResolveContext<K, C>) => Partial<C>;
 }

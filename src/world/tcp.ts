@@ -19,7 +19,8 @@ export const tcpWorld: WorldFactory = {
       {
         target: config.target,
         token: config.token,
-        streams: config.streams,
+        // A connection per multifd channel (QEMU's loop sends its packets on them; others spread frames).
+        streams: config.multifdChannels ?? 1,
         fault: config.fault,
         vcpus: config.vcpus,
         codecs: config.codecs.length > 0,

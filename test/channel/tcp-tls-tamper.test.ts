@@ -75,7 +75,7 @@ async function migrateThrough(mode: Mode, extra: Record<string, string> = {}) {
 
 const VARIANTS: Array<[string, Record<string, string>]> = [
   ['raw pages', {}],
-  ['two streams', { streams: '2' }],
+  ['two connections', { multifd: '2' }],
   ['zero,lz4', { codec: 'zero,lz4' }],
 ];
 

@@ -49,7 +49,7 @@ test('a wrong token: the source fails saying the receiver refused it, the receiv
       's3cret',
       '--ram',
       '16MiB',
-      '--streams',
+      '--multifd',
       '2',
       '--codec',
       'zero,lz4',

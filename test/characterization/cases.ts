@@ -164,7 +164,7 @@ export const TCP_CASES: CharacterizationCase[] = [
       ram: '16MiB',
       link: '2Gbit/s',
       dirtyRate: '20MB/s',
-      streams: '2',
+      multifd: '2',
       seed: '3',
     },
   },

@@ -43,7 +43,6 @@ test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => 
     'target',
     'token',
     'tokenFile',
-    'streams',
     'fault',
     'policyOpt',
     'aid',
@@ -140,7 +139,6 @@ test('options parse into the config', () => {
     chargeCpu: true,
     target: null,
     token: null,
-    streams: 1,
     fault: null,
     userPolicy: null,
     userAid: null,
@@ -150,9 +148,9 @@ test('options parse into the config', () => {
 });
 
 test('--target and its options parse into the config', () => {
-  const c = resolveRunConfig({ target: 'tcp://127.0.0.1:7000', token: 's3cret', streams: '4', fault: 'stall@2:1500' });
+  const c = resolveRunConfig({ target: 'tcp://127.0.0.1:7000', token: 's3cret', multifd: '4', fault: 'stall@2:1500' });
   assert.deepEqual(
-    [c.target, c.token, c.streams, c.fault],
+    [c.target, c.token, c.multifdChannels, c.fault],
     [{ host: '127.0.0.1', port: 7000 }, 's3cret', 4, { kind: 'stall', round: 2, ms: 1500 }],
   );
   assert.deepEqual(resolveRunConfig({ target: 'tcp://[::1]:9', fault: 'kill-receiver@1' }).target, {
@@ -174,7 +172,7 @@ test('--target errors name the option and the accepted form', () => {
     '--memory',
     /--target with post-copy needs --memory materialized/,
   );
-  failsWith({ target: 'tcp://h:1', streams: '17' }, '--streams', /--streams must be a whole number from 1 to 16/);
+  failsWith({ target: 'tcp://h:1', multifd: '17' }, '--multifd', /--multifd must be a whole number from 1 to 16/);
   failsWith(
     { target: 'tcp://h:1', fault: 'explode@1' },
     '--fault',
@@ -186,7 +184,19 @@ test('--target errors name the option and the accepted form', () => {
     '--fault',
     /ROUND maybe ROUND\+FRAMES, such as drop@2, drop@3\+100/,
   );
-  failsWith({ streams: '2' }, '--streams', /--streams only applies with --target/);
+  failsWith(
+    { multifd: '2' },
+    '--multifd',
+    /--multifd needs --clock virtual \(the channels modelled in simulated time\) or --target/,
+  );
+  // The round-based loops take it over TCP only (connections), not modelled.
+  failsWith({ multifd: '2', policy: 'xen', clock: 'virtual' }, '--multifd', /--multifd /);
+  assert.equal(resolveRunConfig({ multifd: '2', policy: 'xen', target: 'tcp://h:1' }).multifdChannels, 2);
+  failsWith(
+    { multifd: '2', target: 'tcp://h:1', postcopyAfter: '2' },
+    '--multifd',
+    /Postcopy is not yet compatible with multifd/,
+  );
   failsWith({ token: 'x' }, '--token', /--token only applies with --target/);
 });
 

@@ -60,7 +60,7 @@ test("a suite's token is hidden in suite.json and results.jsonl", async () => {
       '  ram: 16MiB',
       '  dirty-cost: none',
       'matrix:',
-      '  streams: [1, 2]',
+      '  multifd: [1, 2]',
       '',
     ].join('\n'),
   );

@@ -61,7 +61,7 @@ test('--multifd: QEMU loop and virtual clock only, not with xbzrle or post-copy,
       () => resolveRunConfig(options),
       (e: unknown) => e instanceof OptionError && message.test(e.message),
     );
-  refused({ multifd: '4' }, /--multifd works with --clock virtual for now/);
+  refused({ multifd: '4' }, /--multifd needs --clock virtual \(the channels modelled in simulated time\) or --target/);
   refused({ clock: 'virtual', multifd: '4', codec: 'zero,xbzrle' }, /Multifd is not compatible with xbzrle/);
   refused({ clock: 'virtual', multifd: '4', postcopyAfter: '2' }, /Postcopy is not yet compatible with multifd/);
   refused({ clock: 'virtual', multifd: '4', policy: 'xen' }, /--multifd is QEMU's own loop's/);
