@@ -13,7 +13,7 @@ import { FrameError } from '../wire/frame.js';
 
 /** The guest a post-copy target runs, as the advise frame carries it. */
 export interface AdvisedGuest {
-  guest: Omit<GuestOptions, 'procedural'>;
+  guest: Omit<GuestOptions, 'procedural' | 'trace'>;
   sourceWrites: number[];
 }
 

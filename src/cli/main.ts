@@ -20,6 +20,8 @@ import { suiteCommand } from './suite-command.js';
 import { modelCommand } from './model-command.js';
 import { receiveCommand } from './receive-command.js';
 import { evacuateCommand } from './evacuate-command.js';
+import { recordCommand } from './record-command.js';
+import { traceCommand } from './trace-command.js';
 import { migbenchVersion } from './version.js';
 
 /** Adding a command (suite, report, compare, model, receive) is adding its file and a line here. */
@@ -31,6 +33,8 @@ const COMMANDS: readonly CliCommand[] = [
   compareCommand,
   modelCommand,
   receiveCommand,
+  recordCommand,
+  traceCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -21,6 +21,7 @@ import { POLICY_LIMITS, POLICY_OPTIONS } from '../policy/options.js';
 import { AID_OPTIONS, DEFAULT_AUTO_CONVERGE } from '../converge/options.js';
 import { PRECOPY_OPTIONS } from '../precopy/options.js';
 import { REMOTE_OPTIONS } from '../channel/options.js';
+import { TRACE_OPTIONS } from '../trace/options.js';
 import { policyLoop } from '../precopy/registry.js';
 import { loopRefusal } from '../precopy/loop.js';
 import { USER_LOOP } from '../precopy/user-loop.js';
@@ -38,6 +39,9 @@ export const RUN_OPTION_KEYS = [
   'pageSize',
   'memory',
   'vcpus',
+  'workload',
+  'traceSpeed',
+  'traceLoop',
   'dirtyRate',
   'pattern',
   'writeSize',
@@ -117,6 +121,7 @@ const SPECS: Record<RunOptionKey, OptionSpec<RunOptionKey, RunConfig>> = {
   ...CLOCK_OPTIONS,
   ...DIRTY_LOG_OPTIONS,
   ...REMOTE_OPTIONS,
+  ...TRACE_OPTIONS,
 };
 
 /** The run options in help order. */
@@ -127,7 +132,7 @@ export function runOptionHelp(spec: OptionSpec<string, unknown>): string {
 }
 
 /** Options others depend on resolve first. */
-const RESOLVE_FIRST: readonly RunOptionKey[] = ['pageSize', 'ram', 'clock'];
+const RESOLVE_FIRST: readonly RunOptionKey[] = ['workload', 'pageSize', 'ram', 'clock'];
 
 /**
  * The one resolver from user text to a RunConfig: each option is resolved by its entry of the

@@ -70,6 +70,7 @@ const FIELDS: Derivation<RunConfig, ResultConfig, StrategyNames> = {
   // A secret stays out of results.
   token: (c) => (c.token === null ? null : '(hidden)'),
   fault: 'copy',
+  trace: 'copy',
   userPolicy: (c, n) => userRecord(c.userPolicy, n.policy),
   userAid: (c, n) => userRecord(c.userAid, n.aid),
   userCodecs: (c) => c.userCodecs.map((u) => ({ file: u.file, options: { ...u.options } })),

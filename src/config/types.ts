@@ -12,6 +12,7 @@ import type { PolicyConfig } from '../policy/options.js';
 import type { AidsConfig } from '../converge/options.js';
 import type { PrecopyConfig } from '../precopy/options.js';
 import type { RemoteConfig } from '../channel/options.js';
+import type { TraceConfig } from '../trace/options.js';
 
 export interface RunConfig
   extends
@@ -24,7 +25,8 @@ export interface RunConfig
     PolicyConfig,
     AidsConfig,
     PrecopyConfig,
-    RemoteConfig {}
+    RemoteConfig,
+    TraceConfig {}
 
 export type { WritePattern } from '../guest/pattern.js';
 export type { ContentMix } from '../memory/content.js';

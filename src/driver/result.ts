@@ -1,4 +1,6 @@
 /** A run's result, assembled from what the stages recorded. */
+import { traceFacts, writesDue } from '../trace/options.js';
+import type { TraceWorkload } from '../trace/replay.js';
 import { addRoundCost, noRoundCost } from '../dirtylog/cost-meter.js';
 import type { RunConfig } from '../config/types.js';
 import type {
@@ -91,6 +93,18 @@ export function buildResult(r: RunRecord): MigrationResult {
     ...(r.qemu ? { qemu: r.qemu } : {}),
     ...(r.warnings && r.warnings.length > 0 ? { warnings: [...r.warnings] } : {}),
     ...(r.limits && r.limits.length > 0 ? { limits: r.limits } : {}),
+    ...(config.trace ? { workload: tracePace(config.trace, r.guest) } : {}),
+  };
+}
+
+/** How a trace's replay kept its pace: the writes due in the time the guest ran, and those done. */
+function tracePace(trace: TraceWorkload, guest: GuestReport): NonNullable<MigrationResult['workload']> {
+  const recordedWrites = writesDue(traceFacts(trace.file), (guest.liveMs ?? 0) * trace.speed, trace.loop);
+  return {
+    kind: 'trace',
+    recordedWrites,
+    writes: guest.pageWrites,
+    pacePercent: recordedWrites > 0 ? (100 * guest.pageWrites) / recordedWrites : 100,
   };
 }
 

@@ -3,6 +3,7 @@
  * memories' content (src/memory/setup.ts), the running guest and its pace. Set-up is timed on the
  * wall clock and reported apart from the migration.
  */
+import { loadInitialContent } from '../trace/replay.js';
 import type { RunConfig } from '../config/types.js';
 import type { SetupRecord } from '../result/schema.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
@@ -11,7 +12,7 @@ import type { GuestHost } from '../guest/host.js';
 import type { World } from '../world/world.js';
 import { createDirtyLog } from '../dirtylog/registry.js';
 import { costParams } from '../dirtylog/cost.js';
-import { setUpMemories } from '../memory/setup.js';
+import { contentRewritten, setUpMemories } from '../memory/setup.js';
 
 export interface Prepared {
   dirtyLog: DirtyLog;
@@ -49,6 +50,18 @@ export async function prepare(
       source: { memory: source, seed: config.seed, content: config.content },
       zero: target ? [target] : [],
     });
+    // A trace's guest: its recorded initial content over the zero pages set-up made.
+    if (config.trace) {
+      const t0 = performance.now();
+      const { pagesPerSlot, pageSizeBytes } = source.layout;
+      const slots = source.slots.map((_, i) => source.pages(i));
+      loadInitialContent(config.trace.file, (page) => {
+        const at = (page % pagesPerSlot) * pageSizeBytes;
+        return slots[Math.floor(page / pagesPerSlot)].subarray(at, at + pageSizeBytes);
+      });
+      contentRewritten(source);
+      memory.wallMs += performance.now() - t0;
+    }
     await prepared;
     guest = world.sourceGuest(dirtyLog.markMode);
     await guest.started();

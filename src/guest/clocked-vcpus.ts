@@ -129,7 +129,7 @@ export abstract class ClockedGuest<V extends ClockedVcpu> implements GuestHost {
     this.onShutdown(now);
     const liveMs = this.liveMs + (this.paused ? 0 : now - this.liveSinceMs);
     const pageWrites = this.totalWrites();
-    return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0 };
+    return { pageWrites, achievedPageWritesPerSec: liveMs > 0 ? (pageWrites * 1000) / liveMs : 0, liveMs };
   }
 
   /** What else pausing does, at `nowMs`. */

@@ -66,7 +66,14 @@ export class RunningGuest implements GuestHost {
     };
     if (Array.isArray(where)) {
       for (let vcpu = 0; vcpu < config.vcpus; vcpu++) {
-        const task: WriterTask = { kind: 'writer', vcpu, slots: where, mark: mark ?? { kind: 'bitmap' }, ...common };
+        const task: WriterTask = {
+          kind: 'writer',
+          vcpu,
+          slots: where,
+          mark: mark ?? { kind: 'bitmap' },
+          trace: config.trace,
+          ...common,
+        };
         this.tasks.push(this.pool.run(task, { name: 'writer' }) as Promise<WriterReport>);
       }
     } else {
@@ -118,7 +125,7 @@ export class RunningGuest implements GuestHost {
       const reports = await Promise.all(this.tasks);
       const pageWrites = reports.reduce((n, r) => n + r.pageWrites, 0);
       const rate = reports.reduce((n, r) => n + (r.liveMs > 0 ? (r.pageWrites * 1000) / r.liveMs : 0), 0);
-      return { pageWrites, achievedPageWritesPerSec: rate };
+      return { pageWrites, achievedPageWritesPerSec: rate, liveMs: Math.max(0, ...reports.map((r) => r.liveMs)) };
     } finally {
       await this.pool.destroy();
     }

@@ -8,12 +8,15 @@ export interface GuestReport {
   pageWrites: number;
   /** Page writes per second while the vCPUs ran, summed over vCPUs. */
   achievedPageWritesPerSec: number;
+  /** How long the vCPUs ran (not paused), ms. */
+  liveMs?: number;
   /** A post-copy guest's time with every vCPU blocked at once, ms (QEMU's postcopy-blocktime), where measured. */
   allBlockedMs?: number;
 }
 
 import type { ThrottleHow } from './throttle.js';
 import type { ProceduralHandle } from '../memory/procedural.js';
+import type { TraceWorkload } from '../trace/replay.js';
 
 export interface GuestHost {
   /** Resolves once every vCPU runs. */
@@ -48,4 +51,6 @@ export interface GuestOptions {
   content: ContentMix;
   /** The procedural memory the pages are (src/memory/procedural.ts); null: they are in the slots. */
   procedural: ProceduralHandle | null;
+  /** A recorded trace the vCPUs replay (src/trace/replay.ts) in place of the write streams; null: none. */
+  trace: TraceWorkload | null;
 }

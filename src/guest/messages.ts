@@ -7,6 +7,7 @@ import type { ContentMix } from '../memory/content.js';
 import type { WritePattern } from './pattern.js';
 import type { MarkMode } from '../dirtylog/dirty-log.js';
 import type { ProceduralHandle } from '../memory/procedural.js';
+import type { TraceWorkload } from '../trace/replay.js';
 
 /** Starts one emulated vCPU: it writes until the control block says stop. */
 export interface WriterTask {
@@ -31,6 +32,8 @@ export interface WriterTask {
   mark: MarkMode;
   /** The procedural memory the pages are (src/memory/procedural.ts); null: they are in the slots. */
   procedural: ProceduralHandle | null;
+  /** A recorded trace this vCPU replays its share of (src/trace/replay.ts); null: its write stream. */
+  trace: TraceWorkload | null;
 }
 
 /** Starts one vCPU on the target after a post-copy switch-over (src/guest/postcopy-vcpu.ts). */

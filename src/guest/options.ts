@@ -9,6 +9,7 @@ import { parseCount, parseDirtyRate, parseDuration, parseSize } from '../util/un
 import type { ContentMix } from '../memory/content.js';
 import type { MemoryConfig } from '../memory/options.js';
 import { hotPageCount, parsePattern, type WritePattern } from './pattern.js';
+import { traceFacts, type TraceConfig } from '../trace/options.js';
 
 export interface GuestConfig {
   /** Emulated vCPUs, one writer worker each. */
@@ -39,9 +40,9 @@ export const GUEST_LIMITS = {
 
 export type GuestOptionKey =
   'vcpus' | 'dirtyRate' | 'pattern' | 'writeSize' | 'catchUp' | 'content' | 'contentHot' | 'seed';
-type Context = ResolveContext<GuestOptionKey, GuestConfig & MemoryConfig>;
+type Context = ResolveContext<GuestOptionKey, GuestConfig & MemoryConfig & TraceConfig>;
 
-export const GUEST_OPTIONS: OptionTable<GuestOptionKey, GuestOptionKey, GuestConfig & MemoryConfig> = {
+export const GUEST_OPTIONS: OptionTable<GuestOptionKey, GuestOptionKey, GuestConfig & MemoryConfig & TraceConfig> = {
   vcpus: {
     flags: '--vcpus <n>',
     description: 'emulated vCPUs (one writer worker each), 1 to 64',
@@ -56,8 +57,11 @@ export const GUEST_OPTIONS: OptionTable<GuestOptionKey, GuestOptionKey, GuestCon
     defaultText: '100MB/s',
     example: '200MB/s, 50000pages/s',
     // A byte rate: with another page size it keeps its bytes per second.
+    // A trace's: its recording's mean, at --trace-speed (what reports compare the achieved rate with).
     resolve: (c) => ({
-      pageWritesPerSec: parseDirtyRate('--dirty-rate', c.typed('dirtyRate'), c.config.pageSizeBytes as number),
+      pageWritesPerSec: c.config.trace
+        ? traceFacts(c.config.trace.file).meanPagesPerSec * c.config.trace.speed
+        : parseDirtyRate('--dirty-rate', c.typed('dirtyRate'), c.config.pageSizeBytes as number),
     }),
   },
   pattern: {
@@ -125,6 +129,8 @@ export const GUEST_OPTIONS: OptionTable<GuestOptionKey, GuestOptionKey, GuestCon
 
 /** --content and --content-hot: the shares, placed around the hot set where there is one. */
 function resolveContent(c: Context): Pick<GuestConfig, 'content'> {
+  // A trace's guest starts all zero; set-up then puts the recorded content in (src/driver/setup.ts).
+  if (c.config.trace) return { content: { zeroPercent: 100, textPercent: 0, randomPercent: 0 } };
   const mix = parseContent('--content', c.typed('content'));
   const hotText = c.text('contentHot');
   const pattern = c.config.pattern as WritePattern;

@@ -9,12 +9,15 @@ import type { MarkMode } from '../dirtylog/dirty-log.js';
 import { HEAD, TAIL, ringPush, ringViews, type RingViews } from '../dirtylog/ring.js';
 import { WriteStream, type WriteStreamSpec } from './write-stream.js';
 import { ProceduralMemory } from '../memory/procedural.js';
+import { TraceCursor, type TraceWorkload } from '../trace/replay.js';
 import { FAULTS, FAULT_MS, RING_EXITS, RING_EXIT_MS, loggingFlag, vcpuCounters } from '../dirtylog/cost-meter.js';
 
 /** A write stream's spec, plus where the vCPU writes and how it logs a write. */
 export interface VcpuSpec extends WriteStreamSpec {
   slots: SlotHandle[];
   mark: MarkMode;
+  /** A recorded trace whose share this vCPU replays in place of its write stream; null: none. */
+  trace: TraceWorkload | null;
 }
 
 export class Vcpu {
@@ -28,6 +31,8 @@ export class Vcpu {
   /** Per slot, a byte per page: written since set-up filled it (SlotLayout.touchedPtr). */
   private readonly touched: Uint8Array[];
   private readonly stream: WriteStream;
+  /** With a trace workload: this vCPU's share of it (pages and bytes as recorded); null: the stream's writes. */
+  readonly trace: TraceCursor | null;
   /** This vCPU's dirty-tracking cost counters (src/dirtylog/cost.ts), or null: it pays nothing. */
   private readonly costCounters: Float64Array | null;
   private readonly logging: Float64Array | null;
@@ -49,6 +54,7 @@ export class Vcpu {
       : spec.slots.map((s) => new Uint8Array(s.memory.buffer, s.layout.touchedPtr, s.layout.pageCount));
     this.ring = spec.mark.kind === 'ring' ? ringViews(spec.mark.rings[spec.vcpu]) : undefined;
     this.stream = new WriteStream(spec, 1000);
+    this.trace = spec.trace ? new TraceCursor(spec.trace, spec.vcpu, spec.vcpus) : null;
     const cost = spec.mark.cost;
     this.costCounters = cost ? vcpuCounters(cost, spec.vcpu) : null;
     this.logging = cost ? loggingFlag(cost) : null;
@@ -78,14 +84,16 @@ export class Vcpu {
    * pace: a write-protect fault when the page's bit was clear (src/dirtylog/cost.ts), else 0.
    */
   write(hold?: (slot: number, localPage: number) => void): number {
-    const page = this.stream.choose();
+    const trace = this.trace;
+    const page = trace ? trace.page() : this.stream.choose();
     const { slot, local } = this.stream.place(page);
     hold?.(slot, local);
     if (this.procedural) {
       this.stream.writeLogged(this.procedural, page);
     } else {
       this.touched[slot][local] = 1; // a plain store: every writer stores the same value
-      this.stream.write(this.pages[slot], page, local);
+      if (trace) trace.writeInto(this.pages[slot], local * this.spec.guest.pageSizeBytes);
+      else this.stream.write(this.pages[slot], page, local);
     }
     // The bytes are stored; now log the write.
     const bit = 1 << (local & 31);

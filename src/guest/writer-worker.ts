@@ -7,6 +7,7 @@ import type { PostcopyWriterTask, WriterReport, WriterTask } from './messages.js
 import { PostcopyVcpu } from './postcopy-vcpu.js';
 import { ACK, PAUSE, RUN, SLICED, STARTED, STATE, STOP, THROTTLE, controlViews } from './control.js';
 import { Vcpu } from './vcpu.js';
+import type { TraceCursor } from '../trace/replay.js';
 import { ThrottleSlices } from './throttle.js';
 import { STALLED, STALLS, TAIL } from '../dirtylog/ring.js';
 
@@ -34,10 +35,105 @@ export function writer(task: WriterTask): WriterReport {
     return cpu.ringFullExit();
   };
 
-  return runPaced(task, () => {
+  const writeOne = (): number => {
     const exitMs = cpu.ringFull() ? stallOnFullRing() : 0;
     return exitMs + (cpu.ringFull() ? 0 : cpu.write());
-  });
+  };
+  if (cpu.trace) {
+    try {
+      return runTrace(task, cpu.trace, writeOne);
+    } finally {
+      cpu.trace.close();
+    }
+  }
+  return runPaced(task, writeOne);
+}
+
+/**
+ * A trace vCPU's loop (src/trace/replay.ts): each write at its trace time, at --trace-speed, from
+ * an anchor that time the program loses moves on (a pause, a throttle sleep, time in the
+ * hypervisor, a backlog past MAX_BACKLOG_MS): its writes come later, none is dropped. Slowed
+ * evenly, the replay runs at (1 - throttle) of its speed.
+ */
+function runTrace(task: WriterTask, trace: TraceCursor, writeOne: () => number): WriterReport {
+  const { i32, writes } = controlViews(task.control);
+  const speed = task.trace?.speed ?? 1;
+  let rate = speed;
+  let throttle = 0;
+  let sliced = 0;
+  let slices: ThrottleSlices | null = null;
+  let anchorWall = performance.now();
+  let anchorTrace = 0;
+  const reanchor = (now: number, newRate: number): void => {
+    anchorTrace += (now - anchorWall) * rate;
+    anchorWall = now;
+    rate = newRate;
+  };
+  let done = 0;
+  let liveMs = 0;
+  let liveSince = performance.now();
+  Atomics.add(i32, STARTED, 1);
+  Atomics.notify(i32, STARTED);
+  for (;;) {
+    const state = Atomics.load(i32, STATE);
+    if (state === STOP) break;
+    if (state === PAUSE) {
+      const pausedAt = performance.now();
+      liveMs += pausedAt - liveSince;
+      Atomics.store(i32, ACK + task.vcpu, 1);
+      Atomics.notify(i32, ACK + task.vcpu);
+      while (Atomics.load(i32, STATE) === PAUSE) Atomics.wait(i32, STATE, PAUSE, 100);
+      Atomics.store(i32, ACK + task.vcpu, 0);
+      // The program stood still while paused.
+      liveSince = performance.now();
+      anchorWall += liveSince - pausedAt;
+      continue;
+    }
+    const t = Atomics.load(i32, THROTTLE);
+    const s = Atomics.load(i32, SLICED);
+    if (t !== throttle || s !== sliced) {
+      throttle = t;
+      sliced = s;
+      const now = performance.now();
+      reanchor(now, s === 1 ? speed : (speed * (1000 - t)) / 1000);
+      slices = s === 1 && t > 0 ? new ThrottleSlices(now, Math.min(t, 999) / 1000) : null;
+    }
+    const next = trace.nextMs();
+    if (next === Infinity || rate <= 0) {
+      // The trace is over (no --trace-loop), or the replay is held still: idle until told otherwise.
+      Atomics.wait(i32, STATE, RUN, 100);
+      continue;
+    }
+    let now = performance.now();
+    const wake = slices?.sleepEndAt(now) ?? null;
+    if (wake !== null) {
+      // Asleep: the program's time stands still until the sleep ends.
+      const sleptFrom = now;
+      while (now < wake && Atomics.load(i32, STATE) === RUN) {
+        Atomics.wait(i32, STATE, RUN, Math.max(0.05, wake - now));
+        now = performance.now();
+      }
+      anchorWall += now - sleptFrom;
+      continue;
+    }
+    const at = anchorWall + (next - anchorTrace) / rate;
+    if (at > now) {
+      Atomics.wait(i32, STATE, RUN, Math.max(0.05, Math.min(at - now, 2)));
+      continue;
+    }
+    // Fallen behind by more than the backlog allowed (descheduled): the program runs that much later.
+    if (now - at > MAX_BACKLOG_MS) anchorWall += now - at - MAX_BACKLOG_MS;
+    let n = 0;
+    for (; n < CONTROL_CHECK_WRITES; n++) {
+      const due = anchorWall + (trace.nextMs() - anchorTrace) / rate;
+      if (!(due <= now)) break;
+      anchorWall += writeOne();
+    }
+    done += n;
+    Atomics.store(writes, task.vcpu, BigInt(done));
+  }
+  if (Atomics.load(i32, ACK + task.vcpu) === 0) liveMs += performance.now() - liveSince;
+  return { kind: 'writer-report', vcpu: task.vcpu, pageWrites: done, liveMs };
 }
 
 /**

@@ -96,6 +96,11 @@ function clearItems(memory: number, slot: number, from: number, to: number): Set
  */
 const filledWith = new WeakMap<WebAssembly.Memory, string>();
 
+/** Something other than set-up rewrote the memory's pages (a trace's initial content): its next set-up rewrites all of them. */
+export function contentRewritten(memory: GuestMemory): void {
+  for (const s of memory.slots) filledWith.delete(s.memory);
+}
+
 const contentTag = (l: SlotLayout, seed: number, c: ContentMix): string =>
   `${seed}:${c.zeroPercent}:${c.textPercent}:${c.randomPercent}:${JSON.stringify(c.placement ?? null)}:${l.firstPage}:${l.pageCount}:${l.pageSizeBytes}:${l.pagesPtr}`;
 

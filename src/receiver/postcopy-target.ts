@@ -49,7 +49,7 @@ export class PostcopyTarget {
     const sourceWrites = new SharedArrayBuffer(8 * advised.guest.vcpus);
     new Float64Array(sourceWrites).set(advised.sourceWrites);
     this.guest = new RunningGuest(
-      { ...advised.guest, procedural: null },
+      { ...advised.guest, procedural: null, trace: null },
       { targetSlots: memory.slots, shadowSlots: [], pristine: this.pristine, requestRings, sourceWrites },
       { pageCount: layout.pageCount, pagesPerSlot: layout.pagesPerSlot, pageSizeBytes: layout.pageSizeBytes },
     );

@@ -40,12 +40,22 @@ export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment,
       `${formatBytes(config.ramBytes)} RAM = ${count(pages)} pages of ${formatBytes(config.pageSizeBytes)}` +
         ` · ${config.vcpus} vCPU${config.vcpus === 1 ? '' : 's'} · seed ${config.seed}`,
     ],
-    ['content', formatContent(config.content)],
-    [
-      'dirtying',
-      `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})` +
-        ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`,
-    ],
+    ...((config.trace
+      ? [
+          [
+            'workload',
+            `trace ${config.trace.file} · ${count(config.dirtyPagesPerSec)} page writes/s recorded mean` +
+              `${config.trace.speed === 1 ? '' : ` at ${config.trace.speed}x`}${config.trace.loop ? ' · looped' : ''}`,
+          ],
+        ]
+      : [
+          ['content', formatContent(config.content)],
+          [
+            'dirtying',
+            `${count(config.dirtyPagesPerSec)} page writes/s (${formatByteRate(dirtyBytesPerSec)})` +
+              ` · ${formatPattern(config.pattern)} · ${formatBytes(config.writeSizeBytes)} per write`,
+          ],
+        ]) as [string, string][]),
     [
       'link',
       `${formatLink(config.linkBitsPerSec)} · latency ${formatMs(config.latencyMs)}` +
@@ -450,6 +460,13 @@ export function totalsTableOf(r: MigrationResult): ResultTable | null {
     ],
     ['Guest page writes (writes)', count(tot.guestPageWrites), 'by all vCPUs while live'],
   );
+  const w = r.workload;
+  if (w)
+    t.push([
+      'Trace pace (%)',
+      fixed(w.pacePercent, 1),
+      `${count(w.writes)} of the ${count(w.recordedWrites)} page writes the trace has in the time the guest ran`,
+    ]);
   const d = tot.dirtyCost;
   if (d) {
     const parts = (Object.entries(d.host) as [string, number][])

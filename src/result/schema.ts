@@ -124,6 +124,8 @@ export interface ResultConfig {
   token: string | null;
   fault:
     { kind: 'drop' | 'corrupt' | 'kill-receiver'; round: number } | { kind: 'stall'; round: number; ms: number } | null;
+  /** --workload trace:FILE: the trace (an absolute path), its replay speed and whether it loops; null: synthetic. Absent in results before it. */
+  trace?: { file: string; speed: number; loop: boolean } | null;
 }
 
 /** One codec's work. */
@@ -387,6 +389,12 @@ export interface MigrationResult {
   warnings?: string[];
   /** Time limits that fired (an evacuation's KubeVirt-style timeouts), and what was done. */
   limits?: LimitEvent[];
+  /**
+   * --workload trace:FILE: how the replay kept the recording's pace: the page writes the trace has
+   * in the time the guest ran (at --trace-speed), and those the vCPUs did; below 100 % when the
+   * guest was throttled or the host could not keep up.
+   */
+  workload?: { kind: 'trace'; recordedWrites: number; writes: number; pacePercent: number };
 }
 
 /** A strategy from the user's file: its absolute path, the options given to it, and the name it gave itself. */

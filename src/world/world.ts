@@ -4,6 +4,7 @@
  * returns the same small set of parts; the driver sequences stages over them and never asks which
  * world it is in.
  */
+import type { TraceConfig } from '../trace/options.js';
 import type { MemoryConfig } from '../memory/options.js';
 import type { GuestConfig } from '../guest/options.js';
 import type { CodecConfig } from '../codec/options.js';
@@ -31,6 +32,7 @@ export interface WorldConfig
     ClockConfig,
     LinkConfig,
     RemoteConfig,
+    TraceConfig,
     Pick<PrecopyConfig, 'postcopy' | 'multifdChannels'> {}
 
 export interface WorldContext {
@@ -74,9 +76,10 @@ export interface WorldFactory {
 }
 
 /** The guest options of a run configuration. */
-export function guestOptions(config: GuestConfig, source: GuestMemory): GuestOptions {
+export function guestOptions(config: GuestConfig & TraceConfig, source: GuestMemory): GuestOptions {
   return {
     procedural: source.procedural?.handle ?? null,
+    trace: config.trace,
     vcpus: config.vcpus,
     pageWritesPerSec: config.pageWritesPerSec,
     pattern: config.pattern,
