@@ -3,6 +3,7 @@
  * option at its first value, and every option at its last), once; guests shrink to 16 MiB; link,
  * dirty and adaptive rates shrink by one factor, which keeps the dirty rate / link rate ratio and
  * the share of pages dirtied per round, so a run does what the full one does, about 8 times faster.
+ * A recorded workload's guest (--workload trace:FILE) keeps its size and rates: its timeout shrinks.
  */
 import type { RunConfig } from '../config/types.js';
 import type { MatrixBlock, OptionTexts } from './schema.js';
@@ -25,6 +26,11 @@ export function reduceMatrix(blocks: readonly MatrixBlock[]): MatrixBlock[] {
 
 /** The options of the reduced run, given the full run's options and resolved configuration. */
 export function reduceOptions(options: OptionTexts, config: RunConfig): OptionTexts {
+  // A trace's guest keeps its RAM and its recorded writes: only the timeout shrinks.
+  if (config.trace) {
+    const ms = config.timeoutMs === null ? REDUCED_MAX_TIMEOUT_MS : Math.min(REDUCED_MAX_TIMEOUT_MS, config.timeoutMs);
+    return { ...options, timeout: `${Math.ceil(ms)}ms` };
+  }
   const targetRamBytes = Math.max(REDUCED_RAM_BYTES, MIN_PAGES * config.pageSizeBytes);
   const ramFactor = Math.min(1, targetRamBytes / config.ramBytes);
   // Rates shrink less than RAM, so that each round takes 1/REDUCED_TIME_FACTOR of its full time.

@@ -15,8 +15,9 @@
  *
  * Pages are numbered 0 .. ramPages-1 over the regions in the order they were first seen (the
  * regions' pages one after another). A content payload is `count` pages of bytes from page
- * `first`; a changes payload is `count` u32 LE page numbers, then those pages' bytes (each page's
- * whole content after the interval). An interval's changes may be split over several records (at
+ * `first`; a changes payload is `count` u32 LE page numbers, then a page of bytes each: the page's
+ * XOR against what it held before the interval (its content is the previous content XOR that:
+ * mostly zeros, so a few bytes changed cost a few bytes on disk). An interval's changes may be split over several records (at
  * most MAX_PAGES_PER_RECORD pages each, the last one flagged), so neither the recorder nor a reader
  * holds more than a record's pages at a time. A region seen
  * after the start joins the page numbering then (ChangesMeta.regions); its pages were zero before.

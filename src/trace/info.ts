@@ -87,10 +87,11 @@ export function traceInfo(trace: TraceFile): TraceInfo {
       const { pages, bytes } = trace.changedPages(record);
       for (let i = 0; i < pages.length; i++) {
         const p = pages[i];
-        const now = bytes.subarray(i * size, (i + 1) * size);
-        const before = memory.subarray(p * size, (p + 1) * size);
-        changedBytes.push(differingBytes(before, now));
-        before.set(now);
+        // The change is the XOR against the page before: its bytes that differ are those not zero.
+        const delta = bytes.subarray(i * size, (i + 1) * size);
+        changedBytes.push(nonZeroBytes(delta));
+        const page = memory.subarray(p * size, (p + 1) * size);
+        for (let b = 0; b < size; b++) page[b] ^= delta[b];
         if (lastWrittenIn[p] !== iv.interval) timesWritten[p]++;
         lastWrittenIn[p] = iv.interval;
         set.add(p);
@@ -156,10 +157,10 @@ export function traceInfo(trace: TraceFile): TraceInfo {
   };
 }
 
-/** Bytes at which two pages differ. */
-function differingBytes(a: Uint8Array, b: Uint8Array): number {
+/** Bytes of a page not zero. */
+function nonZeroBytes(a: Uint8Array): number {
   let n = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
   return n;
 }
 

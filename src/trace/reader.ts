@@ -186,7 +186,7 @@ export class TraceFile {
     return { pages, bytes };
   }
 
-  /** A changes record's pages, in the order they were recorded. */
+  /** A changes record's pages, in the order they were recorded, and each one's change: its XOR against what it held before. */
   changedPages(record: RecordAt<ChangesMeta>): PageBatch {
     const { count } = record.meta;
     const raw = this.inflate(record, count * (4 + this.pageSizeBytes));

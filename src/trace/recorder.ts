@@ -5,9 +5,10 @@
  * process as root), so it needs no kernel support: changed pages are found by comparing, each
  * page's XXH64 (the wasm kernels' hashPages, at about 9 GB/s here) against the one of the last
  * snapshot. This kernel has no soft-dirty tracking (CONFIG_MEM_SOFT_DIRTY is off), so comparing is
- * the method on every machine for now, and the trace says so. Memory stays bounded: 8 bytes of
- * hash per page, a 1 MiB read buffer, one record's pages (16 MiB) and what waits to be deflated
- * (at most 64 MiB, writer.ts); never a copy of the process's memory.
+ * the method on every machine for now, and the trace says so. A changed page is stored as its XOR
+ * against the page as last read (format.ts), which needs that copy: the recorder holds the
+ * recorded memory once, plus 8 bytes of hash per page, a 1 MiB read buffer, one record's pages
+ * (16 MiB) and what waits to be deflated (at most 64 MiB, writer.ts).
  *
  * Every interval (from the start of one snapshot to the start of the next) becomes one interval of
  * the trace with its real duration: one that took longer than asked is flagged late, never merged
@@ -30,6 +31,8 @@ export const HOST_PAGE_BYTES = 4096;
 const CHUNK_BYTES = 1 << 20;
 const CHUNK_PTR = RESERVED_LOW_BYTES;
 const HASHES_PTR = RESERVED_LOW_BYTES + CHUNK_BYTES;
+/** 32-bit words per page. */
+const WORDS = HOST_PAGE_BYTES / 4;
 /** An interval is late when it took this much longer than asked. */
 const LATE_FACTOR = 1.1;
 
@@ -43,6 +46,8 @@ export interface RecordOptions {
   region: RegionChoice;
   /** The program to start and record, or null to record `pid`. */
   command: string[] | null;
+  /** With `pid`: what the process runs, for the trace's header (the bundled workloads' recorder says). */
+  describe?: string[];
   pid: number | null;
   /** Ends the recording cleanly (Ctrl-C). */
   signal?: AbortSignal;
@@ -82,6 +87,8 @@ interface Region {
   startAddr: number;
   endAddr: number;
   hashes: BigUint64Array;
+  /** Its pages as last read (zero before): what a change is the XOR against. */
+  previous: Uint32Array;
 }
 
 interface Mapping {
@@ -274,7 +281,13 @@ function newRegion(regions: Region[], m: Mapping, zeroHash: bigint): TraceRegion
     firstPage: regions.reduce((n, r) => n + r.meta.pages, 0),
     pages: (m.end - m.start) / HOST_PAGE_BYTES,
   };
-  regions.push({ meta, startAddr: m.start, endAddr: m.end, hashes: new BigUint64Array(meta.pages).fill(zeroHash) });
+  regions.push({
+    meta,
+    startAddr: m.start,
+    endAddr: m.end,
+    hashes: new BigUint64Array(meta.pages).fill(zeroHash),
+    previous: new Uint32Array((meta.pages * HOST_PAGE_BYTES) / 4),
+  });
   return meta;
 }
 
@@ -289,7 +302,7 @@ function traceHeader(o: RecordOptions, pid: number, method: string, regions: Reg
       method,
       region: typeof o.region === 'string' ? o.region : `${o.region.start.toString(16)}-${o.region.end.toString(16)}`,
     },
-    process: { command: o.command, pid },
+    process: { command: o.command ?? o.describe ?? null, pid },
     machine: {
       hostname: os.hostname(),
       platform: `${os.platform()}/${os.arch()}`,
@@ -364,6 +377,8 @@ class Scanner {
   /** A record's worth of changed pages: numbers and bytes. */
   private readonly batchPages = new Uint32Array(MAX_PAGES_PER_RECORD);
   private readonly batchBytes = new Uint8Array(MAX_PAGES_PER_RECORD * HOST_PAGE_BYTES);
+  private readonly batch32 = new Uint32Array(this.batchBytes.buffer);
+  private readonly chunk32: Uint32Array;
   /** Pages the last interval found changed. */
   lastChanged = 0;
   /** XXH64 of a zero page: what a region's pages hash to before it is read (one that joins late was zero). */
@@ -384,6 +399,7 @@ class Scanner {
     private readonly kernels: Kernels,
   ) {
     this.chunk = new Uint8Array(memory.buffer, CHUNK_PTR, CHUNK_BYTES);
+    this.chunk32 = new Uint32Array(memory.buffer, CHUNK_PTR, CHUNK_BYTES / 4);
     this.hashes = new BigUint64Array(memory.buffer, HASHES_PTR, CHUNK_BYTES / HOST_PAGE_BYTES);
     this.chunk.fill(0, 0, HOST_PAGE_BYTES);
     kernels.hashPages(CHUNK_PTR, HOST_PAGE_BYTES, 1, HASHES_PTR);
@@ -419,6 +435,7 @@ class Scanner {
         this.read(r.startAddr + page * HOST_PAGE_BYTES, n);
         this.kernels.hashPages(CHUNK_PTR, HOST_PAGE_BYTES, n, HASHES_PTR);
         r.hashes.set(this.hashes.subarray(0, n), page);
+        r.previous.set(this.chunk32.subarray(0, n * WORDS), page * WORDS);
         this.batchBytes.set(this.chunk.subarray(0, n * HOST_PAGE_BYTES), batched * HOST_PAGE_BYTES);
         batched += n;
         page += n;
@@ -452,9 +469,13 @@ class Scanner {
     };
     let vanished = false;
     try {
-      await this.compare(regions, current, async (page, bytes) => {
+      await this.compare(regions, current, async (page, now, before) => {
+        // The change as XOR against the page as last read (mostly zero: it deflates to little);
+        // then the page as it is now is the one the next change is against.
         this.batchPages[batched] = page;
-        this.batchBytes.set(bytes, batched * HOST_PAGE_BYTES);
+        const delta = this.batch32.subarray(batched * WORDS, (batched + 1) * WORDS);
+        for (let w = 0; w < WORDS; w++) delta[w] = now[w] ^ before[w];
+        before.set(now);
         if (++batched === MAX_PAGES_PER_RECORD) await flush(false);
       });
     } catch (e) {
@@ -466,11 +487,11 @@ class Scanner {
     return { pages: from, vanished };
   }
 
-  /** Reads every region where it is mapped now; `changed` gets each page whose hash moved, with its bytes. */
+  /** Reads every region where it is mapped now; `changed` gets each page whose hash moved: its words now and as last read. */
   private async compare(
     regions: Region[],
     current: Mapping[],
-    changed: (page: number, bytes: Uint8Array) => Promise<void>,
+    changed: (page: number, now: Uint32Array, before: Uint32Array) => Promise<void>,
   ): Promise<void> {
     for (const r of regions) {
       for (const m of current) {
@@ -488,7 +509,8 @@ class Scanner {
             r.hashes[first + i] = h;
             await changed(
               r.meta.firstPage + first + i,
-              this.chunk.subarray(i * HOST_PAGE_BYTES, (i + 1) * HOST_PAGE_BYTES),
+              this.chunk32.subarray(i * WORDS, (i + 1) * WORDS),
+              r.previous.subarray((first + i) * WORDS, (first + i + 1) * WORDS),
             );
           }
           addr += n * HOST_PAGE_BYTES;

@@ -43,6 +43,9 @@ test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => 
     'target',
     'token',
     'tokenFile',
+    // apply with --workload trace:FILE only
+    'traceSpeed',
+    'traceLoop',
     'fault',
     'policyOpt',
     'aid',
@@ -140,6 +143,7 @@ test('options parse into the config', () => {
     target: null,
     token: null,
     fault: null,
+    trace: null,
     userPolicy: null,
     userAid: null,
     userLoop: null,

@@ -40,8 +40,8 @@ for (const file of files) {
       `a couple of runs per matrix block (${reduced.runs.length})`,
     );
     assert.ok(
-      reduced.runs.every((r) => r.config.ramBytes <= 32 * 2 ** 20),
-      'small guests',
+      reduced.runs.every((r) => r.config.ramBytes <= 32 * 2 ** 20 || r.config.trace !== null),
+      "small guests (a recorded workload's keeps the trace's RAM)",
     );
     const dir = mkdtempSync(path.join(tmpdir(), `migbench-builtin-${full.name}-`));
     const outcome = await runSuite(reduced, { outDir: dir, toolVersion: 'test' });
@@ -61,7 +61,12 @@ for (const file of files) {
       [],
       'every reduced run completes or fails only to converge',
     );
-    assert.ok(lines.filter((r) => r.status === 'completed').length >= lines.length - 1, 'at most one run on the edge');
+    // The workloads suite shows that uniform twins of the recorded programs do not converge: half its runs may not.
+    const mayMiss = file === 'workloads.yaml' ? Math.floor(lines.length / 2) : 1;
+    assert.ok(
+      lines.filter((r) => r.status === 'completed').length >= lines.length - mayMiss,
+      `at most ${mayMiss} run(s) on the edge`,
+    );
     for (const f of ['summary.csv', 'summary.md', 'report.html']) assert.ok(existsSync(path.join(dir, f)), f);
     assert.ok(readFileSync(path.join(dir, 'report.html'), 'utf8').includes('<svg'), 'the report has charts');
   });

@@ -107,13 +107,21 @@ test(
       const base = firstByte % 4096;
       const bufferPage = (tracePage: number): number => tracePage - Math.floor(firstByte / 4096);
       const states = new Map<number, number>();
+      // The trace's memory: the initial content, then each change XORed in as it comes.
+      const memory = new Uint8Array(t.ramBytes);
+      for (const record of t.content) {
+        const { pages, bytes } = t.contentPages(record);
+        memory.set(bytes, pages[0] * 4096);
+      }
       for (const iv of t.intervals) {
         for (const record of iv.records) {
           const { pages, bytes } = t.changedPages(record);
           for (let i = 0; i < pages.length; i++) {
+            const page = memory.subarray(pages[i] * 4096, (pages[i] + 1) * 4096);
+            for (let b = 0; b < 4096; b++) page[b] ^= bytes[i * 4096 + b];
             const p = bufferPage(pages[i]);
             if (p < 0 || p >= 16384) continue;
-            const k = iterationsIn(bytes.subarray(i * 4096, (i + 1) * 4096), p, base);
+            const k = iterationsIn(page, p, base);
             assert.notEqual(
               k,
               null,
