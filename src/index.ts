@@ -12,11 +12,18 @@
  * Strategies of your own are files: `policy: './my-policy.js'`, `aid: './my-aid.js'`,
  * `codec: 'zero,./my-codec.js'`, `precopyLoop: './my-loop.js'` (see the README's "Write your own strategy").
  */
-import { resolveRunConfig, RUN_OPTION_KEYS, type RawRunOptions, type RunOptionKey } from './config/options.js';
+import {
+  DEFAULT_RUN_CONFIG,
+  resolveRunConfig,
+  RUN_OPTION_KEYS,
+  type RawRunOptions,
+  type RunOptionKey,
+} from './config/options.js';
 import { OptionError } from './util/errors.js';
 import type { RunConfig } from './config/types.js';
 import type { MigrationEvent } from './driver/events.js';
-import type { MigrationResult } from './result/schema.js';
+import type { MigrationResult, ResultConfig } from './result/schema.js';
+import { isResultConfig, runConfigOfResult } from './config/result-config.js';
 import { runMigration as runConfigured } from './driver/migrate.js';
 import { checkUserStrategies } from './config/strategies.js';
 import { registerStrategy } from './util/user-file.js';
@@ -119,18 +126,23 @@ export function resolveRunOptions(options: RunOptions = {}, where: { baseDir?: s
 
 /**
  * Runs one migration. `options` are the command line's (`baseDir` for relative strategy files,
- * default the working directory); a RunConfig (from resolveRunOptions, changed in code) runs as it is.
+ * default the working directory); a RunConfig (from resolveRunOptions, changed in code) runs as it
+ * is; a result's `config` runs that run again (a token, never in a result, from MIGBENCH_TOKEN).
  */
 export async function runMigration(
-  options: RunOptions | RunConfig = {},
+  options: RunOptions | RunConfig | ResultConfig = {},
   hooks: RunHooks = {},
 ): Promise<MigrationResult> {
-  const config = isRunConfig(options) ? options : resolveRunOptions(options);
+  const config = isResultConfig(options)
+    ? runConfigOfResult(options, DEFAULT_RUN_CONFIG, process.env.MIGBENCH_TOKEN || null)
+    : isRunConfig(options)
+      ? options
+      : resolveRunOptions(options as RunOptions);
   await checkUserStrategies(config);
   return runConfigured(config, hooks);
 }
 
-function isRunConfig(o: RunOptions | RunConfig): o is RunConfig {
+function isRunConfig(o: RunOptions | RunConfig | ResultConfig): o is RunConfig {
   return typeof (o as RunConfig).ramBytes === 'number' && typeof (o as RunConfig).pageWritesPerSec === 'number';
 }
 

@@ -72,7 +72,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     )
     .version(ctx.version, '-V, --version', 'print the migbench version')
     .helpOption('-h, --help', 'show help')
-    .helpCommand(false)
+    .helpCommand('help [command]', "show a command's help (as migbench COMMAND --help)")
     // Settings made before .command() are inherited by every command.
     .exitOverride()
     .configureOutput(outputFor(io))

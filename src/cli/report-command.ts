@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EXIT_OK, checked, Exit, type CliCommand, type CliCommandContext } from './command.js';
+import { EXIT_FAILED, EXIT_OK, checked, Exit, type CliCommand, type CliCommandContext } from './command.js';
 
 export const reportCommand: CliCommand = {
   name: 'report',
@@ -54,7 +54,8 @@ async function reportAction(dirs: string[], opts: { out?: string }, ctx: CliComm
       `migbench: missing: ${missingRuns.length} ${what}${s(missingRuns.length)} with no record: ${missingRuns.slice(0, 10).join(', ')}${missingRuns.length > 10 ? ', ...' : ''}\n`,
     );
   io.err(`wrote ${files.join(', ')} and ${out}/results.jsonl\n`);
-  return EXIT_OK;
+  // The report is written either way; a merge that lacks shards or runs is not the whole suite.
+  return missingShards.length > 0 || missingRuns.length > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 /** What a merge of shard folders came to, for run suites and evacuation suites alike. */

@@ -10,7 +10,17 @@ import type { Command } from 'commander';
 import { OptionError } from '../util/errors.js';
 import { parseCount } from '../util/units.js';
 import { hideSecrets } from '../suite/schema.js';
-import { resolveRunConfig, type RawRunOptions } from '../config/options.js';
+import {
+  checkLoop,
+  DEFAULT_RUN_CONFIG,
+  flagOf,
+  resolveRunConfig,
+  resolveToken,
+  type RawRunOptions,
+} from '../config/options.js';
+import { readFileSync } from 'node:fs';
+import { isResultConfig, runConfigOfResult } from '../config/result-config.js';
+import type { ResultConfig } from '../result/schema.js';
 import type { RunConfig } from '../config/types.js';
 import type { MigrationEvent } from '../driver/events.js';
 import type { MigrationResult } from '../result/schema.js';
@@ -45,12 +55,13 @@ type RunCliOptions = RawRunOptions & {
   runs?: string;
   exportMarkdown?: string;
   exportCsv?: string;
+  from?: string;
 };
 
 const EXAMPLES = `
-Sizes are binary (512MiB, 4KiB; a bare number is bytes); link and dirty rates
-are decimal (10Gbit/s, 1.25GB/s, 200MB/s); durations need a unit (300ms, 1.5s,
-2m). Exit codes: 0 completed, 1 the migration failed or an error occurred,
+Sizes are binary (512MiB, 4KiB; a bare number is bytes; 64Gb is refused: b is
+bits); link and dirty rates are decimal (10Gbit/s, 1.25GB/s, 200MB/s); durations
+need a unit (300ms, 1.5s, 2m). Exit codes: 0 completed, 1 the migration failed or an error occurred,
 2 bad input.
 
 Examples:
@@ -86,6 +97,10 @@ export const runCommand: CliCommand = {
       .option(
         '--quiet',
         'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result',
+      )
+      .option(
+        '--from <file>',
+        "run again the run a result records: FILE is a result (--json, --export-json), a suite's record, or a suite's results.jsonl with #RUN-ID after its name; no run option beside it but --token or --token-file",
       )
       .option(
         '--model',
@@ -140,7 +155,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
 
 /** The run's configuration and how many runs, or bad input (an OptionError). */
 function runInput(opts: RunCliOptions): { config: RunConfig; runs: number } {
-  const config = resolveRunConfig(opts);
+  const config = opts.from === undefined ? resolveRunConfig(opts) : configFrom(opts.from, opts);
   if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
   if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'run.html');
   if (opts.exportMarkdown !== undefined) checkExportPath(opts.exportMarkdown, '--export-markdown', 'runs.md');
@@ -151,6 +166,60 @@ function runInput(opts: RunCliOptions): { config: RunConfig; runs: number } {
   if (runs > 1 && opts.model === true)
     throw new OptionError('--model', '--model compares one run with the model; with --runs leave it out');
   return { config, runs };
+}
+
+/**
+ * --from FILE[#RUN-ID]: the configuration a recorded result ran with (runConfigOfResult), its
+ * write-stream seed included, so a suite's later repeat reproduces too. Run options beside it
+ * would make it another run: refused, but the token (never in a result).
+ */
+function configFrom(from: string, opts: RunCliOptions): RunConfig {
+  const given = RUN_OPTION_SPECS.map((s) => s.key).filter(
+    (k) => opts[k] !== undefined && k !== 'token' && k !== 'tokenFile',
+  );
+  if (given.length > 0)
+    throw new OptionError(
+      flagOf(given[0]),
+      `--from runs the recorded configuration as it was: leave out ${flagOf(given[0])} (or run with options instead of --from)`,
+    );
+  const hash = from.lastIndexOf('#');
+  const [file, runId] = hash > 0 ? [from.slice(0, hash), from.slice(hash + 1)] : [from, undefined];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new OptionError(
+      '--from',
+      `--from ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  const objects: unknown[] = [];
+  try {
+    const trimmed = text.trim();
+    if (trimmed.startsWith('{') && !trimmed.includes('\n{')) objects.push(JSON.parse(trimmed));
+    else for (const line of trimmed.split('\n')) if (line.trim() !== '') objects.push(JSON.parse(line));
+  } catch {
+    throw new OptionError('--from', `--from ${file} is not a result's JSON or a suite's results.jsonl`);
+  }
+  type Recorded = { config?: ResultConfig; result?: { config?: ResultConfig }; runId?: string };
+  const candidates = (objects as Recorded[]).filter((o) => runId === undefined || o.runId === runId);
+  if (candidates.length !== 1)
+    throw new OptionError(
+      '--from',
+      runId === undefined
+        ? `--from ${file} holds ${candidates.length} records: name one, as ${file}#RUN-ID`
+        : `--from ${file} holds no record of run ${runId}`,
+    );
+  const rc = candidates[0].config ?? candidates[0].result?.config;
+  if (rc === undefined || typeof rc !== 'object' || !isResultConfig(rc))
+    throw new OptionError('--from', `--from ${from} holds no result with its config (a run that did not run has none)`);
+  const token = resolveToken(
+    opts.token === true ? undefined : (opts.token as string | undefined),
+    opts.tokenFile as string | undefined,
+  );
+  const config = runConfigOfResult(rc, DEFAULT_RUN_CONFIG, token);
+  checkLoop(config);
+  return config;
 }
 
 /** Where what goes: the result as JSON or tables, the rounds as they end, the stages' progress. */

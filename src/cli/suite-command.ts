@@ -125,11 +125,19 @@ async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandC
   if (opts.quiet !== true) {
     await printSummary(outcome.files, ctx.io);
     ctx.io.err(
-      `ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed), skipped ${outcome.skipped} already done\n` +
+      `ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed, ${outcome.notRun} not run), skipped ${outcome.skipped} already done\n` +
         `wrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
     );
   }
-  return interrupted(outcome.interrupted, ctx.io);
+  if (outcome.interrupted) return interrupted(true, ctx.io);
+  // Failed migrations are results; runs that never ran are not: the suite is incomplete.
+  if (outcome.notRun > 0) {
+    ctx.io.err(
+      `migbench: ${outcome.notRun} run${outcome.notRun === 1 ? '' : 's'} did not run (${outcome.notRun === 1 ? 'it does' : 'they do'} not fit in this machine's memory: see the summary); the suite is incomplete\n`,
+    );
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
 }
 
 /** --clock as given, or bad input. */
@@ -191,23 +199,36 @@ async function checkStrategies(plan: SuitePlan): Promise<void> {
   }
 }
 
-/** --dry-run: the planned runs, and what DIR already holds of them. */
+/**
+ * --dry-run: the planned runs, what DIR already holds of them, the memory each needs, and which
+ * will not fit in this machine's memory now (they would be recorded as not run).
+ */
 async function dryRun(plan: SuitePlan, out: string, io: CliIO): Promise<number> {
   const { latestByRunId, readRecords } = await import('../suite/records.js');
   const { seriesLabel } = await import('../report/comparison-data.js');
+  const { admissionRefusal, memoryNeed } = await import('../config/admission.js');
+  const { formatBytes } = await import('../util/format.js');
   const latest = latestByRunId((await readRecords(out)).records);
   const mine = plan.shard ? new Set(plan.shard.runIds) : null;
+  let wontFit = 0;
   const lines = plan.runs
     .filter((r) => mine === null || mine.has(r.runId))
     .map((r) => {
       const state = latest.get(r.runId)?.status ?? 'pending';
-      return `${r.runId}  ${state.padEnd(9)}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}`;
+      const refusal = state === 'completed' ? null : admissionRefusal(r.config);
+      if (refusal !== null) wontFit++;
+      const need = formatBytes(memoryNeed(r.config).totalBytes).padStart(9);
+      return (
+        `${r.runId}  ${state.padEnd(9)}  needs ${need}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}` +
+        (refusal === null ? '' : `\n    will not run: ${refusal}`)
+      );
     });
   const share = plan.shard
     ? `, shard ${plan.shard.index + 1} of ${plan.shard.count}: ${lines.length} of them, into ${out}`
     : '';
+  const fit = wontFit === 0 ? '' : `; ${wontFit} will not fit in this machine's memory`;
   io.out(
-    `suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}\n${lines.join('\n')}\n`,
+    `suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}${fit}\n${lines.join('\n')}\n`,
   );
   return EXIT_OK;
 }

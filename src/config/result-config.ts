@@ -7,7 +7,7 @@
 import type { RunConfig } from './types.js';
 import type { ResultConfig } from '../result/schema.js';
 import { POLICY_LOOPS } from '../precopy/registry.js';
-import { formatDirtyCost } from '../dirtylog/cost.js';
+import { formatDirtyCost, parseDirtyCost } from '../dirtylog/cost.js';
 import type { UserStrategyConfig } from '../util/user-file.js';
 import { copiedFields, derive, type Derivation } from '../util/derive.js';
 
@@ -91,4 +91,38 @@ export const COPIED_FIELDS = copiedFields(FIELDS);
 /** The result's config of a run, its user strategies under the names they gave themselves. */
 export function resultConfig(c: RunConfig, names: StrategyNames = {}): ResultConfig {
   return derive(c, FIELDS, names);
+}
+
+/**
+ * The run configuration a result records, to run it again (`run --from`, runMigration given a
+ * result's config): each copied field back under its own name, the derived ones undone (the dirty
+ * rate's name, the policy of a user's file, the dirty-cost text), the fields results of before
+ * lacked at their defaults then. A token is never in a result: give it (`token`), or the run goes
+ * without. Repeats reproduce too: the result keeps the write-stream seed it ran with.
+ */
+export function runConfigOfResult(rc: ResultConfig, defaults: RunConfig, token: string | null = null): RunConfig {
+  const copied: Partial<Record<keyof RunConfig, unknown>> = {};
+  for (const key of COPIED_FIELDS as (keyof RunConfig & keyof ResultConfig)[]) {
+    if (rc[key] !== undefined) copied[key] = structuredClone(rc[key]);
+  }
+  const strategy = (u: ResultConfig['userPolicy']): UserStrategyConfig | null =>
+    u == null ? null : { file: u.file, options: { ...u.options } };
+  return {
+    ...defaults,
+    ...(copied as Partial<RunConfig>),
+    pageWritesPerSec: rc.dirtyPagesPerSec,
+    policy: (rc.userPolicy ? 'user' : rc.policy) as RunConfig['policy'],
+    writeSeed: rc.writeSeed ?? rc.seed,
+    dirtyCost: parseDirtyCost(rc.dirtyCost ?? 'none'),
+    token: rc.token === null ? null : token,
+    userPolicy: strategy(rc.userPolicy),
+    userAid: strategy(rc.userAid),
+    userLoop: strategy(rc.userLoop),
+    userCodecs: (rc.userCodecs ?? []).map((u) => ({ file: u.file, options: { ...u.options } })),
+  };
+}
+
+/** Whether an object is a result's config (it has fields a RunConfig does not), not a RunConfig. */
+export function isResultConfig(c: object): c is ResultConfig {
+  return 'dirtyPagesPerSec' in c && 'precopyLoop' in c && !('pageWritesPerSec' in c);
 }

@@ -45,6 +45,8 @@ export interface SuiteOutcome {
   /** Of the executed runs. */
   completed: number;
   failed: number;
+  /** Refused before they started: they do not fit in this machine's memory. */
+  notRun: number;
   interrupted: boolean;
   files: string[];
 }
@@ -83,9 +85,10 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
 
   const loaded = await readRecords(outDir);
   const latest = latestByRunId(loaded.records);
+  // A run that did not run (it did not fit) is tried again: the machine may have room now.
   const done = (run: PlannedRun): boolean => {
     const r = latest.get(run.runId);
-    return r !== undefined && !(opts.retryFailed === true && r.status === 'failed');
+    return r !== undefined && r.status !== 'not-run' && !(opts.retryFailed === true && r.status === 'failed');
   };
   // A shard runs its share; the plan (and the summaries) keep every run of the suite.
   const mine = plan.shard ? new Set(plan.shard.runIds) : null;
@@ -104,6 +107,7 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
   let executed = 0;
   let completed = 0;
   let failed = 0;
+  let notRun = 0;
   let interrupted = false;
   try {
     for (const [i, run] of toRun.entries()) {
@@ -121,6 +125,7 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
       latest.set(run.runId, record);
       executed++;
       if (record.status === 'completed') completed++;
+      else if (record.status === 'not-run') notRun++;
       else failed++;
       const elapsedMs = performance.now() - startMs;
       emit({
@@ -140,7 +145,7 @@ export async function runSuite(plan: SuitePlan, opts: RunSuiteOptions): Promise<
   const files = await writeSuiteOutputs(outDir, plan, latest, opts.toolVersion);
   emit({ kind: 'outputs', files });
   const planned = mine === null ? plan.runs.length : mine.size;
-  return { planned, skipped: planned - toRun.length, executed, completed, failed, interrupted, files };
+  return { planned, skipped: planned - toRun.length, executed, completed, failed, notRun, interrupted, files };
 }
 
 async function runOne(
@@ -173,8 +178,8 @@ async function runOne(
   } catch (e) {
     return {
       ...base,
-      status: 'failed',
-      // A run that cannot fit in memory was refused before it started: its reason says why.
+      // A run that cannot fit in memory was refused before it started: not run, and why.
+      status: e instanceof AdmissionError ? 'not-run' : 'failed',
       reason:
         e instanceof AdmissionError
           ? `not run: ${e.message}`

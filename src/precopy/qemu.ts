@@ -256,10 +256,12 @@ export class QemuLoop implements PrecopyLoop {
     // expected_downtime: what the last sync left, at the last window's bandwidth.
     if (synced !== null) this.expectedDowntimeMs = (pending / this.threshold) * controls.downtimeLimitMs;
     if (pending === 0 || pending < this.threshold) {
-      const decision = {
-        action: 'switchover' as const,
-        why: `pending ${formatBytes(pending)} < threshold ${formatBytes(this.threshold)} (${controls.downtimeLimitMs} ms at the last window's bandwidth), after ${this.syncs} syncs`,
-      };
+      // Nothing pending is QEMU's estimate without a sync: the guest's writes since the last are not in it.
+      const why =
+        pending === 0
+          ? `nothing pending by QEMU's estimate (its bitmap, without a sync: the writes since the last are not counted), after ${this.syncs} syncs`
+          : `pending ${formatBytes(pending)} < threshold ${formatBytes(this.threshold)} (${controls.downtimeLimitMs} ms at the last window's bandwidth), after ${this.syncs} syncs`;
+      const decision = { action: 'switchover' as const, why };
       port.control.note(decision);
       await this.endRecord(port, decision.why, synced, false);
       return { decision, postcopyAfter: null };

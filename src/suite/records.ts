@@ -44,7 +44,9 @@ function parseRecord(line: string): SuiteRecord | undefined {
       r.recordVersion === RECORD_VERSION &&
       typeof r.runId === 'string' &&
       typeof r.configId === 'string' &&
-      (r.status === 'failed' || (r.status === 'completed' && typeof r.result === 'object' && r.result !== null)) &&
+      (r.status === 'failed' ||
+        r.status === 'not-run' ||
+        (r.status === 'completed' && typeof r.result === 'object' && r.result !== null)) &&
       typeof r.varied === 'object' &&
       r.varied !== null;
     return ok ? (r as SuiteRecord) : undefined;

@@ -96,8 +96,11 @@ export interface SuiteRecord {
   repeat: number;
   varied: OptionTexts;
   options: OptionTexts;
-  /** `failed`: the migration failed (result.reason says why) or the run threw (no result). */
-  status: 'completed' | 'failed';
+  /**
+   * `failed`: the migration failed (result.reason says why) or the run threw (no result);
+   * `not-run`: it was refused before it started (it cannot fit in this machine's memory: reason).
+   */
+  status: 'completed' | 'failed' | 'not-run';
   reason?: string;
   finishedAt: string;
   /** Wall-clock milliseconds the run took, set-up included. */

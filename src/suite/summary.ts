@@ -25,6 +25,8 @@ export interface SummaryRow {
   planned: number;
   completed: number;
   failed: number;
+  /** Refused before they started (they do not fit): neither completed nor failed. */
+  notRun: number;
   /** By metric name; absent when no completed run carries the metric. */
   stats: Record<string, Stats | undefined>;
 }
@@ -59,7 +61,16 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
   for (const run of plan.runs) {
     let row = rows.get(run.configId);
     if (row === undefined) {
-      row = { configId: run.configId, varied: run.varied, planned: 0, completed: 0, failed: 0, stats: {}, records: [] };
+      row = {
+        configId: run.configId,
+        varied: run.varied,
+        planned: 0,
+        completed: 0,
+        failed: 0,
+        notRun: 0,
+        stats: {},
+        records: [],
+      };
       rows.set(run.configId, row);
     }
     row.planned++;
@@ -69,7 +80,8 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
       row.completed++;
       row.records.push(record);
     } else {
-      row.failed++;
+      if (record.status === 'not-run') row.notRun++;
+      else row.failed++;
       failedRuns.push(record);
     }
   }
@@ -209,7 +221,8 @@ export function summaryMarkdown(plan: SuitePlan, summary: SuiteSummary): string 
   out.push(`| ${head.map((_, i) => (i < plan.variedKeys.length ? '---' : '---:')).join(' | ')} |`);
   for (const cells of rows) out.push(`| ${cells.map(mdCell).join(' | ')} |`);
   if (summary.failedRuns.length > 0) {
-    out.push('', '## Failed runs', '');
+    const notRun = summary.failedRuns.some((r) => r.status === 'not-run');
+    out.push('', notRun ? '## Failed and not-run runs' : '## Failed runs', '');
     for (const r of summary.failedRuns) {
       const varied = Object.entries(r.varied)
         .map(([k, v]) => `${kebabOf(k)}=${v}`)

@@ -50,6 +50,12 @@ const SIZE_FORM = 'a size such as 512MiB, 16GiB, 4KiB, 64M (binary), 500MB (deci
 /** Parses a memory size to bytes: a positive whole number of bytes. */
 export function parseSize(option: string, text: string): number {
   const q = splitQuantity(text);
+  // A lowercase b is bits in a rate (--link 10Gb/s): a size in Gb would read two ways, so it is refused.
+  if (q !== null && /^[kmgt]b$/i.test(q.unit) && q.unit.endsWith('b'))
+    throw new OptionError(
+      option,
+      `${option} ${text.trim()}: a lowercase b means bits (as in --link 10Gb/s), a size is bytes: write ${q.value}${q.unit[0].toUpperCase()}B (decimal) or ${q.value}${q.unit[0].toUpperCase()}iB (binary)`,
+    );
   const unitBytes = q === null ? undefined : SIZE_UNIT_BYTES[q.unit.toLowerCase()];
   if (q === null || unitBytes === undefined) throw invalid(option, SIZE_FORM, text);
   const bytes = q.value * unitBytes;

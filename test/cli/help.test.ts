@@ -24,6 +24,13 @@ test('migbench --help lists the commands', () => {
   assert.match(r.stdout, /--version/);
 });
 
+test('migbench help run is migbench run --help', () => {
+  const r = help('help', 'run');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, help('run', '--help').stdout);
+  assert.match(help('--help').stdout, /help \[command\]/);
+});
+
 test('migbench --version prints the package version', () => {
   const r = help('--version');
   assert.equal(r.status, 0);

@@ -119,7 +119,7 @@ test('migbench run refuses a guest that cannot fit at once: exit 2, one line', (
   assert.ok(performance.now() - t0 < 10_000, 'before anything is allocated');
 });
 
-test('a suite records a run that cannot fit as failed, with the reason, and goes on', async () => {
+test('a suite records a run that cannot fit as not run, with the reason, and goes on', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-admit-'));
   const plan = expandSuite(
     parseSuite(
@@ -129,12 +129,14 @@ test('a suite records a run that cannot fit as failed, with the reason, and goes
     ),
   );
   const outcome = await runSuite(plan, { outDir: dir, toolVersion: 'test' });
-  assert.equal(outcome.failed, 1);
+  assert.equal(outcome.notRun, 1);
+  assert.equal(outcome.failed, 0);
   assert.equal(outcome.completed, 1);
   const records = readFileSync(path.join(dir, 'results.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
+  assert.equal(records[0].status, 'not-run');
   assert.match(records[0].reason, new RegExp(`^not run: --ram 64GiB needs about ${need64} GiB`));
   assert.equal(records[1].status, 'completed');
 });

@@ -98,3 +98,10 @@ test('auto-converge under the qemu loop: weighed once per period of over 1 s, ra
   for (let i = 1; i < steps.length; i++) assert.ok(steps[i] - steps[i - 1] > 2000, `raises at ${steps.join(', ')} ms`);
   assert.ok(steps[0] > 2000, `first raise at ${steps[0]} ms`);
 });
+
+test('a guest sent whole within the first window: the switch-over reason says nothing was pending by the estimate, not "0 B < 0 B"', async () => {
+  const r = await runMigration(resolveRunConfig({ clock: 'virtual', ram: '16MiB', dirtyRate: '20MB/s' }));
+  assert.equal(r.status, 'completed', r.reason);
+  assert.doesNotMatch(r.switchoverReason ?? '', /threshold 0 B/);
+  assert.match(r.switchoverReason ?? '', /^nothing pending by QEMU's estimate \(its bitmap, without a sync/);
+});

@@ -43,6 +43,13 @@ test('parseSize: binary units, K/M/G shorthand binary, KB/MB/GB decimal, bare by
   for (const [text, bytes] of cases) assert.equal(parseSize('--ram', text), bytes, text);
   for (const bad of ['0', '0MiB', '12XB', '', 'MiB', '-1', '1e9', '0.3KiB', '1.2.3', 'fast', '1 GiB extra'])
     rejects(parseSize, bad);
+  // Gb is bits in a rate (--link 10Gb/s): as a size it is refused, saying what to write.
+  for (const bits of ['64Gb', '512mb', '4kb', '1Tb'])
+    assert.throws(
+      () => parseSize('--ram', bits),
+      /a lowercase b means bits .*a size is bytes: write \d+[KMGT]B \(decimal\) or \d+[KMGT]iB \(binary\)/,
+      bits,
+    );
 });
 
 test('parseLinkRate: decimal bits and bytes per second, unlimited', () => {
