@@ -80,10 +80,7 @@ function runTrace(task: WriterTask, trace: TraceCursor, writeOne: () => number):
     if (state === PAUSE) {
       const pausedAt = performance.now();
       liveMs += pausedAt - liveSince;
-      Atomics.store(i32, ACK + task.vcpu, 1);
-      Atomics.notify(i32, ACK + task.vcpu);
-      while (Atomics.load(i32, STATE) === PAUSE) Atomics.wait(i32, STATE, PAUSE, 100);
-      Atomics.store(i32, ACK + task.vcpu, 0);
+      parkWhilePaused(i32, task.vcpu);
       // The program stood still while paused.
       liveSince = performance.now();
       anchorWall += liveSince - pausedAt;
@@ -193,10 +190,7 @@ function runPaced(
     if (state === STOP) break;
     if (state === PAUSE) {
       liveMs += performance.now() - liveSince;
-      Atomics.store(i32, ACK + task.vcpu, 1);
-      Atomics.notify(i32, ACK + task.vcpu);
-      while (Atomics.load(i32, STATE) === PAUSE) Atomics.wait(i32, STATE, PAUSE, 100);
-      Atomics.store(i32, ACK + task.vcpu, 0);
+      parkWhilePaused(i32, task.vcpu);
       // Pacing restarts after a pause: a resumed guest does not burst to make up for lost time.
       origin = performance.now();
       liveSince = origin;
@@ -263,4 +257,12 @@ function runPaced(
   }
   if (Atomics.load(i32, ACK + task.vcpu) === 0) liveMs += performance.now() - liveSince;
   return { kind: 'writer-report', vcpu: task.vcpu, pageWrites: done, liveMs };
+}
+
+/** The driver holds the guest paused: say so (the barrier before the final scan), and wait until it lets go. */
+function parkWhilePaused(i32: Int32Array, vcpu: number): void {
+  Atomics.store(i32, ACK + vcpu, 1);
+  Atomics.notify(i32, ACK + vcpu);
+  while (Atomics.load(i32, STATE) === PAUSE) Atomics.wait(i32, STATE, PAUSE, 100);
+  Atomics.store(i32, ACK + vcpu, 0);
 }

@@ -279,8 +279,19 @@ export function formatStatusLine(r: MigrationResult): string {
     parts.push(`reason: ${r.reason ?? 'not given'}`);
     parts.push(`source running: ${r.sourceRunning ? 'yes' : 'no'}`);
   }
+  const over = downtimeOverLimit(r);
+  if (over !== null) parts.push(over);
   if (r.switchoverReason !== undefined) parts.push(`switchover: ${r.switchoverReason}`);
   return parts.join(' · ');
+}
+
+/** A completed run whose downtime passed the limit its policy aims for, said as such; null otherwise. */
+export function downtimeOverLimit(r: MigrationResult): string | null {
+  const c = r.config;
+  const aims = c.policy === 'qemu' || c.policy === 'qemu-rounds';
+  const ms = r.totals.downtimeMs;
+  if (r.status !== 'completed' || !aims || !(ms > c.downtimeLimitMs)) return null;
+  return `DOWNTIME OVER ITS LIMIT: ${formatMs(ms)} > ${formatMs(c.downtimeLimitMs)}`;
 }
 
 type Cell = string | { content: string; colSpan: number; hAlign: Table.HorizontalAlignment };
@@ -434,7 +445,8 @@ export function totalsTableOf(r: MigrationResult): ResultTable | null {
     [
       'Downtime (ms)',
       fixed(tot.downtimeMs, 1),
-      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' || c.policy === 'qemu-rounds' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}`,
+      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' || c.policy === 'qemu-rounds' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}` +
+        (downtimeOverLimit(r) === null ? '' : ` — OVER IT by ${formatMs(tot.downtimeMs - c.downtimeLimitMs)}`),
     ],
     [
       `Bytes sent (${bytes.name})`,

@@ -7,13 +7,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN } from '../fixtures/receiver-process.js';
 import type { MigrationResult } from '../../src/result/schema.js';
+import { simulatedPart } from '../fixtures/simulated.js';
 import { runMigration } from '../../src/index.js';
-
-/** A result without its wall-clock measurements (CPU and wall times) and environment. */
-const WALL = new Set(['startedAt', 'environment', 'wallTimeMs', 'setup', 'scanMs', 'encodeMs', 'decodeMs']);
-function simulatedPart(r: MigrationResult): unknown {
-  return JSON.parse(JSON.stringify(r, (k, v: unknown) => (WALL.has(k) ? undefined : v)));
-}
 
 const dir = mkdtempSync(path.join(tmpdir(), 'migbench-from-'));
 const migbench = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });

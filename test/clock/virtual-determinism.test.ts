@@ -1,15 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runMigration } from '../../src/driver/migrate.js';
-import type { MigrationResult } from '../../src/result/schema.js';
+import { simulatedPart } from '../fixtures/simulated.js';
 import { smallConfig } from '../fixtures/migrate.js';
-
-/** A result without its wall-clock and environment fields (the second run also reuses the first's memories). */
-function simulatedPart(r: MigrationResult): unknown {
-  const { startedAt: _s, environment: _e, totals, iterations, ...rest } = r;
-  const { wallTimeMs: _w, setup: _u, ...simTotals } = totals;
-  return { ...rest, totals: simTotals, iterations: iterations.map(({ scanMs: _m, ...it }) => it) };
-}
 
 test('the virtual clock gives the same result twice for the same seed, and another for another seed', async () => {
   const config = smallConfig({

@@ -167,3 +167,16 @@ test('toJson: the result itself, 2-space indented', () => {
   assert.deepEqual(JSON.parse(json), r);
   assert.match(json, /^{\n {2}"schemaVersion": 1,/);
 });
+
+test('a downtime over its policy limit is flagged in the status line and the totals, and only for policies that aim for it', () => {
+  const over = result(3);
+  over.totals.downtimeMs = 463.6;
+  const text = formatResult(over);
+  assert.match(text, /status: completed · verified: yes · DOWNTIME OVER ITS LIMIT: 463\.6 ms > 300\.0 ms/);
+  assert.ok(cells(text).includes('Downtime (ms) 463.6 limit 300.0 ms — OVER IT by 163.6 ms'));
+  assert.doesNotMatch(formatResult(result(3)), /OVER/, 'within the limit: no flag');
+  const xen = result(3);
+  xen.totals.downtimeMs = 463.6;
+  xen.config = { ...xen.config, policy: 'xen' };
+  assert.doesNotMatch(formatResult(xen), /OVER/, 'Xen ignores the limit');
+});

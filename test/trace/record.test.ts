@@ -14,14 +14,7 @@ import { TraceFile } from '../../src/trace/reader.js';
 import { runMigration } from '../../src/index.js';
 import { resolveRunConfig } from '../../src/config/options.js';
 import { BIN } from '../fixtures/receiver-process.js';
-import type { MigrationResult } from '../../src/result/schema.js';
-
-/** A result without its wall-clock and environment fields (as test/clock/virtual-determinism.test.ts). */
-function simulatedPart(r: MigrationResult): unknown {
-  const { startedAt: _s, environment: _e, totals, iterations, ...rest } = r;
-  const { wallTimeMs: _w, setup: _u, ...simTotals } = totals;
-  return { ...rest, totals: simTotals, iterations: iterations.map(({ scanMs: _m, ...it }) => it) };
-}
+import { simulatedPart } from '../fixtures/simulated.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'migbench-record-'));
 const program = path.join(dir, 'writer.py');
