@@ -3,7 +3,7 @@
  * (one lane per VM: its pre-copy rounds, its suspension, its post-copy) and the NIC's throughput
  * over time split by VM.
  */
-import { newTable as table } from './human.js';
+import { downtimeOverLimit, newTable as table } from './human.js';
 import type { EvacuationResult, EvacuationResultConfig } from '../evacuate/result.js';
 import { formatBitRate, formatBytes, formatMs } from '../util/format.js';
 import { CHART_WIDTH, type ChartSpec } from './charts/render.js';
@@ -31,7 +31,9 @@ export function vmRows(r: EvacuationResult): string[][] {
       t && v.status === 'migrated' ? fixed(t.downtimeMs, 1) : '-',
       t ? String(t.iterations) : '-',
       t ? fixed(t.bytesSent / MIB, 1) : '-',
-      v.status === 'migrated' ? `migrated${v.result?.verified ? ', verified' : ''}` : `LEFT: ${v.reason ?? ''}`,
+      v.status === 'migrated'
+        ? `migrated${v.result?.verified ? ', verified' : ''}${v.result && downtimeOverLimit(v.result) !== null ? `; DOWNTIME OVER ITS LIMIT (${fixed(v.result.config.downtimeLimitMs, 1)} ms)` : ''}`
+        : `LEFT: ${v.reason ?? ''}`,
     ];
   });
 }
@@ -136,7 +138,17 @@ export function formatEvacuation(r: EvacuationResult): string {
       : r.status === 'partial'
         ? `PARTIAL: ${r.host.leftBehind} VM${r.host.leftBehind === 1 ? '' : 's'} left on the source`
         : 'FAILED: no VM migrated';
-  return `${status}\n\n${vt.toString()}\n\n${ht.toString()}`;
+  // A VM paused longer than the limit its policy aims for is said beside the headline, not under it.
+  const over = r.vms.filter((v) => v.status === 'migrated' && v.result && downtimeOverLimit(v.result) !== null);
+  const overText =
+    over.length === 0
+      ? ''
+      : ` · ${over.length} VM${over.length === 1 ? '' : 's'} OVER ${over.length === 1 ? 'ITS' : 'THEIR'} DOWNTIME LIMIT: ${over
+          .map(
+            (v) => `${v.name} ${formatMs(v.result!.totals.downtimeMs)} > ${formatMs(v.result!.config.downtimeLimitMs)}`,
+          )
+          .join(', ')}`;
+  return `${status}${overText}\n\n${vt.toString()}\n\n${ht.toString()}`;
 }
 
 // -------------------------------------------------------------------------------- HTML

@@ -4,6 +4,7 @@
  * Units are in every column header (or, in the totals table, in every row label), so the cells
  * hold bare numbers that line up.
  */
+import { downtimeOver } from '../result/limits.js';
 import { guestCostMs, hostCostMs } from '../dirtylog/cost-meter.js';
 import Table from 'cli-table3';
 import type { WritePattern } from '../guest/pattern.js';
@@ -285,13 +286,10 @@ export function formatStatusLine(r: MigrationResult): string {
   return parts.join(' · ');
 }
 
-/** A completed run whose downtime passed the limit its policy aims for, said as such; null otherwise. */
+/** A completed run whose downtime passed the limit its policy aims for (downtimeOver), said as such; null otherwise. */
 export function downtimeOverLimit(r: MigrationResult): string | null {
-  const c = r.config;
-  const aims = c.policy === 'qemu' || c.policy === 'qemu-rounds';
-  const ms = r.totals.downtimeMs;
-  if (r.status !== 'completed' || !aims || !(ms > c.downtimeLimitMs)) return null;
-  return `DOWNTIME OVER ITS LIMIT: ${formatMs(ms)} > ${formatMs(c.downtimeLimitMs)}`;
+  const over = downtimeOver(r);
+  return over === null ? null : `DOWNTIME OVER ITS LIMIT: ${formatMs(over.downtimeMs)} > ${formatMs(over.limitMs)}`;
 }
 
 type Cell = string | { content: string; colSpan: number; hAlign: Table.HorizontalAlignment };
@@ -428,6 +426,21 @@ export function formatRoundsTable(iterations: readonly IterationRecord[]): strin
   return roundsTableOf(iterations)?.toString() ?? '';
 }
 
+/** The Totals' downtime row: against the limit (flagged when over it), or none for a failed run whose guest never paused. */
+function downtimeRow(r: MigrationResult): [string, string, string] {
+  const c = r.config;
+  const ms = r.totals.downtimeMs;
+  if (r.status === 'failed' && r.sourceRunning && ms === 0)
+    return ['Downtime (ms)', '–', 'none: the guest stayed running on the source'];
+  const aims = c.policy === 'qemu' || c.policy === 'qemu-rounds';
+  return [
+    'Downtime (ms)',
+    fixed(ms, 1),
+    `limit ${formatMs(c.downtimeLimitMs)}${aims ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}` +
+      (downtimeOverLimit(r) === null ? '' : ` — OVER IT by ${formatMs(ms - c.downtimeLimitMs)}`),
+  ];
+}
+
 export function totalsTableOf(r: MigrationResult): ResultTable | null {
   const c = r.config;
   const tot = r.totals;
@@ -436,28 +449,29 @@ export function totalsTableOf(r: MigrationResult): ResultTable | null {
   const bytes = binaryUnit(tot.bytesSent);
   const configuredDirty = c.dirtyPagesPerSec;
   const t = newTable(['Measure (unit)', 'Value', 'Reference'], ['left', 'right', 'left']);
+  // A failed run's figures are what it did before it failed: said so.
+  const failed = r.status === 'failed';
   t.push(
     [
       'Total time (ms)',
       fixed(tot.totalTimeMs, 1),
-      `connect to announce${tot.totalTimeMs >= 1000 ? ` = ${formatMs(tot.totalTimeMs)}` : ''}`,
+      `${failed ? 'connect to the failure' : 'connect to announce'}${tot.totalTimeMs >= 1000 ? ` = ${formatMs(tot.totalTimeMs)}` : ''}`,
     ],
-    [
-      'Downtime (ms)',
-      fixed(tot.downtimeMs, 1),
-      `limit ${formatMs(c.downtimeLimitMs)}${c.policy === 'qemu' || c.policy === 'qemu-rounds' ? '' : ` (a qemu policy target; ${c.policy} ignores it)`}` +
-        (downtimeOverLimit(r) === null ? '' : ` — OVER IT by ${formatMs(tot.downtimeMs - c.downtimeLimitMs)}`),
-    ],
+    downtimeRow(r),
     [
       `Bytes sent (${bytes.name})`,
       fixed(tot.bytesSent / bytes.divisor, bytes.digits),
       `${fixed(tot.ramMultiplesSent, 2)} × RAM (${formatBytes(c.ramBytes)})`,
     ],
-    ['Pages sent (pages)', count(tot.pagesSent), `RAM is ${count(c.ramBytes / c.pageSizeBytes)} pages`],
+    [
+      'Pages sent (pages)',
+      count(tot.pagesSent),
+      `${failed ? 'in the rounds recorded (not the one the failure cut short); ' : ''}RAM is ${count(c.ramBytes / c.pageSizeBytes)} pages`,
+    ],
     [
       'Iterations (rounds)',
       count(tot.iterations),
-      `${precopyRounds} pre-copy + ${tot.iterations - precopyRounds} stop-and-copy`,
+      `${precopyRounds} pre-copy + ${tot.iterations - precopyRounds} stop-and-copy${failed ? ', recorded before the failure' : ''}`,
     ],
     [
       `Achieved link rate (${link.name})`,

@@ -8,6 +8,8 @@ import { METRICS, SUMMARY_METRICS, type Metric } from './metrics.js';
 import type { OptionTexts, SuitePlan, SuiteRecord } from './schema.js';
 import { parseDirtyRate, parseDuration, parseLinkRate, parseSize } from '../util/units.js';
 import type { RunOptionKey } from '../config/options.js';
+import { downtimeOver } from '../result/limits.js';
+import { formatMs } from '../util/format.js';
 
 export interface Stats {
   mean: number;
@@ -35,6 +37,8 @@ export interface SuiteSummary {
   metrics: Metric[];
   rows: SummaryRow[];
   failedRuns: SuiteRecord[];
+  /** Completed runs whose downtime passed the limit their policy aims for. */
+  overLimitRuns: Array<{ record: SuiteRecord; downtimeMs: number; limitMs: number }>;
 }
 
 export function statsOf(values: readonly number[]): Stats | undefined {
@@ -58,6 +62,7 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
   const metrics = METRICS.filter((m) => names.includes(m.name));
   const rows = new Map<string, SummaryRow & { records: SuiteRecord[] }>();
   const failedRuns: SuiteRecord[] = [];
+  const overLimitRuns: SuiteSummary['overLimitRuns'] = [];
   for (const run of plan.runs) {
     let row = rows.get(run.configId);
     if (row === undefined) {
@@ -79,6 +84,8 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
     if (record.status === 'completed') {
       row.completed++;
       row.records.push(record);
+      const over = record.result === undefined ? null : downtimeOver(record.result);
+      if (over !== null) overLimitRuns.push({ record, ...over });
     } else {
       if (record.status === 'not-run') row.notRun++;
       else row.failed++;
@@ -93,7 +100,7 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
       row.stats[m.name] = statsOf(values);
     }
   }
-  return { metrics, rows: [...rows.values()].map(({ records: _, ...row }) => row), failedRuns };
+  return { metrics, rows: [...rows.values()].map(({ records: _, ...row }) => row), failedRuns, overLimitRuns };
 }
 
 /**
@@ -228,6 +235,17 @@ export function summaryMarkdown(plan: SuitePlan, summary: SuiteSummary): string 
         .map(([k, v]) => `${kebabOf(k)}=${v}`)
         .join(', ');
       out.push(`- \`${r.runId}\`${varied === '' ? '' : ` (${mdCell(varied)})`}: ${mdCell(r.reason ?? 'failed')}`);
+    }
+  }
+  if (summary.overLimitRuns.length > 0) {
+    out.push('', '## Runs over their downtime limit', '');
+    for (const { record: r, downtimeMs, limitMs } of summary.overLimitRuns) {
+      const varied = Object.entries(r.varied)
+        .map(([k, v]) => `${kebabOf(k)}=${v}`)
+        .join(', ');
+      out.push(
+        `- \`${r.runId}\`${varied === '' ? '' : ` (${mdCell(varied)})`}: downtime ${formatMs(downtimeMs)} > ${formatMs(limitMs)}`,
+      );
     }
   }
   return `${out.join('\n')}\n`;

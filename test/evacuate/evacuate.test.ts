@@ -9,6 +9,7 @@ import { parseVmText, resolveEvacuation, type EvacuationText } from '../../src/e
 import { runEvacuation } from '../../src/evacuate/evacuate.js';
 import type { EvacuationResult } from '../../src/evacuate/result.js';
 import { runMigration } from '../../src/driver/migrate.js';
+import { formatEvacuation } from '../../src/report/evacuation.js';
 
 function evacuation(host: EvacuationText['host'], vms: string[], common: EvacuationText['common'] = {}) {
   return resolveEvacuation({ host, common, vms: vms.map((t, i) => parseVmText(t, `--vm ${i + 1}`)) });
@@ -238,4 +239,22 @@ test('a VM key given twice is refused, name and target too; a target is a plain 
   ] as const)
     assert.throws(() => parseVmText(text, '--vm 1'), why, text);
   assert.equal(parseVmText('ram=16MiB,target=2', '--vm 1').target, '2');
+});
+
+test('a VM whose downtime passed its limit is flagged beside the EVACUATED headline and in its row', async () => {
+  const ev = evacuation({ link: '1Gbit/s', clock: 'virtual' }, [
+    'ram=16MiB,dirty-rate=5MB/s,name=calm',
+    'ram=16MiB,name=idle',
+  ]);
+  const r = await runEvacuation(ev);
+  assert.equal(r.status, 'completed');
+  assert.doesNotMatch(formatEvacuation(r), /OVER/, 'within their limits: no flag');
+  const calm = r.vms[0].result!;
+  calm.totals.downtimeMs = calm.config.downtimeLimitMs + 163.6;
+  const text = formatEvacuation(r);
+  assert.match(
+    text.split('\n')[0],
+    /^EVACUATED: every VM migrated and verified · 1 VM OVER ITS DOWNTIME LIMIT: calm 463\.6 ms > 300\.0 ms$/,
+  );
+  assert.match(text, /migrated, verified; DOWNTIME OVER ITS LIMIT \(300\.0 ms\)/);
 });

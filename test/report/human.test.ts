@@ -180,3 +180,20 @@ test('a downtime over its policy limit is flagged in the status line and the tot
   xen.config = { ...xen.config, policy: 'xen' };
   assert.doesNotMatch(formatResult(xen), /OVER/, 'Xen ignores the limit');
 });
+
+test("a failed run's totals say what it did before it failed, and no downtime it never had", () => {
+  const failed = result(1);
+  failed.status = 'failed';
+  failed.reason = 'connect: the receiver refused the migration';
+  failed.sourceRunning = true;
+  failed.verified = false;
+  failed.iterations = [];
+  failed.totals.iterations = 0;
+  failed.totals.pagesSent = 0;
+  failed.totals.downtimeMs = 0;
+  const flat = cells(formatResult(failed));
+  assert.ok(flat.includes('Downtime (ms) – none: the guest stayed running on the source'), flat);
+  assert.ok(flat.includes('connect to the failure'));
+  assert.ok(flat.includes('Pages sent (pages) 0 in the rounds recorded (not the one the failure cut short)'));
+  assert.ok(flat.includes('0 pre-copy + 0 stop-and-copy, recorded before the failure'));
+});
