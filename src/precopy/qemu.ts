@@ -510,13 +510,14 @@ export class QemuLoop implements PrecopyLoop {
     // frames maybe still on the wire (or in a send buffer).
     await port.send.written();
     const r = this.record;
-    // Dirtied during the record: what the sync that ends it newly found.
+    // Dirtied during the record: what the sync that ends it newly found; with none at its end (a
+    // switch-over without a sync), what the dirty log holds since the last (not 0: the guest wrote).
     const counts = {
       dirtyPages: r.found,
       sent: r.sent,
       scanMs: r.scanMs,
       pendingPages: this.toSend,
-      dirtiedPages: sync?.added ?? 0,
+      dirtiedPages: sync?.added ?? port.dirty.pending(),
     };
     port.records.keep(port.records.end(r.start, counts), why);
     port.control.remaining(this.toSend * port.guest.pageSizeBytes);
