@@ -14,7 +14,13 @@ function mix(m: ContentMixInfo): string {
 }
 
 export function formatTraceInfo(i: TraceInfo): string {
-  const t = new Table({ head: ['Measure', 'Value'], style: { head: [], border: [] } });
+  // Within 100 columns: long values wrap in their cell.
+  const t = new Table({
+    head: ['Measure', 'Value'],
+    colWidths: [17, 80],
+    wordWrap: true,
+    style: { head: [], border: [] },
+  });
   const ws = i.workingSetPerSecond.map((w) => w.pages);
   t.push(
     [
