@@ -19,6 +19,8 @@ export interface CliIO {
   err(text: string): void;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width in columns when stdout is one; output is laid out for it (else $COLUMNS, else 100). */
+  columns?: number;
   env: NodeJS.ProcessEnv;
 }
 

@@ -24,7 +24,8 @@ import type { ResultConfig } from '../result/schema.js';
 import type { RunConfig } from '../config/types.js';
 import type { MigrationEvent } from '../driver/events.js';
 import type { MigrationResult } from '../result/schema.js';
-import { formatMs } from '../util/format.js';
+import { formatBytes, formatMs } from '../util/format.js';
+import { formatSummary, outputWidth } from '../report/summary.js';
 import { formatConfigHeader, formatResult, formatRoundLine } from '../report/human.js';
 import { toJson } from '../report/json.js';
 import { predictPrecopy } from '../model/precopy.js';
@@ -52,6 +53,7 @@ type RunCliOptions = RawRunOptions & {
   exportJson?: string;
   html?: string;
   quiet?: boolean;
+  verbose?: boolean;
   runs?: string;
   exportMarkdown?: string;
   exportCsv?: string;
@@ -99,6 +101,10 @@ export const runCommand: CliCommand = {
         'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result',
       )
       .option(
+        '--verbose',
+        "a line per round as it ends, then the stages, rounds and totals tables (and codecs', post-copy's and QEMU's statistics) instead of the short summary",
+      )
+      .option(
         '--from <file>',
         "run again the run a result records: FILE is a result (--json, --export-json), a suite's record, or a suite's results.jsonl with #RUN-ID after its name; no run option beside it but --token or --token-file",
       )
@@ -137,7 +143,8 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
   const out = outputModes(opts, io);
   if (out.header) {
     const { describeEnvironment } = await import('../result/environment.js');
-    io.out(`${formatConfigHeader(resultConfig(config), describeEnvironment(), ctx.version)}\n\n`);
+    const layout = { width: out.width, verbose: out.verbose };
+    io.out(`${formatConfigHeader(resultConfig(config), describeEnvironment(), ctx.version, layout)}\n\n`);
   }
   const onEvent = progressEvents(out, io);
   if (runs > 1) return repeatedRuns(config, runs, opts, ctx, onEvent, loaded);
@@ -149,6 +156,8 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     if (!(e instanceof AdmissionError)) throw e;
     io.err(`migbench: ${e.message}\n`);
     return EXIT_USAGE;
+  } finally {
+    onEvent.done();
   }
   return reportRun(result, config, opts, ctx, out);
 }
@@ -231,35 +240,59 @@ interface OutputModes {
   liveRounds: boolean;
   /** Round lines on stderr (piped, `| tee log`, or --json: stdout waits for the result). */
   stderrRounds: boolean;
-  /** The stages on stderr (at a terminal). */
+  /** The stages on stderr (at a terminal): a line each with --verbose, else one line rewritten in place. */
   progress: boolean;
   quiet: boolean;
+  /** Round lines and the full tables; else the short summary. */
+  verbose: boolean;
+  /** Columns to lay the text out for. */
+  width: number;
 }
 
 function outputModes(opts: RunCliOptions, io: CliIO): OutputModes {
   const json = opts.json === true;
   const quiet = opts.quiet === true;
-  const liveRounds = !json && !quiet && io.stdoutIsTTY;
+  const verbose = opts.verbose === true;
+  const liveRounds = verbose && !json && !quiet && io.stdoutIsTTY;
   return {
     json,
     quiet,
+    verbose,
+    width: outputWidth(io.columns, io.env),
     header: !json && !quiet,
     liveRounds,
-    stderrRounds: !quiet && !liveRounds,
+    stderrRounds: verbose && !quiet && !liveRounds,
     progress: !quiet && io.stderrIsTTY,
   };
 }
 
-/** The run's events, told as the output modes say. */
-function progressEvents(out: OutputModes, io: CliIO): (e: MigrationEvent) => void {
-  return (e) => {
+/**
+ * The run's events, told as the output modes say. Without --verbose a terminal's stderr gets one
+ * line, rewritten as the stages and rounds go by and erased before the result is printed.
+ */
+function progressEvents(out: OutputModes, io: CliIO): ((e: MigrationEvent) => void) & { done(): void } {
+  const inPlace = out.progress && !out.verbose;
+  let shown = false;
+  let stage = '';
+  const show = (text: string): void => {
+    io.err(`\r\x1b[K${text.slice(0, out.width - 1)}`);
+    shown = true;
+  };
+  const onEvent = (e: MigrationEvent): void => {
     switch (e.kind) {
       case 'round':
-        if (out.liveRounds) io.out(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
-        else if (out.stderrRounds) io.err(`${formatRoundLine(e.iteration, e.policyDecision)}\n`);
+        if (out.liveRounds) io.out(`${formatRoundLine(e.iteration, e.policyDecision, out.width)}\n`);
+        else if (out.stderrRounds) io.err(`${formatRoundLine(e.iteration, e.policyDecision, out.width)}\n`);
+        else if (inPlace)
+          show(
+            `${stage} · round ${e.iteration.index} done: ${formatBytes(e.iteration.bytesSent)} in ${formatMs(e.iteration.durationMs)}, ` +
+              `${e.iteration.dirtyPages.toLocaleString('en-US')} pages dirty`,
+          );
         break;
       case 'stage-start':
-        if (out.progress) io.err(`stage ${e.stage} at ${formatMs(e.atMs)}\n`);
+        stage = `${e.stage} at ${formatMs(e.atMs)}`;
+        if (inPlace) show(stage);
+        else if (out.progress) io.err(`stage ${stage}\n`);
         break;
       case 'stage-end':
         break;
@@ -269,6 +302,12 @@ function progressEvents(out: OutputModes, io: CliIO): (e: MigrationEvent) => voi
         break;
     }
   };
+  return Object.assign(onEvent, {
+    done(): void {
+      if (shown) io.err('\r\x1b[K');
+      shown = false;
+    },
+  });
 }
 
 /** The result on stdout and in the files asked for; the exit code. */
@@ -282,7 +321,8 @@ async function reportRun(
   const { io } = ctx;
   for (const w of result.warnings ?? []) io.err(`migbench: warning: ${w}\n`);
   if (opts.model === true) result.model = predictPrecopy(config);
-  io.out(out.json ? `${toJson(result)}\n` : `${out.liveRounds ? '\n' : ''}${formatResult(result)}\n`);
+  const text = out.verbose ? formatResult(result, out.width) : formatSummary(result, out.width);
+  io.out(out.json ? `${toJson(result)}\n` : `${out.liveRounds ? '\n' : ''}${text}\n`);
   if (!out.json && result.model) io.out(`\n${formatModelComparison(result.model, result)}\n`);
   if (
     opts.exportJson !== undefined &&
@@ -321,7 +361,7 @@ async function repeatedRuns(
   runs: number,
   opts: RunCliOptions,
   ctx: CliCommandContext,
-  onEvent: (e: MigrationEvent) => void,
+  onEvent: ReturnType<typeof progressEvents>,
   loaded: UserStrategies,
 ): Promise<number> {
   const { io } = ctx;
@@ -332,6 +372,7 @@ async function repeatedRuns(
   const { summarizeRuns, formatRunsSummary } = await import('../report/runs.js');
   for (let i = 0; i < runs; i++) {
     const r = await runWithInterrupt(repeatConfig(config, i), onEvent, io, loaded);
+    onEvent.done();
     results.push(r);
     for (const w of r.warnings ?? []) io.err(`migbench: warning: ${w}\n`);
     if (!json && opts.quiet !== true)

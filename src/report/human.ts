@@ -5,6 +5,7 @@
  * hold bare numbers that line up.
  */
 import { downtimeOver } from '../result/limits.js';
+import { formatRows } from './summary.js';
 import { guestCostMs, hostCostMs } from '../dirtylog/cost-meter.js';
 import Table from 'cli-table3';
 import type { WritePattern } from '../guest/pattern.js';
@@ -16,7 +17,16 @@ import type {
   MigrationResult,
   StageRecord,
 } from '../result/schema.js';
-import { formatBitRate, formatByteRate, formatBytes, formatMs } from '../util/format.js';
+import {
+  formatBitRate,
+  formatByteRate,
+  formatBytes,
+  formatCount as count,
+  formatFixed as fixed,
+  formatMs,
+  formatPercent as percent,
+  wrapText,
+} from '../util/format.js';
 
 /** Rounds tables longer than HEAD + TAIL + 1 show the first HEAD and last TAIL rounds. */
 export const ROUNDS_HEAD = 10;
@@ -27,7 +37,13 @@ export type HeaderEnvironment = Pick<Environment, 'node' | 'platform' | 'arch' |
 // ------------------------------------------------------------------------------------ header
 
 /** The context a reader needs to trust the numbers: tool, machine, and the configuration. */
-export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment, toolVersion: string): string {
+export function formatConfigHeader(
+  config: ResultConfig,
+  env: HeaderEnvironment,
+  toolVersion: string,
+  layout: { width?: number; verbose?: boolean } = {},
+): string {
+  const verbose = layout.verbose ?? true;
   const pages = config.ramBytes / config.pageSizeBytes;
   const dirtyBytesPerSec = config.dirtyPagesPerSec * config.pageSizeBytes;
   const rows: [string, string][] = [
@@ -71,14 +87,13 @@ export function formatConfigHeader(config: ResultConfig, env: HeaderEnvironment,
     ],
     [
       'policy',
-      `${config.policy}${config.precopyLoop === 'qemu' ? " (QEMU's own loop: a round is the interval from one dirty-log sync to the next)" : ''}` +
+      `${config.policy}${verbose && config.precopyLoop === 'qemu' ? " (QEMU's own loop: a round is the interval from one dirty-log sync to the next)" : ''}` +
         ` · downtime limit ${formatMs(config.downtimeLimitMs)}` +
         (config.precopyLoop === 'qemu' ? '' : ` · max iterations ${config.maxIterations ?? "policy's own"}`) +
         ` · timeout ${config.timeoutMs === null ? 'none' : formatMs(config.timeoutMs)}`,
     ],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+  return formatRows(rows, layout.width ?? Infinity);
 }
 
 export function formatContent(c: ResultConfig['content']): string {
@@ -108,7 +123,7 @@ function formatLink(bitsPerSec: number | null): string {
 // -------------------------------------------------------------------------------- round line
 
 /** One line per round as it completes, for a terminal watching the run. */
-export function formatRoundLine(it: IterationRecord, policyDecision?: string): string {
+export function formatRoundLine(it: IterationRecord, policyDecision?: string, width = Infinity): string {
   const line = [
     `round ${String(it.index).padStart(3)}`,
     it.phase.padEnd(13),
@@ -117,34 +132,37 @@ export function formatRoundLine(it: IterationRecord, policyDecision?: string): s
     `at ${formatBitRate(it.achievedLinkBitsPerSec).padStart(12)}`,
     `expected downtime ${formatMs(it.expectedDowntimeMs).padStart(10)}`,
   ].join('  ');
-  return policyDecision === undefined || policyDecision === '' ? line : `${line}  → ${policyDecision}`;
+  const fitted = wrapText(line, width, 11);
+  if (policyDecision === undefined || policyDecision === '') return fitted;
+  const joined = `${line}  → ${policyDecision}`;
+  return joined.length <= width ? joined : `${fitted}\n${wrapText(`    → ${policyDecision}`, width, 6)}`;
 }
 
 // ------------------------------------------------------------------------------------ result
 
 /** Status line, then the stages, rounds and totals tables. */
-export function formatResult(result: MigrationResult): string {
+export function formatResult(result: MigrationResult, width = Infinity): string {
   return [
-    formatStatusLine(result),
+    wrapText(formatStatusLine(result), width, 2),
     '',
     'Stages',
-    formatStagesTable(result.stages),
+    formatStagesTable(result.stages, width),
     '',
     `Rounds (${result.iterations.length})`,
-    formatRoundsTable(result.iterations),
+    formatRoundsTable(result.iterations, width),
     '',
     'Totals',
-    formatTotalsTable(result),
+    formatTotalsTable(result, width),
     ...(result.totals.codec
       ? [
           '',
           `Codecs (${result.config.codecs.join(', ')}; ${result.config.compressThreads || 'no'} encoder threads)`,
-          formatCodecTable(result),
+          formatCodecTable(result, width),
         ]
       : []),
-    ...(result.postcopy ? ['', 'Post-copy', formatPostcopyTable(result)] : []),
+    ...(result.postcopy ? ['', 'Post-copy', formatPostcopyTable(result, width)] : []),
     ...(result.qemu
-      ? ['', "QEMU's statistics (query-migrate's names; QEMU's wire bytes)", formatQemuTable(result)]
+      ? ['', "QEMU's statistics (query-migrate's names; QEMU's wire bytes)", formatQemuTable(result, width)]
       : []),
   ].join('\n');
 }
@@ -204,8 +222,8 @@ export function qemuTableOf(r: MigrationResult): ResultTable | null {
   return t;
 }
 
-export function formatQemuTable(r: MigrationResult): string {
-  return qemuTableOf(r)?.toString() ?? '';
+export function formatQemuTable(r: MigrationResult, width = Infinity): string {
+  return qemuTableOf(r)?.toString(width) ?? '';
 }
 
 /** Per round and in total: bytes before and after encoding, ratio, zero pages, xbzrle's cache, CPU. */
@@ -245,8 +263,8 @@ export function codecTableOf(r: MigrationResult): ResultTable | null {
   return t;
 }
 
-export function formatCodecTable(r: MigrationResult): string {
-  return codecTableOf(r)?.toString() ?? '';
+export function formatCodecTable(r: MigrationResult, width = Infinity): string {
+  return codecTableOf(r)?.toString(width) ?? '';
 }
 
 export function postcopyTableOf(r: MigrationResult): ResultTable | null {
@@ -270,8 +288,8 @@ export function postcopyTableOf(r: MigrationResult): ResultTable | null {
   return t;
 }
 
-export function formatPostcopyTable(r: MigrationResult): string {
-  return postcopyTableOf(r)?.toString() ?? '';
+export function formatPostcopyTable(r: MigrationResult, width = Infinity): string {
+  return postcopyTableOf(r)?.toString(width) ?? '';
 }
 
 export function formatStatusLine(r: MigrationResult): string {
@@ -311,9 +329,48 @@ export class ResultTable {
     this.rows.push(...rows);
   }
 
-  toString(): string {
-    const t = new Table({ head: this.head, colAligns: this.align, style: { head: [], border: [], compact: true } });
-    t.push(...(this.rows as Table.HorizontalTableRow[]));
+  /**
+   * The table as text. Wider than `width` columns, it is cut into tables of as many columns as fit,
+   * one under the other, each repeating the first column (the row's name) so its rows still read.
+   */
+  toString(width = Infinity): string {
+    const all = this.head.map((_, i) => i);
+    const whole = this.render(all);
+    if (tableWidth(whole) <= width || this.head.length <= 2) return whole;
+    // A table of a few columns whose last holds words (a reference, a note): that column wraps.
+    if (this.head.length <= 3 && this.align[this.head.length - 1] === 'left') {
+      const others = tableWidth(this.render(all.slice(0, -1)));
+      const last = Math.max(20, width - others - 1);
+      return this.render(all, last);
+    }
+    const parts: string[] = [];
+    let group = [0];
+    for (let i = 1; i < this.head.length; i++) {
+      const tried = [...group, i];
+      if (group.length > 1 && tableWidth(this.render(tried)) > width) {
+        parts.push(this.render(group));
+        group = [0, i];
+      } else group = tried;
+    }
+    parts.push(this.render(group));
+    return parts.join('\n');
+  }
+
+  /** The table of these columns; `lastWidth`: the last column that wide (borders included), its words wrapped. */
+  private render(columns: readonly number[], lastWidth?: number): string {
+    const pick = <T>(xs: readonly T[]): T[] => columns.map((i) => xs[i]);
+    const t = new Table({
+      head: pick(this.head),
+      colAligns: pick(this.align),
+      style: { head: [], border: [], compact: true },
+      ...(lastWidth === undefined
+        ? {}
+        : { colWidths: [...columns.slice(0, -1).map(() => null), lastWidth], wordWrap: true }),
+    });
+    const rows = this.rows.map((r) =>
+      r.length === 1 && typeof r[0] !== 'string' ? [{ ...r[0], colSpan: columns.length }] : pick(r),
+    );
+    t.push(...(rows as Table.HorizontalTableRow[]));
     return t.toString();
   }
 
@@ -332,6 +389,10 @@ export class ResultTable {
   }
 }
 
+function tableWidth(text: string): number {
+  return Math.max(...text.split('\n').map((l) => [...l].length));
+}
+
 export function newTable(head: string[], colAligns: Table.HorizontalAlignment[]): ResultTable {
   return new ResultTable(head, colAligns);
 }
@@ -342,8 +403,8 @@ export function stagesTableOf(stages: readonly StageRecord[]): ResultTable | nul
   return t;
 }
 
-export function formatStagesTable(stages: readonly StageRecord[]): string {
-  return stagesTableOf(stages)?.toString() ?? '';
+export function formatStagesTable(stages: readonly StageRecord[], width = Infinity): string {
+  return stagesTableOf(stages)?.toString(width) ?? '';
 }
 
 interface RoundColumn {
@@ -422,8 +483,8 @@ export function roundsTableOf(iterations: readonly IterationRecord[]): ResultTab
   return t;
 }
 
-export function formatRoundsTable(iterations: readonly IterationRecord[]): string {
-  return roundsTableOf(iterations)?.toString() ?? '';
+export function formatRoundsTable(iterations: readonly IterationRecord[], width = Infinity): string {
+  return roundsTableOf(iterations)?.toString(width) ?? '';
 }
 
 /** The Totals' downtime row: against the limit (flagged when over it), or none for a failed run whose guest never paused. */
@@ -541,8 +602,8 @@ export function totalsTableOf(r: MigrationResult): ResultTable | null {
   return t;
 }
 
-export function formatTotalsTable(r: MigrationResult): string {
-  return totalsTableOf(r)?.toString() ?? '';
+export function formatTotalsTable(r: MigrationResult, width = Infinity): string {
+  return totalsTableOf(r)?.toString(width) ?? '';
 }
 
 // ---------------------------------------------------------------------------- number helpers
@@ -577,24 +638,4 @@ function bitRateUnit(maxBitsPerSec: number): ColumnUnit {
 
 function finiteOr0(v: number): number {
   return Number.isFinite(v) ? v : 0;
-}
-
-function nonFinite(v: number): string | null {
-  if (Number.isNaN(v)) return 'n/a';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  return null;
-}
-
-/** Fixed decimals with thousands separators: 12,312.4. */
-function fixed(v: number, digits: number): string {
-  return nonFinite(v) ?? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-/** A whole count with thousands separators: 262,144. */
-function count(v: number): string {
-  return fixed(Math.round(v), 0);
-}
-
-function percent(fraction: number): string {
-  return nonFinite(fraction) ?? `${(fraction * 100).toFixed(1)} %`;
 }

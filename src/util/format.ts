@@ -44,3 +44,39 @@ export function formatMs(ms: number): string {
   if (Math.abs(Number(ms.toFixed(1))) < 1000) return `${ms.toFixed(1)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
 }
+
+/** Fixed decimals with thousands separators: 12,312.4; n/a and ∞ for what is not a number. */
+export function formatFixed(v: number, digits: number): string {
+  if (Number.isNaN(v)) return 'n/a';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** A whole count with thousands separators: 262,144. */
+export function formatCount(v: number): string {
+  return formatFixed(Math.round(v), 0);
+}
+
+/** A fraction as a percentage with one decimal: 0.975 -> "97.5 %". */
+export function formatPercent(fraction: number): string {
+  return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(1)} %` : formatFixed(fraction, 1);
+}
+
+/**
+ * Words wrapped to `width` columns, continuation lines indented by `indent` spaces (a label's
+ * width, so wrapped values line up under the first). A word longer than a line stays whole.
+ */
+export function wrapText(text: string, width: number, indent = 0): string {
+  const lines: string[] = [];
+  let line: string | null = null;
+  for (const word of text.split(' ')) {
+    const room = width - (lines.length === 0 ? 0 : indent);
+    if (line === null) line = word;
+    else if (line.trim() !== '' && word !== '' && line.length + 1 + word.length > room) {
+      lines.push(line);
+      line = word;
+    } else line = `${line} ${word}`;
+  }
+  lines.push(line ?? '');
+  return lines.map((l, i) => (i === 0 ? l.trimEnd() : `${' '.repeat(indent)}${l.trim()}`)).join('\n');
+}

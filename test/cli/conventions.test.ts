@@ -18,7 +18,7 @@ function migbench(...args: string[]): { status: number | null; stdout: string; s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('piped, run prints each round on stderr as it ends; --quiet prints none', () => {
+test('piped, run --verbose prints each round on stderr as it ends; without --verbose or with --quiet none', () => {
   const args = [
     'run',
     '--ram',
@@ -32,11 +32,12 @@ test('piped, run prints each round on stderr as it ends; --quiet prints none', (
     '--policy',
     'xen',
   ];
-  const r = migbench(...args, '--json');
+  const r = migbench(...args, '--json', '--verbose');
   assert.equal(r.status, 0, r.stderr);
   const rounds = JSON.parse(r.stdout).iterations.length;
   assert.equal((r.stderr.match(/^round +\d+ /gm) ?? []).length, rounds, r.stderr);
-  const quiet = migbench(...args, '--json', '--quiet');
+  assert.equal(migbench(...args, '--json').stderr, '');
+  const quiet = migbench(...args, '--json', '--quiet', '--verbose');
   assert.equal(quiet.stderr, '');
 });
 

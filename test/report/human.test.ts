@@ -5,6 +5,7 @@ import { resultConfig } from '../../src/config/result-config.js';
 import { DEFAULT_RUN_CONFIG } from '../../src/config/options.js';
 import { STAGE_NAMES, type IterationRecord, type MigrationResult } from '../../src/result/schema.js';
 import { formatConfigHeader, formatResult, formatRoundLine } from '../../src/report/human.js';
+import { formatSummary } from '../../src/report/summary.js';
 import { toJson } from '../../src/report/json.js';
 
 function round(index: number, last: boolean): IterationRecord {
@@ -196,4 +197,67 @@ test("a failed run's totals say what it did before it failed, and no downtime it
   assert.ok(flat.includes('connect to the failure'));
   assert.ok(flat.includes('Pages sent (pages) 0 in the rounds recorded (not the one the failure cut short)'));
   assert.ok(flat.includes('0 pre-copy + 0 stop-and-copy, recorded before the failure'));
+});
+
+test('formatSummary: the verdict and the figures a reader came for, within 100 columns; over-limit and failures said as such', () => {
+  const ok = formatSummary(result(3), 100);
+  const lines = ok.split('\n');
+  assert.ok(
+    lines.every((l) => l.length <= 100),
+    ok,
+  );
+  assert.equal(lines[0], 'COMPLETED · verified');
+  assert.match(ok, /^total time +12\.31 s, connect to announce$/m);
+  assert.match(ok, /^downtime +12\.5 ms, within the limit of 300\.0 ms$/m);
+  assert.match(ok, /^bytes sent +1\.5 GiB = 1\.50 × RAM \(1\.0 GiB\)$/m);
+  assert.match(ok, /^rounds +3: 2 pre-copy \+ 1 stop-and-copy$/m);
+  assert.match(ok, /--verbose/);
+  const over = result(3);
+  over.totals.downtimeMs = 463.6;
+  const overText = formatSummary(over, 100);
+  assert.match(overText, /^COMPLETED · verified · DOWNTIME OVER ITS LIMIT \(463\.6 ms > 300\.0 ms\)$/m);
+  assert.match(overText, /463\.6 ms, OVER the limit of 300\.0 ms by 163\.6 ms/);
+  const xen = result(3);
+  xen.totals.downtimeMs = 463.6;
+  xen.config = { ...xen.config, policy: 'xen' };
+  assert.match(formatSummary(xen), /463\.6 ms \(xen does not aim for a downtime limit\)/);
+  assert.doesNotMatch(formatSummary(xen), /OVER/);
+  const failed = result(1);
+  Object.assign(failed, {
+    status: 'failed',
+    reason: 'did not converge within the timeout of 60.00 s',
+    sourceRunning: true,
+    verified: false,
+  });
+  failed.totals.downtimeMs = 0;
+  const failedText = formatSummary(failed, 60);
+  assert.match(
+    failedText,
+    /^FAILED: did not converge within the timeout of 60\.00 s · the\n {2}guest runs on the source$/m,
+  );
+  assert.match(failedText, /none: the guest stayed running on the source/);
+  assert.match(failedText, /connect to the failure/);
+  assert.ok(
+    failedText.split('\n').every((l) => l.length <= 60),
+    failedText,
+  );
+});
+
+test('the verbose tables fit the width asked for: wide ones cut into column groups, word columns wrapped', () => {
+  const r = result(3);
+  r.switchoverReason = 'pending 337.2 MiB < threshold 357.7 MiB (300 ms at the last window bandwidth), after 2 syncs';
+  const wide = formatResult(r);
+  assert.ok(Math.max(...wide.split('\n').map((l) => l.length)) > 100, 'unbounded: the rounds table is wider than 100');
+  const text = formatResult(r, 100);
+  for (const l of text.split('\n')) assert.ok(l.length <= 100, `${l.length} columns: ${l}`);
+  // Every column of the rounds table is still there, each group repeating the round number.
+  const flat = cells(text);
+  for (const h of ['Resent', 'Dirty rate', 'Link rate', 'Expected']) assert.ok(flat.includes(h), h);
+  assert.equal((text.match(/│ Round │/g) ?? []).length, 2);
+  const line = formatRoundLine(r.iterations[0], r.switchoverReason, 100);
+  assert.ok(
+    line.split('\n').every((l) => l.length <= 100),
+    line,
+  );
+  assert.match(line, /\n {4}→ pending 337\.2 MiB/);
 });
