@@ -139,7 +139,7 @@ const CASES: CaseDef[] = [
   // Memory (issue 11): each in its own process too.
   {
     name: 'suite-memory',
-    title: 'suite of 20 runs of a 1 GiB guest in one process (virtual clock)',
+    title: 'suite of 20 runs of a 1 GiB guest in one process (virtual clock, materialized memory: the pool)',
     config: { ...BASE, ramBytes: GiB },
     memcpy: false,
     memory: 'suite',

@@ -10,7 +10,7 @@
  *   console.log(result.totals.downtimeMs);
  *
  * Strategies of your own are files: `policy: './my-policy.js'`, `aid: './my-aid.js'`,
- * `codec: 'zero,./my-codec.js'`, `precopyLoop: './my-loop.js'` (see the README's "Write your own strategy").
+ * `codec: 'zero,./my-codec.js'`, `precopyLoop: './my-loop.js'` (see docs/your-strategy.md).
  */
 import {
   DEFAULT_RUN_CONFIG,
@@ -77,7 +77,7 @@ export type { PageCodec } from './codec/codec.js';
  * Registers a stop policy, a convergence aid or a pre-copy loop made in code under a name: then
  * `policy: 'NAME'` (`aid`, `precopyLoop`) selects it in this process, as a file would. The factory
  * gets the `policyOpt` (`aidOpt`, `loopOpt`) options and returns the strategy, with the members a
- * file's would have (README, "Write your own strategy"). Codecs run in other threads: they are files.
+ * file's would have (docs/your-strategy.md). Codecs run in other threads: they are files.
  */
 export function registerPolicy(name: string, factory: (options: Record<string, string>) => StopPolicy): void {
   registerStrategy('policy', name, factory, POLICY_NAMES);

@@ -143,7 +143,7 @@ export interface SuiteMemoryResult {
 
 /** A suite of `runs` repeats of one 1 GiB configuration in this process, through the suite runner. */
 export async function suiteMemoryCase(runs = 20, ramText = '1GiB'): Promise<SuiteMemoryResult> {
-  const text = `name: memory-bench\nbase:\n  clock: virtual\n  ram: ${ramText}\n  link: 10Gbit/s\n  dirty-rate: 100MB/s\n  downtime-limit: 300ms\nrepeat: ${runs}\n`;
+  const text = `name: memory-bench\nbase:\n  clock: virtual\n  memory: materialized\n  ram: ${ramText}\n  link: 10Gbit/s\n  dirty-rate: 100MB/s\n  downtime-limit: 300ms\nrepeat: ${runs}\n`;
   const plan = expandSuite(parseSuite(text, 'memory-bench.yaml'));
   const outDir = await mkdtemp(path.join(os.tmpdir(), 'migbench-memory-'));
   const sampler = new RssSampler();

@@ -1,6 +1,7 @@
 // migbench from code: a small sweep of the dirty rate, on the virtual clock (deterministic, fast),
-// printed as a table. Run it with `node examples/library/sweep.js` in the migbench folder, or
-// anywhere migbench is installed (`npm install migbench`).
+// printed as a table. Run it with `node examples/library/sweep.js` in the migbench folder, or in a
+// project where migbench is installed from a packed tarball (docs/library.md: `npm pack`, then
+// `npm install /path/to/migbench-0.1.0.tgz`; migbench is not on the npm registry).
 import { runMigration } from 'migbench';
 
 const rows = [];

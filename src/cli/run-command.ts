@@ -25,7 +25,7 @@ import type { RunConfig } from '../config/types.js';
 import type { MigrationEvent } from '../driver/events.js';
 import type { MigrationResult } from '../result/schema.js';
 import { formatBytes, formatMs } from '../util/format.js';
-import { formatSummary, outputWidth } from '../report/summary.js';
+import { formatRows, formatSummary, outputWidth } from '../report/summary.js';
 import { formatConfigHeader, formatResult, formatRoundLine } from '../report/human.js';
 import { toJson } from '../report/json.js';
 import { predictPrecopy } from '../model/precopy.js';
@@ -58,6 +58,7 @@ type RunCliOptions = RawRunOptions & {
   exportMarkdown?: string;
   exportCsv?: string;
   from?: string;
+  dryRun?: boolean;
 };
 
 const EXAMPLES = `
@@ -101,6 +102,10 @@ export const runCommand: CliCommand = {
         'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result',
       )
       .option(
+        '--dry-run',
+        'print the configuration, the memory the run needs (and whether it fits here) and an estimate of its time, and run nothing',
+      )
+      .option(
         '--verbose',
         "a line per round as it ends, then the stages, rounds and totals tables (and codecs', post-copy's and QEMU's statistics) instead of the short summary",
       )
@@ -133,6 +138,7 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
   const { loadUserStrategies } = await import('../config/strategies.js');
   const loaded = await checked(usage, () => loadUserStrategies(config));
   if (loaded instanceof Exit) return loaded.code;
+  if (opts.dryRun === true) return dryRun(config, runs, opts, ctx);
   // Before anything is allocated or printed: a run this machine cannot hold is refused at once.
   const { admissionRefusal, AdmissionError } = await import('../config/admission.js');
   const refusal = admissionRefusal(config);
@@ -160,6 +166,30 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     onEvent.done();
   }
   return reportRun(result, config, opts, ctx, out);
+}
+
+/** --dry-run: the configuration, the memory need against what is available, the estimated time. */
+async function dryRun(config: RunConfig, runs: number, opts: RunCliOptions, ctx: CliCommandContext): Promise<number> {
+  const { io } = ctx;
+  const { describeEnvironment } = await import('../result/environment.js');
+  const { admissionRefusal } = await import('../config/admission.js');
+  const { estimateRun, formatEstimate } = await import('../model/estimate.js');
+  const width = outputWidth(io.columns, io.env);
+  const estimate = estimateRun(config);
+  const header = formatConfigHeader(resultConfig(config), describeEnvironment(), ctx.version, {
+    width,
+    verbose: false,
+  });
+  const refusal = admissionRefusal(config, estimate.need);
+  if (opts.json === true) {
+    io.out(
+      `${JSON.stringify({ kind: 'dry-run', config: resultConfig(config), runs, ...estimate, refusal }, hideSecrets, 2)}\n`,
+    );
+    return EXIT_OK;
+  }
+  const rows = formatEstimate(config, estimate, refusal, runs);
+  io.out(`${header}\n\n${formatRows(rows, width)}\n`);
+  return EXIT_OK;
 }
 
 /** The run's configuration and how many runs, or bad input (an OptionError). */

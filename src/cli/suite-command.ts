@@ -206,20 +206,32 @@ async function checkStrategies(plan: SuitePlan): Promise<void> {
 async function dryRun(plan: SuitePlan, out: string, io: CliIO): Promise<number> {
   const { latestByRunId, readRecords } = await import('../suite/records.js');
   const { seriesLabel } = await import('../report/comparison-data.js');
-  const { admissionRefusal, memoryNeed } = await import('../config/admission.js');
-  const { formatBytes } = await import('../util/format.js');
+  const { admissionRefusal } = await import('../config/admission.js');
+  const { estimateRun } = await import('../model/estimate.js');
+  const { formatBytes, formatMs } = await import('../util/format.js');
+  const { formatDuration } = await import('../report/progress.js');
   const latest = latestByRunId((await readRecords(out)).records);
   const mine = plan.shard ? new Set(plan.shard.runIds) : null;
   let wontFit = 0;
+  let totalMs = 0;
+  let unknown = 0;
+  let peak = 0;
   const lines = plan.runs
     .filter((r) => mine === null || mine.has(r.runId))
     .map((r) => {
       const state = latest.get(r.runId)?.status ?? 'pending';
       const refusal = state === 'completed' ? null : admissionRefusal(r.config);
       if (refusal !== null) wontFit++;
-      const need = formatBytes(memoryNeed(r.config).totalBytes).padStart(9);
+      const e = estimateRun(r.config);
+      if (state !== 'completed' && refusal === null) {
+        if (e.wallMs === null) unknown++;
+        else totalMs += e.wallMs;
+        peak = Math.max(peak, e.need.totalBytes);
+      }
+      const need = formatBytes(e.need.totalBytes).padStart(9);
+      const time = (e.wallMs === null ? '?' : formatMs(e.wallMs)).padStart(9);
       return (
-        `${r.runId}  ${state.padEnd(9)}  needs ${need}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}` +
+        `${r.runId}  ${state.padEnd(9)}  needs ${need}  ~${time}  ${seriesLabel(plan, r.varied)}${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ''}` +
         (refusal === null ? '' : `\n    will not run: ${refusal}`)
       );
     });
@@ -227,8 +239,11 @@ async function dryRun(plan: SuitePlan, out: string, io: CliIO): Promise<number> 
     ? `, shard ${plan.shard.index + 1} of ${plan.shard.count}: ${lines.length} of them, into ${out}`
     : '';
   const fit = wontFit === 0 ? '' : `; ${wontFit} will not fit in this machine's memory`;
+  const cost =
+    `to run: about ${formatDuration(totalMs)} of wall time${unknown > 0 ? ` and ${unknown} runs the model cannot estimate` : ''}, ` +
+    `peak memory about ${formatBytes(peak)} (runs go one at a time); estimates from the analytic model and the rates of a 2-core AMD EPYC`;
   io.out(
-    `suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}${fit}\n${lines.join('\n')}\n`,
+    `suite ${plan.name}${plan.reduced ? ' (reduced)' : ''}: ${plan.runs.length} runs${share}${fit}\n${cost}\n${lines.join('\n')}\n`,
   );
   return EXIT_OK;
 }

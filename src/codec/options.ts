@@ -37,7 +37,7 @@ export const CODEC_OPTIONS: OptionTable<CodecOptionKey, CodecOptionKey, Reads> =
       .map((c) => c.help)
       .join(
         ', ',
-      )}, or a codec file of your own (./my-codec.js: an ES module whose default export (options) => ({ name, encode(page, pageNumber, out), decode(encoded, pageNumber, target) }); see the README); or raw`,
+      )}, or a codec file of your own (./my-codec.js: an ES module whose default export (options) => ({ name, encode(page, pageNumber, out), decode(encoded, pageNumber, target) }); see docs/your-strategy.md); or raw`,
     defaultText: 'raw',
     example: 'zero,xbzrle,lz4, zero,./examples/codecs/run-length.js',
     resolve: (c) => {

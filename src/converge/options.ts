@@ -39,7 +39,7 @@ export const AID_OPTIONS: OptionTable<AidOptionKey, AidOptionKey, AidsConfig> = 
   aid: {
     flags: '--aid <file>',
     description:
-      'a convergence aid of your own: an ES module whose default export (options) => ({ name, afterRound(facts, controls), start?(controls), finalRound?(controls) }) acts after each round, after the built-in aids (see the README)',
+      'a convergence aid of your own: an ES module whose default export (options) => ({ name, afterRound(facts, controls), start?(controls), finalRound?(controls) }) acts after each round, after the built-in aids (see docs/your-strategy.md)',
     defaultText: 'none',
     example: './examples/aids/throttle-when-hot.js',
     resolve: (c) => ({

@@ -2,7 +2,7 @@
  * What dirty tracking costs on a KVM host, which the emulator's own bitmaps do not: the guest's
  * write-protection faults and ring-full exits, the host's ioctls that enable logging, fetch the
  * log, clear chunks, harvest and reset rings. One set of parameters, with defaults per strategy
- * (STRATEGY_DEFAULTS, each number's source in the README's "What dirty tracking costs a KVM host"),
+ * (STRATEGY_DEFAULTS, each number's source in docs/strategies.md, "What dirty tracking costs a KVM host"),
  * every one overridable: `--dirty-cost kvm,fault=5us,sync-per-gib=1ms` or `--dirty-cost none`. This
  * file is the model (parameters, defaults, parsing); cost-meter.ts charges and reports it.
  *
@@ -48,7 +48,7 @@ export const NO_DIRTY_COST: Readonly<DirtyCostParams> = {
 };
 
 /**
- * KVM's costs (x86, TDP MMU, 4 KiB pages), from published measurements; the README cites each:
+ * KVM's costs (x86, TDP MMU, 4 KiB pages), from published measurements; docs/strategies.md cites each:
  * - fault 2.3 us: dirty_log_perf_test, 96 vCPUs x 1 GiB, iteration 2 dirty memory time 0.664 s
  *   against 0.062 s without faults, over 262,144 pages per vCPU (Gardon, 2022).
  * - protect-per-page 0.045 us: the same run's clear dirty log time, 1.14 s for 25.2 M dirty pages.

@@ -42,7 +42,7 @@ export const DIRTY_LOG_OPTIONS: OptionTable<DirtyLogOptionKey, DirtyLogOptionKey
   dirtyCost: {
     flags: '--dirty-cost <model>',
     description:
-      "what dirty tracking costs a KVM host, charged on both clocks: kvm (write-protect faults hold the vCPU; enabling the log, syncs, clears, ring harvests and resets hold the migration thread; defaults per --dirty-log from published measurements, see the README), kvm with parameters over it such as kvm,fault=5us,sync-per-gib=1ms (fault, ring-full-exit, enable-per-gib, sync, sync-per-gib, protect-per-page, clear, harvest-per-entry, reset), or none (the emulator's own work only; what QEMU's TCG references match)",
+      "what dirty tracking costs a KVM host, charged on both clocks: kvm (write-protect faults hold the vCPU; enabling the log, syncs, clears, ring harvests and resets hold the migration thread; defaults per --dirty-log from published measurements, see docs/strategies.md), kvm with parameters over it such as kvm,fault=5us,sync-per-gib=1ms (fault, ring-full-exit, enable-per-gib, sync, sync-per-gib, protect-per-page, clear, harvest-per-entry, reset), or none (the emulator's own work only; what QEMU's TCG references match)",
     defaultText: 'kvm',
     example: 'kvm,fault=5us',
     resolve: (c) => {

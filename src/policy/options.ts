@@ -36,7 +36,7 @@ export const POLICY_OPTIONS: OptionTable<PolicyOptionKey, PolicyOptionKey, Polic
       .map((p) => p.help)
       .join(
         ', ',
-      )}; or a file of your own, ./my-policy.js (an ES module whose default export (options) => ({ name, decide(state) }) decides after each round; see the README)`,
+      )}; or a file of your own, ./my-policy.js (an ES module whose default export (options) => ({ name, decide(state) }) decides after each round; see docs/your-strategy.md)`,
     defaultText: 'qemu',
     example: 'xen, ./examples/policies/stop-when-flat.js',
     // What its loop does not take is checked once every option has resolved (checkLoop, src/config/options.ts).

@@ -61,7 +61,7 @@ export const PRECOPY_OPTIONS: OptionTable<PrecopyOptionKey, PrecopyOptionKey | '
   precopyLoop: {
     flags: '--precopy-loop <file>',
     description:
-      "a pre-copy loop of your own, in place of the policy's: an ES module whose default export (options) => ({ name, async run(ctx) }) sends rounds (ctx.sendRound), asks the policy (ctx.decide) and returns { action: 'switchover' | 'fail', why }; the stop-and-copy stage then sends what remains (see the README)",
+      "a pre-copy loop of your own, in place of the policy's: an ES module whose default export (options) => ({ name, async run(ctx) }) sends rounds (ctx.sendRound), asks the policy (ctx.decide) and returns { action: 'switchover' | 'fail', why }; the stop-and-copy stage then sends what remains (see docs/your-strategy.md)",
     defaultText: "the policy's own",
     example: './examples/loops/time-budget.js',
     resolve: (c) => ({

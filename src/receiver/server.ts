@@ -377,7 +377,7 @@ export class ReceiverServer {
       };
     }
     // Zeroed (a reused memory) or faulted in (a new one) before any stream is accepted, so first
-    // touches are not measured as the network (see README); on the set-up threads, while this
+    // touches are not measured as the network (see docs/two-hosts.md); on the set-up threads, while this
     // event loop goes on serving (and refusing) other connections.
     const ready = setUpMemories({
       module: this.module as WebAssembly.Module,

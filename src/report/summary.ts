@@ -16,6 +16,18 @@ import {
   wrapText,
 } from '../util/format.js';
 
+/** Bytes in binary units to three significant digits: 1.04 GiB, 356 MiB. */
+function bytes3(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? String(Math.round(v)) : v.toPrecision(3)} ${units[u]}`;
+}
+
 /** The width output is laid out for when it does not go to a terminal (a pipe, a file, CI). */
 export const DEFAULT_WIDTH = 100;
 /** Narrower terminals than this still get this width: below it labels and values cannot share a line. */
@@ -98,7 +110,7 @@ export function formatSummary(r: MigrationResult, width: number = DEFAULT_WIDTH)
   const rows: [string, string][] = [
     ['total time', `${formatMs(t.totalTimeMs)}, ${failed ? 'connect to the failure' : 'connect to announce'}`],
     ['downtime', downtimeText(r)],
-    ['bytes sent', `${formatBytes(t.bytesSent)} = ${fixed(t.ramMultiplesSent, 2)} × RAM (${formatBytes(c.ramBytes)})`],
+    ['bytes sent', `${bytes3(t.bytesSent)} = ${fixed(t.ramMultiplesSent, 2)} × RAM (${formatBytes(c.ramBytes)})`],
     ['rounds', roundsText(r)],
   ];
   if (r.switchoverReason !== undefined) rows.push(['switch-over', r.switchoverReason]);

@@ -9,7 +9,7 @@
  *
  * The MAC is computed on a worker thread (mac-worker.ts) reading the wasm memories in place
  * (they are shared), so a receiver's event loop keeps serving its other migrations meanwhile.
- * Cost: about 0.69 s per GiB on each host here, both at once (README, "Two hosts").
+ * Cost: about 0.69 s per GiB on each host here, both at once (docs/two-hosts.md).
  */
 import { Worker } from 'node:worker_threads';
 import type { GuestMemory } from '../memory/guest-memory.js';

@@ -9,7 +9,7 @@
  * side proves it has the key by finishing the handshake.
  *
  * Without a token (loopback only, see src/receiver/server.ts) streams are plain TCP: nothing is
- * confidential or authenticated, and the README says what that does not protect against.
+ * confidential or authenticated, and docs/two-hosts.md says what that does not protect against.
  */
 import { hkdfSync } from 'node:crypto';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';

@@ -1,11 +1,11 @@
 /**
  * The run options are one table (src/config/options.ts): DEFAULT_RUN_CONFIG is its defaults
- * resolved, help shows them, and the README's option table says the same.
+ * resolved, help shows them, and the option tables of docs/ (run.md, evacuation.md) say the same.
  */
 import { test } from 'node:test';
 import { EVACUATION_OPTION_SPECS, evacuationFlag } from '../../src/evacuate/config.js';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   DEFAULT_RUN_CONFIG,
   RUN_OPTION_KEYS,
@@ -14,7 +14,12 @@ import {
   resolveRunConfig,
 } from '../../src/config/options.js';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+/** The option tables users read: every docs/*.md (run.md and evacuation.md hold them). */
+const docsDir = new URL('../../../docs/', import.meta.url);
+const readme = readdirSync(docsDir)
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => readFileSync(new URL(f, docsDir), 'utf8'))
+  .join('\n');
 
 test('the table has one entry per run option, in help order, each with a default and an example', () => {
   assert.deepEqual(
@@ -37,15 +42,15 @@ test('DEFAULT_RUN_CONFIG is what no options resolve to', () => {
   );
 });
 
-test("the README's run options table gives the defaults the table gives", () => {
+test('the option tables in docs/ give the defaults the table gives', () => {
   const rows = [...readme.matchAll(/^\| `(--[a-z-]+)[^`|]*` \| `([^`]+)` \|/gm)];
-  assert.ok(rows.length >= 15, `${rows.length} README rows with a typed default`);
+  assert.ok(rows.length >= 15, `${rows.length} docs rows with a typed default`);
   for (const [, flag, shown] of rows) {
     // A run option, or one of evacuate's own (its table).
     const spec =
       RUN_OPTION_SPECS.find((s) => flagOf(s.key) === flag) ??
       EVACUATION_OPTION_SPECS.find((s) => evacuationFlag(s.key) === flag);
-    assert.ok(spec, `README documents ${flag}, a run option or an evacuate option`);
-    assert.equal(shown, spec.defaultText, `README's default of ${flag}`);
+    assert.ok(spec, `docs/ documents ${flag}, a run option or an evacuate option`);
+    assert.equal(shown, spec.defaultText, `docs/'s default of ${flag}`);
   }
 });

@@ -103,7 +103,7 @@ test('the reduced evacuation suite runs through the CLI, resumes, and says wheth
     .split('\n')
     .map((l) => JSON.parse(l) as { status: string; result?: { vms: unknown[] } });
   assert.equal(lines.length, 4);
-  // The datacenter host 8 at a time leaves its busiest VMs behind, as at full size (see the README).
+  // The datacenter host 8 at a time leaves its busiest VMs behind, as at full size (see docs/evacuation.md).
   for (const l of lines.slice(0, 3)) assert.equal(l.status, 'completed');
   const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
   assert.match(md, /\| host \| max-concurrent \| order \| evacuation \(s\) \| worst downtime \(ms\)/);

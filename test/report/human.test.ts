@@ -209,7 +209,7 @@ test('formatSummary: the verdict and the figures a reader came for, within 100 c
   assert.equal(lines[0], 'COMPLETED · verified');
   assert.match(ok, /^total time +12\.31 s, connect to announce$/m);
   assert.match(ok, /^downtime +12\.5 ms, within the limit of 300\.0 ms$/m);
-  assert.match(ok, /^bytes sent +1\.5 GiB = 1\.50 × RAM \(1\.0 GiB\)$/m);
+  assert.match(ok, /^bytes sent +1\.50 GiB = 1\.50 × RAM \(1\.0 GiB\)$/m);
   assert.match(ok, /^rounds +3: 2 pre-copy \+ 1 stop-and-copy$/m);
   assert.match(ok, /--verbose/);
   const over = result(3);
