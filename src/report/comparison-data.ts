@@ -12,7 +12,8 @@ import { kebabOf } from '../suite/parse.js';
 import { metricByName, type Metric } from '../suite/metrics.js';
 import type { OptionTexts, PlannedRun, SuiteComparison, SuitePlan, SuiteRecord } from '../suite/schema.js';
 import { statsOf } from '../suite/summary.js';
-import type { ComparisonAxis, ComparisonFailure, ComparisonPoint } from './charts/comparison.js';
+import type { ComparisonAxis, ComparisonFailure, ComparisonPoint, ReferenceLine } from './charts/comparison.js';
+import { formatBitRate, formatBytes, formatMs } from '../util/format.js';
 import type { TradeoffPoint } from './charts/tradeoff.js';
 import { resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
@@ -25,6 +26,8 @@ export interface ComparisonView {
   points: ComparisonPoint[];
   /** Configurations of the sweep with failed runs: where, how many, and why. */
   failures: FailurePoint[];
+  /** Lines to read the metric against: the limit the policies aim for, the RAM, the link, the timeout. */
+  references: ReferenceLine[];
   tradeoff: TradeoffPoint[];
 }
 
@@ -103,7 +106,7 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
   const seriesTitle = seriesKeys.map(kebabOf).join(', ') || 'series';
   // An option a configuration's block does not vary has the value its run has (the base's, or the default).
   const seriesOf = (g: ConfigGroup): string =>
-    seriesKeys.map((k) => `${kebabOf(k)}=${g.varied[k] ?? g.options[k] ?? 'default'}`).join(', ') || 'all';
+    seriesKeys.map((k) => optionInWords(k, g.varied[k] ?? g.options[k] ?? 'default')).join(', ') || 'all';
 
   const points: ComparisonPoint[] = [];
   const failures: FailurePoint[] = [];
@@ -120,6 +123,7 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
         failed: g.failed.length,
         runs: g.failed.length + g.completed.length,
         reason: reasons.join('; '),
+        reached: reachedBy(g.failed, metric),
       });
     }
     const values = g.completed.map((r) => metric.value(r.result!)).filter((v): v is number => v !== undefined);
@@ -148,7 +152,90 @@ function comparisonView(plan: SuitePlan, allGroups: ConfigGroup[], comparison: S
       });
     }
   }
-  return { comparison, metric, axis, seriesTitle, points, failures, tradeoff };
+  const references = referencesOf(metric, key, groups, numeric, failures.length > 0);
+  return { comparison, metric, axis, seriesTitle, points, failures, references, tradeoff };
+}
+
+/** The metric's mean over failed runs that got somewhere (a time, bytes, rounds), display units; null when none did. */
+function reachedBy(failed: SuiteRecord[], metric: Metric): number | null {
+  const values = failed
+    .map((r) => (r.result === undefined ? undefined : metric.value(r.result)))
+    .filter((v): v is number => v !== undefined && Number.isFinite(v) && v > 0);
+  return values.length === 0 ? null : (values.reduce((a, b) => a + b, 0) / values.length) * metric.displayScale;
+}
+
+/** The one value `f` gives every configuration, or undefined when they differ. */
+function shared<T>(groups: ConfigGroup[], f: (c: RunConfig) => T): T | undefined {
+  const values = new Set(groups.map((g) => f(g.config)));
+  return values.size === 1 ? f(groups[0].config) : undefined;
+}
+
+/**
+ * What a reader measures the metric against: the downtime limit (only where every policy aims for
+ * it: QEMU's; Xen and Hyper-V ignore it), the RAM for bytes, the link for its rate, the timeout
+ * where runs failed. Against the option that sets it, the line is y = x.
+ */
+function referencesOf(
+  metric: Metric,
+  key: RunOptionKey,
+  groups: ConfigGroup[],
+  numeric: NumericField | undefined,
+  anyFailed: boolean,
+): ReferenceLine[] {
+  if (groups.length === 0) return [];
+  const diagonal = (toMetric: number, label: string): ReferenceLine[] =>
+    numeric === undefined ? [] : [{ kind: 'diagonal', slope: (toMetric / numeric.scale) * metric.displayScale, label }];
+  switch (metric.name) {
+    case 'downtime': {
+      const aims = groups.every(
+        (g) => (g.config.policy === 'qemu' || g.config.policy === 'qemu-rounds') && !g.config.userPolicy,
+      );
+      if (!aims) return [];
+      if (key === 'downtimeLimit') return diagonal(1, 'the downtime limit');
+      const limit = shared(groups, (c) => c.downtimeLimitMs);
+      return limit === undefined
+        ? []
+        : [{ kind: 'level', value: limit * metric.displayScale, label: `downtime limit ${formatMs(limit)}` }];
+    }
+    case 'total-time': {
+      const timeout = shared(groups, (c) => c.timeoutMs);
+      return !anyFailed || timeout === undefined || timeout === null
+        ? []
+        : [{ kind: 'level', value: timeout * metric.displayScale, label: `timeout ${formatMs(timeout)}` }];
+    }
+    case 'bytes-sent': {
+      if (key === 'ram') return diagonal(1, 'the RAM');
+      const ram = shared(groups, (c) => c.ramBytes);
+      return ram === undefined
+        ? []
+        : [{ kind: 'level', value: ram * metric.displayScale, label: `RAM ${formatBytes(ram)}` }];
+    }
+    case 'ram-multiples':
+      return [{ kind: 'level', value: 1, label: 'the RAM once' }];
+    case 'link-rate': {
+      if (key === 'link') return diagonal(1, 'the link rate');
+      const link = shared(groups, (c) => c.linkBitsPerSec);
+      return link === undefined || link === null
+        ? []
+        : [{ kind: 'level', value: link * metric.displayScale, label: `link ${formatBitRate(link)}` }];
+    }
+    default:
+      return [];
+  }
+}
+
+/** An option's value in words for a legend: `hot set 5 %, 90 % of writes`, `auto-converge`, `dirty-rate 50MB/s`. */
+export function optionInWords(key: RunOptionKey, text: string): string {
+  const pct = (f: string): string => `${Number((Number(f) * 100).toPrecision(3))} %`;
+  if (key === 'pattern') {
+    const [kind, a, b] = text.split(':');
+    if (kind === 'hotset' && a !== undefined && b !== undefined) return `hot set ${pct(a)}, ${pct(b)} of writes`;
+    if (kind === 'sequential' && a !== undefined) return `sequential over ${pct(a)}`;
+    return `${kind} writes`;
+  }
+  if (text === 'true') return kebabOf(key);
+  if (text === 'false') return `no ${kebabOf(key)}`;
+  return `${kebabOf(key)} ${text}`;
 }
 
 interface NumericField {

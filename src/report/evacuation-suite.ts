@@ -44,22 +44,22 @@ export function suiteChartSpecs(
   const series = others.join(', ') || 'configuration';
   return [
     comparisonSpec(
-      'evacuation time',
-      'first start to last announce (s)',
+      'evacuation time: the first start to the last announce',
+      'evacuation time (s)',
       series,
       axis,
       points((r) => r.evacuationS),
     ),
     comparisonSpec(
-      'worst downtime',
-      'the longest downtime of any VM (ms)',
+      'worst downtime: the longest downtime of any VM',
+      'worst downtime (ms)',
       series,
       axis,
       points((r) => r.worstDowntimeMs),
     ),
     comparisonSpec(
       'downtime, summed over the VMs',
-      'sum of downtimes (ms)',
+      'downtime sum (ms)',
       series,
       axis,
       points((r) => r.sumDowntimeMs),

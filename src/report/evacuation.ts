@@ -7,6 +7,7 @@ import { downtimeOverLimit, newTable as table } from './human.js';
 import type { EvacuationResult, EvacuationResultConfig } from '../evacuate/result.js';
 import { formatBitRate, formatBytes, formatMs } from '../util/format.js';
 import { CHART_WIDTH, type ChartSpec } from './charts/render.js';
+import { levelLayers } from './charts/reference.js';
 import { esc, figure, htmlTable, page, type ReportMeta } from './html.js';
 
 const MIB = 2 ** 20;
@@ -213,7 +214,7 @@ export function timelineSpec(r: EvacuationResult): ChartSpec {
         title: 'phase',
         scale: {
           domain: ['pre-copy round', 'suspended', 'post-copy', 'cancelled / failed'],
-          range: ['#4e79a7', '#e15759', '#f28e2b', '#222222'],
+          range: PHASE_COLOURS,
         },
       },
       tooltip: [
@@ -225,6 +226,59 @@ export function timelineSpec(r: EvacuationResult): ChartSpec {
       ],
     },
   };
+}
+
+/**
+ * Phases are shades of grey (and black for a failure); VMs are colours (Tableau's 20, which tell
+ * 20 VMs apart): a VM's colour is never read as a phase, or the other way round.
+ */
+export const PHASE_COLOURS = ['#a6a6a6', '#3a3a3a', '#d9d9d9', '#000000'];
+export const VM_SCHEME = 'tableau20';
+
+function vmColour(r: EvacuationResult): object {
+  return { field: 'vm', type: 'nominal', title: 'VM', sort: r.vms.map((v) => v.name), scale: { scheme: VM_SCHEME } };
+}
+
+/** Each guest's pace during its migration (page writes/s as a share of its pace before), on the evacuation's clock. */
+export function paceSpec(r: EvacuationResult): ChartSpec | undefined {
+  const values: { vm: string; from: number; to: number; percent: number; phase: string }[] = [];
+  for (const v of r.vms) {
+    const g = v.result?.totals.guestPerf;
+    if (v.startMs === null || !v.result || !g || g.beforePageWritesPerSec <= 0) continue;
+    for (const i of v.result.iterations)
+      values.push({
+        vm: v.name,
+        from: (v.startMs + i.startMs) / 1000,
+        to: (v.startMs + i.startMs + i.durationMs) / 1000,
+        percent: i.phase === 'precopy' ? (100 * i.guestPageWritesPerSec) / g.beforePageWritesPerSec : 0,
+        phase: i.phase,
+      });
+  }
+  if (values.length === 0) return undefined;
+  return {
+    title: "each guest's pace during its migration",
+    width: CHART_WIDTH * 2,
+    height: 220,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'rule', strokeWidth: 3 },
+        encoding: {
+          x: {
+            field: 'from',
+            type: 'quantitative',
+            title: 'time since the first start (s)',
+            axis: { titleLimit: 400 },
+          },
+          x2: { field: 'to' },
+          y: { field: 'percent', type: 'quantitative', title: 'pace (% of before)' },
+          color: vmColour(r),
+          tooltip: [{ field: 'vm' }, { field: 'phase' }, { field: 'percent', format: ',.1f' }],
+        },
+      },
+      ...levelLayers('before', 100, 'its pace before'),
+    ],
+  } as ChartSpec;
 }
 
 /** The NIC's throughput over time, stacked by VM. */
@@ -239,24 +293,15 @@ export function nicSpec(r: EvacuationResult): ChartSpec {
       encoding: {
         x: { field: 't', type: 'quantitative', title: 'time since the first start (s)', axis: { titleLimit: 400 } },
         y: { field: 'gbps', type: 'quantitative', stack: 'zero', title: 'NIC throughput (Gbit/s)' },
-        color: { field: 'vm', type: 'nominal', title: 'VM', sort: r.vms.map((v) => v.name) },
+        color: vmColour(r),
         order: { field: 'vm' },
       },
     },
   ];
   if (r.nic.availableBitsPerSec !== null) {
-    layers.push({
-      data: {
-        values: [
-          {
-            y: r.nic.availableBitsPerSec / 1e9,
-            label: r.config.backgroundBitsPerSec > 0 ? 'NIC less background' : 'NIC rate',
-          },
-        ],
-      },
-      mark: { type: 'rule', strokeDash: [4, 3], color: '#444' },
-      encoding: { y: { field: 'y', type: 'quantitative' } },
-    });
+    const rate = formatBitRate(r.nic.availableBitsPerSec);
+    const label = r.config.backgroundBitsPerSec > 0 ? `the NIC less background, ${rate}` : `the NIC, ${rate}`;
+    layers.push(...levelLayers('nic', r.nic.availableBitsPerSec / 1e9, label));
   }
   return { title: 'the NIC, by VM', width: CHART_WIDTH * 2, height: 220, layer: layers } as ChartSpec;
 }
@@ -279,6 +324,8 @@ export async function renderEvacuationHtml(r: EvacuationResult, meta: ReportMeta
   parts.push('<h2>Host</h2>', htmlTable(['Host (unit)', 'Value', 'Reference'], hostRows(r), 1));
   parts.push('<h2>Timeline</h2>', `<div class="charts">${await figure(timelineSpec(r))}</div>`);
   parts.push('<h2>NIC</h2>', `<div class="charts">${await figure(nicSpec(r))}</div>`);
+  const pace = paceSpec(r);
+  if (pace) parts.push('<h2>Guests</h2>', `<div class="charts">${await figure(pace)}</div>`);
   parts.push('<h2>VMs</h2>', htmlTable(VM_HEAD, vmRows(r), 1));
   return page('migbench evacuate', parts.join('\n'), meta);
 }

@@ -14,7 +14,7 @@ import { comparisonSpec } from './charts/comparison.js';
 import { renderSvg, type ChartSpec } from './charts/render.js';
 import { runChartSpecs } from './charts/run-charts.js';
 import { tradeoffSpec } from './charts/tradeoff.js';
-import { comparisonViews, configGroups, seriesLabel } from './comparison-data.js';
+import { comparisonViews, configGroups, seriesLabel, type ComparisonView } from './comparison-data.js';
 import {
   codecTableOf,
   formatConfigHeader,
@@ -74,11 +74,13 @@ export async function renderSuiteHtml(
     }
     // The section heading titles the metric chart; the trade-off chart has its own title.
     const charts = [
-      await figure(comparisonSpec(undefined, v.metric.label, v.seriesTitle, v.axis, v.points, v.failures)),
+      await figure(
+        comparisonSpec(undefined, v.metric.label, v.seriesTitle, v.axis, v.points, v.failures, v.references),
+      ),
     ];
     if (v.failures.length > 0) {
       parts.push(
-        `<p class="note">Failed runs are the red crosses at the foot of the chart: ${v.failures.map((f) => `${esc(v.axis.title)} ${esc(f.xLabel)}${f.series === 'all' ? '' : ` (${esc(f.series)})`}: ${f.failed} of ${f.runs} failed — ${esc(f.reason)}`).join('; ')}.</p>`,
+        `<p class="note">Failed runs are the red crosses, at the value they reached (at the top of the chart where they reached none): ${v.failures.map((f) => `${esc(v.axis.title)} ${esc(f.xLabel)}${f.series === 'all' ? '' : ` (${esc(f.series)})`}: ${f.failed} of ${f.runs} failed — ${esc(f.reason)}`).join('; ')}.</p>`,
       );
     }
     if (v.comparison.tradeoff && v.tradeoff.length >= 2) {
@@ -86,6 +88,7 @@ export async function renderSuiteHtml(
         await figure(
           tradeoffSpec(`downtime vs total time over ${kebabOf(v.comparison.vary)}`, v.seriesTitle, v.tradeoff),
         ),
+        tradeoffTable(kebabOf(v.comparison.vary), v),
       );
     }
     parts.push(`<div class="charts">${charts.join('')}</div></section>`);
@@ -162,10 +165,32 @@ async function runSections(plan: SuitePlan, latest: ReadonlyMap<string, SuiteRec
       continue;
     }
     const charts = await Promise.all(runChartSpecs(r).map(figure));
-    parts.push(`<details><summary>${summary}</summary><div class="charts">${charts.join('')}</div></details>`);
+    const open = groups.length <= RUN_SECTIONS_OPEN ? ' open' : '';
+    parts.push(`<details${open}><summary>${summary}</summary><div class="charts">${charts.join('')}</div></details>`);
   }
   return parts;
 }
+
+/**
+ * The trade-off's points as a table beside its chart: each point's option value, series, downtime
+ * and total time, and the configurations that failed (which the chart cannot place).
+ */
+function tradeoffTable(option: string, v: ComparisonView): string {
+  const rows = [...v.tradeoff]
+    .sort((a, b) => (a.series === b.series ? a.order - b.order : a.series < b.series ? -1 : 1))
+    .map((p) => [p.label, p.series, formatMs(p.downtimeMs), formatMs(p.totalTimeMs)]);
+  for (const f of v.failures) rows.push([f.xLabel, f.series, `${f.failed} of ${f.runs} failed`, f.reason]);
+  const series = new Set(v.tradeoff.map((p) => p.series)).size > 1;
+  const head = [option, ...(series ? [v.seriesTitle] : []), 'downtime', 'total time'];
+  return `<div class="tradeoff-table">${htmlTable(
+    head,
+    rows.map((r) => (series ? r : [r[0], r[2], r[3]])),
+    series ? 2 : 1,
+  )}</div>`;
+}
+
+/** Configurations whose runs a suite's report charts open, not folded: a page a reader scrolls, not clicks. */
+export const RUN_SECTIONS_OPEN = 12;
 
 /** Configurations whose runs a suite's report charts; the rest get a line each. */
 export const RUN_SECTIONS_CHARTED = 100;
@@ -188,7 +213,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 h1 { font-size: 1.6rem; margin-bottom: .3rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; } h3 { margin-bottom: .4rem; }
 .meta, .note, footer { color: #666; font-size: .9rem; } .tag { font-size: .8rem; background: #eee; padding: .1rem .4rem; border-radius: .3rem; vertical-align: middle; }
 table { border-collapse: collapse; font-size: .85rem; } th, td { border: 1px solid #ddd; padding: .25rem .5rem; } th { background: #f5f5f5; } td.num, th.num { text-align: right; }
-.charts { display: flex; flex-wrap: wrap; gap: 1rem; } figure.chart { margin: 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; } figure.chart { margin: 0; } .tradeoff-table { max-height: 360px; overflow-y: auto; }
 details { margin: .4rem 0; } summary { cursor: pointer; }
 pre { font-size: .8rem; overflow-x: auto; } .status.failed { color: #b03030; font-weight: 600; }
 `;

@@ -17,8 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CdpBrowser } from '../fixtures/cdp-pipe.js';
+import { fileURLToPath } from 'node:url';
+import { evaluateInPage } from '../fixtures/cdp-pipe.js';
 
 const CHROMIUM = process.env.MIGBENCH_CHROMIUM ?? '/usr/bin/chromium';
 // MIGBENCH_TRUTH_BIN: another build's CLI, to check this test fails on the reports before the fixes.
@@ -57,50 +57,11 @@ const INSPECT = `(() => {
 })()`;
 
 async function inspect(file: string, dir: string): Promise<{ charts: Chart[]; pres: string[] }> {
-  const browser = CdpBrowser.launch(CHROMIUM, [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--no-first-run',
-    '--window-size=1400,2000',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-extensions',
-    `--user-data-dir=${path.join(dir, `profile-${path.basename(file)}`)}`,
-    'about:blank',
+  const [charts, pres] = await evaluateInPage(CHROMIUM, file, path.join(dir, `profile-${path.basename(file)}`), [
+    INSPECT,
+    "[...document.querySelectorAll('pre')].map((p) => p.textContent)",
   ]);
-  try {
-    const { targetInfos } = (await browser.send('Target.getTargets')) as {
-      targetInfos: { targetId: string; type: string }[];
-    };
-    const target = targetInfos.find((i) => i.type === 'page');
-    assert.ok(target);
-    const { sessionId } = (await browser.send('Target.attachToTarget', {
-      targetId: target.targetId,
-      flatten: true,
-    })) as { sessionId: string };
-    await browser.send('Page.enable', {}, sessionId);
-    await browser.send('Runtime.enable', {}, sessionId);
-    await browser.send('Page.navigate', { url: pathToFileURL(file).href }, sessionId);
-    await browser.waitFor('Page.loadEventFired', 30_000);
-    const charts = (
-      (await browser.send('Runtime.evaluate', { expression: INSPECT, returnByValue: true }, sessionId)) as {
-        result: { value: Chart[] };
-      }
-    ).result.value;
-    const pres = (
-      (await browser.send(
-        'Runtime.evaluate',
-        { expression: "[...document.querySelectorAll('pre')].map((p) => p.textContent)", returnByValue: true },
-        sessionId,
-      )) as { result: { value: string[] } }
-    ).result.value;
-    return { charts, pres };
-  } finally {
-    await browser.close();
-  }
+  return { charts: charts as Chart[], pres: pres as string[] };
 }
 
 const overlaps = (a: Chart['labels'][number], b: Chart['labels'][number]): boolean =>

@@ -15,8 +15,13 @@ export const CHART_HEIGHT = 260;
 export const CHART_CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   background: 'white',
-  title: { fontSize: 13, anchor: 'start' as const, fontWeight: 600 as const, subtitleFontSize: 11 },
-  axis: { labelFontSize: 10, titleFontSize: 11, labelOverlap: true as const, titleLimit: CHART_HEIGHT },
+  title: { fontSize: 13, anchor: 'start' as const, fontWeight: 600 as const, subtitleFontSize: 11, offset: 12 },
+  // Labels the renderer, which measures text without a browser, finds too close are dropped; the
+  // separation leaves room for a browser's wider fonts.
+  axis: { labelFontSize: 10, titleFontSize: 11, labelOverlap: true as const, labelSeparation: 8 },
+  // A title as long as its axis, never cut short of that.
+  axisX: { titleLimit: CHART_WIDTH, labelFlush: false, tickCount: 8 },
+  axisY: { titleLimit: CHART_HEIGHT },
   legend: { labelFontSize: 10, titleFontSize: 10, labelLimit: 260 },
   range: { category: { scheme: 'tableau10' } },
 };

@@ -2,6 +2,7 @@
 import type { MigrationResult } from '../../result/schema.js';
 import { bytesOverTimeSpec } from './bytes-over-time.js';
 import { expectedDowntimeSpec } from './expected-downtime.js';
+import { guestPaceSpec } from './guest-pace.js';
 import { pagesPerRoundSpec } from './pages-per-round.js';
 import type { ChartSpec } from './render.js';
 import { throttleSpec } from './throttle.js';
@@ -11,6 +12,7 @@ export function runChartSpecs(result: MigrationResult): ChartSpec[] {
     pagesPerRoundSpec(result),
     bytesOverTimeSpec(result),
     expectedDowntimeSpec(result),
+    guestPaceSpec(result),
     throttleSpec(result),
   ].filter((s): s is ChartSpec => s !== undefined);
 }

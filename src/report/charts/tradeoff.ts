@@ -1,6 +1,7 @@
 /**
  * The trade-off a sweep explores: downtime against total time, one point per configuration (means
- * over repeats), joined in the order of the varied option and labelled with its value.
+ * over repeats), joined in the order of the varied option; the values are on hover and in the
+ * table the report prints beside it.
  */
 import { CHART_HEIGHT, CHART_WIDTH, type ChartSpec } from './render.js';
 
@@ -12,12 +13,6 @@ export interface TradeoffPoint {
   label: string;
   /** Position of the value in the sweep. */
   order: number;
-}
-
-/** The first and last positions of a series' sweep. */
-function ends(points: TradeoffPoint[], series: string): { first: number; last: number } {
-  const orders = points.filter((p) => p.series === series).map((p) => p.order);
-  return { first: Math.min(...orders), last: Math.max(...orders) };
 }
 
 export function tradeoffSpec(title: string, seriesTitle: string, points: TradeoffPoint[]): ChartSpec {
@@ -35,7 +30,7 @@ export function tradeoffSpec(title: string, seriesTitle: string, points: Tradeof
     title,
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
-    data: { values: points.map((p) => ({ ...p, ...ends(points, p.series) })) },
+    data: { values: points },
     encoding: { x, y, color },
     layer: [
       {
@@ -50,18 +45,8 @@ export function tradeoffSpec(title: string, seriesTitle: string, points: Tradeof
           ],
         },
       },
-      // Only the ends of each sweep are labelled (where it starts and where it goes): every point's
-      // value labelled collided where the points crowd; each point's value is on hover.
-      {
-        transform: [{ filter: 'datum.order === datum.first' }],
-        mark: { type: 'text', align: 'right', dx: -7, dy: -7, fontSize: 10 },
-        encoding: { text: { field: 'label' } },
-      },
-      {
-        transform: [{ filter: 'datum.order === datum.last && datum.last !== datum.first' }],
-        mark: { type: 'text', align: 'left', dx: 7, dy: 9, fontSize: 10 },
-        encoding: { text: { field: 'label' } },
-      },
+      // No text labels: where points crowd they collide. Each point's value is on hover, and the
+      // report prints the points as a table beside the chart.
     ],
   };
 }
