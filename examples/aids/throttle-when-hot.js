@@ -17,6 +17,13 @@
 // Options (--aid-opt): hot, the share of the bytes sent that the bytes dirtied must exceed
 // (default 0.5); step, the throttle added or taken off each round (default 0.1); max (default 0.8).
 
+// The options it takes: migbench refuses any other (a mistyped one is an error, not ignored).
+export const options = {
+  hot: 'the share of the bytes sent that the bytes dirtied must exceed (default 0.5)',
+  step: 'the throttle added each time (default 0.1)',
+  max: 'the highest throttle (default 0.8)',
+};
+
 export default function throttleWhenHot(options) {
   const hot = Number(options.hot ?? 0.5);
   const step = Number(options.step ?? 0.1);

@@ -14,6 +14,11 @@
 // Options (--codec-opt): max-ratio, take a page only when it shrinks to this share of its size or
 // less (default 0.5).
 
+// The options it takes: migbench refuses any other (a mistyped one is an error, not ignored).
+export const options = {
+  'max-ratio': 'take a page only when it shrinks to this share of its size or less (default 0.5)',
+};
+
 export default function runLength(options) {
   const maxRatio = Number(options['max-ratio'] ?? 0.5);
   if (!(maxRatio > 0 && maxRatio < 1))

@@ -20,6 +20,9 @@
 //
 // Options (--loop-opt): budget-ms, the pre-copy time after which it switches over (default 2000).
 
+// The options it takes: migbench refuses any other (a mistyped one is an error, not ignored).
+export const options = { 'budget-ms': 'the pre-copy time after which it switches over (default 2000)' };
+
 export default function timeBudget(options) {
   const budgetMs = Number(options['budget-ms'] ?? 2000);
   if (!(budgetMs > 0))

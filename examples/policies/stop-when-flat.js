@@ -17,6 +17,12 @@
 // Options (--policy-opt, text): shrink, the share the dirty set must shrink by in a round to count
 // as progress (default 0.05); patience, the rounds without progress before switching over (default 1).
 
+// The options it takes: migbench refuses any other (a mistyped one is an error, not ignored).
+export const options = {
+  shrink: 'the share the dirty set must shrink by in a round to count as progress (default 0.05)',
+  patience: 'rounds without progress before switching over (default 1)',
+};
+
 export default function stopWhenFlat(options) {
   const shrink = Number(options.shrink ?? 0.05);
   const patience = Number(options.patience ?? 1);

@@ -22,6 +22,7 @@ import { receiveCommand } from './receive-command.js';
 import { evacuateCommand } from './evacuate-command.js';
 import { recordCommand } from './record-command.js';
 import { traceCommand } from './trace-command.js';
+import { completionCommand } from './completion-command.js';
 import { migbenchVersion } from './version.js';
 
 /** Adding a command (suite, report, compare, model, receive) is adding its file and a line here. */
@@ -35,6 +36,7 @@ const COMMANDS: readonly CliCommand[] = [
   receiveCommand,
   recordCommand,
   traceCommand,
+  completionCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

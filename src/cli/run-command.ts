@@ -59,6 +59,8 @@ type RunCliOptions = RawRunOptions & {
   exportCsv?: string;
   from?: string;
   dryRun?: boolean;
+  sweep?: string[];
+  out?: string;
 };
 
 const EXAMPLES = `
@@ -102,6 +104,12 @@ export const runCommand: CliCommand = {
         'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result',
       )
       .option(
+        '--sweep <option=values>',
+        'sweep a run option over values, as a suite (repeatable: each --sweep is an axis): dirty-rate=50MB/s,100MB/s,200MB/s (semicolons between values that hold commas: codec=zero;zero,lz4); the other options are the base, --runs the repeats; needs --out DIR, which gets the suite file, results and report',
+        (v: string, acc: string[] = []) => [...acc, v],
+      )
+      .option('--out <dir>', 'with --sweep: the folder for the sweep suite, its results, summaries and report.html')
+      .option(
         '--dry-run',
         'print the configuration, the memory the run needs (and whether it fits here) and an estimate of its time, and run nothing',
       )
@@ -128,6 +136,7 @@ export const runCommand: CliCommand = {
 async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<number> {
   const { io } = ctx;
   const usage = ctx.usageError('migbench run');
+  if (opts.sweep !== undefined || opts.out !== undefined) return sweepAction(opts, ctx);
   const input = await checked(usage, () => runInput(opts));
   if (input instanceof Exit) return input.code;
   const { config, runs } = input;
@@ -166,6 +175,39 @@ async function runAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<n
     onEvent.done();
   }
   return reportRun(result, config, opts, ctx, out);
+}
+
+/** --sweep: the options as a suite file in --out, run as `migbench suite` runs it. */
+async function sweepAction(opts: RunCliOptions, ctx: CliCommandContext): Promise<number> {
+  const usage = ctx.usageError('migbench run');
+  const { parseSweeps, writeSweepSuite } = await import('./sweep.js');
+  const { suiteAction } = await import('./suite-command.js');
+  const file = await checked(usage, async () => {
+    if (opts.sweep === undefined)
+      throw new OptionError('--out', '--out is the folder of a --sweep: give --sweep OPTION=V1,V2 too');
+    if (opts.out === undefined) throw new OptionError('--sweep', '--sweep writes a suite folder: give --out DIR');
+    for (const [flag, given] of [
+      ['--from', opts.from],
+      ['--html', opts.html],
+      ['--export-json', opts.exportJson],
+      ['--model', opts.model],
+      ['--json', opts.json],
+      ['--verbose', opts.verbose],
+    ] as const)
+      if (given !== undefined)
+        throw new OptionError(
+          flag,
+          `${flag} is for one run; a sweep writes results.jsonl, summaries and report.html into --out`,
+        );
+    const runs = opts.runs === undefined ? 1 : parseCount('--runs', opts.runs, { min: 1, max: 1000 });
+    const base = Object.fromEntries(
+      RUN_OPTION_SPECS.map((s) => [s.key, opts[s.key]]).filter(([, v]) => v !== undefined),
+    );
+    resolveRunConfig(base); // the base options checked as a run's, before anything is written
+    return writeSweepSuite(base, parseSweeps(opts.sweep), runs, opts.out);
+  });
+  if (file instanceof Exit) return file.code;
+  return suiteAction(file, { out: opts.out!, dryRun: opts.dryRun, quiet: opts.quiet }, ctx);
 }
 
 /** --dry-run: the configuration, the memory need against what is available, the estimated time. */

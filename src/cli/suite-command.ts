@@ -20,7 +20,7 @@ import type { SuitePlan } from '../suite/schema.js';
 import type { SuiteOutcome } from '../harness/run-suite.js';
 import type { EvacuationSuitePlan } from '../evacuate/suite.js';
 
-interface SuiteCliOptions {
+export interface SuiteCliOptions {
   out: string;
   clock?: string;
   reduce?: boolean;
@@ -106,7 +106,8 @@ export const suiteCommand: CliCommand = {
   },
 };
 
-async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
+/** Runs (or resumes, or with --dry-run plans) a suite file into opts.out; the exit code. */
+export async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliCommandContext): Promise<number> {
   const usage = ctx.usageError('migbench suite');
   const { readInputFile } = await import('../util/input-file.js');
   const text = await readInputFile(file).catch(() => null);

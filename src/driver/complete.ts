@@ -52,6 +52,10 @@ export async function complete(m: Migration, outcome: StagesOutcome): Promise<Mi
     if (m.suspended) guest.resume();
   }
   const postcopy = await outcome.postcopy?.shutdown();
+  const series = m.series.intervals(
+    { atMs: totalTimeMs, bytes: m.sender.sentBytes, writes: guest.totalWrites() },
+    m.suspended ? m.suspendedAtMs : null,
+  );
   const { policy, loop, userAid } = m.strategies;
   const { config, records } = m;
   return buildResult({
@@ -71,6 +75,7 @@ export async function complete(m: Migration, outcome: StagesOutcome): Promise<Mi
     guest: await guest.shutdown(),
     stages: m.stages,
     iterations: records.records,
+    series,
     postcopy,
     qemu: loop.qemuStats && {
       ...loop.qemuStats(

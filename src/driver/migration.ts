@@ -15,6 +15,7 @@ import type { Link } from '../link/link.js';
 import type { TimelineParticipant } from '../clock/timeline.js';
 import { AutoConverge } from '../converge/auto-converge.js';
 import { DEFAULT_AUTO_CONVERGE } from '../converge/options.js';
+import { IntervalSeries } from './series.js';
 import { RunFailure } from '../util/errors.js';
 import { formatMs } from '../util/format.js';
 import type { EventSink, MigrationEvent } from './events.js';
@@ -66,6 +67,8 @@ export class Migration {
   suspendedAtMs = 0;
   /** QEMU's own downtime, with QEMU's loop: from the stop to the device state written, ms. */
   qemuDowntimeMs?: number;
+  /** The run in intervals, sampled between frames (result.series). */
+  readonly series = new IntervalSeries();
 
   constructor(
     readonly config: RunConfig,
@@ -105,6 +108,7 @@ export class Migration {
   async stage<T>(name: StageName, body: () => Promise<T>): Promise<T> {
     const { clock } = this;
     const startMs = clock.nowMs();
+    this.sample(true);
     this.emit({ kind: 'stage-start', stage: name, atMs: startMs });
     const out = await body();
     const durationMs = clock.nowMs() - startMs;
@@ -113,12 +117,25 @@ export class Migration {
     return out;
   }
 
+  /** A sample of the run's series: bytes sent and the guest's writes so far. */
+  private sample(force: boolean): void {
+    this.series.sample(
+      this.clock.nowMs(),
+      () => ({ bytes: this.sender.sentBytes, writes: this.prepared.guest.totalWrites() }),
+      force,
+    );
+  }
+
   /**
    * Between frames and rounds: throws a RunFailure when the run was interrupted or its timeout
    * passed, or a time limit cancels it; a limit's other actions take effect.
    */
   checkpoint(): void {
     const { clock, config } = this;
+    this.series.sample(clock.nowMs(), () => ({
+      bytes: this.sender.sentBytes,
+      writes: this.prepared.guest.totalWrites(),
+    }));
     if (this.hooks.signal?.aborted) throw new RunFailure('interrupted before the migration completed');
     if (clock.nowMs() > (config.timeoutMs ?? Infinity)) {
       const state = this.lastDecision ? `; last check: ${this.lastDecision.why}` : '';

@@ -6,6 +6,7 @@ import type { RunConfig } from '../config/types.js';
 import type {
   CodecSummary,
   GuestPerf,
+  IntervalRecord,
   IterationRecord,
   MigrationResult,
   PostcopyResult,
@@ -38,6 +39,7 @@ export interface RunRecord {
   guest: GuestReport;
   stages: StageRecord[];
   iterations: IterationRecord[];
+  series: IntervalRecord[];
   postcopy: PostcopyResult | undefined;
   /** QEMU's statistics, from a loop that models QEMU's. */
   qemu?: QemuStats;
@@ -89,6 +91,7 @@ export function buildResult(r: RunRecord): MigrationResult {
     },
     stages: r.stages,
     iterations,
+    ...(r.series.length > 0 ? { series: r.series } : {}),
     ...(r.postcopy ? { postcopy: r.postcopy } : {}),
     ...(r.qemu ? { qemu: r.qemu } : {}),
     ...(r.warnings && r.warnings.length > 0 ? { warnings: [...r.warnings] } : {}),

@@ -18,6 +18,8 @@ const CODEC_ID_LIMIT = USER_CODEC_BASE_ID + MAX_USER_CODECS;
 
 export class Sender {
   private readonly views: DataView[];
+  /** Bytes of every frame handed to the channel so far (the run's series samples it). */
+  sentBytes = 0;
 
   /**
    * `checkpoint` runs before every frame: it throws to abandon a round (timeout, interrupt).
@@ -63,7 +65,9 @@ export class Sender {
         this.checkpoint();
         this.dirtyLog.service(this.clock.nowMs());
         await this.dirtyLog.costs.meter.pay(this.clock);
-        totals.bytes += await refs.send(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, firstPass));
+        const bytes = await refs.send(slot, off, n, round, () => this.dirtyLog.beforeSend(slot, off, n, firstPass));
+        this.sentBytes += bytes;
+        totals.bytes += bytes;
         totals.pages += n;
         countCodec(totals, CODEC_IDS.raw, n, 0, n * l.pageSizeBytes);
         continue;
@@ -265,6 +269,7 @@ export class Sender {
       ? this.source.kernels[buf.slot].hash64(buf.ptr + HEADER_BYTES, bodyLengthBytes, 0n)
       : 0n;
     writeFrameHeader(this.views[buf.slot], buf.ptr, { type, count, bodyLengthBytes, round, checksum });
+    this.sentBytes += HEADER_BYTES + bodyLengthBytes;
     this.channel.send(buf, HEADER_BYTES + bodyLengthBytes, lane);
   }
 }

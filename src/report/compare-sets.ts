@@ -12,6 +12,7 @@ import path from 'node:path';
 import { RESULT_SCHEMA_VERSION, type MigrationResult } from '../result/schema.js';
 import { METRICS, SUMMARY_METRICS } from '../suite/metrics.js';
 import { statsOf, formatNumber, type Stats } from '../suite/summary.js';
+import { outliers, verdictOf } from './verdict.js';
 import { ResultFileError } from './compare.js';
 import { newTable } from './human.js';
 
@@ -28,6 +29,12 @@ export interface SetMeasure {
   b: Stats | undefined;
   difference: number | undefined;
   ratio: number | undefined;
+  /** The ratio's standard deviation, propagated from each side's (hyperfine's way). */
+  ratioSd: number | undefined;
+  /** In words: which is faster (or lower) and by how much, or that the difference is within the noise. */
+  verdict: string;
+  /** Runs whose value is far from the rest (modified z-score over 3.5), per side. */
+  outliers: { a: number[]; b: number[] };
 }
 
 export interface SetComparison {
@@ -168,22 +175,30 @@ export function compareSets(a: ResultSet, b: ResultSet): SetComparison {
   const measures: SetMeasure[] = [];
   for (const [ka, kb, label] of pairs) {
     for (const m of MEASURES) {
-      const of = (rs: MigrationResult[]): Stats | undefined =>
-        statsOf(
-          rs
-            .map((r) => m.value(r))
-            .filter((v): v is number => v !== undefined)
-            .map((v) => v * m.displayScale),
-        );
-      const sa = of(a.groups.get(ka)!.results);
-      const sb = of(b.groups.get(kb)!.results);
+      const values = (rs: MigrationResult[]): number[] =>
+        rs
+          .map((r) => m.value(r))
+          .filter((v): v is number => v !== undefined)
+          .map((v) => v * m.displayScale);
+      const va = values(a.groups.get(ka)!.results);
+      const vb = values(b.groups.get(kb)!.results);
+      const sa = statsOf(va);
+      const sb = statsOf(vb);
+      const ratio = sa && sb && sa.mean !== 0 ? sb.mean / sa.mean : undefined;
+      const ratioSd =
+        ratio !== undefined && sa && sb && sb.mean !== 0
+          ? Math.abs(ratio) * Math.hypot(sa.sd / sa.mean, sb.sd / sb.mean)
+          : undefined;
       measures.push({
         config: label,
         measure: m.label,
         a: sa,
         b: sb,
         difference: sa && sb ? sb.mean - sa.mean : undefined,
-        ratio: sa && sb && sa.mean !== 0 ? sb.mean / sa.mean : undefined,
+        ratio,
+        ratioSd,
+        verdict: verdictOf(m.name, sa, sb),
+        outliers: { a: outliers(va), b: outliers(vb) },
       });
     }
   }
@@ -200,7 +215,7 @@ export function compareSets(a: ResultSet, b: ResultSet): SetComparison {
 
 const cell = (s: Stats | undefined): string =>
   s === undefined ? '-' : `${formatNumber(s.mean)} ± ${formatNumber(s.sd)} (n=${s.n})`;
-const HEAD = ['Configuration', 'Measure', 'A: mean ± sd (n)', 'B: mean ± sd (n)', 'B − A', 'B / A'];
+const HEAD = ['Configuration', 'Measure', 'A: mean ± sd (n)', 'B: mean ± sd (n)', 'B − A', 'B / A ± sd'];
 
 function rows(c: SetComparison): string[][] {
   return c.measures.map((m) => [
@@ -209,8 +224,26 @@ function rows(c: SetComparison): string[][] {
     cell(m.a),
     cell(m.b),
     m.difference === undefined ? '-' : formatNumber(m.difference),
-    m.ratio === undefined ? '-' : m.ratio.toFixed(3),
+    m.ratio === undefined ? '-' : `${m.ratio.toFixed(3)} ± ${(m.ratioSd ?? 0).toFixed(3)}`,
   ]);
+}
+
+/** The verdict of each measure, and a warning for each side with outliers. */
+function verdictLines(c: SetComparison): string[] {
+  const lines: string[] = [];
+  for (const m of c.measures) {
+    lines.push(`${m.measure}${m.config === 'all' ? '' : `, ${m.config}`}: ${m.verdict}`);
+    for (const [side, values] of [
+      ['A', m.outliers.a],
+      ['B', m.outliers.b],
+    ] as const) {
+      if (values.length > 0)
+        lines.push(
+          `  warning: ${side} has ${values.length} outlier${values.length === 1 ? '' : 's'} (${values.map(formatNumber).join(', ')}): runs disturbed by other work? Rerun on a quiet machine, or compare the medians`,
+        );
+    }
+  }
+  return lines;
 }
 
 function onlyLines(c: SetComparison): string[] {
@@ -223,12 +256,12 @@ function onlyLines(c: SetComparison): string[] {
 export function formatSetComparison(c: SetComparison): string {
   const t = newTable(HEAD, ['left', 'left', 'right', 'right', 'right', 'right']);
   for (const r of rows(c)) t.push(r);
-  return [`A: ${c.a}`, `B: ${c.b}`, t.toString(), ...onlyLines(c)].join('\n');
+  return [`A: ${c.a}`, `B: ${c.b}`, t.toString(), '', ...verdictLines(c), ...onlyLines(c)].join('\n');
 }
 
 export function setComparisonMarkdown(c: SetComparison): string {
   const esc = (x: string): string => x.replace(/\|/g, '\\|');
-  return `${[`A: ${c.a}  `, `B: ${c.b}`, '', `| ${HEAD.join(' | ')} |`, '| --- | --- | ---: | ---: | ---: | ---: |', ...rows(c).map((r) => `| ${r.map(esc).join(' | ')} |`), ...onlyLines(c).map((l) => `\n${l}`)].join('\n')}\n`;
+  return `${[`A: ${c.a}  `, `B: ${c.b}`, '', `| ${HEAD.join(' | ')} |`, '| --- | --- | ---: | ---: | ---: | ---: |', ...rows(c).map((r) => `| ${r.map(esc).join(' | ')} |`), '', ...verdictLines(c).map((l) => `- ${l.trim()}`), ...onlyLines(c).map((l) => `\n${l}`)].join('\n')}\n`;
 }
 
 export function setComparisonCsv(c: SetComparison): string {
@@ -250,9 +283,11 @@ export function setComparisonCsv(c: SetComparison): string {
     'b_max',
     'difference',
     'ratio',
+    'ratio_sd',
+    'verdict',
   ];
   const num = (x: number | undefined): string => (x === undefined ? '' : String(x));
   const side = (s: Stats | undefined): string[] =>
     s === undefined ? ['0', '', '', '', '', ''] : [String(s.n), ...[s.mean, s.sd, s.min, s.median, s.max].map(num)];
-  return `${[head.join(','), ...c.measures.map((m) => [q(m.config), q(m.measure), ...side(m.a), ...side(m.b), num(m.difference), num(m.ratio)].join(','))].join('\n')}\n`;
+  return `${[head.join(','), ...c.measures.map((m) => [q(m.config), q(m.measure), ...side(m.a), ...side(m.b), num(m.difference), num(m.ratio), num(m.ratioSd), q(m.verdict)].join(','))].join('\n')}\n`;
 }

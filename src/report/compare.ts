@@ -7,7 +7,8 @@ import { InputFileProblem, readInputFile } from '../util/input-file.js';
 import Table from 'cli-table3';
 import { RESULT_SCHEMA_VERSION, type MigrationResult } from '../result/schema.js';
 import { METRICS } from '../suite/metrics.js';
-import { formatNumber } from '../suite/summary.js';
+import { formatNumber, statsOf } from '../suite/summary.js';
+import { verdictOf } from './verdict.js';
 
 export interface FieldDifference {
   field: string;
@@ -179,5 +180,14 @@ export function formatComparison(c: ResultComparison, names: { a: string; b: str
       1,
     ),
   );
+  // The headline, in words; one run a side has no spread, so the noise cannot be judged here.
+  const lines = ['total-time', 'downtime'].flatMap((name) => {
+    const metric = METRICS.find((m) => m.name === name)!;
+    const m = c.measures.find((x) => x.measure === metric.label);
+    if (m?.a === undefined || m.b === undefined) return [];
+    return [`${metric.label}: ${verdictOf(name, statsOf([m.a]), statsOf([m.b]))}`];
+  });
+  if (lines.length > 0)
+    out.push('', ...lines, 'For the noise, compare sets of repeats: run --runs N --export-json, or suite folders.');
   return out.join('\n');
 }

@@ -1,6 +1,7 @@
 /**
- * Repeated runs (`run --runs N`): each figure's mean, standard deviation, min, median and max over
- * the completed runs, as hyperfine and guestperf report them; as a table, Markdown or CSV.
+ * Repeated runs (`run --runs N`): each figure's mean, standard deviation, min, median, 95th and
+ * 99th percentile and max over the completed runs, as hyperfine and fio report them; as a table,
+ * Markdown or CSV.
  */
 import type { MigrationResult } from '../result/schema.js';
 import { newTable } from './human.js';
@@ -15,6 +16,8 @@ export interface FigureStats {
   sd: number;
   min: number;
   median: number;
+  p95: number;
+  p99: number;
   max: number;
 }
 
@@ -40,8 +43,8 @@ const FIGURES: { figure: string; unit: string; digits: number; of: (r: Migration
 function stats(xs: number[]): Omit<FigureStats, 'figure' | 'unit'> {
   const s = statsOf(xs);
   return s === undefined
-    ? { n: 0, mean: NaN, sd: NaN, min: NaN, median: NaN, max: NaN }
-    : { n: s.n, mean: s.mean, sd: s.sd, min: s.min, median: s.median, max: s.max };
+    ? { n: 0, mean: NaN, sd: NaN, min: NaN, median: NaN, p95: NaN, p99: NaN, max: NaN }
+    : { n: s.n, mean: s.mean, sd: s.sd, min: s.min, median: s.median, p95: s.p95, p99: s.p99, max: s.max };
 }
 
 export function summarizeRuns(results: readonly MigrationResult[]): RunsSummary {
@@ -65,7 +68,7 @@ function num(x: number, digits: number): string {
     : '-';
 }
 
-const HEAD = ['Figure (unit)', 'Mean ± sd', 'Min', 'Median', 'Max'];
+const HEAD = ['Figure (unit)', 'Mean ± sd', 'Min', 'Median', 'p95', 'p99', 'Max'];
 
 function rows(s: RunsSummary): string[][] {
   return s.figures.map((f) => {
@@ -75,6 +78,8 @@ function rows(s: RunsSummary): string[][] {
       `${num(f.mean, d)} ± ${num(f.sd, d)}`,
       num(f.min, d),
       num(f.median, d),
+      num(f.p95, d),
+      num(f.p99, d),
       num(f.max, d),
     ];
   });
@@ -85,7 +90,7 @@ function headline(s: RunsSummary): string {
 }
 
 export function formatRunsSummary(s: RunsSummary): string {
-  const t = newTable(HEAD, ['left', 'right', 'right', 'right', 'right']);
+  const t = newTable(HEAD, ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
   for (const r of rows(s)) t.push(r);
   const failures = s.failures
     .map((f, i) => `\nfailed: ${f}${i === 9 && s.failures.length > 10 ? ' ...' : ''}`)
@@ -99,7 +104,7 @@ export function runsSummaryMarkdown(s: RunsSummary): string {
     headline(s),
     '',
     `| ${HEAD.join(' | ')} |`,
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows(s).map((r) => `| ${r.join(' | ')} |`),
   ];
   for (const f of s.failures) out.push('', `failed: ${f}`);
@@ -107,9 +112,9 @@ export function runsSummaryMarkdown(s: RunsSummary): string {
 }
 
 export function runsSummaryCsv(s: RunsSummary): string {
-  const head = ['figure', 'unit', 'n', 'mean', 'sd', 'min', 'median', 'max'];
+  const head = ['figure', 'unit', 'n', 'mean', 'sd', 'min', 'median', 'p95', 'p99', 'max'];
   const lines = s.figures.map((f) =>
-    [f.figure, f.unit, f.n, f.mean, f.sd, f.min, f.median, f.max].map(String).join(','),
+    [f.figure, f.unit, f.n, f.mean, f.sd, f.min, f.median, f.p95, f.p99, f.max].map(String).join(','),
   );
   return `${[head.join(','), ...lines].join('\n')}\n`;
 }

@@ -299,6 +299,19 @@ export interface IterationRecord {
   dirtyCost?: DirtyCostRecord;
 }
 
+/** One interval of the run (result.series): what crossed the link and what the guest wrote in it. */
+export interface IntervalRecord {
+  /** On the run's clock, ms. */
+  startMs: number;
+  durationMs: number;
+  bytesSent: number;
+  linkBitsPerSec: number;
+  guestPageWrites: number;
+  guestPageWritesPerSec: number;
+  /** The guest was suspended (stop-and-copy on): its writes are none. */
+  suspended: boolean;
+}
+
 /** The guest's pace around the migration (guestperf's measure): slowdown from throttling and faults shows. */
 export interface GuestPerf {
   beforePageWritesPerSec: number;
@@ -381,6 +394,11 @@ export interface MigrationResult {
   iterations: IterationRecord[];
   /** Post-copy runs: requests, blocked time, when the last page arrived, the guest's writes on the target. */
   postcopy?: PostcopyResult;
+  /**
+   * The run in intervals of 100 ms of its clock (longer for long runs, up to 2,048 of them), from
+   * the connection to the resume: bytes sent and the guest's page writes in each, and their rates.
+   */
+  series?: IntervalRecord[];
   /** The analytic model's prediction for the same configuration (`run --model`). */
   model?: ModelPrediction;
   /** With `--policy qemu`: QEMU's own statistics of the run. */

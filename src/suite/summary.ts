@@ -17,8 +17,19 @@ export interface Stats {
   max: number;
   n: number;
   median: number;
+  /** The 95th and 99th percentiles, interpolated between the closest ranks (as R's and numpy's defaults). */
+  p95: number;
+  p99: number;
   /** Sample standard deviation (n - 1); 0 for one value. */
   sd: number;
+}
+
+/** The q-quantile (0 to 1) of sorted values, linearly interpolated between the closest ranks. */
+export function quantile(sorted: readonly number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
 }
 
 export interface SummaryRow {
@@ -52,6 +63,8 @@ export function statsOf(values: readonly number[]): Stats | undefined {
     max: sorted[n - 1],
     n,
     median: n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
     sd: n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0,
   };
 }
@@ -106,7 +119,7 @@ export function summarize(plan: SuitePlan, latest: ReadonlyMap<string, SuiteReco
 /**
  * summary.csv: per configuration, the varied options as written and, where they are quantities,
  * as numbers with their unit in the header (`downtime_limit_ms`); then each metric's mean, sd,
- * min, median and max over the completed runs (units in the metric's column name).
+ * min, median, p95, p99 and max over the completed runs (units in the metric's column name).
  */
 export function summaryCsv(plan: SuitePlan, summary: SuiteSummary): string {
   const numeric = plan.variedKeys.map((k) =>
@@ -121,7 +134,9 @@ export function summaryCsv(plan: SuitePlan, summary: SuiteSummary): string {
     'runs_planned',
     'runs_completed',
     'runs_failed',
-    ...summary.metrics.flatMap((m) => ['mean', 'sd', 'min', 'median', 'max'].map((s) => `${m.column}_${s}`)),
+    ...summary.metrics.flatMap((m) =>
+      ['mean', 'sd', 'min', 'median', 'p95', 'p99', 'max'].map((s) => `${m.column}_${s}`),
+    ),
   ];
   const lines = [header.map(csvField).join(',')];
   for (const row of summary.rows) {
@@ -136,7 +151,9 @@ export function summaryCsv(plan: SuitePlan, summary: SuiteSummary): string {
       String(row.failed),
       ...summary.metrics.flatMap((m) => {
         const s = row.stats[m.name];
-        return s === undefined ? ['', '', '', '', ''] : [s.mean, s.sd, s.min, s.median, s.max].map(csvNumber);
+        return s === undefined
+          ? ['', '', '', '', '', '', '']
+          : [s.mean, s.sd, s.min, s.median, s.p95, s.p99, s.max].map(csvNumber);
       }),
     ];
     lines.push(cells.map(csvField).join(','));
@@ -227,6 +244,7 @@ export function summaryMarkdown(plan: SuitePlan, summary: SuiteSummary): string 
   out.push(`| ${head.map(mdCell).join(' | ')} |`);
   out.push(`| ${head.map((_, i) => (i < plan.variedKeys.length ? '---' : '---:')).join(' | ')} |`);
   for (const cells of rows) out.push(`| ${cells.map(mdCell).join(' | ')} |`);
+  out.push(...percentilesMarkdown(plan, summary));
   if (summary.failedRuns.length > 0) {
     const notRun = summary.failedRuns.some((r) => r.status === 'not-run');
     out.push('', notRun ? '## Failed and not-run runs' : '## Failed runs', '');
@@ -260,4 +278,34 @@ export function formatNumber(v: number): string {
 
 function mdCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** With repeats: downtime and total time over them as median, p95 and p99 (the tail a fleet meets). */
+function percentilesMarkdown(plan: SuitePlan, summary: SuiteSummary): string[] {
+  if (plan.repeat < 2) return [];
+  const metrics = summary.metrics.filter((m) => m.name === 'downtime' || m.name === 'total-time');
+  const head = [
+    ...plan.variedKeys.map(kebabOf),
+    'runs',
+    ...metrics.flatMap((m) => ['median', 'p95', 'p99'].map((q) => `${m.label}, ${q}`)),
+  ];
+  const lines = [
+    '',
+    '## Percentiles over the repeats',
+    '',
+    "Each configuration's completed runs: median, 95th and 99th percentile (interpolated between the closest ranks; with few repeats p99 is near the largest).",
+    '',
+    `| ${head.map(mdCell).join(' | ')} |`,
+    `| ${head.map((_, i) => (i < plan.variedKeys.length ? '---' : '---:')).join(' | ')} |`,
+  ];
+  for (const row of summary.rows) {
+    const cells = [...plan.variedKeys.map((k) => row.varied[k] ?? '–'), String(row.completed)];
+    for (const m of metrics) {
+      const s = row.stats[m.name];
+      const f = (v: number): string => formatNumber(v * m.displayScale);
+      cells.push(...(s === undefined ? ['–', '–', '–'] : [f(s.median), f(s.p95), f(s.p99)]));
+    }
+    lines.push(`| ${cells.map(mdCell).join(' | ')} |`);
+  }
+  return lines;
 }

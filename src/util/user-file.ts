@@ -140,11 +140,27 @@ export function firstLine(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }
 
-/** Imports a strategy file's default export, which must be a factory function. */
+/**
+ * The option names each factory declares: a file's `export const options = { name: 'what it
+ * means', ... }` (or a list of names), a registered factory's `options` property. A strategy is
+ * given only options it declares, so a mistyped one (`shrnk=0.1`) is refused, not ignored.
+ */
+const declaredOptions = new WeakMap<StrategyFactory, readonly string[]>();
+
+function optionNames(where: string, declared: unknown): readonly string[] | undefined {
+  if (declared === undefined) return undefined;
+  if (Array.isArray(declared) && declared.every((k) => typeof k === 'string')) return declared as string[];
+  if (declared !== null && typeof declared === 'object' && !Array.isArray(declared)) return Object.keys(declared);
+  throw new StrategyError(
+    `${where}: its options are declared as an object of names and what each means, such as export const options = { threshold: 'share of RAM' }`,
+  );
+}
+
+/** Imports a strategy file's default export, which must be a factory function, and the options it declares. */
 export async function importFactory(file: string, shape: StrategyShape): Promise<StrategyFactory> {
-  let mod: { default?: unknown };
+  let mod: { default?: unknown; options?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown; options?: unknown };
   } catch (e) {
     throw new StrategyError(`${file}: cannot be imported as an ES module: ${firstLine(e)}`);
   }
@@ -153,7 +169,25 @@ export async function importFactory(file: string, shape: StrategyShape): Promise
       `${file}: a ${shape.kind} file's default export is a function of its options that returns the ${shape.kind}: ${shape.example}`,
     );
   }
-  return mod.default as StrategyFactory;
+  const factory = mod.default as StrategyFactory;
+  const names = optionNames(file, mod.options);
+  if (names !== undefined) declaredOptions.set(factory, names);
+  return factory;
+}
+
+/** Options given that the strategy does not declare: refused, with the ones it does. */
+function checkOptions(factory: StrategyFactory, spec: UserStrategyConfig, kind: string): void {
+  const given = Object.keys(spec.options);
+  if (given.length === 0) return;
+  const names =
+    declaredOptions.get(factory) ?? optionNames(spec.file, (factory as { options?: unknown }).options) ?? [];
+  const unknown = given.filter((k) => !names.includes(k));
+  if (unknown.length === 0) return;
+  throw new StrategyError(
+    names.length === 0
+      ? `${spec.file}: the ${kind} declares no options, so ${unknown.join(', ')} cannot be given to it (a file declares its own: export const options = { name: 'what it means' })`
+      : `${spec.file}: the ${kind} has no option ${unknown.join(', ')}; it takes ${names.join(', ')}`,
+  );
 }
 
 /** The factory of a spec: registered from code in this process, or imported from its file. */
@@ -176,6 +210,7 @@ export function buildStrategy(
   shape: StrategyShape,
 ): Record<string, unknown> {
   const { kind, example } = shape;
+  checkOptions(factory, spec, kind);
   let made: unknown;
   try {
     made = factory({ ...spec.options });

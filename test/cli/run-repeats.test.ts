@@ -44,13 +44,13 @@ test('migbench run --runs 5 --clock virtual --export-markdown gives a table with
   assert.equal((r.stdout.match(/^run \d of 5: status: completed/gm) ?? []).length, 5);
   const table = readFileSync(md, 'utf8');
   assert.match(table, /^5 runs: 5 completed, 0 failed/);
-  assert.match(table, /\| Figure \(unit\) \| Mean ± sd \| Min \| Median \| Max \|/);
+  assert.match(table, /\| Figure \(unit\) \| Mean ± sd \| Min \| Median \| p95 \| p99 \| Max \|/);
   assert.match(table, /\| total time \(ms\) \| [\d,.]+ ± [\d,.]+ \|/);
   const rows = readFileSync(csv, 'utf8')
     .trim()
     .split('\n')
     .map((l) => l.split(','));
-  assert.deepEqual(rows[0], ['figure', 'unit', 'n', 'mean', 'sd', 'min', 'median', 'max']);
+  assert.deepEqual(rows[0], ['figure', 'unit', 'n', 'mean', 'sd', 'min', 'median', 'p95', 'p99', 'max']);
   for (const row of rows.slice(1))
     for (const cell of row.slice(2)) assert.ok(Number.isFinite(Number(cell)), `${row[0]}: ${cell} is a number`);
   // Distinct write streams: the runs differ (virtual-clock repeats of one seed would not).

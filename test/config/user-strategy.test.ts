@@ -39,7 +39,8 @@ function migbench(...args: string[]): { status: number | null; stdout: string; s
 test('a policy file decides; its options reach it; the result names it', async () => {
   const f = file(
     'after-n.mjs',
-    `export default (o) => ({ name: 'after-' + o.rounds, decide(s) {
+    `export const options = { rounds: 'pre-copy rounds before switching over' };
+  export default (o) => ({ name: 'after-' + o.rounds, decide(s) {
     return s.roundsDone >= Number(o.rounds) ? { action: 'switchover', why: 'round ' + s.roundsDone } : { action: 'continue', why: 'not yet' };
   } });`,
   );
@@ -176,7 +177,8 @@ test('a codec file runs in the chain on every thread, and one that does not roun
 test('a pre-copy loop file runs the rounds; its answer and its throws are checked', async () => {
   const loop = file(
     'two-rounds.mjs',
-    `export default (o) => ({ name: 'two-rounds', async run(ctx) {
+    `export const options = ['why'];
+  export default (o) => ({ name: 'two-rounds', async run(ctx) {
     const a = await ctx.sendRound(true); ctx.record(a, 'first pass');
     const b = await ctx.sendRound(false); ctx.record(b, 'then ' + ctx.pendingPages() + ' pending');
     return { action: 'switchover', why: o.why ?? 'two rounds' };
@@ -216,13 +218,19 @@ test('a pre-copy loop file runs the rounds; its answer and its throws are checke
 
 test('a policy and an aid registered from code are selected by name, in this process', async () => {
   let calls = 0;
-  registerPolicy('third-round', (o) => ({
-    name: 'third-round',
-    decide: (st) =>
-      st.roundsDone >= Number(o.n ?? 3)
-        ? { action: 'switchover', why: `round ${st.roundsDone}` }
-        : { action: 'continue', why: 'wait' },
-  }));
+  registerPolicy(
+    'third-round',
+    Object.assign(
+      (o: Record<string, string>) => ({
+        name: 'third-round',
+        decide: (st: { roundsDone: number }) =>
+          st.roundsDone >= Number(o.n ?? 3)
+            ? { action: 'switchover' as const, why: `round ${st.roundsDone}` }
+            : { action: 'continue' as const, why: 'wait' },
+      }),
+      { options: { n: 'the round to switch over after' } },
+    ),
+  );
   registerAid('counter', () => ({
     name: 'counter',
     afterRound: () => {
@@ -264,4 +272,21 @@ test('over TCP a codec file needs the receiver to decode it (receive --codec): t
     await withIt.server.close();
     await without.server.close();
   }
+});
+
+test('options a strategy does not declare are refused before the run: a typo is an error, not ignored', async () => {
+  const flat = fileURLToPath(new URL('../../../examples/policies/stop-when-flat.js', import.meta.url));
+  const typo = migbench('run', '--clock', 'virtual', '--ram', '16MiB', '--policy', flat, '--policy-opt', 'shrnk=0.1');
+  assert.equal(typo.status, 2, typo.stderr);
+  assert.match(typo.stderr, /stop-when-flat\.js: the policy has no option shrnk; it takes shrink, patience/);
+  const bare = file(
+    'no-options.mjs',
+    `export default () => ({ name: 'bare', decide: () => ({ action: 'switchover', why: 'at once' }) });`,
+  );
+  await assert.rejects(
+    runMigration({ ...SMALL, policy: bare, policyOpt: 'x=1' }),
+    /no-options\.mjs: the policy declares no options, so x cannot be given to it/,
+  );
+  const declared = await runMigration({ ...SMALL, policy: flat, policyOpt: 'shrink=0.1,patience=2' });
+  assert.equal(declared.status, 'completed', declared.reason);
 });

@@ -52,7 +52,7 @@ const MAX_NEED_BYTES = 3 * 2 ** 30;
  * --dry-run estimates more than MAX_WALL_MS or MAX_NEED_BYTES.
  */
 function tooBig(cmd: string, cwd: string): boolean {
-  if (/^npx migbench suite /.test(cmd)) return !/--reduce|--dry-run/.test(cmd);
+  if (/^npx migbench suite /.test(cmd) || / --sweep /.test(cmd)) return !/--reduce|--dry-run/.test(cmd);
   if (!/^npx migbench run /.test(cmd) || /--help|--dry-run/.test(cmd)) return false;
   const head = cmd.replace(/\s*[|>].*$/, '').replace(/ --json\b/, '');
   const r = spawnSync('bash', ['-c', `${NPX}\n${head} --dry-run --json`], { cwd, encoding: 'utf8' });
@@ -96,7 +96,7 @@ test('the README and every guide in docs/ have commands, and each is run, dry-ru
         if (skip) continue;
         assert.match(
           cmd,
-          /^npx migbench /,
+          /^(npx migbench |source <\(npx migbench )/,
           `${path.basename(file)}: "${cmd}" is neither run here nor listed with why not`,
         );
         const big = tooBig(cmd, scratch);

@@ -47,10 +47,11 @@ test('two sets of repeats: each measure mean ± sd on each side, B − A and B /
   const csv = readFileSync(path.join(dir, 'c.csv'), 'utf8').trim().split('\n');
   assert.equal(
     csv[0],
-    'configuration,measure,a_n,a_mean,a_sd,a_min,a_median,a_max,b_n,b_mean,b_sd,b_min,b_median,b_max,difference,ratio',
+    'configuration,measure,a_n,a_mean,a_sd,a_min,a_median,a_max,b_n,b_mean,b_sd,b_min,b_median,b_max,difference,ratio,ratio_sd,verdict',
   );
   const bytes = csv.find((l) => l.includes('bytes sent')) as string;
-  assert.ok(Number(bytes.split(',').pop()) > 1, `more dirtying sends more: ${bytes}`);
+  assert.ok(Number(bytes.split(',')[15]) > 1, `more dirtying sends more: ${bytes}`);
+  assert.match(bytes, /,B is [\d.]+ ± [\d.]+ x higher than A$/, 'the verdict in words');
   assert.match(readFileSync(path.join(dir, 'c.md'), 'utf8'), /\| Configuration \| Measure \| A: mean ± sd \(n\) \|/);
 });
 

@@ -12,12 +12,22 @@ const PHASES = ['pre-copy', 'suspended', 'post-copy, on the target'];
 export function guestPaceSpec(result: MigrationResult, title = "the guest's pace over time"): ChartSpec | undefined {
   const g = result.totals.guestPerf;
   if (!g || result.iterations.length === 0) return undefined;
-  const values: { from: number; to: number; rate: number; phase: string }[] = result.iterations.map((i) => ({
-    from: i.startMs,
-    to: i.startMs + i.durationMs,
-    rate: i.phase === 'precopy' ? i.guestPageWritesPerSec : 0,
-    phase: i.phase === 'precopy' ? PHASES[0] : PHASES[1],
-  }));
+  // The run's intervals where the result has them (100 ms each), else its rounds.
+  const values: { from: number; to: number; rate: number; phase: string }[] = result.series
+    ? result.series
+        .filter((i) => i.durationMs > 0)
+        .map((i) => ({
+          from: i.startMs,
+          to: i.startMs + i.durationMs,
+          rate: i.guestPageWritesPerSec,
+          phase: i.suspended ? PHASES[1] : PHASES[0],
+        }))
+    : result.iterations.map((i) => ({
+        from: i.startMs,
+        to: i.startMs + i.durationMs,
+        rate: i.phase === 'precopy' ? i.guestPageWritesPerSec : 0,
+        phase: i.phase === 'precopy' ? PHASES[0] : PHASES[1],
+      }));
   const post = result.stages.find((s) => s.name === 'postcopy');
   if (post && result.postcopy)
     values.push({
