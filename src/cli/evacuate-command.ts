@@ -169,7 +169,8 @@ async function evacuateAction(opts: EvacuateCliOptions, ctx: CliCommandContext):
   }
   const { toJson } = await import('../report/json.js');
   const { formatEvacuation, renderEvacuationHtml } = await import('../report/evacuation.js');
-  io.out(json ? `${toJson(result)}\n` : `${formatEvacuation(result)}\n`);
+  const { outputWidth } = await import('../report/summary.js');
+  io.out(json ? `${toJson(result)}\n` : `${formatEvacuation(result, outputWidth(io.columns, io.env))}\n`);
   if (
     opts.exportJson !== undefined &&
     !(await writeOutput(io, '--export-json', opts.exportJson, `${toJson(result)}\n`))

@@ -19,6 +19,9 @@ import {
   type RawRunOptions,
 } from '../config/options.js';
 import { readFileSync } from 'node:fs';
+import { parseRunOptionsFile, SuiteError } from '../suite/parse.js';
+import type { OptionValue } from '../suite/schema.js';
+import { absoluteFrom } from './sweep.js';
 import { isResultConfig, runConfigOfResult } from '../config/result-config.js';
 import type { ResultConfig } from '../result/schema.js';
 import type { RunConfig } from '../config/types.js';
@@ -61,6 +64,7 @@ type RunCliOptions = RawRunOptions & {
   dryRun?: boolean;
   sweep?: string[];
   out?: string;
+  config?: string;
 };
 
 const EXAMPLES = `
@@ -102,6 +106,10 @@ export const runCommand: CliCommand = {
       .option(
         '--quiet',
         'no header, progress or round lines (on stdout at a terminal, else on stderr); only the result',
+      )
+      .option(
+        '--config <file>',
+        "the run's options from a YAML file (run.yaml: ram: 4GiB, dirty-rate: 200MB/s, ...; the keys of a suite's base); options on the command line override the file's, and its relative paths are from its folder",
       )
       .option(
         '--sweep <option=values>',
@@ -200,11 +208,16 @@ async function sweepAction(opts: RunCliOptions, ctx: CliCommandContext): Promise
           `${flag} is for one run; a sweep writes results.jsonl, summaries and report.html into --out`,
         );
     const runs = opts.runs === undefined ? 1 : parseCount('--runs', opts.runs, { min: 1, max: 1000 });
-    const base = Object.fromEntries(
+    const given = Object.fromEntries(
       RUN_OPTION_SPECS.map((s) => [s.key, opts[s.key]]).filter(([, v]) => v !== undefined),
     );
+    const sweeps = parseSweeps(opts.sweep);
+    // A --config file's value of a swept option gives way to the sweep; one on the command line is a mistake.
+    const fromFile: Record<string, unknown> = opts.config === undefined ? {} : configFileOptions(opts.config).fromFile;
+    for (const k of sweeps.keys()) delete fromFile[k];
+    const base = { ...fromFile, ...given };
     resolveRunConfig(base); // the base options checked as a run's, before anything is written
-    return writeSweepSuite(base, parseSweeps(opts.sweep), runs, opts.out);
+    return writeSweepSuite(base, sweeps, runs, opts.out);
   });
   if (file instanceof Exit) return file.code;
   return suiteAction(file, { out: opts.out!, dryRun: opts.dryRun, quiet: opts.quiet }, ctx);
@@ -236,7 +249,14 @@ async function dryRun(config: RunConfig, runs: number, opts: RunCliOptions, ctx:
 
 /** The run's configuration and how many runs, or bad input (an OptionError). */
 function runInput(opts: RunCliOptions): { config: RunConfig; runs: number } {
-  const config = opts.from === undefined ? resolveRunConfig(opts) : configFrom(opts.from, opts);
+  if (opts.config !== undefined && opts.from !== undefined)
+    throw new OptionError('--config', '--config and --from both say what to run: give one');
+  const config =
+    opts.from !== undefined
+      ? configFrom(opts.from, opts)
+      : opts.config !== undefined
+        ? configFromFile(opts.config, opts)
+        : resolveRunConfig(opts);
   if (opts.exportJson !== undefined) checkExportPath(opts.exportJson);
   if (opts.html !== undefined) checkExportPath(opts.html, '--html', 'run.html');
   if (opts.exportMarkdown !== undefined) checkExportPath(opts.exportMarkdown, '--export-markdown', 'runs.md');
@@ -247,6 +267,43 @@ function runInput(opts: RunCliOptions): { config: RunConfig; runs: number } {
   if (runs > 1 && opts.model === true)
     throw new OptionError('--model', '--model compares one run with the model; with --runs leave it out');
   return { config, runs };
+}
+
+/** A --config file's options, its relative paths made absolute from its folder; and where each was written. */
+function configFileOptions(file: string): { values: OptionValue[]; fromFile: RawRunOptions } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new OptionError(
+      '--config',
+      `--config ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+  const values = parseRunOptionsFile(text, file);
+  const dir = path.dirname(path.resolve(file));
+  const fromFile: RawRunOptions = {};
+  for (const v of values) (fromFile as Record<string, string>)[v.key] = absoluteFrom(dir, v.key, v.text);
+  return { values, fromFile };
+}
+
+/**
+ * --config FILE: the file's options under those of the command line; a value the resolver refuses
+ * is said at its line of the file, and the file's relative paths are from its folder.
+ */
+function configFromFile(file: string, opts: RunCliOptions): RunConfig {
+  const { values, fromFile } = configFileOptions(file);
+  const given = Object.fromEntries(
+    RUN_OPTION_SPECS.map((sp) => [sp.key, opts[sp.key]]).filter(([, v]) => v !== undefined),
+  );
+  try {
+    return resolveRunConfig({ ...fromFile, ...given });
+  } catch (e) {
+    const at =
+      e instanceof OptionError ? values.find((v) => flagOf(v.key) === e.option && !(v.key in given)) : undefined;
+    if (at === undefined) throw e;
+    throw new SuiteError(file, at.line, at.path, (e as Error).message);
+  }
 }
 
 /**

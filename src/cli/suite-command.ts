@@ -124,7 +124,7 @@ export async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliC
   const outcome = await checked(usage, () => runWithProgress(plan, opts, ctx));
   if (outcome instanceof Exit) return outcome.code;
   if (opts.quiet !== true) {
-    await printSummary(outcome.files, ctx.io);
+    await printSummary(plan, opts.out, ctx.io);
     ctx.io.err(
       `ran ${outcome.executed} (${outcome.completed} completed, ${outcome.failed} failed, ${outcome.notRun} not run), skipped ${outcome.skipped} already done\n` +
         `wrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
@@ -278,10 +278,21 @@ async function runWithProgress(plan: SuitePlan, opts: SuiteCliOptions, ctx: CliC
 }
 
 /** The summary.md among the files written, on stdout. */
-async function printSummary(files: string[], io: CliIO): Promise<void> {
+/** An evacuation suite's summary.md, as it is. */
+async function printMarkdownSummary(files: string[], io: CliIO): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const md = files.find((f) => f.endsWith('summary.md'));
   if (md !== undefined) io.out(await readFile(md, 'utf8'));
+}
+
+/** The summary, laid out for the terminal (summary.md holds it as Markdown). */
+async function printSummary(plan: SuitePlan, out: string, io: CliIO): Promise<void> {
+  const { latestByRunId, readRecords } = await import('../suite/records.js');
+  const { summarize } = await import('../suite/summary.js');
+  const { formatSuiteSummary } = await import('../report/suite-terminal.js');
+  const { outputWidth } = await import('../report/summary.js');
+  const latest = latestByRunId((await readRecords(out)).records);
+  io.out(formatSuiteSummary(plan, summarize(plan, latest), outputWidth(io.columns, io.env)));
 }
 
 /** The exit code of a suite that ran: 1 when it was interrupted (say how to resume). */
@@ -317,7 +328,7 @@ async function evacuationSuiteAction(
   const outcome = await checked(usage, () => runEvacuations(plan, opts, ctx));
   if (outcome instanceof Exit) return outcome.code;
   if (opts.quiet !== true) {
-    await printSummary(outcome.files, io);
+    await printMarkdownSummary(outcome.files, io);
     io.err(
       `ran ${outcome.executed} evacuations, skipped ${outcome.skipped} already done\nwrote ${outcome.files.join(', ')} and ${opts.out}/results.jsonl\n`,
     );

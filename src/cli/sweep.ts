@@ -36,16 +36,21 @@ export function parseSweeps(sweeps: readonly string[]): Map<RunOptionKey, string
   return out;
 }
 
-/** A file path given relative to here, made absolute: the suite file lives in DIR, not here. */
-function absolute(key: RunOptionKey, value: string): string {
-  if (key === 'workload' && value.startsWith('trace:')) return `trace:${path.resolve(value.slice(6))}`;
-  if (key === 'tokenFile') return path.resolve(value);
+/** An option's file path, relative to `dir`, made absolute (other values as they are). */
+export function absoluteFrom(dir: string, key: RunOptionKey, value: string): string {
+  if (key === 'workload' && value.startsWith('trace:')) return `trace:${path.resolve(dir, value.slice(6))}`;
+  if (key === 'tokenFile') return path.resolve(dir, value);
   if (key === 'codec')
     return value
       .split(',')
-      .map((p) => (isStrategyFile(p) ? path.resolve(p.trim()) : p))
+      .map((p) => (isStrategyFile(p) ? path.resolve(dir, p.trim()) : p))
       .join(',');
-  return isStrategyFile(value) ? path.resolve(value) : value;
+  return isStrategyFile(value) ? path.resolve(dir, value) : value;
+}
+
+/** A file path given relative to here, made absolute: the suite file lives in DIR, not here. */
+function absolute(key: RunOptionKey, value: string): string {
+  return absoluteFrom(process.cwd(), key, value);
 }
 
 /** Writes DIR/sweep.yaml for these base options, swept options and repeats; returns its path. */

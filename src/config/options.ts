@@ -87,6 +87,7 @@ export const RUN_OPTION_KEYS = [
   'maxPostcopyBandwidth',
   'multifd',
   'seed',
+  'writeSeed',
   'target',
   'token',
   'tokenFile',
@@ -205,5 +206,6 @@ const REPEAT_STREAM = 0x7e9e_0000;
  */
 export function repeatConfig(config: RunConfig, repeat: number): RunConfig {
   if (!Number.isInteger(repeat) || repeat < 0) throw new RangeError(`a repeat is a whole number from 0, got ${repeat}`);
-  return repeat === 0 ? config : { ...config, writeSeed: deriveSeed(config.seed, REPEAT_STREAM + repeat) };
+  // From the write seed, which is the seed unless --write-seed set it: the same repeats as ever by default.
+  return repeat === 0 ? config : { ...config, writeSeed: deriveSeed(config.writeSeed, REPEAT_STREAM + repeat) };
 }

@@ -39,7 +39,7 @@ export const GUEST_LIMITS = {
 } as const;
 
 export type GuestOptionKey =
-  'vcpus' | 'dirtyRate' | 'pattern' | 'writeSize' | 'catchUp' | 'content' | 'contentHot' | 'seed';
+  'vcpus' | 'dirtyRate' | 'pattern' | 'writeSize' | 'catchUp' | 'content' | 'contentHot' | 'seed' | 'writeSeed';
 type Context = ResolveContext<GuestOptionKey, GuestConfig & MemoryConfig & TraceConfig>;
 
 export const GUEST_OPTIONS: OptionTable<GuestOptionKey, GuestOptionKey, GuestConfig & MemoryConfig & TraceConfig> = {
@@ -122,8 +122,18 @@ export const GUEST_OPTIONS: OptionTable<GuestOptionKey, GuestOptionKey, GuestCon
     example: '42',
     resolve: (c) => {
       const seed = parseCount('--seed', c.typed('seed'), GUEST_LIMITS.seed);
-      return { seed, writeSeed: seed };
+      const writeSeed =
+        c.text('writeSeed') === undefined ? seed : parseCount('--write-seed', c.typed('writeSeed'), GUEST_LIMITS.seed);
+      return { seed, writeSeed };
     },
+  },
+  // Resolved with --seed.
+  writeSeed: {
+    flags: '--write-seed <n>',
+    description:
+      "seed of the guest's write streams alone, 0 to 4294967295 (the memory's content keeps --seed): what a suite's repeat after the first ran with, its result's config.writeSeed, so that run can be run again by its options",
+    defaultText: 'the --seed',
+    example: '2718281828',
   },
 };
 

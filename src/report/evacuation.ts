@@ -115,7 +115,7 @@ export function formatEvacuationHeader(c: EvacuationResultConfig, ramBytes: read
   ].join('\n');
 }
 
-export function formatEvacuation(r: EvacuationResult): string {
+export function formatEvacuation(r: EvacuationResult, width = Infinity): string {
   const vt = table(VM_HEAD, [
     'left',
     'right',
@@ -149,7 +149,7 @@ export function formatEvacuation(r: EvacuationResult): string {
             (v) => `${v.name} ${formatMs(v.result!.totals.downtimeMs)} > ${formatMs(v.result!.config.downtimeLimitMs)}`,
           )
           .join(', ')}`;
-  return `${status}${overText}\n\n${vt.toString()}\n\n${ht.toString()}`;
+  return `${status}${overText}\n\n${vt.toString(width)}\n\n${ht.toString(width)}`;
 }
 
 // -------------------------------------------------------------------------------- HTML

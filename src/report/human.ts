@@ -319,6 +319,8 @@ type Cell = string | { content: string; colSpan: number; hAlign: Table.Horizonta
  */
 export class ResultTable {
   readonly rows: Cell[][] = [];
+  /** Columns that name a row: a table cut into column groups repeats them in each. */
+  keyColumns = 1;
 
   constructor(
     readonly head: string[],
@@ -344,12 +346,13 @@ export class ResultTable {
       return this.render(all, last);
     }
     const parts: string[] = [];
-    let group = [0];
-    for (let i = 1; i < this.head.length; i++) {
+    const keys = all.slice(0, Math.max(1, Math.min(this.keyColumns, this.head.length - 1)));
+    let group = [...keys];
+    for (let i = keys.length; i < this.head.length; i++) {
       const tried = [...group, i];
-      if (group.length > 1 && tableWidth(this.render(tried)) > width) {
+      if (group.length > keys.length && tableWidth(this.render(tried)) > width) {
         parts.push(this.render(group));
-        group = [0, i];
+        group = [...keys, i];
       } else group = tried;
     }
     parts.push(this.render(group));

@@ -96,8 +96,25 @@ export function parseSuite(text: string, file: string): SuiteSpec {
   };
 }
 
+/**
+ * A run's options in a YAML file (`run --config FILE`): a mapping of run options to values, as a
+ * suite's `base` (kebab-case or camelCase keys), read with the same checks and line numbers.
+ */
+export function parseRunOptionsFile(text: string, file: string): OptionValue[] {
+  const doc = suiteDocument(
+    text,
+    file,
+    'a run options file is a mapping of run options to values, such as `ram: 512MiB`',
+  );
+  return optionsOf(doc.root, '', doc);
+}
+
 /** The YAML document of a suite file, bounded in size, its syntax errors placed on their line. */
-function suiteDocument(text: string, file: string): SuiteDoc {
+function suiteDocument(
+  text: string,
+  file: string,
+  notMapping = 'a suite file is a mapping with name, base, matrix, repeat and comparisons',
+): SuiteDoc {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_SUITE_BYTES)
     throw new SuiteError(
@@ -125,28 +142,34 @@ function suiteDocument(text: string, file: string): SuiteDoc {
     throw new SuiteError(file, line, key, `not valid YAML: ${yamlError.message.split('\n')[0]}`);
   }
   const root = doc.contents;
-  if (!isMap(root)) fail(root, undefined, 'a suite file is a mapping with name, base, matrix, repeat and comparisons');
+  if (!isMap(root)) fail(root, undefined, notMapping);
   return { root, top: pairsOf(root, fail), lineOf, fail };
 }
 
 /** `base`: run options every configuration has. */
-function baseOf({ top, lineOf, fail }: SuiteDoc): OptionValue[] {
-  const base: OptionValue[] = [];
-  const basePair = top.get('base');
-  if (basePair === undefined || basePair.value === null) return base;
+function baseOf(doc: SuiteDoc): OptionValue[] {
+  const basePair = doc.top.get('base');
+  if (basePair === undefined || basePair.value === null) return [];
   if (!isMap(basePair.value))
-    fail(basePair.value as Node, 'base', 'must be a mapping of run options to values, such as `ram: 512MiB`');
-  for (const [k, pair] of pairsOf(basePair.value as YAMLMap, fail, 'base')) {
-    const key = optionKey(k, pair, 'base', fail);
-    if (base.some((v) => v.key === key)) fail(pair.key as Node, `base.${k}`, `${kebabOf(key)} is given twice`);
-    base.push({
+    doc.fail(basePair.value as Node, 'base', 'must be a mapping of run options to values, such as `ram: 512MiB`');
+  return optionsOf(basePair.value as YAMLMap, 'base', doc);
+}
+
+/** A mapping of run options to values (a suite's base, a run options file); `where` prefixes each path. */
+function optionsOf(map: YAMLMap, where: string, { lineOf, fail }: SuiteDoc): OptionValue[] {
+  const out: OptionValue[] = [];
+  for (const [k, pair] of pairsOf(map, fail, where === '' ? undefined : where)) {
+    const path = where === '' ? k : `${where}.${k}`;
+    const key = optionKey(k, pair, where, fail);
+    if (out.some((v) => v.key === key)) fail(pair.key as Node, path, `${kebabOf(key)} is given twice`);
+    out.push({
       key,
-      text: scalarText(pair.value as Node, `base.${k}`, fail),
+      text: scalarText(pair.value as Node, path, fail),
       line: lineOf(pair.value as Node) ?? lineOf(pair.key as Node) ?? 0,
-      path: `base.${k}`,
+      path,
     });
   }
-  return base;
+  return out;
 }
 
 /** `matrix`: a mapping of options to lists of values, or a list of such mappings (each crossed on its own). */
@@ -249,7 +272,7 @@ function optionKey(name: string, pair: Pair, where: string, fail: Fail): RunOpti
     const guess = closestOption(name);
     fail(
       pair.key as Node,
-      `${where}.${name}`,
+      where === '' ? name : `${where}.${name}`,
       `not a run option${guess === undefined ? '' : `; did you mean ${guess}?`} (the options of 'migbench run --help', as dirty-rate or dirtyRate)`,
     );
   }

@@ -79,3 +79,13 @@ test("run --from reproduces a suite's second repeat (its write-stream seed is in
   const library = await runMigration(second.result.config);
   assert.deepEqual(simulatedPart(library), simulatedPart(second.result));
 });
+
+test("--write-seed runs a suite's later repeat again by its options, field for field", async () => {
+  const { repeatConfig, resolveRunConfig } = await import('../../src/config/options.js');
+  const base = { ram: '16MiB', clock: 'virtual', dirtyRate: '30MB/s', link: '1Gbit/s', seed: '5' } as const;
+  const second = await runMigration(repeatConfig(resolveRunConfig(base), 1));
+  const byOptions = await runMigration({ ...base, writeSeed: String(second.config.writeSeed) });
+  assert.notEqual(second.config.writeSeed, 5, 'the repeat writes with its own seed');
+  assert.deepEqual(simulatedPart(byOptions), simulatedPart(second));
+  assert.equal(resolveRunConfig({ ...base }).writeSeed, 5, 'by default the write seed is the seed');
+});

@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const BIN = fileURLToPath(new URL('../../../bin/migbench.js', import.meta.url));
 
@@ -74,4 +77,30 @@ test('--verbose: round lines and the tables, laid out for $COLUMNS (cut into col
     assert.match(r.all, /^round +0 +precopy/m);
     assert.ok(shape(r.all).columns <= Number(columns), `COLUMNS=${columns}: ${shape(r.all).columns} columns`);
   }
+});
+
+test('suite and evacuate summaries keep to 100 columns too (wide tables cut into column groups)', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'migbench-width-'));
+  const suite = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      'suite',
+      fileURLToPath(new URL('../../../bench/suites/convergence.yaml', import.meta.url)),
+      '--out',
+      out,
+      '--reduce',
+    ],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, COLUMNS: '' } },
+  );
+  assert.equal(suite.status, 0, suite.stderr);
+  assert.ok(shape(suite.stdout).columns <= 100, `suite: ${shape(suite.stdout).columns} columns:\n${suite.stdout}`);
+  assert.match(suite.stdout, /│ policy │ downtime-limit │ dirty-rate │ max-iterations │ total time \(ms\)/);
+  const evac = spawnSync(
+    process.execPath,
+    [BIN, 'evacuate', '--vm', 'ram=32MiB', '--vm', 'ram=64MiB,dirty-rate=50MB/s', '--clock', 'virtual'],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, COLUMNS: '' } },
+  );
+  assert.equal(evac.status, 0, evac.stderr);
+  assert.ok(shape(evac.stdout).columns <= 100, `evacuate: ${shape(evac.stdout).columns} columns:\n${evac.stdout}`);
 });

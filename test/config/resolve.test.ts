@@ -55,6 +55,8 @@ test('the defaults help shows, typed out, resolve to DEFAULT_RUN_CONFIG', () => 
     'loopOpt',
     // applies with --clock virtual only
     'hostCopyRate',
+    // the --seed's, said in words
+    'writeSeed',
   ];
   for (const spec of RUN_OPTION_SPECS) {
     if (!untyped.includes(spec.key)) typed[spec.key] = spec.defaultText;

@@ -52,7 +52,7 @@ test('a migration that fails is recorded with its reason and the next run still 
   const csv = readFileSync(path.join(dir, 'summary.csv'), 'utf8').trim().split('\n');
   assert.match(
     csv[0],
-    /^config_id,dirty-rate,dirty_rate_bytes_per_s,runs_planned,runs_completed,runs_failed,total_time_ms_mean,total_time_ms_sd,total_time_ms_min,total_time_ms_median,total_time_ms_max,/,
+    /^config_id,dirty-rate,dirty_rate_bytes_per_s,runs_planned,runs_completed,runs_failed,total_time_ms_mean,total_time_ms_sd,total_time_ms_min,total_time_ms_median,total_time_ms_p95,total_time_ms_p99,total_time_ms_max,/,
   );
   assert.match(
     csv[1],
