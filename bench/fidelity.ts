@@ -14,6 +14,8 @@
  * after 60 s is a run that did not converge within its 60 s timeout.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
 import { resolveRunConfig, type RawRunOptions } from '../src/config/options.js';
 import { loadReferences, referenceKind, scenarioOptions, type Reference } from './lib/fidelity.js';
@@ -21,7 +23,9 @@ import { runMigration } from '../src/driver/migrate.js';
 import type { MigrationResult } from '../src/result/schema.js';
 import { parseBenchArgs, progress } from './lib/args.js';
 
-const USAGE = `usage: node dist/bench/fidelity.js [--json] [--filter TEXT] [--policy qemu|qemu-rounds] [--dirty-cost MODEL]
+const USAGE = `usage: node dist/bench/fidelity.js [--json] [--filter TEXT] [--references DIR] [--policy qemu|qemu-rounds] [--dirty-cost MODEL]
+  --references DIR    the references in DIR (what migbench calibrate --out DIR wrote on your host)
+                      instead of bench/reference/qemu/
   --json              print one JSON document on stdout instead of the table
   --filter TEXT       run only the scenarios whose name contains TEXT (e.g. r256, xbzrle, _ac)
   --policy NAME       qemu (default: QEMU's own loop) or qemu-rounds (QEMU's rule after each round;
@@ -125,11 +129,20 @@ async function main(): Promise<void> {
     process.stderr.write(`--policy must be qemu or qemu-rounds (got ${JSON.stringify(policy)})\n${USAGE}\n`);
     process.exit(2);
   }
+  const refsAt = argv.indexOf('--references');
+  const refsDir = refsAt >= 0 ? (argv.splice(refsAt, 2)[1] ?? '') : null;
+  if (refsDir === '') {
+    process.stderr.write(`--references needs a folder (what migbench calibrate --out wrote)\n${USAGE}\n`);
+    process.exit(2);
+  }
   const costAt = argv.indexOf('--dirty-cost');
   const dirtyCost = costAt >= 0 ? (argv.splice(costAt, 2)[1] ?? '') : 'none';
   const args = parseBenchArgs(argv, USAGE);
   // Post-copy and multifd are QEMU's own loop's (qemu-rounds counts post-copy in rounds, and has no multifd).
-  const matching = loadReferences(args.filter);
+  const matching = loadReferences(
+    args.filter,
+    refsDir === null ? undefined : pathToFileURL(`${path.resolve(refsDir)}/`),
+  );
   const references = policy === 'qemu' ? matching : matching.filter((r) => referenceKind(r) === 'precopy');
   if (references.length < matching.length)
     progress(
@@ -172,18 +185,20 @@ async function main(): Promise<void> {
         .map(([kind, rs]) => [kind, kindSummary(rs)]),
     ),
   };
-  mkdirSync(new URL('.', OUT_FILE), { recursive: true });
+  // Another set's comparison goes beside the project's, not over it.
+  const outFile = refsDir === null ? OUT_FILE : new URL('fidelity-references.json', OUT_FILE);
+  mkdirSync(new URL('.', outFile), { recursive: true });
   const document = {
     tool: 'migbench',
     suite: 'fidelity',
     policy,
     dirtyCost,
     startedAt: new Date().toISOString(),
-    reference: 'QEMU 10.0.2, bench/reference/qemu/',
+    reference: refsDir === null ? 'QEMU 10.0.2, bench/reference/qemu/' : path.resolve(refsDir),
     summary,
     scenarios: results,
   };
-  writeFileSync(OUT_FILE, `${JSON.stringify(document, null, 1)}\n`);
+  writeFileSync(outFile, `${JSON.stringify(document, null, 1)}\n`);
   if (args.json) {
     process.stdout.write(`${JSON.stringify(document, null, 1)}\n`);
     return;
@@ -197,7 +212,7 @@ async function main(): Promise<void> {
         ...(kind === 'postcopy' ? [formatPostcopyTable(results.filter((r) => r.kind === kind))] : []),
         formatSummary(s),
       ]),
-      'written: results/fidelity.json\n',
+      `written: results/${path.basename(fileURLToPath(outFile))}\n`,
     ].join('\n'),
   );
 }

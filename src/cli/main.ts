@@ -23,6 +23,7 @@ import { evacuateCommand } from './evacuate-command.js';
 import { recordCommand } from './record-command.js';
 import { traceCommand } from './trace-command.js';
 import { completionCommand } from './completion-command.js';
+import { calibrateCommand } from './calibrate-command.js';
 import { migbenchVersion } from './version.js';
 
 /** Adding a command (suite, report, compare, model, receive) is adding its file and a line here. */
@@ -36,6 +37,7 @@ const COMMANDS: readonly CliCommand[] = [
   receiveCommand,
   recordCommand,
   traceCommand,
+  calibrateCommand,
   completionCommand,
 ];
 

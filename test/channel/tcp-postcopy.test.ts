@@ -38,7 +38,12 @@ test('post-copy to a receiver: the guest runs there, requests pages, and the run
   assert.equal(pc.pagesMissingAtResume, 4096, 'nothing was sent before the switch: every page is missing');
   assert.ok(pc.requests > 0, 'the target vCPUs blocked on missing pages and asked for them');
   assert.equal(pc.blockedMsPerVcpu.length, 2);
-  assert.ok(pc.blockedMsPerVcpu.every((ms) => ms > 0));
+  // Blocked time is the vCPUs' own, on the real clock: on a loaded machine a vCPU thread may not be
+  // scheduled in the ~0.1 s the pages take to arrive, so only that some vCPU blocked is certain.
+  assert.ok(
+    pc.blockedMsPerVcpu.every((ms) => ms >= 0) && pc.blockedMsPerVcpu.some((ms) => ms > 0),
+    String(pc.blockedMsPerVcpu),
+  );
   assert.ok(pc.guestPageWrites > 0, "the target's guest wrote (its report came back)");
   assert.equal(pc.pagesSentOnRequest + pc.pagesPushed, pc.pagesMissingAtResume);
   assert.equal(r.qemu?.postcopyRequests, pc.requests);

@@ -25,6 +25,8 @@ const NOT_IN_CI: [RegExp, string][] = [
   [/^npm install && npm start$/, '.ci/run installs the project (npm ci) and runs npm start after the tests'],
   [/^npm test$/, 'the test suite itself'],
   [/^npm run fidelity/, 'about 5 minutes of 45 scenarios: bench/, not a timed test (its parts are tested)'],
+  [/^npm run guest:build$/, '.ci/run runs it before the tests (it installs Debian packages, as root)'],
+  [/^npx migbench calibrate /, 'a real QEMU for 12-16 s each: test/calibrate/calibrate.test.ts runs these three'],
   [/^npm run (bench|record)/, 'benchmarks and recordings: bench/, not tests'],
   [/^npm install \/path/, 'a packed tarball: test/package/package.test.ts packs and installs one'],
   [/^(sbatch|squeue|kubectl) /, 'a cluster: test/harness/slurm.test.ts runs a suite as a Slurm job array'],
