@@ -7,8 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OptionError } from '../util/errors.js';
-import type { Machine, Scenario } from '../calibrate/scenario.js';
-import { parseCount, parseDuration, parseLinkRate, parseSize } from '../util/units.js';
+import type { Machine } from '../calibrate/scenario.js';
+import { CALIBRATE_DEFAULTS, scenarioOf, type CalibrateOptions } from '../calibrate/options.js';
 import {
   checked,
   Exit,
@@ -19,24 +19,11 @@ import {
   type CliCommandContext,
 } from './command.js';
 
-interface CalibrateCliOptions {
+interface CalibrateCliOptions extends CalibrateOptions {
   qemu?: string;
   accel?: string;
   kernel?: string;
   initrd?: string;
-  ram: string;
-  wss: string;
-  dirtyRate: string;
-  pattern: string;
-  maxBandwidth: string;
-  downtimeLimit: string;
-  xbzrleCache?: string;
-  autoConverge?: boolean;
-  postcopyAfter?: string;
-  multifd?: string;
-  link?: string;
-  timeout: string;
-  name?: string;
   out?: string;
   json?: boolean;
 }
@@ -64,12 +51,24 @@ export const calibrateCommand: CliCommand = {
       .option('--accel <name>', 'kvm or tcg (default: kvm when /dev/kvm can be used, else tcg)')
       .option('--kernel <file>', "the guest's kernel (default: build/guest/vmlinuz)")
       .option('--initrd <file>', "the guest's initramfs with the writer (default: build/guest/initramfs.cpio.gz)")
-      .option('--ram <size>', 'guest RAM, MiB multiples', '256MiB')
-      .option('--wss <size>', 'the working set the writer writes in', '128MiB')
-      .option('--dirty-rate <rate>', "the writer's target, page writes per second (e.g. 2000pages/s)", '4096pages/s')
-      .option('--pattern <p>', 'random (uniform over the working set) or seq (walked in order)', 'random')
-      .option('--max-bandwidth <rate>', "QEMU's max-bandwidth, bytes per second (e.g. 32MiB/s, 100MB/s)", '32MiB/s')
-      .option('--downtime-limit <duration>', "QEMU's downtime-limit", '300ms')
+      .option('--ram <size>', 'guest RAM, MiB multiples', CALIBRATE_DEFAULTS.ram)
+      .option('--wss <size>', 'the working set the writer writes in', CALIBRATE_DEFAULTS.wss)
+      .option(
+        '--dirty-rate <rate>',
+        "the writer's target, page writes per second (e.g. 2000pages/s)",
+        CALIBRATE_DEFAULTS.dirtyRate,
+      )
+      .option(
+        '--pattern <p>',
+        'random (uniform over the working set) or seq (walked in order)',
+        CALIBRATE_DEFAULTS.pattern,
+      )
+      .option(
+        '--max-bandwidth <rate>',
+        "QEMU's max-bandwidth, bytes per second (e.g. 32MiB/s, 100MB/s)",
+        CALIBRATE_DEFAULTS.maxBandwidth,
+      )
+      .option('--downtime-limit <duration>', "QEMU's downtime-limit", CALIBRATE_DEFAULTS.downtimeLimit)
       .option('--xbzrle-cache <size>', 'xbzrle with this cache (e.g. 64MiB); default off')
       .option('--auto-converge', 'auto-converge on')
       .option('--postcopy-after <n>', 'post-copy: migrate-start-postcopy once dirty-sync-count reaches N')
@@ -78,7 +77,7 @@ export const calibrateCommand: CliCommand = {
         '--link <rate>',
         'a relay of this rate between the two QEMUs, bytes per second (also in the stop-and-copy)',
       )
-      .option('--timeout <duration>', 'cancel a migration that has not converged by then', '60s')
+      .option('--timeout <duration>', 'cancel a migration that has not converged by then', CALIBRATE_DEFAULTS.timeout)
       .option('--name <name>', "the reference's name (default: from the scenario, as bench/reference/qemu/ names them)")
       .option('--out <dir>', 'write the QEMU run as a reference file into DIR (npm run fidelity -- --references DIR)')
       .option('--json', 'print both sides and the errors as JSON')
@@ -164,71 +163,4 @@ async function calibrateAction(opts: CalibrateCliOptions, ctx: CliCommandContext
     return EXIT_FAILED;
   }
   return EXIT_OK;
-}
-
-/** A rate in bytes per second: binary (32MiB/s, as QEMU's max-bandwidth is usually given) or decimal (100MB/s, 1Gbit/s). */
-function parseByteRate(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)\/s$/.exec(text.trim());
-  if (m) return Math.round(Number(m[1]) * 2 ** { KiB: 10, MiB: 20, GiB: 30 }[m[2] as 'KiB']);
-  const bits = parseLinkRate(flag, text);
-  if (bits === null) throw new OptionError(flag, `${flag} must be a rate such as 32MiB/s or 100MB/s (got ${text})`);
-  return Math.round(bits / 8);
-}
-
-/** The scenario from the options, checked; its name as the references are named. */
-function scenarioOf(o: CalibrateCliOptions): Scenario {
-  const mib = (flag: string, text: string): number => {
-    const b = parseSize(flag, text);
-    if (b % 2 ** 20 !== 0 || b === 0) throw new OptionError(flag, `${flag} is a whole number of MiB (got ${text})`);
-    return b / 2 ** 20;
-  };
-  const ramMiB = mib('--ram', o.ram);
-  const wssMiB = mib('--wss', o.wss);
-  if (wssMiB > ramMiB - 32)
-    throw new OptionError(
-      '--wss',
-      `--wss must leave the guest's kernel 32 MiB of the --ram (${wssMiB} of ${ramMiB} MiB)`,
-    );
-  const rate = /^(\d+)pages\/s$/.exec(o.dirtyRate.trim());
-  if (!rate)
-    throw new OptionError(
-      '--dirty-rate',
-      `--dirty-rate is the writer's page writes per second, such as 2000pages/s (got ${o.dirtyRate})`,
-    );
-  if (o.pattern !== 'random' && o.pattern !== 'seq')
-    throw new OptionError('--pattern', `--pattern is random or seq (got ${o.pattern})`);
-  const bw = parseByteRate('--max-bandwidth', o.maxBandwidth);
-  const downtime = parseDuration('--downtime-limit', o.downtimeLimit);
-  const timeout = parseDuration('--timeout', o.timeout);
-  const s = {
-    name: '',
-    ramMiB,
-    wssMiB,
-    ratePagesPerSec: Number(rate[1]),
-    pattern: o.pattern,
-    maxBandwidthBytesPerSec: bw,
-    downtimeLimitMs: downtime,
-    xbzrleCacheMiB: o.xbzrleCache === undefined ? null : mib('--xbzrle-cache', o.xbzrleCache),
-    autoConverge: o.autoConverge === true,
-    postcopyAfter:
-      o.postcopyAfter === undefined ? null : parseCount('--postcopy-after', o.postcopyAfter, { min: 1, max: 1000 }),
-    multifd: o.multifd === undefined ? null : parseCount('--multifd', o.multifd, { min: 1, max: 64 }),
-    linkBytesPerSec: o.link === undefined ? null : parseByteRate('--link', o.link),
-    timeoutS: timeout / 1000,
-    backlogMs: 2,
-  } as const;
-  const name =
-    o.name ??
-    [
-      s.multifd !== null ? `mf${s.multifd}` : s.postcopyAfter !== null ? 'pc' : 'cal',
-      `r${ramMiB}`,
-      `w${wssMiB}`,
-      `bw${Math.round(bw / 2 ** 20)}`,
-      `r${s.ratePagesPerSec}`,
-      ...(s.postcopyAfter !== null ? [`after${s.postcopyAfter}`] : [`dt${downtime}`]),
-      ...(s.xbzrleCacheMiB !== null ? [`xbzrle${s.xbzrleCacheMiB}`] : []),
-      ...(s.autoConverge ? ['ac'] : []),
-      ...(s.linkBytesPerSec !== null ? [`link${Math.round(s.linkBytesPerSec / 2 ** 20)}`] : []),
-    ].join('_');
-  return { ...s, name };
 }

@@ -114,6 +114,8 @@ export async function suiteAction(file: string, opts: SuiteCliOptions, ctx: CliC
   if (text !== null) {
     const { isEvacuationSuite } = await import('../evacuate/suite.js');
     if (isEvacuationSuite(text)) return evacuationSuiteAction(file, text, opts, ctx);
+    const { isCalibrationSuite } = await import('../calibrate/suite.js');
+    if (isCalibrationSuite(text)) return calibrationSuiteAction(file, text, opts, ctx);
   }
   const plan = await checked(usage, () => planSuite(file, opts, ctx.io));
   if (plan instanceof Exit) return plan.code;
@@ -392,5 +394,68 @@ async function runEvacuations(plan: EvacuationSuitePlan, opts: SuiteCliOptions, 
     });
   } finally {
     offInterrupt();
+  }
+}
+
+/** A suite of calibrations (`kind: calibration`, src/calibrate/suite.ts): each run on the real QEMU and in migbench. */
+async function calibrationSuiteAction(
+  file: string,
+  text: string,
+  opts: SuiteCliOptions,
+  ctx: CliCommandContext,
+): Promise<number> {
+  const { io } = ctx;
+  const usage = ctx.usageError('migbench suite');
+  const { planCalibrationSuite, readCalibrationRecords } = await import('../calibrate/suite.js');
+  const { runCalibrationSuite, suiteMachine } = await import('../calibrate/run-suite.js');
+  const { Processes } = await import('../calibrate/qemu.js');
+  const plan = await checked(usage, () => {
+    if (opts.shard !== undefined || opts.reduce === true || opts.clock !== undefined)
+      throw new OptionError(
+        '--shard',
+        'a calibration suite runs a real QEMU: --shard, --reduce and --clock are for migbench suites',
+      );
+    return planCalibrationSuite(text, file);
+  });
+  if (plan instanceof Exit) return plan.code;
+  if (opts.dryRun === true) {
+    const done = readCalibrationRecords(opts.out);
+    io.out(
+      `calibration suite ${plan.name}: ${plan.runs.length} runs on a real QEMU and in migbench (about 15-30 s each)\n` +
+        plan.runs
+          .map((r) => `${r.runId}  ${(done.get(r.runId)?.status ?? 'pending').padEnd(9)}  ${r.scenario.name}`)
+          .join('\n') +
+        '\n',
+    );
+    return EXIT_OK;
+  }
+  const machine = await checked(usage, () => suiteMachine(plan));
+  if (machine instanceof Exit) return machine.code;
+  const procs = new Processes();
+  const controller = new AbortController();
+  const offInterrupt = onInterrupt(() => {
+    procs.killNow();
+    io.err('migbench: interrupted; QEMUs stopped; run the same command again to resume\n');
+    process.exit(130);
+  });
+  try {
+    const outcome = await runCalibrationSuite(plan, opts.out, procs, {
+      retryFailed: opts.retryFailed === true,
+      progress: (line) => {
+        if (opts.quiet !== true) io.err(`${line}\n`);
+      },
+      signal: controller.signal,
+      toolVersion: ctx.version,
+    });
+    if (opts.quiet !== true) {
+      await printMarkdownSummary(outcome.files, io);
+      io.err(
+        `ran ${outcome.ran} (${outcome.failed} failed), skipped ${outcome.skipped} already done; wrote ${outcome.files.join(', ')}, ${opts.out}/results.jsonl and ${opts.out}/references/\n`,
+      );
+    }
+    return outcome.failed > 0 ? EXIT_FAILED : EXIT_OK;
+  } finally {
+    offInterrupt();
+    procs.killNow();
   }
 }

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -138,6 +138,28 @@ test(
       kvm.status === 0 || (kvm.status === 1 && /^migbench: .*(KVM|kvm|QEMU exited|\/dev\/kvm)/m.test(kvm.stderr)),
       kvm.stderr,
     );
+    assert.deepEqual(leftRunning(), []);
+  },
+);
+
+test(
+  'Ctrl-C while the guests boot stops both QEMUs and exits 130',
+  { skip: skip && !inCi ? skip : false, timeout: 120_000 },
+  async () => {
+    const child = spawn(process.execPath, [BIN, 'calibrate', '--accel', 'tcg', '--ram', '128MiB', '--wss', '64MiB'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Once both QEMUs run (the workdir's QEMUs show in pgrep), interrupt.
+    const deadline = Date.now() + 60_000;
+    while (leftRunning().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(leftRunning().length, 2, `both QEMUs started: ${stderr}`);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /interrupted; both QEMUs stopped/);
+    await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(leftRunning(), []);
   },
 );

@@ -27,6 +27,10 @@ const NOT_IN_CI: [RegExp, string][] = [
   [/^npm run fidelity/, 'about 5 minutes of 45 scenarios: bench/, not a timed test (its parts are tested)'],
   [/^npm run guest:build$/, '.ci/run runs it before the tests (it installs Debian packages, as root)'],
   [/^npx migbench calibrate /, 'a real QEMU for 12-16 s each: test/calibrate/calibrate.test.ts runs these three'],
+  [
+    /^npx migbench suite bench\/suites\/calibration\.yaml --out results\/calibration$/,
+    'a real QEMU for 1.5 min: test/calibrate/suite.test.ts runs a smaller one',
+  ],
   [/^npm run (bench|record)/, 'benchmarks and recordings: bench/, not tests'],
   [/^npm install \/path/, 'a packed tarball: test/package/package.test.ts packs and installs one'],
   [/^(sbatch|squeue|kubectl) /, 'a cluster: test/harness/slurm.test.ts runs a suite as a Slurm job array'],
