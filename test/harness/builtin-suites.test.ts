@@ -13,13 +13,18 @@ import { loadSuitePlan } from '../../src/suite/load.js';
 import { parseSuite } from '../../src/suite/parse.js';
 import { runSuite } from '../../src/harness/run-suite.js';
 import { isEvacuationSuite } from '../../src/evacuate/suite.js';
+import { isCalibrationSuite } from '../../src/calibrate/suite.js';
 
 const SUITES = fileURLToPath(new URL('../../../bench/suites/', import.meta.url));
 const all = readdirSync(SUITES)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
-// Suites of evacuations have their own runner (test/evacuate/suite.test.ts).
-const files = all.filter((f) => !isEvacuationSuite(readFileSync(path.join(SUITES, f), 'utf8')));
+// Suites of evacuations and calibrations have their own runners (test/evacuate/suite.test.ts,
+// test/calibrate/suite.test.ts).
+const files = all.filter((f) => {
+  const text = readFileSync(path.join(SUITES, f), 'utf8');
+  return !isEvacuationSuite(text) && !isCalibrationSuite(text);
+});
 
 test('the built-in suites are there', () => {
   for (const name of ['clark2005', 'convergence', 'dirty-tracking'])
