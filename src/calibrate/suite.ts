@@ -161,6 +161,8 @@ export function recordCalibration(dir: string, record: CalibrationRecord, refere
   appendFileSync(path.join(dir, 'results.jsonl'), `${JSON.stringify(record)}\n`);
 }
 
+/** An absolute error as a percentage, without a sign. */
+const share = (e: number | null): string => (e === null ? '–' : `${(e * 100).toFixed(1)} %`);
 const pct = (e: number | null): string => (e === null ? '–' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)} %`);
 
 function median(xs: number[]): number | null {
@@ -225,9 +227,9 @@ export function calibrationTables(plan: CalibrationPlan, records: Map<string, Ca
     kind,
     String(k.runs),
     `${k.matching} of ${k.runs}`,
-    pct(median(k.time)),
-    pct(median(k.bytes)),
-    pct(median(k.syncs)),
+    share(median(k.time)),
+    share(median(k.bytes)),
+    share(median(k.syncs)),
   ]);
   return { head, rows, kindHead, kindRows };
 }

@@ -29,7 +29,7 @@ const NOT_IN_CI: [RegExp, string][] = [
   [/^npx migbench calibrate /, 'a real QEMU for 12-16 s each: test/calibrate/calibrate.test.ts runs these three'],
   [
     /^npx migbench suite bench\/suites\/calibration\.yaml --out results\/calibration$/,
-    'a real QEMU for 1.5 min: test/calibrate/suite.test.ts runs a smaller one',
+    'a real QEMU for 70 s: test/calibrate/suite.test.ts runs a smaller one',
   ],
   [/^npm run (bench|record)/, 'benchmarks and recordings: bench/, not tests'],
   [/^npm install \/path/, 'a packed tarball: test/package/package.test.ts packs and installs one'],
