@@ -18,9 +18,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
 import { resolveRunConfig, type RawRunOptions } from '../src/config/options.js';
-import { loadReferences, referenceKind, scenarioOptions, type Reference } from './lib/fidelity.js';
+import { loadReferences, referenceKind, scenarioOptions } from './lib/fidelity.js';
 import { runMigration } from '../src/driver/migrate.js';
-import type { MigrationResult } from '../src/result/schema.js';
+import { migbenchSide, qemuSide, type CalibrationSide } from '../src/calibrate/compare.js';
 import { parseBenchArgs, progress } from './lib/args.js';
 
 const USAGE = `usage: node dist/bench/fidelity.js [--json] [--filter TEXT] [--references DIR] [--policy qemu|qemu-rounds] [--dirty-cost MODEL]
@@ -37,18 +37,7 @@ const POLICIES = ['qemu', 'qemu-rounds'];
 
 const OUT_FILE = new URL('../../results/fidelity.json', import.meta.url);
 
-interface Side {
-  converged: boolean;
-  totalTimeMs: number;
-  bytes: number;
-  syncs: number;
-  downtimeMs: number | null;
-  maxThrottlePercent: number;
-  /** Multifd: multifd-bytes. */
-  multifdBytes?: number;
-  /** Post-copy: page requests, bytes after the switch, block time (all vCPUs), STOP to RESUME, ms. */
-  postcopy?: { requests: number; bytes: number; blocktimeMs: number | null; stopToResumeMs: number | null };
-}
+type Side = CalibrationSide;
 
 interface ScenarioResult {
   name: string;
@@ -59,57 +48,6 @@ interface ScenarioResult {
   /** (migbench - QEMU) / QEMU; null where a side did not converge (time and bytes are then the timeout's). */
   errors: { bytes: number; totalTime: number; syncs: number; downtime: number | null };
   reason?: string;
-}
-
-function qemuSide(ref: Reference): Side {
-  const s = ref.summary;
-  return {
-    converged: s.converged,
-    totalTimeMs: s.total_time_ms,
-    bytes: s.ram_transferred,
-    syncs: s.ram_dirty_sync_count,
-    downtimeMs: s.converged ? s.downtime_ms : null,
-    maxThrottlePercent: s.max_cpu_throttle_percentage,
-    ...(referenceKind(ref) === 'multifd' ? { multifdBytes: s.ram_multifd_bytes ?? 0 } : {}),
-    ...(referenceKind(ref) === 'postcopy'
-      ? {
-          postcopy: {
-            requests: s.ram_postcopy_requests ?? 0,
-            bytes: s.ram_postcopy_bytes ?? 0,
-            blocktimeMs: s.postcopy_blocktime_ms ?? null,
-            stopToResumeMs: s.observed_downtime_ms ?? null,
-          },
-        }
-      : {}),
-  };
-}
-
-/**
- * migbench's side: with --policy qemu, QEMU's own statistics of the run (its wire bytes, its sync
- * count); with qemu-rounds, migbench's bytes on its wire and its rounds.
- */
-function migbenchSide(r: MigrationResult): Side {
-  const converged = r.status === 'completed';
-  return {
-    converged,
-    totalTimeMs: r.totals.totalTimeMs,
-    bytes: r.qemu?.transferredBytes ?? r.totals.bytesSent,
-    syncs: r.qemu?.dirtySyncCount ?? r.totals.iterations,
-    // After a post-copy switch, QEMU's downtime figure (the stop to the package written), as QEMU's side has.
-    downtimeMs: converged ? (r.qemu?.downtimeMs ?? r.totals.downtimeMs) : null,
-    maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
-    ...(r.qemu?.multifdBytes !== undefined ? { multifdBytes: r.qemu.multifdBytes } : {}),
-    ...(r.qemu?.postcopyBytes !== undefined
-      ? {
-          postcopy: {
-            requests: r.qemu.postcopyRequests ?? 0,
-            bytes: r.qemu.postcopyBytes,
-            blocktimeMs: r.qemu.postcopyBlocktimeMs ?? null,
-            stopToResumeMs: r.qemu.stopToResumeMs ?? null,
-          },
-        }
-      : {}),
-  };
 }
 
 const relative = (ours: number, theirs: number): number => (ours - theirs) / theirs;

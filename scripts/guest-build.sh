@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm run guest:build: the small guest and a QEMU fit for migration, for `migbench calibrate`.
 #   build/guest/vmlinuz           the Debian cloud kernel (from its .deb, not installed)
-#   build/guest/initramfs.cpio.gz busybox-static, /init (guest/init) and /dirtier (guest/dirtier.c,
-#                                 compiled statically with musl): the writer the references ran
+#   build/guest/initramfs.cpio.gz busybox-static, /init (guest/init) and /dirtier (the references'
+#                                 own bench/reference/qemu/dirtier.c, compiled statically with musl)
 #   build/qemu/qemu-system-x86_64 QEMU 10.0.2 from Debian's bookworm-backports, unpacked here (not
 #                                 installed): bookworm's own 7.2 loses guest writes when migrating
 #                                 under TCG (fixed in QEMU 9.0, "physmem: Fix migration dirty bitmap
@@ -39,7 +39,7 @@ if [ ! -s "$G/vmlinuz" ]; then
 fi
 
 # The writer, static, and the initramfs.
-musl-gcc -O2 -static -Wall -o "$G/dirtier" "$ROOT/guest/dirtier.c"
+musl-gcc -O2 -static -Wall -o "$G/dirtier" "$ROOT/bench/reference/qemu/dirtier.c"
 R="$G/rootfs"
 rm -rf "$R"
 mkdir -p "$R"/{bin,proc,sys,dev,tmp}

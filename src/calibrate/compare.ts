@@ -6,16 +6,75 @@
 import { runMigration } from '../driver/migrate.js';
 import { formatBytes, formatMs } from '../util/format.js';
 import { newTable } from '../report/human.js';
-import { scenarioOptions, type Reference } from './reference.js';
+import { referenceKind, scenarioOptions, type Reference } from './reference.js';
+import type { MigrationResult } from '../result/schema.js';
 import { resolveRunConfig, type RawRunOptions } from '../config/options.js';
 
+/** One side of a comparison: QEMU's reference or migbench's run, in QEMU's terms. */
 export interface CalibrationSide {
   converged: boolean;
   totalTimeMs: number;
+  /** Bytes on QEMU's wire (migbench's QEMU loop counts them as QEMU does). */
   bytes: number;
   syncs: number;
   downtimeMs: number | null;
   maxThrottlePercent: number;
+  /** Multifd: multifd-bytes. */
+  multifdBytes?: number;
+  /** Post-copy: page requests, bytes after the switch, block time (all vCPUs), STOP to RESUME, ms. */
+  postcopy?: { requests: number; bytes: number; blocktimeMs: number | null; stopToResumeMs: number | null };
+}
+
+/** A reference's side. */
+export function qemuSide(ref: Reference): CalibrationSide {
+  const s = ref.summary;
+  return {
+    converged: s.converged,
+    totalTimeMs: s.total_time_ms,
+    bytes: s.ram_transferred,
+    syncs: s.ram_dirty_sync_count,
+    downtimeMs: s.converged ? s.downtime_ms : null,
+    maxThrottlePercent: s.max_cpu_throttle_percentage,
+    ...(referenceKind(ref) === 'multifd' ? { multifdBytes: s.ram_multifd_bytes ?? 0 } : {}),
+    ...(referenceKind(ref) === 'postcopy'
+      ? {
+          postcopy: {
+            requests: s.ram_postcopy_requests ?? 0,
+            bytes: s.ram_postcopy_bytes ?? 0,
+            blocktimeMs: s.postcopy_blocktime_ms ?? null,
+            stopToResumeMs: s.observed_downtime_ms ?? null,
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * migbench's side: with --policy qemu, QEMU's own statistics of the run (its wire bytes, its sync
+ * count); with qemu-rounds, migbench's bytes on its wire and its rounds.
+ */
+export function migbenchSide(r: MigrationResult): CalibrationSide {
+  const converged = r.status === 'completed';
+  return {
+    converged,
+    totalTimeMs: r.totals.totalTimeMs,
+    bytes: r.qemu?.transferredBytes ?? r.totals.bytesSent,
+    syncs: r.qemu?.dirtySyncCount ?? r.totals.iterations,
+    // After a post-copy switch, QEMU's downtime figure (the stop to the package written), as QEMU's side has.
+    downtimeMs: converged ? (r.qemu?.downtimeMs ?? r.totals.downtimeMs) : null,
+    maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
+    ...(r.qemu?.multifdBytes !== undefined ? { multifdBytes: r.qemu.multifdBytes } : {}),
+    ...(r.qemu?.postcopyBytes !== undefined
+      ? {
+          postcopy: {
+            requests: r.qemu.postcopyRequests ?? 0,
+            bytes: r.qemu.postcopyBytes,
+            blocktimeMs: r.qemu.postcopyBlocktimeMs ?? null,
+            stopToResumeMs: r.qemu.stopToResumeMs ?? null,
+          },
+        }
+      : {}),
+  };
 }
 
 export interface Calibration {
@@ -33,24 +92,8 @@ export async function sideBySide(ref: Reference, accel: 'kvm' | 'tcg'): Promise<
   // Under TCG the guest's own measured pace already holds what tracking costs it; under KVM, KVM's model.
   const options: RawRunOptions = { ...scenarioOptions(ref), dirtyCost: accel === 'tcg' ? 'none' : 'kvm' };
   const r = await runMigration(resolveRunConfig(options));
-  const s = ref.summary;
-  const qemu: CalibrationSide = {
-    converged: s.converged,
-    totalTimeMs: s.total_time_ms,
-    bytes: s.ram_transferred,
-    syncs: s.ram_dirty_sync_count,
-    downtimeMs: s.converged ? s.downtime_ms : null,
-    maxThrottlePercent: s.max_cpu_throttle_percentage,
-  };
-  const converged = r.status === 'completed';
-  const migbench: CalibrationSide = {
-    converged,
-    totalTimeMs: r.totals.totalTimeMs,
-    bytes: r.qemu?.transferredBytes ?? r.totals.bytesSent,
-    syncs: r.qemu?.dirtySyncCount ?? r.totals.iterations,
-    downtimeMs: converged ? (r.qemu?.downtimeMs ?? r.totals.downtimeMs) : null,
-    maxThrottlePercent: Math.max(0, ...r.iterations.map((i) => i.throttlePercent)),
-  };
+  const qemu = qemuSide(ref);
+  const migbench = migbenchSide(r);
   const both = qemu.converged && migbench.converged;
   return {
     name: ref.name,
