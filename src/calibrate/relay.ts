@@ -9,8 +9,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Relay {
   port: number;
-  /** Bytes forwarded towards the destination. */
-  bytes(): number;
   close(): void;
 }
 
@@ -52,7 +50,6 @@ export async function startRelay(targetPort: number, rate: number): Promise<Rela
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    bytes: () => forwarded,
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();

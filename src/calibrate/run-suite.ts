@@ -36,7 +36,7 @@ export async function runCalibrationSuite(
   plan: CalibrationPlan,
   out: string,
   procs: Processes,
-  opts: { retryFailed: boolean; progress: (line: string) => void; signal: AbortSignal; toolVersion: string },
+  opts: { retryFailed: boolean; progress: (line: string) => void; toolVersion: string },
 ): Promise<CalibrationSuiteOutcome> {
   const machine = suiteMachine(plan);
   const done = readCalibrationRecords(out);
@@ -49,7 +49,6 @@ export async function runCalibrationSuite(
       skipped++;
       continue;
     }
-    if (opts.signal.aborted) break;
     opts.progress(
       `[${i + 1}/${plan.runs.length}] ${run.runId} ${run.scenario.name}: QEMU ${machine.qemu.version.replace(/^QEMU emulator version /, '')} (${machine.accel})`,
     );

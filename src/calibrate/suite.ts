@@ -16,6 +16,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import { readYamlFile } from '../evacuate/host-file.js';
 import { SuiteError } from '../suite/parse.js';
+import { quantile } from '../suite/summary.js';
 import { CALIBRATE_DEFAULTS, CALIBRATE_KEYS, scenarioOf, type CalibrateOptions } from './options.js';
 import type { Scenario } from './scenario.js';
 import type { Calibration } from './compare.js';
@@ -166,10 +167,12 @@ const share = (e: number | null): string => (e === null ? '–' : `${(e * 100).t
 const pct = (e: number | null): string => (e === null ? '–' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)} %`);
 
 function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return xs.length === 0
+    ? null
+    : quantile(
+        [...xs].sort((x, y) => x - y),
+        0.5,
+      );
 }
 
 export interface CalibrationTables {

@@ -432,7 +432,6 @@ async function calibrationSuiteAction(
   const machine = await checked(usage, () => suiteMachine(plan));
   if (machine instanceof Exit) return machine.code;
   const procs = new Processes();
-  const controller = new AbortController();
   const offInterrupt = onInterrupt(() => {
     procs.killNow();
     io.err('migbench: interrupted; QEMUs stopped; run the same command again to resume\n');
@@ -444,7 +443,6 @@ async function calibrationSuiteAction(
       progress: (line) => {
         if (opts.quiet !== true) io.err(`${line}\n`);
       },
-      signal: controller.signal,
       toolVersion: ctx.version,
     });
     if (opts.quiet !== true) {

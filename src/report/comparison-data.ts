@@ -14,6 +14,7 @@ import type { OptionTexts, PlannedRun, SuiteComparison, SuitePlan, SuiteRecord }
 import { statsOf } from '../suite/summary.js';
 import type { ComparisonAxis, ComparisonFailure, ComparisonPoint, ReferenceLine } from './charts/comparison.js';
 import { formatBitRate, formatBytes, formatMs } from '../util/format.js';
+import { aimsForDowntimeLimit } from '../result/limits.js';
 import type { TradeoffPoint } from './charts/tradeoff.js';
 import { resolveRunConfig, type RunOptionKey } from '../config/options.js';
 import type { RunConfig } from '../config/types.js';
@@ -187,10 +188,7 @@ function referencesOf(
     numeric === undefined ? [] : [{ kind: 'diagonal', slope: (toMetric / numeric.scale) * metric.displayScale, label }];
   switch (metric.name) {
     case 'downtime': {
-      const aims = groups.every(
-        (g) => (g.config.policy === 'qemu' || g.config.policy === 'qemu-rounds') && !g.config.userPolicy,
-      );
-      if (!aims) return [];
+      if (!groups.every((g) => aimsForDowntimeLimit(g.config))) return [];
       if (key === 'downtimeLimit') return diagonal(1, 'the downtime limit');
       const limit = shared(groups, (c) => c.downtimeLimitMs);
       return limit === undefined

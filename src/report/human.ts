@@ -4,7 +4,7 @@
  * Units are in every column header (or, in the totals table, in every row label), so the cells
  * hold bare numbers that line up.
  */
-import { downtimeOver } from '../result/limits.js';
+import { aimsForDowntimeLimit, downtimeOver } from '../result/limits.js';
 import { formatRows } from './summary.js';
 import { guestCostMs, hostCostMs } from '../dirtylog/cost-meter.js';
 import Table from 'cli-table3';
@@ -496,7 +496,7 @@ function downtimeRow(r: MigrationResult): [string, string, string] {
   const ms = r.totals.downtimeMs;
   if (r.status === 'failed' && r.sourceRunning && ms === 0)
     return ['Downtime (ms)', '–', 'none: the guest stayed running on the source'];
-  const aims = c.policy === 'qemu' || c.policy === 'qemu-rounds';
+  const aims = aimsForDowntimeLimit(c);
   return [
     'Downtime (ms)',
     fixed(ms, 1),

@@ -4,7 +4,7 @@
  * syncs, whether the target's memory was verified), each wrapped to the terminal's width. The round
  * tables and the rest are `--verbose` (formatResult in human.ts).
  */
-import { downtimeOver } from '../result/limits.js';
+import { aimsForDowntimeLimit, downtimeOver } from '../result/limits.js';
 import type { MigrationResult } from '../result/schema.js';
 import {
   formatBitRate,
@@ -65,8 +65,7 @@ function downtimeText(r: MigrationResult): string {
   const c = r.config;
   const ms = r.totals.downtimeMs;
   if (r.status === 'failed' && r.sourceRunning && ms === 0) return 'none: the guest stayed running on the source';
-  const aims = c.policy === 'qemu' || c.policy === 'qemu-rounds';
-  if (!aims) return `${formatMs(ms)} (${c.policy} does not aim for a downtime limit)`;
+  if (!aimsForDowntimeLimit(c)) return `${formatMs(ms)} (${c.policy} does not aim for a downtime limit)`;
   const over = downtimeOver(r);
   return over === null
     ? `${formatMs(ms)}, within the limit of ${formatMs(c.downtimeLimitMs)}`

@@ -12,13 +12,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluateInPage } from '../fixtures/cdp-pipe.js';
+import { evaluateInPage, CHROMIUM, chromiumOrSkip } from '../fixtures/cdp-pipe.js';
 
-const CHROMIUM = process.env.MIGBENCH_CHROMIUM ?? '/usr/bin/chromium';
 const BIN = fileURLToPath(new URL('../../../bin/migbench.js', import.meta.url));
 
 interface Box {
@@ -129,12 +128,7 @@ test(
   'charts that cannot mislead: failures marked where they got to, reference lines, no overlaps, no cut titles, palettes apart',
   { timeout: 300_000 },
   async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      const why = `${CHROMIUM} is missing (Debian package chromium; .ci/run installs it)`;
-      if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') assert.fail(why);
-      t.skip(why);
-      return;
-    }
+    if (!chromiumOrSkip(t)) return;
     const dir = mkdtempSync(path.join(tmpdir(), 'migbench-charts-'));
     try {
       const pages: Record<string, Chart[]> = {};

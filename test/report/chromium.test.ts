@@ -6,15 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderSuiteHtml } from '../../src/report/html.js';
-import { CdpBrowser, type CdpEvent } from '../fixtures/cdp-pipe.js';
+import { CdpBrowser, type CdpEvent, CHROMIUM, chromiumOrSkip } from '../fixtures/cdp-pipe.js';
 import { fakeSuite } from '../fixtures/results.js';
-
-const CHROMIUM = process.env.MIGBENCH_CHROMIUM ?? '/usr/bin/chromium';
 
 interface SvgReport {
   width: number;
@@ -35,12 +33,7 @@ const MEASURE = `(() => {
 })()`;
 
 test('report.html renders in Chromium: every chart drawn, no console errors', { timeout: 120_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    const why = `${CHROMIUM} is missing (Debian package chromium; .ci/run installs it)`;
-    if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') assert.fail(why);
-    t.skip(why);
-    return;
-  }
+  if (!chromiumOrSkip(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'migbench-chromium-'));
   const { plan, latest } = fakeSuite();
   const html = await renderSuiteHtml(plan, latest, { toolVersion: 'test' });

@@ -14,13 +14,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluateInPage } from '../fixtures/cdp-pipe.js';
+import { evaluateInPage, CHROMIUM, chromiumOrSkip } from '../fixtures/cdp-pipe.js';
 
-const CHROMIUM = process.env.MIGBENCH_CHROMIUM ?? '/usr/bin/chromium';
 // MIGBENCH_TRUTH_BIN: another build's CLI, to check this test fails on the reports before the fixes.
 const BIN = process.env.MIGBENCH_TRUTH_BIN ?? fileURLToPath(new URL('../../../bin/migbench.js', import.meta.url));
 const SUITE = fileURLToPath(new URL('../../../bench/suites/guestperf.yaml', import.meta.url));
@@ -71,12 +70,7 @@ test(
   'the guestperf report tells the truth: block points only, failures drawn, swept ticks, no collisions, sized to the page',
   { timeout: 240_000 },
   async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      const why = `${CHROMIUM} is missing (Debian package chromium; .ci/run installs it)`;
-      if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') assert.fail(why);
-      t.skip(why);
-      return;
-    }
+    if (!chromiumOrSkip(t)) return;
     const dir = mkdtempSync(path.join(tmpdir(), 'migbench-truth-'));
     const out = path.join(dir, 'guestperf');
     const run = spawnSync(process.execPath, [BIN, 'suite', SUITE, '--out', out, '--reduce', '--quiet'], {

@@ -6,6 +6,7 @@
  */
 import type { MigrationResult } from '../../result/schema.js';
 import { formatMs } from '../../util/format.js';
+import { aimsForDowntimeLimit } from '../../result/limits.js';
 import { REFERENCE_STYLE, levelLayers } from './reference.js';
 import { CHART_HEIGHT, CHART_WIDTH, type ChartSpec } from './render.js';
 
@@ -17,7 +18,7 @@ export function expectedDowntimeSpec(
   if (rounds.length === 0) return undefined;
   const values = rounds.map((i) => ({ round: i.index, ms: i.expectedDowntimeMs }));
   const c = result.config;
-  const aims = (c.policy === 'qemu' || c.policy === 'qemu-rounds') && !c.userPolicy;
+  const aims = aimsForDowntimeLimit(c);
   const limits = rounds.map((i) => ({ round: i.index, ms: i.downtimeLimitMs ?? c.downtimeLimitMs }));
   const still = new Set(limits.map((l) => l.ms)).size === 1;
   const all = [...values, ...(aims ? limits : [])].map((v) => v.ms);
