@@ -212,7 +212,7 @@ const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1.5rem; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: .3rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; } h3 { margin-bottom: .4rem; }
 .meta, .note, footer { color: #666; font-size: .9rem; } .tag { font-size: .8rem; background: #eee; padding: .1rem .4rem; border-radius: .3rem; vertical-align: middle; }
-table { border-collapse: collapse; font-size: .85rem; } th, td { border: 1px solid #ddd; padding: .25rem .5rem; } th { background: #f5f5f5; } td.num, th.num { text-align: right; }
+table { border-collapse: collapse; font-size: .85rem; } th, td { border: 1px solid #ddd; padding: .25rem .5rem; } th { background: #f5f5f5; } td.num, th.num { text-align: right; } td.num { white-space: nowrap; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; } figure.chart { margin: 0; } .tradeoff-table { max-height: 360px; overflow-y: auto; }
 details { margin: .4rem 0; } summary { cursor: pointer; }
 pre { font-size: .8rem; overflow-x: auto; } .status.failed { color: #b03030; font-weight: 600; }
