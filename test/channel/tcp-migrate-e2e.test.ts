@@ -75,10 +75,13 @@ test('QEMU multifd over TCP keeps max-bandwidth, counting packets as their conne
   assert.equal(r.status, 'completed', r.reason);
   assert.equal(r.verified, true);
   assert.ok(r.qemu!.multifdBytes! > 0);
-  // Loopback writes at Gbit/s: max-bandwidth holds the pre-copy near 64 Mbit/s, over by what the
-  // accounting lags (each channel's packet counts once written, 512 KiB of pages before lz4).
+  // Loopback writes at Gbit/s (unlimited, this round would run at 1-10 Gbit/s): max-bandwidth holds
+  // the pre-copy near 64 Mbit/s, over by what the accounting lags: each channel's packet counts
+  // once written, 512 KiB of pages before lz4, so 3 channels have about a fifth of this 8 MiB round
+  // out before it is counted, and how much more depends on when their threads run (2.15x seen once
+  // in seven CI runs on this 2-core machine).
   const rate = r.iterations[0].achievedLinkBitsPerSec;
-  assert.ok(rate > 64e6 * 0.5 && rate < 64e6 * 2, `${(rate / 1e6).toFixed(1)} Mbit/s against 64`);
+  assert.ok(rate > 64e6 * 0.5 && rate < 64e6 * 3, `${(rate / 1e6).toFixed(1)} Mbit/s against 64`);
 });
 
 test('--link paces over TCP: a 200 Mbit/s link is not exceeded', async () => {
